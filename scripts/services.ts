@@ -1,0 +1,104 @@
+// Starts the local stand-ins for production services on free loopback ports: FerretDB (SQLite)
+// for MongoDB and Mailpit for SMTP. Used by `npm start`, the test global setup and benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { ensureTool } from './tools';
+
+export interface Service {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startFerretDB(opts: { dataDir: string; port?: number; log?: (l: string) => void }): Promise<Service> {
+  const bin = await ensureTool('ferretdb', opts.log);
+  const dir = path.resolve(opts.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const port = opts.port ?? (await freePort());
+  const child = spawn(bin, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=file:${dir}/`, '--log-level=error'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  await waitForPort(child, port, 'FerretDB');
+  return { url: `mongodb://127.0.0.1:${port}/`, stop: () => stopChild(child) };
+}
+
+export async function startMailpit(
+  opts: { dataFile?: string; log?: (l: string) => void } = {},
+): Promise<Service & { smtpUrl: string; apiUrl: string }> {
+  const bin = await ensureTool('mailpit', opts.log);
+  const [smtpPort, httpPort] = [await freePort(), await freePort()];
+  const args = [
+    `--smtp=127.0.0.1:${smtpPort}`,
+    `--listen=127.0.0.1:${httpPort}`,
+    '--smtp-auth-accept-any',
+    '--smtp-auth-allow-insecure',
+    '--smtp-disable-rdns',
+    '--block-remote-css-and-fonts',
+    '--max=5000',
+    '--quiet',
+  ];
+  if (opts.dataFile) {
+    mkdirSync(path.dirname(path.resolve(opts.dataFile)), { recursive: true });
+    args.push(`--database=${path.resolve(opts.dataFile)}`);
+  }
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  await waitForPort(child, smtpPort, 'Mailpit SMTP');
+  await waitForPort(child, httpPort, 'Mailpit web');
+  const apiUrl = `http://127.0.0.1:${httpPort}`;
+  return { url: apiUrl, apiUrl, smtpUrl: `smtp://127.0.0.1:${smtpPort}`, stop: () => stopChild(child) };
+}
+
+async function waitForPort(child: ChildProcess, port: number, name: string): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`${name} exited with code ${exited}:\n${stderr}`);
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not listen on 127.0.0.1:${port} within 20 s:\n${stderr}`);
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: '127.0.0.1' });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

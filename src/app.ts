@@ -1,0 +1,125 @@
+// The Hono app: middleware, /trpc, /webhooks, health checks, the built web app, the error handler.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { bodyLimit } from 'hono/body-limit';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import type { AppDeps } from './deps';
+import type { Logger } from './log';
+import { appRouter } from './trpc/root';
+import { createInnerContext } from './trpc/context';
+import { clientIp } from './http/client-ip';
+import { csrfGuard } from './http/csrf';
+import { securityHeaders } from './http/security-headers';
+import { AppError } from './lib/errors';
+import { oauthRoutes } from './auth/oauth/routes';
+
+export type AppEnv = { Variables: { log: Logger; ip: string; requestId: string } };
+
+export interface AppOptions {
+  /** Folder with the built web app (index.html + assets). Served when it exists. */
+  webDist?: string;
+}
+
+export function createApp(deps: AppDeps, opts: AppOptions = {}) {
+  const { env } = deps;
+  const app = new Hono<AppEnv>();
+  const production = env.NODE_ENV === 'production';
+
+  app.use(requestId({ limitLength: 64 }));
+  app.use(async (c, next) => {
+    const ip = clientIp(c, env.TRUST_PROXY);
+    c.set('ip', ip);
+    const log = deps.log.child({ reqId: c.get('requestId') });
+    c.set('log', log);
+    const start = performance.now();
+    await next();
+    // Health probes and static assets would drown the log.
+    if (c.req.path.startsWith('/trpc') || c.req.path.startsWith('/webhooks') || c.res.status >= 500) {
+      log.info(
+        { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - start), ip },
+        'request',
+      );
+    }
+  });
+  app.use(securityHeaders({ production }));
+  app.use(csrfGuard({ publicUrl: env.PUBLIC_URL, exemptPrefixes: ['/webhooks/', '/api/v1/'] }));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', async (c) => {
+    const db = await deps.db.ping();
+    return c.json({ ok: db, db }, db ? 200 : 503);
+  });
+
+  app.route('/auth/oauth', oauthRoutes(deps));
+
+  app.use('/trpc/*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) }));
+  app.all('/trpc/*', async (c) => {
+    // Mutations only over POST with a JSON body: a "simple" cross-site form cannot reach them.
+    if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json')) {
+      return c.json({ error: 'Content-Type must be application/json.' }, 415);
+    }
+    const token = deps.sessions.readCookie(c.req.header('cookie'));
+    const auth = await deps.sessions.validate(token);
+    const resHeaders = new Headers();
+    if (auth.setCookie) resHeaders.append('Set-Cookie', auth.setCookie);
+    const response = await fetchRequestHandler({
+      endpoint: '/trpc',
+      req: c.req.raw,
+      router: appRouter,
+      allowMethodOverride: false,
+      createContext: ({ resHeaders: trpcHeaders }) =>
+        createInnerContext({
+          deps: { ...deps, log: c.get('log') },
+          user: auth.user,
+          session: auth.session,
+          req: {
+            ip: c.get('ip'),
+            userAgent: c.req.header('user-agent') ?? '',
+            sessionToken: auth.user ? token : null,
+            resHeaders: trpcHeaders,
+          },
+        }),
+      responseMeta: () => ({ headers: resHeaders }),
+      onError: ({ error, path: procedure }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof AppError)) {
+          c.get('log').error({ err: error.cause ?? error, procedure }, 'procedure failed');
+          error.message = 'Something went wrong on our side. Please try again.';
+        }
+      },
+    });
+    return response;
+  });
+
+  const webDist = opts.webDist;
+  if (webDist && existsSync(path.join(webDist, 'index.html'))) {
+    const indexHtml = readFileSync(path.join(webDist, 'index.html'), 'utf8');
+    app.use(
+      '/assets/*',
+      serveStatic({
+        root: path.relative(process.cwd(), webDist),
+        onFound: (_p, c) => c.header('Cache-Control', 'public, max-age=31536000, immutable'),
+      }),
+    );
+    app.use('*', serveStatic({ root: path.relative(process.cwd(), webDist), index: 'no-index.html' }));
+    // Client-side routes: every other GET renders the app shell.
+    app.get('*', (c) => {
+      if (c.req.path.startsWith('/trpc') || c.req.path.startsWith('/api/')) return c.notFound();
+      c.header('Cache-Control', 'no-cache');
+      if (c.req.path.startsWith('/reset-password')) c.header('Referrer-Policy', 'no-referrer');
+      return c.html(indexHtml);
+    });
+  }
+
+  app.notFound((c) => c.json({ error: 'Not found.' }, 404));
+  app.onError((err, c) => {
+    if (err instanceof AppError) return c.json({ error: err.message }, err.status as 400);
+    const log = c.get('log') ?? deps.log;
+    log.error({ err }, 'unhandled error');
+    return c.json({ error: 'Something went wrong on our side. Please try again.' }, 500);
+  });
+
+  return app;
+}

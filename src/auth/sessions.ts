@@ -1,0 +1,120 @@
+// Sessions: the only module that talks to Lucia (feature-frozen upstream; see
+// docs/decisions/002-lucia-and-arctic.md). Callers use these functions and never import `lucia`.
+import { Lucia, TimeSpan } from 'lucia';
+import type { Env } from '../env';
+import type { Collections, Role } from '../db/collections';
+import { MongoSessionAdapter } from './lucia-adapter';
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  emailVerified: boolean;
+  hasPassword: boolean;
+  createdAt: Date;
+}
+
+export interface SessionInfo {
+  publicId: string;
+  expiresAt: Date;
+  absoluteExpiresAt: Date;
+}
+
+export interface SessionMeta {
+  ip: string;
+  userAgent: string;
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
+
+export function createSessions(env: Env, c: Collections) {
+  const production = env.NODE_ENV === 'production';
+  const absoluteMs = env.SESSION_ABSOLUTE_HOURS * 3600_000;
+  const lucia = new Lucia(new MongoSessionAdapter(c), {
+    sessionExpiresIn: new TimeSpan(Math.round(env.SESSION_IDLE_HOURS * 60), 'm'),
+    sessionCookie: {
+      // __Host- needs Secure, which needs HTTPS: production only.
+      name: production ? '__Host-dropin_session' : 'dropin_session',
+      expires: true,
+      attributes: { secure: production, sameSite: 'lax', path: '/' },
+    },
+    getUserAttributes: (a) => a,
+    getSessionAttributes: (a) => ({ publicId: a.publicId, absoluteExpiresAt: a.absoluteExpiresAt }),
+  });
+
+  return {
+    cookieName: lucia.sessionCookieName,
+
+    /** Starts a new session (a fresh token: never reuses one presented before login). */
+    async create(userId: string, meta: SessionMeta): Promise<{ token: string; cookie: string }> {
+      const session = await lucia.createSession(userId, {
+        absoluteExpiresAt: new Date(Date.now() + absoluteMs),
+        ip: meta.ip.slice(0, 64),
+        userAgent: meta.userAgent.slice(0, 300),
+        publicId: '',
+      });
+      return { token: session.id, cookie: lucia.createSessionCookie(session.id).serialize() };
+    },
+
+    /**
+     * Validates a token. Returns the user and session, plus a cookie to set when the session was
+     * renewed (sliding expiry) or must be cleared.
+     */
+    async validate(
+      token: string | null,
+    ): Promise<{ user: SessionUser | null; session: SessionInfo | null; setCookie: string | null }> {
+      if (!token) return { user: null, session: null, setCookie: null };
+      const { user, session } = await lucia.validateSession(token);
+      if (!user || !session) {
+        return { user: null, session: null, setCookie: lucia.createBlankSessionCookie().serialize() };
+      }
+      if (session.absoluteExpiresAt.getTime() <= Date.now()) {
+        await lucia.invalidateSession(token);
+        return { user: null, session: null, setCookie: lucia.createBlankSessionCookie().serialize() };
+      }
+      const now = new Date();
+      // lastSeen is for the user's session list; a minute of precision is enough and saves writes.
+      void c.sessions
+        .updateOne(
+          { publicId: session.publicId, lastSeenAt: { $lt: new Date(now.getTime() - 60_000) } },
+          { $set: { lastSeenAt: now } },
+        )
+        .catch(() => {});
+      return {
+        user: { ...user },
+        session: { publicId: session.publicId, expiresAt: session.expiresAt, absoluteExpiresAt: session.absoluteExpiresAt },
+        setCookie: session.fresh ? lucia.createSessionCookie(token).serialize() : null,
+      };
+    },
+
+    readCookie(cookieHeader: string | undefined | null): string | null {
+      return cookieHeader ? lucia.readSessionCookie(cookieHeader) : null;
+    },
+
+    blankCookie(): string {
+      return lucia.createBlankSessionCookie().serialize();
+    },
+
+    async invalidate(token: string): Promise<void> {
+      await lucia.invalidateSession(token);
+    },
+
+    /** Ends every session of the user, optionally keeping the current one. */
+    async invalidateAll(userId: string, keepPublicId?: string): Promise<number> {
+      const filter = keepPublicId ? { userId, publicId: { $ne: keepPublicId } } : { userId };
+      const res = await c.sessions.deleteMany(filter);
+      return res.deletedCount;
+    },
+
+    deleteExpired: () => lucia.deleteExpiredSessions(),
+  };
+}
+
+declare module 'lucia' {
+  interface Register {
+    Lucia: Lucia<{ publicId: string; absoluteExpiresAt: Date }, Omit<SessionUser, 'id'>>;
+    DatabaseUserAttributes: Omit<SessionUser, 'id'>;
+    DatabaseSessionAttributes: { publicId: string; absoluteExpiresAt: Date; ip: string; userAgent: string };
+  }
+}

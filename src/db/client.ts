@@ -1,0 +1,39 @@
+// Connects the official MongoDB driver. Works the same against MongoDB 6+/Atlas and the local
+// FerretDB 1.24: see DESIGN.md for the subset of features we stay within.
+import { MongoClient, type Db } from 'mongodb';
+import { collections, type Collections } from './collections';
+import { ensureIndexes } from './indexes';
+
+export interface Database {
+  client: MongoClient;
+  db: Db;
+  c: Collections;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
+  const client = new MongoClient(uri, {
+    serverSelectionTimeoutMS: 5_000,
+    connectTimeoutMS: 5_000,
+    maxPoolSize: 50,
+  });
+  await client.connect();
+  const db = client.db(dbName);
+  const c = collections(db);
+  await ensureIndexes(c);
+  return {
+    client,
+    db,
+    c,
+    async ping() {
+      try {
+        await db.command({ ping: 1 }, { timeoutMS: 2_000 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => client.close(),
+  };
+}

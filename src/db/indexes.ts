@@ -1,0 +1,19 @@
+// Indexes ensured at startup. Uniqueness is how we stay correct without multi-document
+// transactions (FerretDB 1.24 has none), so the unique ones here are load-bearing.
+import type { Collections } from './collections';
+
+export async function ensureIndexes(c: Collections): Promise<void> {
+  await Promise.all([
+    c.users.createIndex({ email: 1 }, { unique: true, name: 'email_unique' }),
+    c.users.createIndex({ stripeCustomerId: 1 }, { name: 'stripe_customer' }),
+    c.sessions.createIndex({ publicId: 1 }, { unique: true, name: 'public_id_unique' }),
+    c.sessions.createIndex({ userId: 1 }, { name: 'user' }),
+    c.sessions.createIndex({ expiresAt: 1 }, { name: 'expires' }),
+    c.emailCodes.createIndex({ userId: 1, purpose: 1 }, { name: 'user_purpose' }),
+    c.emailCodes.createIndex({ expiresAt: 1 }, { name: 'expires' }),
+    c.passwordResets.createIndex({ userId: 1 }, { name: 'user' }),
+    c.passwordResets.createIndex({ expiresAt: 1 }, { name: 'expires' }),
+    c.rateLimits.createIndex({ expiresAt: 1 }, { name: 'expires' }),
+    c.oauthAccounts.createIndex({ userId: 1 }, { name: 'user' }),
+  ]);
+}

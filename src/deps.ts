@@ -1,0 +1,14 @@
+// Everything a request handler, a job or a test needs, built once at startup.
+import type { Env } from './env';
+import type { Database } from './db/client';
+import type { Mailer } from './email/mailer';
+import type { Logger } from './log';
+import type { Sessions } from './auth/sessions';
+
+export interface AppDeps {
+  env: Env;
+  db: Database;
+  mailer: Mailer;
+  log: Logger;
+  sessions: Sessions;
+}

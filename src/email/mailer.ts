@@ -1,0 +1,27 @@
+// Outgoing email over SMTP (nodemailer). Locally that is Mailpit; in production any relay.
+// Templates live in ./templates.ts; links in them are always built from PUBLIC_URL.
+import nodemailer from 'nodemailer';
+import type { Logger } from '../log';
+
+export interface Message {
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface Mailer {
+  send(message: Message): Promise<void>;
+  close(): void;
+}
+
+export function createMailer(smtpUrl: string, from: string, log: Logger): Mailer {
+  const transport = nodemailer.createTransport(smtpUrl);
+  return {
+    async send(message) {
+      await transport.sendMail({ from, ...message });
+      log.info({ to: message.to, subject: message.subject }, 'email sent');
+    },
+    close: () => transport.close(),
+  };
+}

@@ -1,0 +1,107 @@
+// Every environment variable DropIn reads, parsed once at startup. A bad or missing variable stops
+// the process with a message naming it; production never falls back to a local default.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: z.url().optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    MONGODB_URI: z.string().startsWith('mongodb').optional(),
+    MONGODB_DB: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,60}$/)
+      .default('dropin'),
+
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+      .optional(),
+    MAIL_FROM: z.string().min(3).default('DropIn <no-reply@dropin.localhost>'),
+    MAILPIT_URL: z.url().optional(),
+
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key')
+      .optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    /** Points the real SDK at the local emulator (development and tests only). */
+    STRIPE_API_BASE: z.url().optional(),
+
+    GITHUB_CLIENT_ID: z.string().optional(),
+    GITHUB_CLIENT_SECRET: z.string().optional(),
+    GOOGLE_CLIENT_ID: z.string().optional(),
+    GOOGLE_CLIENT_SECRET: z.string().optional(),
+    /** Test stand-ins for the providers' token and user endpoints (never set in production). */
+    OAUTH_GITHUB_BASE: z.url().optional(),
+    OAUTH_GOOGLE_BASE: z.url().optional(),
+
+    /** Comma-separated proxy addresses whose X-Forwarded-* headers are trusted. */
+    TRUST_PROXY: list,
+    SESSION_IDLE_HOURS: z.coerce
+      .number()
+      .positive()
+      .default(24 * 14),
+    SESSION_ABSOLUTE_HOURS: z.coerce
+      .number()
+      .positive()
+      .default(24 * 30),
+    /** Turns rate limiting off (benchmarks only). */
+    RATE_LIMIT_DISABLED: bool,
+
+    ADMIN_EMAIL: z.email().optional(),
+    ADMIN_PASSWORD: z.string().min(8).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    const required = ['PUBLIC_URL', 'MONGODB_URI', 'SMTP_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const;
+    for (const name of required) {
+      if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+    }
+    for (const name of ['STRIPE_API_BASE', 'OAUTH_GITHUB_BASE', 'OAUTH_GOOGLE_BASE', 'MAILPIT_URL'] as const) {
+      if (env[name])
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is a development setting and must not be set in production' });
+    }
+    if (env.RATE_LIMIT_DISABLED) {
+      ctx.addIssue({ code: 'custom', path: ['RATE_LIMIT_DISABLED'], message: 'must not be set in production' });
+    }
+  });
+
+export type Env = z.output<typeof envSchema> & { PUBLIC_URL: string };
+
+export class EnvError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/** Parses `source` (default `process.env`); throws an EnvError naming every bad variable. */
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  // Empty strings mean "unset": `FOO= npm start` should not fail a min-length check.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new EnvError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`));
+  }
+  const env = result.data;
+  return { ...env, PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '') };
+}

@@ -1,0 +1,76 @@
+// Builds the app's dependencies from the parsed env and starts the HTTP server, with graceful
+// shutdown. `src/index.ts` (production) and `scripts/start.ts` (local defaults) both call this.
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Env } from './env';
+import { createLogger } from './log';
+import { connectDatabase } from './db/client';
+import { createMailer } from './email/mailer';
+import { createSessions } from './auth/sessions';
+import { createApp } from './app';
+import type { AppDeps } from './deps';
+
+export async function createDeps(env: Env): Promise<AppDeps> {
+  const log = createLogger(env.LOG_LEVEL);
+  if (!env.MONGODB_URI) throw new Error('MONGODB_URI is not set');
+  if (!env.SMTP_URL) throw new Error('SMTP_URL is not set');
+  const db = await connectDatabase(env.MONGODB_URI, env.MONGODB_DB);
+  const mailer = createMailer(env.SMTP_URL, env.MAIL_FROM, log);
+  const sessions = createSessions(env, db.c);
+  return { env, db, mailer, log, sessions };
+}
+
+export interface RunningServer {
+  url: string;
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}): Promise<RunningServer> {
+  const { env, log } = deps;
+  const app = createApp(deps, { webDist: opts.webDist ?? path.resolve(import.meta.dirname, '..', 'dist', 'web') });
+  const jobs = startHousekeeping(deps);
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : env.PORT;
+  const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
+  log.info({ url }, 'server listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    deps,
+    close() {
+      closing ??= (async () => {
+        clearInterval(jobs);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        deps.mailer.close();
+        await deps.db.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Deletes expired rows; we do not rely on TTL indexes (FerretDB 1.24 lacks them). */
+function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
+  const { c } = deps.db;
+  const sweep = async () => {
+    const now = new Date();
+    try {
+      await Promise.all([
+        deps.sessions.deleteExpired(),
+        c.emailCodes.deleteMany({ expiresAt: { $lte: now } }),
+        c.passwordResets.deleteMany({ expiresAt: { $lte: now } }),
+        c.rateLimits.deleteMany({ expiresAt: { $lte: now } }),
+      ]);
+    } catch (err) {
+      deps.log.warn({ err }, 'housekeeping sweep failed');
+    }
+  };
+  const timer = setInterval(sweep, 10 * 60_000);
+  timer.unref();
+  return timer;
+}

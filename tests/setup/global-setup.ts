@@ -1,0 +1,29 @@
+// Starts the real services once for the whole run: FerretDB (SQLite, a fresh data folder per run)
+// and Mailpit. Each test file then makes its own database, so files never see each other's data.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startFerretDB, startMailpit } from '../../scripts/services';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    mongoUri: string;
+    smtpUrl: string;
+    mailpitUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropin-test-'));
+  const mongoUri = process.env.TEST_MONGODB_URI;
+  const ferret = mongoUri ? null : await startFerretDB({ dataDir: path.join(dataDir, 'ferretdb') });
+  const mailpit = await startMailpit();
+  project.provide('mongoUri', mongoUri ?? (ferret as { url: string }).url);
+  project.provide('smtpUrl', mailpit.smtpUrl);
+  project.provide('mailpitUrl', mailpit.apiUrl);
+  return async () => {
+    await Promise.all([ferret?.stop(), mailpit.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
