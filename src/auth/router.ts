@@ -1,17 +1,74 @@
-// Auth procedures (placeholder: filled in by the accounts work).
-import { publicProcedure, router } from '../trpc/trpc';
+// Auth procedures: thin wrappers that validate input, call a domain function and return an
+// explicit shape. Inputs are strict objects (see ./schemas.ts); nothing here touches the database.
+import { z } from 'zod';
+import { protectedProcedure, publicProcedure, router } from '../trpc/trpc';
+import { loginWithPassword, logout, logoutEverywhere } from './login';
+import { requestPasswordReset, resetPassword } from './password-reset';
+import { codeInput, emailInput, nameInput, newPasswordInput, noInput, passwordInput, tokenInput } from './schemas';
+import type { SessionUser } from './sessions';
+import { signup } from './signup';
+import type { PublicUser } from './users';
+import { resendVerification, verifyEmail } from './verification';
+
+function publicUser(u: SessionUser): PublicUser {
+  return { id: u.id, email: u.email, name: u.name, role: u.role, emailVerified: u.emailVerified, hasPassword: u.hasPassword };
+}
 
 export const authRouter = router({
-  me: publicProcedure.query(({ ctx }) => ({
-    user: ctx.user
-      ? {
-          id: ctx.user.id,
-          email: ctx.user.email,
-          name: ctx.user.name,
-          role: ctx.user.role,
-          emailVerified: ctx.user.emailVerified,
-          hasPassword: ctx.user.hasPassword,
-        }
-      : null,
+  me: publicProcedure.query(({ ctx }) => ({ user: ctx.user ? publicUser(ctx.user) : null })),
+
+  providers: publicProcedure.query(({ ctx }) => ({
+    github: Boolean(ctx.deps.env.GITHUB_CLIENT_ID),
+    google: Boolean(ctx.deps.env.GOOGLE_CLIENT_ID),
   })),
+
+  signup: publicProcedure
+    .input(z.object({ email: emailInput, password: newPasswordInput, name: nameInput.optional() }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await signup({ deps: ctx.deps, req: ctx.req, email: input.email, password: input.password, name: input.name ?? '' });
+      return { ok: true as const };
+    }),
+
+  login: publicProcedure
+    .input(z.object({ email: emailInput, password: passwordInput }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await loginWithPassword({ deps: ctx.deps, req: ctx.req, email: input.email, password: input.password });
+      return { ok: true as const };
+    }),
+
+  logout: publicProcedure.input(noInput).mutation(async ({ ctx }) => {
+    await logout({ deps: ctx.deps, req: ctx.req });
+    return { ok: true as const };
+  }),
+
+  logoutEverywhere: protectedProcedure.input(noInput).mutation(async ({ ctx }) => {
+    const revoked = await logoutEverywhere({ deps: ctx.deps, req: ctx.req, userId: ctx.user.id });
+    return { ok: true as const, revoked };
+  }),
+
+  verifyEmail: protectedProcedure
+    .input(z.object({ code: codeInput }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await verifyEmail({ deps: ctx.deps, userId: ctx.user.id, code: input.code });
+      return { ok: true as const };
+    }),
+
+  resendVerification: protectedProcedure.input(noInput).mutation(async ({ ctx }) => {
+    const { cooldownSeconds } = await resendVerification({ deps: ctx.deps, userId: ctx.user.id });
+    return { ok: true as const, cooldownSeconds };
+  }),
+
+  requestPasswordReset: publicProcedure
+    .input(z.object({ email: emailInput }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await requestPasswordReset({ deps: ctx.deps, ip: ctx.req.ip, email: input.email });
+      return { ok: true as const };
+    }),
+
+  resetPassword: publicProcedure
+    .input(z.object({ token: tokenInput, password: newPasswordInput }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await resetPassword({ deps: ctx.deps, token: input.token, password: input.password });
+      return { ok: true as const };
+    }),
 });

@@ -1,0 +1,45 @@
+// Deleting an account: needs the current password (or a fresh login for password-less accounts),
+// then removes sessions, codes, reset tokens, OAuth links and the user, and says goodbye by email.
+import type { AppDeps } from '../deps';
+import { sendInBackground } from '../email/send';
+import { templates } from '../email/templates';
+import { requireRecentAuth } from './reauth';
+import type { UserDoc } from '../db/collections';
+
+/**
+ * Runs before any data is removed. The billing issue cancels the user's Stripe subscriptions here;
+ * throwing stops the deletion with nothing removed.
+ */
+export async function beforeAccountDeletion(_opts: { deps: AppDeps; user: UserDoc }): Promise<void> {
+  // Intentionally empty until billing exists.
+}
+
+export async function deleteAccount(opts: {
+  deps: AppDeps;
+  userId: string;
+  sessionPublicId: string;
+  password: string | undefined;
+}): Promise<void> {
+  const { deps, userId } = opts;
+  const user = await requireRecentAuth({
+    deps,
+    userId,
+    sessionPublicId: opts.sessionPublicId,
+    password: opts.password,
+    field: 'password',
+  });
+  await beforeAccountDeletion({ deps, user });
+  const c = deps.db.c;
+  // No transactions: sessions go first, so whatever happens next the account is logged out
+  // everywhere; if a later step fails the user can log in again and retry. The user row goes last,
+  // so nothing is left pointing at a missing user.
+  await c.sessions.deleteMany({ userId });
+  await Promise.all([
+    c.emailCodes.deleteMany({ userId }),
+    c.passwordResets.deleteMany({ userId }),
+    c.oauthAccounts.deleteMany({ userId }),
+  ]);
+  await c.users.deleteOne({ _id: userId });
+  deps.log.info({ userId }, 'account deleted');
+  sendInBackground(deps, { to: user.email, ...templates.accountDeleted(deps.env) });
+}

@@ -1,0 +1,26 @@
+// Changing the password from settings: needs the current one, keeps this session, ends the others,
+// and tells the owner by email (SECURITY.md 8, 11, 25).
+import type { AppDeps } from '../deps';
+import { validateNewPassword } from '../auth/password-policy';
+import { setPassword } from '../auth/users';
+import { sendInBackground } from '../email/send';
+import { templates } from '../email/templates';
+import { requireRecentAuth } from './reauth';
+
+export async function changePassword(opts: {
+  deps: AppDeps;
+  userId: string;
+  sessionPublicId: string;
+  /** Optional only for accounts without a password, which need a fresh session instead. */
+  currentPassword: string | undefined;
+  newPassword: string;
+}): Promise<{ revokedSessions: number }> {
+  const { deps, userId, sessionPublicId, newPassword } = opts;
+  const user = await requireRecentAuth({ deps, userId, sessionPublicId, password: opts.currentPassword });
+  validateNewPassword({ password: newPassword, email: user.email, field: 'newPassword' });
+  await setPassword(deps, { userId, password: newPassword });
+  const revokedSessions = await deps.sessions.invalidateAll(userId, sessionPublicId);
+  await deps.db.c.passwordResets.deleteMany({ userId });
+  sendInBackground(deps, { to: user.email, ...templates.passwordChanged(deps.env) });
+  return { revokedSessions };
+}

@@ -1,0 +1,74 @@
+// One-time email codes (SECURITY.md 26): 6 digits from the CSPRNG, stored only as a salted SHA-256,
+// valid 15 minutes, 5 attempts, single use, and bound to the address they were sent to. Used to
+// verify a new account's email and to confirm an email change.
+import type { AppDeps } from '../deps';
+import type { EmailCodeDoc, EmailCodePurpose } from '../db/collections';
+import { AppError } from '../lib/errors';
+import { newId, numericCode, safeEqual, sha256 } from '../lib/ids';
+import { CODE_MINUTES } from '../email/templates';
+
+export const CODE_DIGITS = 6;
+export const CODE_MAX_ATTEMPTS = 5;
+const LIFETIME_MS = CODE_MINUTES * 60_000;
+
+// The salt (the row's random id) stops precomputed tables; a 6-digit space is small, which is
+// why codes also expire fast and allow few attempts.
+function hashCode(id: string, code: string): string {
+  return sha256(`${id}:${code}`);
+}
+
+/** Issues a new code for (user, purpose), replacing any older one, and returns it for the email. */
+export async function issueCode(opts: {
+  deps: Pick<AppDeps, 'db'>;
+  userId: string;
+  purpose: EmailCodePurpose;
+  email: string;
+}): Promise<string> {
+  const { deps, userId, purpose, email } = opts;
+  const code = numericCode(CODE_DIGITS);
+  const now = new Date();
+  const doc: EmailCodeDoc = {
+    _id: newId(),
+    userId,
+    purpose,
+    email,
+    codeHash: '',
+    expiresAt: new Date(now.getTime() + LIFETIME_MS),
+    attempts: 0,
+    createdAt: now,
+  };
+  doc.codeHash = hashCode(doc._id, code);
+  await deps.db.c.emailCodes.insertOne(doc);
+  // Insert first, then drop the others: at any moment at most one code per purpose stays valid,
+  // and a racing second issue can only leave the newest.
+  await deps.db.c.emailCodes.deleteMany({ userId, purpose, _id: { $ne: doc._id } });
+  return code;
+}
+
+const WRONG = 'That code is not right. Check the latest email and try again.';
+const GONE = 'This code has expired or was tried too many times. Please ask for a new one.';
+
+/**
+ * Checks a submitted code. On success the code is consumed (deleted; of two concurrent uses only
+ * one gets the row) and the address it was sent to is returned. Throws BAD_REQUEST on field `code`.
+ */
+export async function consumeCode(opts: {
+  deps: Pick<AppDeps, 'db'>;
+  userId: string;
+  purpose: EmailCodePurpose;
+  code: string;
+}): Promise<{ email: string }> {
+  const { deps, userId, purpose, code } = opts;
+  const now = new Date();
+  // Counting the attempt is the atomic gate: a code past its 5th attempt or its expiry matches nothing.
+  const doc = await deps.db.c.emailCodes.findOneAndUpdate(
+    { userId, purpose, attempts: { $lt: CODE_MAX_ATTEMPTS }, expiresAt: { $gt: now } },
+    { $inc: { attempts: 1 } },
+    { returnDocument: 'after', sort: { createdAt: -1 } },
+  );
+  if (!doc) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
+  if (!safeEqual(doc.codeHash, hashCode(doc._id, code))) throw new AppError('BAD_REQUEST', WRONG, { field: 'code' });
+  const deleted = await deps.db.c.emailCodes.deleteOne({ _id: doc._id });
+  if (deleted.deletedCount !== 1) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
+  return { email: doc.email };
+}

@@ -1,0 +1,86 @@
+// Logging in and out. `loginUser` is the one way a session starts (password login, signup, OAuth),
+// so session fixation is handled in one place: whatever token the browser presented is ended and a
+// fresh one is issued.
+import type { AppDeps } from '../deps';
+import { AppError } from '../lib/errors';
+import { check, hit, reset } from '../lib/rate-limit';
+import { limits } from './limits';
+import { verifyDummy, verifyPassword } from './passwords';
+import { findUserByEmail } from './users';
+
+/** What loginUser needs from the request; tRPC's ctx.req fits, and so can a Hono route's values. */
+export interface SessionTarget {
+  ip: string;
+  userAgent: string;
+  /** The token the browser presented, if any: it is ended so it can never be the logged-in one. */
+  sessionToken?: string | null;
+  /** The session cookie is appended here as `Set-Cookie`. */
+  resHeaders: Headers;
+}
+
+/** Starts a new session for `userId` and appends its cookie. Refuses disabled users. */
+export async function loginUser(
+  ctx: { deps: Pick<AppDeps, 'db' | 'sessions'>; req: SessionTarget },
+  userId: string,
+): Promise<void> {
+  const { deps, req } = ctx;
+  const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { disabled: 1 } });
+  if (!user) throw new AppError('NOT_FOUND', 'This account no longer exists.');
+  if (user.disabled) throw new AppError('FORBIDDEN', 'This account has been disabled.');
+  if (req.sessionToken) await deps.sessions.invalidate(req.sessionToken);
+  const { cookie } = await deps.sessions.create(userId, { ip: req.ip, userAgent: req.userAgent });
+  req.resHeaders.append('Set-Cookie', cookie);
+}
+
+const INVALID = 'Incorrect email or password.';
+
+/**
+ * Email + password login. Unknown email, no password (OAuth-only account) and wrong password all
+ * cost one Argon2 verification and answer the same BAD_REQUEST, so neither the answer nor its timing
+ * tells whether an account exists.
+ */
+export async function loginWithPassword(opts: {
+  deps: AppDeps;
+  req: SessionTarget;
+  email: string;
+  password: string;
+}): Promise<void> {
+  const { deps, req, email, password } = opts;
+  const accountIp = `${email}|${req.ip}`;
+  // Attempts are counted before the password is checked, so parallel guesses cannot slip past.
+  await hit(deps, limits.loginIp, req.ip);
+  await hit(deps, limits.loginAccountIp, accountIp);
+  await hit(deps, limits.loginAccountIpLong, accountIp);
+  await check(deps, limits.loginAccountFailures, email);
+
+  const user = await findUserByEmail(deps, email);
+  const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, password) : await verifyDummy(password);
+  if (!user || !ok) {
+    await hit(deps, limits.loginAccountFailures, email).catch((err: unknown) => {
+      // This failure's own answer stays "incorrect"; the limit bites on the next attempt.
+      if (!(err instanceof AppError)) throw err;
+    });
+    throw new AppError('BAD_REQUEST', INVALID, { field: 'password' });
+  }
+  if (user.disabled) throw new AppError('FORBIDDEN', 'This account has been disabled.');
+  await loginUser({ deps, req }, user._id);
+  // The owner got in from here: their earlier typos on this device should not count any more.
+  await Promise.all([reset(deps, limits.loginAccountIp, accountIp), reset(deps, limits.loginAccountIpLong, accountIp)]);
+}
+
+/** Ends the current session and clears the cookie. */
+export async function logout(opts: { deps: Pick<AppDeps, 'sessions'>; req: SessionTarget }): Promise<void> {
+  if (opts.req.sessionToken) await opts.deps.sessions.invalidate(opts.req.sessionToken);
+  opts.req.resHeaders.append('Set-Cookie', opts.deps.sessions.blankCookie());
+}
+
+/** Ends every session of the user, this one included; returns how many were ended. */
+export async function logoutEverywhere(opts: {
+  deps: Pick<AppDeps, 'sessions'>;
+  req: SessionTarget;
+  userId: string;
+}): Promise<number> {
+  const revoked = await opts.deps.sessions.invalidateAll(opts.userId);
+  opts.req.resHeaders.append('Set-Cookie', opts.deps.sessions.blankCookie());
+  return revoked;
+}

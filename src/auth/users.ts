@@ -1,0 +1,88 @@
+// Users: creation, look-up and password storage. Shared by signup, OAuth, the admin seed and the
+// account settings; no HTTP here.
+import type { AppDeps } from '../deps';
+import type { Role, UserDoc } from '../db/collections';
+import { AppError } from '../lib/errors';
+import { newId } from '../lib/ids';
+import { hashPassword } from './passwords';
+
+/** The only user shape that leaves the server (auth.me, account.updateProfile). */
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  emailVerified: boolean;
+  hasPassword: boolean;
+}
+
+export function toPublicUser(
+  u: Pick<UserDoc, '_id' | 'email' | 'name' | 'role' | 'emailVerified' | 'passwordHash'>,
+): PublicUser {
+  return {
+    id: u._id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    emailVerified: u.emailVerified,
+    hasPassword: u.passwordHash !== null,
+  };
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/**
+ * Creates a user. The password (if any) is hashed here but not checked against the policy: callers
+ * that take a password from a person call validateNewPassword first. Throws CONFLICT when the
+ * email is taken (the unique index decides, so two racing signups cannot both win).
+ */
+export async function createUser(
+  deps: Pick<AppDeps, 'db'>,
+  opts: { email: string; password: string | null; name: string; emailVerified: boolean; role?: Role },
+): Promise<UserDoc> {
+  const now = new Date();
+  const user: UserDoc = {
+    _id: newId(),
+    email: normalizeEmail(opts.email),
+    emailVerified: opts.emailVerified,
+    name: opts.name.trim(),
+    passwordHash: opts.password === null ? null : await hashPassword(opts.password),
+    role: opts.role ?? 'user',
+    disabled: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await deps.db.c.users.insertOne(user);
+  } catch (err) {
+    if (isDuplicateKey(err)) throw new AppError('CONFLICT', 'An account with this email already exists.', { field: 'email' });
+    throw err;
+  }
+  return user;
+}
+
+export function findUserByEmail(deps: Pick<AppDeps, 'db'>, email: string): Promise<UserDoc | null> {
+  return deps.db.c.users.findOne({ email: normalizeEmail(email) });
+}
+
+export function findUserById(deps: Pick<AppDeps, 'db'>, userId: string): Promise<UserDoc | null> {
+  return deps.db.c.users.findOne({ _id: userId });
+}
+
+/** Stores a new password hash. Does not revoke sessions or send email: the calling flow decides. */
+export async function setPassword(deps: Pick<AppDeps, 'db'>, opts: { userId: string; password: string }): Promise<void> {
+  const passwordHash = await hashPassword(opts.password);
+  await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { passwordHash, updatedAt: new Date() } });
+}
+
+/** Disables a user and ends every session at once (SECURITY.md 10). */
+export async function disableUser(deps: Pick<AppDeps, 'db' | 'sessions'>, opts: { userId: string }): Promise<void> {
+  await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: true, updatedAt: new Date() } });
+  await deps.sessions.invalidateAll(opts.userId);
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}

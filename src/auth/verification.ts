@@ -1,0 +1,36 @@
+// Email verification after signup: submit the emailed code, or ask for a new one (60 s cooldown).
+import type { AppDeps } from '../deps';
+import { AppError } from '../lib/errors';
+import { hit } from '../lib/rate-limit';
+import { consumeCode } from './email-codes';
+import { limits, RESEND_COOLDOWN_SECONDS } from './limits';
+import { sendVerificationCode } from './signup';
+import { findUserById } from './users';
+
+export async function verifyEmail(opts: { deps: AppDeps; userId: string; code: string }): Promise<void> {
+  const { deps, userId, code } = opts;
+  await hit(deps, limits.codeUser, userId);
+  const user = await findUserById(deps, userId);
+  if (!user) throw new AppError('UNAUTHORIZED', 'Please log in.');
+  if (user.emailVerified) return;
+  const { email } = await consumeCode({ deps, userId, purpose: 'verify_email', code });
+  // The code proves ownership of the address it was sent to, and only while that is still the
+  // account's address.
+  const res = await deps.db.c.users.updateOne(
+    { _id: userId, email },
+    { $set: { emailVerified: true, updatedAt: new Date() } },
+  );
+  if (res.matchedCount !== 1) {
+    throw new AppError('BAD_REQUEST', 'This code was sent to a different address. Please ask for a new one.', {
+      field: 'code',
+    });
+  }
+}
+
+export async function resendVerification(opts: { deps: AppDeps; userId: string }): Promise<{ cooldownSeconds: number }> {
+  const user = await findUserById(opts.deps, opts.userId);
+  if (!user) throw new AppError('UNAUTHORIZED', 'Please log in.');
+  if (user.emailVerified) throw new AppError('BAD_REQUEST', 'Your email address is already verified.');
+  await sendVerificationCode({ deps: opts.deps, userId: user._id, email: user.email });
+  return { cooldownSeconds: RESEND_COOLDOWN_SECONDS };
+}
