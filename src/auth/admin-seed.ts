@@ -35,7 +35,13 @@ export async function seedAdmin(deps: Pick<AppDeps, 'db'>, email: string, passwo
         { _id: existing._id, role: { $ne: 'admin' } },
         { $set: { role: 'admin', updatedAt: new Date() } },
       );
-      return { userId: existing._id, email: address, created: false, promoted: res.modifiedCount > 0, disabled: existing.disabled };
+      return {
+        userId: existing._id,
+        email: address,
+        created: false,
+        promoted: res.modifiedCount > 0,
+        disabled: existing.disabled,
+      };
     }
 
     // Only a new account needs the password, so only then is it checked. The operator chose it on
