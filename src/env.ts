@@ -64,6 +64,8 @@ export const envSchema = z
       .number()
       .positive()
       .default(24 * 30),
+    /** How long a validated session is reused from memory; revocations evict it on every process. */
+    SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     /** Turns rate limiting off (benchmarks only). */
     RATE_LIMIT_DISABLED: bool,
 

@@ -30,6 +30,7 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
   const { env, log } = deps;
   const app = createApp(deps, { webDist: opts.webDist ?? path.resolve(import.meta.dirname, '..', 'dist', 'web') });
   const jobs = startHousekeeping(deps);
+  deps.sessions.startCache((err) => log.warn({ err }, 'session cache poll failed'));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
   });
@@ -45,6 +46,7 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
     close() {
       closing ??= (async () => {
         clearInterval(jobs);
+        deps.sessions.stopCache();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         deps.mailer.close();
         await deps.db.close();
@@ -65,6 +67,7 @@ function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
         c.emailCodes.deleteMany({ expiresAt: { $lte: now } }),
         c.passwordResets.deleteMany({ expiresAt: { $lte: now } }),
         c.rateLimits.deleteMany({ expiresAt: { $lte: now } }),
+        c.sessionEvents.deleteMany({ at: { $lte: new Date(now.getTime() - 60_000) } }),
       ]);
     } catch (err) {
       deps.log.warn({ err }, 'housekeeping sweep failed');

@@ -4,16 +4,23 @@
 import type { Adapter, DatabaseSession, DatabaseUser } from 'lucia';
 import { newId, sha256 } from '../lib/ids';
 import type { Collections, SessionDoc } from '../db/collections';
+import type { SessionCache } from './session-cache';
 
 export class MongoSessionAdapter implements Adapter {
-  constructor(private readonly c: Collections) {}
+  constructor(
+    private readonly c: Collections,
+    private readonly cache: SessionCache,
+  ) {}
 
   async getSessionAndUser(sessionId: string): Promise<[DatabaseSession | null, DatabaseUser | null]> {
-    const doc = await this.c.sessions.findOne({ _id: sha256(sessionId) });
+    const hash = sha256(sessionId);
+    const cached = this.cache.get(hash);
+    if (cached) return [{ ...cached.session, id: sessionId }, cached.user];
+    const doc = await this.c.sessions.findOne({ _id: hash });
     if (!doc) return [null, null];
     const user = await this.c.users.findOne({ _id: doc.userId });
     if (!user || user.disabled) return [null, null];
-    return [
+    const result: [DatabaseSession, DatabaseUser] = [
       toDatabaseSession(sessionId, doc),
       {
         id: user._id,
@@ -27,6 +34,8 @@ export class MongoSessionAdapter implements Adapter {
         },
       },
     ];
+    this.cache.set(hash, ...result);
+    return result;
   }
 
   async getUserSessions(userId: string): Promise<DatabaseSession[]> {
@@ -57,14 +66,18 @@ export class MongoSessionAdapter implements Adapter {
     if (!doc) return;
     // Sliding renewal never passes the absolute limit.
     await this.c.sessions.updateOne({ _id: doc._id }, { $set: { expiresAt: minDate(expiresAt, doc.absoluteExpiresAt) } });
+    await this.cache.revoke({ tokenHash: doc._id });
   }
 
   async deleteSession(sessionId: string): Promise<void> {
-    await this.c.sessions.deleteOne({ _id: sha256(sessionId) });
+    const hash = sha256(sessionId);
+    await this.c.sessions.deleteOne({ _id: hash });
+    await this.cache.revoke({ tokenHash: hash });
   }
 
   async deleteUserSessions(userId: string): Promise<void> {
     await this.c.sessions.deleteMany({ userId });
+    await this.cache.revoke({ userId });
   }
 
   async deleteExpiredSessions(): Promise<void> {

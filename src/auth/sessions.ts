@@ -4,6 +4,8 @@ import { Lucia, TimeSpan } from 'lucia';
 import type { Env } from '../env';
 import type { Collections, Role } from '../db/collections';
 import { MongoSessionAdapter } from './lucia-adapter';
+import { SessionCache } from './session-cache';
+import { sha256 } from '../lib/ids';
 
 export interface SessionUser {
   id: string;
@@ -31,7 +33,21 @@ export type Sessions = ReturnType<typeof createSessions>;
 export function createSessions(env: Env, c: Collections) {
   const production = env.NODE_ENV === 'production';
   const absoluteMs = env.SESSION_ABSOLUTE_HOURS * 3600_000;
-  const lucia = new Lucia(new MongoSessionAdapter(c), {
+  const cache = new SessionCache(c, env.SESSION_CACHE_MS);
+
+  // lastSeen is for the user's session list: a minute of precision is enough, so each process
+  // writes it at most once a minute per session instead of on every request.
+  const lastTouched = new Map<string, number>();
+  const touchLastSeen = (publicId: string) => {
+    const now = Date.now();
+    if ((lastTouched.get(publicId) ?? 0) > now - 60_000) return;
+    if (lastTouched.size > 50_000) lastTouched.clear();
+    lastTouched.set(publicId, now);
+    void c.sessions
+      .updateOne({ publicId, lastSeenAt: { $lt: new Date(now - 60_000) } }, { $set: { lastSeenAt: new Date(now) } })
+      .catch(() => {});
+  };
+  const lucia = new Lucia(new MongoSessionAdapter(c, cache), {
     sessionExpiresIn: new TimeSpan(Math.round(env.SESSION_IDLE_HOURS * 60), 'm'),
     sessionCookie: {
       // __Host- needs Secure, which needs HTTPS: production only.
@@ -73,14 +89,7 @@ export function createSessions(env: Env, c: Collections) {
         await lucia.invalidateSession(token);
         return { user: null, session: null, setCookie: lucia.createBlankSessionCookie().serialize() };
       }
-      const now = new Date();
-      // lastSeen is for the user's session list; a minute of precision is enough and saves writes.
-      void c.sessions
-        .updateOne(
-          { publicId: session.publicId, lastSeenAt: { $lt: new Date(now.getTime() - 60_000) } },
-          { $set: { lastSeenAt: now } },
-        )
-        .catch(() => {});
+      touchLastSeen(session.publicId);
       return {
         user: { ...user },
         session: { publicId: session.publicId, expiresAt: session.expiresAt, absoluteExpiresAt: session.absoluteExpiresAt },
@@ -104,10 +113,31 @@ export function createSessions(env: Env, c: Collections) {
     async invalidateAll(userId: string, keepPublicId?: string): Promise<number> {
       const filter = keepPublicId ? { userId, publicId: { $ne: keepPublicId } } : { userId };
       const res = await c.sessions.deleteMany(filter);
+      await cache.revoke({ userId });
       return res.deletedCount;
     },
 
+    /** Ends one session of the user by its public id; false when it is not theirs or not found. */
+    async invalidateByPublicId(userId: string, publicId: string): Promise<boolean> {
+      const doc = await c.sessions.findOneAndDelete({ userId, publicId });
+      if (!doc) return false;
+      await cache.revoke({ tokenHash: doc._id });
+      return true;
+    },
+
+    /**
+     * Call after changing anything a session carries about its user (role, email, name, verified,
+     * disabled, password): cached sessions of that user are dropped on every process.
+     * Never delete from the sessions collection directly; use these functions.
+     */
+    userChanged: (userId: string) => cache.revoke({ userId }),
+
+    /** Starts the cross-process eviction poller (servers only, not one-shot scripts). */
+    startCache: (onError: (err: unknown) => void) => cache.start(onError),
+    stopCache: () => cache.stop(),
+
     deleteExpired: () => lucia.deleteExpiredSessions(),
+    tokenHash: (token: string) => sha256(token),
   };
 }
 

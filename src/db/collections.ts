@@ -81,6 +81,17 @@ export interface OAuthAccountDoc {
   createdAt: Date;
 }
 
+/**
+ * A session or user whose cached sessions must be dropped. Every server process polls these so a
+ * logout, revocation, demotion or disabled account on one process takes effect on all of them.
+ */
+export interface SessionEventDoc {
+  _id: string;
+  userId: string | null;
+  tokenHash: string | null;
+  at: Date;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -88,6 +99,7 @@ export interface Collections {
   passwordResets: Collection<PasswordResetDoc>;
   rateLimits: Collection<RateLimitDoc>;
   oauthAccounts: Collection<OAuthAccountDoc>;
+  sessionEvents: Collection<SessionEventDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -98,5 +110,6 @@ export function collections(db: Db): Collections {
     passwordResets: db.collection<PasswordResetDoc>('password_resets'),
     rateLimits: db.collection<RateLimitDoc>('rate_limits'),
     oauthAccounts: db.collection<OAuthAccountDoc>('oauth_accounts'),
+    sessionEvents: db.collection<SessionEventDoc>('session_events'),
   };
 }

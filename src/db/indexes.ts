@@ -15,5 +15,6 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.passwordResets.createIndex({ expiresAt: 1 }, { name: 'expires' }),
     c.rateLimits.createIndex({ expiresAt: 1 }, { name: 'expires' }),
     c.oauthAccounts.createIndex({ userId: 1 }, { name: 'user' }),
+    c.sessionEvents.createIndex({ at: 1 }, { name: 'at' }),
   ]);
 }

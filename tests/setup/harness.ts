@@ -48,6 +48,9 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
       .slice(0, 16)}`,
     SMTP_URL: inject('smtpUrl'),
     MAILPIT_URL: inject('mailpitUrl'),
+    // Tests move session dates in the database and expect the next request to see it; the cache
+    // itself is covered by tests/integration/session-cache.test.ts.
+    SESSION_CACHE_MS: '0',
     ...overrides,
   });
 }

@@ -1,0 +1,66 @@
+// Shared benchmark plumbing: a DropIn server with local defaults on throwaway data, and a small
+// autocannon wrapper that returns the figures we print.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { startFerretDB, startMailpit, freePort } from '../scripts/services';
+import { parseEnv } from '../src/env';
+import { createDeps, startServer, type RunningServer } from '../src/server';
+
+export interface BenchServer extends RunningServer {
+  stopAll(): Promise<void>;
+}
+
+export async function startBenchServer(extraEnv: Record<string, string> = {}): Promise<BenchServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-'));
+  const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
+  const mailpit = await startMailpit();
+  const env = parseEnv({
+    NODE_ENV: 'development',
+    HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+    MONGODB_URI: ferret.url,
+    SMTP_URL: mailpit.smtpUrl,
+    RATE_LIMIT_DISABLED: 'true',
+    ...extraEnv,
+  });
+  const server = await startServer(await createDeps(env), { webDist: path.join(dir, 'no-web') });
+  return {
+    ...server,
+    async stopAll() {
+      await server.close();
+      await Promise.all([ferret.stop(), mailpit.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Figures {
+  name: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+export async function load(name: string, opts: autocannon.Options): Promise<Figures> {
+  // The load generator runs in a worker thread so it does not share the server's event loop.
+  const result = await autocannon({ connections: 20, duration: 8, workers: 1, ...opts });
+  return {
+    name,
+    requestsPerSec: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+export function printTable(rows: Figures[]): void {
+  console.table(
+    rows.map((r) => ({ endpoint: r.name, 'req/s': r.requestsPerSec, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, errors: r.errors, non2xx: r.non2xx })),
+  );
+}
