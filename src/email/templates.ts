@@ -42,7 +42,8 @@ export const CODE_MINUTES = 15;
 
 export const templates = {
   verificationCode(env: TemplateEnv, d: { code: string }): Mail {
-    return compose(env, `Your DropIn verification code: ${d.code}`, {
+    // No code in the subject: subjects end up in logs and lock-screen previews.
+    return compose(env, 'Your DropIn verification code', {
       paragraphs: [
         `Welcome to DropIn! Enter this code to confirm your email address. It expires in ${CODE_MINUTES} minutes.`,
       ],
@@ -52,7 +53,7 @@ export const templates = {
   },
 
   newAddressCode(env: TemplateEnv, d: { code: string }): Mail {
-    return compose(env, `Confirm your new DropIn email address: ${d.code}`, {
+    return compose(env, 'Confirm your new DropIn email address', {
       paragraphs: [
         `Someone (hopefully you) asked to use this address for a DropIn account. Enter this code in your account settings to confirm it. It expires in ${CODE_MINUTES} minutes.`,
       ],
