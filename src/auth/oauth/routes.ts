@@ -7,6 +7,7 @@ import { getCookie } from 'hono/cookie';
 import type { AppDeps } from '../../deps';
 import type { AppEnv } from '../../app';
 import { safeEqual } from '../../lib/ids';
+import { loginUser } from '../login';
 import { linkToUser, resolveOAuthLogin, type OAuthOutcome } from './accounts';
 import {
   OAuthRejectedError,
@@ -129,13 +130,14 @@ export function oauthRoutes(deps: AppDeps) {
     }
     if (!outcome.ok) return c.redirect(FAILURE_REDIRECTS[outcome.reason], 302);
 
-    // Always a fresh session: a token presented before login is never the one issued after it.
-    if (presented) await sessions.invalidate(presented).catch(() => {});
-    const { cookie: sessionCookie } = await sessions.create(outcome.userId, {
-      ip: c.get('ip'),
-      userAgent: c.req.header('user-agent') ?? '',
-    });
-    c.header('Set-Cookie', sessionCookie, { append: true });
+    // loginUser is the one way a session starts: it ends the token presented (fixation) and issues
+    // a fresh one.
+    const res = new Headers();
+    await loginUser(
+      { deps, req: { ip: c.get('ip'), userAgent: c.req.header('user-agent') ?? '', sessionToken: presented, resHeaders: res } },
+      outcome.userId,
+    );
+    for (const setCookie of res.getSetCookie()) c.header('Set-Cookie', setCookie, { append: true });
     c.get('log').info(
       { provider: provider.name, userId: outcome.userId, created: outcome.created, linked: outcome.linked },
       'oauth login',
