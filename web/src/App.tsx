@@ -1,0 +1,84 @@
+// Every route of the web app. Later issues replace the placeholder sections.
+import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { AppShell } from './components/AppShell';
+import { BookIcon, CardIcon, ChartIcon } from './components/icons';
+import { HomePage } from './features/home/HomePage';
+import { LoginPage } from './features/auth/LoginPage';
+import { SignupPage } from './features/auth/SignupPage';
+import { VerifyEmailPage } from './features/auth/VerifyEmailPage';
+import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
+import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
+import { RequireAuth } from './features/auth/session';
+import { DashboardPage } from './features/app/DashboardPage';
+import { AdminPage, ComingSoonPage } from './features/app/ComingSoonPage';
+import { NotFoundPage } from './features/app/NotFoundPage';
+import { SettingsPage } from './features/settings/SettingsPage';
+
+export function App() {
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Routes>
+        <Route index element={<HomePage />} />
+        <Route path="signup" element={<SignupPage />} />
+        <Route path="login" element={<LoginPage />} />
+        <Route path="forgot-password" element={<ForgotPasswordPage />} />
+        <Route path="reset-password" element={<ResetPasswordPage />} />
+        <Route element={<RequireAuth />}>
+          <Route path="verify-email" element={<VerifyEmailPage />} />
+          <Route path="app" element={<AppShell />}>
+            <Route index element={<DashboardPage />} />
+            <Route
+              path="library"
+              element={
+                <ComingSoonPage
+                  title="Library"
+                  description="Premium guides, deep dives and references."
+                  icon={<BookIcon size={28} />}
+                  emptyTitle="The library opens soon"
+                  emptyText="Articles and guides for your plan will be listed here."
+                />
+              }
+            />
+            <Route
+              path="usage"
+              element={
+                <ComingSoonPage
+                  title="Usage"
+                  description="Your API calls and tool usage against your plan's limits."
+                  icon={<ChartIcon size={28} />}
+                  emptyTitle="No usage yet"
+                  emptyText="Once you use the tools or the API, this month's usage and your limits will show here."
+                />
+              }
+            />
+            <Route
+              path="billing"
+              element={
+                <ComingSoonPage
+                  title="Billing"
+                  description="Your plan, payment method and invoices."
+                  icon={<CardIcon size={28} />}
+                  emptyTitle="Billing is on its way"
+                  emptyText="Soon you'll choose a plan, update your payment method and download invoices here."
+                />
+              }
+            />
+            <Route path="settings" element={<SettingsPage />} />
+            <Route path="admin/*" element={<AdminPage />} />
+          </Route>
+        </Route>
+        {/* The server's OAuth routes send linking errors to /settings. */}
+        <Route path="settings" element={<ToAppSettings />} />
+        <Route path="*" element={<NotFoundPage />} />
+      </Routes>
+    </>
+  );
+}
+
+function ToAppSettings() {
+  const { search } = useLocation();
+  return <Navigate to={`/app/settings${search}`} replace />;
+}

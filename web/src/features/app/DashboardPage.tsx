@@ -1,0 +1,59 @@
+// The dashboard home. For now: a welcome, the verify-your-email banner, and where things will be.
+import { Link, useLocation } from 'react-router';
+import { PageHeader } from '../../components/AppShell';
+import { Banner } from '../../components/Banner';
+import { ButtonLink } from '../../components/Button';
+import { Card } from '../../components/Card';
+import { BookIcon, CardIcon, ChartIcon } from '../../components/icons';
+import { useCurrentUser } from '../auth/session';
+
+export function DashboardPage() {
+  const user = useCurrentUser();
+  const location = useLocation();
+  const notice = (location.state as { notice?: string } | null)?.notice;
+  const firstName = user.name?.split(/\s+/)[0];
+
+  return (
+    <div className="page">
+      <PageHeader title="Dashboard" description="Your plan, your content and your tools, at a glance." />
+      {notice && <Banner tone="success">{notice}</Banner>}
+      {!user.emailVerified && (
+        <Banner
+          tone="warning"
+          title="Verify your email"
+          action={
+            <ButtonLink to="/verify-email" size="sm" variant="secondary">
+              Enter code
+            </ButtonLink>
+          }
+        >
+          Confirm <strong>{user.email}</strong> to choose a plan and manage billing.
+        </Banner>
+      )}
+      <Card className="welcome-card">
+        <h2 className="welcome-title">{firstName ? `Welcome, ${firstName}` : 'Welcome to DropIn'}</h2>
+        <p className="muted">
+          You're on board. Soon this page will show your plan, this month's usage and the newest pieces in the library. Until
+          then, make your account yours in <Link to="/app/settings">Settings</Link>.
+        </p>
+      </Card>
+      <div className="tile-grid">
+        <Link to="/app/library" className="tile">
+          <BookIcon />
+          <span className="tile-title">Library</span>
+          <span className="tile-text">Premium guides and references.</span>
+        </Link>
+        <Link to="/app/usage" className="tile">
+          <ChartIcon />
+          <span className="tile-title">Usage</span>
+          <span className="tile-text">API calls and limits for your plan.</span>
+        </Link>
+        <Link to="/app/billing" className="tile">
+          <CardIcon />
+          <span className="tile-title">Billing</span>
+          <span className="tile-text">Plan, payment method and invoices.</span>
+        </Link>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+// Log in with email and password (or a configured OAuth provider), then go to ?next= when it is a
+// path on this site, else the dashboard.
+import { type FormEvent, useRef, useState } from 'react';
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { trpc } from '../../lib/trpc';
+import { formErrors } from '../../lib/errors';
+import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { noticeFor, oauthErrorFor } from '../../lib/notices';
+import { safeNext } from '../../lib/safe-next';
+import { AuthLayout } from '../../components/AuthLayout';
+import { Banner, FormAlert } from '../../components/Banner';
+import { Button } from '../../components/Button';
+import { TextField } from '../../components/TextField';
+import { OAuthButtons } from './OAuthButtons';
+import { useMe, useRefreshMe } from './session';
+
+export function LoginPage() {
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
+  const notice = noticeFor(params.get('notice'));
+  const oauthError = oauthErrorFor(params.get('error'));
+  const me = useMe();
+  const refreshMe = useRefreshMe();
+  const navigate = useNavigate();
+  const formRef = useRef<HTMLFormElement>(null);
+  const [done, setDone] = useState(false);
+
+  const login = trpc.auth.login.useMutation({
+    onSuccess: async () => {
+      setDone(true);
+      await refreshMe().catch(() => undefined);
+      navigate(next, { replace: true });
+    },
+  });
+  const errors = formErrors(login.error, ['email', 'password']);
+  useFocusFirstInvalid(formRef, login.error);
+
+  if (me.data?.user && !done) return <Navigate to={next} replace />;
+
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const data = new FormData(e.currentTarget);
+    login.mutate({ email: fieldValue(data, 'email').trim(), password: fieldValue(data, 'password') });
+  }
+
+  return (
+    <AuthLayout
+      title="Log in"
+      subtitle="Welcome back to DropIn."
+      footer={
+        <p>
+          New to DropIn? <Link to={params.get('next') ? `/signup?next=${encodeURIComponent(next)}` : '/signup'}>Sign up</Link>
+        </p>
+      }
+    >
+      {notice && <Banner tone="success">{notice}</Banner>}
+      {oauthError && <Banner tone="error">{oauthError}</Banner>}
+      <form ref={formRef} className="form" onSubmit={onSubmit} noValidate>
+        <FormAlert message={errors.message} />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          inputMode="email"
+          required
+          autoFocus
+          error={errors.fields.email}
+        />
+        <div className="field-with-link">
+          <TextField
+            label="Password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            error={errors.fields.password}
+          />
+          <Link className="field-link" to="/forgot-password">
+            Forgot password?
+          </Link>
+        </div>
+        <Button type="submit" block loading={login.isPending}>
+          Log in
+        </Button>
+      </form>
+      <OAuthButtons next={next} />
+    </AuthLayout>
+  );
+}

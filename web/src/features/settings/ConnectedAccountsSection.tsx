@@ -1,0 +1,98 @@
+// GitHub / Google accounts linked for signing in. Linking goes through the server's OAuth route
+// and comes back here; unlinking is refused while it would leave no way to sign in.
+import { trpc } from '../../lib/trpc';
+import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formatDate } from '../../lib/format';
+import { Banner } from '../../components/Banner';
+import { Button, buttonClass } from '../../components/Button';
+import { Card } from '../../components/Card';
+import { Skeleton } from '../../components/Spinner';
+import { GitHubIcon, GoogleIcon } from '../../components/icons';
+
+type Provider = 'github' | 'google';
+export const providerLabel: Record<Provider, string> = { github: 'GitHub', google: 'Google' };
+const providerIcon: Record<Provider, () => React.JSX.Element> = {
+  github: () => <GitHubIcon size={20} />,
+  google: () => <GoogleIcon size={20} />,
+};
+
+export function ConnectedAccountsSection() {
+  const utils = trpc.useUtils();
+  const accounts = trpc.account.connectedAccounts.useQuery();
+  const providers = trpc.auth.providers.useQuery(undefined, { staleTime: 5 * 60_000 });
+  const unlink = trpc.account.unlinkProvider.useMutation({
+    onSuccess: () => utils.account.connectedAccounts.invalidate(),
+  });
+  const unlinkError = formErrors(unlink.error).message;
+
+  const shown = (['github', 'google'] as const).filter(
+    (p) => providers.data?.[p] || accounts.data?.accounts.some((a) => a.provider === p),
+  );
+
+  return (
+    <Card title="Connected accounts" description="Sign in to DropIn with GitHub or Google.">
+      {unlinkError && <Banner tone="error">{unlinkError}</Banner>}
+      {accounts.isPending || providers.isPending ? (
+        <Skeleton lines={2} label="Loading connected accounts…" />
+      ) : accounts.isError ? (
+        <Banner tone="error">{queryErrorMessage(accounts.error)}</Banner>
+      ) : shown.length === 0 ? (
+        <p className="muted">No sign-in providers are set up on this DropIn, so there is nothing to connect.</p>
+      ) : (
+        <ul className="item-list">
+          {shown.map((p) => {
+            const linked = accounts.data.accounts.find((a) => a.provider === p);
+            const Icon = providerIcon[p];
+            const label = providerLabel[p];
+            const hintId = `unlink-hint-${p}`;
+            return (
+              <li key={p} className="item">
+                <span className="item-icon">
+                  <Icon />
+                </span>
+                <div className="item-main">
+                  <p className="item-title">
+                    {label}
+                    {linked && <span className="badge badge-success">Connected</span>}
+                  </p>
+                  <p className="item-meta">
+                    {linked ? (
+                      <>
+                        <span>{linked.username || linked.email || 'Connected account'}</span>
+                        <span aria-hidden="true">·</span>
+                        <span>since {formatDate(linked.createdAt)}</span>
+                      </>
+                    ) : (
+                      <span>Not connected</span>
+                    )}
+                  </p>
+                  {linked && !accounts.data.canUnlink && (
+                    <p id={hintId} className="item-meta">
+                      Set a password first: this is your only way to sign in.
+                    </p>
+                  )}
+                </div>
+                {linked ? (
+                  <Button
+                    variant="secondary"
+                    size="sm"
+                    disabled={!accounts.data.canUnlink}
+                    aria-describedby={!accounts.data.canUnlink ? hintId : undefined}
+                    loading={unlink.isPending && unlink.variables?.provider === p}
+                    onClick={() => unlink.mutate({ provider: p })}
+                  >
+                    Unlink {label}
+                  </Button>
+                ) : providers.data?.[p] ? (
+                  <a className={buttonClass('secondary', 'sm')} href={`/auth/oauth/${p}?link=1&next=/app/settings`}>
+                    Connect {label}
+                  </a>
+                ) : null}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </Card>
+  );
+}
