@@ -4,7 +4,7 @@
 // that CLI panics at start when built outside FerretDB's own release tooling (its build/version
 // check wants a generated version.txt). The embeddable package runs the same handler with telemetry
 // locked off and no debug listener, so two instances never collide on a fixed port.
-// See docs/decisions/003-ferretdb-locally.md.
+// See docs/decisions/001-ferretdb-locally.md.
 package main
 
 import (

@@ -6,6 +6,7 @@ import { createDeps, startServer, type RunningServer } from '../../src/server';
 import { createApp } from '../../src/app';
 import type { AppDeps } from '../../src/deps';
 import { newId } from '../../src/lib/ids';
+import { freePort } from '../../scripts/services';
 
 export interface Harness {
   env: Env;
