@@ -33,7 +33,7 @@ export async function deleteAccount(opts: {
   // No transactions: sessions go first, so whatever happens next the account is logged out
   // everywhere; if a later step fails the user can log in again and retry. The user row goes last,
   // so nothing is left pointing at a missing user.
-  await c.sessions.deleteMany({ userId });
+  await deps.sessions.invalidateAll(userId);
   await Promise.all([
     c.emailCodes.deleteMany({ userId }),
     c.passwordResets.deleteMany({ userId }),

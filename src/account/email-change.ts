@@ -52,6 +52,7 @@ export async function confirmEmailChange(opts: { deps: AppDeps; userId: string; 
     throw err;
   });
   if (!before) throw new AppError('UNAUTHORIZED', 'Please log in.');
+  await deps.sessions.userChanged(userId);
   // Links and codes sent to the old address must not keep working.
   await Promise.all([
     deps.db.c.passwordResets.deleteMany({ userId }),

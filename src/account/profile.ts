@@ -10,5 +10,6 @@ export async function updateProfile(opts: { deps: AppDeps; userId: string; name:
     { returnDocument: 'after' },
   );
   if (!user) throw new AppError('UNAUTHORIZED', 'Please log in.');
+  await opts.deps.sessions.userChanged(opts.userId);
   return toPublicUser(user);
 }

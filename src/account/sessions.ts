@@ -41,7 +41,8 @@ export async function revokeSession(opts: {
   publicId: string;
   currentPublicId: string;
 }): Promise<{ wasCurrent: boolean }> {
-  const res = await opts.deps.db.c.sessions.deleteOne({ userId: opts.userId, publicId: opts.publicId });
-  if (res.deletedCount !== 1) throw new AppError('NOT_FOUND', 'This session was not found. It may have ended already.');
+  // Through the sessions module, which also evicts the session from every process's cache.
+  const found = await opts.deps.sessions.invalidateByPublicId(opts.userId, opts.publicId);
+  if (!found) throw new AppError('NOT_FOUND', 'This session was not found. It may have ended already.');
   return { wasCurrent: opts.publicId === opts.currentPublicId };
 }

@@ -1,11 +1,15 @@
 // One-time email codes (SECURITY.md 26): 6 digits from the CSPRNG, stored only as a salted SHA-256,
 // valid 15 minutes, 5 attempts, single use, and bound to the address they were sent to. Used to
 // verify a new account's email and to confirm an email change.
+// Attempts are counted with the rate limiter's insert-then-count log, and a code is consumed by
+// deleteOne: those stay exact under concurrency on FerretDB 1.24, where `$inc` and
+// findOneAndUpdate do not (see src/lib/rate-limit.ts). The row's `attempts` field is not used.
 import type { AppDeps } from '../deps';
 import type { EmailCodeDoc, EmailCodePurpose } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { newId, numericCode, safeEqual, sha256 } from '../lib/ids';
 import { CODE_MINUTES } from '../email/templates';
+import { hit } from '../lib/rate-limit';
 
 export const CODE_DIGITS = 6;
 export const CODE_MAX_ATTEMPTS = 5;
@@ -50,25 +54,33 @@ const GONE = 'This code has expired or was tried too many times. Please ask for 
 
 /**
  * Checks a submitted code. On success the code is consumed (deleted; of two concurrent uses only
- * one gets the row) and the address it was sent to is returned. Throws BAD_REQUEST on field `code`.
+ * one deletes the row) and the address it was sent to is returned. Throws BAD_REQUEST on `code`.
  */
 export async function consumeCode(opts: {
-  deps: Pick<AppDeps, 'db'>;
+  deps: Pick<AppDeps, 'db' | 'env'>;
   userId: string;
   purpose: EmailCodePurpose;
   code: string;
 }): Promise<{ email: string }> {
   const { deps, userId, purpose, code } = opts;
-  const now = new Date();
-  // Counting the attempt is the atomic gate: a code past its 5th attempt or its expiry matches nothing.
-  const doc = await deps.db.c.emailCodes.findOneAndUpdate(
-    { userId, purpose, attempts: { $lt: CODE_MAX_ATTEMPTS }, expiresAt: { $gt: now } },
-    { $inc: { attempts: 1 } },
-    { returnDocument: 'after', sort: { createdAt: -1 } },
+  const doc = await deps.db.c.emailCodes.findOne(
+    { userId, purpose, expiresAt: { $gt: new Date() } },
+    { sort: { createdAt: -1 } },
   );
   if (!doc) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
+  try {
+    // Keyed on this code, so a new code starts with fresh attempts. Always on, even when rate
+    // limiting is disabled for benchmarks: this is part of what makes a 6-digit code safe.
+    await hit({ ...deps, env: { RATE_LIMIT_DISABLED: false } }, attemptsLimit, doc._id);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    await deps.db.c.emailCodes.deleteOne({ _id: doc._id });
+    throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
+  }
   if (!safeEqual(doc.codeHash, hashCode(doc._id, code))) throw new AppError('BAD_REQUEST', WRONG, { field: 'code' });
   const deleted = await deps.db.c.emailCodes.deleteOne({ _id: doc._id });
   if (deleted.deletedCount !== 1) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
   return { email: doc.email };
 }
+
+const attemptsLimit = { name: 'code:attempts', max: CODE_MAX_ATTEMPTS, windowSeconds: CODE_MINUTES * 60 };

@@ -41,8 +41,8 @@ const INVALID = 'This reset link is invalid or has expired. Please ask for a new
 
 /**
  * Sets a new password from a reset token. Revokes every session and does not log in (the page
- * sends the person to /login). Of two concurrent uses of one token only one wins: the row is
- * taken with findOneAndDelete.
+ * sends the person to /login). Of two concurrent uses of one token only one wins: the one whose
+ * deleteOne removed the row (findOneAndDelete is not atomic on FerretDB 1.24; deleteOne's count is).
  */
 export async function resetPassword(opts: { deps: AppDeps; token: string; password: string }): Promise<void> {
   const { deps, token, password } = opts;
@@ -53,15 +53,19 @@ export async function resetPassword(opts: { deps: AppDeps; token: string; passwo
   if (!pending) throw new AppError('BAD_REQUEST', INVALID, { field: 'token' });
   validateNewPassword({ password, email: pending.email });
 
-  const row = await deps.db.c.passwordResets.findOneAndDelete({ _id, expiresAt: { $gt: now } });
-  if (!row) throw new AppError('BAD_REQUEST', INVALID, { field: 'token' });
+  const taken = await deps.db.c.passwordResets.deleteOne({ _id });
+  if (taken.deletedCount !== 1) throw new AppError('BAD_REQUEST', INVALID, { field: 'token' });
+  const row = pending;
   const user = await deps.db.c.users.findOne({ _id: row.userId });
   // Bound to the address it was sent to: after an email change, old links are dead.
   if (!user || user.disabled || user.email !== row.email) throw new AppError('BAD_REQUEST', INVALID, { field: 'token' });
 
   await setPassword(deps, { userId: user._id, password });
   // Following the emailed link proved the address is theirs.
-  if (!user.emailVerified) await deps.db.c.users.updateOne({ _id: user._id }, { $set: { emailVerified: true } });
+  if (!user.emailVerified) {
+    await deps.db.c.users.updateOne({ _id: user._id }, { $set: { emailVerified: true } });
+    await deps.sessions.userChanged(user._id);
+  }
   await Promise.all([
     deps.sessions.invalidateAll(user._id),
     deps.db.c.passwordResets.deleteMany({ userId: user._id }),

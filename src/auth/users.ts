@@ -72,12 +72,17 @@ export function findUserById(deps: Pick<AppDeps, 'db'>, userId: string): Promise
 }
 
 /** Stores a new password hash. Does not revoke sessions or send email: the calling flow decides. */
-export async function setPassword(deps: Pick<AppDeps, 'db'>, opts: { userId: string; password: string }): Promise<void> {
+export async function setPassword(
+  deps: Pick<AppDeps, 'db' | 'sessions'>,
+  opts: { userId: string; password: string },
+): Promise<void> {
   const passwordHash = await hashPassword(opts.password);
   await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { passwordHash, updatedAt: new Date() } });
+  // Sessions carry hasPassword; cached ones must see the change.
+  await deps.sessions.userChanged(opts.userId);
 }
 
-/** Disables a user and ends every session at once (SECURITY.md 10). */
+/** Disables a user and ends every session at once, on every process (SECURITY.md 10). */
 export async function disableUser(deps: Pick<AppDeps, 'db' | 'sessions'>, opts: { userId: string }): Promise<void> {
   await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: true, updatedAt: new Date() } });
   await deps.sessions.invalidateAll(opts.userId);

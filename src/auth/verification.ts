@@ -25,6 +25,7 @@ export async function verifyEmail(opts: { deps: AppDeps; userId: string; code: s
       field: 'code',
     });
   }
+  await deps.sessions.userChanged(userId);
 }
 
 export async function resendVerification(opts: { deps: AppDeps; userId: string }): Promise<{ cooldownSeconds: number }> {

@@ -60,11 +60,11 @@ export interface PasswordResetDoc {
 }
 
 export interface RateLimitDoc {
-  /** e.g. `login:ip:1.2.3.4` or `login:account:a@b.c` */
+  /** Random: one row per counted hit, a sliding-window log (see src/lib/rate-limit.ts for why). */
   _id: string;
-  count: number;
-  windowStart: Date;
-  /** When the current window ends; rows past it are deleted by a cleanup job. */
+  /** e.g. `login:ip:1.2.3.4` or `login:acct-ip:a@b.c|1.2.3.4` */
+  key: string;
+  /** When this hit leaves the window; rows past it are deleted by a cleanup job. */
   expiresAt: Date;
 }
 

@@ -14,6 +14,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.passwordResets.createIndex({ userId: 1 }, { name: 'user' }),
     c.passwordResets.createIndex({ expiresAt: 1 }, { name: 'expires' }),
     c.rateLimits.createIndex({ expiresAt: 1 }, { name: 'expires' }),
+    c.rateLimits.createIndex({ key: 1, expiresAt: 1 }, { name: 'key_expires' }),
     c.oauthAccounts.createIndex({ userId: 1 }, { name: 'user' }),
     c.sessionEvents.createIndex({ at: 1 }, { name: 'at' }),
   ]);

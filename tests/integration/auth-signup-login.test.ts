@@ -161,7 +161,7 @@ describe('email verification', () => {
     expect(errorOf(tooSoon.body).data.retryAfterSeconds).toBeGreaterThan(0);
     expect(errorOf(tooSoon.body).data.retryAfterSeconds).toBeLessThanOrEqual(60);
     // Let the cooldown pass by moving its window into the past.
-    await h.deps.db.c.rateLimits.updateMany({ _id: `code-send:cooldown:${userId}` }, { $set: { expiresAt: new Date(0) } });
+    await h.deps.db.c.rateLimits.updateMany({ key: `code-send:cooldown:${userId}` }, { $set: { expiresAt: new Date(0) } });
     const again = await b.mutation('auth.resendVerification', {});
     expect(again.body).toEqual({ result: { data: { ok: true, cooldownSeconds: 60 } } });
     const second = codeFrom(await waitForEmail(email, /verification code/, { skip: 1 }));
