@@ -34,7 +34,7 @@ export function DashboardPage() {
         <h2 className="welcome-title">{firstName ? `Welcome, ${firstName}` : 'Welcome to DropIn'}</h2>
         <p className="muted">
           You're on board. Soon this page will show your plan, this month's usage and the newest pieces in the library. Until
-          then, make your account yours in <Link to="/app/settings">Settings</Link>.
+          then, <Link to="/app/settings">manage your profile and sign-in</Link>.
         </p>
       </Card>
       <div className="tile-grid">

@@ -1,0 +1,198 @@
+// Screenshots of the web app's pages at desktop and phone widths (light and dark), against a real
+// DropIn: FerretDB and Mailpit started here, the server serving the built app from dist/web, a
+// person's session driven in Debian's Chromium. For looking at the pages, not for asserting.
+//   npx vite build && npx tsx scripts/screenshots.ts [outDir=screenshots]
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { freePort, startFerretDB, startMailpit } from './services';
+
+const outDir = path.resolve(process.argv[2] ?? 'screenshots');
+const webDist = path.resolve(import.meta.dirname, '..', 'dist', 'web');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const EMAIL = 'ada@example.com';
+const PASSWORD = 'correct horse battery staple';
+
+async function main() {
+  mkdirSync(outDir, { recursive: true });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropin-shots-'));
+  const ferret = await startFerretDB({ dataDir });
+  const mailpit = await startMailpit();
+  const port = await freePort();
+  const { parseEnv } = await import('../src/env');
+  const { createDeps, startServer } = await import('../src/server');
+  const env = parseEnv({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: 'warn',
+    MONGODB_URI: ferret.url,
+    MONGODB_DB: 'screenshots',
+    SMTP_URL: mailpit.smtpUrl,
+    MAILPIT_URL: mailpit.apiUrl,
+    // Only so the OAuth buttons render; nobody follows them here.
+    GITHUB_CLIENT_ID: 'screenshots',
+    GITHUB_CLIENT_SECRET: 'screenshots',
+    GOOGLE_CLIENT_ID: 'screenshots',
+    GOOGLE_CLIENT_SECRET: 'screenshots',
+  });
+  const server = await startServer(await createDeps(env), { webDist });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    await run(browser, server.url, mailpit.apiUrl);
+    console.log(`Screenshots in ${path.relative(process.cwd(), outDir) || '.'}`);
+  } finally {
+    await browser.close();
+    await server.deps.db.db.dropDatabase().catch(() => {});
+    await server.close();
+    await mailpit.stop();
+    await ferret.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function run(browser: Browser, base: string, mailpitUrl: string) {
+  const context = (viewport: typeof DESKTOP, colorScheme: 'light' | 'dark' = 'light', userAgent?: string) =>
+    browser.newContext({ viewport, colorScheme, baseURL: base, ...(userAgent ? { userAgent } : {}) });
+
+  // Logged out, desktop.
+  const anon = await context(DESKTOP);
+  const a = await anon.newPage();
+  await visit(a, '/', 'home');
+  await visit(a, '/signup', 'signup');
+  await a.getByRole('button', { name: 'Create account' }).click();
+  await a.locator('[aria-invalid="true"]').first().waitFor();
+  await shot(a, 'signup-errors');
+  await visit(a, '/login?error=oauth_email_unverified', 'login-oauth-error');
+  await visit(a, '/login?notice=password-reset', 'login-notice');
+  await visit(a, '/forgot-password', 'forgot-password');
+  await a.getByLabel('Email').fill('nobody@example.com');
+  await a.getByRole('button', { name: 'Send reset link' }).click();
+  await a.getByText('If an account exists').waitFor();
+  await shot(a, 'forgot-password-sent');
+  await visit(a, '/reset-password?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'reset-password');
+  await a.getByLabel('New password', { exact: true }).fill('another long passphrase');
+  await a.getByRole('button', { name: 'Set new password' }).click();
+  await a.getByRole('alert').first().waitFor();
+  await shot(a, 'reset-password-bad-token');
+  await visit(a, '/no-such-page', 'not-found');
+  await anon.close();
+
+  // Sign up and verify, desktop.
+  const me = await context(DESKTOP);
+  const p = await me.newPage();
+  await p.goto('/signup');
+  await p.getByLabel('Name').fill('Ada Lovelace');
+  await p.getByLabel('Email').fill(EMAIL);
+  await p.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await p.getByRole('button', { name: 'Create account' }).click();
+  await p.waitForURL('**/verify-email');
+  await shot(p, 'verify-email');
+  await p.getByRole('button', { name: /Resend code/ }).click();
+  await p.getByText(/Resend code in \d+ s/).waitFor();
+  await shot(p, 'verify-email-resent');
+  await visit(p, '/app', 'dashboard-unverified');
+  await p.goto('/verify-email');
+  await p.getByLabel('Verification code').fill('000000');
+  await p.getByRole('button', { name: 'Verify email' }).click();
+  await p.locator('[aria-invalid="true"]').waitFor();
+  await shot(p, 'verify-email-wrong-code');
+  await p.getByLabel('Verification code').fill(await latestCode(mailpitUrl, EMAIL));
+  await p.getByRole('button', { name: 'Verify email' }).click();
+  await p.waitForURL(/\/app$/);
+  await p.getByText('Welcome, Ada').waitFor();
+  await shot(p, 'dashboard');
+
+  // A second session from a phone, so the sessions list has something to revoke.
+  const phone = await context(
+    PHONE,
+    'light',
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1',
+  );
+  const m = await phone.newPage();
+  await visit(m, '/', 'home-phone');
+  await visit(m, '/signup', 'signup-phone');
+  await visit(m, '/login', 'login-phone');
+  await m.getByLabel('Email').fill(EMAIL);
+  await m.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await m.getByRole('button', { name: 'Log in' }).click();
+  await m.waitForURL(/\/app$/);
+  await m.getByText('Welcome, Ada').waitFor();
+  await shot(m, 'dashboard-phone');
+  await m.getByRole('button', { name: 'Menu' }).click();
+  await shot(m, 'nav-open-phone', false);
+  await m.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await m.getByText('This device', { exact: true }).waitFor();
+  await shot(m, 'settings-phone');
+
+  await visit(p, '/app/settings', 'settings');
+  await p.getByText('This device', { exact: true }).waitFor();
+  await shot(p, 'settings');
+  await p.getByRole('region', { name: 'Password' }).getByLabel('Current password').fill('wrong password');
+  await p.getByRole('region', { name: 'Password' }).getByLabel('New password').fill('short');
+  await p.getByRole('button', { name: 'Change password' }).click();
+  await p.getByRole('region', { name: 'Password' }).locator('[aria-invalid="true"]').first().waitFor();
+  await shot(p, 'settings-password-error');
+  await p.getByRole('button', { name: 'Delete account' }).click();
+  await p.getByRole('dialog').waitFor();
+  await p.getByLabel('Type DELETE to confirm').fill('DELETE');
+  await shot(p, 'settings-delete-dialog', false);
+  await p.keyboard.press('Escape');
+  await visit(p, '/app/library', 'library-empty');
+  await visit(p, '/app/admin', 'admin-forbidden');
+
+  // Dark mode.
+  const dark = await context(DESKTOP, 'dark');
+  const d = await dark.newPage();
+  await visit(d, '/', 'home-dark');
+  await visit(d, '/login', 'login-dark');
+  await d.getByLabel('Email').fill(EMAIL);
+  await d.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await d.getByRole('button', { name: 'Log in' }).click();
+  await d.waitForURL(/\/app$/);
+  await d.getByText('Welcome, Ada').waitFor();
+  await shot(d, 'dashboard-dark');
+  await visit(d, '/app/settings', 'settings-dark');
+  await d.getByText('This device', { exact: true }).waitFor();
+  await shot(d, 'settings-dark');
+  await closeAll(dark, phone, me);
+}
+
+async function visit(page: Page, url: string, name: string) {
+  await page.goto(url);
+  await page.waitForLoadState('networkidle');
+  await shot(page, name);
+}
+
+async function shot(page: Page, name: string, fullPage = true) {
+  // Fixed elements (top bar, skip link) are drawn where the viewport is: start from the top.
+  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(150); // let transitions settle
+  await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage });
+}
+
+async function latestCode(mailpitUrl: string, to: string): Promise<string> {
+  const res = await fetch(`${mailpitUrl}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=10`);
+  const body = (await res.json()) as { messages: { ID: string }[] };
+  for (const { ID } of body.messages) {
+    const msg = (await (await fetch(`${mailpitUrl}/api/v1/message/${ID}`)).json()) as { Text: string };
+    const code = msg.Text.match(/\b(\d{6,8})\b/)?.[1];
+    if (code) return code;
+  }
+  throw new Error(`No code emailed to ${to}`);
+}
+
+async function closeAll(...contexts: BrowserContext[]) {
+  for (const c of contexts) await c.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
