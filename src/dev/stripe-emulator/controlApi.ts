@@ -1,0 +1,143 @@
+// The emulator's own control API under `/_emulator/...` (JSON in, JSON out). It lets tests and the
+// demo do what Stripe's dashboard or real life would: reset, inject faults, drift objects behind the
+// app's back, move a customer's time forward, and read the webhook delivery log.
+import { clockOf, type Emulator } from './emulator.js';
+import type { ControlHandler } from './http.js';
+import { runUntil, tick } from './engine/billing.js';
+import { advanceClockNow } from './resources/testClocks.js';
+import type { CardBehavior, Settings } from './store.js';
+import { realNow } from './store.js';
+import type { WebhookFault } from './webhooks.js';
+
+const BEHAVIORS: CardBehavior[] = ['succeed', 'decline_generic', 'decline_insufficient_funds', 'attach_then_fail', 'auth_setup', 'auth_always'];
+
+function deepMerge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(patch)) {
+    const current = target[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && current && typeof current === 'object' && !Array.isArray(current)) {
+      deepMerge(current as Record<string, unknown>, v as Record<string, unknown>);
+    } else {
+      target[k] = v;
+    }
+  }
+}
+
+const ok = (body: unknown, status = 200) => ({ status, body });
+const bad = (message: string, status = 400) => ({ status, body: { error: message } });
+
+export interface ControlDeps {
+  clearIdempotency: () => void;
+  setWebhookRetrySchedule: (schedule: number[]) => void;
+}
+
+export function controlHandler(deps: ControlDeps): ControlHandler {
+  return async (emu: Emulator, { method, path, body, query }) => {
+    const route = `${method} ${path.replace(/\/+$/, '')}`;
+    let m: RegExpExecArray | null;
+
+    if (route === 'GET /_emulator/health') return ok({ ok: true });
+
+    if (route === 'GET /_emulator/state') {
+      const state = emu.state.toJSON();
+      state.events = emu.state.events.newestFirst().map((e) => ({ id: e.id, type: e.type, created: e.created, pending_webhooks: e.pending, failed: e.failed }));
+      return ok({ ...state, apiFaults: emu.apiFaults, webhookFaults: emu.webhooks.faults, deliveries: emu.webhooks.deliveries.length });
+    }
+
+    if (route === 'POST /_emulator/reset') {
+      emu.state.reset();
+      emu.apiFaults = [];
+      emu.webhooks.clear();
+      deps.clearIdempotency();
+      emu.onChange();
+      return ok({ reset: true });
+    }
+
+    if (route === 'POST /_emulator/faults/webhooks') {
+      const action = body.action as WebhookFault['action'];
+      if (!['drop', 'delay', 'duplicate', 'reorder'].includes(action)) return bad('action must be drop, delay, duplicate or reorder');
+      const fault: WebhookFault = { action, remaining: Number(body.count ?? 1) };
+      if (body.delayMs !== undefined) fault.delayMs = Number(body.delayMs);
+      if (Array.isArray(body.types)) fault.types = body.types.map(String);
+      emu.webhooks.faults.push(fault);
+      return ok(fault);
+    }
+
+    if (route === 'POST /_emulator/faults/api') {
+      const status = Number(body.status ?? 500);
+      if (status !== 500 && status !== 429) return bad('status must be 500 or 429');
+      const fault = { status: status as 500 | 429, remaining: Number(body.count ?? 1), pathPrefix: body.pathPrefix as string | undefined, method: body.method as string | undefined };
+      emu.apiFaults.push(fault);
+      return ok(fault);
+    }
+
+    if (route === 'GET /_emulator/faults') return ok({ api: emu.apiFaults, webhooks: emu.webhooks.faults });
+    if (route === 'DELETE /_emulator/faults') {
+      emu.apiFaults = [];
+      emu.webhooks.faults = [];
+      return ok({ cleared: true });
+    }
+
+    if ((m = /^(GET|POST) \/_emulator\/objects\/([^/]+)$/.exec(route))) {
+      const obj = emu.state.findObject(decodeURIComponent(m[2]!)) as Record<string, unknown> | undefined;
+      if (!obj) return bad(`no object ${m[2]}`, 404);
+      // A silent change: no event, exactly like drift the app has to discover on its own.
+      if (m[1] === 'POST') deepMerge(obj, body);
+      emu.onChange();
+      return ok(obj);
+    }
+
+    if ((m = /^POST \/_emulator\/customers\/([^/]+)\/advance$/.exec(route))) {
+      const customer = emu.state.customers.get(decodeURIComponent(m[1]!));
+      if (!customer) return bad(`no customer ${m[1]}`, 404);
+      const now = emu.now(customer.id);
+      const target = body.to !== undefined ? Number(body.to) : now + Number(body.seconds ?? 0);
+      if (!Number.isFinite(target) || target < now) return bad('give `to` (unix seconds, not in the past) or `seconds` (>= 0)');
+      const clockId = clockOf(customer);
+      let steps = 0;
+      if (clockId) {
+        const clock = emu.state.testClocks.get(clockId)!;
+        advanceClockNow(emu, clock, target);
+      } else {
+        steps = runUntil(emu, new Set([customer.id]), target, (t) => (emu.state.customerOffset[customer.id] = t - realNow()));
+      }
+      emu.onChange();
+      return ok({ customer: customer.id, now: emu.now(customer.id), steps });
+    }
+
+    if (route === 'GET /_emulator/deliveries') {
+      const list = emu.webhooks.deliveries.filter(
+        (d) => (!query.event || d.event === query.event) && (!query.type || d.type === query.type) && (!query.status || d.status === query.status),
+      );
+      return ok({ data: list });
+    }
+
+    if (route === 'POST /_emulator/deliveries/wait') {
+      await emu.webhooks.idle(Number(body.timeoutMs ?? 5000));
+      return ok({ pending: emu.webhooks.deliveries.filter((d) => d.status === 'pending').length });
+    }
+
+    if (route === 'GET /_emulator/settings') return ok(emu.state.settings);
+    if (route === 'POST /_emulator/settings') {
+      const s = body as Partial<Settings> & { webhookRetrySchedule?: number[] };
+      if (s.webhookRetrySchedule) deps.setWebhookRetrySchedule(s.webhookRetrySchedule.map(Number));
+      const { webhookRetrySchedule: _ignored, ...rest } = s;
+      emu.state.settings = { ...emu.state.settings, ...rest };
+      emu.onChange();
+      return ok(emu.state.settings);
+    }
+
+    if ((m = /^POST \/_emulator\/payment_methods\/([^/]+)\/behavior$/.exec(route))) {
+      const pm = emu.state.paymentMethods.get(decodeURIComponent(m[1]!));
+      if (!pm) return bad(`no payment method ${m[1]}`, 404);
+      const behavior = body.behavior as CardBehavior;
+      if (!BEHAVIORS.includes(behavior)) return bad(`behavior must be one of ${BEHAVIORS.join(', ')}`);
+      emu.state.cardBehavior[pm.id] = behavior;
+      emu.onChange();
+      return ok({ id: pm.id, behavior });
+    }
+
+    if (route === 'POST /_emulator/tick') return ok({ steps: tick(emu) });
+
+    return null;
+  };
+}

@@ -1,0 +1,134 @@
+// The emulator's shared context: state, time (real, per-customer offset, or test clock), event
+// emission and the webhook dispatcher. Resource handlers and the billing engine receive it.
+import type Stripe from 'stripe';
+import { newId } from './ids.js';
+import { realNow, State } from './store.js';
+import type { WebhookDispatcher } from './webhooks.js';
+
+export const API_VERSION = '2026-10-28.endive';
+
+export interface ApiFault {
+  status: 500 | 429;
+  remaining: number;
+  pathPrefix?: string;
+  method?: string;
+}
+
+export interface RequestInfo {
+  id: string;
+  idempotencyKey: string | null;
+}
+
+export class Emulator {
+  readonly state = new State();
+  apiFaults: ApiFault[] = [];
+  /** The API request being handled, recorded on the events it causes (Stripe's `event.request`). */
+  request: RequestInfo | null = null;
+  baseUrl = '';
+  onChange: () => void = () => {};
+
+  constructor(readonly webhooks: WebhookDispatcher) {}
+
+  // ---- time -------------------------------------------------------------------------------------
+
+  /** The current time for a customer: its test clock's frozen time, or real time plus its offset. */
+  now(customerId?: string | null): number {
+    if (!customerId) return realNow();
+    const customer = this.state.customers.get(customerId);
+    const clockId = customer ? clockOf(customer) : null;
+    if (clockId) {
+      const clock = this.state.testClocks.get(clockId);
+      if (clock) return clock.frozen_time;
+    }
+    return realNow() + (this.state.customerOffset[customerId] ?? 0);
+  }
+
+  clockTime(clockId: string | null | undefined): number {
+    if (!clockId) return realNow();
+    return this.state.testClocks.get(clockId)?.frozen_time ?? realNow();
+  }
+
+  // ---- events -----------------------------------------------------------------------------------
+
+  /**
+   * Record an event and start delivering it. `object` is snapshotted now, as Stripe does: later
+   * changes to the object never change an event already sent.
+   */
+  emit(
+    type: string,
+    object: { id?: string; object?: string },
+    opts: { customer?: string | null; previous?: Record<string, unknown> | null } = {},
+  ): string {
+    const customer = opts.customer ?? null;
+    const endpoints = [...this.state.webhookEndpoints.values()].filter(
+      (we) => we.status === 'enabled' && (we.enabled_events.includes('*') || we.enabled_events.includes(type)),
+    );
+    const data: { object: unknown; previous_attributes?: Record<string, unknown> } = { object };
+    if (opts.previous && Object.keys(opts.previous).length > 0) data.previous_attributes = opts.previous;
+    const event = {
+      id: newId('evt'),
+      object: 'event' as const,
+      api_version: API_VERSION,
+      created: this.now(customer),
+      data: data as Stripe.Event.Data,
+      livemode: false,
+      pending_webhooks: endpoints.length,
+      request: this.request
+        ? { id: this.request.id, idempotency_key: this.request.idempotencyKey }
+        : { id: null, idempotency_key: null },
+      type: type as Stripe.Event.Type,
+    } satisfies Stripe.EventBase;
+    const json = JSON.stringify(event);
+    this.state.events.set({
+      id: event.id,
+      type,
+      created: event.created,
+      customer,
+      json,
+      pending: endpoints.length,
+      failed: false,
+    });
+    for (const we of endpoints) {
+      this.webhooks.enqueue(event.id, type, json, { endpointId: we.id, url: we.url, secret: we.secret ?? '' });
+    }
+    this.onChange();
+    return event.id;
+  }
+
+  settleDelivery(eventId: string, ok: boolean): void {
+    const ev = this.state.events.get(eventId);
+    if (!ev) return;
+    if (ok) ev.pending = Math.max(0, ev.pending - 1);
+    else ev.failed = true;
+    this.onChange();
+  }
+
+  /** An event as the API returns it now (the snapshot, with the live delivery counter). */
+  renderEvent(id: string): Record<string, unknown> | undefined {
+    const ev = this.state.events.get(id);
+    if (!ev) return undefined;
+    const parsed = JSON.parse(ev.json) as Record<string, unknown>;
+    parsed.pending_webhooks = ev.pending;
+    return parsed;
+  }
+}
+
+export function clockOf(customer: Stripe.Customer): string | null {
+  const c = customer.test_clock;
+  return typeof c === 'string' ? c : (c?.id ?? null);
+}
+
+/** Top-level fields whose value changed: Stripe's `data.previous_attributes`. */
+export function previousAttributes(before: object, after: object): Record<string, unknown> {
+  const prev: Record<string, unknown> = {};
+  const b = before as Record<string, unknown>;
+  const a = after as Record<string, unknown>;
+  for (const key of Object.keys(a)) {
+    if (JSON.stringify(b[key]) !== JSON.stringify(a[key])) prev[key] = b[key] ?? null;
+  }
+  return prev;
+}
+
+export function snapshot<T>(obj: T): T {
+  return structuredClone(obj);
+}

@@ -1,0 +1,233 @@
+// The HTTP front door. `/v1/...` is Stripe's API (bearer auth, form bodies, idempotency, expand,
+// Stripe's error bodies); `/_emulator/...` is the JSON control API for tests; `/c`, `/p`, `/i` are
+// the hosted pages a person sees instead of stripe.com.
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import qs from 'qs';
+import { API_VERSION, type Emulator } from './emulator.js';
+import { apiError, invalidRequest, StripeApiError } from './errors.js';
+import { applyExpand } from './expand.js';
+import { randomToken } from './ids.js';
+import type { Router } from './router.js';
+
+export interface PageRequest {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  form: Record<string, unknown>;
+}
+
+export interface PageResponse {
+  status: number;
+  body: string | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export type PageHandler = (emu: Emulator, req: PageRequest) => PageResponse | null | Promise<PageResponse | null>;
+export type ControlHandler = (emu: Emulator, req: { method: string; path: string; body: Record<string, unknown>; query: Record<string, unknown> }) => Promise<{ status: number; body: unknown } | null>;
+
+interface IdempotentResult {
+  fingerprint: string;
+  status: number;
+  body: string;
+  at: number;
+}
+
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const QS_OPTIONS = { arrayLimit: 1000, depth: 20, parameterLimit: 10_000 } as const;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string>): void {
+  res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+function errorJson(err: StripeApiError, requestId: string): string {
+  return JSON.stringify({ error: { ...err.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } });
+}
+
+/** Accepts `Bearer sk_test_…` (and Basic with the key as user name, which Stripe also accepts). */
+function authenticate(header: string | undefined): StripeApiError | null {
+  if (!header) {
+    return new StripeApiError(401, {
+      type: 'invalid_request_error',
+      message:
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+    });
+  }
+  let key = '';
+  const bearer = /^Bearer\s+(.+)$/i.exec(header);
+  const basic = /^Basic\s+(.+)$/i.exec(header);
+  if (bearer) key = bearer[1]!.trim();
+  else if (basic) key = Buffer.from(basic[1]!, 'base64').toString().split(':')[0] ?? '';
+  if (!/^(sk|rk)_test_[A-Za-z0-9]{8,}$/.test(key)) {
+    const shown = key.length > 4 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
+    return new StripeApiError(401, {
+      type: 'invalid_request_error',
+      code: 'api_key_invalid',
+      message: `Invalid API Key provided: ${shown}`,
+    });
+  }
+  return null;
+}
+
+export class HttpFrontDoor {
+  private readonly idempotency = new Map<string, IdempotentResult>();
+
+  constructor(
+    private readonly emu: Emulator,
+    private readonly api: Router,
+    private readonly pages: PageHandler,
+    private readonly control: ControlHandler,
+  ) {}
+
+  createServer(): Server {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        console.error('[stripe-emulator] unhandled error', err);
+        if (!res.headersSent) send(res, 500, JSON.stringify({ error: { type: 'api_error', message: 'Emulator crashed handling this request.' } }), { 'content-type': 'application/json' });
+      });
+    });
+    server.keepAliveTimeout = 30_000;
+    return server;
+  }
+
+  clearIdempotency(): void {
+    this.idempotency.clear();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = url.pathname;
+    const bodyText = method === 'GET' || method === 'HEAD' ? '' : await readBody(req);
+
+    if (path.startsWith('/_emulator/')) {
+      let body: Record<string, unknown> = {};
+      if (bodyText) {
+        try {
+          body = JSON.parse(bodyText) as Record<string, unknown>;
+        } catch {
+          send(res, 400, JSON.stringify({ error: 'body must be JSON' }), { 'content-type': 'application/json' });
+          return;
+        }
+      }
+      const query = qs.parse(url.search.slice(1), QS_OPTIONS) as Record<string, unknown>;
+      const out = await this.control(this.emu, { method, path, body, query });
+      if (!out) send(res, 404, JSON.stringify({ error: `no control endpoint ${method} ${path}` }), { 'content-type': 'application/json' });
+      else send(res, out.status, JSON.stringify(out.body, null, 2), { 'content-type': 'application/json' });
+      return;
+    }
+
+    if (!path.startsWith('/v1/')) {
+      const page = await this.pages(this.emu, {
+        method, path,
+        query: qs.parse(url.search.slice(1), QS_OPTIONS) as Record<string, unknown>,
+        form: qs.parse(bodyText, QS_OPTIONS) as Record<string, unknown>,
+      });
+      if (!page) {
+        send(res, 404, 'Not found', { 'content-type': 'text/plain; charset=utf-8' });
+        return;
+      }
+      send(res, page.status, page.body, { 'content-type': page.contentType ?? 'text/html; charset=utf-8', 'cache-control': 'no-store', ...page.headers });
+      return;
+    }
+
+    this.handleApi(req, res, method, path, url, bodyText);
+  }
+
+  private handleApi(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL, bodyText: string): void {
+    const requestId = `req_${randomToken(14)}`;
+    const idemKey = method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) ?? null : null;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'request-id': requestId,
+      'stripe-version': (req.headers['stripe-version'] as string | undefined) ?? API_VERSION,
+      'access-control-allow-origin': '*',
+    };
+    if (idemKey) headers['idempotency-key'] = idemKey;
+    const fail = (err: StripeApiError): void => send(res, err.status, errorJson(err, requestId), headers);
+
+    const authError = authenticate(req.headers.authorization);
+    if (authError) return fail(authError);
+
+    // Injected API faults (before anything executes, like an outage in front of Stripe).
+    const fault = this.emu.apiFaults.find(
+      (f) => f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)) && (!f.method || f.method.toUpperCase() === method),
+    );
+    if (fault) {
+      fault.remaining--;
+      this.emu.apiFaults = this.emu.apiFaults.filter((f) => f.remaining > 0);
+      if (fault.status === 429) {
+        return fail(new StripeApiError(429, {
+          type: 'invalid_request_error', code: 'rate_limit',
+          message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+          doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
+        }));
+      }
+      return fail(apiError('An unknown error occurred (injected by the emulator).'));
+    }
+
+    const raw = (method === 'POST' ? qs.parse(bodyText, QS_OPTIONS) : qs.parse(url.search.slice(1), QS_OPTIONS)) as Record<string, unknown>;
+
+    let fingerprint = '';
+    if (idemKey) {
+      if (idemKey.length > 255) return fail(invalidRequest('Idempotency-Key must be at most 255 characters.', { param: 'Idempotency-Key' }));
+      fingerprint = createHash('sha256').update(`${method} ${path} ${JSON.stringify(raw)}`).digest('hex');
+      const prior = this.idempotency.get(idemKey);
+      if (prior && Date.now() - prior.at < IDEMPOTENCY_TTL_MS) {
+        if (prior.fingerprint !== fingerprint) {
+          return fail(new StripeApiError(400, {
+            type: 'idempotency_error',
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idemKey}' if you meant to execute a different request.`,
+          }));
+        }
+        send(res, prior.status, prior.body, { ...headers, 'idempotent-replayed': 'true', 'original-request': requestId });
+        return;
+      }
+    }
+
+    const match = this.api.match(method, path);
+    if (!match) {
+      return fail(invalidRequest(`Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, { status: 404 }));
+    }
+
+    let status = 200;
+    let body: string;
+    this.emu.request = { id: requestId, idempotencyKey: idemKey };
+    try {
+      const result = match.handler({ emu: this.emu, method, path, raw, params: match.params });
+      body = JSON.stringify(applyExpand(this.emu, result, raw.expand));
+      this.emu.onChange();
+    } catch (err) {
+      if (!(err instanceof StripeApiError)) {
+        console.error('[stripe-emulator] handler error', method, path, err);
+        return fail(apiError(err instanceof Error ? err.message : String(err)));
+      }
+      if (err.validation) return fail(err); // never stored for replay
+      status = err.status;
+      body = errorJson(err, requestId);
+    } finally {
+      this.emu.request = null;
+    }
+    if (idemKey) {
+      this.idempotency.set(idemKey, { fingerprint, status, body, at: Date.now() });
+      if (this.idempotency.size > 50_000) this.pruneIdempotency();
+    }
+    send(res, status, body, headers);
+  }
+
+  private pruneIdempotency(): void {
+    const cutoff = Date.now() - IDEMPOTENCY_TTL_MS;
+    for (const [k, v] of this.idempotency) if (v.at < cutoff) this.idempotency.delete(k);
+  }
+}

@@ -1,0 +1,29 @@
+// Every Stripe API route the emulator serves, registered by resource.
+import { Router } from '../router.js';
+import { registerCatalog } from './catalog.js';
+import { registerCheckout } from './checkout.js';
+import { registerCustomers } from './customers.js';
+import { registerDiscounts } from './discounts.js';
+import { registerEvents } from './events.js';
+import { registerInvoices } from './invoices.js';
+import { registerMeters } from './meters.js';
+import { registerPaymentMethods } from './paymentMethods.js';
+import { registerPortal } from './portal.js';
+import { registerSubscriptions } from './subscriptions.js';
+import { registerTestClocks } from './testClocks.js';
+
+export function buildApiRouter(): Router {
+  const router = new Router();
+  registerCustomers(router);
+  registerPaymentMethods(router);
+  registerCatalog(router);
+  registerDiscounts(router);
+  registerCheckout(router);
+  registerSubscriptions(router);
+  registerInvoices(router);
+  registerTestClocks(router);
+  registerEvents(router);
+  registerMeters(router);
+  registerPortal(router);
+  return router;
+}

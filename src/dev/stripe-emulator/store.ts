@@ -1,0 +1,208 @@
+// The emulator's whole state: one in-memory collection per Stripe resource, plus the side data the
+// real Stripe keeps privately (how a test card behaves, pending proration items, dunning progress).
+// Everything here is plain JSON so it can be persisted and reloaded as is.
+import type Stripe from 'stripe';
+
+export class Collection<T extends { id: string }> {
+  private readonly map = new Map<string, T>();
+
+  get(id: string): T | undefined {
+    return this.map.get(id);
+  }
+  has(id: string): boolean {
+    return this.map.has(id);
+  }
+  set(obj: T): T {
+    this.map.set(obj.id, obj);
+    return obj;
+  }
+  delete(id: string): boolean {
+    return this.map.delete(id);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  values(): IterableIterator<T> {
+    return this.map.values();
+  }
+  /** Newest first, the order Stripe lists in (insertion order reversed; ties on `created` keep it). */
+  newestFirst(filter?: (obj: T) => boolean): T[] {
+    const out: T[] = [];
+    for (const v of this.map.values()) if (!filter || filter(v)) out.push(v);
+    return out.reverse();
+  }
+  toJSON(): T[] {
+    return [...this.map.values()];
+  }
+  load(items: T[]): void {
+    this.map.clear();
+    for (const item of items) this.map.set(item.id, item);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** How a saved card behaves when charged (Stripe's test card numbers decide this). */
+export type CardBehavior =
+  | 'succeed'
+  | 'decline_generic' // 4000000000000002
+  | 'decline_insufficient_funds' // 4000000000009995
+  | 'attach_then_fail' // 4000000000000341: attaches, every charge fails
+  | 'auth_setup' // 4000002500003155: authenticate once on session, later off-session charges succeed
+  | 'auth_always'; // 4000002760003184 / 4000000000003220: every charge needs authentication
+
+/** A proration or one-off amount waiting for the customer's next invoice (Stripe's pending invoice items). */
+export interface PendingItem {
+  id: string; // ii_…
+  customer: string;
+  subscription: string | null;
+  subscription_item: string | null;
+  price: string | null;
+  product: string | null;
+  amount: number;
+  currency: string;
+  description: string;
+  quantity: number;
+  period: { start: number; end: number };
+  proration: boolean;
+  created: number;
+}
+
+export interface StoredEvent {
+  id: string;
+  type: string;
+  created: number;
+  customer: string | null;
+  json: string; // the event exactly as first rendered (a snapshot, like Stripe's)
+  pending: number; // endpoints still to be delivered to
+  failed: boolean; // at least one delivery attempt failed
+}
+
+export interface MeterEventRecord {
+  identifier: string;
+  event_name: string;
+  customer: string;
+  value: number;
+  timestamp: number;
+  created: number;
+  payload: Record<string, string>;
+}
+
+export interface SubscriptionFlags {
+  trialWillEndSent?: number; // trial_end the warning was sent for
+  upcomingSentFor?: number; // period end the invoice.upcoming was sent for
+  incompleteExpiresAt?: number;
+}
+
+export interface Settings {
+  /** Days between payment retries after a failed renewal (Smart Retries' common default spacing). */
+  retryDays: number[];
+  /** What happens to the subscription after the last retry fails. */
+  afterFinalFailure: 'cancel' | 'unpaid' | 'past_due';
+  /** Draft renewal invoices finalize this many seconds after they are created (Stripe: ~1 hour). */
+  finalizeDelaySeconds: number;
+  /** invoice.upcoming is sent this many days before a renewal. */
+  upcomingDays: number;
+}
+
+export const defaultSettings = (): Settings => ({
+  retryDays: [3, 5, 7],
+  afterFinalFailure: 'cancel',
+  finalizeDelaySeconds: 3600,
+  upcomingDays: 3,
+});
+
+export class State {
+  customers = new Collection<Stripe.Customer>();
+  products = new Collection<Stripe.Product>();
+  prices = new Collection<Stripe.Price>();
+  paymentMethods = new Collection<Stripe.PaymentMethod>();
+  subscriptions = new Collection<Stripe.Subscription>();
+  invoices = new Collection<Stripe.Invoice>();
+  invoicePayments = new Collection<Stripe.InvoicePayment>();
+  paymentIntents = new Collection<Stripe.PaymentIntent>();
+  checkoutSessions = new Collection<Stripe.Checkout.Session>();
+  portalSessions = new Collection<Stripe.BillingPortal.Session>();
+  coupons = new Collection<Stripe.Coupon>();
+  discounts = new Collection<Stripe.Discount>();
+  promotionCodes = new Collection<Stripe.PromotionCode>();
+  webhookEndpoints = new Collection<Stripe.WebhookEndpoint>();
+  testClocks = new Collection<Stripe.TestHelpers.TestClock>();
+  meters = new Collection<Stripe.Billing.Meter>();
+  events = new Collection<StoredEvent>();
+
+  meterEvents: MeterEventRecord[] = [];
+  pendingItems: PendingItem[] = [];
+  cardBehavior: Record<string, CardBehavior> = {};
+  customerOffset: Record<string, number> = {};
+  subFlags: Record<string, SubscriptionFlags> = {};
+  /** Draft invoices that finalize on their own at the given time. */
+  autoFinalize: Record<string, number> = {};
+  /** Checkout line items (quantity per price) by session, for `line_items` and completion. */
+  checkoutMeta: Record<
+    string,
+    {
+      items: { price: string; quantity: number }[];
+      promotionCode?: string;
+      trialDays?: number;
+      subMetadata?: Record<string, string>;
+      trialEnd?: number;
+    }
+  > = {};
+  invoiceSeq: Record<string, number> = {};
+  invoicePaymentOf: Record<string, string> = {};
+  /** Ids of deleted objects that still answer retrieve with a `deleted: true` stub. */
+  deleted: Record<string, string> = {};
+  settings: Settings = defaultSettings();
+
+  /** Every collection by the id prefix of the objects it holds (used by expand and the control API). */
+  byPrefix(): Record<string, Collection<{ id: string }>> {
+    return {
+      cus: this.customers,
+      prod: this.products,
+      price: this.prices,
+      pm: this.paymentMethods,
+      sub: this.subscriptions,
+      in: this.invoices,
+      inpay: this.invoicePayments,
+      pi: this.paymentIntents,
+      cs: this.checkoutSessions,
+      bps: this.portalSessions,
+      promo: this.promotionCodes,
+      we: this.webhookEndpoints,
+      clock: this.testClocks,
+      mtr: this.meters,
+      di: this.discounts,
+    } as unknown as Record<string, Collection<{ id: string }>>;
+  }
+
+  findObject(id: string): { id: string } | undefined {
+    const prefix = id.split('_')[0] ?? '';
+    const col = this.byPrefix()[prefix];
+    if (col) return col.get(id);
+    return this.coupons.get(id); // coupons take any id
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this)) out[k] = v instanceof Collection ? v.toJSON() : v;
+    return out;
+  }
+
+  load(data: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(data)) {
+      const current = (this as unknown as Record<string, unknown>)[k];
+      if (current instanceof Collection) current.load(v as { id: string }[]);
+      else if (current !== undefined) (this as unknown as Record<string, unknown>)[k] = v;
+    }
+    this.settings = { ...defaultSettings(), ...this.settings };
+  }
+
+  reset(): void {
+    const fresh = new State();
+    for (const [k, v] of Object.entries(fresh)) (this as unknown as Record<string, unknown>)[k] = v;
+  }
+}
+
+export const realNow = (): number => Math.floor(Date.now() / 1000);
