@@ -12,7 +12,8 @@ let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startTestServer({}, { webDist: path.resolve('dist/web') });
+  // The session cache on, as in production: revocations must still take effect at once.
+  server = await startTestServer({ SESSION_CACHE_MS: '5000' }, { webDist: path.resolve('dist/web') });
   // Links in emails must point at the server the browser can reach.
   browser = await launchBrowser();
 });
@@ -22,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('accounts in the browser', () => {
-  it('sign up → verify → log out → reset password → log in → revoke the other session', async () => {
+  it('sign up → verify → log out → reset password → log in → revoke the other session', { timeout: 120_000 }, async () => {
     const email = `e2e-${Date.now()}@example.test`;
     const firstPassword = 'correct horse battery staple';
     const newPassword = 'a brand new passphrase 2026';
@@ -31,6 +32,9 @@ describe('accounts in the browser', () => {
     // Another device that stays logged in; revoked at the end.
     const otherDevice = await browser.newContext({ baseURL: base, userAgent: 'Other device (X11; Linux)' });
     const desk = await browser.newContext({ baseURL: base });
+    // Fail a step with its own message well before the test's overall timeout.
+    otherDevice.setDefaultTimeout(10_000);
+    desk.setDefaultTimeout(10_000);
     const page = await desk.newPage();
 
     await page.goto('/');
@@ -75,7 +79,7 @@ describe('accounts in the browser', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(firstPassword);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('alert').first().waitFor();
+    await page.getByText('Incorrect email or password.').waitFor();
     expect(page.url()).toContain('/login');
 
     await page.getByLabel('Password').fill(newPassword);
@@ -90,7 +94,10 @@ describe('accounts in the browser', () => {
     await other.waitForURL(/\/app/);
 
     await page.goto('/app/settings');
-    const otherRow = page.getByRole('listitem').filter({ hasText: /Other device|Linux/ });
+    const sessionRows = page.getByRole('region', { name: /sessions/i }).getByRole('listitem');
+    await sessionRows.filter({ hasText: 'This device' }).waitFor();
+    expect(await sessionRows.count()).toBe(2);
+    const otherRow = sessionRows.filter({ hasNotText: 'This device' });
     await otherRow.getByRole('button', { name: 'Revoke' }).click();
     await otherRow.waitFor({ state: 'detached' });
 

@@ -78,7 +78,9 @@ export async function startTestServer(
   overrides: Record<string, string> = {},
   opts: { webDist?: string } = {},
 ): Promise<RunningServer & { env: Env }> {
-  const env = testEnv({ HOST: '127.0.0.1', ...overrides });
+  // A real port chosen up front, so PUBLIC_URL (and every emailed link) points at this server.
+  const port = await freePort();
+  const env = testEnv({ HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
   const deps = await createDeps(env);
   const server = await startServer(deps, opts);
   return {
