@@ -42,7 +42,15 @@ async function main() {
   const server = await startServer(await createDeps(env), { webDist });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     await run(browser, server.url, mailpit.apiUrl);
@@ -58,8 +66,17 @@ async function main() {
 }
 
 async function run(browser: Browser, base: string, mailpitUrl: string) {
-  const context = (viewport: typeof DESKTOP, colorScheme: 'light' | 'dark' = 'light', userAgent?: string) =>
-    browser.newContext({ viewport, colorScheme, baseURL: base, ...(userAgent ? { userAgent } : {}) });
+  const context = async (viewport: typeof DESKTOP, colorScheme: 'light' | 'dark' = 'light', userAgent?: string) => {
+    const ctx = await browser.newContext({ viewport, colorScheme, baseURL: base, ...(userAgent ? { userAgent } : {}) });
+    // Anything the page complains about is worth seeing next to the pictures.
+    ctx.on('page', (page) => {
+      page.on('pageerror', (err) => console.warn(`[page error] ${page.url()}: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') console.warn(`[console] ${page.url()}: ${msg.text()}`);
+      });
+    });
+    return ctx;
+  };
 
   // Logged out, desktop.
   const anon = await context(DESKTOP);
@@ -130,6 +147,9 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await m.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   await m.getByText('This device', { exact: true }).waitFor();
   await shot(m, 'settings-phone');
+  await m.setViewportSize({ width: 360, height: 740 });
+  await shot(m, 'settings-360');
+  await visit(m, '/app', 'dashboard-360');
 
   await visit(p, '/app/settings', 'settings');
   await p.getByText('This device', { exact: true }).waitFor();
@@ -144,6 +164,17 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await p.getByLabel('Type DELETE to confirm').fill('DELETE');
   await shot(p, 'settings-delete-dialog', false);
   await p.keyboard.press('Escape');
+  await p.getByRole('dialog').waitFor({ state: 'hidden' });
+  console.log(
+    `after Escape the dialog is closed and focus is on "${await p.evaluate(() => document.activeElement?.textContent)}"`,
+  );
+  // Keyboard: the skip link is the first stop, then focus rings.
+  await p.goto('/app/settings');
+  await p.keyboard.press('Tab');
+  await shot(p, 'skip-link-focused', false);
+  await p.keyboard.press('Tab');
+  await p.keyboard.press('Tab');
+  await shot(p, 'focus-ring', false);
   await visit(p, '/app/library', 'library-empty');
   await visit(p, '/app/admin', 'admin-forbidden');
 
@@ -167,6 +198,7 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
 async function visit(page: Page, url: string, name: string) {
   await page.goto(url);
   await page.waitForLoadState('networkidle');
+  console.log(`${name.padEnd(28)} ${url.padEnd(40)} "${await page.title()}"`);
   await shot(page, name);
 }
 

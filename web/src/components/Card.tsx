@@ -14,7 +14,16 @@ export interface CardProps {
   headingLevel?: 2 | 3;
 }
 
-export function Card({ title, description, actions, footer, children, tone = 'default', className, headingLevel = 2 }: CardProps) {
+export function Card({
+  title,
+  description,
+  actions,
+  footer,
+  children,
+  tone = 'default',
+  className,
+  headingLevel = 2,
+}: CardProps) {
   const id = useId();
   const Heading = headingLevel === 2 ? 'h2' : 'h3';
   return (

@@ -32,6 +32,7 @@ export function Dialog({ open, onClose, title, description, children }: DialogPr
   }, [open]);
 
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the backdrop click is a mouse shortcut; keyboards close with Escape (native)
     <dialog
       ref={ref}
       className="dialog"

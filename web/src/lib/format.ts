@@ -57,3 +57,8 @@ export function describeDevice(userAgent: string): string {
   if (os) return `Browser on ${os}`;
   return 'Unknown device';
 }
+
+/** Phones and tablets get a different icon in the sessions list. */
+export function isMobileDevice(userAgent: string): boolean {
+  return /iPhone|iPad|iPod|Android|Mobile/.test(userAgent);
+}

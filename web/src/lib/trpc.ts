@@ -23,7 +23,8 @@ export function createQueryClient() {
         staleTime: 30_000,
         // A 4xx will not get better by asking again; network blips and 5xx might.
         retry: (failureCount, error) => {
-          const status = error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+          const status =
+            error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
           if (status !== undefined && status < 500) return false;
           return failureCount < 2;
         },

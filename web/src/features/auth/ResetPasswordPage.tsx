@@ -25,7 +25,9 @@ export function ResetPasswordPage() {
   if (!token) {
     return (
       <AuthLayout title="Reset link incomplete">
-        <Banner tone="error">This reset link is missing its code. Open the link from the email again, or ask for a new one.</Banner>
+        <Banner tone="error">
+          This reset link is missing its code. Open the link from the email again, or ask for a new one.
+        </Banner>
         <ButtonLink to="/forgot-password" block>
           Request a new link
         </ButtonLink>

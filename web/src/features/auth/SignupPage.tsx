@@ -46,8 +46,8 @@ export function SignupPage() {
             <MailIcon size={28} />
           </span>
           <p>
-            We sent a message to <strong>{checkEmail}</strong> with what to do next. It can take a minute to arrive; check
-            your spam folder too.
+            We sent a message to <strong>{checkEmail}</strong> with what to do next. It can take a minute to arrive; check your
+            spam folder too.
           </p>
         </div>
         <ButtonLink to="/login" variant="secondary" block>
@@ -74,7 +74,8 @@ export function SignupPage() {
       subtitle="Start on the Free plan. Upgrade whenever you need more."
       footer={
         <p>
-          Already have an account? <Link to={params.get('next') ? `/login?next=${encodeURIComponent(next)}` : '/login'}>Log in</Link>
+          Already have an account?{' '}
+          <Link to={params.get('next') ? `/login?next=${encodeURIComponent(next)}` : '/login'}>Log in</Link>
         </p>
       }
     >

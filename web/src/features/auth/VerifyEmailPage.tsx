@@ -71,7 +71,7 @@ export function VerifyEmailPage() {
       }
       footer={
         <p>
-          Wrong address? You can change it in <Link to="/app/settings">Settings</Link>.
+          Wrong address? <Link to="/app/settings">Change your email</Link> · <Link to="/app">Do this later</Link>
         </p>
       }
     >

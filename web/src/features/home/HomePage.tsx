@@ -8,8 +8,16 @@ import { BookIcon, CheckIcon, CodeIcon, SparkIcon } from '../../components/icons
 import { useMe } from '../auth/session';
 
 const plans = [
-  { name: 'Free', blurb: 'Try the library and the API with generous starter limits.', points: ['Selected articles', 'Starter API quota'] },
-  { name: 'Pro', blurb: 'The full library and higher limits for individuals.', points: ['Every article and guide', 'Higher API limits'] },
+  {
+    name: 'Free',
+    blurb: 'Try the library and the API with generous starter limits.',
+    points: ['Selected articles', 'Starter API quota'],
+  },
+  {
+    name: 'Pro',
+    blurb: 'The full library and higher limits for individuals.',
+    points: ['Every article and guide', 'Higher API limits'],
+  },
   { name: 'Business', blurb: 'For teams that build on DropIn every day.', points: ['Highest limits', 'Priority support'] },
 ];
 
@@ -54,8 +62,8 @@ export function HomePage() {
           <p className="eyebrow">Premium content · Developer tools · Simple plans</p>
           <h1 className="hero-title">Everything you need to build, in one subscription.</h1>
           <p className="hero-lead">
-            DropIn gives you a library of in-depth premium content and a set of developer tools with an API — on a plan that
-            fits, from Free to Business. Manage your plan, payment method, invoices and usage from one dashboard.
+            DropIn gives you a library of in-depth premium content and a set of developer tools with an API — on a plan that fits,
+            from Free to Business. Manage your plan, payment method, invoices and usage from one dashboard.
           </p>
           <div className="hero-actions">
             {loggedIn ? (

@@ -3,12 +3,12 @@
 import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
 import { formErrors, queryErrorMessage } from '../../lib/errors';
-import { describeDevice, formatDateTime, timeAgo } from '../../lib/format';
+import { describeDevice, formatDateTime, isMobileDevice, timeAgo } from '../../lib/format';
 import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
-import { DeviceIcon } from '../../components/icons';
+import { DeviceIcon, PhoneIcon } from '../../components/icons';
 import { leaveSignedOut } from '../auth/session';
 
 export function SessionsSection() {
@@ -78,9 +78,7 @@ export function SessionsSection() {
             const labelId = `session-${s.id}`;
             return (
               <li key={s.id} className="item" aria-labelledby={labelId}>
-                <span className="item-icon">
-                  <DeviceIcon />
-                </span>
+                <span className="item-icon">{isMobileDevice(s.userAgent) ? <PhoneIcon /> : <DeviceIcon />}</span>
                 <div className="item-main">
                   <p className="item-title">
                     <span id={labelId}>{device}</span>
