@@ -1,7 +1,7 @@
 // Account settings procedures: thin wrappers over the domain functions in this folder. Every input
 // is a strict object; every output an explicit shape.
 import { z } from 'zod';
-import { emailInput, codeInput, nameInput, newPasswordInput, passwordInput, providerInput } from '../auth/schemas';
+import { codeInput, emailInput, nameInput, newPasswordInput, noInput, passwordInput, providerInput } from '../auth/schemas';
 import { protectedProcedure, router } from '../trpc/trpc';
 import { listConnectedAccounts, unlinkProvider } from './connected-accounts';
 import { deleteAccount } from './delete-account';
@@ -50,7 +50,7 @@ export const accountRouter = router({
       return { ok: true as const, revokedSessions };
     }),
 
-  sessions: protectedProcedure.query(async ({ ctx }) => ({
+  sessions: protectedProcedure.input(noInput).query(async ({ ctx }) => ({
     sessions: await listSessions({ deps: ctx.deps, userId: ctx.user.id, currentPublicId: ctx.session.publicId }),
   })),
 
@@ -67,7 +67,7 @@ export const accountRouter = router({
       return { ok: true as const };
     }),
 
-  connectedAccounts: protectedProcedure.query(({ ctx }) => listConnectedAccounts({ deps: ctx.deps, userId: ctx.user.id })),
+  connectedAccounts: protectedProcedure.input(noInput).query(({ ctx }) => listConnectedAccounts({ deps: ctx.deps, userId: ctx.user.id })),
 
   unlinkProvider: protectedProcedure
     .input(z.object({ provider: providerInput }).strict())

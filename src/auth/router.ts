@@ -15,9 +15,10 @@ function publicUser(u: SessionUser): PublicUser {
 }
 
 export const authRouter = router({
-  me: publicProcedure.query(({ ctx }) => ({ user: ctx.user ? publicUser(ctx.user) : null })),
+  // Queries take no input; a strict empty input still refuses anything sent anyway.
+  me: publicProcedure.input(noInput).query(({ ctx }) => ({ user: ctx.user ? publicUser(ctx.user) : null })),
 
-  providers: publicProcedure.query(({ ctx }) => ({
+  providers: publicProcedure.input(noInput).query(({ ctx }) => ({
     github: Boolean(ctx.deps.env.GITHUB_CLIENT_ID),
     google: Boolean(ctx.deps.env.GOOGLE_CLIENT_ID),
   })),
