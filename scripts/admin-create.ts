@@ -6,6 +6,7 @@ import path from 'node:path';
 import { EnvError, parseEnv } from '../src/env';
 import { connectDatabase, type Database } from '../src/db/client';
 import { seedAdmin } from '../src/auth/admin-seed';
+import { createSessions } from '../src/auth/sessions';
 import { AppError } from '../src/lib/errors';
 import { randomToken } from '../src/lib/ids';
 import { startFerretDB, type Service } from './services';
@@ -74,7 +75,9 @@ async function main(): Promise<number> {
     const given = args.password ?? env.ADMIN_PASSWORD ?? null;
     // 144 random bits, URL-safe: strong, and easy to paste.
     const password = given ?? randomToken(18);
-    const result = await seedAdmin({ db }, args.email, password);
+    // A sessions object only to announce a promotion to running servers' session caches.
+    const sessions = createSessions(env, db.c);
+    const result = await seedAdmin({ db, sessions }, args.email, password);
     if (result.created) {
       console.log(`Created admin ${result.email}.`);
       if (!given) {

@@ -7,6 +7,7 @@ import type { UserDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { PASSWORD_MAX, PASSWORD_MIN, hashPassword } from './passwords';
+import type { Sessions } from './sessions';
 
 export interface SeedAdminResult {
   userId: string;
@@ -21,7 +22,15 @@ export interface SeedAdminResult {
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export async function seedAdmin(deps: Pick<AppDeps, 'db'>, email: string, password: string): Promise<SeedAdminResult> {
+/**
+ * `deps.sessions`, when given, is told about a promotion so cached sessions (on every process)
+ * pick up the new role at once; without it they do within the session cache's few seconds.
+ */
+export async function seedAdmin(
+  deps: Pick<AppDeps, 'db'> & { sessions?: Pick<Sessions, 'userChanged'> },
+  email: string,
+  password: string,
+): Promise<SeedAdminResult> {
   const address = email.trim().toLowerCase();
   if (!EMAIL.test(address) || address.length > 254) {
     throw new AppError('BAD_REQUEST', `Not an email address: ${JSON.stringify(email)}`, { field: 'email' });
@@ -35,13 +44,9 @@ export async function seedAdmin(deps: Pick<AppDeps, 'db'>, email: string, passwo
         { _id: existing._id, role: { $ne: 'admin' } },
         { $set: { role: 'admin', updatedAt: new Date() } },
       );
-      return {
-        userId: existing._id,
-        email: address,
-        created: false,
-        promoted: res.modifiedCount > 0,
-        disabled: existing.disabled,
-      };
+      const promoted = res.modifiedCount > 0;
+      if (promoted) await deps.sessions?.userChanged(existing._id);
+      return { userId: existing._id, email: address, created: false, promoted, disabled: existing.disabled };
     }
 
     // Only a new account needs the password, so only then is it checked. The operator chose it on

@@ -12,7 +12,8 @@ import { appRouter } from '../../src/trpc/root';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness();
+  // Session cache on, as in production: a promotion must reach sessions already cached.
+  h = await createHarness({ SESSION_CACHE_MS: '5000' });
 });
 afterAll(() => h.close());
 
@@ -94,6 +95,14 @@ describe('seedAdmin', () => {
     expect(doc?.role).toBe('admin');
     expect(doc?.emailVerified).toBe(false);
     expect(await verifyPassword(doc?.passwordHash as string, 'members own password')).toBe(true);
+  });
+
+  it("a promoted user's open session sees the admin role at once (session cache evicted)", async () => {
+    const id = await insertUser('cached@example.com', 'cached user password');
+    const { token } = await h.deps.sessions.create(id, { ip: '127.0.0.1', userAgent: 'test' });
+    expect((await h.deps.sessions.validate(token)).user?.role).toBe('user'); // now cached
+    await seedAdmin(h.deps, 'cached@example.com', 'ignored password');
+    expect((await h.deps.sessions.validate(token)).user?.role).toBe('admin');
   });
 
   it('reports a disabled account instead of silently re-enabling it', async () => {

@@ -11,7 +11,8 @@ let standin: OAuthStandin;
 
 beforeAll(async () => {
   standin = await startOAuthStandin();
-  h = await createHarness(standin.env);
+  // The session cache on (as in production), so revocations must evict, not just delete rows.
+  h = await createHarness({ ...standin.env, SESSION_CACHE_MS: '5000' });
 });
 afterAll(async () => {
   await h.close();
@@ -222,6 +223,8 @@ describe('OAuth callback: who gets logged in', () => {
     const email = `octo${seq}@example.com`;
     const userId = await createUser(email, { emailVerified: false, password: 'attacker chose this' });
     const squatter = await h.deps.sessions.create(userId, { ip: '203.0.113.9', userAgent: 'squatter' });
+    // Used once, so it sits in the session cache: revocation must evict it, not just delete the row.
+    expect((await h.deps.sessions.validate(squatter.token)).user).not.toBeNull();
     const b = h.browser();
     await login(b, 'github');
     expect((await me(b))?.id).toBe(userId);

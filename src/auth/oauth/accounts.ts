@@ -3,6 +3,7 @@
 // when the provider says it verified that address. No transactions: unique indexes (users.email,
 // oauthAccounts._id) settle races, and the loser re-reads what the winner wrote.
 import { MongoServerError } from 'mongodb';
+import type { AppDeps } from '../../deps';
 import type { Collections, OAuthAccountDoc, UserDoc } from '../../db/collections';
 import { newId } from '../../lib/ids';
 import type { OAuthProfile } from './providers';
@@ -24,8 +25,11 @@ export function oauthAccountId(provider: string, providerUserId: string): string
 }
 
 /** Login (or sign-up) with an OAuth profile. */
-export async function resolveOAuthLogin(opts: { c: Collections; profile: OAuthProfile }, attempt = 0): Promise<OAuthOutcome> {
-  const { c, profile } = opts;
+type Deps = Pick<AppDeps, 'db' | 'sessions'>;
+
+export async function resolveOAuthLogin(opts: { deps: Deps; profile: OAuthProfile }, attempt = 0): Promise<OAuthOutcome> {
+  const { deps, profile } = opts;
+  const c = deps.db.c;
   const linkId = oauthAccountId(profile.provider, profile.providerUserId);
 
   const link = await c.oauthAccounts.findOne({ _id: linkId });
@@ -38,7 +42,7 @@ export async function resolveOAuthLogin(opts: { c: Collections; profile: OAuthPr
     if (existing.disabled) return { ok: false, reason: 'disabled' };
     const linked = await insertLink(c, profile, existing._id);
     if (linked !== existing._id) return loginExisting(c, linked, false);
-    await claimUnverifiedAccount(c, existing);
+    await claimUnverifiedAccount(deps, existing);
     return { ok: true, userId: existing._id, created: false, linked: true };
   }
 
@@ -71,8 +75,9 @@ export async function resolveOAuthLogin(opts: { c: Collections; profile: OAuthPr
 }
 
 /** Links the provider account to `userId` (the signed-in user who asked for it). */
-export async function linkToUser(opts: { c: Collections; profile: OAuthProfile; userId: string }): Promise<OAuthOutcome> {
-  const { c, profile, userId } = opts;
+export async function linkToUser(opts: { deps: Deps; profile: OAuthProfile; userId: string }): Promise<OAuthOutcome> {
+  const { deps, profile, userId } = opts;
+  const c = deps.db.c;
   const linkId = oauthAccountId(profile.provider, profile.providerUserId);
   const link = await c.oauthAccounts.findOne({ _id: linkId });
   if (link && link.userId !== userId) return { ok: false, reason: 'linked_elsewhere' };
@@ -117,13 +122,14 @@ async function insertLink(c: Collections, profile: OAuthProfile, userId: string)
  * created it may not be this person (pre-registration hijack): mark the address verified, drop the
  * password they set and end their sessions, so only the address owner keeps access.
  */
-async function claimUnverifiedAccount(c: Collections, user: UserDoc): Promise<void> {
+async function claimUnverifiedAccount(deps: Deps, user: UserDoc): Promise<void> {
   if (user.emailVerified) return;
-  await c.users.updateOne(
+  await deps.db.c.users.updateOne(
     { _id: user._id, emailVerified: false },
     { $set: { emailVerified: true, passwordHash: null, updatedAt: new Date() } },
   );
-  await c.sessions.deleteMany({ userId: user._id });
+  // Through the sessions module, so cached sessions are evicted on every process too.
+  await deps.sessions.invalidateAll(user._id);
 }
 
 function isDuplicateKey(err: unknown): boolean {

@@ -124,9 +124,9 @@ export function oauthRoutes(deps: AppDeps) {
       // Linking: only to the user who started the flow, and only while they are still signed in.
       const auth = await sessions.validate(presented);
       if (auth.user?.id !== flow.u) return problem(c, 400, 'Your session changed while connecting. Please try again.');
-      outcome = await linkToUser({ c: deps.db.c, profile, userId: flow.u });
+      outcome = await linkToUser({ deps, profile, userId: flow.u });
     } else {
-      outcome = await resolveOAuthLogin({ c: deps.db.c, profile });
+      outcome = await resolveOAuthLogin({ deps, profile });
     }
     if (!outcome.ok) return c.redirect(FAILURE_REDIRECTS[outcome.reason], 302);
 
