@@ -63,15 +63,15 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     }
     const token = deps.sessions.readCookie(c.req.header('cookie'));
     const auth = await deps.sessions.validate(token);
-    const resHeaders = new Headers();
-    if (auth.setCookie) resHeaders.append('Set-Cookie', auth.setCookie);
+    let procedureHeaders: Headers | null = null;
     const response = await fetchRequestHandler({
       endpoint: '/trpc',
       req: c.req.raw,
       router: appRouter,
       allowMethodOverride: false,
-      createContext: ({ resHeaders: trpcHeaders }) =>
-        createInnerContext({
+      createContext: ({ resHeaders: trpcHeaders }) => {
+        procedureHeaders = trpcHeaders;
+        return createInnerContext({
           deps: { ...deps, log: c.get('log') },
           user: auth.user,
           session: auth.session,
@@ -81,8 +81,15 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
             sessionToken: auth.user ? token : null,
             resHeaders: trpcHeaders,
           },
-        }),
-      responseMeta: () => ({ headers: resHeaders }),
+        });
+      },
+      // The renewal cookie for the presented token goes out only when no procedure set a session
+      // cookie itself: after a login or logout it would come last and put the old token back.
+      responseMeta: () => {
+        const headers = new Headers();
+        if (auth.setCookie && !procedureHeaders?.has('set-cookie')) headers.append('Set-Cookie', auth.setCookie);
+        return { headers };
+      },
       onError: ({ error, path: procedure }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR' && !(error.cause instanceof AppError)) {
           c.get('log').error({ err: error.cause ?? error, procedure }, 'procedure failed');

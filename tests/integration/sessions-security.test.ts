@@ -186,12 +186,24 @@ describe('fixation and logout', () => {
     expect(await me(b)).not.toBeNull();
   });
 
+  it('logging in while the old session is due for renewal still leaves the browser with the new token', async () => {
+    const { b, email, userId } = await createAccount(h);
+    const before = sessionCookie(b) as string;
+    // Less than half the idle lifetime left: validating it sends a renewal cookie for the old token.
+    await h.deps.db.c.sessions.updateMany({ userId }, { $set: { expiresAt: new Date(Date.now() + 60_000) } });
+    await login(b, email, GOOD_PASSWORD);
+    expect(sessionCookie(b)).not.toBe(before);
+    expect(await me(b), 'the browser kept a working session').not.toBeNull();
+  });
+
   it('ignores an attacker-chosen cookie value and issues its own', async () => {
     const { email } = await createAccount(h);
     const b = newBrowser(h);
     b.cookies.set('dropin_session', 'attackerchosenvalueaaaaaaaaaaaaaaaaaaaaa');
     await login(b, email, GOOD_PASSWORD);
     expect(sessionCookie(b)).not.toBe('attackerchosenvalueaaaaaaaaaaaaaaaaaaaaa');
+    // The refused cookie's clearing must not undo the new one.
+    expect(await me(b), 'logged in with the issued token').not.toBeNull();
   });
 
   it('refuses the old cookie after logout', async () => {
