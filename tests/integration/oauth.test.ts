@@ -466,7 +466,7 @@ describe('linking a provider to the signed-in user', () => {
     const userId = (await me(b))?.id;
     const res = await login(b, 'google', '?link=1');
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/settings?error=oauth_linked_elsewhere');
+    expect(res.headers.get('location')).toBe('/app/settings?error=oauth_linked_elsewhere');
     expect(sessionCookieIn(res)).toBeUndefined();
     expect((await h.deps.db.c.oauthAccounts.findOne({ _id: `google:g-${seq}` }))?.userId).toBe(ownerId);
     // Still signed in as themselves.
@@ -483,7 +483,7 @@ describe('linking a provider to the signed-in user', () => {
       emails: [{ email: `alt${seq}@example.com`, primary: true, verified: true }],
     };
     const res = await login(b, 'github', '?link=1');
-    expect(res.headers.get('location')).toBe('/settings?error=oauth_provider_already_linked');
+    expect(res.headers.get('location')).toBe('/app/settings?error=oauth_provider_already_linked');
     expect(await h.deps.db.c.oauthAccounts.countDocuments({ _id: `github:${9_000 + seq}` })).toBe(0);
   });
 

@@ -36,8 +36,8 @@ const FAILURE_REDIRECTS: Record<Exclude<OAuthOutcome, { ok: true }>['reason'], s
   email_unverified: '/login?error=oauth_email_unverified',
   no_email: '/login?error=oauth_no_email',
   disabled: '/login?error=account_disabled',
-  linked_elsewhere: '/settings?error=oauth_linked_elsewhere',
-  provider_already_linked: '/settings?error=oauth_provider_already_linked',
+  linked_elsewhere: '/app/settings?error=oauth_linked_elsewhere',
+  provider_already_linked: '/app/settings?error=oauth_provider_already_linked',
 };
 
 export function oauthRoutes(deps: AppDeps) {
