@@ -1,7 +1,8 @@
 // OAuth login through the real routes and the real callback path: the app talks HTTP to a loopback
 // stand-in for GitHub's and Google's authorize, token and profile endpoints (SECURITY.md 27, 28, 32).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHarness, type Browser, type Harness } from '../setup/harness';
+import { freePort } from '../../scripts/services';
+import { createHarness, startTestServer, type Browser, type Harness } from '../setup/harness';
 import { startOAuthStandin, type OAuthStandin } from '../setup/oauth-standin';
 import { hashPassword } from '../../src/auth/passwords';
 import { newId } from '../../src/lib/ids';
@@ -347,6 +348,15 @@ describe('OAuth callback: state, PKCE and code checks', () => {
     expect(sessionCookieIn(res)).toBeUndefined();
   });
 
+  it("a state started for one provider is refused on the other provider's callback", async () => {
+    const b = h.browser();
+    const github = await b.request('/auth/oauth/github');
+    const state = new URL(github.headers.get('location') as string).searchParams.get('state') as string;
+    const res = await b.request(`/auth/oauth/google/callback?code=whatever&state=${state}`);
+    expect(res.status).toBe(400);
+    expect(sessionCookieIn(res)).toBeUndefined();
+  });
+
   it('clears the state cookie after a failed callback too, so it cannot be retried', async () => {
     const b = h.browser();
     const { callbackPath } = await startFlow(b, 'github');
@@ -504,5 +514,46 @@ describe('linking a provider to the signed-in user', () => {
     expect(res.status).toBe(400);
     expect(sessionCookieIn(res)).toBeUndefined();
     expect(await h.deps.db.c.oauthAccounts.countDocuments({ _id: `google:g-${seq}` })).toBe(0);
+  });
+});
+
+describe('over a real socket', () => {
+  it('GitHub and Google logins work end to end through a listening server, cookies and redirects included', async () => {
+    const port = await freePort();
+    const server = await startTestServer({ ...standin.env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
+    try {
+      for (const provider of ['github', 'google'] as const) {
+        const jar = new Map<string, string>();
+        const send = async (url: string) => {
+          const res = await fetch(url, {
+            redirect: 'manual',
+            headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+          });
+          for (const c of res.headers.getSetCookie()) {
+            const [pair] = c.split(';');
+            const [k, v] = (pair as string).split(/=(.*)/s) as [string, string];
+            if (v && !/Max-Age=0/i.test(c)) jar.set(k, v);
+            else jar.delete(k);
+          }
+          return res;
+        };
+        const start = await send(`${server.url}/auth/oauth/${provider}?next=/app/library`);
+        expect(start.status).toBe(302);
+        const approved = await fetch(start.headers.get('location') as string, { redirect: 'manual' });
+        const callback = approved.headers.get('location') as string;
+        expect(callback.startsWith(`${server.url}/auth/oauth/${provider}/callback?`)).toBe(true);
+        const done = await send(callback);
+        expect(done.status).toBe(302);
+        expect(done.headers.get('location')).toBe('/app/library');
+        expect(jar.has('dropin_oauth_state')).toBe(false);
+        expect(jar.has('dropin_oauth_verifier')).toBe(false);
+        expect(jar.has('dropin_session')).toBe(true);
+        const me = await send(`${server.url}/trpc/auth.me`);
+        const body = (await me.json()) as { result: { data: { user: { email: string } | null } } };
+        expect(body.result.data.user?.email).toBe(provider === 'github' ? `octo${seq}@example.com` : `goo${seq}@example.com`);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

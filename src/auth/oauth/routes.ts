@@ -26,6 +26,8 @@ export const OAUTH_COOKIE_MAX_AGE = 600;
 interface FlowState {
   /** The `state` sent to the provider. */
   s: string;
+  /** The provider the flow was started for: a state is valid for that provider's callback only. */
+  p: string;
   /** Where to go afterwards (already checked by safeNext). */
   n: string;
   /** Set when a signed-in user asked to link: their id. */
@@ -73,7 +75,7 @@ export function oauthRoutes(deps: AppDeps) {
     const provider = providerOf(c);
     if (!provider) return c.json({ error: 'Not found.' }, 404);
 
-    const flow: FlowState = { s: generateState(), n: safeNext(c.req.query('next'), env.PUBLIC_URL) };
+    const flow: FlowState = { s: generateState(), p: provider.name, n: safeNext(c.req.query('next'), env.PUBLIC_URL) };
     if (c.req.query('link') === '1') {
       const auth = await sessions.validate(sessions.readCookie(c.req.header('cookie')));
       if (auth.user) flow.u = auth.user.id;
@@ -96,7 +98,7 @@ export function oauthRoutes(deps: AppDeps) {
     clearFlowCookies(c);
 
     const state = c.req.query('state');
-    if (!flow || !state || !safeEqual(flow.s, state)) {
+    if (!flow || flow.p !== provider.name || !state || !safeEqual(flow.s, state)) {
       return problem(c, 400, 'This sign-in link has expired or was not started here. Please try again.');
     }
     if (c.req.query('error')) return c.redirect('/login?error=oauth_cancelled', 302);
@@ -162,10 +164,10 @@ function decodeFlow(raw: string | undefined): FlowState | null {
   try {
     const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown;
     if (typeof v !== 'object' || v === null) return null;
-    const { s, n, u } = v as Record<string, unknown>;
-    if (typeof s !== 'string' || s.length < 16 || typeof n !== 'string') return null;
+    const { s, p, n, u } = v as Record<string, unknown>;
+    if (typeof s !== 'string' || s.length < 16 || typeof p !== 'string' || typeof n !== 'string') return null;
     if (u !== undefined && typeof u !== 'string') return null;
-    return { s, n, ...(u ? { u } : {}) };
+    return { s, p, n, ...(u ? { u } : {}) };
   } catch {
     return null;
   }
