@@ -337,6 +337,7 @@ export function createSubscription(emu: Emulator, input: CreateSubscriptionInput
       emu.state.subFlags[sub.id]!.incompleteExpiresAt = now + 23 * 3600;
     }
   }
+  consumeOnceDiscounts(emu, invoice);
   maybeTrialWillEnd(emu, sub, now);
   return { sub, invoice, outcome };
 }
@@ -487,7 +488,7 @@ export function finalizeAndCharge(emu: Emulator, invoice: Stripe.Invoice): void 
   consumeOnceDiscounts(emu, invoice);
 }
 
-function consumeOnceDiscounts(emu: Emulator, invoice: Stripe.Invoice): void {
+export function consumeOnceDiscounts(emu: Emulator, invoice: Stripe.Invoice): void {
   for (const d of invoice.discounts) {
     const discount = emu.state.discounts.get(typeof d === 'string' ? d : d.id);
     const coupon = discount ? emu.state.coupons.get(idOf(discount.source.coupon as string) ?? '') : undefined;

@@ -8,7 +8,7 @@ import { fullList, inRange, matchesQuery, paginate, parseQuery, searchPage } fro
 import { listFields, p, parse, required, searchFields } from '../params.js';
 import type { Router } from '../router.js';
 import {
-  activeDiscounts, afterInvoicePayment, buildItem, cancelSubscriptionNow, changeSubscription, createSubscription, outcomeError,
+  activeDiscounts, afterInvoicePayment, buildItem, consumeOnceDiscounts, cancelSubscriptionNow, changeSubscription, createSubscription, outcomeError,
   periodOf, prorationItems, subCustomer, type ItemChange,
 } from '../engine/billing.js';
 import { attemptPayment, finalizeInvoice, newInvoice, pendingToLine, saveDraft, voidInvoice, type LineSpec } from '../engine/invoices.js';
@@ -249,6 +249,7 @@ export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body
     finalizeInvoice(emu, invoice);
     if (invoice.status === 'open' && behavior !== 'default_incomplete') attemptPayment(emu, invoice);
     afterInvoicePayment(emu, invoice);
+    consumeOnceDiscounts(emu, invoice);
   } else if (invoice) {
     afterInvoicePayment(emu, invoice);
   }
