@@ -104,29 +104,43 @@ const PER_FIELD: [string, unknown][] = [
 ];
 
 let h: Harness;
-let user: Browser;
-let userId: string;
+
+/** A logged-in caller the walker sends garbage as. */
+interface Caller {
+  label: string;
+  b: Browser;
+  userId: string;
+  role: 'user' | 'admin';
+}
+let user: Caller;
+let admin: Caller;
+/** Normal users and admins both: admin procedures only parse input once the role check passes. */
+let callers: Caller[];
 
 beforeAll(async () => {
   h = await createHarness();
-  user = h.browser({ ip: '198.51.100.77' });
+  const b = h.browser({ ip: '198.51.100.77' });
   const email = uniqueEmail();
-  const res = await user.mutation('auth.signup', { email, password: GOOD_PASSWORD, name: 'Walker' });
+  const res = await b.mutation('auth.signup', { email, password: GOOD_PASSWORD, name: 'Walker' });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  userId = (await h.deps.db.c.users.findOne({ email }))?._id as string;
-  expect(userId).toBeTruthy();
+  user = { label: 'user', b, userId: (await h.deps.db.c.users.findOne({ email }))?._id as string, role: 'user' };
+  expect(user.userId).toBeTruthy();
+  const seeded = await seedAdmin(h.deps, uniqueEmail(), GOOD_PASSWORD);
+  admin = { label: 'admin', b: h.browser({ ip: '198.51.100.76' }), userId: seeded.userId, role: 'admin' };
+  callers = [user, admin];
 });
 afterAll(() => h.close());
 
-/** Garbage can be valid for "no input" procedures (logout with null): keep the walker logged in. */
-async function ensureLoggedIn(): Promise<void> {
-  const me = await user.query<{ user: unknown }>('auth.me');
-  if (me.body.result?.data.user) return;
-  const doc = await h.deps.db.c.users.findOne({ _id: userId });
-  expect(doc, 'a garbage call deleted the walking user').not.toBeNull();
-  expect(doc?.role).toBe('user');
-  const { token } = await h.deps.sessions.create(userId, { ip: '198.51.100.77', userAgent: 'walker' });
-  user.cookies.set(h.deps.sessions.cookieName, token);
+/** Garbage can be valid for "no input" procedures (logout with null): keep the caller logged in. */
+async function ensureLoggedIn(caller: Caller = user): Promise<Browser> {
+  const me = await caller.b.query<{ user: unknown }>('auth.me');
+  if (me.body.result?.data.user) return caller.b;
+  const doc = await h.deps.db.c.users.findOne({ _id: caller.userId });
+  expect(doc, `a garbage call deleted the walking ${caller.label}`).not.toBeNull();
+  expect(doc?.role, `a garbage call changed the ${caller.label}'s role`).toBe(caller.role);
+  const { token } = await h.deps.sessions.create(caller.userId, { ip: '198.51.100.77', userAgent: 'walker' });
+  caller.b.cookies.set(h.deps.sessions.cookieName, token);
+  return caller.b;
 }
 
 /** Sends `input` the way the web would: queries over GET ?input=, mutations as a JSON POST. */
@@ -179,19 +193,24 @@ describe('router walker: garbage in → 4xx, never 5xx (36, 37)', () => {
   const withInput = procedures.filter((p) => p.hasInput);
   const withFields = procedures.filter((p) => p.fields && p.fields.length > 0);
 
-  it.each(withInput.map((p) => [p.name, p] as const))('%s: whole-input garbage, anonymous and logged in', async (_n, p) => {
-    for (const [what, input] of WHOLE) {
-      await expect4xx(await call(h.browser({ ip: '198.51.100.78' }), p, input), `${p.name} anonymous ${what}`);
-      await ensureLoggedIn();
-      await expect4xx(await call(user, p, input), `${p.name} logged in ${what}`);
-    }
-  });
+  it.each(withInput.map((p) => [p.name, p] as const))(
+    '%s: whole-input garbage, anonymous, as a user, as an admin',
+    async (_n, p) => {
+      for (const [what, input] of WHOLE) {
+        await expect4xx(await call(h.browser({ ip: '198.51.100.78' }), p, input), `${p.name} anonymous ${what}`);
+        for (const caller of callers) {
+          await expect4xx(await call(await ensureLoggedIn(caller), p, input), `${p.name} as ${caller.label}: ${what}`);
+        }
+      }
+    },
+  );
 
-  it.each(withFields.map((p) => [p.name, p] as const))('%s: garbage in every field, logged in', async (_n, p) => {
+  it.each(withFields.map((p) => [p.name, p] as const))('%s: garbage in every field, as a user and as an admin', async (_n, p) => {
     for (const [what, value] of PER_FIELD) {
       const input = Object.fromEntries((p.fields as string[]).map((f) => [f, value]));
-      await ensureLoggedIn();
-      await expect4xx(await call(user, p, input), `${p.name} fields=${what}`);
+      for (const caller of callers) {
+        await expect4xx(await call(await ensureLoggedIn(caller), p, input), `${p.name} as ${caller.label}: fields=${what}`);
+      }
     }
   });
 
@@ -202,19 +221,20 @@ describe('router walker: garbage in → 4xx, never 5xx (36, 37)', () => {
       odd.push(Object.fromEntries(p.fields.map((f) => [f, ''])));
     }
     for (const input of odd) {
-      await ensureLoggedIn();
-      const res = await call(user, p, input);
-      const text = await res.text();
-      expect(res.status, `${p.name} ${JSON.stringify(input)} → ${text.slice(0, 300)}`).toBeLessThan(500);
+      for (const caller of callers) {
+        const res = await call(await ensureLoggedIn(caller), p, input);
+        const text = await res.text();
+        expect(res.status, `${p.name} as ${caller.label} ${JSON.stringify(input)} → ${text.slice(0, 300)}`).toBeLessThan(500);
+      }
     }
   });
 
   it('privileged extra fields next to valid ones are rejected and change nothing', async () => {
-    await ensureLoggedIn();
-    const before = await h.deps.db.c.users.findOne({ _id: userId });
-    const res = await user.mutation('account.updateProfile', { name: 'Renamed', role: 'admin', emailVerified: true, _id: 'x' });
+    await ensureLoggedIn(user);
+    const before = await h.deps.db.c.users.findOne({ _id: user.userId });
+    const res = await user.b.mutation('account.updateProfile', { name: 'Renamed', role: 'admin', emailVerified: true, _id: 'x' });
     expect(res.status).toBe(400);
-    const doc = await h.deps.db.c.users.findOne({ _id: userId });
+    const doc = await h.deps.db.c.users.findOne({ _id: user.userId });
     expect(doc).toMatchObject({ role: 'user', emailVerified: false, name: before?.name });
 
     const signup = await h.browser({ ip: '198.51.100.79' }).mutation('auth.signup', {
@@ -287,9 +307,12 @@ describe('router walker: access control (35)', () => {
       for (const input of [{}, undefined]) {
         const anon = await call(h.browser({ ip: '198.51.100.82' }), p, input);
         expect(anon.status, `${p.name} anonymous`).toBe(401);
-        await ensureLoggedIn();
-        const normal = await call(user, p, input);
+        const normal = await call(await ensureLoggedIn(user), p, input);
         expect(normal.status, `${p.name} as a normal user`).toBe(403);
+        // And the guard lets an admin through (a 400 for a bad input is fine, a 401/403 is not).
+        const asAdmin = await call(await ensureLoggedIn(admin), p, input);
+        expect([401, 403], `${p.name} as an admin`).not.toContain(asAdmin.status);
+        expect(asAdmin.status, `${p.name} as an admin`).toBeLessThan(500);
       }
     }
   });
