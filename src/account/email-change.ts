@@ -40,17 +40,19 @@ export async function confirmEmailChange(opts: { deps: AppDeps; userId: string; 
   const { deps, userId, code } = opts;
   await hit(deps, limits.codeUser, userId);
   const { email: newEmail } = await consumeCode({ deps, userId, purpose: 'change_email', code });
-  const before = await deps.db.c.users.findOneAndUpdate(
-    { _id: userId },
-    { $set: { email: newEmail, emailVerified: true, updatedAt: new Date() } },
-    { returnDocument: 'before' },
-  ).catch((err: unknown) => {
-    // The unique index is the referee if someone else took the address meanwhile.
-    if (isDuplicateKey(err)) {
-      throw new AppError('CONFLICT', 'This address is now used by another account.', { field: 'code' });
-    }
-    throw err;
-  });
+  const before = await deps.db.c.users
+    .findOneAndUpdate(
+      { _id: userId },
+      { $set: { email: newEmail, emailVerified: true, updatedAt: new Date() } },
+      { returnDocument: 'before' },
+    )
+    .catch((err: unknown) => {
+      // The unique index is the referee if someone else took the address meanwhile.
+      if (isDuplicateKey(err)) {
+        throw new AppError('CONFLICT', 'This address is now used by another account.', { field: 'code' });
+      }
+      throw err;
+    });
   if (!before) throw new AppError('UNAUTHORIZED', 'Please log in.');
   await deps.sessions.userChanged(userId);
   // Links and codes sent to the old address must not keep working.

@@ -13,7 +13,9 @@ import { listSessions, revokeSession } from './sessions';
 export const accountRouter = router({
   updateProfile: protectedProcedure
     .input(z.object({ name: nameInput.min(1, 'Enter a name.') }).strict())
-    .mutation(async ({ ctx, input }) => ({ user: await updateProfile({ deps: ctx.deps, userId: ctx.user.id, name: input.name }) })),
+    .mutation(async ({ ctx, input }) => ({
+      user: await updateProfile({ deps: ctx.deps, userId: ctx.user.id, name: input.name }),
+    })),
 
   // currentPassword is optional only for accounts without a password (OAuth), which need a
   // session started in the last 10 minutes instead; accounts with one must send it.
@@ -30,12 +32,10 @@ export const accountRouter = router({
       return { ok: true as const };
     }),
 
-  confirmEmailChange: protectedProcedure
-    .input(z.object({ code: codeInput }).strict())
-    .mutation(async ({ ctx, input }) => {
-      await confirmEmailChange({ deps: ctx.deps, userId: ctx.user.id, code: input.code });
-      return { ok: true as const };
-    }),
+  confirmEmailChange: protectedProcedure.input(z.object({ code: codeInput }).strict()).mutation(async ({ ctx, input }) => {
+    await confirmEmailChange({ deps: ctx.deps, userId: ctx.user.id, code: input.code });
+    return { ok: true as const };
+  }),
 
   changePassword: protectedProcedure
     .input(z.object({ currentPassword: passwordInput.optional(), newPassword: newPasswordInput }).strict())
@@ -67,19 +67,24 @@ export const accountRouter = router({
       return { ok: true as const };
     }),
 
-  connectedAccounts: protectedProcedure.input(noInput).query(({ ctx }) => listConnectedAccounts({ deps: ctx.deps, userId: ctx.user.id })),
+  connectedAccounts: protectedProcedure
+    .input(noInput)
+    .query(({ ctx }) => listConnectedAccounts({ deps: ctx.deps, userId: ctx.user.id })),
 
-  unlinkProvider: protectedProcedure
-    .input(z.object({ provider: providerInput }).strict())
-    .mutation(async ({ ctx, input }) => {
-      await unlinkProvider({ deps: ctx.deps, userId: ctx.user.id, provider: input.provider });
-      return { ok: true as const };
-    }),
+  unlinkProvider: protectedProcedure.input(z.object({ provider: providerInput }).strict()).mutation(async ({ ctx, input }) => {
+    await unlinkProvider({ deps: ctx.deps, userId: ctx.user.id, provider: input.provider });
+    return { ok: true as const };
+  }),
 
   deleteAccount: protectedProcedure
     .input(z.object({ password: passwordInput.optional(), confirm: z.literal('DELETE', 'Type DELETE to confirm.') }).strict())
     .mutation(async ({ ctx, input }) => {
-      await deleteAccount({ deps: ctx.deps, userId: ctx.user.id, sessionPublicId: ctx.session.publicId, password: input.password });
+      await deleteAccount({
+        deps: ctx.deps,
+        userId: ctx.user.id,
+        sessionPublicId: ctx.session.publicId,
+        password: input.password,
+      });
       ctx.req.resHeaders.append('Set-Cookie', ctx.deps.sessions.blankCookie());
       return { ok: true as const };
     }),

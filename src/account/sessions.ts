@@ -13,11 +13,7 @@ export interface SessionView {
   lastSeenAt: string;
 }
 
-export async function listSessions(opts: {
-  deps: AppDeps;
-  userId: string;
-  currentPublicId: string;
-}): Promise<SessionView[]> {
+export async function listSessions(opts: { deps: AppDeps; userId: string; currentPublicId: string }): Promise<SessionView[]> {
   const now = new Date();
   const docs = await opts.deps.db.c.sessions
     .find({ userId: opts.userId, expiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } })

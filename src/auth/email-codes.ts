@@ -52,6 +52,9 @@ export async function issueCode(opts: {
 const WRONG = 'That code is not right. Check the latest email and try again.';
 const GONE = 'This code has expired or was tried too many times. Please ask for a new one.';
 
+/** Attempts per code, counted by the rate limiter (exact under concurrency). */
+const attemptsLimit = { name: 'code:attempts', max: CODE_MAX_ATTEMPTS, windowSeconds: CODE_MINUTES * 60 };
+
 /**
  * Checks a submitted code. On success the code is consumed (deleted; of two concurrent uses only
  * one deletes the row) and the address it was sent to is returned. Throws BAD_REQUEST on `code`.
@@ -82,5 +85,3 @@ export async function consumeCode(opts: {
   if (deleted.deletedCount !== 1) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
   return { email: doc.email };
 }
-
-const attemptsLimit = { name: 'code:attempts', max: CODE_MAX_ATTEMPTS, windowSeconds: CODE_MINUTES * 60 };

@@ -15,19 +15,49 @@ export const limits = {
   /** Failed logins on one account from anywhere: loose, a distributed-guessing backstop. */
   loginAccountFailures: { name: 'login:acct-fail', max: 100, windowSeconds: 60 * 60, message: LOGIN },
 
-  signupIp: { name: 'signup:ip', max: 10, windowSeconds: 60 * 60, message: 'Too many sign-ups from your network. Please try again later.' },
+  signupIp: {
+    name: 'signup:ip',
+    max: 10,
+    windowSeconds: 60 * 60,
+    message: 'Too many sign-ups from your network. Please try again later.',
+  },
 
   resetIp: { name: 'reset:ip', max: 10, windowSeconds: 60 * 60, message: 'Too many reset requests. Please try again later.' },
-  resetEmail: { name: 'reset:email', max: 3, windowSeconds: 60 * 60, message: 'Too many reset requests for this address. Please try again later.' },
+  resetEmail: {
+    name: 'reset:email',
+    max: 3,
+    windowSeconds: 60 * 60,
+    message: 'Too many reset requests for this address. Please try again later.',
+  },
 
   /** Code submissions per user, on top of the 5 attempts each code allows. */
-  codeUser: { name: 'code:user', max: 10, windowSeconds: 15 * 60, message: 'Too many code attempts. Please wait before trying again.' },
+  codeUser: {
+    name: 'code:user',
+    max: 10,
+    windowSeconds: 15 * 60,
+    message: 'Too many code attempts. Please wait before trying again.',
+  },
   /** One code email a minute, at most five an hour. */
-  sendCodeCooldown: { name: 'code-send:cooldown', max: 1, windowSeconds: 60, message: 'Please wait before asking for another code.' },
-  sendCodeUser: { name: 'code-send:user', max: 5, windowSeconds: 60 * 60, message: 'Too many codes sent. Please try again later.' },
+  sendCodeCooldown: {
+    name: 'code-send:cooldown',
+    max: 1,
+    windowSeconds: 60,
+    message: 'Please wait before asking for another code.',
+  },
+  sendCodeUser: {
+    name: 'code-send:user',
+    max: 5,
+    windowSeconds: 60 * 60,
+    message: 'Too many codes sent. Please try again later.',
+  },
 
   /** Current-password checks of a logged-in user (change email/password, delete). */
-  reauthUser: { name: 'reauth:user', max: 10, windowSeconds: 15 * 60, message: 'Too many password attempts. Please wait before trying again.' },
+  reauthUser: {
+    name: 'reauth:user',
+    max: 10,
+    windowSeconds: 15 * 60,
+    message: 'Too many password attempts. Please wait before trying again.',
+  },
 } satisfies Record<string, Limit>;
 
 export const RESEND_COOLDOWN_SECONDS = limits.sendCodeCooldown.windowSeconds;

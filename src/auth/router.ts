@@ -47,24 +47,20 @@ export const authRouter = router({
     return { ok: true as const, revoked };
   }),
 
-  verifyEmail: protectedProcedure
-    .input(z.object({ code: codeInput }).strict())
-    .mutation(async ({ ctx, input }) => {
-      await verifyEmail({ deps: ctx.deps, userId: ctx.user.id, code: input.code });
-      return { ok: true as const };
-    }),
+  verifyEmail: protectedProcedure.input(z.object({ code: codeInput }).strict()).mutation(async ({ ctx, input }) => {
+    await verifyEmail({ deps: ctx.deps, userId: ctx.user.id, code: input.code });
+    return { ok: true as const };
+  }),
 
   resendVerification: protectedProcedure.input(noInput).mutation(async ({ ctx }) => {
     const { cooldownSeconds } = await resendVerification({ deps: ctx.deps, userId: ctx.user.id });
     return { ok: true as const, cooldownSeconds };
   }),
 
-  requestPasswordReset: publicProcedure
-    .input(z.object({ email: emailInput }).strict())
-    .mutation(async ({ ctx, input }) => {
-      await requestPasswordReset({ deps: ctx.deps, ip: ctx.req.ip, email: input.email });
-      return { ok: true as const };
-    }),
+  requestPasswordReset: publicProcedure.input(z.object({ email: emailInput }).strict()).mutation(async ({ ctx, input }) => {
+    await requestPasswordReset({ deps: ctx.deps, ip: ctx.req.ip, email: input.email });
+    return { ok: true as const };
+  }),
 
   resetPassword: publicProcedure
     .input(z.object({ token: tokenInput, password: newPasswordInput }).strict())

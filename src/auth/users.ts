@@ -16,9 +16,7 @@ export interface PublicUser {
   hasPassword: boolean;
 }
 
-export function toPublicUser(
-  u: Pick<UserDoc, '_id' | 'email' | 'name' | 'role' | 'emailVerified' | 'passwordHash'>,
-): PublicUser {
+export function toPublicUser(u: Pick<UserDoc, '_id' | 'email' | 'name' | 'role' | 'emailVerified' | 'passwordHash'>): PublicUser {
   return {
     id: u._id,
     email: u.email,

@@ -16,10 +16,7 @@ export async function verifyEmail(opts: { deps: AppDeps; userId: string; code: s
   const { email } = await consumeCode({ deps, userId, purpose: 'verify_email', code });
   // The code proves ownership of the address it was sent to, and only while that is still the
   // account's address.
-  const res = await deps.db.c.users.updateOne(
-    { _id: userId, email },
-    { $set: { emailVerified: true, updatedAt: new Date() } },
-  );
+  const res = await deps.db.c.users.updateOne({ _id: userId, email }, { $set: { emailVerified: true, updatedAt: new Date() } });
   if (res.matchedCount !== 1) {
     throw new AppError('BAD_REQUEST', 'This code was sent to a different address. Please ask for a new one.', {
       field: 'code',

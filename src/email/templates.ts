@@ -6,14 +6,18 @@ export interface TemplateEnv {
   PUBLIC_URL: string;
 }
 
-type Mail = Omit<Message, 'to'>;
+export type Mail = Omit<Message, 'to'>;
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 /** Builds text and HTML from paragraphs; `link` renders as a button-like anchor in HTML. */
-function compose(env: TemplateEnv, subject: string, parts: { paragraphs: string[]; code?: string; link?: { href: string; label: string } }): Mail {
+export function compose(
+  env: TemplateEnv,
+  subject: string,
+  parts: { paragraphs: string[]; code?: string; link?: { href: string; label: string } },
+): Mail {
   const footer = `DropIn — ${env.PUBLIC_URL}`;
   const text = [
     ...parts.paragraphs,
@@ -44,9 +48,7 @@ export const templates = {
   verificationCode(env: TemplateEnv, d: { code: string }): Mail {
     // No code in the subject: subjects end up in logs and lock-screen previews.
     return compose(env, 'Your DropIn verification code', {
-      paragraphs: [
-        `Welcome to DropIn! Enter this code to confirm your email address. It expires in ${CODE_MINUTES} minutes.`,
-      ],
+      paragraphs: [`Welcome to DropIn! Enter this code to confirm your email address. It expires in ${CODE_MINUTES} minutes.`],
       code: d.code,
       link: { href: `${env.PUBLIC_URL}/verify-email`, label: 'Open DropIn' },
     });

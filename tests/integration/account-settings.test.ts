@@ -5,7 +5,7 @@ import { linkToUser } from '../../src/auth/oauth/accounts';
 import type { OAuthProvider } from '../../src/db/collections';
 import { createHarness, type Harness } from '../setup/harness';
 import { codeFrom, inbox, waitForEmail } from '../setup/mailpit';
-import { createAccount, errorOf, GOOD_PASSWORD, login, me, newBrowser, uniqueEmail, type Account } from '../fixtures/accounts';
+import { createAccount, errorOf, login, me, newBrowser, uniqueEmail, type Account } from '../fixtures/accounts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,7 +19,14 @@ async function link(userId: string, provider: OAuthProvider) {
   const outcome = await linkToUser({
     deps: h.deps,
     userId,
-    profile: { provider, providerUserId: crypto.randomUUID(), email: uniqueEmail(), emailVerified: true, name: 'Linked', username: `${provider}-user` },
+    profile: {
+      provider,
+      providerUserId: crypto.randomUUID(),
+      email: uniqueEmail(),
+      emailVerified: true,
+      name: 'Linked',
+      username: `${provider}-user`,
+    },
   });
   expect(outcome.ok).toBe(true);
 }
@@ -34,9 +41,11 @@ describe('profile', () => {
     const { b, email, userId } = await createAccount(h);
     const res = await b.mutation('account.updateProfile', { name: '  Ada Lovelace ' });
     expect(res.body).toEqual({
-      result: { data: { user: { id: userId, email, name: 'Ada Lovelace', role: 'user', emailVerified: true, hasPassword: true } } },
+      result: {
+        data: { user: { id: userId, email, name: 'Ada Lovelace', role: 'user', emailVerified: true, hasPassword: true } },
+      },
     });
-    expect((await me(b) as { name?: string } | null)?.name).toBe('Ada Lovelace');
+    expect(((await me(b)) as { name?: string } | null)?.name).toBe('Ada Lovelace');
   });
 
   it('rejects an empty or overlong name with a field error', async () => {
@@ -183,7 +192,10 @@ describe('changing the password', () => {
 
   it('rejects a common or email-equal new password on the newPassword field', async () => {
     const a = await createAccount(h);
-    for (const [newPassword, message] of [['1q2w3e4r5t', /too common/], [a.email, /cannot be your email/]] as const) {
+    for (const [newPassword, message] of [
+      ['1q2w3e4r5t', /too common/],
+      [a.email, /cannot be your email/],
+    ] as const) {
       const res = await a.b.mutation('account.changePassword', { currentPassword: a.password, newPassword });
       expect(res.status).toBe(400);
       expect(errorOf(res.body).data.fieldErrors?.newPassword).toMatch(message);
@@ -194,7 +206,10 @@ describe('changing the password', () => {
     const a = await createAccount(h);
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
-      statuses.push((await a.b.mutation('account.changePassword', { currentPassword: `guess-number-${i}`, newPassword: NEW_PASSWORD })).status);
+      statuses.push(
+        (await a.b.mutation('account.changePassword', { currentPassword: `guess-number-${i}`, newPassword: NEW_PASSWORD }))
+          .status,
+      );
     }
     expect(statuses.slice(0, 10).every((s) => s === 400)).toBe(true);
     expect(statuses[10]).toBe(429);
@@ -254,7 +269,9 @@ describe('connected accounts', () => {
     const a = await oauthOnly();
     await link(a.userId, 'google');
     await link(a.userId, 'github');
-    expect((await a.b.mutation('account.unlinkProvider', { provider: 'google' })).body).toEqual({ result: { data: { ok: true } } });
+    expect((await a.b.mutation('account.unlinkProvider', { provider: 'google' })).body).toEqual({
+      result: { data: { ok: true } },
+    });
     expect((await a.b.mutation('account.unlinkProvider', { provider: 'github' })).status).toBe(400);
 
     const p = await createAccount(h);
@@ -263,7 +280,7 @@ describe('connected accounts', () => {
     expect(await h.deps.db.c.oauthAccounts.countDocuments({ userId: p.userId })).toBe(0);
   });
 
-  it('never touches another user\'s link', async () => {
+  it("never touches another user's link", async () => {
     const alice = await createAccount(h);
     const bob = await createAccount(h);
     await link(bob.userId, 'github');

@@ -23,7 +23,9 @@ const mutations = ours.filter(([, p]) => p._def.type === 'mutation');
 const queries = ours.filter(([, p]) => p._def.type === 'query');
 
 function fieldsOf(p: WalkedProcedure): string[] {
-  const input = p._def.inputs?.[0] as { shape?: Record<string, unknown>; def?: { innerType?: { shape?: Record<string, unknown> } } } | undefined;
+  const input = p._def.inputs?.[0] as
+    | { shape?: Record<string, unknown>; def?: { innerType?: { shape?: Record<string, unknown> } } }
+    | undefined;
   return Object.keys(input?.shape ?? input?.def?.innerType?.shape ?? {});
 }
 
@@ -76,13 +78,16 @@ describe('the walk', () => {
 describe('extra fields and operator objects', () => {
   const withFields = mutations.filter(([, p]) => fieldsOf(p).length > 0);
 
-  it.each(withFields.map(([n, p]) => [n, p] as const))('%s rejects role/emailVerified/passwordHash/_id with 400', async (name, p) => {
-    const input = Object.fromEntries(fieldsOf(p).map((f) => [f, plausible[f] ?? 'x']));
-    for (const extra of ['role', 'emailVerified', 'passwordHash', '_id']) {
-      const res = await a.b.mutation(name, { ...input, [extra]: extra === 'emailVerified' ? true : 'admin' });
-      expect(res.status, `${name} with ${extra}`).toBe(400);
-    }
-  });
+  it.each(withFields.map(([n, p]) => [n, p] as const))(
+    '%s rejects role/emailVerified/passwordHash/_id with 400',
+    async (name, p) => {
+      const input = Object.fromEntries(fieldsOf(p).map((f) => [f, plausible[f] ?? 'x']));
+      for (const extra of ['role', 'emailVerified', 'passwordHash', '_id']) {
+        const res = await a.b.mutation(name, { ...input, [extra]: extra === 'emailVerified' ? true : 'admin' });
+        expect(res.status, `${name} with ${extra}`).toBe(400);
+      }
+    },
+  );
 
   it.each(withFields.map(([n, p]) => [n, p] as const))('%s rejects {"$ne": null} in every field with 400', async (name, p) => {
     const fields = fieldsOf(p);
@@ -96,7 +101,12 @@ describe('extra fields and operator objects', () => {
 
   it('signup with role/emailVerified creates nothing', async () => {
     const email = uniqueEmail();
-    const res = await newBrowser(h).mutation('auth.signup', { email, password: GOOD_PASSWORD, role: 'admin', emailVerified: true });
+    const res = await newBrowser(h).mutation('auth.signup', {
+      email,
+      password: GOOD_PASSWORD,
+      role: 'admin',
+      emailVerified: true,
+    });
     expect(res.status).toBe(400);
     expect(await h.deps.db.c.users.countDocuments({ email })).toBe(0);
   });
@@ -143,7 +153,11 @@ describe('garbage never causes a 5xx', () => {
 
   it('malformed JSON bodies are a 400', async () => {
     for (const body of ['{', '{"email":', 'null null', '\u0000']) {
-      const res = await a.b.request('/trpc/auth.login', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await a.b.request('/trpc/auth.login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
   });

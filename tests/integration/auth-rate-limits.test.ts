@@ -53,7 +53,10 @@ describe('login', () => {
     const b = h.browser({ ip });
     for (let round = 0; round < 3; round++) {
       const statuses = await wrongLogins(b, email, 6);
-      expect(statuses.slice(0, 5).every((s) => s === 400), `round ${round}: ${statuses}`).toBe(true);
+      expect(
+        statuses.slice(0, 5).every((s) => s === 400),
+        `round ${round}: ${statuses}`,
+      ).toBe(true);
       expect(statuses[5]).toBe(429);
       // Let the 5-minute window pass.
       await h.deps.db.c.rateLimits.updateMany({ key: `login:acct-ip:${email}|${ip}` }, { $set: { expiresAt: new Date(0) } });
@@ -91,7 +94,9 @@ describe('login', () => {
 
     await newBrowser(h).mutation('auth.requestPasswordReset', { email });
     const link = (await waitForEmail(email, /Reset your DropIn password/)).text.match(/token=([\w-]+)/)?.[1] as string;
-    expect((await newBrowser(h).mutation('auth.resetPassword', { token: link, password: 'brand-new-secret-99' })).status).toBe(200);
+    expect((await newBrowser(h).mutation('auth.resetPassword', { token: link, password: 'brand-new-secret-99' })).status).toBe(
+      200,
+    );
     await login(newBrowser(h), email, 'brand-new-secret-99');
   });
 

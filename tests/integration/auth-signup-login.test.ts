@@ -36,7 +36,7 @@ describe('sign-up', () => {
     const again = await b.mutation('auth.signup', { email: owner.email, password: 'another-fine-passphrase' });
     expect(again.status).toBe(fresh.status);
     expect(again.body).toEqual(fresh.body);
-    expect(b.cookies.size, 'no session for someone else\'s account').toBe(0);
+    expect(b.cookies.size, "no session for someone else's account").toBe(0);
     await waitForEmail(owner.email, /tried to sign up/);
     expect(await h.deps.db.c.users.countDocuments({ email: owner.email })).toBe(1);
   });
@@ -141,7 +141,9 @@ describe('email verification', () => {
   it('codes live at most 15 minutes', async () => {
     const { userId } = await signUp(h);
     const row = await h.deps.db.c.emailCodes.findOne({ userId });
-    expect((row as { expiresAt: Date; createdAt: Date }).expiresAt.getTime() - (row as { createdAt: Date }).createdAt.getTime()).toBeLessThanOrEqual(15 * 60_000);
+    expect(
+      (row as { expiresAt: Date; createdAt: Date }).expiresAt.getTime() - (row as { createdAt: Date }).createdAt.getTime(),
+    ).toBeLessThanOrEqual(15 * 60_000);
   });
 
   it('binds the code to the address: after the address changes, the old code fails', async () => {

@@ -11,7 +11,17 @@ import { disableUser } from '../../src/auth/users';
 import { sha256 } from '../../src/lib/ids';
 import { createHarness, testEnv, type Harness } from '../setup/harness';
 import { codeFrom, linkFrom, waitForEmail } from '../setup/mailpit';
-import { createAccount, errorOf, GOOD_PASSWORD, login, me, newBrowser, sessionCookie, signUp, uniqueEmail } from '../fixtures/accounts';
+import {
+  createAccount,
+  errorOf,
+  GOOD_PASSWORD,
+  login,
+  me,
+  newBrowser,
+  sessionCookie,
+  signUp,
+  uniqueEmail,
+} from '../fixtures/accounts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -23,10 +33,12 @@ type SessionRow = { id: string; current: boolean; ip: string; userAgent: string;
 
 function parseSetCookie(header: string) {
   const [pair, ...attrs] = header.split(';').map((s) => s.trim());
-  const flags = new Map(attrs.map((a) => {
-    const [k, ...v] = a.split('=');
-    return [(k ?? '').toLowerCase(), v.join('=')] as const;
-  }));
+  const flags = new Map(
+    attrs.map((a) => {
+      const [k, ...v] = a.split('=');
+      return [(k ?? '').toLowerCase(), v.join('=')] as const;
+    }),
+  );
   const idx = (pair ?? '').indexOf('=');
   return { name: (pair ?? '').slice(0, idx), value: (pair ?? '').slice(idx + 1), flags };
 }
@@ -70,7 +82,10 @@ describe('session cookie', () => {
         { incoming: { socket: { remoteAddress: '10.9.9.9' } } },
       );
       expect(res.status).toBe(200);
-      const session = res.headers.getSetCookie().map(parseSetCookie).find((c) => c.name.includes('dropin_session'));
+      const session = res.headers
+        .getSetCookie()
+        .map(parseSetCookie)
+        .find((c) => c.name.includes('dropin_session'));
       expect(session?.name).toBe('__Host-dropin_session');
       const flags = session?.flags ?? new Map();
       expect(flags.has('secure')).toBe(true);
@@ -136,18 +151,30 @@ describe('session token', () => {
   it('never reaches a log line (nor do passwords or emailed codes)', async () => {
     const lines: string[] = [];
     const deps = await createDeps(testEnv({ LOG_LEVEL: 'trace' }));
-    deps.log = pino({ level: 'trace' }, new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+    deps.log = pino(
+      { level: 'trace' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk));
+          cb();
+        },
+      }),
+    );
     deps.mailer.close();
     deps.mailer = createMailer(deps.env.SMTP_URL as string, deps.env.MAIL_FROM, deps.log);
     try {
       const app = createApp(deps);
       const email = uniqueEmail();
       const call = (path: string, body: unknown, cookie = '') =>
-        app.request(`${h.env.PUBLIC_URL}/trpc/${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', origin: h.env.PUBLIC_URL, cookie },
-          body: JSON.stringify(body),
-        }, { incoming: { socket: { remoteAddress: '10.8.8.8' } } });
+        app.request(
+          `${h.env.PUBLIC_URL}/trpc/${path}`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', origin: h.env.PUBLIC_URL, cookie },
+            body: JSON.stringify(body),
+          },
+          { incoming: { socket: { remoteAddress: '10.8.8.8' } } },
+        );
       const res = await call('auth.signup', { email, password: GOOD_PASSWORD });
       const cookie = (res.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
       const token = cookie.split('=')[1] as string;
@@ -257,14 +284,15 @@ describe('lifetimes', () => {
   it('uses idle and absolute lifetimes from the environment', async () => {
     const { userId } = await createAccount(h);
     const row = await h.deps.db.c.sessions.findOne({ userId });
-    const created = (row?.createdAt as Date).getTime();
-    expect((row?.absoluteExpiresAt as Date).getTime() - created).toBeLessThanOrEqual(h.env.SESSION_ABSOLUTE_HOURS * 3600_000 + 5000);
-    expect((row?.expiresAt as Date).getTime() - created).toBeLessThanOrEqual(h.env.SESSION_IDLE_HOURS * 3600_000 + 5000);
+    if (!row) throw new Error('no session row');
+    const created = row.createdAt.getTime();
+    expect(row.absoluteExpiresAt.getTime() - created).toBeLessThanOrEqual(h.env.SESSION_ABSOLUTE_HOURS * 3600_000 + 5000);
+    expect(row.expiresAt.getTime() - created).toBeLessThanOrEqual(h.env.SESSION_IDLE_HOURS * 3600_000 + 5000);
   });
 });
 
 describe('listing and revoking sessions', () => {
-  it('lists the user\'s sessions with device, IP and last seen; marks the current one', async () => {
+  it("lists the user's sessions with device, IP and last seen; marks the current one", async () => {
     const { b, email } = await createAccount(h);
     const phone = h.browser({ ip: '10.77.0.1', userAgent: 'Phone Browser/1.0' });
     await login(phone, email, GOOD_PASSWORD);
@@ -278,7 +306,7 @@ describe('listing and revoking sessions', () => {
     expect(new Date(other?.lastSeenAt ?? '').toISOString()).toBe(other?.lastSeenAt);
   });
 
-  it('revokes another of the user\'s own sessions', async () => {
+  it("revokes another of the user's own sessions", async () => {
     const { b, email } = await createAccount(h);
     const other = newBrowser(h);
     await login(other, email, GOOD_PASSWORD);
@@ -290,7 +318,7 @@ describe('listing and revoking sessions', () => {
     expect(await me(b)).not.toBeNull();
   });
 
-  it('answers 404 for another user\'s session id, and leaves it alive', async () => {
+  it("answers 404 for another user's session id, and leaves it alive", async () => {
     const alice = await createAccount(h);
     const bob = await createAccount(h);
     const bobs = (await bob.b.query<{ sessions: SessionRow[] }>('account.sessions')).body.result?.data.sessions ?? [];
@@ -300,12 +328,14 @@ describe('listing and revoking sessions', () => {
     expect(await me(bob.b)).not.toBeNull();
   });
 
-  it('answers 404 for another user\'s session ids inside a tRPC batch too', async () => {
+  it("answers 404 for another user's session ids inside a tRPC batch too", async () => {
     const alice = await createAccount(h);
     const bob = await createAccount(h);
     const bobOther = newBrowser(h);
     await login(bobOther, bob.email, GOOD_PASSWORD);
-    const ids = ((await bob.b.query<{ sessions: SessionRow[] }>('account.sessions')).body.result?.data.sessions ?? []).map((s) => s.id);
+    const ids = ((await bob.b.query<{ sessions: SessionRow[] }>('account.sessions')).body.result?.data.sessions ?? []).map(
+      (s) => s.id,
+    );
     expect(ids).toHaveLength(2);
     const res = await alice.b.request('/trpc/account.revokeSession,account.revokeSession?batch=1', {
       method: 'POST',
