@@ -292,7 +292,7 @@ describe('router walker: garbage in → 4xx, never 5xx (36, 37)', () => {
 });
 
 describe('router walker: access control (35)', () => {
-  const admin = procedures.filter((p) => p.name.startsWith('admin.') || isAdminBuilt(p));
+  const adminProcedures = procedures.filter((p) => p.name.startsWith('admin.') || isAdminBuilt(p));
 
   it('every procedure under admin. is built with adminProcedure (and vice versa)', () => {
     for (const p of procedures) {
@@ -300,10 +300,10 @@ describe('router walker: access control (35)', () => {
     }
   });
 
-  it(`admin procedures answer 401 anonymous and 403 to a normal user (${admin.length} found today)`, async () => {
+  it(`admin procedures answer 401 anonymous and 403 to a normal user (${adminProcedures.length} found today)`, async () => {
     // With no admin procedures yet this loop is empty, and the test above and the guard test keep
     // it honest: when the first admin.* procedure lands, it is checked here without any edit.
-    for (const p of admin) {
+    for (const p of adminProcedures) {
       for (const input of [{}, undefined]) {
         const anon = await call(h.browser({ ip: '198.51.100.82' }), p, input);
         expect(anon.status, `${p.name} anonymous`).toBe(401);
