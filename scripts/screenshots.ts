@@ -192,7 +192,66 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await visit(d, '/app/settings', 'settings-dark');
   await d.getByText('This device', { exact: true }).waitFor();
   await shot(d, 'settings-dark');
-  await closeAll(dark, phone, me);
+
+  // The account story of the end-to-end test: log out, reset the password by email, log in with
+  // the new one (next= honoured), revoke the other session.
+  await p.goto('/app');
+  await p.getByRole('button', { name: 'Log out', exact: true }).click();
+  await p.waitForURL('**/login?notice=logged-out');
+  await shot(p, 'logged-out');
+  await p.getByRole('link', { name: 'Forgot password?' }).click();
+  await p.getByLabel('Email').fill(EMAIL);
+  await p.getByRole('button', { name: 'Send reset link' }).click();
+  await p.getByText('If an account exists').waitFor();
+  await p.goto(await latestLink(mailpitUrl, EMAIL, '/reset-password?token='));
+  await p.getByLabel('New password').fill(`${PASSWORD} renewed`);
+  await p.getByRole('button', { name: 'Set new password' }).click();
+  await p.waitForURL('**/login?notice=password-reset');
+  await shot(p, 'after-reset');
+  await p.goto('/login?next=%2Fapp%2Fsettings');
+  await p.getByLabel('Email').fill(EMAIL);
+  await p.getByLabel('Password', { exact: true }).fill(`${PASSWORD} renewed`);
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await p.waitForURL('**/app/settings');
+  await m.goto('/app/settings'); // the reset ended the phone's session: it is sent to log in
+  await m.waitForURL('**/login?next=*');
+  await shot(m, 'phone-session-ended');
+  await m.getByLabel('Email').fill(EMAIL);
+  await m.getByLabel('Password', { exact: true }).fill(`${PASSWORD} renewed`);
+  await m.getByRole('button', { name: 'Log in' }).click();
+  await m.waitForURL('**/app/settings');
+  await p.reload();
+  const sessions = p.getByRole('region', { name: 'Sessions' });
+  await sessions.getByRole('button', { name: 'Revoke' }).first().waitFor();
+  const before = await sessions.getByRole('listitem').count();
+  await sessions.getByRole('button', { name: 'Revoke' }).first().click();
+  await sessions.getByRole('listitem').nth(before - 1).waitFor({ state: 'detached' });
+  await shot(p, 'after-revoke');
+  console.log(`sessions before revoke: ${before}, after: ${await sessions.getByRole('listitem').count()}`);
+
+  // ?next= pointing elsewhere lands on our own dashboard.
+  await p.getByRole('button', { name: 'Log out', exact: true }).click();
+  await p.waitForURL('**/login?notice=logged-out');
+  await p.goto('/login?next=%2F%2Fevil.example');
+  await p.getByLabel('Email').fill(EMAIL);
+  await p.getByLabel('Password', { exact: true }).fill(`${PASSWORD} renewed`);
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await p.waitForURL(/\/app$/);
+  console.log(`?next=//evil.example landed on ${new URL(p.url()).pathname}`);
+
+  // Too many wrong passwords: the form says how long to wait.
+  const anon2 = await context(DESKTOP);
+  const r = await anon2.newPage();
+  await r.goto('/login');
+  for (let i = 0; i < 30; i++) {
+    await r.getByLabel('Email').fill(EMAIL);
+    await r.getByLabel('Password', { exact: true }).fill(`wrong ${i}`);
+    await r.getByRole('button', { name: 'Log in' }).click();
+    await r.getByRole('button', { name: 'Log in' }).and(r.locator(':not([aria-busy])')).waitFor();
+    if (await r.getByText('Too many attempts').count()) break;
+  }
+  await shot(r, 'login-rate-limited');
+  await closeAll(anon2, dark, phone, me);
 }
 
 async function visit(page: Page, url: string, name: string) {
@@ -218,6 +277,17 @@ async function latestCode(mailpitUrl: string, to: string): Promise<string> {
     if (code) return code;
   }
   throw new Error(`No code emailed to ${to}`);
+}
+
+async function latestLink(mailpitUrl: string, to: string, containing: string): Promise<string> {
+  const res = await fetch(`${mailpitUrl}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=10`);
+  const body = (await res.json()) as { messages: { ID: string }[] };
+  for (const { ID } of body.messages) {
+    const msg = (await (await fetch(`${mailpitUrl}/api/v1/message/${ID}`)).json()) as { Text: string };
+    const link = msg.Text.match(/https?:\/\/\S+/g)?.find((l) => l.includes(containing));
+    if (link) return link;
+  }
+  throw new Error(`No link with ${containing} emailed to ${to}`);
 }
 
 async function closeAll(...contexts: BrowserContext[]) {

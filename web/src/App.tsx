@@ -1,4 +1,5 @@
 // Every route of the web app. Later issues replace the placeholder sections.
+import { useEffect, useRef } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AppShell } from './components/AppShell';
 import { BookIcon, CardIcon, ChartIcon } from './components/icons';
@@ -20,6 +21,7 @@ export function App() {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
+      <RouteChangeFocus />
       <Routes>
         <Route index element={<HomePage />} />
         <Route path="signup" element={<SignupPage />} />
@@ -81,4 +83,25 @@ export function App() {
 function ToAppSettings() {
   const { search } = useLocation();
   return <Navigate to={`/app/settings${search}`} replace />;
+}
+
+/**
+ * On client-side navigation: start the new page at the top, and if the focused element went away
+ * with the old page, move focus to the new page's <main> so keyboard and screen-reader users are
+ * not dropped at the top of the document. Pages that autofocus a field keep that focus.
+ */
+function RouteChangeFocus() {
+  const { pathname } = useLocation();
+  const first = useRef(true);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on navigation on purpose
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    const active = document.activeElement;
+    if (!active || active === document.body) document.getElementById('main')?.focus();
+  }, [pathname]);
+  return null;
 }

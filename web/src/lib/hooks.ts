@@ -1,5 +1,6 @@
 // Small shared hooks.
 import { type RefObject, useEffect, useState } from 'react';
+import { type ApiError, type FormErrors, formErrors, tooManyAttempts } from './errors';
 
 /**
  * After a failed submit, move focus to the first invalid field so keyboard and screen-reader users
@@ -39,4 +40,33 @@ export function useCountdown(): [number, (seconds: number) => void] {
 export function fieldValue(data: FormData, name: string): string {
   const v = data.get(name);
   return typeof v === 'string' ? v : '';
+}
+
+/**
+ * formErrors() for a mutation, with a rate-limit message that counts down live ("try again in
+ * 41 s" … "You can try again now.").
+ */
+export function useFormErrors(
+  mutation: { error: ApiError | null; submittedAt: number },
+  knownFields: readonly string[] = [],
+): FormErrors {
+  const errors = formErrors(mutation.error, knownFields);
+  const retry = mutation.error?.data?.retryAfterSeconds;
+  const until = retry ? mutation.submittedAt + retry * 1000 : 0;
+  const now = useNow(until > Date.now());
+  if (!until) return errors;
+  const left = Math.ceil((until - now) / 1000);
+  return { ...errors, message: left > 0 ? tooManyAttempts(left) : 'You can try again now.' };
+}
+
+/** The current time, re-read every second while `active`. */
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(Date.now());
+    const timer = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(timer);
+  }, [active]);
+  return now;
 }

@@ -1,6 +1,6 @@
 // The typed tRPC client. Only the router's *type* crosses from the server; nothing else does.
 import { createTRPCReact, httpBatchLink, TRPCClientError } from '@trpc/react-query';
-import { QueryClient } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import type { AppRouter } from '../../../src/trpc/root';
 
 export const trpc = createTRPCReact<AppRouter>();
@@ -16,8 +16,19 @@ export function createTrpcClient() {
   });
 }
 
+function httpStatusOf(error: unknown): number | undefined {
+  return error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+}
+
 export function createQueryClient() {
-  return new QueryClient({
+  // A 401 from any call means the session ended (expired, revoked elsewhere): re-ask auth.me, and
+  // the route guard sends the person to log in, coming back here afterwards.
+  const onError = (error: unknown) => {
+    if (httpStatusOf(error) === 401) void queryClient.invalidateQueries({ queryKey: [['auth', 'me']] });
+  };
+  const queryClient: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         staleTime: 30_000,
@@ -32,4 +43,5 @@ export function createQueryClient() {
       mutations: { retry: false },
     },
   });
+  return queryClient;
 }

@@ -2,8 +2,7 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { AuthLayout } from '../../components/AuthLayout';
 import { FormAlert } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
@@ -16,7 +15,7 @@ export function ForgotPasswordPage() {
   const request = trpc.auth.requestPasswordReset.useMutation({
     onSuccess: (_res, input) => setSentTo(input.email),
   });
-  const errors = formErrors(request.error, ['email']);
+  const errors = useFormErrors(request, ['email']);
   useFocusFirstInvalid(formRef, request.error);
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {

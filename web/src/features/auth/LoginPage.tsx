@@ -3,8 +3,7 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { noticeFor, oauthErrorFor } from '../../lib/notices';
 import { safeNext } from '../../lib/safe-next';
 import { AuthLayout } from '../../components/AuthLayout';
@@ -32,7 +31,7 @@ export function LoginPage() {
       navigate(next, { replace: true });
     },
   });
-  const errors = formErrors(login.error, ['email', 'password']);
+  const errors = useFormErrors(login, ['email', 'password']);
   useFocusFirstInvalid(formRef, login.error);
 
   if (me.data?.user && !done) return <Navigate to={next} replace />;
@@ -54,6 +53,7 @@ export function LoginPage() {
       }
     >
       {notice && <Banner tone="success">{notice}</Banner>}
+      {!notice && !oauthError && params.get('next') && <Banner tone="info">Log in to continue.</Banner>}
       {oauthError && <Banner tone="error">{oauthError}</Banner>}
       <form ref={formRef} className="form" onSubmit={onSubmit} noValidate>
         <FormAlert message={errors.message} />

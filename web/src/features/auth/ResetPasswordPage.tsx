@@ -3,8 +3,7 @@
 import { type FormEvent, useRef } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { AuthLayout } from '../../components/AuthLayout';
 import { Banner, FormAlert } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
@@ -18,7 +17,7 @@ export function ResetPasswordPage() {
   const reset = trpc.auth.resetPassword.useMutation({
     onSuccess: () => navigate('/login?notice=password-reset', { replace: true }),
   });
-  const errors = formErrors(reset.error, ['password']);
+  const errors = useFormErrors(reset, ['password']);
   useFocusFirstInvalid(formRef, reset.error);
   const tokenProblem = Boolean(reset.error?.data?.fieldErrors?.token) || reset.error?.data?.code === 'NOT_FOUND';
 

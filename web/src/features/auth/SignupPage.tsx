@@ -4,8 +4,7 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { safeNext } from '../../lib/safe-next';
 import { AuthLayout } from '../../components/AuthLayout';
 import { FormAlert } from '../../components/Banner';
@@ -33,7 +32,7 @@ export function SignupPage() {
       else setCheckEmail(input.email);
     },
   });
-  const errors = formErrors(signup.error, ['name', 'email', 'password']);
+  const errors = useFormErrors(signup, ['name', 'email', 'password']);
   useFocusFirstInvalid(formRef, signup.error);
 
   if (me.data?.user && !done) return <Navigate to={next} replace />;

@@ -4,7 +4,7 @@ import { type FormEvent, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
-import { fieldValue, useCountdown, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useCountdown, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { AuthLayout } from '../../components/AuthLayout';
 import { Banner, FormAlert } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
@@ -38,7 +38,7 @@ export function VerifyEmailPage() {
     },
   });
 
-  const errors = formErrors(verify.error, ['code']);
+  const errors = useFormErrors(verify, ['code']);
   useFocusFirstInvalid(formRef, verify.error);
   const resendError = resend.error && !resend.error.data?.retryAfterSeconds ? formErrors(resend.error).message : null;
 

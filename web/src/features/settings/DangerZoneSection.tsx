@@ -1,8 +1,7 @@
 // Delete the account, behind a dialog that asks for DELETE typed out and the password.
 import { type FormEvent, useRef, useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
@@ -18,7 +17,7 @@ export function DangerZoneSection() {
   const del = trpc.account.deleteAccount.useMutation({
     onSuccess: () => leaveSignedOut('/?notice=account-deleted'),
   });
-  const errors = formErrors(del.error, ['password', 'confirm']);
+  const errors = useFormErrors(del, ['password', 'confirm']);
   useFocusFirstInvalid(formRef, del.error);
 
   function close() {

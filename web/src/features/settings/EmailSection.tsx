@@ -3,8 +3,7 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { Banner, FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
@@ -33,8 +32,8 @@ export function EmailSection() {
       await utils.auth.me.invalidate();
     },
   });
-  const requestErrors = formErrors(request.error, ['newEmail', 'currentPassword']);
-  const confirmErrors = formErrors(confirm.error, ['code']);
+  const requestErrors = useFormErrors(request, ['newEmail', 'currentPassword']);
+  const confirmErrors = useFormErrors(confirm, ['code']);
   useFocusFirstInvalid(requestRef, request.error);
   useFocusFirstInvalid(confirmRef, confirm.error);
 

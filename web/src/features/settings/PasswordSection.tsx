@@ -1,8 +1,7 @@
 // Change the password (needs the current one). Every other session is logged out by the server.
 import { type FormEvent, useRef, useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { Banner, FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
@@ -24,7 +23,7 @@ export function PasswordSection() {
       void utils.auth.me.invalidate();
     },
   });
-  const errors = formErrors(change.error, ['currentPassword', 'newPassword']);
+  const errors = useFormErrors(change, ['currentPassword', 'newPassword']);
   useFocusFirstInvalid(formRef, change.error);
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {

@@ -1,7 +1,6 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formErrors } from '../../lib/errors';
-import { fieldValue, useFocusFirstInvalid } from '../../lib/hooks';
+import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
@@ -19,7 +18,7 @@ export function ProfileSection() {
       setSaved(true);
     },
   });
-  const errors = formErrors(update.error, ['name']);
+  const errors = useFormErrors(update, ['name']);
   useFocusFirstInvalid(formRef, update.error);
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {

@@ -53,9 +53,7 @@ export function SessionsSection() {
       }
     >
       {actionError && <Banner tone="error">{actionError}</Banner>}
-      <p className="visually-hidden" role="status">
-        {status ?? ''}
-      </p>
+      {status && <Banner tone="success">{status}</Banner>}
       {sessions.isPending ? (
         <Skeleton lines={3} label="Loading sessions…" />
       ) : sessions.isError ? (
