@@ -225,7 +225,10 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await sessions.getByRole('button', { name: 'Revoke' }).first().waitFor();
   const before = await sessions.getByRole('listitem').count();
   await sessions.getByRole('button', { name: 'Revoke' }).first().click();
-  await sessions.getByRole('listitem').nth(before - 1).waitFor({ state: 'detached' });
+  await sessions
+    .getByRole('listitem')
+    .nth(before - 1)
+    .waitFor({ state: 'detached' });
   await shot(p, 'after-revoke');
   console.log(`sessions before revoke: ${before}, after: ${await sessions.getByRole('listitem').count()}`);
 
