@@ -402,6 +402,23 @@ describe('OAuth callback: state, PKCE and code checks', () => {
     expect(sessionCookieIn(replay)).toBeUndefined();
   });
 
+  it('an unreachable provider gives a 502 page, no session, and cleared flow cookies', async () => {
+    const dead = await freePort(); // nothing listens here
+    const down = await createHarness({ ...standin.env, OAUTH_GITHUB_BASE: `http://127.0.0.1:${dead}/github` });
+    try {
+      const b = down.browser();
+      const start = await b.request('/auth/oauth/github');
+      const state = new URL(start.headers.get('location') as string).searchParams.get('state') as string;
+      const res = await b.request(`/auth/oauth/github/callback?code=abc&state=${state}`);
+      expect(res.status).toBe(502);
+      expect(await res.text()).toContain('could not reach GitHub');
+      expect(res.headers.getSetCookie().some((c) => c.startsWith(`${down.deps.sessions.cookieName}=`))).toBe(false);
+      expect(b.cookies.has('dropin_oauth_state')).toBe(false);
+    } finally {
+      await down.close();
+    }
+  });
+
   it('a provider-side denial sends the person back to the login page without a session', async () => {
     const b = h.browser();
     const start = await b.request('/auth/oauth/github');
