@@ -242,12 +242,39 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await p.waitForURL(/\/app$/);
   console.log(`?next=//evil.example landed on ${new URL(p.url()).pathname}`);
 
+  // Profile and email change (code sent to the new address), then delete the account.
+  await p.goto('/app/settings');
+  await p.getByLabel('Display name').fill('Ada King');
+  await p.getByRole('button', { name: 'Save', exact: true }).click();
+  await p.getByText('Saved.').waitFor();
+  const emailRegion = p.getByRole('region', { name: 'Email' });
+  await emailRegion.getByLabel('New email').fill('ada.king@example.com');
+  await emailRegion.getByLabel('Current password').fill(`${PASSWORD} renewed`);
+  await emailRegion.getByRole('button', { name: 'Change email' }).click();
+  await emailRegion.getByLabel('Confirmation code').waitFor();
+  await shot(p, 'settings-email-code');
+  await emailRegion.getByLabel('Confirmation code').fill(await latestCode(mailpitUrl, 'ada.king@example.com'));
+  await emailRegion.getByRole('button', { name: 'Confirm new email' }).click();
+  await emailRegion.getByText('Your email is now').waitFor();
+  await shot(p, 'settings-email-changed');
+  await p.getByRole('button', { name: 'Delete account' }).click();
+  const dialog = p.getByRole('dialog');
+  await dialog.getByLabel('Type DELETE to confirm').fill('DELETE');
+  await dialog.getByLabel('Password').fill('not my password');
+  await dialog.getByRole('button', { name: 'Delete account' }).click();
+  await dialog.locator('[aria-invalid="true"]').waitFor();
+  await shot(p, 'delete-wrong-password', false);
+  await dialog.getByLabel('Password').fill(`${PASSWORD} renewed`);
+  await dialog.getByRole('button', { name: 'Delete account' }).click();
+  await p.waitForURL('**/?notice=account-deleted');
+  await shot(p, 'account-deleted');
+
   // Too many wrong passwords: the form says how long to wait.
   const anon2 = await context(DESKTOP);
   const r = await anon2.newPage();
   await r.goto('/login');
   for (let i = 0; i < 30; i++) {
-    await r.getByLabel('Email').fill(EMAIL);
+    await r.getByLabel('Email').fill('someone@example.com');
     await r.getByLabel('Password', { exact: true }).fill(`wrong ${i}`);
     await r.getByRole('button', { name: 'Log in' }).click();
     await r.getByRole('button', { name: 'Log in' }).and(r.locator(':not([aria-busy])')).waitFor();
