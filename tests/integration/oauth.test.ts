@@ -514,6 +514,17 @@ describe('linking a provider to the signed-in user', () => {
     expect(await h.deps.db.c.oauthAccounts.countDocuments({ _id: `github:${9_000 + seq}` })).toBe(0);
   });
 
+  it('refuses to start linking from another site (Sec-Fetch-Site: cross-site)', async () => {
+    const b = h.browser();
+    await login(b, 'github');
+    const res = await b.request('/auth/oauth/google?link=1', { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(res.status).toBe(403);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('dropin_oauth_state='))).toBe(false);
+    // From our own page it works.
+    const ok = await b.request('/auth/oauth/google?link=1', { headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(ok.status).toBe(302);
+  });
+
   it('link=1 without a session is an ordinary login', async () => {
     const b = h.browser();
     const res = await login(b, 'github', '?link=1');

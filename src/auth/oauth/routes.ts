@@ -77,6 +77,11 @@ export function oauthRoutes(deps: AppDeps) {
 
     const flow: FlowState = { s: generateState(), p: provider.name, n: safeNext(c.req.query('next'), env.PUBLIC_URL) };
     if (c.req.query('link') === '1') {
+      // Linking changes the signed-in account, so it must start from our own pages: another site
+      // must not be able to attach whatever provider account the browser is signed in to.
+      if (c.req.header('sec-fetch-site') === 'cross-site') {
+        return c.json({ error: 'Connect accounts from your DropIn settings page.' }, 403);
+      }
       const auth = await sessions.validate(sessions.readCookie(c.req.header('cookie')));
       if (auth.user) flow.u = auth.user.id;
     }
