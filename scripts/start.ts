@@ -56,6 +56,14 @@ async function main() {
   const { createDeps, startServer } = await import('../src/server');
   const { seedAdmin } = await import('../src/auth/admin-seed');
   const parsed = parseEnv();
+  if (parsed.STRIPE_API_BASE) {
+    // The emulator starts empty on a fresh machine: give it our plans (idempotent).
+    const { createStripe } = await import('../src/billing/stripe');
+    const { pushCatalog } = await import('../src/billing/catalog');
+    const catalog = await pushCatalog(createStripe(parsed));
+    const created = catalog.prices.filter((p) => p.action !== 'unchanged').length;
+    if (created) say(`  pushed the plan catalog to the Stripe emulator (${created} prices)`);
+  }
   const deps = await createDeps(parsed);
   await seedAdmin(deps, parsed.ADMIN_EMAIL as string, parsed.ADMIN_PASSWORD as string);
   const server = await startServer(deps);

@@ -15,12 +15,15 @@ import { csrfGuard } from './http/csrf';
 import { securityHeaders } from './http/security-headers';
 import { AppError } from './lib/errors';
 import { oauthRoutes } from './auth/oauth/routes';
+import { stripeWebhookRoutes } from './webhooks/route';
 
 export type AppEnv = { Variables: { log: Logger; ip: string; requestId: string } };
 
 export interface AppOptions {
   /** Folder with the built web app (index.html + assets). Served when it exists. */
   webDist?: string;
+  /** Called when a new webhook event was stored (the server kicks its worker). */
+  onWebhookRecorded?: () => void;
 }
 
 export function createApp(deps: AppDeps, opts: AppOptions = {}) {
@@ -54,6 +57,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   });
 
   app.route('/auth/oauth', oauthRoutes(deps));
+  app.route('/webhooks', stripeWebhookRoutes(deps, { onRecorded: opts.onWebhookRecorded }));
 
   app.use('/trpc/*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) }));
   app.all('/trpc/*', async (c) => {

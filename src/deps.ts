@@ -4,6 +4,7 @@ import type { Database } from './db/client';
 import type { Mailer } from './email/mailer';
 import type { Logger } from './log';
 import type { Sessions } from './auth/sessions';
+import type { Stripe } from './billing/stripe';
 
 export interface AppDeps {
   env: Env;
@@ -11,4 +12,6 @@ export interface AppDeps {
   mailer: Mailer;
   log: Logger;
   sessions: Sessions;
+  /** Null when no Stripe key is configured (some tests); billing procedures then answer 503. */
+  stripe: Stripe | null;
 }

@@ -4,9 +4,11 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, opts: { pretty?: boolean } = {}): Logger {
   return pino({
     level,
+    // Readable lines for a person at a terminal (npm start); JSON everywhere else.
+    ...(opts.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,app', translateTime: 'SYS:HH:MM:ss' } } } : {}),
     base: { app: 'dropin' },
     redact: {
       paths: [

@@ -8,27 +8,36 @@ import { connectDatabase } from './db/client';
 import { createMailer } from './email/mailer';
 import { createSessions } from './auth/sessions';
 import { createApp } from './app';
+import { createStripe } from './billing/stripe';
+import { startWebhookWorker, type WebhookWorker } from './webhooks/worker';
+import { flushOutbox } from './email/outbox';
 import type { AppDeps } from './deps';
 
 export async function createDeps(env: Env): Promise<AppDeps> {
-  const log = createLogger(env.LOG_LEVEL);
+  const log = createLogger(env.LOG_LEVEL, { pretty: env.NODE_ENV === 'development' && process.stdout.isTTY === true });
   if (!env.MONGODB_URI) throw new Error('MONGODB_URI is not set');
   if (!env.SMTP_URL) throw new Error('SMTP_URL is not set');
   const db = await connectDatabase(env.MONGODB_URI, env.MONGODB_DB);
   const mailer = createMailer(env.SMTP_URL, env.MAIL_FROM, log);
   const sessions = createSessions(env, db.c);
-  return { env, db, mailer, log, sessions };
+  const stripe = env.STRIPE_SECRET_KEY ? createStripe(env) : null;
+  return { env, db, mailer, log, sessions, stripe };
 }
 
 export interface RunningServer {
   url: string;
   deps: AppDeps;
+  worker: WebhookWorker;
   close(): Promise<void>;
 }
 
 export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}): Promise<RunningServer> {
   const { env, log } = deps;
-  const app = createApp(deps, { webDist: opts.webDist ?? path.resolve(import.meta.dirname, '..', 'dist', 'web') });
+  const worker = startWebhookWorker(deps);
+  const app = createApp(deps, {
+    webDist: opts.webDist ?? path.resolve(import.meta.dirname, '..', 'dist', 'web'),
+    onWebhookRecorded: worker.kick,
+  });
   const jobs = startHousekeeping(deps);
   deps.sessions.startCache((err) => log.warn({ err }, 'session cache poll failed'));
   const server: ServerType = await new Promise((resolve) => {
@@ -43,11 +52,13 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
   return {
     url,
     deps,
+    worker,
     close() {
       closing ??= (async () => {
         clearInterval(jobs);
         deps.sessions.stopCache();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // Stop taking requests, let in-flight ones and the webhook row in hand finish.
+        await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), worker.stop()]);
         deps.mailer.close();
         await deps.db.close();
       })();
@@ -68,6 +79,8 @@ function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
         c.passwordResets.deleteMany({ expiresAt: { $lte: now } }),
         c.rateLimits.deleteMany({ expiresAt: { $lte: now } }),
         c.sessionEvents.deleteMany({ at: { $lte: new Date(now.getTime() - 60_000) } }),
+        c.claims.deleteMany({ at: { $lte: new Date(now.getTime() - 7 * 86_400_000) } }),
+        flushOutbox(deps),
       ]);
     } catch (err) {
       deps.log.warn({ err }, 'housekeeping sweep failed');

@@ -92,6 +92,130 @@ export interface SessionEventDoc {
   at: Date;
 }
 
+// ---- Billing: a mirror of Stripe for fast reads and access checks. Stripe stays the source of
+// truth; these rows are only ever written by syncCustomer (src/billing/sync.ts).
+
+export interface PaymentMethodSummary {
+  id: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+export interface InvoiceSummary {
+  id: string;
+  status: string | null;
+  amountDue: number;
+  amountPaid: number;
+  currency: string;
+  hostedInvoiceUrl: string | null;
+  attemptCount: number;
+  nextPaymentAttempt: Date | null;
+}
+
+export interface SubscriptionDoc {
+  /** Stripe subscription id. */
+  _id: string;
+  userId: string | null;
+  customerId: string;
+  status: string;
+  /** Our plan, from the price's lookup_key; null for a price the catalog does not know. */
+  planId: string | null;
+  priceId: string;
+  lookupKey: string | null;
+  interval: 'month' | 'year' | null;
+  unitAmount: number | null;
+  currency: string;
+  quantity: number;
+  /** The licensed (plan) item; billing periods live on items in this API version. */
+  itemId: string;
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+  trialStart: Date | null;
+  trialEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  cancelAt: Date | null;
+  canceledAt: Date | null;
+  endedAt: Date | null;
+  cancellationFeedback: string | null;
+  defaultPaymentMethod: PaymentMethodSummary | null;
+  latestInvoice: InvoiceSummary | null;
+  created: Date;
+  /** When the Stripe reads behind this row started: an older read never overwrites a newer one. */
+  fetchedAt: Date;
+  syncedAt: Date;
+}
+
+export interface BillingCustomerDoc {
+  /** Stripe customer id. */
+  _id: string;
+  userId: string | null;
+  email: string | null;
+  deleted: boolean;
+  defaultPaymentMethod: PaymentMethodSummary | null;
+  fetchedAt: Date;
+  syncedAt: Date;
+}
+
+export type WebhookEventStatus = 'pending' | 'processing' | 'processed' | 'parked';
+
+/** The webhook inbox: every verified Stripe event, keyed by event id, processed by a worker. */
+export interface WebhookEventDoc {
+  _id: string;
+  type: string;
+  /** The customer the event is about, when it names one: what the worker re-syncs. */
+  customerId: string | null;
+  objectId: string | null;
+  livemode: boolean;
+  /** The raw event as Stripe sent it (JSON): metadata keys are arbitrary, so never a nested document. */
+  payload: string;
+  created: Date;
+  receivedAt: Date;
+  /** How many times the same event was delivered again (acknowledged, not re-processed). */
+  duplicates: number;
+  status: WebhookEventStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  lockedUntil: Date | null;
+  lastError: string | null;
+  processedAt: Date | null;
+  /** Set by a replay: attempts before it do not count towards parking. */
+  replayedFromAttempt?: number;
+}
+
+/**
+ * Emails that must go out exactly once per real change (billing notices). The id is the change's
+ * key, so a second attempt to enqueue the same notice is refused by the unique _id; unsent rows are
+ * retried by housekeeping.
+ */
+export interface EmailOutboxDoc {
+  _id: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  status: 'pending' | 'sent';
+  attempts: number;
+  /** A sender's claim, so two processes never send the same row at once. */
+  lockedUntil: Date | null;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+/**
+ * Exclusive claims. FerretDB 1.24 does not apply concurrent updates to one document atomically
+ * (measured: 50 parallel $inc → 8; 20 parallel conditional claims → 4 winners), but an insert
+ * under a unique _id is exact on it and on MongoDB. So "only one worker may do X" is an insert
+ * here, keyed by X (see docs/decisions/006-atomicity-on-ferretdb.md).
+ */
+export interface ClaimDoc {
+  _id: string;
+  owner: string;
+  at: Date;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -100,6 +224,11 @@ export interface Collections {
   rateLimits: Collection<RateLimitDoc>;
   oauthAccounts: Collection<OAuthAccountDoc>;
   sessionEvents: Collection<SessionEventDoc>;
+  subscriptions: Collection<SubscriptionDoc>;
+  billingCustomers: Collection<BillingCustomerDoc>;
+  webhookEvents: Collection<WebhookEventDoc>;
+  emailOutbox: Collection<EmailOutboxDoc>;
+  claims: Collection<ClaimDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -111,5 +240,10 @@ export function collections(db: Db): Collections {
     rateLimits: db.collection<RateLimitDoc>('rate_limits'),
     oauthAccounts: db.collection<OAuthAccountDoc>('oauth_accounts'),
     sessionEvents: db.collection<SessionEventDoc>('session_events'),
+    subscriptions: db.collection<SubscriptionDoc>('subscriptions'),
+    billingCustomers: db.collection<BillingCustomerDoc>('billing_customers'),
+    webhookEvents: db.collection<WebhookEventDoc>('webhook_events'),
+    emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
+    claims: db.collection<ClaimDoc>('claims'),
   };
 }

@@ -17,5 +17,14 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.rateLimits.createIndex({ key: 1, expiresAt: 1 }, { name: 'key_expires' }),
     c.oauthAccounts.createIndex({ userId: 1 }, { name: 'user' }),
     c.sessionEvents.createIndex({ at: 1 }, { name: 'at' }),
+    c.subscriptions.createIndex({ userId: 1 }, { name: 'user' }),
+    c.subscriptions.createIndex({ customerId: 1 }, { name: 'customer' }),
+    c.subscriptions.createIndex({ status: 1 }, { name: 'status' }),
+    c.billingCustomers.createIndex({ userId: 1 }, { name: 'user' }),
+    c.webhookEvents.createIndex({ status: 1, nextAttemptAt: 1 }, { name: 'queue' }),
+    c.webhookEvents.createIndex({ customerId: 1 }, { name: 'customer' }),
+    c.webhookEvents.createIndex({ receivedAt: -1 }, { name: 'received' }),
+    c.emailOutbox.createIndex({ status: 1, createdAt: 1 }, { name: 'pending' }),
+    c.claims.createIndex({ at: 1 }, { name: 'at' }),
   ]);
 }

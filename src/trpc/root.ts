@@ -2,10 +2,12 @@
 import { router } from './trpc';
 import { authRouter } from '../auth/router';
 import { accountRouter } from '../account/router';
+import { billingRouter } from '../billing/router';
 
 export const appRouter = router({
   auth: authRouter,
   account: accountRouter,
+  billing: billingRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,134 @@
+// Changing a subscription: plan swaps with an exact preview, cancel at period end, resume.
+// Every write carries an idempotency key derived from the user's action, then syncs at once so
+// the dashboard shows Stripe's answer without waiting for a webhook.
+import type Stripe from 'stripe';
+import type { AppDeps } from '../deps';
+import { AppError } from '../lib/errors';
+import { withStripeErrors } from './errors';
+import { notifySubscriptionChanges } from './notifications';
+import { plans, type Interval, type PlanId } from './plans';
+import { priceFor } from './prices';
+import { requireSubscription } from './subscription';
+import { requireStripe, syncCustomer } from './sync';
+
+export interface ChangePreview {
+  prorationDate: number;
+  /** What will be charged (positive) or credited (negative) now, in the smallest currency unit. */
+  amountDue: number;
+  total: number;
+  currency: string;
+  lines: { description: string; amount: number; proration: boolean }[];
+  direction: 'upgrade' | 'downgrade' | 'interval';
+}
+
+// Charge or credit the difference now, so what the preview shows is exactly what is billed.
+const PRORATION = 'always_invoice' as const;
+
+async function target(deps: AppDeps, userId: string, planId: PlanId, interval: Interval) {
+  const sub = await requireSubscription(deps, userId);
+  const price = await priceFor(deps, planId, interval);
+  if (price.id === sub.priceId) throw new AppError('BAD_REQUEST', 'You are already on this plan.', { field: 'planId' });
+  const from = sub.planId ? plans[sub.planId as PlanId] : null;
+  const to = plans[planId];
+  const direction: ChangePreview['direction'] = !from || to.rank > from.rank ? 'upgrade' : to.rank < from.rank ? 'downgrade' : 'interval';
+  return { sub, price, direction };
+}
+
+export async function previewChange(opts: { deps: AppDeps; userId: string; planId: PlanId; interval: Interval }): Promise<ChangePreview> {
+  const { deps, userId } = opts;
+  const stripe = requireStripe(deps);
+  const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
+  const prorationDate = Math.floor(Date.now() / 1000);
+  const invoice = await withStripeErrors(() =>
+    stripe.invoices.createPreview({
+      customer: sub.customerId,
+      subscription: sub._id,
+      subscription_details: { items: [{ id: sub.itemId, price: price.id }], proration_date: prorationDate, proration_behavior: PRORATION },
+    }),
+  );
+  return {
+    prorationDate,
+    amountDue: invoice.amount_due,
+    total: invoice.total,
+    currency: invoice.currency,
+    lines: invoice.lines.data.map((l: Stripe.InvoiceLineItem) => ({
+      description: l.description ?? '',
+      amount: l.amount,
+      proration: Boolean(l.parent?.subscription_item_details?.proration ?? l.parent?.invoice_item_details?.proration),
+    })),
+    direction,
+  };
+}
+
+export async function changePlan(opts: {
+  deps: AppDeps;
+  userId: string;
+  planId: PlanId;
+  interval: Interval;
+  /** From the preview, so the invoice equals what was shown. */
+  prorationDate: number;
+  actionId: string;
+}): Promise<void> {
+  const { deps, userId } = opts;
+  const stripe = requireStripe(deps);
+  const now = Math.floor(Date.now() / 1000);
+  if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
+    throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
+  }
+  const { sub, price } = await target(deps, userId, opts.planId, opts.interval);
+  await withStripeErrors(() =>
+    stripe.subscriptions.update(
+      sub._id,
+      {
+        items: [{ id: sub.itemId, price: price.id }],
+        proration_behavior: PRORATION,
+        proration_date: opts.prorationDate,
+        // If the charge fails, Stripe keeps the old plan: our mirror never shows a change Stripe did not make.
+        payment_behavior: 'pending_if_incomplete',
+        metadata: { dropin_plan: opts.planId },
+      },
+      { idempotencyKey: `dropin-change-${userId}-${opts.actionId}` },
+    ),
+  );
+  await syncAndNotify(deps, sub.customerId);
+}
+
+export async function cancelAtPeriodEnd(opts: {
+  deps: AppDeps;
+  userId: string;
+  reason: Stripe.SubscriptionUpdateParams.CancellationDetails.Feedback | null;
+  comment: string;
+  actionId: string;
+}): Promise<void> {
+  const { deps, userId } = opts;
+  const stripe = requireStripe(deps);
+  const sub = await requireSubscription(deps, userId);
+  if (sub.cancelAtPeriodEnd) return;
+  await withStripeErrors(() =>
+    stripe.subscriptions.update(
+      sub._id,
+      {
+        cancel_at_period_end: true,
+        cancellation_details: { ...(opts.reason ? { feedback: opts.reason } : {}), ...(opts.comment ? { comment: opts.comment } : {}) },
+      },
+      { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}` },
+    ),
+  );
+  await syncAndNotify(deps, sub.customerId);
+}
+
+export async function resume(opts: { deps: AppDeps; userId: string; actionId: string }): Promise<void> {
+  const { deps, userId } = opts;
+  const stripe = requireStripe(deps);
+  const sub = await requireSubscription(deps, userId);
+  if (!sub.cancelAtPeriodEnd) return;
+  await withStripeErrors(() =>
+    stripe.subscriptions.update(sub._id, { cancel_at_period_end: false }, { idempotencyKey: `dropin-resume-${userId}-${opts.actionId}` }),
+  );
+  await syncAndNotify(deps, sub.customerId);
+}
+
+export async function syncAndNotify(deps: AppDeps, customerId: string): Promise<void> {
+  const result = await syncCustomer(deps, customerId);
+  await notifySubscriptionChanges(deps, result.changes, { source: 'user.action' });
+}

@@ -1,0 +1,160 @@
+// What the billing dashboard shows: read from the mirror (fast, no Stripe call) plus, for the
+// invoice list and the portal, live calls to Stripe.
+import type Stripe from 'stripe';
+import type { AppDeps } from '../deps';
+import type { SubscriptionDoc } from '../db/collections';
+import { AppError } from '../lib/errors';
+import { customerIdOf } from './customers';
+import { withStripeErrors } from './errors';
+import { plans, type PlanId } from './plans';
+import { catalogPrices } from './prices';
+import { currentSubscription } from './subscription';
+import { requireStripe } from './sync';
+
+export interface BillingSummary {
+  plan: { id: PlanId; name: string };
+  subscription: {
+    id: string;
+    status: string;
+    planId: string | null;
+    interval: 'month' | 'year' | null;
+    unitAmount: number | null;
+    currency: string;
+    currentPeriodEnd: string | null;
+    trialEnd: string | null;
+    trialDaysLeft: number | null;
+    cancelAtPeriodEnd: boolean;
+    cancelAt: string | null;
+    latestInvoice: { id: string; status: string | null; amountDue: number; hostedInvoiceUrl: string | null; nextPaymentAttempt: string | null } | null;
+    syncedAt: string;
+  } | null;
+  paymentMethod: { brand: string; last4: string; expMonth: number; expYear: number } | null;
+  /** The banner the dashboard should show, if any. */
+  alert: 'past_due' | 'unpaid' | 'incomplete' | 'cancel_scheduled' | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Which plan's entitlements a subscription grants right now (Free when none). */
+export function effectivePlan(sub: SubscriptionDoc | null): PlanId {
+  if (!sub || !sub.planId || !(sub.planId in plans)) return 'free';
+  // past_due keeps access while Stripe retries; unpaid, incomplete and ended fall back to Free.
+  return ['trialing', 'active', 'past_due'].includes(sub.status) ? (sub.planId as PlanId) : 'free';
+}
+
+export async function billingSummary(deps: AppDeps, userId: string): Promise<BillingSummary> {
+  const sub = await currentSubscription(deps, userId);
+  const planId = effectivePlan(sub);
+  const customerDefault = sub
+    ? null
+    : ((await deps.db.c.billingCustomers.findOne({ userId }, { projection: { defaultPaymentMethod: 1 } }))?.defaultPaymentMethod ?? null);
+  const pm = sub?.defaultPaymentMethod ?? customerDefault;
+  const alert: BillingSummary['alert'] = !sub
+    ? null
+    : sub.status === 'past_due' || sub.status === 'unpaid' || sub.status === 'incomplete'
+      ? sub.status
+      : sub.cancelAtPeriodEnd
+        ? 'cancel_scheduled'
+        : null;
+  return {
+    plan: { id: planId, name: plans[planId].name },
+    subscription: sub && {
+      id: sub._id,
+      status: sub.status,
+      planId: sub.planId,
+      interval: sub.interval,
+      unitAmount: sub.unitAmount,
+      currency: sub.currency,
+      currentPeriodEnd: iso(sub.currentPeriodEnd),
+      trialEnd: iso(sub.trialEnd),
+      trialDaysLeft:
+        sub.status === 'trialing' && sub.trialEnd ? Math.max(0, Math.ceil((sub.trialEnd.getTime() - Date.now()) / 86_400_000)) : null,
+      cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+      cancelAt: iso(sub.cancelAt),
+      latestInvoice: sub.latestInvoice && {
+        id: sub.latestInvoice.id,
+        status: sub.latestInvoice.status,
+        amountDue: sub.latestInvoice.amountDue,
+        hostedInvoiceUrl: sub.latestInvoice.hostedInvoiceUrl,
+        nextPaymentAttempt: iso(sub.latestInvoice.nextPaymentAttempt),
+      },
+      syncedAt: sub.syncedAt.toISOString(),
+    },
+    paymentMethod: pm && { brand: pm.brand, last4: pm.last4, expMonth: pm.expMonth, expYear: pm.expYear },
+    alert,
+  };
+}
+
+export interface InvoiceRow {
+  id: string;
+  number: string | null;
+  created: string;
+  total: number;
+  amountPaid: number;
+  amountDue: number;
+  currency: string;
+  status: string | null;
+  pdfUrl: string | null;
+  hostedUrl: string | null;
+}
+
+export async function listInvoices(deps: AppDeps, userId: string): Promise<InvoiceRow[]> {
+  const customer = await customerIdOf(deps, userId);
+  if (!customer) return [];
+  const stripe = requireStripe(deps);
+  const list = await withStripeErrors(() => stripe.invoices.list({ customer, limit: 24 }));
+  return list.data
+    .filter((inv: Stripe.Invoice) => inv.status !== 'draft')
+    .map((inv: Stripe.Invoice) => ({
+      id: inv.id as string,
+      number: inv.number ?? null,
+      created: new Date(inv.created * 1000).toISOString(),
+      total: inv.total,
+      amountPaid: inv.amount_paid,
+      amountDue: inv.amount_due,
+      currency: inv.currency,
+      status: inv.status,
+      pdfUrl: inv.invoice_pdf ?? null,
+      hostedUrl: inv.hosted_invoice_url ?? null,
+    }));
+}
+
+export async function portalUrl(deps: AppDeps, userId: string): Promise<string> {
+  const customer = await customerIdOf(deps, userId);
+  if (!customer) throw new AppError('NOT_FOUND', 'You have no billing account yet. Choose a plan first.');
+  const stripe = requireStripe(deps);
+  const session = await withStripeErrors(() =>
+    stripe.billingPortal.sessions.create({ customer, return_url: `${deps.env.PUBLIC_URL}/app/billing` }),
+  );
+  return session.url;
+}
+
+export interface PublicPlan {
+  id: PlanId;
+  name: string;
+  tagline: string;
+  trialDays: number;
+  features: string[];
+  prices: { month: { amount: number; currency: string } | null; year: { amount: number; currency: string } | null };
+}
+
+/** The pricing page: the catalog with amounts as Stripe has them (falls back to the catalog's own). */
+export async function publicPlans(deps: AppDeps): Promise<PublicPlan[]> {
+  let live: Map<string, Stripe.Price> | null = null;
+  try {
+    live = deps.stripe ? await catalogPrices(deps) : null;
+  } catch (err) {
+    deps.log.warn({ err }, 'could not read prices from Stripe; showing catalog amounts');
+  }
+  return Object.values(plans)
+    .sort((a, b) => a.rank - b.rank)
+    .map((p) => {
+      const price = (interval: 'month' | 'year') => {
+        if (!p.prices) return null;
+        const spec = p.prices[interval];
+        const stripePrice = live?.get(spec.lookupKey);
+        return { amount: stripePrice?.unit_amount ?? spec.unitAmount, currency: stripePrice?.currency ?? 'usd' };
+      };
+      return { id: p.id, name: p.name, tagline: p.tagline, trialDays: p.trialDays, features: p.features, prices: { month: price('month'), year: price('year') } };
+    });
+}

@@ -1,0 +1,67 @@
+// Exactly-once notices: an email keyed by the change it reports is stored before it is sent, so a
+// duplicate webhook, a retry or a second process cannot send it twice (the unique _id refuses the
+// second insert), and an SMTP failure does not lose it (housekeeping retries pending rows).
+import type { Collections } from '../db/collections';
+import type { Logger } from '../log';
+import type { Mailer, Message } from './mailer';
+import { claim } from '../db/claims';
+
+interface Deps {
+  db: { c: Collections };
+  mailer: Mailer;
+  log: Logger;
+}
+
+const MAX_ATTEMPTS = 10;
+
+/** Returns false when a notice with this key was already enqueued. */
+export async function sendOnce(deps: Deps, key: string, message: Message): Promise<boolean> {
+  try {
+    await deps.db.c.emailOutbox.insertOne({
+      _id: key,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html ?? null,
+      status: 'pending',
+      attempts: 0,
+      lockedUntil: null,
+      lastError: null,
+      createdAt: new Date(),
+      sentAt: null,
+    });
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+  await deliver(deps, key);
+  return true;
+}
+
+async function deliver(deps: Deps, key: string): Promise<void> {
+  const now = new Date();
+  const current = await deps.db.c.emailOutbox.findOne({ _id: key, status: 'pending' });
+  if (!current || (current.lockedUntil && current.lockedUntil > now)) return;
+  // One sender per attempt, even across processes (an insert is exact where updates are not).
+  if (!(await claim(deps.db.c, `outbox:${key}#${current.attempts + 1}`))) return;
+  const row = { ...current, attempts: current.attempts + 1 };
+  await deps.db.c.emailOutbox.updateOne({ _id: key }, { $set: { attempts: row.attempts, lockedUntil: new Date(now.getTime() + 60_000) } });
+  try {
+    await deps.mailer.send({ to: row.to, subject: row.subject, text: row.text, ...(row.html ? { html: row.html } : {}) });
+    await deps.db.c.emailOutbox.updateOne({ _id: key }, { $set: { status: 'sent', sentAt: new Date(), lastError: null, lockedUntil: null } });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await deps.db.c.emailOutbox.updateOne({ _id: key }, { $set: { lastError: message.slice(0, 500), lockedUntil: null } });
+    deps.log.warn({ err, key, to: row.to }, 'notice email failed; will retry');
+  }
+}
+
+/** Retries unsent notices (called by housekeeping). */
+export async function flushOutbox(deps: Deps): Promise<number> {
+  const pending = await deps.db.c.emailOutbox
+    .find({ status: 'pending', attempts: { $lt: MAX_ATTEMPTS }, createdAt: { $lt: new Date(Date.now() - 30_000) } })
+    .limit(100)
+    .toArray();
+  for (const row of pending) await deliver(deps, row._id);
+  return pending.length;
+}

@@ -1,0 +1,42 @@
+// POST /webhooks/stripe. A plain Hono route, not tRPC: the signature is computed over the raw
+// body. Verify (SDK helper, 300 s tolerance) → store in the inbox → answer 2xx at once; a worker
+// does the processing. If the database cannot take the event we answer 503 so Stripe retries.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type Stripe from 'stripe';
+import type { AppDeps } from '../deps';
+import type { AppEnv } from '../app';
+import { recordEvent } from './inbox';
+
+export const WEBHOOK_BODY_LIMIT = 512 * 1024;
+
+export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => void } = {}) {
+  const app = new Hono<AppEnv>();
+  app.post(
+    '/stripe',
+    bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: (c) => c.json({ error: 'Payload too large.' }, 413) }),
+    async (c) => {
+      const secret = deps.env.STRIPE_WEBHOOK_SECRET;
+      if (!deps.stripe || !secret) return c.json({ error: 'Stripe webhooks are not configured.' }, 503);
+      const signature = c.req.header('stripe-signature');
+      if (!signature) return c.json({ error: 'Missing Stripe-Signature header.' }, 400);
+      const raw = await c.req.text();
+      let event: Stripe.Event;
+      try {
+        event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
+      } catch (err) {
+        c.get('log').warn({ reason: err instanceof Error ? err.message : String(err) }, 'rejected webhook signature');
+        return c.json({ error: 'Invalid signature or timestamp.' }, 400);
+      }
+      try {
+        const result = await recordEvent(deps, event, raw);
+        if (result === 'new') opts.onRecorded?.();
+        return c.json({ received: true, duplicate: result === 'duplicate' });
+      } catch (err) {
+        c.get('log').error({ err, event: event.id }, 'could not store webhook event');
+        return c.json({ error: 'Temporarily unable to accept the event.' }, 503);
+      }
+    },
+  );
+  return app;
+}

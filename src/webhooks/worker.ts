@@ -1,0 +1,152 @@
+// Processes inbox rows off the request path. Claims are atomic (findOneAndUpdate with a lease), so
+// any number of server processes can run a worker and each event is worked on by one at a time; a
+// crashed worker's lease expires and another picks the row up. Failures retry with exponential
+// backoff; after MAX_ATTEMPTS the row is parked with its error for admins (and the reconciler).
+import type { AppDeps } from '../deps';
+import type { WebhookEventDoc } from '../db/collections';
+import { syncCustomer } from '../billing/sync';
+import { notifySubscriptionChanges } from '../billing/notifications';
+import { claim } from '../db/claims';
+
+export const MAX_ATTEMPTS = 8;
+const LEASE_MS = 60_000;
+
+export interface WebhookWorker {
+  /** Look for work now (called right after an event is recorded). */
+  kick(): void;
+  /** Resolves when no claimable row is left (tests). */
+  drain(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function backoffMs(attempts: number): number {
+  return Math.min(1_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+}
+
+export function startWebhookWorker(deps: AppDeps, opts: { pollMs?: number; backoff?: (attempts: number) => number } = {}): WebhookWorker {
+  const pollMs = opts.pollMs ?? 1_000;
+  const backoff = opts.backoff ?? backoffMs;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+
+  const runOnce = async () => {
+    for (;;) {
+      if (stopped) return;
+      const row = await claimNext(deps);
+      if (!row) return;
+      await processRow(deps, row, backoff);
+    }
+  };
+
+  const kick = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = runOnce()
+      .catch((err) => deps.log.warn({ err }, 'webhook worker pass failed (will retry)'))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
+  };
+
+  const timer = setInterval(kick, pollMs);
+  timer.unref();
+  kick();
+
+  return {
+    kick,
+    async drain(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (running) await running;
+        const waiting = await deps.db.c.webhookEvents.countDocuments({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: new Date() } });
+        if (!waiting && !running) return;
+        kick();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('webhook worker did not drain in time');
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      // Finish the row in hand: its lease would otherwise hold it for a minute.
+      if (running) await running;
+    },
+  };
+}
+
+/**
+ * Claims the next due row. Each attempt of each event is claimed by inserting
+ * `webhook:<event>#<attempt>`; only one insert can succeed, so two workers never run the same
+ * attempt. A crashed worker's row stays `processing` until its lease passes; the next claim is for
+ * the next attempt number, so it is claimable again.
+ */
+async function claimNext(deps: AppDeps): Promise<WebhookEventDoc | null> {
+  const { c } = deps.db;
+  const now = new Date();
+  const candidates = await c.webhookEvents
+    .find({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: now } })
+    .sort({ nextAttemptAt: 1 })
+    .limit(20)
+    .toArray();
+  for (const row of candidates) {
+    if (row.status === 'processing' && row.lockedUntil && row.lockedUntil > now) continue;
+    const attempt = row.attempts + 1;
+    if (!(await claim(c, `webhook:${row._id}#${attempt}`))) continue;
+    const lockedUntil = new Date(now.getTime() + LEASE_MS);
+    await c.webhookEvents.updateOne({ _id: row._id }, { $set: { status: 'processing', attempts: attempt, lockedUntil } });
+    return { ...row, status: 'processing', attempts: attempt, lockedUntil };
+  }
+  return null;
+}
+
+export async function processRow(deps: AppDeps, row: WebhookEventDoc, backoff: (attempts: number) => number = backoffMs): Promise<void> {
+  const log = deps.log.child({ event: row._id, type: row.type });
+  try {
+    // The event only tells us *which* customer changed; the state comes from Stripe's API.
+    if (row.customerId) {
+      const result = await syncCustomer(deps, row.customerId);
+      await notifySubscriptionChanges(deps, result.changes, { source: row.type, customerId: row.customerId });
+    }
+    await deps.db.c.webhookEvents.updateOne(
+      { _id: row._id },
+      { $set: { status: 'processed', processedAt: new Date(), lockedUntil: null, lastError: null } },
+    );
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const park = row.attempts - (row.replayedFromAttempt ?? 0) >= MAX_ATTEMPTS;
+    await deps.db.c.webhookEvents.updateOne(
+      { _id: row._id },
+      {
+        $set: {
+          status: park ? 'parked' : 'pending',
+          lockedUntil: null,
+          lastError: message.slice(0, 2_000),
+          nextAttemptAt: new Date(Date.now() + backoff(row.attempts)),
+        },
+      },
+    );
+    if (park) log.error({ err, attempts: row.attempts }, 'webhook event parked after repeated failures');
+    else log.warn({ err, attempts: row.attempts }, 'webhook event failed; will retry');
+  }
+}
+
+/** Puts a parked (or failed) event back in the queue: admin "replay" and the reconciler use it. */
+export async function requeueEvent(deps: AppDeps, eventId: string): Promise<boolean> {
+  // Attempts keep counting up (claims are keyed by attempt number); the park threshold is
+  // relative to where the replay starts.
+  const row = await deps.db.c.webhookEvents.findOne({ _id: eventId });
+  if (!row || row.status === 'processing') return false;
+  await deps.db.c.webhookEvents.updateOne(
+    { _id: eventId },
+    { $set: { status: 'pending', nextAttemptAt: new Date(), lockedUntil: null, replayedFromAttempt: row.attempts } },
+  );
+  return true;
+}

@@ -1,0 +1,74 @@
+// A DropIn server wired to its own Stripe emulator, as `npm start` does: the plan catalog pushed,
+// the webhook endpoint registered with its signing secret, the real SDK over HTTP.
+import Stripe from 'stripe';
+import { startStripeEmulator, emulatorControl, type EmulatorControl } from '../../src/dev/stripe-emulator/index';
+import { pushCatalog } from '../../src/billing/catalog';
+import { clearPriceCache } from '../../src/billing/prices';
+import { freePort } from '../../scripts/services';
+import { startTestServer } from './harness';
+import { newId } from '../../src/lib/ids';
+
+export interface BillingWorld {
+  server: Awaited<ReturnType<typeof startTestServer>>;
+  stripe: Stripe;
+  control: EmulatorControl;
+  emulatorUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startBillingWorld(overrides: Record<string, string> = {}): Promise<BillingWorld> {
+  const emulator = await startStripeEmulator({ port: 0, tickIntervalMs: 0, webhookRetrySchedule: [50, 100, 200, 400] });
+  const stripe = new Stripe(emulator.secretKey, { host: emulator.host, port: emulator.port, protocol: 'http' });
+  await pushCatalog(stripe);
+  clearPriceCache();
+  const port = await freePort();
+  const endpoint = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/webhooks/stripe`, enabled_events: ['*'] });
+  const server = await startTestServer({
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    STRIPE_SECRET_KEY: emulator.secretKey,
+    STRIPE_API_BASE: emulator.url,
+    STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
+    ...overrides,
+  });
+  return {
+    server,
+    stripe,
+    control: emulatorControl(emulator.url),
+    emulatorUrl: emulator.url,
+    async close() {
+      await server.close();
+      await emulator.stop();
+    },
+  };
+}
+
+/** A verified user with a session cookie, made through the app's own functions. */
+export async function verifiedUser(world: BillingWorld, name = 'Billing Tester') {
+  const { createUser } = await import('../../src/auth/users');
+  const email = `billing-${newId().toLowerCase().replace(/[^a-z0-9]/g, '')}@example.test`;
+  const user = await createUser(world.server.deps, { email, password: 'billing test password', name, emailVerified: true });
+  const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
+  return { id: user._id, email, cookie: cookie.split(';')[0] as string };
+}
+
+/** A tRPC call over real HTTP with the user's cookie. */
+export async function trpc<T = unknown>(
+  world: BillingWorld,
+  cookie: string,
+  kind: 'query' | 'mutation',
+  proc: string,
+  input?: unknown,
+): Promise<{ status: number; data: T; error?: { message: string; data?: { code: string } } }> {
+  const base = world.server.env.PUBLIC_URL;
+  const res =
+    kind === 'query'
+      ? await fetch(`${base}/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers: { cookie } })
+      : await fetch(`${base}/trpc/${proc}`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/json', origin: base },
+          body: JSON.stringify(input ?? null),
+        });
+  const body = (await res.json()) as { result?: { data: T }; error?: { message: string; data?: { code: string } } };
+  return { status: res.status, data: body.result?.data as T, error: body.error };
+}
