@@ -1,5 +1,6 @@
 // The emulator's shared context: state, time (real, per-customer offset, or test clock), event
 // emission and the webhook dispatcher. Resource handlers and the billing engine receive it.
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type Stripe from 'stripe';
 import { newId } from './ids.js';
 import { realNow, State } from './store.js';
@@ -51,8 +52,8 @@ export class Emulator {
   // ---- events -----------------------------------------------------------------------------------
 
   /**
-   * Record an event and start delivering it. `object` is snapshotted now, as Stripe does: later
-   * changes to the object never change an event already sent.
+   * Record an event and start delivering it. `object` is serialised now — a snapshot, as on Stripe:
+   * later changes to the object never change an event already sent.
    */
   emit(
     type: string,
@@ -84,7 +85,7 @@ export class Emulator {
       type,
       created: event.created,
       customer,
-      json,
+      data: this.pack(json),
       pending: endpoints.length,
       failed: false,
     });
@@ -93,6 +94,42 @@ export class Emulator {
     }
     this.onChange();
     return event.id;
+  }
+
+  // Events are most of the emulator's memory (a full object snapshot each). They are deflated with a
+  // preset dictionary made of this state's first events: Stripe objects repeat the same keys, so a
+  // typical event shrinks about tenfold. The dictionary lives in the state, so persisted events stay
+  // readable after a restart.
+  private dictionary: Buffer | null = null;
+  private readonly samples: string[] = [];
+
+  private pack(json: string): string {
+    const dict = this.eventDictionary();
+    if (!dict) {
+      this.samples.push(json);
+      if (this.samples.join('').length >= 24_000) {
+        this.state.eventDictionary = Buffer.from(this.samples.join('')).subarray(-32_768).toString('base64');
+        this.samples.length = 0;
+      }
+      return `j:${json}`;
+    }
+    return `z:${deflateRawSync(json, { dictionary: dict }).toString('base64')}`;
+  }
+
+  private unpack(data: string): string {
+    if (data.startsWith('j:')) return data.slice(2);
+    const dict = this.eventDictionary();
+    return inflateRawSync(Buffer.from(data.slice(2), 'base64'), dict ? { dictionary: dict } : {}).toString('utf8');
+  }
+
+  private eventDictionary(): Buffer | null {
+    const stored = this.state.eventDictionary;
+    if (!stored) {
+      this.dictionary = null;
+      return null;
+    }
+    if (!this.dictionary) this.dictionary = Buffer.from(stored, 'base64');
+    return this.dictionary;
   }
 
   settleDelivery(eventId: string, ok: boolean): void {
@@ -107,7 +144,7 @@ export class Emulator {
   renderEvent(id: string): Record<string, unknown> | undefined {
     const ev = this.state.events.get(id);
     if (!ev) return undefined;
-    const parsed = JSON.parse(ev.json) as Record<string, unknown>;
+    const parsed = JSON.parse(this.unpack(ev.data)) as Record<string, unknown>;
     parsed.pending_webhooks = ev.pending;
     return parsed;
   }

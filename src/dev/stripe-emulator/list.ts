@@ -38,6 +38,24 @@ export function paginate<T extends { id: string }>(items: T[], params: PageParam
   return { object: 'list', data: items.slice(0, limit), has_more: items.length > limit, url };
 }
 
+/** A page straight from a collection, without materialising the whole filtered list. */
+export function pageOf<T extends { id: string }>(
+  col: { page(filter: (obj: T) => boolean, opts: { limit: number; startingAfter?: string; endingBefore?: string }): { data: T[]; hasMore: boolean } | null },
+  filter: (obj: T) => boolean,
+  params: PageParams,
+  url: string,
+): ListObject<T> {
+  if (params.starting_after && params.ending_before) {
+    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', { param: 'ending_before' });
+  }
+  const result = col.page(filter, { limit: params.limit ?? 10, startingAfter: params.starting_after, endingBefore: params.ending_before });
+  if (!result) {
+    const cursor = (params.starting_after ?? params.ending_before)!;
+    throw noSuch(cursor, params.starting_after ? 'starting_after' : 'ending_before');
+  }
+  return { object: 'list', data: result.data, has_more: result.hasMore, url };
+}
+
 /** A list that always holds everything (embedded lists like `subscription.items`). */
 export function fullList<T>(data: T[], url: string): ListObject<T> {
   return { object: 'list', data, has_more: false, url };

@@ -5,6 +5,9 @@ import type Stripe from 'stripe';
 
 export class Collection<T extends { id: string }> {
   private readonly map = new Map<string, T>();
+  /** Insertion order (ids of deleted objects stay as holes), so pages are read newest-first lazily. */
+  private order: string[] = [];
+  private readonly position = new Map<string, number>();
 
   get(id: string): T | undefined {
     return this.map.get(id);
@@ -13,6 +16,10 @@ export class Collection<T extends { id: string }> {
     return this.map.has(id);
   }
   set(obj: T): T {
+    if (!this.position.has(obj.id)) {
+      this.position.set(obj.id, this.order.length);
+      this.order.push(obj.id);
+    }
     this.map.set(obj.id, obj);
     return obj;
   }
@@ -25,21 +32,55 @@ export class Collection<T extends { id: string }> {
   values(): IterableIterator<T> {
     return this.map.values();
   }
-  /** Newest first, the order Stripe lists in (insertion order reversed; ties on `created` keep it). */
+  /** Newest first, the order Stripe lists in. */
   newestFirst(filter?: (obj: T) => boolean): T[] {
     const out: T[] = [];
-    for (const v of this.map.values()) if (!filter || filter(v)) out.push(v);
-    return out.reverse();
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const obj = this.map.get(this.order[i]!);
+      if (obj && (!filter || filter(obj))) out.push(obj);
+    }
+    return out;
+  }
+  /**
+   * One page of a newest-first list, reading only as far as the page needs (cheap on big stores).
+   * Returns null for an unknown cursor.
+   */
+  page(filter: (obj: T) => boolean, opts: { limit: number; startingAfter?: string; endingBefore?: string }): { data: T[]; hasMore: boolean } | null {
+    const { limit } = opts;
+    const collect = (from: number, step: -1 | 1): T[] => {
+      const out: T[] = [];
+      for (let i = from; i >= 0 && i < this.order.length && out.length <= limit; i += step) {
+        const obj = this.map.get(this.order[i]!);
+        if (obj && filter(obj)) out.push(obj);
+      }
+      return out;
+    };
+    if (opts.endingBefore !== undefined) {
+      const at = this.position.get(opts.endingBefore);
+      if (at === undefined || !this.map.has(opts.endingBefore)) return null;
+      const newer = collect(at + 1, 1);
+      return { data: newer.slice(0, limit).reverse(), hasMore: newer.length > limit };
+    }
+    let from = this.order.length - 1;
+    if (opts.startingAfter !== undefined) {
+      const at = this.position.get(opts.startingAfter);
+      if (at === undefined || !this.map.has(opts.startingAfter)) return null;
+      from = at - 1;
+    }
+    const older = collect(from, -1);
+    return { data: older.slice(0, limit), hasMore: older.length > limit };
   }
   toJSON(): T[] {
     return [...this.map.values()];
   }
   load(items: T[]): void {
-    this.map.clear();
-    for (const item of items) this.map.set(item.id, item);
+    this.clear();
+    for (const item of items) this.set(item);
   }
   clear(): void {
     this.map.clear();
+    this.order = [];
+    this.position.clear();
   }
 }
 
@@ -74,7 +115,8 @@ export interface StoredEvent {
   type: string;
   created: number;
   customer: string | null;
-  json: string; // the event exactly as first rendered (a snapshot, like Stripe's)
+  /** The event exactly as first rendered (a snapshot, like Stripe's), deflated: events are most of the memory. */
+  data: string; // `j:` + JSON, or `z:` + base64 of deflate-raw(JSON) with the state's dictionary
   pending: number; // endpoints still to be delivered to
   failed: boolean; // at least one delivery attempt failed
 }
@@ -152,6 +194,8 @@ export class State {
   > = {};
   invoiceSeq: Record<string, number> = {};
   invoicePaymentOf: Record<string, string> = {};
+  /** Preset deflate dictionary for stored events (see Emulator.pack), base64. */
+  eventDictionary: string | null = null;
   /** Ids of deleted objects that still answer retrieve with a `deleted: true` stub. */
   deleted: Record<string, string> = {};
   settings: Settings = defaultSettings();

@@ -52,7 +52,7 @@ export function changeSubscription(emu: Emulator, sub: Stripe.Subscription, fn: 
   fn();
   const prev = previousAttributes(before, sub);
   if (Object.keys(prev).length > 0) {
-    emu.emit('customer.subscription.updated', snapshot(sub), { customer: idOf(sub.customer as string), previous: prev });
+    emu.emit('customer.subscription.updated', sub, { customer: idOf(sub.customer as string), previous: prev });
   }
 }
 
@@ -317,7 +317,7 @@ export function createSubscription(emu: Emulator, input: CreateSubscriptionInput
   emu.state.subscriptions.set(sub);
   emu.state.subFlags[sub.id] = {};
   input.beforePayment?.(sub);
-  emu.emit('customer.subscription.created', snapshot(sub), { customer: customer.id });
+  emu.emit('customer.subscription.created', sub, { customer: customer.id });
   saveDraft(emu, invoice);
   finalizeInvoice(emu, invoice);
 
@@ -355,7 +355,7 @@ function maybeTrialWillEnd(emu: Emulator, sub: Stripe.Subscription, now: number)
   if (flags.trialWillEndSent === sub.trial_end) return;
   if (now >= sub.trial_end - 3 * DAY) {
     flags.trialWillEndSent = sub.trial_end;
-    emu.emit('customer.subscription.trial_will_end', snapshot(sub), { customer: idOf(sub.customer as string) });
+    emu.emit('customer.subscription.trial_will_end', sub, { customer: idOf(sub.customer as string) });
   }
 }
 
@@ -432,7 +432,7 @@ export function cancelSubscriptionNow(
     feedback_option: null,
     reason: opts.reason ?? sub.cancellation_details?.reason ?? 'cancellation_requested',
   };
-  emu.emit('customer.subscription.deleted', snapshot(sub), { customer: customer.id, previous: previousAttributes(before, sub) });
+  emu.emit('customer.subscription.deleted', sub, { customer: customer.id, previous: previousAttributes(before, sub) });
   return sub;
 }
 

@@ -254,7 +254,7 @@ export function newInvoice(
 /** Store a new draft invoice and announce it. */
 export function saveDraft(emu: Emulator, invoice: Stripe.Invoice): Stripe.Invoice {
   emu.state.invoices.set(invoice);
-  emu.emit('invoice.created', snapshot(invoice), { customer: idOf(invoice.customer) });
+  emu.emit('invoice.created', invoice, { customer: idOf(invoice.customer) });
   return invoice;
 }
 
@@ -274,7 +274,7 @@ export function finalizeInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   if (customer && customer.balance !== invoice.ending_balance) {
     const prev = snapshot(customer);
     customer.balance = invoice.ending_balance;
-    emu.emit('customer.updated', snapshot(customer), { customer: customerId, previous: previousAttributes(prev, customer) });
+    emu.emit('customer.updated', customer, { customer: customerId, previous: previousAttributes(prev, customer) });
   }
   invoice.status = 'open';
   invoice.number = customer ? nextInvoiceNumber(emu, customer) : `EMU-${randomToken(6)}`;
@@ -285,7 +285,7 @@ export function finalizeInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   invoice.invoice_pdf = `${emu.baseUrl}/i/${invoice.id}/pdf`;
   invoice.webhooks_delivered_at = now;
   delete emu.state.autoFinalize[invoice.id];
-  emu.emit('invoice.finalized', snapshot(invoice), { customer: customerId });
+  emu.emit('invoice.finalized', invoice, { customer: customerId });
   if (invoice.amount_due === 0) markPaid(emu, invoice, null);
 }
 
@@ -365,7 +365,7 @@ function ensurePaymentIntent(emu: Emulator, invoice: Stripe.Invoice, pmId: strin
   } satisfies Stripe.InvoicePayment;
   emu.state.invoicePayments.set(inpay);
   emu.state.invoicePaymentOf[invoice.id] = inpay.id;
-  emu.emit('payment_intent.created', snapshot(pi), { customer: idOf(invoice.customer) });
+  emu.emit('payment_intent.created', pi, { customer: idOf(invoice.customer) });
   return pi;
 }
 
@@ -409,17 +409,17 @@ export function markPaid(emu: Emulator, invoice: Stripe.Invoice, pi: Stripe.Paym
     pi.last_payment_error = null;
     pi.next_action = null;
     pi.latest_charge = newId('ch');
-    emu.emit('payment_intent.succeeded', snapshot(pi), { customer: customerId });
+    emu.emit('payment_intent.succeeded', pi, { customer: customerId });
     const inpay = invoicePaymentOf(emu, invoice.id);
     if (inpay) {
       inpay.status = 'paid';
       inpay.amount_paid = invoice.amount_due;
       inpay.status_transitions.paid_at = now;
-      emu.emit('invoice_payment.paid', snapshot(inpay), { customer: customerId });
+      emu.emit('invoice_payment.paid', inpay, { customer: customerId });
     }
   }
-  emu.emit('invoice.paid', snapshot(invoice), { customer: customerId });
-  emu.emit('invoice.payment_succeeded', snapshot(invoice), { customer: customerId });
+  emu.emit('invoice.paid', invoice, { customer: customerId });
+  emu.emit('invoice.payment_succeeded', invoice, { customer: customerId });
 }
 
 /**
@@ -447,21 +447,21 @@ export function attemptPayment(emu: Emulator, invoice: Stripe.Invoice, opts: { o
     pi.status = 'requires_action';
     pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: {} as Stripe.PaymentIntent.NextAction.UseStripeSdk };
     pi.last_payment_error = { type: 'card_error', code: 'authentication_required', decline_code: 'authentication_required', message: outcome.message };
-    emu.emit('payment_intent.requires_action', snapshot(pi), { customer: customerId });
+    emu.emit('payment_intent.requires_action', pi, { customer: customerId });
   } else {
     pi.status = 'requires_payment_method';
     pi.last_payment_error =
       outcome.kind === 'declined'
         ? { type: 'card_error', code: outcome.code, decline_code: outcome.declineCode, message: outcome.message }
         : { type: 'invalid_request_error', code: 'payment_method_missing' as Stripe.PaymentIntent.LastPaymentError.Code, message: outcome.message };
-    emu.emit('payment_intent.payment_failed', snapshot(pi), { customer: customerId });
+    emu.emit('payment_intent.payment_failed', pi, { customer: customerId });
   }
   const retryDays = emu.state.settings.retryDays;
   const failures = invoice.attempt_count;
   const scheduled = opts.scheduleRetry !== false && invoice.billing_reason !== 'subscription_create';
   invoice.next_payment_attempt = scheduled && failures <= retryDays.length ? now + retryDays[failures - 1]! * 86_400 : null;
-  emu.emit('invoice.payment_failed', snapshot(invoice), { customer: customerId });
-  if (outcome.kind === 'requires_action') emu.emit('invoice.payment_action_required', snapshot(invoice), { customer: customerId });
+  emu.emit('invoice.payment_failed', invoice, { customer: customerId });
+  if (outcome.kind === 'requires_action') emu.emit('invoice.payment_action_required', invoice, { customer: customerId });
   return outcome;
 }
 
@@ -470,5 +470,5 @@ export function voidInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   invoice.status_transitions.voided_at = emu.now(idOf(invoice.customer));
   invoice.next_payment_attempt = null;
   invoice.amount_remaining = 0;
-  emu.emit('invoice.voided', snapshot(invoice), { customer: idOf(invoice.customer) });
+  emu.emit('invoice.voided', invoice, { customer: idOf(invoice.customer) });
 }

@@ -52,12 +52,22 @@ function newProduct(emu: Emulator, body: { id?: string; name: string; descriptio
     type: 'service', unit_label: body.unit_label ?? null, updated: now, url: body.url ?? null,
   } satisfies Stripe.Product;
   emu.state.products.set(product);
-  emu.emit('product.created', snapshot(product));
+  emu.emit('product.created', product);
   return product;
 }
 
-/** Stripe's legacy Plan view of a recurring price (still embedded on subscription items). */
+const plans = new WeakMap<Stripe.Price, Stripe.Plan>();
+
+/** Stripe's legacy Plan view of a recurring price (still embedded on subscription items); shared per price. */
 export function planFromPrice(price: Stripe.Price): Stripe.Plan {
+  const cached = plans.get(price);
+  if (cached && cached.active === price.active && cached.nickname === price.nickname) return cached;
+  const plan = buildPlan(price);
+  plans.set(price, plan);
+  return plan;
+}
+
+function buildPlan(price: Stripe.Price): Stripe.Plan {
   const r = price.recurring;
   return {
     id: price.id, object: 'plan', active: price.active, amount: price.unit_amount, amount_decimal: price.unit_amount_decimal,
@@ -76,7 +86,7 @@ function claimLookupKey(emu: Emulator, key: string, transfer: boolean | undefine
     }
     const before = snapshot(other);
     other.lookup_key = null;
-    emu.emit('price.updated', snapshot(other), { previous: previousAttributes(before, other) });
+    emu.emit('price.updated', other, { previous: previousAttributes(before, other) });
   }
 }
 
@@ -115,7 +125,7 @@ export function createPrice(emu: Emulator, body: PriceParams): Stripe.Price {
     unit_amount_decimal: decimalString(body.unit_amount_decimal ?? amount),
   } satisfies Stripe.Price;
   emu.state.prices.set(price);
-  emu.emit('price.created', snapshot(price));
+  emu.emit('price.created', price);
   return price;
 }
 
@@ -172,7 +182,7 @@ export function registerCatalog(router: Router): void {
       product.default_price = body.default_price;
     }
     product.updated = emu.now();
-    emu.emit('product.updated', snapshot(product), { previous: previousAttributes(before, product) });
+    emu.emit('product.updated', product, { previous: previousAttributes(before, product) });
     return product;
   });
 
@@ -186,7 +196,7 @@ export function registerCatalog(router: Router): void {
     }
     emu.state.products.delete(product.id);
     emu.state.deleted[product.id] = 'product';
-    emu.emit('product.deleted', snapshot(product));
+    emu.emit('product.deleted', product);
     return { id: product.id, object: 'product', deleted: true } satisfies Stripe.DeletedProduct;
   });
 
@@ -230,7 +240,7 @@ export function registerCatalog(router: Router): void {
     if (body.nickname !== undefined) price.nickname = body.nickname;
     if (body.tax_behavior !== undefined) price.tax_behavior = body.tax_behavior;
     if (body.metadata !== undefined) price.metadata = mergeMetadata(price.metadata, body.metadata);
-    emu.emit('price.updated', snapshot(price), { previous: previousAttributes(before, price) });
+    emu.emit('price.updated', price, { previous: previousAttributes(before, price) });
     return price;
   });
 

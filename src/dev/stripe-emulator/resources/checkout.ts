@@ -59,7 +59,7 @@ export function refreshExpiry(emu: Emulator, session: Stripe.Checkout.Session): 
   if (session.status === 'open' && emu.now(idOf(session.customer as string)) >= session.expires_at) {
     session.status = 'expired';
     session.url = null;
-    emu.emit('checkout.session.expired', snapshot(session), { customer: idOf(session.customer as string) });
+    emu.emit('checkout.session.expired', session, { customer: idOf(session.customer as string) });
   }
 }
 
@@ -141,7 +141,7 @@ export function completeCheckout(emu: Emulator, session: Stripe.Checkout.Session
     address: null, business_name: null, email, individual_name: null, name: form.name || customer.name || null, phone: null, tax_exempt: 'none', tax_ids: [],
   };
   if (promoId) session.discounts = [{ coupon: null, promotion_code: promoId }];
-  emu.emit('checkout.session.completed', snapshot(session), { customer: customer.id });
+  emu.emit('checkout.session.completed', session, { customer: customer.id });
   const redirect = (session.success_url ?? '').replaceAll('{CHECKOUT_SESSION_ID}', session.id);
   return { ok: true, redirect };
 }

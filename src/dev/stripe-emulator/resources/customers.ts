@@ -5,7 +5,7 @@ import { clockOf, previousAttributes, snapshot, type Emulator } from '../emulato
 import { invalidRequest, noSuch } from '../errors.js';
 import { registerIncludable } from '../expand.js';
 import { newId, randomToken } from '../ids.js';
-import { fullList, inRange, matchesQuery, paginate, parseQuery, searchPage } from '../list.js';
+import { fullList, inRange, matchesQuery, pageOf, parseQuery, searchPage } from '../list.js';
 import { listFields, p, parse, searchFields, type Fields } from '../params.js';
 import type { Router } from '../router.js';
 import { idOf, mergeMetadata, mustGet } from './common.js';
@@ -103,7 +103,7 @@ export function createCustomer(emu: Emulator, body: CustomerParams): Stripe.Cust
   const { payment_method: pmId, invoice_settings, ...rest } = body;
   applyWritable(emu, customer, rest);
   emu.state.customers.set(customer);
-  emu.emit('customer.created', snapshot(customer), { customer: customer.id });
+  emu.emit('customer.created', customer, { customer: customer.id });
   if (pmId) {
     const pm = resolvePaymentMethod(emu, pmId, 'payment_method', customer.created);
     attachPaymentMethod(emu, pm, customer.id);
@@ -113,7 +113,7 @@ export function createCustomer(emu: Emulator, body: CustomerParams): Stripe.Cust
     const prev = snapshot(customer);
     applyWritable(emu, customer, { invoice_settings });
     const changes = previousAttributes(prev, customer);
-    if (Object.keys(changes).length) emu.emit('customer.updated', snapshot(customer), { customer: customer.id, previous: changes });
+    if (Object.keys(changes).length) emu.emit('customer.updated', customer, { customer: customer.id, previous: changes });
   }
   return customer;
 }
@@ -122,7 +122,7 @@ export function updateCustomer(emu: Emulator, customer: Stripe.Customer, body: C
   const before = snapshot(customer);
   applyWritable(emu, customer, body);
   const changes = previousAttributes(before, customer);
-  if (Object.keys(changes).length) emu.emit('customer.updated', snapshot(customer), { customer: customer.id, previous: changes });
+  if (Object.keys(changes).length) emu.emit('customer.updated', customer, { customer: customer.id, previous: changes });
   return customer;
 }
 
@@ -172,7 +172,7 @@ export function registerCustomers(router: Router): void {
     }
     emu.state.customers.delete(customer.id);
     emu.state.deleted[customer.id] = 'customer';
-    emu.emit('customer.deleted', snapshot(customer), { customer: null });
+    emu.emit('customer.deleted', customer, { customer: null });
     return deletedCustomer(customer.id);
   });
 
@@ -181,13 +181,11 @@ export function registerCustomers(router: Router): void {
       { ...listFields, email: p.str, created: p.range, test_clock: p.str, customer_account: p.str },
       raw,
     );
-    const items = emu.state.customers.newestFirst(
-      (c) =>
-        (params.email === undefined || c.email === params.email) &&
-        inRange(c.created, params.created) &&
-        // Like Stripe, customers on a test clock are only listed when that clock is asked for.
-        clockOf(c) === (params.test_clock ?? null),
-    );
-    return paginate(items, params, path);
+    const filter = (c: Stripe.Customer) =>
+      (params.email === undefined || c.email === params.email) &&
+      inRange(c.created, params.created) &&
+      // Like Stripe, customers on a test clock are only listed when that clock is asked for.
+      clockOf(c) === (params.test_clock ?? null);
+    return pageOf(emu.state.customers, filter, params, path);
   });
 }

@@ -95,7 +95,7 @@ export function registerDiscounts(router: Router): void {
       percent_off: body.percent_off ?? null, redeem_by: body.redeem_by ?? null, times_redeemed: 0, valid: true,
     } satisfies Stripe.Coupon;
     emu.state.coupons.set(coupon);
-    emu.emit('coupon.created', snapshot(coupon));
+    emu.emit('coupon.created', coupon);
     return coupon;
   });
   router.get('/v1/coupons/:id', ({ emu, params, raw }) => {
@@ -108,7 +108,7 @@ export function registerDiscounts(router: Router): void {
     const before = snapshot(coupon);
     if (body.name !== undefined) coupon.name = body.name;
     if (body.metadata !== undefined) coupon.metadata = mergeMetadata(coupon.metadata, body.metadata);
-    emu.emit('coupon.updated', snapshot(coupon), { previous: previousAttributes(before, coupon) });
+    emu.emit('coupon.updated', coupon, { previous: previousAttributes(before, coupon) });
     return coupon;
   });
   router.delete('/v1/coupons/:id', ({ emu, params, raw }) => {
@@ -116,7 +116,7 @@ export function registerDiscounts(router: Router): void {
     const coupon = mustGet(emu.state.coupons, params.id, 'id', 'coupon');
     emu.state.coupons.delete(coupon.id);
     coupon.valid = false;
-    emu.emit('coupon.deleted', snapshot(coupon));
+    emu.emit('coupon.deleted', coupon);
     return { id: coupon.id, object: 'coupon', deleted: true } satisfies Stripe.DeletedCoupon;
   });
   router.get('/v1/coupons', ({ emu, raw, path }) => {
@@ -149,7 +149,7 @@ export function registerDiscounts(router: Router): void {
       times_redeemed: 0,
     } satisfies Stripe.PromotionCode;
     emu.state.promotionCodes.set(promo);
-    emu.emit('promotion_code.created', snapshot(promo));
+    emu.emit('promotion_code.created', promo);
     return promo;
   });
   router.get('/v1/promotion_codes/:id', ({ emu, params, raw }) => {
@@ -162,7 +162,7 @@ export function registerDiscounts(router: Router): void {
     const before = snapshot(promo);
     if (body.active !== undefined) promo.active = body.active;
     if (body.metadata !== undefined) promo.metadata = mergeMetadata(promo.metadata, body.metadata);
-    emu.emit('promotion_code.updated', snapshot(promo), { previous: previousAttributes(before, promo) });
+    emu.emit('promotion_code.updated', promo, { previous: previousAttributes(before, promo) });
     return promo;
   });
   router.get('/v1/promotion_codes', ({ emu, raw, path }) => {

@@ -3,7 +3,8 @@ import type Stripe from 'stripe';
 import type { Emulator } from '../emulator.js';
 import { invalidRequest, noSuch } from '../errors.js';
 import { newId, randomToken } from '../ids.js';
-import { inRange, paginate } from '../list.js';
+import { inRange, pageOf, paginate } from '../list.js';
+import type { StoredEvent } from '../store.js';
 import { listFields, p, parse, required } from '../params.js';
 import type { Router } from '../router.js';
 import { API_VERSION } from '../emulator.js';
@@ -38,14 +39,12 @@ export function registerEvents(router: Router): void {
     );
     if (q.type && q.types) throw invalidRequest('You may only specify one of these parameters: type, types.', { param: 'types' });
     if (q.types && q.types.length > 20) throw invalidRequest('You may pass at most 20 types.', { param: 'types' });
-    const stored = emu.state.events.newestFirst(
-      (e) =>
-        (!q.type || typeMatches(q.type, e.type)) &&
-        (!q.types || q.types.some((t) => typeMatches(t, e.type))) &&
-        inRange(e.created, q.created) &&
-        (q.delivery_success === undefined || (q.delivery_success ? e.pending === 0 && !e.failed : e.failed)),
-    );
-    const page = paginate(stored, q, path);
+    const filter = (e: StoredEvent) =>
+      (!q.type || typeMatches(q.type, e.type)) &&
+      (!q.types || q.types.some((t) => typeMatches(t, e.type))) &&
+      inRange(e.created, q.created) &&
+      (q.delivery_success === undefined || (q.delivery_success ? e.pending === 0 && !e.failed : e.failed));
+    const page = pageOf(emu.state.events, filter, q, path);
     return { ...page, data: page.data.map((e) => emu.renderEvent(e.id)) };
   });
 

@@ -6,7 +6,7 @@ import { previousAttributes, snapshot, type Emulator } from '../emulator.js';
 import { invalidRequest, noSuch } from '../errors.js';
 import { registerIncludable } from '../expand.js';
 import { newId } from '../ids.js';
-import { fullList, inRange, matchesQuery, paginate, parseQuery, searchPage } from '../list.js';
+import { fullList, inRange, matchesQuery, pageOf, paginate, parseQuery, searchPage } from '../list.js';
 import { listFields, p, parse, required, searchFields } from '../params.js';
 import type { Router } from '../router.js';
 import {
@@ -180,7 +180,7 @@ export function registerInvoices(router: Router): void {
     if (body.description !== undefined) invoice.description = body.description;
     if (body.footer !== undefined) invoice.footer = body.footer;
     if (body.auto_advance !== undefined) invoice.auto_advance = body.auto_advance;
-    emu.emit('invoice.updated', snapshot(invoice), { customer: idOf(invoice.customer as string), previous: previousAttributes(before, invoice) });
+    emu.emit('invoice.updated', invoice, { customer: idOf(invoice.customer as string), previous: previousAttributes(before, invoice) });
     return invoice;
   });
 
@@ -222,7 +222,7 @@ export function registerInvoices(router: Router): void {
     invoice.status = 'uncollectible';
     invoice.status_transitions.marked_uncollectible_at = emu.now(idOf(invoice.customer as string));
     invoice.next_payment_attempt = null;
-    emu.emit('invoice.marked_uncollectible', snapshot(invoice), { customer: idOf(invoice.customer as string) });
+    emu.emit('invoice.marked_uncollectible', invoice, { customer: idOf(invoice.customer as string) });
     return invoice;
   });
 
@@ -232,7 +232,7 @@ export function registerInvoices(router: Router): void {
     if (invoice.status !== 'draft') throw invalidRequest('You can only delete draft invoices.', { code: 'invoice_not_editable' });
     if (invoice.billing_reason?.startsWith('subscription')) throw invalidRequest('You cannot delete a draft invoice created by a subscription.', { code: 'invoice_not_editable' });
     emu.state.invoices.delete(invoice.id);
-    emu.emit('invoice.deleted', snapshot(invoice), { customer: idOf(invoice.customer as string) });
+    emu.emit('invoice.deleted', invoice, { customer: idOf(invoice.customer as string) });
     return { id: invoice.id, object: 'invoice', deleted: true } satisfies Stripe.DeletedInvoice;
   });
 
@@ -241,15 +241,13 @@ export function registerInvoices(router: Router): void {
       { ...listFields, customer: p.str, customer_account: p.str, subscription: p.str, status: p.enum('draft', 'open', 'paid', 'uncollectible', 'void'), created: p.range, collection_method: p.str, due_date: p.range },
       raw,
     );
-    const items = emu.state.invoices.newestFirst(
-      (i) =>
-        (!params.customer || idOf(i.customer as string) === params.customer) &&
-        (!params.subscription || subscriptionOf(i) === params.subscription) &&
-        (!params.status || i.status === params.status) &&
-        (!params.collection_method || i.collection_method === params.collection_method) &&
-        inRange(i.created, params.created),
-    );
-    return paginate(items, params, path);
+    const filter = (i: Stripe.Invoice) =>
+      (!params.customer || idOf(i.customer as string) === params.customer) &&
+      (!params.subscription || subscriptionOf(i) === params.subscription) &&
+      (!params.status || i.status === params.status) &&
+      (!params.collection_method || i.collection_method === params.collection_method) &&
+      inRange(i.created, params.created);
+    return pageOf(emu.state.invoices, filter, params, path);
   });
 
   router.get('/v1/invoice_payments', ({ emu, raw, path }) => {

@@ -45,7 +45,7 @@ export function registerMeters(router: Router): void {
       value_settings: { event_payload_key: body.value_settings?.event_payload_key ?? 'value' },
     } satisfies Stripe.Billing.Meter;
     emu.state.meters.set(meter);
-    emu.emit('billing.meter.created', snapshot(meter));
+    emu.emit('billing.meter.created', meter);
     return meter;
   });
 
@@ -60,7 +60,7 @@ export function registerMeters(router: Router): void {
     const before = snapshot(meter);
     if (body.display_name) meter.display_name = body.display_name;
     meter.updated = Math.floor(Date.now() / 1000);
-    emu.emit('billing.meter.updated', snapshot(meter), { previous: previousAttributes(before, meter) });
+    emu.emit('billing.meter.updated', meter, { previous: previousAttributes(before, meter) });
     return meter;
   });
 
@@ -72,7 +72,7 @@ export function registerMeters(router: Router): void {
       meter.status = action === 'deactivate' ? 'inactive' : 'active';
       meter.status_transitions = { deactivated_at: action === 'deactivate' ? now : null };
       meter.updated = now;
-      emu.emit(action === 'deactivate' ? 'billing.meter.deactivated' : 'billing.meter.reactivated', snapshot(meter));
+      emu.emit(action === 'deactivate' ? 'billing.meter.deactivated' : 'billing.meter.reactivated', meter);
       return meter;
     });
   }

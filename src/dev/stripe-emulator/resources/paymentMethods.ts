@@ -134,7 +134,7 @@ export function attachPaymentMethod(emu: Emulator, pm: Stripe.PaymentMethod, cus
   if (behavior === 'decline_insufficient_funds') throw cardError('insufficient_funds', 'Your card has insufficient funds.');
   pm.customer = customerId;
   pm.created = emu.now(customerId);
-  emu.emit('payment_method.attached', snapshot(pm), { customer: customerId });
+  emu.emit('payment_method.attached', pm, { customer: customerId });
   return pm;
 }
 
@@ -149,16 +149,16 @@ export function detachPaymentMethod(emu: Emulator, pm: Stripe.PaymentMethod): St
   if (customer && idOf(customer.invoice_settings.default_payment_method) === pm.id) {
     const prev = snapshot(customer);
     customer.invoice_settings = { ...customer.invoice_settings, default_payment_method: null };
-    emu.emit('customer.updated', snapshot(customer), { customer: customerId, previous: previousAttributes(prev, customer) });
+    emu.emit('customer.updated', customer, { customer: customerId, previous: previousAttributes(prev, customer) });
   }
   for (const sub of emu.state.subscriptions.values()) {
     if (idOf(sub.default_payment_method) === pm.id) {
       const prev = snapshot(sub);
       sub.default_payment_method = null;
-      emu.emit('customer.subscription.updated', snapshot(sub), { customer: customerId, previous: previousAttributes(prev, sub) });
+      emu.emit('customer.subscription.updated', sub, { customer: customerId, previous: previousAttributes(prev, sub) });
     }
   }
-  emu.emit('payment_method.detached', snapshot(pm), { customer: customerId, previous: { customer: before.customer } });
+  emu.emit('payment_method.detached', pm, { customer: customerId, previous: { customer: before.customer } });
   return pm;
 }
 
@@ -226,7 +226,7 @@ export function registerPaymentMethods(router: Router): void {
     if (body.billing_details?.email !== undefined) pm.billing_details.email = body.billing_details.email;
     if (pm.card && body.card?.exp_month) pm.card.exp_month = body.card.exp_month;
     if (pm.card && body.card?.exp_year) pm.card.exp_year = body.card.exp_year;
-    emu.emit('payment_method.updated', snapshot(pm), { customer: idOf(pm.customer), previous: previousAttributes(before, pm) });
+    emu.emit('payment_method.updated', pm, { customer: idOf(pm.customer), previous: previousAttributes(before, pm) });
     return pm;
   });
 

@@ -22,7 +22,7 @@ export function registerPortal(router: Router): void {
       on_behalf_of: null, return_url: body.return_url ?? null, url: `${emu.baseUrl}/p/session/${id}`,
     } satisfies Stripe.BillingPortal.Session;
     emu.state.portalSessions.set(session);
-    emu.emit('billing_portal.session.created', snapshot(session), { customer: customer.id });
+    emu.emit('billing_portal.session.created', session, { customer: customer.id });
     return session;
   });
 }

@@ -4,7 +4,7 @@
 import type Stripe from 'stripe';
 import { previousAttributes, snapshot, type Emulator } from '../emulator.js';
 import { invalidRequest, noSuch, StripeApiError } from '../errors.js';
-import { fullList, inRange, matchesQuery, paginate, parseQuery, searchPage } from '../list.js';
+import { fullList, inRange, matchesQuery, pageOf, paginate, parseQuery, searchPage } from '../list.js';
 import { listFields, p, parse, required, searchFields } from '../params.js';
 import type { Router } from '../router.js';
 import {
@@ -243,7 +243,7 @@ export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body
     }
   }
 
-  emu.emit('customer.subscription.updated', snapshot(sub), { customer: customer.id, previous: previousAttributes(before, sub) });
+  emu.emit('customer.subscription.updated', sub, { customer: customer.id, previous: previousAttributes(before, sub) });
   if (invoice && invoice.status === 'draft') {
     saveDraft(emu, invoice);
     finalizeInvoice(emu, invoice);
@@ -334,7 +334,7 @@ export function registerSubscriptions(router: Router): void {
       raw,
     );
     const status = params.status;
-    const items = emu.state.subscriptions.newestFirst((s) => {
+    const filter = (s: Stripe.Subscription): boolean => {
       if (status === undefined && (s.status === 'canceled' || s.status === 'incomplete_expired')) return false;
       if (status === 'ended' && s.status !== 'canceled' && s.status !== 'incomplete_expired') return false;
       if (status && status !== 'all' && status !== 'ended' && s.status !== status) return false;
@@ -346,8 +346,8 @@ export function registerSubscriptions(router: Router): void {
       if (params.collection_method && s.collection_method !== params.collection_method) return false;
       const period = periodOf(s);
       return inRange(s.created, params.created) && inRange(period.start, params.current_period_start) && inRange(period.end, params.current_period_end);
-    });
-    return paginate(items, params, path);
+    };
+    return pageOf(emu.state.subscriptions, filter, params, path);
   });
 
   router.get('/v1/subscription_items', ({ emu, raw, path }) => {

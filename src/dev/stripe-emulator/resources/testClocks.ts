@@ -38,7 +38,7 @@ export function advanceClockNow(emu: Emulator, clock: Stripe.TestHelpers.TestClo
   clock.frozen_time = target;
   clock.status = 'ready';
   clock.status_details = {};
-  emu.emit('test_helpers.test_clock.ready', snapshot(clock));
+  emu.emit('test_helpers.test_clock.ready', clock);
   emu.onChange();
 }
 
@@ -52,7 +52,7 @@ export function registerTestClocks(router: Router): void {
       livemode: false, name: body.name ?? null, status: 'ready', status_details: {},
     } satisfies Stripe.TestHelpers.TestClock;
     emu.state.testClocks.set(clock);
-    emu.emit('test_helpers.test_clock.created', snapshot(clock));
+    emu.emit('test_helpers.test_clock.created', clock);
     return clock;
   });
 
@@ -81,7 +81,7 @@ export function registerTestClocks(router: Router): void {
     }
     clock.status = 'advancing';
     clock.status_details = { advancing: { target_frozen_time: target } };
-    emu.emit('test_helpers.test_clock.advancing', snapshot(clock));
+    emu.emit('test_helpers.test_clock.advancing', clock);
     const response = snapshot(clock);
     // Run after the response is sent, as Stripe advances asynchronously; poll until `ready`.
     setImmediate(() => {
@@ -90,7 +90,7 @@ export function registerTestClocks(router: Router): void {
       } catch (err) {
         console.error('[stripe-emulator] test clock advance failed', err);
         clock.status = 'internal_failure';
-        emu.emit('test_helpers.test_clock.internal_failure', snapshot(clock));
+        emu.emit('test_helpers.test_clock.internal_failure', clock);
       }
     });
     return response;
@@ -107,7 +107,7 @@ export function registerTestClocks(router: Router): void {
       emu.state.deleted[customerId] = 'customer';
     }
     emu.state.testClocks.delete(clock.id);
-    emu.emit('test_helpers.test_clock.deleted', snapshot(clock));
+    emu.emit('test_helpers.test_clock.deleted', clock);
     return { id: clock.id, object: 'test_helpers.test_clock', deleted: true } satisfies Stripe.TestHelpers.DeletedTestClock;
   });
 }
