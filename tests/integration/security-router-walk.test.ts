@@ -78,6 +78,7 @@ const PUBLIC = new Set([
   'auth.logout',
   'auth.requestPasswordReset',
   'auth.resetPassword',
+  'billing.plans', // the pricing catalog: plan names and prices, no user data
 ]);
 
 function deep(levels: number, leaf: unknown = 'x'): unknown {
