@@ -14,6 +14,8 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const EMAIL = 'ada@example.com';
 const PASSWORD = 'correct horse battery staple';
+const ADMIN_EMAIL = 'admin@example.com';
+const ADMIN_PASSWORD = 'admin passphrase for screenshots';
 
 async function main() {
   mkdirSync(outDir, { recursive: true });
@@ -40,6 +42,8 @@ async function main() {
     GOOGLE_CLIENT_SECRET: 'screenshots',
   });
   const server = await startServer(await createDeps(env), { webDist });
+  const { seedAdmin } = await import('../src/auth/admin-seed');
+  await seedAdmin(server.deps, ADMIN_EMAIL, ADMIN_PASSWORD);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -144,6 +148,9 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await shot(m, 'dashboard-phone');
   await m.getByRole('button', { name: 'Menu' }).click();
   await shot(m, 'nav-open-phone', false);
+  await m.keyboard.press('Escape');
+  console.log(`Escape closes the phone menu: ${!(await m.locator('#app-nav').isVisible())}`);
+  await m.getByRole('button', { name: 'Menu' }).click();
   await m.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   await m.getByText('This device', { exact: true }).waitFor();
   await shot(m, 'settings-phone');
@@ -269,6 +276,27 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await p.waitForURL('**/?notice=account-deleted');
   await shot(p, 'account-deleted');
 
+  // Signing up with a registered address looks like any signup: "check your email".
+  const again = await context(DESKTOP);
+  const g = await again.newPage();
+  await g.goto('/signup');
+  await g.getByLabel('Email').fill(ADMIN_EMAIL);
+  await g.getByLabel('Password', { exact: true }).fill('some other passphrase');
+  await g.getByRole('button', { name: 'Create account' }).click();
+  await g.getByRole('heading', { name: 'Check your email' }).waitFor();
+  await shot(g, 'signup-existing-email');
+
+  // An admin sees the Admin section.
+  await g.goto('/login');
+  await g.getByLabel('Email').fill(ADMIN_EMAIL);
+  await g.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+  await g.getByRole('button', { name: 'Log in' }).click();
+  await g.waitForURL(/\/app$/);
+  await g.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await g.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
+  await shot(g, 'admin');
+  await again.close();
+
   // Too many wrong passwords: the form says how long to wait.
   const anon2 = await context(DESKTOP);
   const r = await anon2.newPage();
@@ -298,27 +326,26 @@ async function shot(page: Page, name: string, fullPage = true) {
   await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage });
 }
 
-async function latestCode(mailpitUrl: string, to: string): Promise<string> {
-  const res = await fetch(`${mailpitUrl}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=10`);
-  const body = (await res.json()) as { messages: { ID: string }[] };
-  for (const { ID } of body.messages) {
-    const msg = (await (await fetch(`${mailpitUrl}/api/v1/message/${ID}`)).json()) as { Text: string };
-    const code = msg.Text.match(/\b(\d{6,8})\b/)?.[1];
-    if (code) return code;
+/** The newest email to `to` whose text matches `pattern` (first group), waiting up to 10 s for it. */
+async function fromInbox(mailpitUrl: string, to: string, pattern: RegExp): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${mailpitUrl}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=10`);
+    const body = (await res.json()) as { messages: { ID: string }[] };
+    for (const { ID } of body.messages) {
+      const msg = (await (await fetch(`${mailpitUrl}/api/v1/message/${ID}`)).json()) as { Text: string };
+      const found = msg.Text.match(pattern)?.[1];
+      if (found) return found;
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`No code emailed to ${to}`);
+  throw new Error(`No email to ${to} matching ${pattern}`);
 }
 
-async function latestLink(mailpitUrl: string, to: string, containing: string): Promise<string> {
-  const res = await fetch(`${mailpitUrl}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=10`);
-  const body = (await res.json()) as { messages: { ID: string }[] };
-  for (const { ID } of body.messages) {
-    const msg = (await (await fetch(`${mailpitUrl}/api/v1/message/${ID}`)).json()) as { Text: string };
-    const link = msg.Text.match(/https?:\/\/\S+/g)?.find((l) => l.includes(containing));
-    if (link) return link;
-  }
-  throw new Error(`No link with ${containing} emailed to ${to}`);
-}
+const latestCode = (mailpitUrl: string, to: string) => fromInbox(mailpitUrl, to, /\b(\d{6,8})\b/);
+
+const latestLink = (mailpitUrl: string, to: string, containing: string) =>
+  fromInbox(mailpitUrl, to, new RegExp(`(https?://\\S*${containing.replace(/[?.*+^$()[\]{}|\\]/g, '\\$&')}\\S*)`));
 
 async function closeAll(...contexts: BrowserContext[]) {
   for (const c of contexts) await c.close();

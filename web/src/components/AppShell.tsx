@@ -1,6 +1,6 @@
 // The logged-in frame: a top bar (logo, account, Log out), the section navigation (a sidebar on
 // wide screens, a menu behind a button on phones) and the page itself in <main>.
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { trpc } from '../lib/trpc';
 import { leaveSignedOut, useCurrentUser } from '../features/auth/session';
@@ -19,6 +19,7 @@ interface NavItem {
 export function AppShell() {
   const user = useCurrentUser();
   const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
   const location = useLocation();
   const logout = trpc.auth.logout.useMutation({
     onSuccess: () => leaveSignedOut('/login?notice=logged-out'),
@@ -27,6 +28,18 @@ export function AppShell() {
   // A route change closes the phone menu.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on navigation on purpose
   useEffect(() => setMenuOpen(false), [location.pathname]);
+
+  // Escape closes the phone menu and puts focus back on its button.
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setMenuOpen(false);
+      menuButton.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   const items: NavItem[] = [
     { to: '/app', label: 'Dashboard', icon: <HomeIcon />, end: true },
@@ -43,6 +56,7 @@ export function AppShell() {
     <div className="shell">
       <header className="topbar">
         <button
+          ref={menuButton}
           type="button"
           className="icon-button menu-button"
           aria-expanded={menuOpen}
@@ -75,6 +89,8 @@ export function AppShell() {
         </div>
       )}
       <div className="shell-body">
+        {/* A mouse/touch shortcut to close the phone menu; keyboards use Escape. */}
+        {menuOpen && <div className="nav-backdrop" aria-hidden="true" onClick={() => setMenuOpen(false)} />}
         <nav id="app-nav" className={cx('sidenav', menuOpen && 'sidenav-open')} aria-label="Main">
           <ul>
             {items.map((item) => (
