@@ -55,14 +55,23 @@ async function main() {
   const { parseEnv } = await import('../src/env');
   const { createDeps, startServer } = await import('../src/server');
   const { seedAdmin } = await import('../src/auth/admin-seed');
-  const parsed = parseEnv();
+  let parsed = parseEnv();
   if (parsed.STRIPE_API_BASE) {
-    // The emulator starts empty on a fresh machine: give it our plans (idempotent).
+    // The emulator starts empty on a fresh machine: give it our plans (idempotent), and register
+    // this server's webhook endpoint so the demo's subscriptions reach us like real Stripe events.
     const { createStripe } = await import('../src/billing/stripe');
     const { pushCatalog } = await import('../src/billing/catalog');
-    const catalog = await pushCatalog(createStripe(parsed));
+    const stripe = createStripe(parsed);
+    const catalog = await pushCatalog(stripe);
     const created = catalog.prices.filter((p) => p.action !== 'unchanged').length;
     if (created) say(`  pushed the plan catalog to the Stripe emulator (${created} prices)`);
+    const hookUrl = `http://127.0.0.1:${parsed.PORT}/webhooks/stripe`;
+    for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
+      if (endpoint.url === hookUrl) await stripe.webhookEndpoints.del(endpoint.id);
+    }
+    const endpoint = await stripe.webhookEndpoints.create({ url: hookUrl, enabled_events: ['*'], description: 'DropIn (npm start)' });
+    env.STRIPE_WEBHOOK_SECRET = endpoint.secret;
+    parsed = parseEnv();
   }
   const deps = await createDeps(parsed);
   await seedAdmin(deps, parsed.ADMIN_EMAIL as string, parsed.ADMIN_PASSWORD as string);

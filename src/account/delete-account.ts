@@ -1,5 +1,6 @@
 // Deleting an account: needs the current password (or a fresh login for password-less accounts),
 // then removes sessions, codes, reset tokens, OAuth links and the user, and says goodbye by email.
+import { cancelBillingForDeletion } from '../billing/account-deletion';
 import type { AppDeps } from '../deps';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
@@ -7,11 +8,11 @@ import { requireRecentAuth } from './reauth';
 import type { UserDoc } from '../db/collections';
 
 /**
- * Runs before any data is removed. The billing issue cancels the user's Stripe subscriptions here;
- * throwing stops the deletion with nothing removed.
+ * Runs before any data is removed: cancels the user's Stripe subscriptions. Throwing stops the
+ * deletion with nothing removed.
  */
-export async function beforeAccountDeletion(_opts: { deps: AppDeps; user: UserDoc }): Promise<void> {
-  // Intentionally empty until billing exists.
+export async function beforeAccountDeletion(opts: { deps: AppDeps; user: UserDoc }): Promise<void> {
+  await cancelBillingForDeletion(opts.deps, opts.user);
 }
 
 export async function deleteAccount(opts: {

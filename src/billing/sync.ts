@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { customerDoc, subscriptionDoc } from './mirror';
+import { withStripeErrors } from './errors';
 
 export interface SubscriptionChange {
   subscriptionId: string;
@@ -33,12 +34,14 @@ export async function syncCustomer(deps: AppDeps, customerId: string): Promise<S
   const { c } = deps.db;
   // Taken before reading Stripe: a row written by a sync that started later is never overwritten.
   const fetchedAt = new Date();
-  const [customer, subscriptions] = await Promise.all([
-    stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] }),
-    stripe.subscriptions
-      .list({ customer: customerId, status: 'all', limit: 100, expand: ['data.default_payment_method', 'data.latest_invoice'] })
-      .autoPagingToArray({ limit: 10_000 }),
-  ]);
+  const [customer, subscriptions] = await withStripeErrors(() =>
+    Promise.all([
+      stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] }),
+      stripe.subscriptions
+        .list({ customer: customerId, status: 'all', limit: 100, expand: ['data.default_payment_method', 'data.latest_invoice'] })
+        .autoPagingToArray({ limit: 10_000 }),
+    ]),
+  );
 
   const userId = await resolveUserId(deps, customer);
   const cust = customerDoc(customer, { userId, fetchedAt });

@@ -170,3 +170,29 @@ describe('time passing', () => {
     expect(s.subscription?.status).toBe('active');
   });
 });
+
+describe('leaving', () => {
+  it('deleting the account cancels its subscription in Stripe first', async () => {
+    const user = await verifiedUser(world);
+    await subscribe(user, 'pro');
+    const sub = (await summary(user)).subscription!;
+    const res = await trpc(world, user.cookie, 'mutation', 'account.deleteAccount', { password: 'billing test password', confirm: 'DELETE' });
+    expect(res.status, res.error?.message).toBe(200);
+    expect((await world.stripe.subscriptions.retrieve(sub.id)).status).toBe('canceled');
+    await settle();
+    // Later webhooks may mirror the ended subscription again, but it belongs to no one.
+    const row = await world.server.deps.db.c.subscriptions.findOne({ _id: sub.id });
+    expect(row === null || (row.status === 'canceled' && row.userId === null)).toBe(true);
+    expect(await world.server.deps.db.c.users.countDocuments({ _id: user.id })).toBe(0);
+  });
+
+  it('refuses to delete an account whose subscription cannot be cancelled (Stripe down), removing nothing', async () => {
+    const user = await verifiedUser(world);
+    await subscribe(user, 'pro');
+    await world.control.injectApiFault({ status: 500, count: 20, pathPrefix: '/v1/subscriptions' });
+    const res = await trpc(world, user.cookie, 'mutation', 'account.deleteAccount', { password: 'billing test password', confirm: 'DELETE' });
+    await world.control.clearFaults();
+    expect(res.status).toBe(503);
+    expect(await world.server.deps.db.c.users.countDocuments({ _id: user.id })).toBe(1);
+  });
+});

@@ -1,0 +1,33 @@
+// Deleting an account cancels its Stripe subscriptions first (immediately, so nothing renews),
+// then removes our mirror rows. If Stripe cannot be reached the deletion stops with nothing
+// removed, and the person can retry: we never delete an account that would go on being charged.
+import type { AppDeps } from '../deps';
+import { withStripeErrors } from './errors';
+import { LIVE_STATUSES } from './mirror';
+import { syncCustomer } from './sync';
+
+export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: string; stripeCustomerId?: string }): Promise<void> {
+  const customerId = user.stripeCustomerId;
+  if (!customerId) return;
+  if (!deps.stripe) {
+    // A customer exists but this server cannot reach Stripe: refuse rather than orphan a paying subscription.
+    const { AppError } = await import('../lib/errors');
+    throw new AppError('UNAVAILABLE', 'Billing is unavailable, so your subscription cannot be cancelled right now. Please try again later.');
+  }
+  const stripe = deps.stripe;
+  // Re-read Stripe rather than trusting the mirror: a subscription created moments ago counts too.
+  await syncCustomer(deps, customerId);
+  const live = await deps.db.c.subscriptions.find({ customerId, status: { $in: [...LIVE_STATUSES] } }).toArray();
+  for (const sub of live) {
+    await withStripeErrors(() =>
+      stripe.subscriptions.cancel(sub._id, { prorate: false }, { idempotencyKey: `dropin-delete-account-${user._id}-${sub._id}` }),
+    );
+  }
+  await withStripeErrors(() =>
+    stripe.customers.update(customerId, { metadata: { dropin_user_id: '', dropin_deleted_user: user._id } }),
+  );
+  await Promise.all([
+    deps.db.c.subscriptions.deleteMany({ customerId }),
+    deps.db.c.billingCustomers.deleteMany({ _id: customerId }),
+  ]);
+}
