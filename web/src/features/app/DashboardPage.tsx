@@ -1,5 +1,6 @@
 // The dashboard home. For now: a welcome, the verify-your-email banner, and where things will be.
-import { Link, useLocation } from 'react-router';
+import { useEffect, useState } from 'react';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { ButtonLink } from '../../components/Button';
@@ -10,7 +11,13 @@ import { useCurrentUser } from '../auth/session';
 export function DashboardPage() {
   const user = useCurrentUser();
   const location = useLocation();
-  const notice = (location.state as { notice?: string } | null)?.notice;
+  const navigate = useNavigate();
+  // A one-time notice handed over by the previous page (e.g. "Your email is verified"): shown once,
+  // then dropped from history so a reload does not show it again.
+  const [notice] = useState(() => (location.state as { notice?: string } | null)?.notice);
+  useEffect(() => {
+    if (location.state) navigate(location.pathname, { replace: true, state: null });
+  }, [location.state, location.pathname, navigate]);
   const firstName = user.name?.split(/\s+/)[0];
 
   return (

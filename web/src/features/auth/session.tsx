@@ -8,6 +8,7 @@ import { loginUrl } from '../../lib/safe-next';
 import { queryErrorMessage } from '../../lib/errors';
 import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
+import { Logo } from '../../components/Logo';
 import { LoadingBlock } from '../../components/Spinner';
 
 export type CurrentUser = NonNullable<inferRouterOutputs<AppRouter>['auth']['me']['user']>;
@@ -29,21 +30,33 @@ export function useCurrentUser(): CurrentUser {
 export function RequireAuth({ children }: { children?: ReactNode }) {
   const me = useMe();
   const location = useLocation();
-  if (me.isPending) return <LoadingBlock label="Loading your account…" />;
-  if (me.isError) {
+  if (me.isPending) {
     return (
-      <div className="page-narrow">
-        <Banner
-          tone="error"
-          title="We couldn't load your account"
-          action={
-            <Button variant="secondary" size="sm" onClick={() => void me.refetch()} loading={me.isFetching}>
-              Try again
-            </Button>
-          }
-        >
-          {queryErrorMessage(me.error)}
-        </Banner>
+      <main id="main" tabIndex={-1}>
+        <LoadingBlock label="Loading your account…" />
+      </main>
+    );
+  }
+  // A failed background refetch keeps the last answer; only a first load that failed stops here.
+  if (!me.data) {
+    return (
+      <div className="auth-page">
+        <header className="auth-top">
+          <Logo />
+        </header>
+        <main id="main" tabIndex={-1} className="page-narrow">
+          <Banner
+            tone="error"
+            title="We couldn't load your account"
+            action={
+              <Button variant="secondary" size="sm" onClick={() => void me.refetch()} loading={me.isFetching}>
+                Try again
+              </Button>
+            }
+          >
+            {queryErrorMessage(me.error)}
+          </Banner>
+        </main>
       </div>
     );
   }
