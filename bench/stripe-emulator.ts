@@ -17,17 +17,25 @@ function request(method: string, path: string, body?: string): Promise<{ status:
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
-        agent, host: emulator.host, port: emulator.port, method, path,
+        agent,
+        host: emulator.host,
+        port: emulator.port,
+        method,
+        path,
         headers: {
           authorization: auth,
           'stripe-version': '2026-10-28.endive',
-          ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}),
+          ...(body !== undefined
+            ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }
+            : {}),
         },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> }),
+        );
       },
     );
     req.on('error', reject);
@@ -49,7 +57,9 @@ async function measure(label: string, op: (i: number) => Promise<unknown>): Prom
     }),
   );
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(`${label.padEnd(34)} ${(done / secs).toFixed(0).padStart(7)} req/s  (${done} requests, concurrency ${CONCURRENCY})`);
+  console.log(
+    `${label.padEnd(34)} ${(done / secs).toFixed(0).padStart(7)} req/s  (${done} requests, concurrency ${CONCURRENCY})`,
+  );
 }
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -57,7 +67,11 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 console.log(`Stripe emulator bench — ${emulator.url}`);
 // Memory first, in a fresh process: 10,000 customers with a card and a monthly subscription each.
 (globalThis as { gc?: () => void }).gc?.();
-const price = await request('POST', '/v1/prices', 'currency=usd&unit_amount=1500&recurring[interval]=month&product_data[name]=Bench');
+const price = await request(
+  'POST',
+  '/v1/prices',
+  'currency=usd&unit_amount=1500&recurring[interval]=month&product_data[name]=Bench',
+);
 const priceId = String(price.json.id);
 const before = process.memoryUsage();
 const t0 = Date.now();
@@ -66,7 +80,11 @@ await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
     while (next < SUBSCRIPTIONS) {
       next++;
-      const c = await request('POST', '/v1/customers', 'payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa');
+      const c = await request(
+        'POST',
+        '/v1/customers',
+        'payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa',
+      );
       const s = await request('POST', '/v1/subscriptions', `customer=${String(c.json.id)}&items[0][price]=${priceId}`);
       if (s.status !== 200) throw new Error(`subscription create failed: ${JSON.stringify(s.json)}`);
     }
@@ -76,15 +94,26 @@ const elapsed = (Date.now() - t0) / 1000;
 (globalThis as { gc?: () => void }).gc?.();
 const after = process.memoryUsage();
 const listed = await request('GET', '/v1/subscriptions?limit=100&status=all');
-console.log(`created ${SUBSCRIPTIONS} customers + subscriptions in ${elapsed.toFixed(1)} s (${((SUBSCRIPTIONS * 2) / elapsed).toFixed(0)} req/s, each with invoice, payment intent and ~10 events)`);
-console.log(`memory with ${SUBSCRIPTIONS} subscriptions: rss ${mb(after.rss)} (was ${mb(before.rss)}), heap used ${mb(after.heapUsed)} — client and server share this process`);
+console.log(
+  `created ${SUBSCRIPTIONS} customers + subscriptions in ${elapsed.toFixed(1)} s (${((SUBSCRIPTIONS * 2) / elapsed).toFixed(0)} req/s, each with invoice, payment intent and ~10 events)`,
+);
+console.log(
+  `memory with ${SUBSCRIPTIONS} subscriptions: rss ${mb(after.rss)} (was ${mb(before.rss)}), heap used ${mb(after.heapUsed)} — client and server share this process`,
+);
 console.log(`list page ok: ${(listed.json.data as unknown[]).length} subscriptions, has_more=${String(listed.json.has_more)}`);
 
 const first = await request('POST', '/v1/customers', 'email=bench%40example.com&metadata[source]=bench');
 const customerId = String(first.json.id);
 // Warm up the JIT so the first figure is not mostly compilation.
-for (let i = 0; i < 1500; i++) await request(i % 2 ? 'GET' : 'POST', i % 2 ? `/v1/customers/${customerId}` : '/v1/customers', i % 2 ? undefined : 'email=warm%40example.com');
-await measure('POST /v1/customers (create)', (i) => request('POST', '/v1/customers', `email=user${i}%40example.com&metadata[n]=${i}`));
+for (let i = 0; i < 1500; i++)
+  await request(
+    i % 2 ? 'GET' : 'POST',
+    i % 2 ? `/v1/customers/${customerId}` : '/v1/customers',
+    i % 2 ? undefined : 'email=warm%40example.com',
+  );
+await measure('POST /v1/customers (create)', (i) =>
+  request('POST', '/v1/customers', `email=user${i}%40example.com&metadata[n]=${i}`),
+);
 await measure('GET /v1/customers/:id (retrieve)', () => request('GET', `/v1/customers/${customerId}`));
 await measure('GET /v1/customers?limit=10 (list)', () => request('GET', '/v1/customers?limit=10'));
 

@@ -1,7 +1,7 @@
 // The billing engine through the SDK: prorations (preview equals what the update bills), billing
 // cycle resets, cancellation, metered usage, incomplete payments, dunning, and a full year of a
 // subscription's life on a test clock.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { advanceClock, DAY, startTestStripe, type TestStripe } from './testing.js';
 
@@ -18,15 +18,38 @@ const T0 = Date.UTC(2027, 0, 15, 12) / 1000; // a fixed, deterministic start (mi
 
 async function catalog() {
   const product = await stripe.products.create({ name: 'DropIn' });
-  const basic = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, lookup_key: 'basic_monthly' });
-  const pro = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' }, lookup_key: 'pro_monthly' });
-  const yearly = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 30000, recurring: { interval: 'year' }, lookup_key: 'pro_yearly' });
+  const basic = await stripe.prices.create({
+    product: product.id,
+    currency: 'usd',
+    unit_amount: 1000,
+    recurring: { interval: 'month' },
+    lookup_key: 'basic_monthly',
+  });
+  const pro = await stripe.prices.create({
+    product: product.id,
+    currency: 'usd',
+    unit_amount: 3000,
+    recurring: { interval: 'month' },
+    lookup_key: 'pro_monthly',
+  });
+  const yearly = await stripe.prices.create({
+    product: product.id,
+    currency: 'usd',
+    unit_amount: 30000,
+    recurring: { interval: 'year' },
+    lookup_key: 'pro_yearly',
+  });
   return { product, basic, pro, yearly };
 }
 
 async function clockCustomer(pm = 'pm_card_visa') {
   const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
-  const customer = await stripe.customers.create({ email: 'clock@x.io', test_clock: clock.id, payment_method: pm, invoice_settings: { default_payment_method: pm } });
+  const customer = await stripe.customers.create({
+    email: 'clock@x.io',
+    test_clock: clock.id,
+    payment_method: pm,
+    invoice_settings: { default_payment_method: pm },
+  });
   return { clock, customer };
 }
 
@@ -37,7 +60,9 @@ async function eventsOf(type: string): Promise<Stripe.Event[]> {
 }
 
 const prorationLines = (inv: Stripe.Invoice) =>
-  inv.lines.data.filter((l) => l.parent?.subscription_item_details?.proration).map((l) => ({ amount: l.amount, description: l.description, period: l.period }));
+  inv.lines.data
+    .filter((l) => l.parent?.subscription_item_details?.proration)
+    .map((l) => ({ amount: l.amount, description: l.description, period: l.period }));
 
 describe('subscription changes', () => {
   it('the proration preview equals what the upgrade then invoices (always_invoice)', async () => {
@@ -49,7 +74,8 @@ describe('subscription changes', () => {
     const prorationDate = T0 + 10 * DAY;
     const items = [{ id: sub.items.data[0]!.id, price: pro.id }];
     const preview = await stripe.invoices.createPreview({
-      customer: customer.id, subscription: sub.id,
+      customer: customer.id,
+      subscription: sub.id,
       subscription_details: { items, proration_date: prorationDate, proration_behavior: 'always_invoice' },
     });
     const expected = prorationLines(preview);
@@ -58,7 +84,12 @@ describe('subscription changes', () => {
     expect(expected[1]!.amount).toBeGreaterThan(0); // remaining pro time, charged
     expect(preview.parent?.subscription_details?.subscription_proration_date).toBe(prorationDate);
 
-    const updated = await stripe.subscriptions.update(sub.id, { items, proration_date: prorationDate, proration_behavior: 'always_invoice', expand: ['latest_invoice'] });
+    const updated = await stripe.subscriptions.update(sub.id, {
+      items,
+      proration_date: prorationDate,
+      proration_behavior: 'always_invoice',
+      expand: ['latest_invoice'],
+    });
     const invoice = updated.latest_invoice as Stripe.Invoice;
     expect(invoice.billing_reason).toBe('subscription_update');
     expect(prorationLines(invoice)).toEqual(expected);
@@ -68,7 +99,9 @@ describe('subscription changes', () => {
     // Periods live on the items in this API version and do not move on a same-interval swap.
     expect(updated.items.data[0]!.current_period_end).toBe(sub.items.data[0]!.current_period_end);
     const updates = await eventsOf('customer.subscription.updated');
-    expect(updates.some((e) => (e.data.previous_attributes as Record<string, unknown> | undefined)?.items !== undefined)).toBe(true);
+    expect(updates.some((e) => (e.data.previous_attributes as Record<string, unknown> | undefined)?.items !== undefined)).toBe(
+      true,
+    );
   });
 
   it('create_prorations leaves pending items that the next renewal invoices, as previewed', async () => {
@@ -78,7 +111,11 @@ describe('subscription changes', () => {
     await advanceClock(stripe, clock.id, T0 + 15 * DAY);
     const items = [{ id: sub.items.data[0]!.id, quantity: 3 }];
     const prorationDate = T0 + 15 * DAY;
-    const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id, subscription_details: { items, proration_date: prorationDate } });
+    const preview = await stripe.invoices.createPreview({
+      customer: customer.id,
+      subscription: sub.id,
+      subscription_details: { items, proration_date: prorationDate },
+    });
     await stripe.subscriptions.update(sub.id, { items, proration_date: prorationDate });
     const upcoming = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
     expect(prorationLines(upcoming)).toEqual(prorationLines(preview));
@@ -95,7 +132,10 @@ describe('subscription changes', () => {
     const { clock, customer } = await clockCustomer();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
     await advanceClock(stripe, clock.id, T0 + 5 * DAY);
-    const updated = await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, price: yearly.id }], expand: ['latest_invoice'] });
+    const updated = await stripe.subscriptions.update(sub.id, {
+      items: [{ id: sub.items.data[0]!.id, price: yearly.id }],
+      expand: ['latest_invoice'],
+    });
     const item = updated.items.data[0]!;
     expect(item.current_period_start).toBe(T0 + 5 * DAY);
     expect(item.current_period_end - item.current_period_start).toBe(365 * DAY);
@@ -108,7 +148,10 @@ describe('subscription changes', () => {
     const { basic, pro } = await catalog();
     const { customer } = await clockCustomer();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
-    const updated = await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, price: pro.id }], proration_behavior: 'none' });
+    const updated = await stripe.subscriptions.update(sub.id, {
+      items: [{ id: sub.items.data[0]!.id, price: pro.id }],
+      proration_behavior: 'none',
+    });
     expect(updated.latest_invoice).toBe(sub.latest_invoice);
     const preview = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
     expect(prorationLines(preview)).toEqual([]);
@@ -122,7 +165,11 @@ describe('subscription changes', () => {
     const pmId = customer.invoice_settings.default_payment_method as string;
     await t.control.setCardBehavior(pmId, 'decline_generic');
     await expect(
-      stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, price: pro.id }], proration_behavior: 'always_invoice', payment_behavior: 'error_if_incomplete' }),
+      stripe.subscriptions.update(sub.id, {
+        items: [{ id: sub.items.data[0]!.id, price: pro.id }],
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'error_if_incomplete',
+      }),
     ).rejects.toMatchObject({ type: 'StripeCardError', code: 'card_declined', decline_code: 'generic_decline', statusCode: 402 });
     const after = await stripe.subscriptions.retrieve(sub.id);
     expect(after.items.data[0]!.price.id).toBe(basic.id);
@@ -132,10 +179,22 @@ describe('subscription changes', () => {
   it('cancels now, optionally crediting unused time, and lists canceled only with status', async () => {
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer();
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }], metadata: { plan: 'basic' } });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: basic.id }],
+      metadata: { plan: 'basic' },
+    });
     await advanceClock(stripe, clock.id, T0 + 10 * DAY);
-    const canceled = await stripe.subscriptions.cancel(sub.id, { prorate: true, invoice_now: true, cancellation_details: { comment: 'too pricey' } });
-    expect(canceled).toMatchObject({ status: 'canceled', ended_at: T0 + 10 * DAY, cancellation_details: { comment: 'too pricey', reason: 'cancellation_requested' } });
+    const canceled = await stripe.subscriptions.cancel(sub.id, {
+      prorate: true,
+      invoice_now: true,
+      cancellation_details: { comment: 'too pricey' },
+    });
+    expect(canceled).toMatchObject({
+      status: 'canceled',
+      ended_at: T0 + 10 * DAY,
+      cancellation_details: { comment: 'too pricey', reason: 'cancellation_requested' },
+    });
     const after = await stripe.customers.retrieve(customer.id);
     expect((after as Stripe.Customer).balance).toBeLessThan(0); // credit for the unused 20 days
     expect((await stripe.subscriptions.list({ customer: customer.id })).data).toHaveLength(0);
@@ -150,7 +209,11 @@ describe('first payments', () => {
   it('a card that fails on charge leaves the subscription incomplete, then incomplete_expired after 23 hours', async () => {
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer('pm_card_chargeCustomerFail');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }], expand: ['latest_invoice'] });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: basic.id }],
+      expand: ['latest_invoice'],
+    });
     expect(sub.status).toBe('incomplete');
     expect((sub.latest_invoice as Stripe.Invoice).status).toBe('open');
     await advanceClock(stripe, clock.id, T0 + 24 * 3600);
@@ -162,7 +225,13 @@ describe('first payments', () => {
   it('error_if_incomplete answers 402 and creates no subscription', async () => {
     const { basic } = await catalog();
     const { customer } = await clockCustomer('pm_card_chargeCustomerFail');
-    await expect(stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }], payment_behavior: 'error_if_incomplete' })).rejects.toMatchObject({ statusCode: 402, code: 'card_declined' });
+    await expect(
+      stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: basic.id }],
+        payment_behavior: 'error_if_incomplete',
+      }),
+    ).rejects.toMatchObject({ statusCode: 402, code: 'card_declined' });
     expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(0);
   });
 
@@ -179,19 +248,45 @@ describe('first payments', () => {
 
 describe('usage-based billing', () => {
   it('bills metered usage reported through meter events at period end', async () => {
-    const meter = await stripe.billing.meters.create({ display_name: 'API calls', event_name: 'api_call', default_aggregation: { formula: 'sum' } });
+    const meter = await stripe.billing.meters.create({
+      display_name: 'API calls',
+      event_name: 'api_call',
+      default_aggregation: { formula: 'sum' },
+    });
     const product = await stripe.products.create({ name: 'API' });
-    const metered = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 2, recurring: { interval: 'month', usage_type: 'metered', meter: meter.id } });
+    const metered = await stripe.prices.create({
+      product: product.id,
+      currency: 'usd',
+      unit_amount: 2,
+      recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+    });
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer();
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }, { price: metered.id }] });
     expect(sub.items.data.find((i) => i.price.id === metered.id)!.quantity).toBeUndefined();
     await advanceClock(stripe, clock.id, T0 + 3 * DAY);
-    await stripe.billing.meterEvents.create({ event_name: 'api_call', payload: { stripe_customer_id: customer.id, value: '120' } });
+    await stripe.billing.meterEvents.create({
+      event_name: 'api_call',
+      payload: { stripe_customer_id: customer.id, value: '120' },
+    });
     await advanceClock(stripe, clock.id, T0 + 9 * DAY);
-    await stripe.billing.meterEvents.create({ event_name: 'api_call', payload: { stripe_customer_id: customer.id, value: '30' }, identifier: 'evt-once' });
-    await expect(stripe.billing.meterEvents.create({ event_name: 'api_call', payload: { stripe_customer_id: customer.id, value: '30' }, identifier: 'evt-once' })).rejects.toMatchObject({ param: 'identifier' });
-    const summaries = await stripe.billing.meters.listEventSummaries(meter.id, { customer: customer.id, start_time: T0 - 12 * 3600, end_time: T0 + 10 * DAY - 12 * 3600 });
+    await stripe.billing.meterEvents.create({
+      event_name: 'api_call',
+      payload: { stripe_customer_id: customer.id, value: '30' },
+      identifier: 'evt-once',
+    });
+    await expect(
+      stripe.billing.meterEvents.create({
+        event_name: 'api_call',
+        payload: { stripe_customer_id: customer.id, value: '30' },
+        identifier: 'evt-once',
+      }),
+    ).rejects.toMatchObject({ param: 'identifier' });
+    const summaries = await stripe.billing.meters.listEventSummaries(meter.id, {
+      customer: customer.id,
+      start_time: T0 - 12 * 3600,
+      end_time: T0 + 10 * DAY - 12 * 3600,
+    });
     expect(summaries.data[0]!.aggregated_value).toBe(150);
     await advanceClock(stripe, clock.id, sub.items.data[0]!.current_period_end + 2 * 3600);
     const renewal = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0]!;
@@ -231,9 +326,9 @@ describe('dunning', () => {
     await advanceClock(stripe, clock.id, sub.items.data[0]!.current_period_end + 20 * DAY);
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('unpaid');
     const invoice = (await stripe.invoices.list({ subscription: sub.id, status: 'open' })).data[0]!;
-    await stripe.paymentMethods.attach('pm_card_mastercard', { customer: customer.id }).then((pm) =>
-      stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }),
-    );
+    await stripe.paymentMethods
+      .attach('pm_card_mastercard', { customer: customer.id })
+      .then((pm) => stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }));
     await stripe.invoices.pay(invoice.id);
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
   });
@@ -243,7 +338,12 @@ describe('a year in the life of a subscription (test clock)', () => {
   it('trial → failed payment → past_due → fixed → active → renewals → cancel_at_period_end → canceled', async () => {
     const { pro } = await catalog();
     const { clock, customer } = await clockCustomer('pm_card_chargeCustomerFail');
-    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: pro.id }], trial_period_days: 14, metadata: { userId: 'u_42' } });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: pro.id }],
+      trial_period_days: 14,
+      metadata: { userId: 'u_42' },
+    });
     expect(sub).toMatchObject({ status: 'trialing', trial_start: T0, trial_end: T0 + 14 * DAY });
     const trialInvoice = await stripe.invoices.retrieve(sub.latest_invoice as string);
     expect(trialInvoice).toMatchObject({ status: 'paid', total: 0, billing_reason: 'subscription_create' });
@@ -259,7 +359,8 @@ describe('a year in the life of a subscription (test clock)', () => {
     const failed = current.latest_invoice as Stripe.Invoice;
     expect(failed).toMatchObject({ status: 'open', billing_reason: 'subscription_cycle', amount_due: 3000, attempt_count: 1 });
     const statusChanges = (await eventsOf('customer.subscription.updated')).map((e) => [
-      (e.data.previous_attributes as { status?: string } | undefined)?.status, (e.data.object as Stripe.Subscription).status,
+      (e.data.previous_attributes as { status?: string } | undefined)?.status,
+      (e.data.object as Stripe.Subscription).status,
     ]);
     expect(statusChanges).toContainEqual(['trialing', 'active']);
     expect(statusChanges).toContainEqual(['active', 'past_due']);
@@ -297,8 +398,12 @@ describe('a year in the life of a subscription (test clock)', () => {
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer();
     await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
-    await expect(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 100 * DAY })).rejects.toMatchObject({ param: 'frozen_time' });
-    await expect(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 - 1 })).rejects.toMatchObject({ param: 'frozen_time' });
+    await expect(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 + 100 * DAY })).rejects.toMatchObject({
+      param: 'frozen_time',
+    });
+    await expect(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: T0 - 1 })).rejects.toMatchObject({
+      param: 'frozen_time',
+    });
     await stripe.testHelpers.testClocks.del(clock.id);
     expect(await stripe.customers.retrieve(customer.id)).toMatchObject({ deleted: true });
   });
@@ -307,7 +412,11 @@ describe('a year in the life of a subscription (test clock)', () => {
 describe('demo time travel for a customer without a test clock', () => {
   it('advances one customer’s time through a renewal', async () => {
     const { basic } = await catalog();
-    const customer = await stripe.customers.create({ email: 'demo@x.io', payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const customer = await stripe.customers.create({
+      email: 'demo@x.io',
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
     const end = sub.items.data[0]!.current_period_end;
     const moved = await t.control.advanceCustomer(customer.id, { seconds: 32 * DAY });

@@ -1,6 +1,6 @@
 // Hosted Checkout with each of Stripe's test cards, promotion codes, 3-D Secure, expiry; then the
 // billing portal and the hosted invoice page (with a real PDF). Forms are posted over plain HTTP.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cardFields, payCheckout, postForm, startTestStripe, type TestStripe } from './testing.js';
 
@@ -14,7 +14,12 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 beforeEach(async () => {
   await t.control.reset();
-  price = await stripe.prices.create({ currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' }, product_data: { name: 'DropIn Plus' } });
+  price = await stripe.prices.create({
+    currency: 'usd',
+    unit_amount: 1500,
+    recurring: { interval: 'month' },
+    product_data: { name: 'DropIn Plus' },
+  });
 });
 
 async function session(extra: Partial<Stripe.Checkout.SessionCreateParams> = {}) {
@@ -45,7 +50,12 @@ describe('hosted checkout page', () => {
     expect(res.status).toBe(303);
     expect(res.location).toBe(`https://app.example/billing/success?session_id=${cs.id}`);
     const done = await stripe.checkout.sessions.retrieve(cs.id, { expand: ['subscription', 'line_items'] });
-    expect(done).toMatchObject({ status: 'complete', payment_status: 'paid', client_reference_id: 'user_123', amount_total: 1500 });
+    expect(done).toMatchObject({
+      status: 'complete',
+      payment_status: 'paid',
+      client_reference_id: 'user_123',
+      amount_total: 1500,
+    });
     const sub = done.subscription as Stripe.Subscription;
     expect(sub).toMatchObject({ status: 'active', metadata: { userId: 'u_1' } });
     expect(done.line_items?.data[0]).toMatchObject({ quantity: 1, amount_total: 1500 });
@@ -55,7 +65,14 @@ describe('hosted checkout page', () => {
     expect(pms.data[0]!.card).toMatchObject({ last4: '4242', brand: 'visa' });
     expect(sub.default_payment_method).toBe(pms.data[0]!.id);
     const types = (await stripe.events.list({ limit: 100 })).data.map((e) => e.type);
-    for (const type of ['checkout.session.completed', 'customer.subscription.created', 'invoice.paid', 'invoice.finalized', 'customer.created']) expect(types).toContain(type);
+    for (const type of [
+      'checkout.session.completed',
+      'customer.subscription.created',
+      'invoice.paid',
+      'invoice.finalized',
+      'customer.created',
+    ])
+      expect(types).toContain(type);
   });
 
   it('4000 0000 0000 0002 is declined (generic_decline) and the session stays open', async () => {
@@ -129,9 +146,17 @@ describe('hosted checkout page', () => {
     const coupon = await stripe.coupons.create({ percent_off: 20, duration: 'forever' });
     await stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code: 'LAUNCH20' });
     const cs = await session({ allow_promotion_codes: true });
-    const bad = await postForm(cs.url!, { ...cardFields({ number: '4242424242424242' }), promotion_code: 'NOPE', action: 'apply' });
+    const bad = await postForm(cs.url!, {
+      ...cardFields({ number: '4242424242424242' }),
+      promotion_code: 'NOPE',
+      action: 'apply',
+    });
     expect(bad.html).toContain('This code is invalid.');
-    const applied = await postForm(cs.url!, { ...cardFields({ number: '4242424242424242' }), promotion_code: 'launch20', action: 'apply' });
+    const applied = await postForm(cs.url!, {
+      ...cardFields({ number: '4242424242424242' }),
+      promotion_code: 'launch20',
+      action: 'apply',
+    });
     expect(applied.html).toContain('$12.00');
     const res = await payCheckout(cs.url!, { number: '4242424242424242', promotionCode: 'LAUNCH20' });
     expect(res.status).toBe(303);
@@ -155,8 +180,13 @@ describe('hosted checkout page', () => {
   it('validates line items as Stripe does', async () => {
     await expect(session({ line_items: [] })).rejects.toMatchObject({ param: 'line_items' });
     const oneTime = await stripe.prices.create({ currency: 'usd', unit_amount: 100, product_data: { name: 'One-off' } });
-    await expect(session({ line_items: [{ price: oneTime.id, quantity: 1 }] })).rejects.toMatchObject({ param: 'line_items[0][price]' });
-    await expect(session({ customer: 'cus_missing', customer_email: undefined })).rejects.toMatchObject({ code: 'resource_missing', param: 'customer' });
+    await expect(session({ line_items: [{ price: oneTime.id, quantity: 1 }] })).rejects.toMatchObject({
+      param: 'line_items[0][price]',
+    });
+    await expect(session({ customer: 'cus_missing', customer_email: undefined })).rejects.toMatchObject({
+      code: 'resource_missing',
+      param: 'customer',
+    });
   });
 });
 

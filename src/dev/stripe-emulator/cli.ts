@@ -15,13 +15,18 @@ const emulator = await startStripeEmulator({
 });
 
 console.log(`Stripe emulator listening on ${emulator.url}`);
-console.log(`  SDK:      new Stripe('${emulator.secretKey}', { host: '${emulator.host}', port: ${emulator.port}, protocol: 'http' })`);
+console.log(
+  `  SDK:      new Stripe('${emulator.secretKey}', { host: '${emulator.host}', port: ${emulator.port}, protocol: 'http' })`,
+);
 console.log(`  control:  ${emulator.url}/_emulator/state`);
 if (process.env.STRIPE_EMULATOR_DATA) console.log(`  data:     ${process.env.STRIPE_EMULATOR_DATA}`);
 
 const shutdown = (signal: string) => {
   console.log(`\n${signal}: saving and stopping the Stripe emulator`);
-  emulator.stop().then(() => process.exit(0), () => process.exit(1));
+  emulator.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));

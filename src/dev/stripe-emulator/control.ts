@@ -32,7 +32,10 @@ export interface EmulatorControl {
   /** Change a stored object without any event (deep-merged JSON), to create drift. */
   patchObject<T = Record<string, unknown>>(id: string, patch: Record<string, unknown>): Promise<T>;
   /** Move one customer's time forward (its test clock if it has one) and run billing on the way. */
-  advanceCustomer(customerId: string, by: { to: number } | { seconds: number }): Promise<{ customer: string; now: number; steps: number }>;
+  advanceCustomer(
+    customerId: string,
+    by: { to: number } | { seconds: number },
+  ): Promise<{ customer: string; now: number; steps: number }>;
   deliveries(filter?: { event?: string; type?: string; status?: Delivery['status'] }): Promise<Delivery[]>;
   /** Wait until no webhook delivery is pending (or the timeout passes). */
   waitForDeliveries(timeoutMs?: number): Promise<{ pending: number }>;
@@ -71,7 +74,8 @@ export function emulatorControl(baseUrl: string): EmulatorControl {
     waitForDeliveries: (timeoutMs = 5000) => call('POST', '/deliveries/wait', { timeoutMs }),
     settings: () => call('GET', '/settings'),
     updateSettings: (s) => call('POST', '/settings', s),
-    setCardBehavior: async (id, behavior) => void (await call('POST', `/payment_methods/${encodeURIComponent(id)}/behavior`, { behavior })),
+    setCardBehavior: async (id, behavior) =>
+      void (await call('POST', `/payment_methods/${encodeURIComponent(id)}/behavior`, { behavior })),
     tick: () => call('POST', '/tick', {}),
   };
 }

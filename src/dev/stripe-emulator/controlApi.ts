@@ -9,7 +9,14 @@ import type { CardBehavior, Settings } from './store.js';
 import { realNow } from './store.js';
 import type { WebhookFault } from './webhooks.js';
 
-const BEHAVIORS: CardBehavior[] = ['succeed', 'decline_generic', 'decline_insufficient_funds', 'attach_then_fail', 'auth_setup', 'auth_always'];
+const BEHAVIORS: CardBehavior[] = [
+  'succeed',
+  'decline_generic',
+  'decline_insufficient_funds',
+  'attach_then_fail',
+  'auth_setup',
+  'auth_always',
+];
 
 function deepMerge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(patch)) {
@@ -33,14 +40,25 @@ export interface ControlDeps {
 export function controlHandler(deps: ControlDeps): ControlHandler {
   return async (emu: Emulator, { method, path, body, query }) => {
     const route = `${method} ${path.replace(/\/+$/, '')}`;
-    let m: RegExpExecArray | null;
+    let m: RegExpExecArray | null = null;
+    const match = (re: RegExp): boolean => {
+      m = re.exec(route);
+      return m !== null;
+    };
 
     if (route === 'GET /_emulator/health') return ok({ ok: true });
 
     if (route === 'GET /_emulator/state') {
       const state = emu.state.toJSON();
-      state.events = emu.state.events.newestFirst().map((e) => ({ id: e.id, type: e.type, created: e.created, pending_webhooks: e.pending, failed: e.failed }));
-      return ok({ ...state, apiFaults: emu.apiFaults, webhookFaults: emu.webhooks.faults, deliveries: emu.webhooks.deliveries.length });
+      state.events = emu.state.events
+        .newestFirst()
+        .map((e) => ({ id: e.id, type: e.type, created: e.created, pending_webhooks: e.pending, failed: e.failed }));
+      return ok({
+        ...state,
+        apiFaults: emu.apiFaults,
+        webhookFaults: emu.webhooks.faults,
+        deliveries: emu.webhooks.deliveries.length,
+      });
     }
 
     if (route === 'POST /_emulator/reset') {
@@ -54,7 +72,8 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
 
     if (route === 'POST /_emulator/faults/webhooks') {
       const action = body.action as WebhookFault['action'];
-      if (!['drop', 'delay', 'duplicate', 'reorder'].includes(action)) return bad('action must be drop, delay, duplicate or reorder');
+      if (!['drop', 'delay', 'duplicate', 'reorder'].includes(action))
+        return bad('action must be drop, delay, duplicate or reorder');
       const fault: WebhookFault = { action, remaining: Number(body.count ?? 1) };
       if (body.delayMs !== undefined) fault.delayMs = Number(body.delayMs);
       if (Array.isArray(body.types)) fault.types = body.types.map(String);
@@ -65,7 +84,12 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
     if (route === 'POST /_emulator/faults/api') {
       const status = Number(body.status ?? 500);
       if (status !== 500 && status !== 429) return bad('status must be 500 or 429');
-      const fault = { status: status as 500 | 429, remaining: Number(body.count ?? 1), pathPrefix: body.pathPrefix as string | undefined, method: body.method as string | undefined };
+      const fault = {
+        status: status as 500 | 429,
+        remaining: Number(body.count ?? 1),
+        pathPrefix: body.pathPrefix as string | undefined,
+        method: body.method as string | undefined,
+      };
       emu.apiFaults.push(fault);
       return ok(fault);
     }
@@ -77,7 +101,7 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       return ok({ cleared: true });
     }
 
-    if ((m = /^(GET|POST) \/_emulator\/objects\/([^/]+)$/.exec(route))) {
+    if (match(/^(GET|POST) \/_emulator\/objects\/([^/]+)$/) && m) {
       const obj = emu.state.findObject(decodeURIComponent(m[2]!)) as Record<string, unknown> | undefined;
       if (!obj) return bad(`no object ${m[2]}`, 404);
       // A silent change: no event, exactly like drift the app has to discover on its own.
@@ -86,7 +110,7 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       return ok(obj);
     }
 
-    if ((m = /^POST \/_emulator\/customers\/([^/]+)\/advance$/.exec(route))) {
+    if (match(/^POST \/_emulator\/customers\/([^/]+)\/advance$/) && m) {
       const customer = emu.state.customers.get(decodeURIComponent(m[1]!));
       if (!customer) return bad(`no customer ${m[1]}`, 404);
       const now = emu.now(customer.id);
@@ -106,7 +130,10 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
 
     if (route === 'GET /_emulator/deliveries') {
       const list = emu.webhooks.deliveries.filter(
-        (d) => (!query.event || d.event === query.event) && (!query.type || d.type === query.type) && (!query.status || d.status === query.status),
+        (d) =>
+          (!query.event || d.event === query.event) &&
+          (!query.type || d.type === query.type) &&
+          (!query.status || d.status === query.status),
       );
       return ok({ data: list });
     }
@@ -126,7 +153,7 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       return ok(emu.state.settings);
     }
 
-    if ((m = /^POST \/_emulator\/payment_methods\/([^/]+)\/behavior$/.exec(route))) {
+    if (match(/^POST \/_emulator\/payment_methods\/([^/]+)\/behavior$/) && m) {
       const pm = emu.state.paymentMethods.get(decodeURIComponent(m[1]!));
       if (!pm) return bad(`no payment method ${m[1]}`, 404);
       const behavior = body.behavior as CardBehavior;

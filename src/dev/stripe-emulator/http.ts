@@ -25,7 +25,10 @@ export interface PageResponse {
 }
 
 export type PageHandler = (emu: Emulator, req: PageRequest) => PageResponse | null | Promise<PageResponse | null>;
-export type ControlHandler = (emu: Emulator, req: { method: string; path: string; body: Record<string, unknown>; query: Record<string, unknown> }) => Promise<{ status: number; body: unknown } | null>;
+export type ControlHandler = (
+  emu: Emulator,
+  req: { method: string; path: string; body: Record<string, unknown>; query: Record<string, unknown> },
+) => Promise<{ status: number; body: unknown } | null>;
 
 interface IdempotentResult {
   fingerprint: string;
@@ -94,7 +97,10 @@ export class HttpFrontDoor {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         console.error('[stripe-emulator] unhandled error', err);
-        if (!res.headersSent) send(res, 500, JSON.stringify({ error: { type: 'api_error', message: 'Emulator crashed handling this request.' } }), { 'content-type': 'application/json' });
+        if (!res.headersSent)
+          send(res, 500, JSON.stringify({ error: { type: 'api_error', message: 'Emulator crashed handling this request.' } }), {
+            'content-type': 'application/json',
+          });
       });
     });
     server.keepAliveTimeout = 30_000;
@@ -123,14 +129,18 @@ export class HttpFrontDoor {
       }
       const query = qs.parse(url.search.slice(1), QS_OPTIONS) as Record<string, unknown>;
       const out = await this.control(this.emu, { method, path, body, query });
-      if (!out) send(res, 404, JSON.stringify({ error: `no control endpoint ${method} ${path}` }), { 'content-type': 'application/json' });
+      if (!out)
+        send(res, 404, JSON.stringify({ error: `no control endpoint ${method} ${path}` }), {
+          'content-type': 'application/json',
+        });
       else send(res, out.status, JSON.stringify(out.body, null, 2), { 'content-type': 'application/json' });
       return;
     }
 
     if (!path.startsWith('/v1/')) {
       const page = await this.pages(this.emu, {
-        method, path,
+        method,
+        path,
         query: qs.parse(url.search.slice(1), QS_OPTIONS) as Record<string, unknown>,
         form: qs.parse(bodyText, QS_OPTIONS) as Record<string, unknown>,
       });
@@ -138,16 +148,27 @@ export class HttpFrontDoor {
         send(res, 404, 'Not found', { 'content-type': 'text/plain; charset=utf-8' });
         return;
       }
-      send(res, page.status, page.body, { 'content-type': page.contentType ?? 'text/html; charset=utf-8', 'cache-control': 'no-store', ...page.headers });
+      send(res, page.status, page.body, {
+        'content-type': page.contentType ?? 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        ...page.headers,
+      });
       return;
     }
 
     this.handleApi(req, res, method, path, url, bodyText);
   }
 
-  private handleApi(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL, bodyText: string): void {
+  private handleApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+    url: URL,
+    bodyText: string,
+  ): undefined {
     const requestId = `req_${randomToken(14)}`;
-    const idemKey = method === 'POST' ? (req.headers['idempotency-key'] as string | undefined) ?? null : null;
+    const idemKey = method === 'POST' ? ((req.headers['idempotency-key'] as string | undefined) ?? null) : null;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'request-id': requestId,
@@ -155,41 +176,57 @@ export class HttpFrontDoor {
       'access-control-allow-origin': '*',
     };
     if (idemKey) headers['idempotency-key'] = idemKey;
-    const fail = (err: StripeApiError): void => send(res, err.status, errorJson(err, requestId), headers);
+    // Returns undefined so `return fail(…)` reads as "answer with this error and stop".
+    const fail = (err: StripeApiError): undefined => {
+      send(res, err.status, errorJson(err, requestId), headers);
+      return undefined;
+    };
 
     const authError = authenticate(req.headers.authorization);
     if (authError) return fail(authError);
 
     // Injected API faults (before anything executes, like an outage in front of Stripe).
     const fault = this.emu.apiFaults.find(
-      (f) => f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)) && (!f.method || f.method.toUpperCase() === method),
+      (f) =>
+        f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)) && (!f.method || f.method.toUpperCase() === method),
     );
     if (fault) {
       fault.remaining--;
       this.emu.apiFaults = this.emu.apiFaults.filter((f) => f.remaining > 0);
       if (fault.status === 429) {
-        return fail(new StripeApiError(429, {
-          type: 'invalid_request_error', code: 'rate_limit',
-          message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
-          doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
-        }));
+        return fail(
+          new StripeApiError(429, {
+            type: 'invalid_request_error',
+            code: 'rate_limit',
+            message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+            doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
+          }),
+        );
       }
       return fail(apiError('An unknown error occurred (injected by the emulator).'));
     }
 
-    const raw = (method === 'POST' ? qs.parse(bodyText, QS_OPTIONS) : qs.parse(url.search.slice(1), QS_OPTIONS)) as Record<string, unknown>;
+    const raw = (method === 'POST' ? qs.parse(bodyText, QS_OPTIONS) : qs.parse(url.search.slice(1), QS_OPTIONS)) as Record<
+      string,
+      unknown
+    >;
 
     let fingerprint = '';
     if (idemKey) {
-      if (idemKey.length > 255) return fail(invalidRequest('Idempotency-Key must be at most 255 characters.', { param: 'Idempotency-Key' }));
-      fingerprint = createHash('sha256').update(`${method} ${path} ${JSON.stringify(raw)}`).digest('hex');
+      if (idemKey.length > 255)
+        return fail(invalidRequest('Idempotency-Key must be at most 255 characters.', { param: 'Idempotency-Key' }));
+      fingerprint = createHash('sha256')
+        .update(`${method} ${path} ${JSON.stringify(raw)}`)
+        .digest('hex');
       const prior = this.idempotency.get(idemKey);
       if (prior && Date.now() - prior.at < IDEMPOTENCY_TTL_MS) {
         if (prior.fingerprint !== fingerprint) {
-          return fail(new StripeApiError(400, {
-            type: 'idempotency_error',
-            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idemKey}' if you meant to execute a different request.`,
-          }));
+          return fail(
+            new StripeApiError(400, {
+              type: 'idempotency_error',
+              message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idemKey}' if you meant to execute a different request.`,
+            }),
+          );
         }
         send(res, prior.status, prior.body, { ...headers, 'idempotent-replayed': 'true', 'original-request': requestId });
         return;
@@ -198,7 +235,12 @@ export class HttpFrontDoor {
 
     const match = this.api.match(method, path);
     if (!match) {
-      return fail(invalidRequest(`Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`, { status: 404 }));
+      return fail(
+        invalidRequest(
+          `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+          { status: 404 },
+        ),
+      );
     }
 
     let status = 200;
@@ -224,10 +266,17 @@ export class HttpFrontDoor {
       if (this.idempotency.size > 50_000) this.pruneIdempotency();
     }
     send(res, status, body, headers);
+    return undefined;
   }
 
+  /** Drop expired keys; past the cap, drop the oldest too (the map is in insertion order). */
   private pruneIdempotency(): void {
     const cutoff = Date.now() - IDEMPOTENCY_TTL_MS;
-    for (const [k, v] of this.idempotency) if (v.at < cutoff) this.idempotency.delete(k);
+    let excess = this.idempotency.size - 40_000;
+    for (const [k, v] of this.idempotency) {
+      if (v.at >= cutoff && excess <= 0) break;
+      this.idempotency.delete(k);
+      excess--;
+    }
   }
 }

@@ -41,7 +41,9 @@ export const DEFAULT_RETRY_SCHEDULE = [200, 500, 1000, 2000, 5000];
 
 export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const host = opts.host ?? '127.0.0.1';
-  const dispatcher = new WebhookDispatcher(opts.webhookRetrySchedule ?? DEFAULT_RETRY_SCHEDULE, (eventId, ok) => emu.settleDelivery(eventId, ok));
+  const dispatcher = new WebhookDispatcher(opts.webhookRetrySchedule ?? DEFAULT_RETRY_SCHEDULE, (eventId, ok) =>
+    emu.settleDelivery(eventId, ok),
+  );
   const emu = new Emulator(dispatcher);
 
   const persistence = opts.dataFile ? new Persistence(opts.dataFile, emu) : null;
@@ -54,7 +56,10 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     emu,
     buildApiRouter(),
     pages,
-    controlHandler({ clearIdempotency: () => front.clearIdempotency(), setWebhookRetrySchedule: (s) => dispatcher.setRetrySchedule(s) }),
+    controlHandler({
+      clearIdempotency: () => front.clearIdempotency(),
+      setWebhookRetrySchedule: (s) => dispatcher.setRetrySchedule(s),
+    }),
   );
   const server = front.createServer();
   await new Promise<void>((resolve, reject) => {
@@ -66,13 +71,16 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   emu.baseUrl = `http://${urlHost}:${port}`;
 
   const interval = opts.tickIntervalMs ?? 1000;
-  const ticker = interval > 0 ? setInterval(() => {
-    try {
-      if (tick(emu) > 0) emu.onChange();
-    } catch (err) {
-      console.error('[stripe-emulator] billing tick failed', err);
-    }
-  }, interval) : null;
+  const ticker =
+    interval > 0
+      ? setInterval(() => {
+          try {
+            if (tick(emu) > 0) emu.onChange();
+          } catch (err) {
+            console.error('[stripe-emulator] billing tick failed', err);
+          }
+        }, interval)
+      : null;
   ticker?.unref();
 
   return {

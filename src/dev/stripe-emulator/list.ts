@@ -40,15 +40,26 @@ export function paginate<T extends { id: string }>(items: T[], params: PageParam
 
 /** A page straight from a collection, without materialising the whole filtered list. */
 export function pageOf<T extends { id: string }>(
-  col: { page(filter: (obj: T) => boolean, opts: { limit: number; startingAfter?: string; endingBefore?: string }): { data: T[]; hasMore: boolean } | null },
+  col: {
+    page(
+      filter: (obj: T) => boolean,
+      opts: { limit: number; startingAfter?: string; endingBefore?: string },
+    ): { data: T[]; hasMore: boolean } | null;
+  },
   filter: (obj: T) => boolean,
   params: PageParams,
   url: string,
 ): ListObject<T> {
   if (params.starting_after && params.ending_before) {
-    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', { param: 'ending_before' });
+    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', {
+      param: 'ending_before',
+    });
   }
-  const result = col.page(filter, { limit: params.limit ?? 10, startingAfter: params.starting_after, endingBefore: params.ending_before });
+  const result = col.page(filter, {
+    limit: params.limit ?? 10,
+    startingAfter: params.starting_after,
+    endingBefore: params.ending_before,
+  });
   if (!result) {
     const cursor = (params.starting_after ?? params.ending_before)!;
     throw noSuch(cursor, params.starting_after ? 'starting_after' : 'ending_before');

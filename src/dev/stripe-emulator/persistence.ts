@@ -9,12 +9,17 @@ const FORMAT = 1;
 export class Persistence {
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly file: string, private readonly emu: Emulator, private readonly delayMs = 250) {}
+  constructor(
+    private readonly file: string,
+    private readonly emu: Emulator,
+    private readonly delayMs = 250,
+  ) {}
 
   load(): boolean {
     if (!existsSync(this.file)) return false;
     const data = JSON.parse(readFileSync(this.file, 'utf8')) as { format?: number; state?: Record<string, unknown> };
-    if (data.format !== FORMAT || !data.state) throw new Error(`stripe emulator: ${this.file} is not an emulator data file (format ${String(data.format)})`);
+    if (data.format !== FORMAT || !data.state)
+      throw new Error(`stripe emulator: ${this.file} is not an emulator data file (format ${String(data.format)})`);
     this.emu.state.load(data.state);
     return true;
   }

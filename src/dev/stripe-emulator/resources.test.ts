@@ -1,6 +1,6 @@
 // Each resource through the SDK: customers, products, prices, payment methods, coupons and
 // promotion codes, billing meters and meter events, portal sessions, test clocks, control drift.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestStripe, type TestStripe } from './testing.js';
 
@@ -28,8 +28,16 @@ describe('customers', () => {
   });
 
   it('deleting a customer cancels their subscriptions', async () => {
-    const price = await stripe.prices.create({ currency: 'usd', unit_amount: 100, recurring: { interval: 'month' }, product_data: { name: 'P' } });
-    const c = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 100,
+      recurring: { interval: 'month' },
+      product_data: { name: 'P' },
+    });
+    const c = await stripe.customers.create({
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
     const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }] });
     await stripe.customers.del(c.id);
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('canceled');
@@ -48,10 +56,23 @@ describe('customers', () => {
 
 describe('products and prices', () => {
   it('create product with default price; list prices by lookup_keys and product', async () => {
-    const product = await stripe.products.create({ name: 'Plus', default_price_data: { currency: 'usd', unit_amount: 900, recurring: { interval: 'month' } } });
+    const product = await stripe.products.create({
+      name: 'Plus',
+      default_price_data: { currency: 'usd', unit_amount: 900, recurring: { interval: 'month' } },
+    });
     expect(product.default_price).toMatch(/^price_/);
-    const yearly = await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 9000, recurring: { interval: 'year' }, lookup_key: 'plus_yearly', nickname: 'Plus yearly' });
-    expect(yearly).toMatchObject({ type: 'recurring', recurring: { interval: 'year', interval_count: 1, usage_type: 'licensed', meter: null } });
+    const yearly = await stripe.prices.create({
+      product: product.id,
+      currency: 'usd',
+      unit_amount: 9000,
+      recurring: { interval: 'year' },
+      lookup_key: 'plus_yearly',
+      nickname: 'Plus yearly',
+    });
+    expect(yearly).toMatchObject({
+      type: 'recurring',
+      recurring: { interval: 'year', interval_count: 1, usage_type: 'licensed', meter: null },
+    });
     expect(String(yearly.unit_amount_decimal)).toBe('9000'); // a decimal string on the wire, coerced by the SDK
     expect((await stripe.prices.list({ lookup_keys: ['plus_yearly'] })).data.map((p) => p.id)).toEqual([yearly.id]);
     expect((await stripe.prices.list({ product: product.id })).data).toHaveLength(2);
@@ -63,17 +84,54 @@ describe('products and prices', () => {
   });
 
   it('lookup keys are unique unless transferred', async () => {
-    const a = await stripe.prices.create({ currency: 'usd', unit_amount: 100, recurring: { interval: 'month' }, product_data: { name: 'A' }, lookup_key: 'plan' });
-    await expect(stripe.prices.create({ currency: 'usd', unit_amount: 200, recurring: { interval: 'month' }, product_data: { name: 'B' }, lookup_key: 'plan' })).rejects.toMatchObject({ param: 'lookup_key' });
-    const b = await stripe.prices.create({ currency: 'usd', unit_amount: 200, recurring: { interval: 'month' }, product_data: { name: 'B' }, lookup_key: 'plan', transfer_lookup_key: true });
+    const a = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 100,
+      recurring: { interval: 'month' },
+      product_data: { name: 'A' },
+      lookup_key: 'plan',
+    });
+    await expect(
+      stripe.prices.create({
+        currency: 'usd',
+        unit_amount: 200,
+        recurring: { interval: 'month' },
+        product_data: { name: 'B' },
+        lookup_key: 'plan',
+      }),
+    ).rejects.toMatchObject({ param: 'lookup_key' });
+    const b = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 200,
+      recurring: { interval: 'month' },
+      product_data: { name: 'B' },
+      lookup_key: 'plan',
+      transfer_lookup_key: true,
+    });
     expect((await stripe.prices.retrieve(a.id)).lookup_key).toBeNull();
     expect((await stripe.prices.list({ lookup_keys: ['plan'] })).data.map((p) => p.id)).toEqual([b.id]);
   });
 
   it('metered prices need a meter', async () => {
-    await expect(stripe.prices.create({ currency: 'usd', unit_amount: 1, recurring: { interval: 'month', usage_type: 'metered' }, product_data: { name: 'M' } })).rejects.toMatchObject({ param: 'recurring[meter]' });
-    const meter = await stripe.billing.meters.create({ display_name: 'Tokens', event_name: 'tokens', default_aggregation: { formula: 'sum' } });
-    const price = await stripe.prices.create({ currency: 'usd', unit_amount: 1, recurring: { interval: 'month', usage_type: 'metered', meter: meter.id }, product_data: { name: 'M' } });
+    await expect(
+      stripe.prices.create({
+        currency: 'usd',
+        unit_amount: 1,
+        recurring: { interval: 'month', usage_type: 'metered' },
+        product_data: { name: 'M' },
+      }),
+    ).rejects.toMatchObject({ param: 'recurring[meter]' });
+    const meter = await stripe.billing.meters.create({
+      display_name: 'Tokens',
+      event_name: 'tokens',
+      default_aggregation: { formula: 'sum' },
+    });
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 1,
+      recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+      product_data: { name: 'M' },
+    });
     expect(price.recurring).toMatchObject({ usage_type: 'metered', meter: meter.id });
   });
 });
@@ -92,14 +150,23 @@ describe('payment methods', () => {
     await stripe.paymentMethods.detach(visa.id);
     expect(((await stripe.customers.retrieve(c.id)) as Stripe.Customer).invoice_settings.default_payment_method).toBeNull();
     await expect(stripe.paymentMethods.detach(visa.id)).rejects.toMatchObject({ statusCode: 400 });
-    await expect(stripe.customers.update(c.id, { invoice_settings: { default_payment_method: 'pm_unknown' } })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(
+      stripe.customers.update(c.id, { invoice_settings: { default_payment_method: 'pm_unknown' } }),
+    ).rejects.toMatchObject({ statusCode: 400 });
   });
 
   it('cards that always decline cannot be attached', async () => {
     const c = await stripe.customers.create({});
-    await expect(stripe.paymentMethods.attach('pm_card_visa_chargeDeclined', { customer: c.id })).rejects.toMatchObject({ type: 'StripeCardError', decline_code: 'generic_decline' });
-    await expect(stripe.paymentMethods.attach('pm_card_chargeDeclinedInsufficientFunds', { customer: c.id })).rejects.toMatchObject({ decline_code: 'insufficient_funds' });
-    await expect(stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: c.id })).resolves.toMatchObject({ customer: c.id });
+    await expect(stripe.paymentMethods.attach('pm_card_visa_chargeDeclined', { customer: c.id })).rejects.toMatchObject({
+      type: 'StripeCardError',
+      decline_code: 'generic_decline',
+    });
+    await expect(
+      stripe.paymentMethods.attach('pm_card_chargeDeclinedInsufficientFunds', { customer: c.id }),
+    ).rejects.toMatchObject({ decline_code: 'insufficient_funds' });
+    await expect(stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: c.id })).resolves.toMatchObject({
+      customer: c.id,
+    });
     const fromToken = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } });
     expect(fromToken.card?.last4).toBe('4242');
   });
@@ -107,7 +174,12 @@ describe('payment methods', () => {
 
 describe('coupons and promotion codes', () => {
   it('percent and amount coupons, promotion codes, list by code', async () => {
-    const pct = await stripe.coupons.create({ percent_off: 25, duration: 'repeating', duration_in_months: 3, name: 'Quarter off' });
+    const pct = await stripe.coupons.create({
+      percent_off: 25,
+      duration: 'repeating',
+      duration_in_months: 3,
+      name: 'Quarter off',
+    });
     expect(pct).toMatchObject({ percent_off: 25, duration: 'repeating', duration_in_months: 3, valid: true, times_redeemed: 0 });
     const amt = await stripe.coupons.create({ id: 'FIVE', amount_off: 500, currency: 'usd', duration: 'once' });
     expect(amt.id).toBe('FIVE');
@@ -120,11 +192,25 @@ describe('coupons and promotion codes', () => {
   });
 
   it('a once coupon discounts the first invoice only', async () => {
-    const price = await stripe.prices.create({ currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' }, product_data: { name: 'P' } });
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 2000,
+      recurring: { interval: 'month' },
+      product_data: { name: 'P' },
+    });
     const once = await stripe.coupons.create({ amount_off: 500, currency: 'usd', duration: 'once' });
     const clock = await stripe.testHelpers.testClocks.create({ frozen_time: 1_800_000_000 });
-    const c = await stripe.customers.create({ test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
-    const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }], discounts: [{ coupon: once.id }], expand: ['latest_invoice'] });
+    const c = await stripe.customers.create({
+      test_clock: clock.id,
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const sub = await stripe.subscriptions.create({
+      customer: c.id,
+      items: [{ price: price.id }],
+      discounts: [{ coupon: once.id }],
+      expand: ['latest_invoice'],
+    });
     expect((sub.latest_invoice as Stripe.Invoice).total).toBe(1500);
     const preview = await stripe.invoices.createPreview({ customer: c.id, subscription: sub.id });
     expect(preview.total).toBe(2000);
@@ -133,18 +219,46 @@ describe('coupons and promotion codes', () => {
 
 describe('billing meters', () => {
   it('create, list, validate events, summaries by day, deactivate', async () => {
-    const meter = await stripe.billing.meters.create({ display_name: 'Exports', event_name: 'export', default_aggregation: { formula: 'count' } });
-    expect(meter).toMatchObject({ object: 'billing.meter', status: 'active', customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' }, value_settings: { event_payload_key: 'value' } });
-    await expect(stripe.billing.meters.create({ display_name: 'Dup', event_name: 'export', default_aggregation: { formula: 'sum' } })).rejects.toMatchObject({ param: 'event_name' });
+    const meter = await stripe.billing.meters.create({
+      display_name: 'Exports',
+      event_name: 'export',
+      default_aggregation: { formula: 'count' },
+    });
+    expect(meter).toMatchObject({
+      object: 'billing.meter',
+      status: 'active',
+      customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
+      value_settings: { event_payload_key: 'value' },
+    });
+    await expect(
+      stripe.billing.meters.create({ display_name: 'Dup', event_name: 'export', default_aggregation: { formula: 'sum' } }),
+    ).rejects.toMatchObject({ param: 'event_name' });
     const c = await stripe.customers.create({});
     const now = Math.floor(Date.now() / 1000);
-    await expect(stripe.billing.meterEvents.create({ event_name: 'export', payload: { stripe_customer_id: c.id }, timestamp: now - 40 * 86_400 })).rejects.toMatchObject({ param: 'timestamp' });
-    await expect(stripe.billing.meterEvents.create({ event_name: 'export', payload: { stripe_customer_id: c.id }, timestamp: now + 600 })).rejects.toMatchObject({ param: 'timestamp' });
-    const ev = await stripe.billing.meterEvents.create({ event_name: 'export', payload: { stripe_customer_id: c.id }, identifier: 'exp-1' });
+    await expect(
+      stripe.billing.meterEvents.create({
+        event_name: 'export',
+        payload: { stripe_customer_id: c.id },
+        timestamp: now - 40 * 86_400,
+      }),
+    ).rejects.toMatchObject({ param: 'timestamp' });
+    await expect(
+      stripe.billing.meterEvents.create({ event_name: 'export', payload: { stripe_customer_id: c.id }, timestamp: now + 600 }),
+    ).rejects.toMatchObject({ param: 'timestamp' });
+    const ev = await stripe.billing.meterEvents.create({
+      event_name: 'export',
+      payload: { stripe_customer_id: c.id },
+      identifier: 'exp-1',
+    });
     expect(ev).toMatchObject({ object: 'billing.meter_event', identifier: 'exp-1' });
     await stripe.billing.meterEvents.create({ event_name: 'export', payload: { stripe_customer_id: c.id } });
     const dayStart = Math.floor(now / 86_400) * 86_400;
-    const summaries = await stripe.billing.meters.listEventSummaries(meter.id, { customer: c.id, start_time: dayStart - 86_400, end_time: dayStart + 86_400, value_grouping_window: 'day' });
+    const summaries = await stripe.billing.meters.listEventSummaries(meter.id, {
+      customer: c.id,
+      start_time: dayStart - 86_400,
+      end_time: dayStart + 86_400,
+      value_grouping_window: 'day',
+    });
     expect(summaries.data.map((s) => s.aggregated_value)).toEqual([2, 0]);
     expect((await stripe.billing.meters.list({ status: 'active' })).data).toHaveLength(1);
     expect((await stripe.billing.meters.deactivate(meter.id)).status).toBe('inactive');

@@ -48,7 +48,9 @@ export class Router {
       const m = route.regex.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
-      route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1]!)));
+      route.keys.forEach((k, i) => {
+        params[k] = decodeURIComponent(m[i + 1]!);
+      });
       return { handler: route.handler, params };
     }
     return null;

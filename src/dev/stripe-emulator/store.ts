@@ -45,7 +45,10 @@ export class Collection<T extends { id: string }> {
    * One page of a newest-first list, reading only as far as the page needs (cheap on big stores).
    * Returns null for an unknown cursor.
    */
-  page(filter: (obj: T) => boolean, opts: { limit: number; startingAfter?: string; endingBefore?: string }): { data: T[]; hasMore: boolean } | null {
+  page(
+    filter: (obj: T) => boolean,
+    opts: { limit: number; startingAfter?: string; endingBefore?: string },
+  ): { data: T[]; hasMore: boolean } | null {
     const { limit } = opts;
     const collect = (from: number, step: -1 | 1): T[] => {
       const out: T[] = [];

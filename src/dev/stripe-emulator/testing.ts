@@ -41,7 +41,9 @@ export interface ReceivedWebhook {
 }
 
 /** A local HTTP endpoint that records webhook deliveries; answer with `respond` (status per request). */
-export async function webhookReceiver(respond: (n: number) => number = () => 200): Promise<{ url: string; received: ReceivedWebhook[]; close(): Promise<void> }> {
+export async function webhookReceiver(
+  respond: (n: number) => number = () => 200,
+): Promise<{ url: string; received: ReceivedWebhook[]; close(): Promise<void> }> {
   const received: ReceivedWebhook[] = [];
   let n = 0;
   const server: Server = createServer((req, res) => {
@@ -50,7 +52,8 @@ export async function webhookReceiver(respond: (n: number) => number = () => 200
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const status = respond(n++);
-      if (status >= 200 && status < 300) received.push({ body, signature: String(req.headers['stripe-signature']), event: JSON.parse(body) as Stripe.Event });
+      if (status >= 200 && status < 300)
+        received.push({ body, signature: String(req.headers['stripe-signature']), event: JSON.parse(body) as Stripe.Event });
       res.writeHead(status).end();
     });
   });
@@ -73,7 +76,10 @@ export interface CardInput {
 }
 
 /** POST a hosted form the way a browser would; returns status, Location and HTML. */
-export async function postForm(url: string, fields: Record<string, string>): Promise<{ status: number; location: string | null; html: string }> {
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+): Promise<{ status: number; location: string | null; html: string }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

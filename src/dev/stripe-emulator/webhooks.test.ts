@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator } from './index.js';
 import { sdkFor, startTestStripe, webhookReceiver, type TestStripe } from './testing.js';
@@ -28,7 +28,9 @@ describe('webhook endpoints', () => {
     expect(updated).toMatchObject({ enabled_events: ['invoice.paid'], status: 'disabled' });
     expect((await stripe.webhookEndpoints.list()).data).toHaveLength(1);
     expect(await stripe.webhookEndpoints.del(we.id)).toMatchObject({ deleted: true });
-    await expect(stripe.webhookEndpoints.create({ url: 'not a url', enabled_events: ['*'] })).rejects.toMatchObject({ param: 'url' });
+    await expect(stripe.webhookEndpoints.create({ url: 'not a url', enabled_events: ['*'] })).rejects.toMatchObject({
+      param: 'url',
+    });
   });
 });
 
@@ -42,7 +44,11 @@ describe('deliveries', () => {
     const { body, signature } = receiver.received[0]!;
     expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     const event = stripe.webhooks.constructEvent(body, signature, we.secret!);
-    expect(event).toMatchObject({ type: 'customer.created', api_version: '2026-10-28.endive', data: { object: { id: customer.id } } });
+    expect(event).toMatchObject({
+      type: 'customer.created',
+      api_version: '2026-10-28.endive',
+      data: { object: { id: customer.id } },
+    });
     expect(() => stripe.webhooks.constructEvent(body, signature, 'whsec_wrong')).toThrow();
     expect(() => stripe.webhooks.constructEvent(body.replace('hook@x.io', 'evil@x.io'), signature, we.secret!)).toThrow();
     const retrieved = await stripe.events.retrieve(event.id);

@@ -1,6 +1,6 @@
 // The wire format: auth, Stripe's error bodies, strict parameters, idempotency, request ids,
 // pagination, expand, search and injected API faults — all through the real SDK.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sdkFor, startTestStripe, type TestStripe } from './testing.js';
 
@@ -36,7 +36,10 @@ describe('authentication', () => {
 describe('errors and parameters', () => {
   it('rejects unknown parameters with parameter_unknown naming the parameter', async () => {
     await expect(stripe.customers.create({ emali: 'x@y.z' } as Stripe.CustomerCreateParams)).rejects.toMatchObject({
-      type: 'StripeInvalidRequestError', code: 'parameter_unknown', param: 'emali', statusCode: 400,
+      type: 'StripeInvalidRequestError',
+      code: 'parameter_unknown',
+      param: 'emali',
+      statusCode: 400,
     });
     await expect(
       stripe.customers.create({ invoice_settings: { default_payment_methd: 'pm_x' } } as unknown as Stripe.CustomerCreateParams),
@@ -44,12 +47,21 @@ describe('errors and parameters', () => {
   });
 
   it('rejects a bad integer and a missing required parameter', async () => {
-    await expect(stripe.prices.create({ currency: 'usd', unit_amount: 'ten' as unknown as number, product_data: { name: 'X' } })).rejects.toMatchObject({ code: 'parameter_invalid_integer', param: 'unit_amount' });
-    await expect(stripe.prices.create({ unit_amount: 100, product_data: { name: 'X' } } as Stripe.PriceCreateParams)).rejects.toMatchObject({ code: 'parameter_missing', param: 'currency' });
+    await expect(
+      stripe.prices.create({ currency: 'usd', unit_amount: 'ten' as unknown as number, product_data: { name: 'X' } }),
+    ).rejects.toMatchObject({ code: 'parameter_invalid_integer', param: 'unit_amount' });
+    await expect(
+      stripe.prices.create({ unit_amount: 100, product_data: { name: 'X' } } as Stripe.PriceCreateParams),
+    ).rejects.toMatchObject({ code: 'parameter_missing', param: 'currency' });
   });
 
   it('answers 404 resource_missing for unknown ids and unknown URLs', async () => {
-    await expect(stripe.customers.retrieve('cus_nope')).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing', param: 'id', message: "No such customer: 'cus_nope'" });
+    await expect(stripe.customers.retrieve('cus_nope')).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+      param: 'id',
+      message: "No such customer: 'cus_nope'",
+    });
     const res = await fetch(`${t.emulator.url}/v1/nothing`, { headers: { authorization: `Bearer ${t.emulator.secretKey}` } });
     expect(res.status).toBe(404);
   });
@@ -75,13 +87,18 @@ describe('idempotency', () => {
   it('refuses the same key with different parameters (idempotency_error)', async () => {
     await stripe.customers.create({ email: 'one@x.io' }, { idempotencyKey: 'key-2' });
     await expect(stripe.customers.create({ email: 'two@x.io' }, { idempotencyKey: 'key-2' })).rejects.toMatchObject({
-      type: 'StripeIdempotencyError', statusCode: 400,
+      type: 'StripeIdempotencyError',
+      statusCode: 400,
     });
   });
 
   it('does not store validation failures, so a corrected retry with the same key works', async () => {
-    await expect(stripe.customers.create({ bogus: 1 } as Stripe.CustomerCreateParams, { idempotencyKey: 'key-3' })).rejects.toMatchObject({ code: 'parameter_unknown' });
-    await expect(stripe.customers.create({ bogus: 1 } as Stripe.CustomerCreateParams, { idempotencyKey: 'key-3' })).rejects.toMatchObject({ code: 'parameter_unknown' });
+    await expect(
+      stripe.customers.create({ bogus: 1 } as Stripe.CustomerCreateParams, { idempotencyKey: 'key-3' }),
+    ).rejects.toMatchObject({ code: 'parameter_unknown' });
+    await expect(
+      stripe.customers.create({ bogus: 1 } as Stripe.CustomerCreateParams, { idempotencyKey: 'key-3' }),
+    ).rejects.toMatchObject({ code: 'parameter_unknown' });
   });
 });
 
@@ -112,9 +129,14 @@ describe('lists, pagination, expand and search', () => {
     await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 500, recurring: { interval: 'month' } });
     const list = await stripe.prices.list({ expand: ['data.product'] });
     expect((list.data[0]!.product as Stripe.Product).name).toBe('Expandable');
-    const customer = await stripe.customers.create({ payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const customer = await stripe.customers.create({
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: list.data[0]!.id }] });
-    const got = await stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice.payments', 'customer', 'items.data.price.product'] });
+    const got = await stripe.subscriptions.retrieve(sub.id, {
+      expand: ['latest_invoice.payments', 'customer', 'items.data.price.product'],
+    });
     expect((got.customer as Stripe.Customer).id).toBe(customer.id);
     const invoice = got.latest_invoice as Stripe.Invoice;
     expect(invoice.object).toBe('invoice');
@@ -133,7 +155,9 @@ describe('lists, pagination, expand and search', () => {
     expect(byMeta.data.map((c) => c.email)).toEqual(['other@me.io']);
     const both = await stripe.customers.search({ query: "metadata['userId']:'u_1' OR metadata['userId']:'u_2'" });
     expect(both.data).toHaveLength(2);
-    await expect(stripe.customers.search({ query: "email:'a' AND name:'b' OR phone:'c'" })).rejects.toMatchObject({ param: 'query' });
+    await expect(stripe.customers.search({ query: "email:'a' AND name:'b' OR phone:'c'" })).rejects.toMatchObject({
+      param: 'query',
+    });
   });
 });
 
@@ -147,7 +171,11 @@ describe('injected API faults', () => {
 
   it('a 429 surfaces as a rate-limit error', async () => {
     await t.control.injectApiFault({ status: 429, count: 1 });
-    await expect(stripe.products.list()).rejects.toMatchObject({ type: 'StripeRateLimitError', statusCode: 429, code: 'rate_limit' });
+    await expect(stripe.products.list()).rejects.toMatchObject({
+      type: 'StripeRateLimitError',
+      statusCode: 429,
+      code: 'rate_limit',
+    });
     await expect(stripe.products.list()).resolves.toMatchObject({ object: 'list' });
   });
 

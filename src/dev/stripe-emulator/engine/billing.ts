@@ -8,9 +8,17 @@ import { newId } from '../ids.js';
 import { fullList } from '../list.js';
 import { idOf } from '../resources/common.js';
 import { planFromPrice } from '../resources/catalog.js';
-import type { PendingItem } from '../store.js';
+import type { PendingItem, SubscriptionFlags } from '../store.js';
 import {
-  attemptPayment, chargeOutcome, finalizeInvoice, newInvoice, pendingToLine, saveDraft, voidInvoice, type LineSpec, type PaymentOutcome,
+  attemptPayment,
+  chargeOutcome,
+  finalizeInvoice,
+  newInvoice,
+  pendingToLine,
+  saveDraft,
+  voidInvoice,
+  type LineSpec,
+  type PaymentOutcome,
 } from './invoices.js';
 import { addUnits, DAY, formatDate, nextBoundary } from './time.js';
 
@@ -46,6 +54,15 @@ function intervalOf(price: Stripe.Price): { interval: string; count: number } {
   return { interval: price.recurring?.interval ?? 'month', count: price.recurring?.interval_count ?? 1 };
 }
 
+function flagsOf(emu: Emulator, subId: string): SubscriptionFlags {
+  let flags = emu.state.subFlags[subId];
+  if (!flags) {
+    flags = {};
+    emu.state.subFlags[subId] = flags;
+  }
+  return flags;
+}
+
 /** Emit `customer.subscription.updated` with `previous_attributes` when `fn` changed anything. */
 export function changeSubscription(emu: Emulator, sub: Stripe.Subscription, fn: () => void): void {
   const before = snapshot(sub);
@@ -56,7 +73,13 @@ export function changeSubscription(emu: Emulator, sub: Stripe.Subscription, fn: 
   }
 }
 
-export function buildItem(emu: Emulator, subId: string, input: ItemInput, period: { start: number; end: number }, created: number): Stripe.SubscriptionItem {
+export function buildItem(
+  _emu: Emulator,
+  subId: string,
+  input: ItemInput,
+  period: { start: number; end: number },
+  created: number,
+): Stripe.SubscriptionItem {
   const item = {
     id: newId('si'),
     object: 'subscription_item',
@@ -78,7 +101,12 @@ export function buildItem(emu: Emulator, subId: string, input: ItemInput, period
 
 // ---- lines -------------------------------------------------------------------------------------
 
-function licensedLines(emu: Emulator, sub: Stripe.Subscription, period: { start: number; end: number }, trial: boolean): LineSpec[] {
+function licensedLines(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  period: { start: number; end: number },
+  trial: boolean,
+): LineSpec[] {
   return sub.items.data
     .filter((it) => !isMetered(it.price))
     .map((it) => {
@@ -87,7 +115,9 @@ function licensedLines(emu: Emulator, sub: Stripe.Subscription, period: { start:
       return {
         amount: trial ? 0 : (it.price.unit_amount ?? 0) * qty,
         currency: it.price.currency,
-        description: trial ? `Trial period for ${name}` : `${qty} × ${name} (at ${formatUnit(it.price)} / ${it.price.recurring?.interval ?? 'month'})`,
+        description: trial
+          ? `Trial period for ${name}`
+          : `${qty} × ${name} (at ${formatUnit(it.price)} / ${it.price.recurring?.interval ?? 'month'})`,
         quantity: qty,
         unitAmount: trial ? 0 : (it.price.unit_amount ?? 0),
         price: it.price.id,
@@ -107,12 +137,18 @@ function formatUnit(price: Stripe.Price): string {
 }
 
 /** Usage reported to the item's meter during `period`, aggregated with the meter's formula. */
-export function meteredUsage(emu: Emulator, customerId: string, price: Stripe.Price, period: { start: number; end: number }): number {
+export function meteredUsage(
+  emu: Emulator,
+  customerId: string,
+  price: Stripe.Price,
+  period: { start: number; end: number },
+): number {
   const meterId = price.recurring?.meter;
   const meter = meterId ? emu.state.meters.get(meterId) : undefined;
   if (!meter) return 0;
   const events = emu.state.meterEvents.filter(
-    (e) => e.event_name === meter.event_name && e.customer === customerId && e.timestamp >= period.start && e.timestamp < period.end,
+    (e) =>
+      e.event_name === meter.event_name && e.customer === customerId && e.timestamp >= period.start && e.timestamp < period.end,
   );
   switch (meter.default_aggregation.formula) {
     case 'count':
@@ -149,7 +185,9 @@ function meteredLines(emu: Emulator, sub: Stripe.Subscription, period: { start: 
 }
 
 function takePendingItems(emu: Emulator, customerId: string, subId: string | null): PendingItem[] {
-  const mine = emu.state.pendingItems.filter((p) => p.customer === customerId && (p.subscription === subId || p.subscription === null));
+  const mine = emu.state.pendingItems.filter(
+    (p) => p.customer === customerId && (p.subscription === subId || p.subscription === null),
+  );
   emu.state.pendingItems = emu.state.pendingItems.filter((p) => !mine.includes(p));
   return mine;
 }
@@ -170,7 +208,13 @@ export interface ItemChange {
  * new price, each `round(unit × qty × remaining / period)`. The preview and the real update both
  * call this, which is why their lines are equal.
  */
-export function prorationItems(emu: Emulator, sub: Stripe.Subscription, changes: ItemChange[], prorationDate: number, now: number): PendingItem[] {
+export function prorationItems(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  changes: ItemChange[],
+  prorationDate: number,
+  now: number,
+): PendingItem[] {
   const customer = idOf(sub.customer as string)!;
   const out: PendingItem[] = [];
   for (const ch of changes) {
@@ -184,10 +228,19 @@ export function prorationItems(emu: Emulator, sub: Stripe.Subscription, changes:
       const amount = -Math.round((ch.oldPrice.unit_amount ?? 0) * ch.oldQuantity * fraction);
       if (amount !== 0) {
         out.push({
-          id: newId('ii'), customer, subscription: sub.id, subscription_item: ch.itemId, price: ch.oldPrice.id,
-          product: idOf(ch.oldPrice.product as string), amount, currency: ch.oldPrice.currency,
+          id: newId('ii'),
+          customer,
+          subscription: sub.id,
+          subscription_item: ch.itemId,
+          price: ch.oldPrice.id,
+          product: idOf(ch.oldPrice.product as string),
+          amount,
+          currency: ch.oldPrice.currency,
           description: `Unused time on ${ch.oldQuantity} × ${productName(emu, ch.oldPrice)} after ${when}`,
-          quantity: ch.oldQuantity, period: { start: at, end }, proration: true, created: now,
+          quantity: ch.oldQuantity,
+          period: { start: at, end },
+          proration: true,
+          created: now,
         });
       }
     }
@@ -195,10 +248,19 @@ export function prorationItems(emu: Emulator, sub: Stripe.Subscription, changes:
       const amount = Math.round((ch.newPrice.unit_amount ?? 0) * ch.newQuantity * fraction);
       if (amount !== 0) {
         out.push({
-          id: newId('ii'), customer, subscription: sub.id, subscription_item: ch.itemId, price: ch.newPrice.id,
-          product: idOf(ch.newPrice.product as string), amount, currency: ch.newPrice.currency,
+          id: newId('ii'),
+          customer,
+          subscription: sub.id,
+          subscription_item: ch.itemId,
+          price: ch.newPrice.id,
+          product: idOf(ch.newPrice.product as string),
+          amount,
+          currency: ch.newPrice.currency,
           description: `Remaining time on ${ch.newQuantity} × ${productName(emu, ch.newPrice)} after ${when}`,
-          quantity: ch.newQuantity, period: { start: at, end }, proration: true, created: now,
+          quantity: ch.newQuantity,
+          period: { start: at, end },
+          proration: true,
+          created: now,
         });
       }
     }
@@ -224,18 +286,28 @@ export interface CreateSubscriptionInput {
   beforePayment?: (sub: Stripe.Subscription) => void;
 }
 
-export function createSubscription(emu: Emulator, input: CreateSubscriptionInput): { sub: Stripe.Subscription; invoice: Stripe.Invoice; outcome: PaymentOutcome } {
+export function createSubscription(
+  emu: Emulator,
+  input: CreateSubscriptionInput,
+): { sub: Stripe.Subscription; invoice: Stripe.Invoice; outcome: PaymentOutcome } {
   const { customer } = input;
-  if (input.items.length === 0) throw invalidRequest('Missing required param: items.', { param: 'items', code: 'parameter_missing' });
+  if (input.items.length === 0)
+    throw invalidRequest('Missing required param: items.', { param: 'items', code: 'parameter_missing' });
   const now = emu.now(customer.id);
   const first = input.items[0]!.price;
   const currency = first.currency;
   for (const it of input.items) {
-    if (!it.price.recurring) throw invalidRequest(`The price specified (${it.price.id}) is not recurring. Pass a recurring price.`, { param: 'items' });
-    if (it.price.currency !== currency) throw invalidRequest('All prices on a subscription must have the same currency.', { param: 'items' });
+    if (!it.price.recurring)
+      throw invalidRequest(`The price specified (${it.price.id}) is not recurring. Pass a recurring price.`, { param: 'items' });
+    if (it.price.currency !== currency)
+      throw invalidRequest('All prices on a subscription must have the same currency.', { param: 'items' });
     const a = intervalOf(it.price);
     const b = intervalOf(first);
-    if (a.interval !== b.interval || a.count !== b.count) throw invalidRequest('All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.', { param: 'items' });
+    if (a.interval !== b.interval || a.count !== b.count)
+      throw invalidRequest(
+        'All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.',
+        { param: 'items' },
+      );
   }
   const trialEnd = input.trialEnd && input.trialEnd > now ? input.trialEnd : null;
   const { interval, count } = intervalOf(first);
@@ -299,8 +371,15 @@ export function createSubscription(emu: Emulator, input: CreateSubscriptionInput
   const lines = licensedLines(emu, sub, period, Boolean(trialEnd));
   const pending = takePendingItems(emu, customer.id, null).map(pendingToLine);
   const invoice = newInvoice(emu, {
-    customer, subscription: sub, billingReason: 'subscription_create', lines: [...pending, ...lines],
-    periodStart: now, periodEnd: now, now, currency, discounts: trialEnd ? [] : sub.discounts.map((d) => String(d)),
+    customer,
+    subscription: sub,
+    billingReason: 'subscription_create',
+    lines: [...pending, ...lines],
+    periodStart: now,
+    periodEnd: now,
+    now,
+    currency,
+    discounts: trialEnd ? [] : sub.discounts.map((d) => String(d)),
   });
   sub.latest_invoice = invoice.id;
 
@@ -346,12 +425,15 @@ export function outcomeError(outcome: PaymentOutcome): Error {
   if (outcome.ok) return new Error('not an error');
   if (outcome.kind === 'declined') return cardError(outcome.declineCode, outcome.message, outcome.code);
   if (outcome.kind === 'requires_action') return cardError('authentication_required', outcome.message, 'authentication_required');
-  return invalidRequest('This customer has no attached payment source or default payment method. Please consider adding a default payment method.', { param: 'default_payment_method' });
+  return invalidRequest(
+    'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
+    { param: 'default_payment_method' },
+  );
 }
 
 function maybeTrialWillEnd(emu: Emulator, sub: Stripe.Subscription, now: number): void {
   if (sub.status !== 'trialing' || !sub.trial_end) return;
-  const flags = (emu.state.subFlags[sub.id] ??= {});
+  const flags = flagsOf(emu, sub.id);
   if (flags.trialWillEndSent === sub.trial_end) return;
   if (now >= sub.trial_end - 3 * DAY) {
     flags.trialWillEndSent = sub.trial_end;
@@ -367,9 +449,16 @@ export function afterInvoicePayment(emu: Emulator, invoice: Stripe.Invoice): voi
   const sub = subId ? emu.state.subscriptions.get(subId) : undefined;
   if (!sub || sub.status === 'canceled' || sub.status === 'incomplete_expired') return;
   if (invoice.status === 'paid') {
-    if (['past_due', 'unpaid', 'incomplete'].includes(sub.status) || (sub.status === 'trialing' && (!sub.trial_end || sub.trial_end <= emu.now(idOf(sub.customer as string))))) {
+    if (
+      ['past_due', 'unpaid', 'incomplete'].includes(sub.status) ||
+      (sub.status === 'trialing' && (!sub.trial_end || sub.trial_end <= emu.now(idOf(sub.customer as string))))
+    ) {
       const openLeft = [...emu.state.invoices.values()].some(
-        (i) => i.status === 'open' && i.id !== invoice.id && idOf(i.parent?.subscription_details?.subscription as string) === sub.id && i.amount_remaining > 0,
+        (i) =>
+          i.status === 'open' &&
+          i.id !== invoice.id &&
+          idOf(i.parent?.subscription_details?.subscription as string) === sub.id &&
+          i.amount_remaining > 0,
       );
       if (!openLeft) changeSubscription(emu, sub, () => (sub.status = 'active'));
     }
@@ -377,7 +466,8 @@ export function afterInvoicePayment(emu: Emulator, invoice: Stripe.Invoice): voi
   }
   if (invoice.status === 'open' && invoice.billing_reason !== 'subscription_create') {
     if (sub.status === 'active' || sub.status === 'trialing') changeSubscription(emu, sub, () => (sub.status = 'past_due'));
-    if (invoice.next_payment_attempt === null && invoice.attempt_count > emu.state.settings.retryDays.length) finalFailure(emu, sub);
+    if (invoice.next_payment_attempt === null && invoice.attempt_count > emu.state.settings.retryDays.length)
+      finalFailure(emu, sub);
   }
 }
 
@@ -399,23 +489,50 @@ function finalFailure(emu: Emulator, sub: Stripe.Subscription): void {
 export function cancelSubscriptionNow(
   emu: Emulator,
   sub: Stripe.Subscription,
-  opts: { reason?: Stripe.Subscription.CancellationDetails.Reason; invoiceNow?: boolean; prorate?: boolean; comment?: string | null; feedback?: Stripe.Subscription.CancellationDetails.Feedback | null } = {},
+  opts: {
+    reason?: Stripe.Subscription.CancellationDetails.Reason;
+    invoiceNow?: boolean;
+    prorate?: boolean;
+    comment?: string | null;
+    feedback?: Stripe.Subscription.CancellationDetails.Feedback | null;
+  } = {},
 ): Stripe.Subscription {
   const customer = subCustomer(emu, sub);
   const now = emu.now(customer.id);
   const period = periodOf(sub);
   if (opts.prorate && sub.status === 'active') {
     const credits = prorationItems(
-      emu, sub,
-      sub.items.data.map((it) => ({ itemId: it.id, oldPrice: it.price, oldQuantity: it.quantity ?? 1, newPrice: null, newQuantity: 0, period })),
-      now, now,
+      emu,
+      sub,
+      sub.items.data.map((it) => ({
+        itemId: it.id,
+        oldPrice: it.price,
+        oldQuantity: it.quantity ?? 1,
+        newPrice: null,
+        newQuantity: 0,
+        period,
+      })),
+      now,
+      now,
     );
     emu.state.pendingItems.push(...credits);
   }
   if (opts.invoiceNow) {
-    const lines = [...meteredLines(emu, sub, { start: period.start, end: now }), ...takePendingItems(emu, customer.id, sub.id).map(pendingToLine)];
+    const lines = [
+      ...meteredLines(emu, sub, { start: period.start, end: now }),
+      ...takePendingItems(emu, customer.id, sub.id).map(pendingToLine),
+    ];
     if (lines.length > 0) {
-      const invoice = newInvoice(emu, { customer, subscription: sub, billingReason: 'subscription_cycle', lines, periodStart: period.start, periodEnd: now, now, currency: sub.currency });
+      const invoice = newInvoice(emu, {
+        customer,
+        subscription: sub,
+        billingReason: 'subscription_cycle',
+        lines,
+        periodStart: period.start,
+        periodEnd: now,
+        now,
+        currency: sub.currency,
+      });
       saveDraft(emu, invoice);
       finalizeInvoice(emu, invoice);
       attemptPayment(emu, invoice, { scheduleRetry: false });
@@ -453,10 +570,21 @@ function renew(emu: Emulator, sub: Stripe.Subscription): void {
     sub.items.data = sub.items.data.map((it) => ({ ...it, current_period_start: period.start, current_period_end: period.end }));
     if (endingTrial) sub.status = 'active';
   });
-  const lines = [...takePendingItems(emu, customer.id, sub.id).map(pendingToLine), ...licensedLines(emu, sub, period, false), ...metered];
+  const lines = [
+    ...takePendingItems(emu, customer.id, sub.id).map(pendingToLine),
+    ...licensedLines(emu, sub, period, false),
+    ...metered,
+  ];
   const invoice = newInvoice(emu, {
-    customer, subscription: sub, billingReason: 'subscription_cycle', lines, periodStart: old.start, periodEnd: old.end, now,
-    currency: sub.currency, discounts: activeDiscounts(emu, sub, now),
+    customer,
+    subscription: sub,
+    billingReason: 'subscription_cycle',
+    lines,
+    periodStart: old.start,
+    periodEnd: old.end,
+    now,
+    currency: sub.currency,
+    discounts: activeDiscounts(emu, sub, now),
   });
   invoice.automatically_finalizes_at = now + emu.state.settings.finalizeDelaySeconds;
   changeSubscription(emu, sub, () => (sub.latest_invoice = invoice.id));
@@ -533,7 +661,7 @@ function nextDue(emu: Emulator, targetFor: (customerId: string) => number | unde
     const t = targetFor(idOf(sub.customer as string) ?? '');
     if (t === undefined) continue;
     limit = t;
-    const flags = (emu.state.subFlags[sub.id] ??= {});
+    const flags = flagsOf(emu, sub.id);
     if (sub.status === 'incomplete') {
       consider(flags.incompleteExpiresAt, () => expireIncomplete(emu, sub));
       continue;
@@ -541,11 +669,15 @@ function nextDue(emu: Emulator, targetFor: (customerId: string) => number | unde
     if (sub.status === 'unpaid' || sub.status === 'paused') continue;
     const period = periodOf(sub);
     if (sub.cancel_at !== null && sub.cancel_at <= period.end) {
-      consider(sub.cancel_at, () => cancelSubscriptionNow(emu, sub, { reason: 'cancellation_requested', invoiceNow: hasMetered(sub) }));
+      consider(sub.cancel_at, () =>
+        cancelSubscriptionNow(emu, sub, { reason: 'cancellation_requested', invoiceNow: hasMetered(sub) }),
+      );
       continue;
     }
     if (sub.cancel_at_period_end) {
-      consider(period.end, () => cancelSubscriptionNow(emu, sub, { reason: 'cancellation_requested', invoiceNow: hasMetered(sub) }));
+      consider(period.end, () =>
+        cancelSubscriptionNow(emu, sub, { reason: 'cancellation_requested', invoiceNow: hasMetered(sub) }),
+      );
       continue;
     }
     if (sub.status === 'trialing' && sub.trial_end && flags.trialWillEndSent !== sub.trial_end) {
@@ -576,11 +708,13 @@ function expireIncomplete(emu: Emulator, sub: Stripe.Subscription): void {
 export const upcomingHook: { build: ((emu: Emulator, sub: Stripe.Subscription) => Stripe.Invoice) | null } = { build: null };
 
 function sendUpcoming(emu: Emulator, sub: Stripe.Subscription): void {
-  const flags = (emu.state.subFlags[sub.id] ??= {});
+  const flags = flagsOf(emu, sub.id);
   flags.upcomingSentFor = periodOf(sub).end;
   if (!upcomingHook.build) return;
   const preview = upcomingHook.build(emu, sub);
-  emu.emit('invoice.upcoming', { ...preview, id: undefined } as unknown as { id?: string }, { customer: idOf(sub.customer as string) });
+  emu.emit('invoice.upcoming', { ...preview, id: undefined } as unknown as { id?: string }, {
+    customer: idOf(sub.customer as string),
+  });
 }
 
 /**

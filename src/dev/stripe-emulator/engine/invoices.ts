@@ -84,14 +84,26 @@ export function lineItem(spec: LineSpec, invoiceId: string | null, id = newId('i
 
 export function pendingToLine(item: PendingItem): LineSpec {
   return {
-    amount: item.amount, currency: item.currency, description: item.description, quantity: item.quantity,
+    amount: item.amount,
+    currency: item.currency,
+    description: item.description,
+    quantity: item.quantity,
     unitAmount: item.quantity ? Math.round(item.amount / item.quantity) : item.amount,
-    price: item.price, product: item.product, period: item.period, subscription: item.subscription,
-    subscriptionItem: item.subscription_item, proration: item.proration, invoiceItem: item.id,
+    price: item.price,
+    product: item.product,
+    period: item.period,
+    subscription: item.subscription,
+    subscriptionItem: item.subscription_item,
+    proration: item.proration,
+    invoiceItem: item.id,
   };
 }
 
-function discountAmount(emu: Emulator, discountIds: string[], subtotal: number): { amount: number; per: { amount: number; discount: string }[] } {
+function discountAmount(
+  emu: Emulator,
+  discountIds: string[],
+  subtotal: number,
+): { amount: number; per: { amount: number; discount: string }[] } {
   let remaining = Math.max(0, subtotal);
   const per: { amount: number; discount: string }[] = [];
   for (const id of discountIds) {
@@ -137,7 +149,7 @@ export function computeTotals(emu: Emulator, invoice: Stripe.Invoice): void {
   }
 }
 
-export function nextInvoiceNumber(emu: Emulator, customer: Stripe.Customer): string {
+export function nextInvoiceNumber(_emu: Emulator, customer: Stripe.Customer): string {
   const seq = customer.next_invoice_sequence ?? 1;
   customer.next_invoice_sequence = seq + 1;
   return `${customer.invoice_prefix ?? 'EMU'}-${String(seq).padStart(4, '0')}`;
@@ -207,7 +219,10 @@ export function newInvoice(
     issuer: { type: 'self' },
     last_finalization_error: null,
     latest_revision: null,
-    lines: fullList(opts.lines.map((l) => lineItem(l, id)), `/v1/invoices/${id}/lines`),
+    lines: fullList(
+      opts.lines.map((l) => lineItem(l, id)),
+      `/v1/invoices/${id}/lines`,
+    ),
     livemode: false,
     metadata: {},
     next_payment_attempt: null,
@@ -373,7 +388,12 @@ export function paymentMethodFor(emu: Emulator, invoice: Stripe.Invoice): string
   const subId = invoice.parent?.subscription_details ? idOf(invoice.parent.subscription_details.subscription) : null;
   const sub = subId ? emu.state.subscriptions.get(subId) : undefined;
   const customer = emu.state.customers.get(idOf(invoice.customer) ?? '');
-  return idOf(invoice.default_payment_method) ?? idOf(sub?.default_payment_method) ?? idOf(customer?.invoice_settings.default_payment_method) ?? null;
+  return (
+    idOf(invoice.default_payment_method) ??
+    idOf(sub?.default_payment_method) ??
+    idOf(customer?.invoice_settings.default_payment_method) ??
+    null
+  );
 }
 
 /** What charging this card would do. `onSession` is a person on a hosted page (they can authenticate). */
@@ -385,12 +405,30 @@ export function chargeOutcome(emu: Emulator, pmId: string | null, onSession: boo
     case 'auth_setup':
       return { ok: true }; // set up for off-session use when it was first authenticated
     case 'auth_always':
-      return onSession ? { ok: true } : { ok: false, kind: 'requires_action', message: 'This payment requires additional user action before it can be completed successfully.' };
+      return onSession
+        ? { ok: true }
+        : {
+            ok: false,
+            kind: 'requires_action',
+            message: 'This payment requires additional user action before it can be completed successfully.',
+          };
     case 'decline_insufficient_funds':
-      return { ok: false, kind: 'declined', code: 'card_declined', declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' };
+      return {
+        ok: false,
+        kind: 'declined',
+        code: 'card_declined',
+        declineCode: 'insufficient_funds',
+        message: 'Your card has insufficient funds.',
+      };
     case 'decline_generic':
     case 'attach_then_fail':
-      return { ok: false, kind: 'declined', code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' };
+      return {
+        ok: false,
+        kind: 'declined',
+        code: 'card_declined',
+        declineCode: 'generic_decline',
+        message: 'Your card was declined.',
+      };
   }
 }
 
@@ -426,7 +464,11 @@ export function markPaid(emu: Emulator, invoice: Stripe.Invoice, pi: Stripe.Paym
  * Charge an open invoice. Returns the outcome; on failure the invoice stays open with the retry
  * schedule applied (`next_payment_attempt`) and the failure events are emitted.
  */
-export function attemptPayment(emu: Emulator, invoice: Stripe.Invoice, opts: { onSession?: boolean; paymentMethod?: string | null; scheduleRetry?: boolean } = {}): PaymentOutcome {
+export function attemptPayment(
+  emu: Emulator,
+  invoice: Stripe.Invoice,
+  opts: { onSession?: boolean; paymentMethod?: string | null; scheduleRetry?: boolean } = {},
+): PaymentOutcome {
   if (invoice.status !== 'open') return { ok: true };
   const customerId = idOf(invoice.customer);
   const now = emu.now(customerId);
@@ -446,14 +488,23 @@ export function attemptPayment(emu: Emulator, invoice: Stripe.Invoice, opts: { o
   if (outcome.kind === 'requires_action') {
     pi.status = 'requires_action';
     pi.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: {} as Stripe.PaymentIntent.NextAction.UseStripeSdk };
-    pi.last_payment_error = { type: 'card_error', code: 'authentication_required', decline_code: 'authentication_required', message: outcome.message };
+    pi.last_payment_error = {
+      type: 'card_error',
+      code: 'authentication_required',
+      decline_code: 'authentication_required',
+      message: outcome.message,
+    };
     emu.emit('payment_intent.requires_action', pi, { customer: customerId });
   } else {
     pi.status = 'requires_payment_method';
     pi.last_payment_error =
       outcome.kind === 'declined'
         ? { type: 'card_error', code: outcome.code, decline_code: outcome.declineCode, message: outcome.message }
-        : { type: 'invalid_request_error', code: 'payment_method_missing' as Stripe.PaymentIntent.LastPaymentError.Code, message: outcome.message };
+        : {
+            type: 'invalid_request_error',
+            code: 'payment_method_missing' as Stripe.PaymentIntent.LastPaymentError.Code,
+            message: outcome.message,
+          };
     emu.emit('payment_intent.payment_failed', pi, { customer: customerId });
   }
   const retryDays = emu.state.settings.retryDays;

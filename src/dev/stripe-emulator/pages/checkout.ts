@@ -22,7 +22,8 @@ function discountFor(emu: Emulator, code: string | undefined, subtotal: number):
   const promo = findPromotionCode(emu, code);
   const coupon = promo ? emu.state.coupons.get(idOf(promo.promotion.coupon as string) ?? '') : undefined;
   if (!promo || !coupon) return null;
-  const amount = coupon.percent_off !== null ? Math.round((subtotal * coupon.percent_off) / 100) : Math.min(subtotal, coupon.amount_off ?? 0);
+  const amount =
+    coupon.percent_off !== null ? Math.round((subtotal * coupon.percent_off) / 100) : Math.min(subtotal, coupon.amount_off ?? 0);
   return { label: promo.code, amount };
 }
 
@@ -49,7 +50,9 @@ function render(emu: Emulator, session: Stripe.Checkout.Session, view: View = {}
       const price = li.price!;
       const metered = price.recurring?.usage_type === 'metered';
       const label = `${esc(productName(emu, price))}${li.quantity && li.quantity > 1 ? ` × ${li.quantity}` : ''}`;
-      const amount = metered ? `${formatMoney(price.unit_amount ?? 0, currency)} per unit, billed monthly for usage` : `${formatMoney(li.amount_subtotal, currency)} / ${esc(price.recurring?.interval ?? 'month')}`;
+      const amount = metered
+        ? `${formatMoney(price.unit_amount ?? 0, currency)} per unit, billed monthly for usage`
+        : `${formatMoney(li.amount_subtotal, currency)} / ${esc(price.recurring?.interval ?? 'month')}`;
       return `<li><span>${label}</span><span>${amount}</span></li>`;
     })
     .join('');
@@ -82,27 +85,56 @@ ${promoBlock}
 function closedPage(session: Stripe.Checkout.Session): PageResponse {
   if (session.status === 'complete') {
     const next = session.success_url?.replaceAll('{CHECKOUT_SESSION_ID}', session.id);
-    return html(page('Already paid', `<section class="card"><h1>You're all set</h1><p>This checkout session is complete.</p>${next ? `<p><a class="button secondary" href="${esc(next)}">Continue</a></p>` : ''}</section>`));
+    return html(
+      page(
+        'Already paid',
+        `<section class="card"><h1>You're all set</h1><p>This checkout session is complete.</p>${next ? `<p><a class="button secondary" href="${esc(next)}">Continue</a></p>` : ''}</section>`,
+      ),
+    );
   }
   return html(
-    page('Session expired', `<section class="card"><h1>This checkout session has expired</h1><p>Start again from DropIn to get a new one.</p>${session.cancel_url ? `<p><a class="button secondary" href="${esc(session.cancel_url)}">Back to DropIn</a></p>` : ''}</section>`),
+    page(
+      'Session expired',
+      `<section class="card"><h1>This checkout session has expired</h1><p>Start again from DropIn to get a new one.</p>${session.cancel_url ? `<p><a class="button secondary" href="${esc(session.cancel_url)}">Back to DropIn</a></p>` : ''}</section>`,
+    ),
     410,
   );
 }
 
-function pay(emu: Emulator, session: Stripe.Checkout.Session, form: Record<string, unknown>, authenticated: boolean): PageResponse {
+function pay(
+  emu: Emulator,
+  session: Stripe.Checkout.Session,
+  form: Record<string, unknown>,
+  authenticated: boolean,
+): PageResponse {
   const card = readCard(form);
   if (!card.ok) return render(emu, session, { error: card.error, values: form });
   const result = completeCheckout(emu, session, {
-    number: card.number, expMonth: card.expMonth, expYear: card.expYear, name: card.name,
+    number: card.number,
+    expMonth: card.expMonth,
+    expYear: card.expYear,
+    name: card.name,
     email: form.email ? String(form.email) : undefined,
     promotionCode: form.promotion_code ? String(form.promotion_code) : undefined,
     authenticated,
   });
   if (result.ok) return redirect(result.redirect);
   if ('needsAuthentication' in result) {
-    const carry = { card_number: form.card_number, expiry: form.expiry, cvc: form.cvc, name: form.name, email: form.email, promotion_code: form.promotion_code };
-    return html(authenticatePage(`/c/pay/${session.id}/authenticate`, carry, formatMoney(session.amount_total ?? 0, session.currency ?? 'usd')));
+    const carry = {
+      card_number: form.card_number,
+      expiry: form.expiry,
+      cvc: form.cvc,
+      name: form.name,
+      email: form.email,
+      promotion_code: form.promotion_code,
+    };
+    return html(
+      authenticatePage(
+        `/c/pay/${session.id}/authenticate`,
+        carry,
+        formatMoney(session.amount_total ?? 0, session.currency ?? 'usd'),
+      ),
+    );
   }
   if (result.field === 'promo') return render(emu, session, { promoError: result.error, values: form });
   if (result.field === 'email') return render(emu, session, { emailError: result.error, values: form });

@@ -10,9 +10,18 @@ import { payInvoice } from '../resources/invoices.js';
 import { attachPaymentMethod, createCardPaymentMethod, TEST_CARDS } from '../resources/paymentMethods.js';
 import { authenticatePage, cardFields, esc, html, page, readCard, redirect } from './layout.js';
 
-function render(emu: Emulator, invoice: Stripe.Invoice, values: Record<string, unknown>, error: string | null, notice: string | null): PageResponse {
+function render(
+  _emu: Emulator,
+  invoice: Stripe.Invoice,
+  values: Record<string, unknown>,
+  error: string | null,
+  notice: string | null,
+): PageResponse {
   const lines = invoice.lines.data
-    .map((l) => `<tr><td>${esc(l.description)}<br><span class="muted">${formatDate(l.period.start)} – ${formatDate(l.period.end)}</span></td><td class="num">${formatMoney(l.amount, l.currency)}</td></tr>`)
+    .map(
+      (l) =>
+        `<tr><td>${esc(l.description)}<br><span class="muted">${formatDate(l.period.start)} – ${formatDate(l.period.end)}</span></td><td class="num">${formatMoney(l.amount, l.currency)}</td></tr>`,
+    )
     .join('');
   const discount = invoice.subtotal - invoice.total;
   const payable = invoice.status === 'open' && invoice.amount_remaining > 0;
@@ -26,9 +35,13 @@ ${notice ? `<div class="notice" role="status">${esc(notice)}</div>` : ''}
 ${discount ? `<tr><td>Discount</td><td class="num">−${formatMoney(discount, invoice.currency)}</td></tr>` : ''}
 <tr><th>Total</th><th class="num">${formatMoney(invoice.total, invoice.currency)}</th></tr></tbody></table>
 <p><a href="/i/${esc(invoice.id)}/pdf">Download invoice PDF</a></p></section>
-${payable ? `<section class="card" aria-labelledby="pay-title"><h2 id="pay-title">Pay this invoice</h2>
+${
+  payable
+    ? `<section class="card" aria-labelledby="pay-title"><h2 id="pay-title">Pay this invoice</h2>
 <form method="post" action="/i/${esc(invoice.id)}" novalidate>${cardFields(values, error)}
-<button class="primary" type="submit">Pay ${formatMoney(invoice.amount_remaining, invoice.currency)}</button></form></section>` : ''}`;
+<button class="primary" type="submit">Pay ${formatMoney(invoice.amount_remaining, invoice.currency)}</button></form></section>`
+    : ''
+}`;
   return html(page(`Invoice ${invoice.number ?? invoice.id}`, body, { split: payable }));
 }
 
@@ -37,10 +50,21 @@ function pay(emu: Emulator, invoice: Stripe.Invoice, form: Record<string, unknow
   if (!card.ok) return render(emu, invoice, form, card.error, null);
   const behavior = TEST_CARDS[card.number]?.behavior;
   if ((behavior === 'auth_setup' || behavior === 'auth_always') && !authenticated) {
-    return html(authenticatePage(`/i/${invoice.id}/authenticate`, { card_number: form.card_number, expiry: form.expiry, cvc: form.cvc, name: form.name }, formatMoney(invoice.amount_remaining, invoice.currency)));
+    return html(
+      authenticatePage(
+        `/i/${invoice.id}/authenticate`,
+        { card_number: form.card_number, expiry: form.expiry, cvc: form.cvc, name: form.name },
+        formatMoney(invoice.amount_remaining, invoice.currency),
+      ),
+    );
   }
   const customerId = idOf(invoice.customer as string)!;
-  const pm = createCardPaymentMethod(emu, card.number, { expMonth: card.expMonth, expYear: card.expYear, name: card.name, created: emu.now(customerId) });
+  const pm = createCardPaymentMethod(emu, card.number, {
+    expMonth: card.expMonth,
+    expYear: card.expYear,
+    name: card.name,
+    created: emu.now(customerId),
+  });
   try {
     attachPaymentMethod(emu, pm, customerId);
     payInvoice(emu, invoice, { paymentMethod: pm.id, onSession: true });
@@ -51,9 +75,13 @@ function pay(emu: Emulator, invoice: Stripe.Invoice, form: Record<string, unknow
   return redirect(`/i/${invoice.id}?paid=1`);
 }
 
-export function invoicePdf(emu: Emulator, invoice: Stripe.Invoice): Promise<Buffer> {
+export function invoicePdf(_emu: Emulator, invoice: Stripe.Invoice): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Invoice ${invoice.number ?? invoice.id}`, Author: 'DropIn (Stripe emulator)' } });
+    const doc = new PDFDocument({
+      size: 'A4',
+      margin: 50,
+      info: { Title: `Invoice ${invoice.number ?? invoice.id}`, Author: 'DropIn (Stripe emulator)' },
+    });
     const chunks: Buffer[] = [];
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
@@ -80,8 +108,17 @@ export function invoicePdf(emu: Emulator, invoice: Stripe.Invoice): Promise<Buff
     doc.text(`Subtotal: ${formatMoney(invoice.subtotal, invoice.currency)}`, { align: 'right' });
     if (discount) doc.text(`Discount: -${formatMoney(discount, invoice.currency)}`, { align: 'right' });
     doc.fontSize(12).text(`Total: ${formatMoney(invoice.total, invoice.currency)}`, { align: 'right' });
-    doc.fontSize(10).text(`Amount ${invoice.status === 'paid' ? 'paid' : 'due'}: ${formatMoney(invoice.status === 'paid' ? invoice.amount_paid : invoice.amount_remaining, invoice.currency)}`, { align: 'right' });
-    doc.moveDown(2).fillColor('#888').fontSize(8).text('Generated by the local Stripe emulator. Test mode: no real payment was made.');
+    doc
+      .fontSize(10)
+      .text(
+        `Amount ${invoice.status === 'paid' ? 'paid' : 'due'}: ${formatMoney(invoice.status === 'paid' ? invoice.amount_paid : invoice.amount_remaining, invoice.currency)}`,
+        { align: 'right' },
+      );
+    doc
+      .moveDown(2)
+      .fillColor('#888')
+      .fontSize(8)
+      .text('Generated by the local Stripe emulator. Test mode: no real payment was made.');
     doc.end();
   });
 }
@@ -90,13 +127,26 @@ export async function invoicePages(emu: Emulator, req: PageRequest): Promise<Pag
   const m = /^\/i\/([^/]+)(\/pdf|\/authenticate)?$/.exec(req.path);
   if (!m) return null;
   const invoice = emu.state.invoices.get(decodeURIComponent(m[1]!));
-  if (!invoice || invoice.status === 'draft') return html(page('Not found', '<section class="card"><h1>Invoice not found</h1></section>'), 404);
+  if (!invoice || invoice.status === 'draft')
+    return html(page('Not found', '<section class="card"><h1>Invoice not found</h1></section>'), 404);
   if (m[2] === '/pdf' && req.method === 'GET') {
     const pdf = await invoicePdf(emu, invoice);
-    return { status: 200, body: pdf, contentType: 'application/pdf', headers: { 'content-disposition': `inline; filename="invoice-${invoice.number ?? invoice.id}.pdf"` } };
+    return {
+      status: 200,
+      body: pdf,
+      contentType: 'application/pdf',
+      headers: { 'content-disposition': `inline; filename="invoice-${invoice.number ?? invoice.id}.pdf"` },
+    };
   }
   if (m[2] === '/authenticate' && req.method === 'POST') {
-    if (req.form.decision !== 'complete') return render(emu, invoice, { ...req.form, card_number: '' }, 'We are unable to authenticate your payment method. Please choose a different payment method and try again.', null);
+    if (req.form.decision !== 'complete')
+      return render(
+        emu,
+        invoice,
+        { ...req.form, card_number: '' },
+        'We are unable to authenticate your payment method. Please choose a different payment method and try again.',
+        null,
+      );
     return pay(emu, invoice, req.form, true);
   }
   if (m[2]) return null;

@@ -79,7 +79,9 @@ ${error ? `<div id="card-error" class="error" role="alert">${esc(error)}</div>` 
 }
 
 /** Validate the card fields the way Stripe's card element does before anything is sent. */
-export function readCard(form: Record<string, unknown>): { ok: true; number: string; expMonth: number; expYear: number; name: string } | { ok: false; error: string } {
+export function readCard(
+  form: Record<string, unknown>,
+): { ok: true; number: string; expMonth: number; expYear: number; name: string } | { ok: false; error: string } {
   const number = String(form.card_number ?? '').replace(/[\s-]/g, '');
   const expiry = String(form.expiry ?? '').replace(/\s/g, '');
   const cvc = String(form.cvc ?? '').trim();
@@ -104,7 +106,10 @@ function luhn(number: string): boolean {
   let dbl = false;
   for (let i = number.length - 1; i >= 0; i--) {
     let d = Number(number[i]);
-    if (dbl && (d *= 2) > 9) d -= 9;
+    if (dbl) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
     sum += d;
     dbl = !dbl;
   }

@@ -14,7 +14,7 @@ import { updateCustomer } from '../resources/customers.js';
 import { StripeApiError } from '../errors.js';
 import { authenticatePage, cardFields, esc, html, page, readCard, redirect } from './layout.js';
 
-function statusText(emu: Emulator, sub: Stripe.Subscription): string {
+function statusText(_emu: Emulator, sub: Stripe.Subscription): string {
   const { end } = periodOf(sub);
   if (sub.cancel_at) return `Cancels on ${formatDate(sub.cancel_at)}`;
   if (sub.status === 'trialing') return `Trial ends on ${formatDate(sub.trial_end ?? end)}`;
@@ -27,10 +27,15 @@ function statusText(emu: Emulator, sub: Stripe.Subscription): string {
 function render(emu: Emulator, session: Stripe.BillingPortal.Session, notice: string | null): PageResponse {
   const customer = emu.state.customers.get(session.customer);
   if (!customer) return html(page('Not found', '<section class="card"><h1>Customer not found</h1></section>'), 404);
-  const subs = emu.state.subscriptions.newestFirst((s) => idOf(s.customer as string) === customer.id && s.status !== 'canceled' && s.status !== 'incomplete_expired');
-  const pmId = idOf(customer.invoice_settings.default_payment_method as string) ?? idOf(subs[0]?.default_payment_method as string);
+  const subs = emu.state.subscriptions.newestFirst(
+    (s) => idOf(s.customer as string) === customer.id && s.status !== 'canceled' && s.status !== 'incomplete_expired',
+  );
+  const pmId =
+    idOf(customer.invoice_settings.default_payment_method as string) ?? idOf(subs[0]?.default_payment_method as string);
   const pm = pmId ? emu.state.paymentMethods.get(pmId) : undefined;
-  const invoices = emu.state.invoices.newestFirst((i) => idOf(i.customer as string) === customer.id && i.status !== 'draft').slice(0, 24);
+  const invoices = emu.state.invoices
+    .newestFirst((i) => idOf(i.customer as string) === customer.id && i.status !== 'draft')
+    .slice(0, 24);
   const base = `/p/session/${esc(session.id)}`;
   const plans = subs.length
     ? subs
@@ -48,7 +53,9 @@ function render(emu: Emulator, session: Stripe.BillingPortal.Session, notice: st
     : '<p>No active plans.</p>';
   const rows = invoices
     .map(
-      (i) => `<tr><td>${formatDate(i.created)}</td><td class="num">${formatMoney(i.total, i.currency)}</td><td><span class="status">${esc(i.status)}</span></td>
+      (
+        i,
+      ) => `<tr><td>${formatDate(i.created)}</td><td class="num">${formatMoney(i.total, i.currency)}</td><td><span class="status">${esc(i.status)}</span></td>
 <td>${i.hosted_invoice_url ? `<a href="/i/${esc(i.id)}">View invoice ${esc(i.number ?? '')}</a>` : ''}</td></tr>`,
     )
     .join('');
@@ -65,7 +72,11 @@ ${notice ? `<div class="notice" role="status">${esc(notice)}</div>` : ''}
   return html(page('Billing', body));
 }
 
-function paymentMethodForm(session: Stripe.BillingPortal.Session, values: Record<string, unknown>, error: string | null): PageResponse {
+function paymentMethodForm(
+  session: Stripe.BillingPortal.Session,
+  values: Record<string, unknown>,
+  error: string | null,
+): PageResponse {
   const base = `/p/session/${esc(session.id)}`;
   return html(
     page(
@@ -77,15 +88,32 @@ function paymentMethodForm(session: Stripe.BillingPortal.Session, values: Record
   );
 }
 
-function savePaymentMethod(emu: Emulator, session: Stripe.BillingPortal.Session, form: Record<string, unknown>, authenticated: boolean): PageResponse {
+function savePaymentMethod(
+  emu: Emulator,
+  session: Stripe.BillingPortal.Session,
+  form: Record<string, unknown>,
+  authenticated: boolean,
+): PageResponse {
   const card = readCard(form);
   if (!card.ok) return paymentMethodForm(session, form, card.error);
   const behavior = TEST_CARDS[card.number]?.behavior;
   if ((behavior === 'auth_setup' || behavior === 'auth_always') && !authenticated) {
-    return html(authenticatePage(`/p/session/${session.id}/payment-method/authenticate`, { card_number: form.card_number, expiry: form.expiry, cvc: form.cvc, name: form.name }, 'saving your card'));
+    return html(
+      authenticatePage(
+        `/p/session/${session.id}/payment-method/authenticate`,
+        { card_number: form.card_number, expiry: form.expiry, cvc: form.cvc, name: form.name },
+        'saving your card',
+      ),
+    );
   }
   const customer = emu.state.customers.get(session.customer)!;
-  const pm = createCardPaymentMethod(emu, card.number, { expMonth: card.expMonth, expYear: card.expYear, name: card.name, email: customer.email, created: emu.now(customer.id) });
+  const pm = createCardPaymentMethod(emu, card.number, {
+    expMonth: card.expMonth,
+    expYear: card.expYear,
+    name: card.name,
+    email: customer.email,
+    created: emu.now(customer.id),
+  });
   try {
     attachPaymentMethod(emu, pm, customer.id);
   } catch (err) {
@@ -100,7 +128,9 @@ function savePaymentMethod(emu: Emulator, session: Stripe.BillingPortal.Session,
   }
   // Like the real portal, a new card immediately pays what is owed.
   let notice = 'Your payment method was updated.';
-  for (const inv of emu.state.invoices.newestFirst((i) => idOf(i.customer as string) === customer.id && i.status === 'open' && i.amount_remaining > 0)) {
+  for (const inv of emu.state.invoices.newestFirst(
+    (i) => idOf(i.customer as string) === customer.id && i.status === 'open' && i.amount_remaining > 0,
+  )) {
     if (!chargeOutcome(emu, pm.id, true).ok) break;
     try {
       payInvoice(emu, inv, { paymentMethod: pm.id, onSession: true });
@@ -122,16 +152,23 @@ export function portalPages(emu: Emulator, req: PageRequest): PageResponse | nul
   if (action === 'payment-method') {
     if (req.method === 'GET') return paymentMethodForm(session, {}, null);
     if (m[3]) {
-      if (req.form.decision !== 'complete') return paymentMethodForm(session, { ...req.form, card_number: '' }, 'We are unable to authenticate your payment method. Please choose a different payment method and try again.');
+      if (req.form.decision !== 'complete')
+        return paymentMethodForm(
+          session,
+          { ...req.form, card_number: '' },
+          'We are unable to authenticate your payment method. Please choose a different payment method and try again.',
+        );
       return savePaymentMethod(emu, session, req.form, true);
     }
     return savePaymentMethod(emu, session, req.form, false);
   }
   if ((action === 'cancel' || action === 'renew') && req.method === 'POST') {
     const sub = emu.state.subscriptions.get(String(req.form.subscription ?? ''));
-    if (!sub || idOf(sub.customer as string) !== session.customer) return html(page('Not found', '<section class="card"><h1>Plan not found</h1></section>'), 404);
+    if (!sub || idOf(sub.customer as string) !== session.customer)
+      return html(page('Not found', '<section class="card"><h1>Plan not found</h1></section>'), 404);
     updateSubscription(emu, sub, { cancel_at_period_end: action === 'cancel' });
-    const notice = action === 'cancel' ? `Your plan will be canceled on ${formatDate(periodOf(sub).end)}.` : 'Your plan will renew as usual.';
+    const notice =
+      action === 'cancel' ? `Your plan will be canceled on ${formatDate(periodOf(sub).end)}.` : 'Your plan will renew as usual.';
     return redirect(`/p/session/${session.id}?notice=${encodeURIComponent(notice)}`);
   }
   return null;

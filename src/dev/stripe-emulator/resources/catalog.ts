@@ -34,22 +34,74 @@ interface PriceParams {
 }
 
 const priceCreateFields = {
-  currency: p.str, unit_amount: p.int, unit_amount_decimal: p.num, active: p.bool, lookup_key: p.str, transfer_lookup_key: p.bool,
-  metadata: p.meta, nickname: p.str, product: p.str,
-  product_data: p.obj({ name: p.str, active: p.bool, metadata: p.meta, id: p.str, statement_descriptor: p.str, tax_code: p.str, unit_label: p.str, tax_details: p.any }),
-  recurring: recurringSpec, tax_behavior: p.enum('inclusive', 'exclusive', 'unspecified'), billing_scheme: p.enum('per_unit', 'tiered'),
-  currency_options: p.any, custom_unit_amount: p.any, tiers: p.any, tiers_mode: p.any, transform_quantity: p.any,
+  currency: p.str,
+  unit_amount: p.int,
+  unit_amount_decimal: p.num,
+  active: p.bool,
+  lookup_key: p.str,
+  transfer_lookup_key: p.bool,
+  metadata: p.meta,
+  nickname: p.str,
+  product: p.str,
+  product_data: p.obj({
+    name: p.str,
+    active: p.bool,
+    metadata: p.meta,
+    id: p.str,
+    statement_descriptor: p.str,
+    tax_code: p.str,
+    unit_label: p.str,
+    tax_details: p.any,
+  }),
+  recurring: recurringSpec,
+  tax_behavior: p.enum('inclusive', 'exclusive', 'unspecified'),
+  billing_scheme: p.enum('per_unit', 'tiered'),
+  currency_options: p.any,
+  custom_unit_amount: p.any,
+  tiers: p.any,
+  tiers_mode: p.any,
+  transform_quantity: p.any,
 };
 
-function newProduct(emu: Emulator, body: { id?: string; name: string; description?: string | null; active?: boolean; metadata?: Record<string, string | null> | null; images?: string[]; unit_label?: string | null; url?: string | null; statement_descriptor?: string | null }): Stripe.Product {
+function newProduct(
+  emu: Emulator,
+  body: {
+    id?: string;
+    name: string;
+    description?: string | null;
+    active?: boolean;
+    metadata?: Record<string, string | null> | null;
+    images?: string[];
+    unit_label?: string | null;
+    url?: string | null;
+    statement_descriptor?: string | null;
+  },
+): Stripe.Product {
   const now = emu.now();
   const id = body.id ?? newId('prod');
-  if (emu.state.products.has(id)) throw invalidRequest(`Product already exists.`, { param: 'id', code: 'resource_already_exists' });
+  if (emu.state.products.has(id))
+    throw invalidRequest(`Product already exists.`, { param: 'id', code: 'resource_already_exists' });
   const product = {
-    id, object: 'product', active: body.active ?? true, created: now, default_price: null, description: body.description ?? null,
-    images: body.images ?? [], livemode: false, marketing_features: [], metadata: mergeMetadata({}, body.metadata), name: body.name,
-    package_dimensions: null, shippable: null, statement_descriptor: body.statement_descriptor ?? null, tax_code: null, tax_details: null,
-    type: 'service', unit_label: body.unit_label ?? null, updated: now, url: body.url ?? null,
+    id,
+    object: 'product',
+    active: body.active ?? true,
+    created: now,
+    default_price: null,
+    description: body.description ?? null,
+    images: body.images ?? [],
+    livemode: false,
+    marketing_features: [],
+    metadata: mergeMetadata({}, body.metadata),
+    name: body.name,
+    package_dimensions: null,
+    shippable: null,
+    statement_descriptor: body.statement_descriptor ?? null,
+    tax_code: null,
+    tax_details: null,
+    type: 'service',
+    unit_label: body.unit_label ?? null,
+    updated: now,
+    url: body.url ?? null,
   } satisfies Stripe.Product;
   emu.state.products.set(product);
   emu.emit('product.created', product);
@@ -70,11 +122,25 @@ export function planFromPrice(price: Stripe.Price): Stripe.Plan {
 function buildPlan(price: Stripe.Price): Stripe.Plan {
   const r = price.recurring;
   return {
-    id: price.id, object: 'plan', active: price.active, amount: price.unit_amount, amount_decimal: price.unit_amount_decimal,
-    billing_scheme: price.billing_scheme, created: price.created, currency: price.currency, interval: r?.interval ?? 'month',
-    interval_count: r?.interval_count ?? 1, livemode: false, metadata: price.metadata, meter: r?.meter ?? null,
-    nickname: price.nickname, product: price.product, tiers_mode: null, transform_usage: null,
-    trial_period_days: r?.trial_period_days ?? null, usage_type: r?.usage_type ?? 'licensed',
+    id: price.id,
+    object: 'plan',
+    active: price.active,
+    amount: price.unit_amount,
+    amount_decimal: price.unit_amount_decimal,
+    billing_scheme: price.billing_scheme,
+    created: price.created,
+    currency: price.currency,
+    interval: r?.interval ?? 'month',
+    interval_count: r?.interval_count ?? 1,
+    livemode: false,
+    metadata: price.metadata,
+    meter: r?.meter ?? null,
+    nickname: price.nickname,
+    product: price.product,
+    tiers_mode: null,
+    transform_usage: null,
+    trial_period_days: r?.trial_period_days ?? null,
+    usage_type: r?.usage_type ?? 'licensed',
   } satisfies Stripe.Plan;
 }
 
@@ -93,35 +159,64 @@ function claimLookupKey(emu: Emulator, key: string, transfer: boolean | undefine
 export function createPrice(emu: Emulator, body: PriceParams): Stripe.Price {
   const currency = required<string>(body as Record<string, unknown>, 'currency').toLowerCase();
   let productId = body.product;
-  if (!productId && !body.product_data) throw invalidRequest('Missing required param: product.', { param: 'product', code: 'parameter_missing' });
+  if (!productId && !body.product_data)
+    throw invalidRequest('Missing required param: product.', { param: 'product', code: 'parameter_missing' });
   if (productId) mustGet(emu.state.products, productId, 'product');
-  else productId = newProduct(emu, { ...body.product_data!, name: required<string>(body.product_data as Record<string, unknown>, 'name') }).id;
+  else
+    productId = newProduct(emu, {
+      ...body.product_data!,
+      name: required<string>(body.product_data as Record<string, unknown>, 'name'),
+    }).id;
   if (body.unit_amount === undefined && body.unit_amount_decimal === undefined) {
     throw invalidRequest('Missing required param: unit_amount.', { param: 'unit_amount', code: 'parameter_missing' });
   }
   let recurring: Stripe.Price.Recurring | null = null;
   if (body.recurring) {
-    if (!body.recurring.interval) throw invalidRequest('Missing required param: recurring[interval].', { param: 'recurring[interval]', code: 'parameter_missing' });
+    if (!body.recurring.interval)
+      throw invalidRequest('Missing required param: recurring[interval].', {
+        param: 'recurring[interval]',
+        code: 'parameter_missing',
+      });
     const usageType = body.recurring.usage_type ?? 'licensed';
     if (usageType === 'metered' && !body.recurring.meter) {
       throw invalidRequest('Metered prices must be backed by a meter. Pass `recurring[meter]`.', { param: 'recurring[meter]' });
     }
     if (body.recurring.meter) {
       mustGet(emu.state.meters, body.recurring.meter, 'recurring[meter]');
-      if (usageType !== 'metered') throw invalidRequest('A meter can only be set on a price with `recurring[usage_type]=metered`.', { param: 'recurring[meter]' });
+      if (usageType !== 'metered')
+        throw invalidRequest('A meter can only be set on a price with `recurring[usage_type]=metered`.', {
+          param: 'recurring[meter]',
+        });
     }
     recurring = {
-      interval: body.recurring.interval, interval_count: body.recurring.interval_count ?? 1, meter: body.recurring.meter ?? null,
-      trial_period_days: body.recurring.trial_period_days ?? null, usage_type: usageType,
+      interval: body.recurring.interval,
+      interval_count: body.recurring.interval_count ?? 1,
+      meter: body.recurring.meter ?? null,
+      trial_period_days: body.recurring.trial_period_days ?? null,
+      usage_type: usageType,
     };
   }
   if (body.lookup_key) claimLookupKey(emu, body.lookup_key, body.transfer_lookup_key);
   const amount = body.unit_amount ?? Math.round(body.unit_amount_decimal ?? 0);
   const price = {
-    id: newId('price'), object: 'price', active: body.active ?? true, billing_scheme: 'per_unit', created: emu.now(), currency,
-    custom_unit_amount: null, livemode: false, lookup_key: body.lookup_key ?? null, metadata: mergeMetadata({}, body.metadata),
-    nickname: body.nickname ?? null, product: productId, recurring, tax_behavior: body.tax_behavior ?? 'unspecified',
-    tiers_mode: null, transform_quantity: null, type: recurring ? 'recurring' : 'one_time', unit_amount: amount,
+    id: newId('price'),
+    object: 'price',
+    active: body.active ?? true,
+    billing_scheme: 'per_unit',
+    created: emu.now(),
+    currency,
+    custom_unit_amount: null,
+    livemode: false,
+    lookup_key: body.lookup_key ?? null,
+    metadata: mergeMetadata({}, body.metadata),
+    nickname: body.nickname ?? null,
+    product: productId,
+    recurring,
+    tax_behavior: body.tax_behavior ?? 'unspecified',
+    tiers_mode: null,
+    transform_quantity: null,
+    type: recurring ? 'recurring' : 'one_time',
+    unit_amount: amount,
     unit_amount_decimal: decimalString(body.unit_amount_decimal ?? amount),
   } satisfies Stripe.Price;
   emu.state.prices.set(price);
@@ -132,11 +227,49 @@ export function createPrice(emu: Emulator, body: PriceParams): Stripe.Price {
 export function registerCatalog(router: Router): void {
   // ---- products ----
   router.post('/v1/products', ({ emu, raw }) => {
-    const body = parse<{ id?: string; name: string; description?: string; active?: boolean; metadata?: Record<string, string | null>; images?: string[]; default_price_data?: { currency: string; unit_amount?: number; recurring?: PriceParams['recurring']; unit_amount_decimal?: number }; unit_label?: string; url?: string; statement_descriptor?: string }>(
+    const body = parse<{
+      id?: string;
+      name: string;
+      description?: string;
+      active?: boolean;
+      metadata?: Record<string, string | null>;
+      images?: string[];
+      default_price_data?: {
+        currency: string;
+        unit_amount?: number;
+        recurring?: PriceParams['recurring'];
+        unit_amount_decimal?: number;
+      };
+      unit_label?: string;
+      url?: string;
+      statement_descriptor?: string;
+    }>(
       {
-        id: p.str, name: p.str, description: p.str, active: p.bool, metadata: p.meta, images: p.arr(p.str),
-        default_price_data: p.obj({ currency: p.str, unit_amount: p.int, unit_amount_decimal: p.num, recurring: recurringSpec, tax_behavior: p.str, currency_options: p.any, custom_unit_amount: p.any, metadata: p.meta }),
-        marketing_features: p.any, package_dimensions: p.any, shippable: p.bool, statement_descriptor: p.str, tax_code: p.str, tax_details: p.any, type: p.str, unit_label: p.str, url: p.str,
+        id: p.str,
+        name: p.str,
+        description: p.str,
+        active: p.bool,
+        metadata: p.meta,
+        images: p.arr(p.str),
+        default_price_data: p.obj({
+          currency: p.str,
+          unit_amount: p.int,
+          unit_amount_decimal: p.num,
+          recurring: recurringSpec,
+          tax_behavior: p.str,
+          currency_options: p.any,
+          custom_unit_amount: p.any,
+          metadata: p.meta,
+        }),
+        marketing_features: p.any,
+        package_dimensions: p.any,
+        shippable: p.bool,
+        statement_descriptor: p.str,
+        tax_code: p.str,
+        tax_details: p.any,
+        type: p.str,
+        unit_label: p.str,
+        url: p.str,
       },
       raw,
     );
@@ -152,7 +285,13 @@ export function registerCatalog(router: Router): void {
   router.get('/v1/products/search', ({ emu, raw, path }) => {
     const params = parse<{ query?: string; limit?: number; page?: string }>(searchFields, raw);
     const q = parseQuery(required<string>(params, 'query'));
-    return searchPage(emu.state.products.newestFirst((x) => matchesQuery(x as unknown as Record<string, unknown>, q, ['active', 'name', 'metadata', 'created', 'description'])), params, path);
+    return searchPage(
+      emu.state.products.newestFirst((x) =>
+        matchesQuery(x as unknown as Record<string, unknown>, q, ['active', 'name', 'metadata', 'created', 'description']),
+      ),
+      params,
+      path,
+    );
   });
 
   router.get('/v1/products/:id', ({ emu, params, raw }) => {
@@ -161,8 +300,32 @@ export function registerCatalog(router: Router): void {
   });
 
   router.post('/v1/products/:id', ({ emu, params, raw }) => {
-    const body = parse<{ name?: string; description?: string | null; active?: boolean; metadata?: Record<string, string | null> | null; default_price?: string | null; images?: string[] | null; unit_label?: string | null; url?: string | null }>(
-      { name: p.str, description: p.str, active: p.bool, metadata: p.meta, default_price: p.str, images: p.arr(p.str), marketing_features: p.any, package_dimensions: p.any, shippable: p.bool, statement_descriptor: p.str, tax_code: p.str, tax_details: p.any, unit_label: p.str, url: p.str },
+    const body = parse<{
+      name?: string;
+      description?: string | null;
+      active?: boolean;
+      metadata?: Record<string, string | null> | null;
+      default_price?: string | null;
+      images?: string[] | null;
+      unit_label?: string | null;
+      url?: string | null;
+    }>(
+      {
+        name: p.str,
+        description: p.str,
+        active: p.bool,
+        metadata: p.meta,
+        default_price: p.str,
+        images: p.arr(p.str),
+        marketing_features: p.any,
+        package_dimensions: p.any,
+        shippable: p.bool,
+        statement_descriptor: p.str,
+        tax_code: p.str,
+        tax_details: p.any,
+        unit_label: p.str,
+        url: p.str,
+      },
       raw,
     );
     const product = mustGet(emu.state.products, params.id);
@@ -177,7 +340,8 @@ export function registerCatalog(router: Router): void {
     if (body.default_price !== undefined) {
       if (body.default_price) {
         const price = mustGet(emu.state.prices, body.default_price, 'default_price');
-        if (price.product !== product.id) throw invalidRequest('The default price must belong to this product.', { param: 'default_price' });
+        if (price.product !== product.id)
+          throw invalidRequest('The default price must belong to this product.', { param: 'default_price' });
       }
       product.default_price = body.default_price;
     }
@@ -201,12 +365,19 @@ export function registerCatalog(router: Router): void {
   });
 
   router.get('/v1/products', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; active?: boolean; ids?: string[]; created?: unknown }>(
-      { ...listFields, active: p.bool, ids: p.arr(p.str), created: p.range, shippable: p.bool, type: p.str, url: p.str },
-      raw,
-    );
+    const params = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      active?: boolean;
+      ids?: string[];
+      created?: unknown;
+    }>({ ...listFields, active: p.bool, ids: p.arr(p.str), created: p.range, shippable: p.bool, type: p.str, url: p.str }, raw);
     const items = emu.state.products.newestFirst(
-      (x) => (params.active === undefined || x.active === params.active) && (!params.ids || params.ids.includes(x.id)) && inRange(x.created, params.created),
+      (x) =>
+        (params.active === undefined || x.active === params.active) &&
+        (!params.ids || params.ids.includes(x.id)) &&
+        inRange(x.created, params.created),
     );
     return paginate(items, params, path);
   });
@@ -217,7 +388,21 @@ export function registerCatalog(router: Router): void {
   router.get('/v1/prices/search', ({ emu, raw, path }) => {
     const params = parse<{ query?: string; limit?: number; page?: string }>(searchFields, raw);
     const q = parseQuery(required<string>(params, 'query'));
-    return searchPage(emu.state.prices.newestFirst((x) => matchesQuery({ ...x, product: idOf(x.product) } as unknown as Record<string, unknown>, q, ['active', 'currency', 'lookup_key', 'metadata', 'product', 'type', 'created'])), params, path);
+    return searchPage(
+      emu.state.prices.newestFirst((x) =>
+        matchesQuery({ ...x, product: idOf(x.product) } as unknown as Record<string, unknown>, q, [
+          'active',
+          'currency',
+          'lookup_key',
+          'metadata',
+          'product',
+          'type',
+          'created',
+        ]),
+      ),
+      params,
+      path,
+    );
   });
 
   router.get('/v1/prices/:id', ({ emu, params, raw }) => {
@@ -226,8 +411,23 @@ export function registerCatalog(router: Router): void {
   });
 
   router.post('/v1/prices/:id', ({ emu, params, raw }) => {
-    const body = parse<{ active?: boolean; lookup_key?: string | null; transfer_lookup_key?: boolean; metadata?: Record<string, string | null> | null; nickname?: string | null; tax_behavior?: string }>(
-      { active: p.bool, lookup_key: p.str, transfer_lookup_key: p.bool, metadata: p.meta, nickname: p.str, tax_behavior: p.str, currency_options: p.any },
+    const body = parse<{
+      active?: boolean;
+      lookup_key?: string | null;
+      transfer_lookup_key?: boolean;
+      metadata?: Record<string, string | null> | null;
+      nickname?: string | null;
+      tax_behavior?: string;
+    }>(
+      {
+        active: p.bool,
+        lookup_key: p.str,
+        transfer_lookup_key: p.bool,
+        metadata: p.meta,
+        nickname: p.str,
+        tax_behavior: p.str,
+        currency_options: p.any,
+      },
       raw,
     );
     const price = mustGet(emu.state.prices, params.id);
@@ -245,11 +445,32 @@ export function registerCatalog(router: Router): void {
   });
 
   router.get('/v1/prices', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; active?: boolean; currency?: string; product?: string; type?: string; lookup_keys?: string[]; recurring?: { interval?: string; usage_type?: string; meter?: string }; created?: unknown }>(
-      { ...listFields, active: p.bool, currency: p.str, product: p.str, type: p.enum('one_time', 'recurring'), lookup_keys: p.arr(p.str), recurring: p.obj({ interval: p.str, usage_type: p.str, meter: p.str }), created: p.range },
+    const params = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      active?: boolean;
+      currency?: string;
+      product?: string;
+      type?: string;
+      lookup_keys?: string[];
+      recurring?: { interval?: string; usage_type?: string; meter?: string };
+      created?: unknown;
+    }>(
+      {
+        ...listFields,
+        active: p.bool,
+        currency: p.str,
+        product: p.str,
+        type: p.enum('one_time', 'recurring'),
+        lookup_keys: p.arr(p.str),
+        recurring: p.obj({ interval: p.str, usage_type: p.str, meter: p.str }),
+        created: p.range,
+      },
       raw,
     );
-    if (params.lookup_keys && params.lookup_keys.length > 10) throw invalidRequest('You may only specify up to 10 lookup keys.', { param: 'lookup_keys' });
+    if (params.lookup_keys && params.lookup_keys.length > 10)
+      throw invalidRequest('You may only specify up to 10 lookup keys.', { param: 'lookup_keys' });
     const items = emu.state.prices.newestFirst(
       (x) =>
         (params.active === undefined || x.active === params.active) &&

@@ -11,7 +11,10 @@ export function mustGet<T extends { id: string }>(col: Collection<T>, id: unknow
 }
 
 /** Stripe's metadata update: merge keys, an empty value deletes a key, an empty object-level value clears all. */
-export function mergeMetadata(current: Stripe.Metadata | null, patch: Record<string, string | null> | null | undefined): Stripe.Metadata {
+export function mergeMetadata(
+  current: Stripe.Metadata | null,
+  patch: Record<string, string | null> | null | undefined,
+): Stripe.Metadata {
   if (patch === undefined) return current ?? {};
   if (patch === null) return {};
   const out: Stripe.Metadata = { ...(current ?? {}) };

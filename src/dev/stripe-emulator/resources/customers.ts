@@ -14,14 +14,32 @@ import { cancelSubscriptionNow } from '../engine/billing.js';
 
 const address = p.obj({ city: p.str, country: p.str, line1: p.str, line2: p.str, postal_code: p.str, state: p.str });
 const invoiceSettings = p.obj({
-  custom_fields: p.any, default_payment_method: p.str, footer: p.str, rendering_options: p.any,
+  custom_fields: p.any,
+  default_payment_method: p.str,
+  footer: p.str,
+  rendering_options: p.any,
 });
 
 const writable: Fields = {
-  address, balance: p.int, business_name: p.str, cash_balance: p.any, description: p.str, email: p.str,
-  individual_name: p.str, invoice_prefix: p.str, invoice_settings: invoiceSettings, metadata: p.meta, name: p.str,
-  next_invoice_sequence: p.int, phone: p.str, preferred_locales: p.arr(p.str), shipping: p.any, source: p.str, tax: p.any,
-  tax_exempt: p.enum('none', 'exempt', 'reverse'), validate: p.bool,
+  address,
+  balance: p.int,
+  business_name: p.str,
+  cash_balance: p.any,
+  description: p.str,
+  email: p.str,
+  individual_name: p.str,
+  invoice_prefix: p.str,
+  invoice_settings: invoiceSettings,
+  metadata: p.meta,
+  name: p.str,
+  next_invoice_sequence: p.int,
+  phone: p.str,
+  preferred_locales: p.arr(p.str),
+  shipping: p.any,
+  source: p.str,
+  tax: p.any,
+  tax_exempt: p.enum('none', 'exempt', 'reverse'),
+  validate: p.bool,
 };
 
 interface CustomerParams {
@@ -55,7 +73,10 @@ function setDefaultPaymentMethod(emu: Emulator, customer: Stripe.Customer, pmId:
 }
 
 function applyWritable(emu: Emulator, customer: Stripe.Customer, body: CustomerParams): void {
-  if (body.address !== undefined) customer.address = body.address ? { city: null, country: null, line1: null, line2: null, postal_code: null, state: null, ...body.address } : null;
+  if (body.address !== undefined)
+    customer.address = body.address
+      ? { city: null, country: null, line1: null, line2: null, postal_code: null, state: null, ...body.address }
+      : null;
   if (body.balance !== undefined) customer.balance = body.balance;
   if (body.description !== undefined) customer.description = body.description;
   if (body.email !== undefined) customer.email = body.email;
@@ -68,8 +89,10 @@ function applyWritable(emu: Emulator, customer: Stripe.Customer, body: CustomerP
   if (body.metadata !== undefined) customer.metadata = mergeMetadata(customer.metadata, body.metadata);
   if (body.invoice_settings === null) setDefaultPaymentMethod(emu, customer, null);
   else if (body.invoice_settings) {
-    if (body.invoice_settings.default_payment_method !== undefined) setDefaultPaymentMethod(emu, customer, body.invoice_settings.default_payment_method);
-    if (body.invoice_settings.footer !== undefined) customer.invoice_settings = { ...customer.invoice_settings, footer: body.invoice_settings.footer };
+    if (body.invoice_settings.default_payment_method !== undefined)
+      setDefaultPaymentMethod(emu, customer, body.invoice_settings.default_payment_method);
+    if (body.invoice_settings.footer !== undefined)
+      customer.invoice_settings = { ...customer.invoice_settings, footer: body.invoice_settings.footer };
   }
 }
 
@@ -130,10 +153,14 @@ export function deletedCustomer(id: string): Stripe.DeletedCustomer {
   return { id, object: 'customer', deleted: true } satisfies Stripe.DeletedCustomer;
 }
 
-
 export function registerCustomers(router: Router): void {
   registerIncludable('customer', 'subscriptions', (emu, obj) =>
-    fullList(emu.state.subscriptions.newestFirst((s) => idOf(s.customer) === obj.id && s.status !== 'canceled' && s.status !== 'incomplete_expired'), `/v1/customers/${String(obj.id)}/subscriptions`),
+    fullList(
+      emu.state.subscriptions.newestFirst(
+        (s) => idOf(s.customer) === obj.id && s.status !== 'canceled' && s.status !== 'incomplete_expired',
+      ),
+      `/v1/customers/${String(obj.id)}/subscriptions`,
+    ),
   );
 
   router.post('/v1/customers', ({ emu, raw }) => {
@@ -145,7 +172,9 @@ export function registerCustomers(router: Router): void {
     const params = parse<{ query?: string; limit?: number; page?: string }>(searchFields, raw);
     if (!params.query) throw invalidRequest('Missing required param: query.', { param: 'query', code: 'parameter_missing' });
     const q = parseQuery(params.query);
-    const items = emu.state.customers.newestFirst((c) => matchesQuery(c as unknown as Record<string, unknown>, q, ['email', 'name', 'phone', 'metadata', 'created']));
+    const items = emu.state.customers.newestFirst((c) =>
+      matchesQuery(c as unknown as Record<string, unknown>, q, ['email', 'name', 'phone', 'metadata', 'created']),
+    );
     return searchPage(items, params, path);
   });
 
@@ -177,10 +206,14 @@ export function registerCustomers(router: Router): void {
   });
 
   router.get('/v1/customers', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; email?: string; created?: unknown; test_clock?: string }>(
-      { ...listFields, email: p.str, created: p.range, test_clock: p.str, customer_account: p.str },
-      raw,
-    );
+    const params = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      email?: string;
+      created?: unknown;
+      test_clock?: string;
+    }>({ ...listFields, email: p.str, created: p.range, test_clock: p.str, customer_account: p.str }, raw);
     const filter = (c: Stripe.Customer) =>
       (params.email === undefined || c.email === params.email) &&
       inRange(c.created, params.created) &&

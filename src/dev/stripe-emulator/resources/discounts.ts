@@ -9,10 +9,11 @@ import type { Router } from '../router.js';
 import { addUnits } from '../engine/time.js';
 import { idOf, mergeMetadata, mustGet } from './common.js';
 
-export function couponUsable(emu: Emulator, coupon: Stripe.Coupon, now: number): string | null {
+export function couponUsable(_emu: Emulator, coupon: Stripe.Coupon, now: number): string | null {
   if (!coupon.valid) return `Coupon ${coupon.id} is no longer valid.`;
   if (coupon.redeem_by !== null && coupon.redeem_by < now) return `Coupon ${coupon.id} has expired.`;
-  if (coupon.max_redemptions !== null && coupon.times_redeemed >= coupon.max_redemptions) return `Coupon ${coupon.id} has been fully redeemed.`;
+  if (coupon.max_redemptions !== null && coupon.times_redeemed >= coupon.max_redemptions)
+    return `Coupon ${coupon.id} has been fully redeemed.`;
   return null;
 }
 
@@ -23,10 +24,16 @@ export function findPromotionCode(emu: Emulator, code: string): Stripe.Promotion
   return undefined;
 }
 
-export function promotionCodeUsable(emu: Emulator, promo: Stripe.PromotionCode, customerId: string | null, now: number): string | null {
+export function promotionCodeUsable(
+  emu: Emulator,
+  promo: Stripe.PromotionCode,
+  customerId: string | null,
+  now: number,
+): string | null {
   if (!promo.active) return 'This code is invalid.';
   if (promo.expires_at !== null && promo.expires_at < now) return 'This code has expired.';
-  if (promo.max_redemptions !== null && promo.times_redeemed >= promo.max_redemptions) return 'This code has been fully redeemed.';
+  if (promo.max_redemptions !== null && promo.times_redeemed >= promo.max_redemptions)
+    return 'This code has been fully redeemed.';
   const owner = idOf(promo.customer as string | null);
   if (owner && owner !== customerId) return 'This code is not valid for this customer.';
   const coupon = emu.state.coupons.get(idOf(promo.promotion.coupon as string) ?? '');
@@ -37,7 +44,14 @@ export function promotionCodeUsable(emu: Emulator, promo: Stripe.PromotionCode, 
 /** Redeem a coupon (directly or through a promotion code) into a Discount object. */
 export function createDiscount(
   emu: Emulator,
-  opts: { coupon?: string; promotionCode?: string; customer: string; subscription?: string | null; checkoutSession?: string | null; now: number },
+  opts: {
+    coupon?: string;
+    promotionCode?: string;
+    customer: string;
+    subscription?: string | null;
+    checkoutSession?: string | null;
+    now: number;
+  },
 ): Stripe.Discount {
   let promo: Stripe.PromotionCode | undefined;
   let couponId = opts.coupon;
@@ -76,23 +90,61 @@ export function createDiscount(
 
 export function registerDiscounts(router: Router): void {
   router.post('/v1/coupons', ({ emu, raw }) => {
-    const body = parse<{ id?: string; amount_off?: number; currency?: string; duration?: string; duration_in_months?: number; max_redemptions?: number; metadata?: Record<string, string | null>; name?: string; percent_off?: number; redeem_by?: number }>(
-      { id: p.str, amount_off: p.int, currency: p.str, duration: p.enum('once', 'repeating', 'forever'), duration_in_months: p.int, max_redemptions: p.int, metadata: p.meta, name: p.str, percent_off: p.num, redeem_by: p.int, applies_to: p.any, currency_options: p.any },
+    const body = parse<{
+      id?: string;
+      amount_off?: number;
+      currency?: string;
+      duration?: string;
+      duration_in_months?: number;
+      max_redemptions?: number;
+      metadata?: Record<string, string | null>;
+      name?: string;
+      percent_off?: number;
+      redeem_by?: number;
+    }>(
+      {
+        id: p.str,
+        amount_off: p.int,
+        currency: p.str,
+        duration: p.enum('once', 'repeating', 'forever'),
+        duration_in_months: p.int,
+        max_redemptions: p.int,
+        metadata: p.meta,
+        name: p.str,
+        percent_off: p.num,
+        redeem_by: p.int,
+        applies_to: p.any,
+        currency_options: p.any,
+      },
       raw,
     );
     if ((body.amount_off === undefined) === (body.percent_off === undefined)) {
       throw invalidRequest('You must pass exactly one of amount_off or percent_off.', { param: 'percent_off' });
     }
-    if (body.amount_off !== undefined && !body.currency) throw invalidRequest('You must pass currency when passing amount_off.', { param: 'currency' });
+    if (body.amount_off !== undefined && !body.currency)
+      throw invalidRequest('You must pass currency when passing amount_off.', { param: 'currency' });
     const duration = body.duration ?? 'once';
-    if (duration === 'repeating' && !body.duration_in_months) throw invalidRequest('You must pass duration_in_months when duration is repeating.', { param: 'duration_in_months' });
+    if (duration === 'repeating' && !body.duration_in_months)
+      throw invalidRequest('You must pass duration_in_months when duration is repeating.', { param: 'duration_in_months' });
     const id = body.id ?? randomToken(8);
-    if (emu.state.coupons.has(id)) throw invalidRequest('Coupon already exists.', { param: 'id', code: 'resource_already_exists' });
+    if (emu.state.coupons.has(id))
+      throw invalidRequest('Coupon already exists.', { param: 'id', code: 'resource_already_exists' });
     const coupon = {
-      id, object: 'coupon', amount_off: body.amount_off ?? null, created: emu.now(), currency: body.currency?.toLowerCase() ?? null,
-      duration, duration_in_months: duration === 'repeating' ? (body.duration_in_months ?? null) : null, livemode: false,
-      max_redemptions: body.max_redemptions ?? null, metadata: mergeMetadata({}, body.metadata), name: body.name ?? null,
-      percent_off: body.percent_off ?? null, redeem_by: body.redeem_by ?? null, times_redeemed: 0, valid: true,
+      id,
+      object: 'coupon',
+      amount_off: body.amount_off ?? null,
+      created: emu.now(),
+      currency: body.currency?.toLowerCase() ?? null,
+      duration,
+      duration_in_months: duration === 'repeating' ? (body.duration_in_months ?? null) : null,
+      livemode: false,
+      max_redemptions: body.max_redemptions ?? null,
+      metadata: mergeMetadata({}, body.metadata),
+      name: body.name ?? null,
+      percent_off: body.percent_off ?? null,
+      redeem_by: body.redeem_by ?? null,
+      times_redeemed: 0,
+      valid: true,
     } satisfies Stripe.Coupon;
     emu.state.coupons.set(coupon);
     emu.emit('coupon.created', coupon);
@@ -103,7 +155,10 @@ export function registerDiscounts(router: Router): void {
     return mustGet(emu.state.coupons, params.id, 'id', 'coupon');
   });
   router.post('/v1/coupons/:id', ({ emu, params, raw }) => {
-    const body = parse<{ metadata?: Record<string, string | null>; name?: string }>({ metadata: p.meta, name: p.str, currency_options: p.any }, raw);
+    const body = parse<{ metadata?: Record<string, string | null>; name?: string }>(
+      { metadata: p.meta, name: p.str, currency_options: p.any },
+      raw,
+    );
     const coupon = mustGet(emu.state.coupons, params.id, 'id', 'coupon');
     const before = snapshot(coupon);
     if (body.name !== undefined) coupon.name = body.name;
@@ -120,30 +175,72 @@ export function registerDiscounts(router: Router): void {
     return { id: coupon.id, object: 'coupon', deleted: true } satisfies Stripe.DeletedCoupon;
   });
   router.get('/v1/coupons', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; created?: unknown }>({ ...listFields, created: p.range }, raw);
-    return paginate(emu.state.coupons.newestFirst((c) => inRange(c.created, params.created)), params, path);
+    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; created?: unknown }>(
+      { ...listFields, created: p.range },
+      raw,
+    );
+    return paginate(
+      emu.state.coupons.newestFirst((c) => inRange(c.created, params.created)),
+      params,
+      path,
+    );
   });
 
   router.post('/v1/promotion_codes', ({ emu, raw }) => {
-    const body = parse<{ promotion?: { type?: string; coupon?: string }; code?: string; active?: boolean; customer?: string; expires_at?: number; max_redemptions?: number; metadata?: Record<string, string | null>; restrictions?: { first_time_transaction?: boolean; minimum_amount?: number; minimum_amount_currency?: string } }>(
+    const body = parse<{
+      promotion?: { type?: string; coupon?: string };
+      code?: string;
+      active?: boolean;
+      customer?: string;
+      expires_at?: number;
+      max_redemptions?: number;
+      metadata?: Record<string, string | null>;
+      restrictions?: { first_time_transaction?: boolean; minimum_amount?: number; minimum_amount_currency?: string };
+    }>(
       {
-        promotion: p.obj({ type: p.enum('coupon'), coupon: p.str }), code: p.str, active: p.bool, customer: p.str, customer_account: p.str,
-        expires_at: p.int, max_redemptions: p.int, metadata: p.meta,
-        restrictions: p.obj({ first_time_transaction: p.bool, minimum_amount: p.int, minimum_amount_currency: p.str, currency_options: p.any }),
+        promotion: p.obj({ type: p.enum('coupon'), coupon: p.str }),
+        code: p.str,
+        active: p.bool,
+        customer: p.str,
+        customer_account: p.str,
+        expires_at: p.int,
+        max_redemptions: p.int,
+        metadata: p.meta,
+        restrictions: p.obj({
+          first_time_transaction: p.bool,
+          minimum_amount: p.int,
+          minimum_amount_currency: p.str,
+          currency_options: p.any,
+        }),
       },
       raw,
     );
-    if (!body.promotion?.coupon) throw invalidRequest('Missing required param: promotion[coupon].', { param: 'promotion[coupon]', code: 'parameter_missing' });
+    if (!body.promotion?.coupon)
+      throw invalidRequest('Missing required param: promotion[coupon].', {
+        param: 'promotion[coupon]',
+        code: 'parameter_missing',
+      });
     mustGet(emu.state.coupons, body.promotion.coupon, 'promotion[coupon]', 'coupon');
     if (body.customer) mustGet(emu.state.customers, body.customer, 'customer');
     const code = body.code ?? randomToken(8).toUpperCase();
-    if (findPromotionCode(emu, code)) throw invalidRequest(`An active promotion code with \`code: ${code}\` already exists.`, { param: 'code' });
+    if (findPromotionCode(emu, code))
+      throw invalidRequest(`An active promotion code with \`code: ${code}\` already exists.`, { param: 'code' });
     const promo = {
-      id: newId('promo'), object: 'promotion_code', active: body.active ?? true, code, created: emu.now(), customer: body.customer ?? null,
-      customer_account: null, expires_at: body.expires_at ?? null, livemode: false, max_redemptions: body.max_redemptions ?? null,
-      metadata: mergeMetadata({}, body.metadata), promotion: { type: 'coupon', coupon: body.promotion.coupon },
+      id: newId('promo'),
+      object: 'promotion_code',
+      active: body.active ?? true,
+      code,
+      created: emu.now(),
+      customer: body.customer ?? null,
+      customer_account: null,
+      expires_at: body.expires_at ?? null,
+      livemode: false,
+      max_redemptions: body.max_redemptions ?? null,
+      metadata: mergeMetadata({}, body.metadata),
+      promotion: { type: 'coupon', coupon: body.promotion.coupon },
       restrictions: {
-        first_time_transaction: body.restrictions?.first_time_transaction ?? false, minimum_amount: body.restrictions?.minimum_amount ?? null,
+        first_time_transaction: body.restrictions?.first_time_transaction ?? false,
+        minimum_amount: body.restrictions?.minimum_amount ?? null,
         minimum_amount_currency: body.restrictions?.minimum_amount_currency ?? null,
       },
       times_redeemed: 0,
@@ -157,7 +254,10 @@ export function registerDiscounts(router: Router): void {
     return mustGet(emu.state.promotionCodes, params.id);
   });
   router.post('/v1/promotion_codes/:id', ({ emu, params, raw }) => {
-    const body = parse<{ active?: boolean; metadata?: Record<string, string | null> }>({ active: p.bool, metadata: p.meta, restrictions: p.any }, raw);
+    const body = parse<{ active?: boolean; metadata?: Record<string, string | null> }>(
+      { active: p.bool, metadata: p.meta, restrictions: p.any },
+      raw,
+    );
     const promo = mustGet(emu.state.promotionCodes, params.id);
     const before = snapshot(promo);
     if (body.active !== undefined) promo.active = body.active;
@@ -166,7 +266,16 @@ export function registerDiscounts(router: Router): void {
     return promo;
   });
   router.get('/v1/promotion_codes', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; active?: boolean; code?: string; coupon?: string; customer?: string; created?: unknown }>(
+    const params = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      active?: boolean;
+      code?: string;
+      coupon?: string;
+      customer?: string;
+      created?: unknown;
+    }>(
       { ...listFields, active: p.bool, code: p.str, coupon: p.str, customer: p.str, customer_account: p.str, created: p.range },
       raw,
     );

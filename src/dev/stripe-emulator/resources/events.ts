@@ -19,7 +19,9 @@ function typeMatches(pattern: string, type: string): boolean {
 function checkEventTypes(types: string[]): void {
   types.forEach((t, i) => {
     if (t !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(t)) {
-      throw invalidRequest(`Invalid enabled_events[${i}]: must be one of the event types Stripe sends, or '*'.`, { param: `enabled_events[${i}]` });
+      throw invalidRequest(`Invalid enabled_events[${i}]: must be one of the event types Stripe sends, or '*'.`, {
+        param: `enabled_events[${i}]`,
+      });
     }
   });
 }
@@ -33,10 +35,15 @@ export function registerEvents(router: Router): void {
   });
 
   router.get('/v1/events', ({ emu, raw, path }) => {
-    const q = parse<{ limit?: number; starting_after?: string; ending_before?: string; type?: string; types?: string[]; created?: unknown; delivery_success?: boolean }>(
-      { ...listFields, type: p.str, types: p.arr(p.str), created: p.range, delivery_success: p.bool },
-      raw,
-    );
+    const q = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      type?: string;
+      types?: string[];
+      created?: unknown;
+      delivery_success?: boolean;
+    }>({ ...listFields, type: p.str, types: p.arr(p.str), created: p.range, delivery_success: p.bool }, raw);
     if (q.type && q.types) throw invalidRequest('You may only specify one of these parameters: type, types.', { param: 'types' });
     if (q.types && q.types.length > 20) throw invalidRequest('You may pass at most 20 types.', { param: 'types' });
     const filter = (e: StoredEvent) =>
@@ -49,18 +56,34 @@ export function registerEvents(router: Router): void {
   });
 
   router.post('/v1/webhook_endpoints', ({ emu, raw }) => {
-    const body = parse<{ url?: string; enabled_events?: string[]; description?: string; metadata?: Record<string, string | null>; api_version?: string }>(
+    const body = parse<{
+      url?: string;
+      enabled_events?: string[];
+      description?: string;
+      metadata?: Record<string, string | null>;
+      api_version?: string;
+    }>(
       { url: p.str, enabled_events: p.arr(p.str), description: p.str, metadata: p.meta, api_version: p.str, connect: p.bool },
       raw,
     );
     const url = required<string>(body, 'url');
-    if (!/^https?:\/\//.test(url)) throw invalidRequest('Invalid URL: must be an http or https URL.', { param: 'url', code: 'url_invalid' });
+    if (!/^https?:\/\//.test(url))
+      throw invalidRequest('Invalid URL: must be an http or https URL.', { param: 'url', code: 'url_invalid' });
     const events = required<string[]>(body, 'enabled_events');
     checkEventTypes(events);
     const endpoint = {
-      id: newId('we'), object: 'webhook_endpoint', api_version: body.api_version ?? null, application: null,
-      created: Math.floor(Date.now() / 1000), description: body.description ?? null, enabled_events: events, livemode: false,
-      metadata: mergeMetadata({}, body.metadata), secret: `whsec_${randomToken(32)}`, status: 'enabled', url,
+      id: newId('we'),
+      object: 'webhook_endpoint',
+      api_version: body.api_version ?? null,
+      application: null,
+      created: Math.floor(Date.now() / 1000),
+      description: body.description ?? null,
+      enabled_events: events,
+      livemode: false,
+      metadata: mergeMetadata({}, body.metadata),
+      secret: `whsec_${randomToken(32)}`,
+      status: 'enabled',
+      url,
     } satisfies Stripe.WebhookEndpoint;
     emu.state.webhookEndpoints.set(endpoint);
     return endpoint;
@@ -78,10 +101,13 @@ export function registerEvents(router: Router): void {
   });
 
   router.post('/v1/webhook_endpoints/:id', ({ emu, params, raw }) => {
-    const body = parse<{ url?: string; enabled_events?: string[]; description?: string | null; metadata?: Record<string, string | null>; disabled?: boolean }>(
-      { url: p.str, enabled_events: p.arr(p.str), description: p.str, metadata: p.meta, disabled: p.bool },
-      raw,
-    );
+    const body = parse<{
+      url?: string;
+      enabled_events?: string[];
+      description?: string | null;
+      metadata?: Record<string, string | null>;
+      disabled?: boolean;
+    }>({ url: p.str, enabled_events: p.arr(p.str), description: p.str, metadata: p.meta, disabled: p.bool }, raw);
     const we = mustGet(emu.state.webhookEndpoints, params.id);
     if (body.url !== undefined) we.url = body.url;
     if (body.enabled_events !== undefined) {

@@ -10,9 +10,25 @@ import { fullList, inRange, matchesQuery, pageOf, paginate, parseQuery, searchPa
 import { listFields, p, parse, required, searchFields } from '../params.js';
 import type { Router } from '../router.js';
 import {
-  activeDiscounts, afterInvoicePayment, buildItem, meteredUsage, outcomeError, periodOf, productName, upcomingHook,
+  activeDiscounts,
+  afterInvoicePayment,
+  buildItem,
+  meteredUsage,
+  outcomeError,
+  periodOf,
+  productName,
+  upcomingHook,
 } from '../engine/billing.js';
-import { attemptPayment, finalizeInvoice, invoicePaymentOf, markPaid, newInvoice, pendingToLine, voidInvoice, type LineSpec } from '../engine/invoices.js';
+import {
+  attemptPayment,
+  finalizeInvoice,
+  invoicePaymentOf,
+  markPaid,
+  newInvoice,
+  pendingToLine,
+  voidInvoice,
+  type LineSpec,
+} from '../engine/invoices.js';
 import { addUnits, nextBoundary } from '../engine/time.js';
 import { idOf, mustGet } from './common.js';
 import { planUpdate, updateFields, type UpdateParams } from './subscriptions.js';
@@ -21,50 +37,101 @@ function subscriptionOf(inv: Stripe.Invoice): string | null {
   return inv.parent?.subscription_details ? idOf(inv.parent.subscription_details.subscription as string) : null;
 }
 
-function itemLines(emu: Emulator, sub: Stripe.Subscription, items: Stripe.SubscriptionItem[], period: { start: number; end: number }, usagePeriod: { start: number; end: number } | null): LineSpec[] {
+function itemLines(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  items: Stripe.SubscriptionItem[],
+  period: { start: number; end: number },
+  usagePeriod: { start: number; end: number } | null,
+): LineSpec[] {
   const customer = idOf(sub.customer as string)!;
   return items.map((it) => {
     const metered = it.price.recurring?.usage_type === 'metered';
     const qty = metered ? (usagePeriod ? meteredUsage(emu, customer, it.price, usagePeriod) : 0) : (it.quantity ?? 1);
     const unit = it.price.unit_amount ?? 0;
     return {
-      amount: Math.round(qty * unit), currency: it.price.currency,
-      description: `${qty} × ${productName(emu, it.price)}`, quantity: qty, unitAmount: unit, price: it.price.id,
-      product: idOf(it.price.product as string), period: metered && usagePeriod ? usagePeriod : period, subscription: sub.id,
-      subscriptionItem: it.id, proration: false, invoiceItem: null,
+      amount: Math.round(qty * unit),
+      currency: it.price.currency,
+      description: `${qty} × ${productName(emu, it.price)}`,
+      quantity: qty,
+      unitAmount: unit,
+      price: it.price.id,
+      product: idOf(it.price.product as string),
+      period: metered && usagePeriod ? usagePeriod : period,
+      subscription: sub.id,
+      subscriptionItem: it.id,
+      proration: false,
+      invoiceItem: null,
     };
   });
 }
 
 /** The invoice Stripe would create at the subscription's next renewal (pending items included). */
-export function upcomingInvoice(emu: Emulator, sub: Stripe.Subscription, items = sub.items.data, extra: LineSpec[] = [], prorationDate?: number): Stripe.Invoice {
+export function upcomingInvoice(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  items = sub.items.data,
+  extra: LineSpec[] = [],
+  prorationDate?: number,
+): Stripe.Invoice {
   const customer = mustGet(emu.state.customers, idOf(sub.customer as string), 'customer');
   const period = periodOf(sub);
   const price = items[0]!.price;
-  const nextEnd = nextBoundary(sub.billing_cycle_anchor, price.recurring?.interval ?? 'month', price.recurring?.interval_count ?? 1, period.end);
-  const pending = emu.state.pendingItems.filter((x) => x.customer === customer.id && (x.subscription === sub.id || x.subscription === null)).map(pendingToLine);
-  const lines = [...pending, ...extra, ...itemLines(emu, sub, items, { start: period.end, end: nextEnd }, sub.status === 'trialing' ? null : period)];
+  const nextEnd = nextBoundary(
+    sub.billing_cycle_anchor,
+    price.recurring?.interval ?? 'month',
+    price.recurring?.interval_count ?? 1,
+    period.end,
+  );
+  const pending = emu.state.pendingItems
+    .filter((x) => x.customer === customer.id && (x.subscription === sub.id || x.subscription === null))
+    .map(pendingToLine);
+  const lines = [
+    ...pending,
+    ...extra,
+    ...itemLines(emu, sub, items, { start: period.end, end: nextEnd }, sub.status === 'trialing' ? null : period),
+  ];
   const invoice = newInvoice(emu, {
-    customer, subscription: sub, billingReason: 'upcoming', lines, periodStart: period.start, periodEnd: period.end, now: period.end,
-    currency: sub.currency, discounts: activeDiscounts(emu, sub, period.end), id: `upcoming_${newId('in')}`, prorationDate,
+    customer,
+    subscription: sub,
+    billingReason: 'upcoming',
+    lines,
+    periodStart: period.start,
+    periodEnd: period.end,
+    now: period.end,
+    currency: sub.currency,
+    discounts: activeDiscounts(emu, sub, period.end),
+    id: `upcoming_${newId('in')}`,
+    prorationDate,
   });
-  invoice.lines.data.forEach((l) => (l.invoice = null));
+  for (const l of invoice.lines.data) l.invoice = null;
   return invoice;
 }
 
 interface PreviewParams {
   customer?: string;
   subscription?: string;
-  subscription_details?: UpdateParams & { items?: UpdateParams['items']; proration_date?: number; proration_behavior?: UpdateParams['proration_behavior']; cancel_now?: boolean };
+  subscription_details?: UpdateParams & {
+    items?: UpdateParams['items'];
+    proration_date?: number;
+    proration_behavior?: UpdateParams['proration_behavior'];
+    cancel_now?: boolean;
+  };
   discounts?: UpdateParams['discounts'];
 }
 
 function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
-  if (!body.customer && !body.subscription) throw invalidRequest('Missing required param: customer.', { param: 'customer', code: 'parameter_missing' });
+  if (!body.customer && !body.subscription)
+    throw invalidRequest('Missing required param: customer.', { param: 'customer', code: 'parameter_missing' });
   if (body.subscription) {
     const sub = mustGet(emu.state.subscriptions, body.subscription, 'subscription');
-    if (body.customer && idOf(sub.customer as string) !== body.customer) throw invalidRequest('The subscription does not belong to this customer.', { param: 'subscription' });
-    if (sub.status === 'canceled') throw invalidRequest('No upcoming invoices for customer: the subscription is canceled.', { code: 'invoice_upcoming_none', status: 404 });
+    if (body.customer && idOf(sub.customer as string) !== body.customer)
+      throw invalidRequest('The subscription does not belong to this customer.', { param: 'subscription' });
+    if (sub.status === 'canceled')
+      throw invalidRequest('No upcoming invoices for customer: the subscription is canceled.', {
+        code: 'invoice_upcoming_none',
+        status: 404,
+      });
     const details = body.subscription_details;
     if (!details) return upcomingInvoice(emu, sub);
     const now = emu.now(idOf(sub.customer as string));
@@ -73,14 +140,32 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
     if (plan.invoiceNow) {
       // What the update would invoice immediately.
       const customer = mustGet(emu.state.customers, idOf(sub.customer as string), 'customer');
-      const pending = emu.state.pendingItems.filter((x) => x.customer === customer.id && (x.subscription === sub.id || x.subscription === null)).map(pendingToLine);
-      const reset = plan.resetPeriod ? itemLines(emu, sub, plan.items.filter((i) => i.price.recurring?.usage_type !== 'metered'), plan.resetPeriod, null) : [];
+      const pending = emu.state.pendingItems
+        .filter((x) => x.customer === customer.id && (x.subscription === sub.id || x.subscription === null))
+        .map(pendingToLine);
+      const reset = plan.resetPeriod
+        ? itemLines(
+            emu,
+            sub,
+            plan.items.filter((i) => i.price.recurring?.usage_type !== 'metered'),
+            plan.resetPeriod,
+            null,
+          )
+        : [];
       const inv = newInvoice(emu, {
-        customer, subscription: sub, billingReason: 'subscription_update', lines: [...pending, ...prorationLines, ...reset], periodStart: now, periodEnd: now,
-        now, currency: sub.currency, discounts: activeDiscounts(emu, sub, now), id: `upcoming_${newId('in')}`,
+        customer,
+        subscription: sub,
+        billingReason: 'subscription_update',
+        lines: [...pending, ...prorationLines, ...reset],
+        periodStart: now,
+        periodEnd: now,
+        now,
+        currency: sub.currency,
+        discounts: activeDiscounts(emu, sub, now),
+        id: `upcoming_${newId('in')}`,
         prorationDate: plan.prorations.length ? plan.prorationDate : undefined,
       });
-      inv.lines.data.forEach((l) => (l.invoice = null));
+      for (const l of inv.lines.data) l.invoice = null;
       return inv;
     }
     return upcomingInvoice(emu, sub, plan.items, prorationLines, plan.prorations.length ? plan.prorationDate : undefined);
@@ -88,7 +173,8 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
   // A new subscription's first invoice.
   const customer = mustGet(emu.state.customers, body.customer, 'customer');
   const items = body.subscription_details?.items ?? [];
-  if (items.length === 0) throw invalidRequest('No upcoming invoices for customer: ' + customer.id, { code: 'invoice_upcoming_none', status: 404 });
+  if (items.length === 0)
+    throw invalidRequest(`No upcoming invoices for customer: ${customer.id}`, { code: 'invoice_upcoming_none', status: 404 });
   const now = emu.now(customer.id);
   const fake = { id: 'sub_preview', customer: customer.id, billing_cycle_anchor: now } as unknown as Stripe.Subscription;
   const subItems = items.map((it, i) => {
@@ -98,16 +184,28 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
   });
   const period = { start: subItems[0]!.current_period_start, end: subItems[0]!.current_period_end };
   const inv = newInvoice(emu, {
-    customer, subscription: null, billingReason: 'subscription_create', lines: itemLines(emu, fake, subItems, period, null).map((l) => ({ ...l, subscription: null })),
-    periodStart: now, periodEnd: now, now, currency: subItems[0]!.price.currency, id: `upcoming_${newId('in')}`,
+    customer,
+    subscription: null,
+    billingReason: 'subscription_create',
+    lines: itemLines(emu, fake, subItems, period, null).map((l) => ({ ...l, subscription: null })),
+    periodStart: now,
+    periodEnd: now,
+    now,
+    currency: subItems[0]!.price.currency,
+    id: `upcoming_${newId('in')}`,
   });
-  inv.lines.data.forEach((l) => (l.invoice = null));
+  for (const l of inv.lines.data) l.invoice = null;
   return inv;
 }
 
-export function payInvoice(emu: Emulator, invoice: Stripe.Invoice, opts: { paymentMethod?: string; paidOutOfBand?: boolean; onSession?: boolean }): Stripe.Invoice {
+export function payInvoice(
+  emu: Emulator,
+  invoice: Stripe.Invoice,
+  opts: { paymentMethod?: string; paidOutOfBand?: boolean; onSession?: boolean },
+): Stripe.Invoice {
   if (invoice.status === 'paid') throw invalidRequest('Invoice is already paid', { code: 'invoice_already_paid' as string });
-  if (invoice.status === 'void' ) throw invalidRequest('This invoice has been voided and cannot be paid.', { code: 'invoice_not_editable' });
+  if (invoice.status === 'void')
+    throw invalidRequest('This invoice has been voided and cannot be paid.', { code: 'invoice_not_editable' });
   if (invoice.status === 'draft') finalizeInvoice(emu, invoice);
   if (invoice.status === 'paid') return invoice;
   if (opts.paidOutOfBand) {
@@ -123,7 +221,11 @@ export function payInvoice(emu: Emulator, invoice: Stripe.Invoice, opts: { payme
   }
   // A manual attempt never moves the automatic retry schedule.
   const scheduled = invoice.next_payment_attempt;
-  const outcome = attemptPayment(emu, invoice, { paymentMethod: opts.paymentMethod ?? null, onSession: opts.onSession, scheduleRetry: false });
+  const outcome = attemptPayment(emu, invoice, {
+    paymentMethod: opts.paymentMethod ?? null,
+    onSession: opts.onSession,
+    scheduleRetry: false,
+  });
   if (!outcome.ok) {
     invoice.next_payment_attempt = scheduled;
     throw outcomeError(outcome);
@@ -142,12 +244,35 @@ export function registerInvoices(router: Router): void {
   router.post('/v1/invoices/create_preview', ({ emu, raw }) => {
     const body = parse<PreviewParams>(
       {
-        customer: p.str, customer_account: p.str, subscription: p.str, discounts: p.any, automatic_tax: p.any, currency: p.str, customer_details: p.any,
-        invoice_items: p.any, issuer: p.any, on_behalf_of: p.any, preview_mode: p.enum('next', 'recurring'), schedule: p.str, schedule_details: p.any,
+        customer: p.str,
+        customer_account: p.str,
+        subscription: p.str,
+        discounts: p.any,
+        automatic_tax: p.any,
+        currency: p.str,
+        customer_details: p.any,
+        invoice_items: p.any,
+        issuer: p.any,
+        on_behalf_of: p.any,
+        preview_mode: p.enum('next', 'recurring'),
+        schedule: p.str,
+        schedule_details: p.any,
         subscription_details: p.obj({
-          items: updateFields.items, proration_behavior: updateFields.proration_behavior, proration_date: p.int, cancel_at_period_end: p.bool,
-          cancel_at: p.ts, cancel_now: p.bool, trial_end: p.ts, metadata: p.meta, default_tax_rates: p.any, billing_cycle_anchor: p.any,
-          billing_mode: p.any, billing_schedules: p.any, pause: p.any, resume_at: p.any, start_date: p.any,
+          items: updateFields.items,
+          proration_behavior: updateFields.proration_behavior,
+          proration_date: p.int,
+          cancel_at_period_end: p.bool,
+          cancel_at: p.ts,
+          cancel_now: p.bool,
+          trial_end: p.ts,
+          metadata: p.meta,
+          default_tax_rates: p.any,
+          billing_cycle_anchor: p.any,
+          billing_mode: p.any,
+          billing_schedules: p.any,
+          pause: p.any,
+          resume_at: p.any,
+          start_date: p.any,
         }),
       },
       raw,
@@ -159,7 +284,16 @@ export function registerInvoices(router: Router): void {
     const params = parse<{ query?: string; limit?: number; page?: string }>(searchFields, raw);
     const q = parseQuery(required<string>(params, 'query'));
     const items = emu.state.invoices.newestFirst((i) =>
-      matchesQuery({ ...i, subscription: subscriptionOf(i) } as unknown as Record<string, unknown>, q, ['customer', 'status', 'subscription', 'total', 'metadata', 'created', 'currency', 'number']),
+      matchesQuery({ ...i, subscription: subscriptionOf(i) } as unknown as Record<string, unknown>, q, [
+        'customer',
+        'status',
+        'subscription',
+        'total',
+        'metadata',
+        'created',
+        'currency',
+        'number',
+      ]),
     );
     return searchPage(items, params, path);
   });
@@ -170,17 +304,36 @@ export function registerInvoices(router: Router): void {
   });
 
   router.post('/v1/invoices/:id', ({ emu, params, raw }) => {
-    const body = parse<{ metadata?: Record<string, string | null>; description?: string | null; footer?: string | null; auto_advance?: boolean }>(
-      { metadata: p.meta, description: p.str, footer: p.str, auto_advance: p.bool, custom_fields: p.any, default_payment_method: p.str },
+    const body = parse<{
+      metadata?: Record<string, string | null>;
+      description?: string | null;
+      footer?: string | null;
+      auto_advance?: boolean;
+    }>(
+      {
+        metadata: p.meta,
+        description: p.str,
+        footer: p.str,
+        auto_advance: p.bool,
+        custom_fields: p.any,
+        default_payment_method: p.str,
+      },
       raw,
     );
     const invoice = mustGet(emu.state.invoices, params.id);
     const before = snapshot(invoice);
-    if (body.metadata !== undefined) invoice.metadata = { ...(invoice.metadata ?? {}), ...Object.fromEntries(Object.entries(body.metadata ?? {}).filter(([, v]) => v !== null)) } as Stripe.Metadata;
+    if (body.metadata !== undefined)
+      invoice.metadata = {
+        ...(invoice.metadata ?? {}),
+        ...Object.fromEntries(Object.entries(body.metadata ?? {}).filter(([, v]) => v !== null)),
+      } as Stripe.Metadata;
     if (body.description !== undefined) invoice.description = body.description;
     if (body.footer !== undefined) invoice.footer = body.footer;
     if (body.auto_advance !== undefined) invoice.auto_advance = body.auto_advance;
-    emu.emit('invoice.updated', invoice, { customer: idOf(invoice.customer as string), previous: previousAttributes(before, invoice) });
+    emu.emit('invoice.updated', invoice, {
+      customer: idOf(invoice.customer as string),
+      previous: previousAttributes(before, invoice),
+    });
     return invoice;
   });
 
@@ -194,13 +347,20 @@ export function registerInvoices(router: Router): void {
       { payment_method: p.str, paid_out_of_band: p.bool, off_session: p.bool, forgive: p.bool, mandate: p.str, source: p.str },
       raw,
     );
-    return payInvoice(emu, mustGet(emu.state.invoices, params.id), { paymentMethod: body.payment_method, paidOutOfBand: body.paid_out_of_band, onSession: body.off_session === false });
+    return payInvoice(emu, mustGet(emu.state.invoices, params.id), {
+      paymentMethod: body.payment_method,
+      paidOutOfBand: body.paid_out_of_band,
+      onSession: body.off_session === false,
+    });
   });
 
   router.post('/v1/invoices/:id/finalize', ({ emu, params, raw }) => {
     parse({ auto_advance: p.bool }, raw);
     const invoice = mustGet(emu.state.invoices, params.id);
-    if (invoice.status !== 'draft') throw invalidRequest("This invoice is already finalized, you can't re-finalize a non-draft invoice.", { code: 'invoice_not_editable' });
+    if (invoice.status !== 'draft')
+      throw invalidRequest("This invoice is already finalized, you can't re-finalize a non-draft invoice.", {
+        code: 'invoice_not_editable',
+      });
     finalizeInvoice(emu, invoice);
     return invoice;
   });
@@ -209,7 +369,10 @@ export function registerInvoices(router: Router): void {
     parse({}, raw);
     const invoice = mustGet(emu.state.invoices, params.id);
     if (invoice.status !== 'open' && invoice.status !== 'uncollectible') {
-      throw invalidRequest(`You can only void open or uncollectible invoices, but this invoice's status is ${String(invoice.status)}.`, { code: 'invoice_not_editable' });
+      throw invalidRequest(
+        `You can only void open or uncollectible invoices, but this invoice's status is ${String(invoice.status)}.`,
+        { code: 'invoice_not_editable' },
+      );
     }
     voidInvoice(emu, invoice);
     return invoice;
@@ -218,7 +381,8 @@ export function registerInvoices(router: Router): void {
   router.post('/v1/invoices/:id/mark_uncollectible', ({ emu, params, raw }) => {
     parse({}, raw);
     const invoice = mustGet(emu.state.invoices, params.id);
-    if (invoice.status !== 'open') throw invalidRequest('You can only mark open invoices as uncollectible.', { code: 'invoice_not_editable' });
+    if (invoice.status !== 'open')
+      throw invalidRequest('You can only mark open invoices as uncollectible.', { code: 'invoice_not_editable' });
     invoice.status = 'uncollectible';
     invoice.status_transitions.marked_uncollectible_at = emu.now(idOf(invoice.customer as string));
     invoice.next_payment_attempt = null;
@@ -230,15 +394,35 @@ export function registerInvoices(router: Router): void {
     parse({}, raw);
     const invoice = mustGet(emu.state.invoices, params.id);
     if (invoice.status !== 'draft') throw invalidRequest('You can only delete draft invoices.', { code: 'invoice_not_editable' });
-    if (invoice.billing_reason?.startsWith('subscription')) throw invalidRequest('You cannot delete a draft invoice created by a subscription.', { code: 'invoice_not_editable' });
+    if (invoice.billing_reason?.startsWith('subscription'))
+      throw invalidRequest('You cannot delete a draft invoice created by a subscription.', { code: 'invoice_not_editable' });
     emu.state.invoices.delete(invoice.id);
     emu.emit('invoice.deleted', invoice, { customer: idOf(invoice.customer as string) });
     return { id: invoice.id, object: 'invoice', deleted: true } satisfies Stripe.DeletedInvoice;
   });
 
   router.get('/v1/invoices', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; customer?: string; subscription?: string; status?: string; created?: unknown; collection_method?: string; due_date?: unknown }>(
-      { ...listFields, customer: p.str, customer_account: p.str, subscription: p.str, status: p.enum('draft', 'open', 'paid', 'uncollectible', 'void'), created: p.range, collection_method: p.str, due_date: p.range },
+    const params = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      customer?: string;
+      subscription?: string;
+      status?: string;
+      created?: unknown;
+      collection_method?: string;
+      due_date?: unknown;
+    }>(
+      {
+        ...listFields,
+        customer: p.str,
+        customer_account: p.str,
+        subscription: p.str,
+        status: p.enum('draft', 'open', 'paid', 'uncollectible', 'void'),
+        created: p.range,
+        collection_method: p.str,
+        due_date: p.range,
+      },
       raw,
     );
     const filter = (i: Stripe.Invoice) =>
@@ -251,8 +435,13 @@ export function registerInvoices(router: Router): void {
   });
 
   router.get('/v1/invoice_payments', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; invoice?: string; status?: string }>({ ...listFields, invoice: p.str, status: p.str, payment: p.any, created: p.range }, raw);
-    const items = emu.state.invoicePayments.newestFirst((x) => (!params.invoice || x.invoice === params.invoice) && (!params.status || x.status === params.status));
+    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; invoice?: string; status?: string }>(
+      { ...listFields, invoice: p.str, status: p.str, payment: p.any, created: p.range },
+      raw,
+    );
+    const items = emu.state.invoicePayments.newestFirst(
+      (x) => (!params.invoice || x.invoice === params.invoice) && (!params.status || x.status === params.status),
+    );
     return paginate(items, params, path);
   });
   router.get('/v1/invoice_payments/:id', ({ emu, params, raw }) => {

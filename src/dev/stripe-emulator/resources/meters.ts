@@ -24,10 +24,20 @@ function aggregate(formula: string, values: { value: number; timestamp: number }
 
 export function registerMeters(router: Router): void {
   router.post('/v1/billing/meters', ({ emu, raw }) => {
-    const body = parse<{ display_name?: string; event_name?: string; default_aggregation?: { formula?: string }; customer_mapping?: { event_payload_key?: string; type?: string }; value_settings?: { event_payload_key?: string }; event_time_window?: string }>(
+    const body = parse<{
+      display_name?: string;
+      event_name?: string;
+      default_aggregation?: { formula?: string };
+      customer_mapping?: { event_payload_key?: string; type?: string };
+      value_settings?: { event_payload_key?: string };
+      event_time_window?: string;
+    }>(
       {
-        display_name: p.str, event_name: p.str, default_aggregation: p.obj({ formula: p.enum('count', 'last', 'sum') }),
-        customer_mapping: p.obj({ event_payload_key: p.str, type: p.enum('by_id') }), value_settings: p.obj({ event_payload_key: p.str }),
+        display_name: p.str,
+        event_name: p.str,
+        default_aggregation: p.obj({ formula: p.enum('count', 'last', 'sum') }),
+        customer_mapping: p.obj({ event_payload_key: p.str, type: p.enum('by_id') }),
+        value_settings: p.obj({ event_payload_key: p.str }),
         event_time_window: p.enum('day', 'hour'),
       },
       raw,
@@ -35,13 +45,22 @@ export function registerMeters(router: Router): void {
     const eventName = required<string>(body, 'event_name');
     const displayName = required<string>(body, 'display_name');
     const formula = required<string>((body.default_aggregation ?? {}) as Record<string, unknown>, 'formula');
-    if (activeMeterFor(emu, eventName)) throw invalidRequest(`An active meter with event_name \`${eventName}\` already exists.`, { param: 'event_name' });
+    if (activeMeterFor(emu, eventName))
+      throw invalidRequest(`An active meter with event_name \`${eventName}\` already exists.`, { param: 'event_name' });
     const now = Math.floor(Date.now() / 1000);
     const meter = {
-      id: `mtr_test_${randomToken(24)}`, object: 'billing.meter', created: now,
+      id: `mtr_test_${randomToken(24)}`,
+      object: 'billing.meter',
+      created: now,
       customer_mapping: { event_payload_key: body.customer_mapping?.event_payload_key ?? 'stripe_customer_id', type: 'by_id' },
-      default_aggregation: { formula }, display_name: displayName, event_name: eventName, event_time_window: body.event_time_window ?? null,
-      livemode: false, status: 'active', status_transitions: { deactivated_at: null }, updated: now,
+      default_aggregation: { formula },
+      display_name: displayName,
+      event_name: eventName,
+      event_time_window: body.event_time_window ?? null,
+      livemode: false,
+      status: 'active',
+      status_transitions: { deactivated_at: null },
+      updated: now,
       value_settings: { event_payload_key: body.value_settings?.event_payload_key ?? 'value' },
     } satisfies Stripe.Billing.Meter;
     emu.state.meters.set(meter);
@@ -78,13 +97,35 @@ export function registerMeters(router: Router): void {
   }
 
   router.get('/v1/billing/meters', ({ emu, raw, path }) => {
-    const q = parse<{ limit?: number; starting_after?: string; ending_before?: string; status?: string }>({ ...listFields, status: p.enum('active', 'inactive') }, raw);
-    return paginate(emu.state.meters.newestFirst((m) => !q.status || m.status === q.status), q, path);
+    const q = parse<{ limit?: number; starting_after?: string; ending_before?: string; status?: string }>(
+      { ...listFields, status: p.enum('active', 'inactive') },
+      raw,
+    );
+    return paginate(
+      emu.state.meters.newestFirst((m) => !q.status || m.status === q.status),
+      q,
+      path,
+    );
   });
 
   router.get('/v1/billing/meters/:id/event_summaries', ({ emu, params, raw, path }) => {
-    const q = parse<{ limit?: number; starting_after?: string; ending_before?: string; customer?: string; start_time?: number; end_time?: number; value_grouping_window?: string }>(
-      { ...listFields, customer: p.str, customer_account: p.str, start_time: p.int, end_time: p.int, value_grouping_window: p.enum('day', 'hour') },
+    const q = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      customer?: string;
+      start_time?: number;
+      end_time?: number;
+      value_grouping_window?: string;
+    }>(
+      {
+        ...listFields,
+        customer: p.str,
+        customer_account: p.str,
+        start_time: p.int,
+        end_time: p.int,
+        value_grouping_window: p.enum('day', 'hour'),
+      },
       raw,
     );
     const meter = mustGet(emu.state.meters, params.id, 'id', 'billing meter');
@@ -93,22 +134,30 @@ export function registerMeters(router: Router): void {
     const end = required<number>(q, 'end_time');
     const step = q.value_grouping_window === 'hour' ? 3600 : q.value_grouping_window === 'day' ? DAY : 60;
     if (start % step !== 0 || end % step !== 0) {
-      throw invalidRequest(`start_time and end_time must be aligned to ${q.value_grouping_window ?? 'minute'} boundaries.`, { param: 'start_time' });
+      throw invalidRequest(`start_time and end_time must be aligned to ${q.value_grouping_window ?? 'minute'} boundaries.`, {
+        param: 'start_time',
+      });
     }
     if (end <= start) throw invalidRequest('end_time must be after start_time.', { param: 'end_time' });
     const events = emu.state.meterEvents.filter((e) => e.event_name === meter.event_name && e.customer === customer);
     const windows: [number, number][] = q.value_grouping_window ? [] : [[start, end]];
     if (q.value_grouping_window) for (let t = start; t < end; t += step) windows.push([t, Math.min(end, t + step)]);
     // Newest window first, like every Stripe list.
-    const summaries = windows.reverse().map(([s, e]) => ({
-      id: `mtrusg_${meter.id.slice(-10)}${s}`,
-      object: 'billing.meter_event_summary' as const,
-      aggregated_value: aggregate(meter.default_aggregation.formula, events.filter((x) => x.timestamp >= s && x.timestamp < e)),
-      end_time: e,
-      livemode: false,
-      meter: meter.id,
-      start_time: s,
-    } satisfies Stripe.Billing.MeterEventSummary));
+    const summaries = windows.reverse().map(
+      ([s, e]) =>
+        ({
+          id: `mtrusg_${meter.id.slice(-10)}${s}`,
+          object: 'billing.meter_event_summary' as const,
+          aggregated_value: aggregate(
+            meter.default_aggregation.formula,
+            events.filter((x) => x.timestamp >= s && x.timestamp < e),
+          ),
+          end_time: e,
+          livemode: false,
+          meter: meter.id,
+          start_time: s,
+        }) satisfies Stripe.Billing.MeterEventSummary,
+    );
     return paginate(summaries, q, path);
   });
 
@@ -118,27 +167,46 @@ export function registerMeters(router: Router): void {
       raw,
     );
     const eventName = required<string>(body, 'event_name');
-    const payload = Object.fromEntries(Object.entries(required<Record<string, string | null>>(body, 'payload')).filter(([, v]) => v !== null)) as Record<string, string>;
+    const payload = Object.fromEntries(
+      Object.entries(required<Record<string, string | null>>(body, 'payload')).filter(([, v]) => v !== null),
+    ) as Record<string, string>;
     const meter = activeMeterFor(emu, eventName);
     const customerKey = meter?.customer_mapping.event_payload_key ?? 'stripe_customer_id';
     const valueKey = meter?.value_settings.event_payload_key ?? 'value';
     const customer = payload[customerKey];
-    if (!customer) throw invalidRequest(`Missing required param: payload[${customerKey}].`, { param: `payload[${customerKey}]`, code: 'parameter_missing' });
+    if (!customer)
+      throw invalidRequest(`Missing required param: payload[${customerKey}].`, {
+        param: `payload[${customerKey}]`,
+        code: 'parameter_missing',
+      });
     const rawValue = payload[valueKey] ?? '1';
     const value = Number(rawValue);
-    if (!Number.isFinite(value)) throw invalidRequest(`The value \`${rawValue}\` for payload[${valueKey}] is not a number.`, { param: `payload[${valueKey}]` });
+    if (!Number.isFinite(value))
+      throw invalidRequest(`The value \`${rawValue}\` for payload[${valueKey}] is not a number.`, {
+        param: `payload[${valueKey}]`,
+      });
     // Time is the customer's time (its test clock, if any): that is the time usage is billed in.
     const now = emu.state.customers.has(customer) ? emu.now(customer) : Math.floor(Date.now() / 1000);
     const timestamp = body.timestamp ?? now;
     if (timestamp < now - 35 * DAY) throw invalidRequest('Timestamp must be within the past 35 days.', { param: 'timestamp' });
-    if (timestamp > now + 5 * 60) throw invalidRequest('Timestamp must not be more than 5 minutes in the future.', { param: 'timestamp' });
+    if (timestamp > now + 5 * 60)
+      throw invalidRequest('Timestamp must not be more than 5 minutes in the future.', { param: 'timestamp' });
     const identifier = body.identifier ?? randomToken(24);
     if (emu.state.meterEvents.some((e) => e.identifier === identifier && e.created > now - DAY)) {
-      throw invalidRequest(`An event already exists with identifier ${identifier}.`, { param: 'identifier', code: 'resource_already_exists' });
+      throw invalidRequest(`An event already exists with identifier ${identifier}.`, {
+        param: 'identifier',
+        code: 'resource_already_exists',
+      });
     }
     emu.state.meterEvents.push({ identifier, event_name: eventName, customer, value, timestamp, created: now, payload });
     return {
-      object: 'billing.meter_event', created: now, event_name: eventName, identifier, livemode: false, payload, timestamp,
+      object: 'billing.meter_event',
+      created: now,
+      event_name: eventName,
+      identifier,
+      livemode: false,
+      payload,
+      timestamp,
     } satisfies Stripe.Billing.MeterEvent;
   });
 

@@ -111,7 +111,12 @@ export function behaviorOf(emu: Emulator, pmId: string): CardBehavior {
 }
 
 /** Resolve a PaymentMethod id for use, turning `pm_card_*` shortcuts into fresh payment methods. */
-export function resolvePaymentMethod(emu: Emulator, id: string, param = 'payment_method', created?: number): Stripe.PaymentMethod {
+export function resolvePaymentMethod(
+  emu: Emulator,
+  id: string,
+  param = 'payment_method',
+  created?: number,
+): Stripe.PaymentMethod {
   const number = TEST_PM_SHORTCUTS[id];
   if (number) return createCardPaymentMethod(emu, number, { created });
   const pm = emu.state.paymentMethods.get(id);
@@ -124,10 +129,10 @@ export function attachPaymentMethod(emu: Emulator, pm: Stripe.PaymentMethod, cus
   const owner = idOf(pm.customer);
   if (owner === customerId) return pm;
   if (owner) {
-    throw invalidRequest(
-      'The payment method you provided has already been attached to a customer.',
-      { param: 'payment_method', code: 'payment_method_unexpected_state' },
-    );
+    throw invalidRequest('The payment method you provided has already been attached to a customer.', {
+      param: 'payment_method',
+      code: 'payment_method_unexpected_state',
+    });
   }
   const behavior = behaviorOf(emu, pm.id);
   if (behavior === 'decline_generic') throw cardError('generic_decline', 'Your card was declined.');
@@ -141,7 +146,10 @@ export function attachPaymentMethod(emu: Emulator, pm: Stripe.PaymentMethod, cus
 export function detachPaymentMethod(emu: Emulator, pm: Stripe.PaymentMethod): Stripe.PaymentMethod {
   const customerId = idOf(pm.customer);
   if (!customerId) {
-    throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.', { param: 'payment_method', code: 'payment_method_unexpected_state' });
+    throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.', {
+      param: 'payment_method',
+      code: 'payment_method_unexpected_state',
+    });
   }
   const before = snapshot(pm);
   pm.customer = null;
@@ -167,26 +175,39 @@ function listForCustomer(emu: Emulator, customerId: string, raw: Record<string, 
     { ...listFields, type: p.str, allow_redisplay: p.str, customer: p.str, customer_account: p.str },
     raw,
   );
-  const items = emu.state.paymentMethods.newestFirst((pm) => idOf(pm.customer) === customerId && (!params.type || pm.type === params.type));
+  const items = emu.state.paymentMethods.newestFirst(
+    (pm) => idOf(pm.customer) === customerId && (!params.type || pm.type === params.type),
+  );
   return paginate(items, params, url);
 }
 
 export function registerPaymentMethods(router: Router): void {
   router.post('/v1/payment_methods', ({ emu, raw }) => {
-    const params = parse<{ type: string; card?: { token?: string; number?: string; exp_month?: number; exp_year?: number }; billing_details?: { name?: string; email?: string }; metadata?: Record<string, string> }>(
+    const params = parse<{
+      type: string;
+      card?: { token?: string; number?: string; exp_month?: number; exp_year?: number };
+      billing_details?: { name?: string; email?: string };
+      metadata?: Record<string, string>;
+    }>(
       {
         type: p.str,
         card: p.obj({ token: p.str, number: p.str, exp_month: p.int, exp_year: p.int, cvc: p.str }),
         billing_details: p.obj({ name: p.str, email: p.str, phone: p.str, address: p.any, tax_id: p.str }),
-        metadata: p.meta, allow_redisplay: p.str, customer: p.str, payment_method: p.str,
+        metadata: p.meta,
+        allow_redisplay: p.str,
+        customer: p.str,
+        payment_method: p.str,
       },
       raw,
     );
     if (params.type !== 'card') throw invalidRequest('The emulator only supports card payment methods.', { param: 'type' });
     const token = params.card?.token;
     const tokenCards: Record<string, string> = {
-      tok_visa: '4242424242424242', tok_mastercard: '5555555555554444', tok_chargeDeclined: '4000000000000002',
-      tok_chargeDeclinedInsufficientFunds: '4000000000009995', tok_chargeCustomerFail: '4000000000000341',
+      tok_visa: '4242424242424242',
+      tok_mastercard: '5555555555554444',
+      tok_chargeDeclined: '4000000000000002',
+      tok_chargeDeclinedInsufficientFunds: '4000000000009995',
+      tok_chargeCustomerFail: '4000000000000341',
     };
     let number: string | undefined;
     if (token) {
@@ -200,8 +221,10 @@ export function registerPaymentMethods(router: Router): void {
       throw invalidRequest('Missing required param: card.', { param: 'card', code: 'parameter_missing' });
     }
     const pm = createCardPaymentMethod(emu, number, {
-      expMonth: params.card?.exp_month, expYear: params.card?.exp_year,
-      name: params.billing_details?.name, email: params.billing_details?.email,
+      expMonth: params.card?.exp_month,
+      expYear: params.card?.exp_year,
+      name: params.billing_details?.name,
+      email: params.billing_details?.email,
     });
     pm.metadata = mergeMetadata({}, params.metadata);
     return pm;
@@ -215,8 +238,17 @@ export function registerPaymentMethods(router: Router): void {
   });
 
   router.post('/v1/payment_methods/:id', ({ emu, params, raw }) => {
-    const body = parse<{ metadata?: Record<string, string | null>; billing_details?: { name?: string; email?: string }; card?: { exp_month?: number; exp_year?: number } }>(
-      { metadata: p.meta, billing_details: p.obj({ name: p.str, email: p.str, phone: p.str, address: p.any, tax_id: p.str }), card: p.obj({ exp_month: p.int, exp_year: p.int, networks: p.any }), allow_redisplay: p.str },
+    const body = parse<{
+      metadata?: Record<string, string | null>;
+      billing_details?: { name?: string; email?: string };
+      card?: { exp_month?: number; exp_year?: number };
+    }>(
+      {
+        metadata: p.meta,
+        billing_details: p.obj({ name: p.str, email: p.str, phone: p.str, address: p.any, tax_id: p.str }),
+        card: p.obj({ exp_month: p.int, exp_year: p.int, networks: p.any }),
+        allow_redisplay: p.str,
+      },
       raw,
     );
     const pm = mustGet(emu.state.paymentMethods, params.id);
@@ -237,7 +269,11 @@ export function registerPaymentMethods(router: Router): void {
         { ...listFields, type: p.str, customer: p.str, customer_account: p.str, allow_redisplay: p.str },
         raw,
       );
-      return paginate(emu.state.paymentMethods.newestFirst((pm) => !params.type || pm.type === params.type), params, path);
+      return paginate(
+        emu.state.paymentMethods.newestFirst((pm) => !params.type || pm.type === params.type),
+        params,
+        path,
+      );
     }
     mustGet(emu.state.customers, customer, 'customer');
     return listForCustomer(emu, customer, raw, path);
@@ -245,7 +281,8 @@ export function registerPaymentMethods(router: Router): void {
 
   router.post('/v1/payment_methods/:id/attach', ({ emu, params, raw }) => {
     const body = parse<{ customer?: string }>({ customer: p.str, customer_account: p.str }, raw);
-    if (!body.customer) throw invalidRequest('Missing required param: customer.', { param: 'customer', code: 'parameter_missing' });
+    if (!body.customer)
+      throw invalidRequest('Missing required param: customer.', { param: 'customer', code: 'parameter_missing' });
     const customer = mustGet(emu.state.customers, body.customer, 'customer');
     const pm = resolvePaymentMethod(emu, params.id!, 'payment_method', emu.now(customer.id));
     return attachPaymentMethod(emu, pm, customer.id);

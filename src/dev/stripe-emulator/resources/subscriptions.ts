@@ -8,10 +8,28 @@ import { fullList, inRange, matchesQuery, pageOf, paginate, parseQuery, searchPa
 import { listFields, p, parse, required, searchFields } from '../params.js';
 import type { Router } from '../router.js';
 import {
-  activeDiscounts, afterInvoicePayment, buildItem, consumeOnceDiscounts, cancelSubscriptionNow, changeSubscription, createSubscription, outcomeError,
-  periodOf, prorationItems, subCustomer, type ItemChange,
+  activeDiscounts,
+  afterInvoicePayment,
+  buildItem,
+  consumeOnceDiscounts,
+  cancelSubscriptionNow,
+  changeSubscription,
+  createSubscription,
+  outcomeError,
+  periodOf,
+  prorationItems,
+  subCustomer,
+  type ItemChange,
 } from '../engine/billing.js';
-import { attemptPayment, finalizeInvoice, newInvoice, pendingToLine, saveDraft, voidInvoice, type LineSpec } from '../engine/invoices.js';
+import {
+  attemptPayment,
+  finalizeInvoice,
+  newInvoice,
+  pendingToLine,
+  saveDraft,
+  voidInvoice,
+  type LineSpec,
+} from '../engine/invoices.js';
 import { addUnits, formatDate } from '../engine/time.js';
 import type { PendingItem } from '../store.js';
 import { idOf, mergeMetadata, mustGet } from './common.js';
@@ -19,8 +37,18 @@ import { createDiscount } from './discounts.js';
 import { productName } from '../engine/billing.js';
 
 const itemSpec = p.obj({
-  id: p.str, price: p.str, quantity: p.int, deleted: p.bool, metadata: p.meta, clear_usage: p.bool,
-  price_data: p.any, discounts: p.any, billing_thresholds: p.any, tax_rates: p.any, plan: p.str, current_trial: p.any,
+  id: p.str,
+  price: p.str,
+  quantity: p.int,
+  deleted: p.bool,
+  metadata: p.meta,
+  clear_usage: p.bool,
+  price_data: p.any,
+  discounts: p.any,
+  billing_thresholds: p.any,
+  tax_rates: p.any,
+  plan: p.str,
+  current_trial: p.any,
 });
 const discountsSpec = p.arr(p.obj({ coupon: p.str, promotion_code: p.str, discount: p.str }));
 const paymentBehavior = p.enum('allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete');
@@ -50,45 +78,109 @@ export interface UpdateParams {
 }
 
 export const updateFields = {
-  items: p.arr(itemSpec), proration_behavior: prorationBehavior, proration_date: p.int, cancel_at_period_end: p.bool, cancel_at: p.ts,
-  default_payment_method: p.str, trial_end: p.ts, discounts: discountsSpec, metadata: p.meta, payment_behavior: paymentBehavior,
-  description: p.str, cancellation_details: p.obj({ comment: p.str, feedback: p.str }),
-  add_invoice_items: p.any, application_fee_percent: p.any, automatic_tax: p.any, billing_cycle_anchor: p.any, billing_schedules: p.any,
-  billing_thresholds: p.any, collection_method: p.enum('charge_automatically', 'send_invoice'), days_until_due: p.int, default_source: p.str,
-  default_tax_rates: p.any, invoice_settings: p.any, off_session: p.bool, on_behalf_of: p.any, pause_collection: p.any,
-  payment_settings: p.any, pending_invoice_item_interval: p.any, transfer_data: p.any, trial_from_plan: p.bool, trial_settings: p.any,
+  items: p.arr(itemSpec),
+  proration_behavior: prorationBehavior,
+  proration_date: p.int,
+  cancel_at_period_end: p.bool,
+  cancel_at: p.ts,
+  default_payment_method: p.str,
+  trial_end: p.ts,
+  discounts: discountsSpec,
+  metadata: p.meta,
+  payment_behavior: paymentBehavior,
+  description: p.str,
+  cancellation_details: p.obj({ comment: p.str, feedback: p.str }),
+  add_invoice_items: p.any,
+  application_fee_percent: p.any,
+  automatic_tax: p.any,
+  billing_cycle_anchor: p.any,
+  billing_schedules: p.any,
+  billing_thresholds: p.any,
+  collection_method: p.enum('charge_automatically', 'send_invoice'),
+  days_until_due: p.int,
+  default_source: p.str,
+  default_tax_rates: p.any,
+  invoice_settings: p.any,
+  off_session: p.bool,
+  on_behalf_of: p.any,
+  pause_collection: p.any,
+  payment_settings: p.any,
+  pending_invoice_item_interval: p.any,
+  transfer_data: p.any,
+  trial_from_plan: p.bool,
+  trial_settings: p.any,
 };
 
 /** The subscription's items after applying `items[]`, and what changed (for prorations). */
-export function planItemChanges(emu: Emulator, sub: Stripe.Subscription, items: ItemParam[] | undefined, created: number): { items: Stripe.SubscriptionItem[]; changes: ItemChange[] } {
+export function planItemChanges(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  items: ItemParam[] | undefined,
+  created: number,
+): { items: Stripe.SubscriptionItem[]; changes: ItemChange[] } {
   let next = sub.items.data.map((it) => ({ ...it }));
   const changes: ItemChange[] = [];
   const period = periodOf(sub);
   (items ?? []).forEach((param, i) => {
     if (param.id) {
       const idx = next.findIndex((it) => it.id === param.id);
-      if (idx < 0) throw invalidRequest(`No such subscription item: '${param.id}'`, { param: `items[${i}][id]`, code: 'resource_missing', status: 404 });
+      if (idx < 0)
+        throw invalidRequest(`No such subscription item: '${param.id}'`, {
+          param: `items[${i}][id]`,
+          code: 'resource_missing',
+          status: 404,
+        });
       const current = next[idx]!;
       if (param.deleted) {
-        changes.push({ itemId: current.id, oldPrice: current.price, oldQuantity: current.quantity ?? 1, newPrice: null, newQuantity: 0, period });
+        changes.push({
+          itemId: current.id,
+          oldPrice: current.price,
+          oldQuantity: current.quantity ?? 1,
+          newPrice: null,
+          newQuantity: 0,
+          period,
+        });
         next = next.filter((it) => it.id !== current.id);
         return;
       }
       const price = param.price ? mustGet(emu.state.prices, param.price, `items[${i}][price]`) : current.price;
       const quantity = param.quantity ?? current.quantity ?? 1;
       if (price.id !== current.price.id || quantity !== (current.quantity ?? 1)) {
-        changes.push({ itemId: current.id, oldPrice: current.price, oldQuantity: current.quantity ?? 1, newPrice: price, newQuantity: quantity, period });
+        changes.push({
+          itemId: current.id,
+          oldPrice: current.price,
+          oldQuantity: current.quantity ?? 1,
+          newPrice: price,
+          newQuantity: quantity,
+          period,
+        });
       }
-      const rebuilt = buildItem(emu, sub.id, { price, quantity, metadata: mergeMetadata(current.metadata, param.metadata) }, period, current.created);
+      const rebuilt = buildItem(
+        emu,
+        sub.id,
+        { price, quantity, metadata: mergeMetadata(current.metadata, param.metadata) },
+        period,
+        current.created,
+      );
       next[idx] = { ...rebuilt, id: current.id };
       return;
     }
-    if (!param.price) throw invalidRequest(`Missing required param: items[${i}][price].`, { param: `items[${i}][price]`, code: 'parameter_missing' });
+    if (!param.price)
+      throw invalidRequest(`Missing required param: items[${i}][price].`, {
+        param: `items[${i}][price]`,
+        code: 'parameter_missing',
+      });
     const price = mustGet(emu.state.prices, param.price, `items[${i}][price]`);
     if (next.some((it) => it.price.id === price.id)) {
       throw invalidRequest('Cannot add multiple subscription items with the same price.', { param: `items[${i}][price]` });
     }
-    const item = buildItem(emu, sub.id, { price, quantity: param.quantity ?? 1, metadata: mergeMetadata({}, param.metadata) }, period, created);
+    const item = buildItem(
+      emu,
+      sub.id,
+      { price, quantity: param.quantity ?? 1, metadata: mergeMetadata({}, param.metadata) },
+      period,
+      created,
+    );
     changes.push({ itemId: item.id, oldPrice: null, oldQuantity: 0, newPrice: price, newQuantity: item.quantity ?? 1, period });
     next.push(item);
   });
@@ -110,7 +202,13 @@ function requireAttached(emu: Emulator, customerId: string, pmId: string): void 
   }
 }
 
-function makeDiscounts(emu: Emulator, list: UpdateParams['discounts'], customer: string, sub: string | null, now: number): string[] {
+function makeDiscounts(
+  emu: Emulator,
+  list: UpdateParams['discounts'],
+  customer: string,
+  sub: string | null,
+  now: number,
+): string[] {
   return (list ?? []).map((d) => {
     if (d.discount) return mustGet(emu.state.discounts, d.discount, 'discounts[0][discount]').id;
     return createDiscount(emu, { coupon: d.coupon, promotionCode: d.promotion_code, customer, subscription: sub, now }).id;
@@ -118,7 +216,12 @@ function makeDiscounts(emu: Emulator, list: UpdateParams['discounts'], customer:
 }
 
 /** Lines for a full new period of the given items (a reset billing cycle charges it now). */
-function periodLines(emu: Emulator, sub: Stripe.Subscription, items: Stripe.SubscriptionItem[], period: { start: number; end: number }): LineSpec[] {
+function periodLines(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  items: Stripe.SubscriptionItem[],
+  period: { start: number; end: number },
+): LineSpec[] {
   return items
     .filter((it) => it.price.recurring?.usage_type !== 'metered')
     .map((it) => ({
@@ -166,7 +269,11 @@ export function planUpdate(emu: Emulator, sub: Stripe.Subscription, body: Update
     prorations = prorationItems(emu, sub, effective, prorationDate, now);
   }
   return {
-    items, prorations, prorationDate, endTrialNow, resetPeriod,
+    items,
+    prorations,
+    prorationDate,
+    endTrialNow,
+    resetPeriod,
     invoiceNow: resetPeriod !== null || (behavior === 'always_invoice' && prorations.length > 0),
   };
 }
@@ -182,24 +289,38 @@ export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body
   const before = snapshot(sub);
   const pendingBefore = [...emu.state.pendingItems];
 
-  sub.items = fullList(plan.items.map((it) => (plan.resetPeriod ? { ...it, current_period_start: plan.resetPeriod.start, current_period_end: plan.resetPeriod.end } : it)), sub.items.url);
+  sub.items = fullList(
+    plan.items.map((it) =>
+      plan.resetPeriod ? { ...it, current_period_start: plan.resetPeriod.start, current_period_end: plan.resetPeriod.end } : it,
+    ),
+    sub.items.url,
+  );
   if (plan.resetPeriod) sub.billing_cycle_anchor = plan.resetPeriod.start;
   if (plan.endTrialNow) {
     sub.trial_end = now;
     sub.status = 'active';
   } else if (typeof body.trial_end === 'number') {
-    if (body.trial_end <= now) throw invalidRequest('Invalid timestamp: must be an integer Unix timestamp in the future.', { param: 'trial_end' });
+    if (body.trial_end <= now)
+      throw invalidRequest('Invalid timestamp: must be an integer Unix timestamp in the future.', { param: 'trial_end' });
     sub.trial_end = body.trial_end;
     sub.trial_start = sub.trial_start ?? now;
     sub.status = 'trialing';
-    sub.items = fullList(sub.items.data.map((it) => ({ ...it, current_period_end: body.trial_end as number })), sub.items.url);
+    sub.items = fullList(
+      sub.items.data.map((it) => ({ ...it, current_period_end: body.trial_end as number })),
+      sub.items.url,
+    );
     sub.billing_cycle_anchor = body.trial_end;
   }
   if (body.cancel_at_period_end !== undefined) {
     sub.cancel_at_period_end = body.cancel_at_period_end;
     sub.cancel_at = body.cancel_at_period_end ? periodOf(sub).end : null;
     sub.canceled_at = body.cancel_at_period_end ? now : null;
-    sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason: body.cancel_at_period_end ? 'cancellation_requested' : null };
+    sub.cancellation_details = {
+      comment: null,
+      feedback: null,
+      feedback_option: null,
+      reason: body.cancel_at_period_end ? 'cancellation_requested' : null,
+    };
   }
   if (body.cancel_at !== undefined) {
     sub.cancel_at = body.cancel_at;
@@ -208,7 +329,11 @@ export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body
   }
   if (body.cancellation_details) {
     const cd = sub.cancellation_details ?? { comment: null, feedback: null, feedback_option: null, reason: null };
-    sub.cancellation_details = { ...cd, comment: body.cancellation_details.comment ?? cd.comment, feedback: body.cancellation_details.feedback ?? cd.feedback };
+    sub.cancellation_details = {
+      ...cd,
+      comment: body.cancellation_details.comment ?? cd.comment,
+      feedback: body.cancellation_details.feedback ?? cd.feedback,
+    };
   }
   if (body.default_payment_method !== undefined) sub.default_payment_method = body.default_payment_method;
   if (body.metadata !== undefined) sub.metadata = mergeMetadata(sub.metadata, body.metadata);
@@ -218,12 +343,25 @@ export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body
   emu.state.pendingItems.push(...plan.prorations);
   let invoice: Stripe.Invoice | null = null;
   if (plan.invoiceNow) {
-    const pending = emu.state.pendingItems.filter((p) => p.customer === customer.id && (p.subscription === sub.id || p.subscription === null));
+    const pending = emu.state.pendingItems.filter(
+      (p) => p.customer === customer.id && (p.subscription === sub.id || p.subscription === null),
+    );
     emu.state.pendingItems = emu.state.pendingItems.filter((p) => !pending.includes(p));
-    const lines = [...pending.map(pendingToLine), ...(plan.resetPeriod ? periodLines(emu, sub, sub.items.data, plan.resetPeriod) : [])];
+    const lines = [
+      ...pending.map(pendingToLine),
+      ...(plan.resetPeriod ? periodLines(emu, sub, sub.items.data, plan.resetPeriod) : []),
+    ];
     invoice = newInvoice(emu, {
-      customer, subscription: sub, billingReason: 'subscription_update', lines, periodStart: now, periodEnd: now, now, currency: sub.currency,
-      discounts: activeDiscounts(emu, sub, now), prorationDate: plan.prorations.length ? plan.prorationDate : undefined,
+      customer,
+      subscription: sub,
+      billingReason: 'subscription_update',
+      lines,
+      periodStart: now,
+      periodEnd: now,
+      now,
+      currency: sub.currency,
+      discounts: activeDiscounts(emu, sub, now),
+      prorationDate: plan.prorations.length ? plan.prorationDate : undefined,
     });
     sub.latest_invoice = invoice.id;
   }
@@ -264,7 +402,16 @@ interface CreateParams extends UpdateParams {
 export function registerSubscriptions(router: Router): void {
   router.post('/v1/subscriptions', ({ emu, raw }) => {
     const body = parse<CreateParams>(
-      { ...updateFields, customer: p.str, customer_account: p.str, trial_period_days: p.int, currency: p.str, backdate_start_date: p.int, billing_cycle_anchor_config: p.any, billing_mode: p.any },
+      {
+        ...updateFields,
+        customer: p.str,
+        customer_account: p.str,
+        trial_period_days: p.int,
+        currency: p.str,
+        backdate_start_date: p.int,
+        billing_cycle_anchor_config: p.any,
+        billing_mode: p.any,
+      },
       raw,
     );
     const customer = mustGet(emu.state.customers, required(body, 'customer'), 'customer');
@@ -280,8 +427,14 @@ export function registerSubscriptions(router: Router): void {
     const trialEnd = body.trial_end === 'now' ? null : (body.trial_end ?? (trialDays ? now + trialDays * 86_400 : null));
     const discounts = makeDiscounts(emu, body.discounts, customer.id, null, now);
     const { sub } = createSubscription(emu, {
-      customer, items, trialEnd, defaultPaymentMethod: body.default_payment_method ?? null, metadata: mergeMetadata({}, body.metadata),
-      discounts, cancelAtPeriodEnd: body.cancel_at_period_end, description: body.description ?? null,
+      customer,
+      items,
+      trialEnd,
+      defaultPaymentMethod: body.default_payment_method ?? null,
+      metadata: mergeMetadata({}, body.metadata),
+      discounts,
+      cancelAtPeriodEnd: body.cancel_at_period_end,
+      description: body.description ?? null,
       paymentBehavior: body.payment_behavior ?? 'allow_incomplete',
     });
     if (body.cancel_at_period_end) changeSubscription(emu, sub, () => (sub.cancel_at = periodOf(sub).end));
@@ -291,7 +444,9 @@ export function registerSubscriptions(router: Router): void {
   router.get('/v1/subscriptions/search', ({ emu, raw, path }) => {
     const params = parse<{ query?: string; limit?: number; page?: string }>(searchFields, raw);
     const q = parseQuery(required<string>(params, 'query'));
-    const items = emu.state.subscriptions.newestFirst((s) => matchesQuery(s as unknown as Record<string, unknown>, q, ['status', 'metadata', 'created', 'canceled_at', 'customer']));
+    const items = emu.state.subscriptions.newestFirst((s) =>
+      matchesQuery(s as unknown as Record<string, unknown>, q, ['status', 'metadata', 'created', 'canceled_at', 'customer']),
+    );
     return searchPage(items, params, path);
   });
 
@@ -306,10 +461,11 @@ export function registerSubscriptions(router: Router): void {
   });
 
   router.delete('/v1/subscriptions/:id', ({ emu, params, raw }) => {
-    const body = parse<{ invoice_now?: boolean; prorate?: boolean; cancellation_details?: { comment?: string; feedback?: Stripe.Subscription.CancellationDetails.Feedback } }>(
-      { invoice_now: p.bool, prorate: p.bool, cancellation_details: p.obj({ comment: p.str, feedback: p.str }) },
-      raw,
-    );
+    const body = parse<{
+      invoice_now?: boolean;
+      prorate?: boolean;
+      cancellation_details?: { comment?: string; feedback?: Stripe.Subscription.CancellationDetails.Feedback };
+    }>({ invoice_now: p.bool, prorate: p.bool, cancellation_details: p.obj({ comment: p.str, feedback: p.str }) }, raw);
     const sub = mustGet(emu.state.subscriptions, params.id);
     if (sub.status === 'canceled') {
       throw invalidRequest(`No such subscription: '${sub.id}'`, { code: 'resource_missing', status: 404, param: 'id' });
@@ -319,17 +475,53 @@ export function registerSubscriptions(router: Router): void {
       if (latest?.status === 'open') voidInvoice(emu, latest);
     }
     return cancelSubscriptionNow(emu, sub, {
-      reason: 'cancellation_requested', invoiceNow: body.invoice_now, prorate: body.prorate,
-      comment: body.cancellation_details?.comment ?? null, feedback: body.cancellation_details?.feedback ?? null,
+      reason: 'cancellation_requested',
+      invoiceNow: body.invoice_now,
+      prorate: body.prorate,
+      comment: body.cancellation_details?.comment ?? null,
+      feedback: body.cancellation_details?.feedback ?? null,
     });
   });
 
   router.get('/v1/subscriptions', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; status?: string; customer?: string; price?: string; plan?: string; test_clock?: string; created?: unknown; current_period_start?: unknown; current_period_end?: unknown; collection_method?: string }>(
+    const params = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      status?: string;
+      customer?: string;
+      price?: string;
+      plan?: string;
+      test_clock?: string;
+      created?: unknown;
+      current_period_start?: unknown;
+      current_period_end?: unknown;
+      collection_method?: string;
+    }>(
       {
-        ...listFields, status: p.enum('active', 'all', 'canceled', 'ended', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'),
-        customer: p.str, customer_account: p.str, price: p.str, plan: p.str, test_clock: p.str, created: p.range, current_period_start: p.range,
-        current_period_end: p.range, collection_method: p.str, automatic_tax: p.any,
+        ...listFields,
+        status: p.enum(
+          'active',
+          'all',
+          'canceled',
+          'ended',
+          'incomplete',
+          'incomplete_expired',
+          'past_due',
+          'paused',
+          'trialing',
+          'unpaid',
+        ),
+        customer: p.str,
+        customer_account: p.str,
+        price: p.str,
+        plan: p.str,
+        test_clock: p.str,
+        created: p.range,
+        current_period_start: p.range,
+        current_period_end: p.range,
+        collection_method: p.str,
+        automatic_tax: p.any,
       },
       raw,
     );
@@ -345,13 +537,20 @@ export function registerSubscriptions(router: Router): void {
       if (!params.customer && idOf(s.test_clock as string) !== (params.test_clock ?? null)) return false;
       if (params.collection_method && s.collection_method !== params.collection_method) return false;
       const period = periodOf(s);
-      return inRange(s.created, params.created) && inRange(period.start, params.current_period_start) && inRange(period.end, params.current_period_end);
+      return (
+        inRange(s.created, params.created) &&
+        inRange(period.start, params.current_period_start) &&
+        inRange(period.end, params.current_period_end)
+      );
     };
     return pageOf(emu.state.subscriptions, filter, params, path);
   });
 
   router.get('/v1/subscription_items', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; subscription?: string }>({ ...listFields, subscription: p.str }, raw);
+    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; subscription?: string }>(
+      { ...listFields, subscription: p.str },
+      raw,
+    );
     const sub = mustGet(emu.state.subscriptions, required(params, 'subscription'), 'subscription');
     return paginate(sub.items.data, params, path);
   });

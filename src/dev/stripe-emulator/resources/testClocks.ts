@@ -48,8 +48,15 @@ export function registerTestClocks(router: Router): void {
     const frozen = required<number>(body, 'frozen_time');
     const now = Math.floor(Date.now() / 1000);
     const clock = {
-      id: newId('clock'), object: 'test_helpers.test_clock', created: now, deletes_after: now + 30 * 86_400, frozen_time: frozen,
-      livemode: false, name: body.name ?? null, status: 'ready', status_details: {},
+      id: newId('clock'),
+      object: 'test_helpers.test_clock',
+      created: now,
+      deletes_after: now + 30 * 86_400,
+      frozen_time: frozen,
+      livemode: false,
+      name: body.name ?? null,
+      status: 'ready',
+      status_details: {},
     } satisfies Stripe.TestHelpers.TestClock;
     emu.state.testClocks.set(clock);
     emu.emit('test_helpers.test_clock.created', clock);
@@ -70,8 +77,10 @@ export function registerTestClocks(router: Router): void {
     const body = parse<{ frozen_time?: number }>({ frozen_time: p.int }, raw);
     const clock = mustGet(emu.state.testClocks, params.id, 'test_clock');
     const target = required<number>(body, 'frozen_time');
-    if (clock.status === 'advancing') throw invalidRequest('The test clock is already advancing. Wait until it is ready.', { param: 'frozen_time' });
-    if (target <= clock.frozen_time) throw invalidRequest('The frozen time must be after the current frozen time of the test clock.', { param: 'frozen_time' });
+    if (clock.status === 'advancing')
+      throw invalidRequest('The test clock is already advancing. Wait until it is ready.', { param: 'frozen_time' });
+    if (target <= clock.frozen_time)
+      throw invalidRequest('The frozen time must be after the current frozen time of the test clock.', { param: 'frozen_time' });
     const limit = maxAdvance(emu, clock, customersOn(emu, clock.id));
     if (limit !== null && target > limit) {
       throw invalidRequest(
@@ -101,7 +110,8 @@ export function registerTestClocks(router: Router): void {
     const clock = mustGet(emu.state.testClocks, params.id, 'test_clock');
     for (const customerId of customersOn(emu, clock.id)) {
       for (const sub of emu.state.subscriptions.values()) {
-        if (idOf(sub.customer as string) === customerId && sub.status !== 'canceled' && sub.status !== 'incomplete_expired') cancelSubscriptionNow(emu, sub);
+        if (idOf(sub.customer as string) === customerId && sub.status !== 'canceled' && sub.status !== 'incomplete_expired')
+          cancelSubscriptionNow(emu, sub);
       }
       emu.state.customers.delete(customerId);
       emu.state.deleted[customerId] = 'customer';
