@@ -12,14 +12,29 @@ export interface BenchServer extends RunningServer {
   stopAll(): Promise<void>;
 }
 
-export async function startBenchServer(extraEnv: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer(extraEnv: Record<string, string> = {}, opts: { stripe?: boolean } = {}): Promise<BenchServer & { emulatorUrl: string | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-'));
   const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
   const mailpit = await startMailpit();
+  const port = await freePort();
+  let emulator: { url: string; secretKey: string; stop(): Promise<void> } | null = null;
+  const stripeEnv: Record<string, string> = {};
+  if (opts.stripe) {
+    const { startStripeEmulator } = await import('../src/dev/stripe-emulator/index');
+    const { createStripe } = await import('../src/billing/stripe');
+    const { pushCatalog } = await import('../src/billing/catalog');
+    emulator = await startStripeEmulator({ port: 0, tickIntervalMs: 0 });
+    const stripe = createStripe({ STRIPE_SECRET_KEY: emulator.secretKey, STRIPE_API_BASE: emulator.url });
+    await pushCatalog(stripe);
+    const endpoint = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/webhooks/stripe`, enabled_events: ['*'] });
+    Object.assign(stripeEnv, { STRIPE_SECRET_KEY: emulator.secretKey, STRIPE_API_BASE: emulator.url, STRIPE_WEBHOOK_SECRET: endpoint.secret as string });
+  }
   const env = parseEnv({
     NODE_ENV: 'development',
     HOST: '127.0.0.1',
-    PORT: String(await freePort()),
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...stripeEnv,
     LOG_LEVEL: 'warn',
     MONGODB_URI: ferret.url,
     SMTP_URL: mailpit.smtpUrl,
@@ -29,9 +44,10 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
   const server = await startServer(await createDeps(env), { webDist: path.join(dir, 'no-web') });
   return {
     ...server,
+    emulatorUrl: emulator?.url ?? null,
     async stopAll() {
       await server.close();
-      await Promise.all([ferret.stop(), mailpit.stop()]);
+      await Promise.all([ferret.stop(), mailpit.stop(), emulator?.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

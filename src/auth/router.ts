@@ -7,6 +7,7 @@ import { requestPasswordReset, resetPassword } from './password-reset';
 import { codeInput, emailInput, nameInput, newPasswordInput, noInput, passwordInput, tokenInput } from './schemas';
 import type { SessionUser } from './sessions';
 import { signup } from './signup';
+import { enabledOAuthProviders } from './oauth/routes';
 import type { PublicUser } from './users';
 import { resendVerification, verifyEmail } from './verification';
 
@@ -18,10 +19,11 @@ export const authRouter = router({
   // Queries take no input; a strict empty input still refuses anything sent anyway.
   me: publicProcedure.input(noInput).query(({ ctx }) => ({ user: ctx.user ? publicUser(ctx.user) : null })),
 
-  providers: publicProcedure.input(noInput).query(({ ctx }) => ({
-    github: Boolean(ctx.deps.env.GITHUB_CLIENT_ID),
-    google: Boolean(ctx.deps.env.GOOGLE_CLIENT_ID),
-  })),
+  // Only providers with both a client id and a secret: a half-configured one would lead to a 404.
+  providers: publicProcedure.input(noInput).query(({ ctx }) => {
+    const enabled = new Set(enabledOAuthProviders(ctx.deps).map((p) => p.id));
+    return { github: enabled.has('github'), google: enabled.has('google') };
+  }),
 
   signup: publicProcedure
     .input(z.object({ email: emailInput, password: newPasswordInput, name: nameInput.optional() }).strict())

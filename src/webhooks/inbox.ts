@@ -6,6 +6,9 @@ import type { AppDeps } from '../deps';
 
 export type RecordResult = 'new' | 'duplicate';
 
+/** Fail fast when the database is away, so Stripe gets its 503 well inside its own timeout. */
+const INSERT_TIMEOUT_MS = 2_500;
+
 export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: string): Promise<RecordResult> {
   const now = new Date();
   const object = event.data.object as unknown as { id?: string; object?: string; customer?: string | { id: string } | null };
@@ -26,7 +29,7 @@ export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: strin
       lockedUntil: null,
       lastError: null,
       processedAt: null,
-    });
+    }, { timeoutMS: INSERT_TIMEOUT_MS });
     return 'new';
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;

@@ -1,0 +1,127 @@
+// The webhook route and inbox: signatures, size limits, duplicates, reordering, and a database
+// outage during delivery (Stripe retries; nothing acknowledged is lost).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { payCheckout } from '../../src/dev/stripe-emulator/testing';
+import { signPayload } from '../../src/dev/stripe-emulator/index';
+import type { BillingSummary } from '../../src/billing/dashboard';
+import { freePort, startFerretDB, type Service } from '../../scripts/services';
+import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+
+// This file runs its own FerretDB so it can stop and restart it.
+let dataDir: string;
+let ferretPort: number;
+let ferret: Service;
+let world: BillingWorld;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropin-webhooks-'));
+  ferretPort = await freePort();
+  ferret = await startFerretDB({ dataDir, port: ferretPort });
+  world = await startBillingWorld({ MONGODB_URI: ferret.url });
+});
+afterAll(async () => {
+  await world?.close();
+  await ferret?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const action = () => randomUUID().replaceAll('-', '');
+const url = () => `${world.server.env.PUBLIC_URL}/webhooks/stripe`;
+const secret = () => world.server.env.STRIPE_WEBHOOK_SECRET as string;
+
+function fakeEvent(id = `evt_test_${action()}`) {
+  return JSON.stringify({ id, object: 'event', type: 'customer.updated', created: Math.floor(Date.now() / 1000), livemode: false, api_version: '2026-10-28.endive', pending_webhooks: 1, request: { id: null, idempotency_key: null }, data: { object: { id: 'cus_nobody', object: 'customer' } } });
+}
+
+async function post(body: string, signature: string | null) {
+  return fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) }, body });
+}
+
+describe('signature checks', () => {
+  it('accepts a correctly signed event and stores it once', async () => {
+    const body = fakeEvent();
+    const sig = signPayload(body, secret(), Math.floor(Date.now() / 1000));
+    const first = await post(body, sig);
+    expect(first.status).toBe(200);
+    const second = await post(body, sig);
+    expect(await second.json()).toEqual({ received: true, duplicate: true });
+    const id = JSON.parse(body).id;
+    expect((await world.server.deps.db.c.webhookEvents.findOne({ _id: id }))?.duplicates).toBe(1);
+  });
+
+  it('rejects missing, malformed and wrong signatures, and stale timestamps, storing nothing', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const cases: [string, string | null][] = [
+      ['missing', null],
+      ['malformed', 'not-a-signature'],
+      ['wrong secret', signPayload('x', 'whsec_wrong', now)],
+      ['older than 5 minutes', 'placeholder'],
+    ];
+    for (const [name, sig] of cases) {
+      const body = fakeEvent();
+      const signature = name === 'wrong secret' ? signPayload(body, 'whsec_wrong', now) : name === 'older than 5 minutes' ? signPayload(body, secret(), now - 301) : sig;
+      const res = await post(body, signature);
+      expect(res.status, name).toBe(400);
+      expect(await world.server.deps.db.c.webhookEvents.countDocuments({ _id: JSON.parse(body).id }), name).toBe(0);
+    }
+  });
+
+  it('refuses oversized bodies with 413', async () => {
+    const body = JSON.stringify({ pad: 'x'.repeat(600 * 1024) });
+    // A connection of its own: the server stops reading at the limit, so this socket is not reused.
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(url(), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, secret(), Math.floor(Date.now() / 1000)) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(413);
+  });
+});
+
+describe('delivery order and outages', () => {
+  it('reordered deliveries still leave the mirror equal to Stripe', async () => {
+    const user = await verifiedUser(world);
+    await world.control.injectWebhookFault({ action: 'reorder', count: 6 });
+    const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', { planId: 'pro', interval: 'month', actionId: action() });
+    await payCheckout(start.data.url, { number: '4242424242424242' });
+    await world.control.waitForDeliveries(10_000);
+    await world.server.worker.drain();
+    await world.control.clearFaults();
+    const summary = await trpc<BillingSummary>(world, user.cookie, 'query', 'billing.summary');
+    expect(summary.data.subscription?.status).toBe('trialing');
+    const stripeSub = await world.stripe.subscriptions.retrieve(summary.data.subscription!.id);
+    expect(summary.data.subscription?.status).toBe(stripeSub.status);
+  });
+
+  it('while the database is down the route answers 503; Stripe retries and the event is applied once it is back', async () => {
+    const user = await verifiedUser(world);
+    const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', { planId: 'business', interval: 'month', actionId: action() });
+    // Slow retries so the outage spans several attempts.
+    await world.control.updateSettings({ webhookRetrySchedule: [500, 1000, 2000, 4000] });
+    await ferret.stop();
+    const paid = await payCheckout(start.data.url, { number: '4242424242424242' });
+    expect(paid.status).toBe(303);
+    let failed: Awaited<ReturnType<typeof world.control.deliveries>>[number] | undefined;
+    for (let i = 0; i < 100 && !failed?.attempts.some((a) => a.status === 503); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      failed = (await world.control.deliveries({ type: 'checkout.session.completed' })).at(-1);
+    }
+    expect(failed?.attempts.some((a) => a.status === 503)).toBe(true);
+
+    ferret = await startFerretDB({ dataDir, port: ferretPort });
+    await world.control.waitForDeliveries(15_000);
+    await world.server.worker.drain(15_000);
+    const row = await world.server.deps.db.c.webhookEvents.findOne({ _id: failed!.event });
+    expect(row?.status).toBe('processed');
+    const summary = await trpc<BillingSummary>(world, user.cookie, 'query', 'billing.summary');
+    expect(summary.data.plan.id).toBe('business');
+  });
+});
