@@ -214,6 +214,49 @@ describe('billing portal and hosted invoices', () => {
     expect((await stripe.subscriptions.retrieve(subscription)).cancel_at_period_end).toBe(false);
   });
 
+  it('follows the portal configuration: plan switching offered, cancel immediately', async () => {
+    const { customer, subscription } = await subscribed();
+    const premium = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 4500,
+      recurring: { interval: 'month' },
+      product_data: { name: 'DropIn Premium' },
+    });
+    const configuration = await stripe.billingPortal.configurations.create({
+      business_profile: { headline: 'DropIn billing' },
+      features: {
+        subscription_update: {
+          enabled: true,
+          default_allowed_updates: ['price'],
+          proration_behavior: 'always_invoice',
+          products: [{ product: premium.product as string, prices: [premium.id] }],
+        },
+        subscription_cancel: { enabled: true, mode: 'immediately' },
+        invoice_history: { enabled: false },
+      },
+    });
+    expect(configuration).toMatchObject({
+      is_default: false,
+      features: { subscription_cancel: { mode: 'immediately' }, invoice_history: { enabled: false } },
+    });
+    const portal = await stripe.billingPortal.sessions.create({
+      customer,
+      configuration: configuration.id,
+      return_url: 'https://app.example/account',
+    });
+    const html = await (await fetch(portal.url)).text();
+    expect(html).toContain('DropIn billing');
+    expect(html).toContain('Switch to DropIn Premium');
+    expect(html).not.toContain('Invoice history');
+    expect((await postForm(`${portal.url}/switch`, { subscription, price: premium.id })).status).toBe(303);
+    const switched = await stripe.subscriptions.retrieve(subscription, { expand: ['latest_invoice'] });
+    expect(switched.items.data[0]!.price.id).toBe(premium.id);
+    expect((switched.latest_invoice as Stripe.Invoice).billing_reason).toBe('subscription_update');
+    await postForm(`${portal.url}/cancel`, { subscription });
+    expect((await stripe.subscriptions.retrieve(subscription)).status).toBe('canceled');
+    expect((await stripe.billingPortal.configurations.list({ is_default: true })).data).toHaveLength(0);
+  });
+
   it('updates the payment method and pays what is owed', async () => {
     const { customer, subscription } = await subscribed();
     const sub = await stripe.subscriptions.retrieve(subscription);

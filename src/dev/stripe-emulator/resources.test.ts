@@ -172,6 +172,42 @@ describe('payment methods', () => {
   });
 });
 
+describe('subscription items', () => {
+  it('add, update (with prorations) and delete items through the items endpoints', async () => {
+    const seat = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 1000,
+      recurring: { interval: 'month' },
+      product_data: { name: 'Seat' },
+    });
+    const addon = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 500,
+      recurring: { interval: 'month' },
+      product_data: { name: 'Add-on' },
+    });
+    const c = await stripe.customers.create({
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: seat.id }] });
+    const added = await stripe.subscriptionItems.create({
+      subscription: sub.id,
+      price: addon.id,
+      quantity: 2,
+      proration_behavior: 'none',
+    });
+    expect(added).toMatchObject({ object: 'subscription_item', quantity: 2, subscription: sub.id, price: { id: addon.id } });
+    const updated = await stripe.subscriptionItems.update(sub.items.data[0]!.id, { quantity: 3, proration_behavior: 'none' });
+    expect(updated.quantity).toBe(3);
+    expect((await stripe.subscriptionItems.list({ subscription: sub.id })).data).toHaveLength(2);
+    expect(await stripe.subscriptionItems.del(added.id, { proration_behavior: 'none' })).toMatchObject({ deleted: true });
+    const after = await stripe.subscriptions.retrieve(sub.id);
+    expect(after.items.data.map((i) => [i.price.id, i.quantity])).toEqual([[seat.id, 3]]);
+    await expect(stripe.subscriptionItems.del(after.items.data[0]!.id)).rejects.toMatchObject({ statusCode: 400 });
+  });
+});
+
 describe('coupons and promotion codes', () => {
   it('percent and amount coupons, promotion codes, list by code', async () => {
     const pct = await stripe.coupons.create({

@@ -169,6 +169,7 @@ export class State {
   paymentIntents = new Collection<Stripe.PaymentIntent>();
   checkoutSessions = new Collection<Stripe.Checkout.Session>();
   portalSessions = new Collection<Stripe.BillingPortal.Session>();
+  portalConfigurations = new Collection<Stripe.BillingPortal.Configuration>();
   coupons = new Collection<Stripe.Coupon>();
   discounts = new Collection<Stripe.Discount>();
   promotionCodes = new Collection<Stripe.PromotionCode>();
@@ -216,6 +217,7 @@ export class State {
       pi: this.paymentIntents,
       cs: this.checkoutSessions,
       bps: this.portalSessions,
+      bpc: this.portalConfigurations,
       promo: this.promotionCodes,
       we: this.webhookEndpoints,
       clock: this.testClocks,

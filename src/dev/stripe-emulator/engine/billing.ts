@@ -565,11 +565,8 @@ function renew(emu: Emulator, sub: Stripe.Subscription): void {
   const nextEnd = nextBoundary(anchor, interval, count, now);
   const period = { start: now, end: nextEnd };
 
+  // Usage is billed in arrears for the period that just ended; licensed items in advance.
   const metered = endingTrial ? [] : meteredLines(emu, sub, old);
-  changeSubscription(emu, sub, () => {
-    sub.items.data = sub.items.data.map((it) => ({ ...it, current_period_start: period.start, current_period_end: period.end }));
-    if (endingTrial) sub.status = 'active';
-  });
   const lines = [
     ...takePendingItems(emu, customer.id, sub.id).map(pendingToLine),
     ...licensedLines(emu, sub, period, false),
@@ -587,7 +584,12 @@ function renew(emu: Emulator, sub: Stripe.Subscription): void {
     discounts: activeDiscounts(emu, sub, now),
   });
   invoice.automatically_finalizes_at = now + emu.state.settings.finalizeDelaySeconds;
-  changeSubscription(emu, sub, () => (sub.latest_invoice = invoice.id));
+  // One `customer.subscription.updated` for the new period (and the trial's end), as Stripe sends it.
+  changeSubscription(emu, sub, () => {
+    sub.items.data = sub.items.data.map((it) => ({ ...it, current_period_start: period.start, current_period_end: period.end }));
+    if (endingTrial) sub.status = 'active';
+    sub.latest_invoice = invoice.id;
+  });
   saveDraft(emu, invoice);
   if (emu.state.settings.finalizeDelaySeconds <= 0) {
     finalizeAndCharge(emu, invoice);

@@ -3,7 +3,7 @@
 import type Stripe from 'stripe';
 import type { Emulator } from '../emulator.js';
 import type { PageRequest, PageResponse } from '../http.js';
-import { periodOf, productName } from '../engine/billing.js';
+import { cancelSubscriptionNow, periodOf, productName } from '../engine/billing.js';
 import { chargeOutcome } from '../engine/invoices.js';
 import { formatDate, formatMoney } from '../engine/time.js';
 import { idOf } from '../resources/common.js';
@@ -11,6 +11,7 @@ import { attachPaymentMethod, createCardPaymentMethod, TEST_CARDS } from '../res
 import { payInvoice } from '../resources/invoices.js';
 import { updateSubscription } from '../resources/subscriptions.js';
 import { updateCustomer } from '../resources/customers.js';
+import { portalConfiguration } from '../resources/portal.js';
 import { StripeApiError } from '../errors.js';
 import { authenticatePage, cardFields, esc, html, page, readCard, redirect } from './layout.js';
 
@@ -37,6 +38,30 @@ function render(emu: Emulator, session: Stripe.BillingPortal.Session, notice: st
     .newestFirst((i) => idOf(i.customer as string) === customer.id && i.status !== 'draft')
     .slice(0, 24);
   const base = `/p/session/${esc(session.id)}`;
+  const cfg = portalConfiguration(emu, session.configuration as string);
+  const { subscription_cancel: cancelFeature, subscription_update: updateFeature } = cfg.features;
+  const switchOptions = (sub: Stripe.Subscription): string => {
+    if (!updateFeature.enabled || !updateFeature.default_allowed_updates.includes('price')) return '';
+    const current = sub.items.data[0]!.price.id;
+    const prices = (updateFeature.products ?? []).flatMap((x) => x.prices).filter((id) => id !== current);
+    return prices
+      .map((id) => emu.state.prices.get(id))
+      .filter((price): price is Stripe.Price => Boolean(price?.active))
+      .map(
+        (
+          price,
+        ) => `<form method="post" action="${base}/switch" class="inline"><input type="hidden" name="subscription" value="${esc(sub.id)}">
+<input type="hidden" name="price" value="${esc(price.id)}"><button class="button secondary" type="submit">Switch to ${esc(productName(emu, price))} (${formatMoney(price.unit_amount ?? 0, price.currency)} / ${esc(price.recurring?.interval ?? 'month')})</button></form> `,
+      )
+      .join('');
+  };
+  const cancelButton = (sub: Stripe.Subscription): string => {
+    if (!cancelFeature.enabled) return '';
+    const renew = sub.cancel_at_period_end;
+    return `<form method="post" action="${base}/${renew ? 'renew' : 'cancel'}" class="inline">
+<input type="hidden" name="subscription" value="${esc(sub.id)}">
+<button class="button ${renew ? 'secondary' : 'danger'}" type="submit">${renew ? 'Renew plan' : 'Cancel plan'}</button></form>`;
+  };
   const plans = subs.length
     ? subs
         .map((sub) => {
@@ -45,9 +70,7 @@ function render(emu: Emulator, session: Stripe.BillingPortal.Session, notice: st
           return `<div class="card" style="margin-bottom:1rem"><h3 style="margin:0">${esc(productName(emu, item.price))}</h3>
 <p class="price">${amount} <span class="muted" style="font-size:1rem">per ${esc(item.price.recurring?.interval ?? 'month')}</span></p>
 <p><span class="status">${esc(sub.status)}</span> ${esc(statusText(emu, sub))}</p>
-<form method="post" action="${base}/${sub.cancel_at_period_end ? 'renew' : 'cancel'}" class="inline">
-<input type="hidden" name="subscription" value="${esc(sub.id)}">
-<button class="button ${sub.cancel_at_period_end ? 'secondary' : 'danger'}" type="submit">${sub.cancel_at_period_end ? 'Renew plan' : 'Cancel plan'}</button></form></div>`;
+${switchOptions(sub)}${cancelButton(sub)}</div>`;
         })
         .join('')
     : '<p>No active plans.</p>';
@@ -62,12 +85,17 @@ function render(emu: Emulator, session: Stripe.BillingPortal.Session, notice: st
   const body = `<section>
 ${session.return_url ? `<p><a href="${esc(session.return_url)}">← Return to DropIn</a></p>` : ''}
 <h1>Billing for ${esc(customer.name ?? customer.email ?? customer.id)}</h1>
+${cfg.business_profile.headline ? `<p class="muted">${esc(cfg.business_profile.headline)}</p>` : ''}
 ${notice ? `<div class="notice" role="status">${esc(notice)}</div>` : ''}
 <h2>Current plan</h2>${plans}
-<div class="card" style="margin-bottom:1rem"><h2>Payment method</h2>
+${
+  cfg.features.payment_method_update.enabled
+    ? `<div class="card" style="margin-bottom:1rem"><h2>Payment method</h2>
 <p>${pm?.card ? `${esc(pm.card.brand[0]!.toUpperCase() + pm.card.brand.slice(1))} •••• ${esc(pm.card.last4)} · Expires ${String(pm.card.exp_month).padStart(2, '0')}/${String(pm.card.exp_year).slice(-2)}` : 'No payment method on file.'}</p>
-<a class="button secondary" href="${base}/payment-method">Update payment method</a></div>
-<div class="card"><h2>Invoice history</h2>${rows ? `<table><thead><tr><th>Date</th><th class="num">Amount</th><th>Status</th><th><span class="muted">Invoice</span></th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No invoices yet.</p>'}</div>
+<a class="button secondary" href="${base}/payment-method">Update payment method</a></div>`
+    : ''
+}
+${cfg.features.invoice_history.enabled ? `<div class="card"><h2>Invoice history</h2>${rows ? `<table><thead><tr><th>Date</th><th class="num">Amount</th><th>Status</th><th><span class="muted">Invoice</span></th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No invoices yet.</p>'}</div>` : ''}
 </section>`;
   return html(page('Billing', body));
 }
@@ -143,7 +171,7 @@ function savePaymentMethod(
 }
 
 export function portalPages(emu: Emulator, req: PageRequest): PageResponse | null {
-  const m = /^\/p\/session\/([^/]+)(?:\/(cancel|renew|payment-method)(\/authenticate)?)?$/.exec(req.path);
+  const m = /^\/p\/session\/([^/]+)(?:\/(cancel|renew|switch|payment-method)(\/authenticate)?)?$/.exec(req.path);
   if (!m) return null;
   const session = emu.state.portalSessions.get(decodeURIComponent(m[1]!));
   if (!session) return html(page('Not found', '<section class="card"><h1>This billing session has expired</h1></section>'), 404);
@@ -162,13 +190,42 @@ export function portalPages(emu: Emulator, req: PageRequest): PageResponse | nul
     }
     return savePaymentMethod(emu, session, req.form, false);
   }
-  if ((action === 'cancel' || action === 'renew') && req.method === 'POST') {
+  if ((action === 'cancel' || action === 'renew' || action === 'switch') && req.method === 'POST') {
     const sub = emu.state.subscriptions.get(String(req.form.subscription ?? ''));
     if (!sub || idOf(sub.customer as string) !== session.customer)
       return html(page('Not found', '<section class="card"><h1>Plan not found</h1></section>'), 404);
-    updateSubscription(emu, sub, { cancel_at_period_end: action === 'cancel' });
-    const notice =
-      action === 'cancel' ? `Your plan will be canceled on ${formatDate(periodOf(sub).end)}.` : 'Your plan will renew as usual.';
+    const { subscription_cancel: cancelFeature, subscription_update: updateFeature } = portalConfiguration(
+      emu,
+      session.configuration as string,
+    ).features;
+    let notice: string;
+    if (action === 'switch') {
+      const allowed =
+        updateFeature.enabled && (updateFeature.products ?? []).some((x) => x.prices.includes(String(req.form.price)));
+      if (!allowed)
+        return html(page('Not allowed', '<section class="card"><h1>This plan change is not offered</h1></section>'), 403);
+      const price = emu.state.prices.get(String(req.form.price))!;
+      updateSubscription(emu, sub, {
+        items: [{ id: sub.items.data[0]!.id, price: price.id }],
+        proration_behavior: updateFeature.proration_behavior as 'always_invoice' | 'create_prorations' | 'none',
+      });
+      notice = `Your plan is now ${productName(emu, price)}.`;
+    } else if (!cancelFeature.enabled) {
+      return html(page('Not allowed', '<section class="card"><h1>Canceling is not offered here</h1></section>'), 403);
+    } else if (action === 'cancel' && cancelFeature.mode === 'immediately') {
+      cancelSubscriptionNow(emu, sub, {
+        reason: 'cancellation_requested',
+        prorate: cancelFeature.proration_behavior !== 'none',
+        invoiceNow: cancelFeature.proration_behavior === 'always_invoice',
+      });
+      notice = 'Your plan has been canceled.';
+    } else {
+      updateSubscription(emu, sub, { cancel_at_period_end: action === 'cancel' });
+      notice =
+        action === 'cancel'
+          ? `Your plan will be canceled on ${formatDate(periodOf(sub).end)}.`
+          : 'Your plan will renew as usual.';
+    }
     return redirect(`/p/session/${session.id}?notice=${encodeURIComponent(notice)}`);
   }
   return null;

@@ -555,6 +555,62 @@ export function registerSubscriptions(router: Router): void {
     return paginate(sub.items.data, params, path);
   });
 
+  // Subscription items on their own: each call is a subscription update touching one item.
+  const itemFields = {
+    price: p.str,
+    quantity: p.int,
+    metadata: p.meta,
+    proration_behavior: prorationBehavior,
+    proration_date: p.int,
+    payment_behavior: paymentBehavior,
+    billing_thresholds: p.any,
+    discounts: p.any,
+    off_session: p.bool,
+    price_data: p.any,
+    tax_rates: p.any,
+    plan: p.str,
+  };
+  const subscriptionOfItem = (emu: Emulator, itemId: string): Stripe.Subscription => {
+    for (const sub of emu.state.subscriptions.values()) if (sub.items.data.some((it) => it.id === itemId)) return sub;
+    throw noSuch(itemId);
+  };
+
+  router.post('/v1/subscription_items', ({ emu, raw }) => {
+    const body = parse<ItemParam & UpdateParams & { subscription?: string }>({ ...itemFields, subscription: p.str }, raw);
+    const sub = mustGet(emu.state.subscriptions, required(body, 'subscription'), 'subscription');
+    const before = new Set(sub.items.data.map((it) => it.id));
+    updateSubscription(emu, sub, {
+      items: [{ price: required(body, 'price'), quantity: body.quantity, metadata: body.metadata }],
+      proration_behavior: body.proration_behavior,
+      proration_date: body.proration_date,
+      payment_behavior: body.payment_behavior,
+    });
+    return sub.items.data.find((it) => !before.has(it.id));
+  });
+
+  router.post('/v1/subscription_items/:id', ({ emu, params, raw }) => {
+    const body = parse<ItemParam & UpdateParams>(itemFields, raw);
+    const sub = subscriptionOfItem(emu, params.id!);
+    updateSubscription(emu, sub, {
+      items: [{ id: params.id, price: body.price, quantity: body.quantity, metadata: body.metadata }],
+      proration_behavior: body.proration_behavior,
+      proration_date: body.proration_date,
+      payment_behavior: body.payment_behavior,
+    });
+    return sub.items.data.find((it) => it.id === params.id);
+  });
+
+  router.delete('/v1/subscription_items/:id', ({ emu, params, raw }) => {
+    const body = parse<UpdateParams>({ proration_behavior: prorationBehavior, proration_date: p.int, clear_usage: p.bool }, raw);
+    const sub = subscriptionOfItem(emu, params.id!);
+    updateSubscription(emu, sub, {
+      items: [{ id: params.id, deleted: true }],
+      proration_behavior: body.proration_behavior,
+      proration_date: body.proration_date,
+    });
+    return { id: params.id!, object: 'subscription_item', deleted: true } satisfies Stripe.DeletedSubscriptionItem;
+  });
+
   router.get('/v1/subscription_items/:id', ({ emu, params, raw }) => {
     parse({}, raw);
     for (const sub of emu.state.subscriptions.values()) {
