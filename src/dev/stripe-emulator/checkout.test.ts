@@ -205,7 +205,7 @@ describe('billing portal and hosted invoices', () => {
     const html = await (await fetch(portal.url)).text();
     expect(html).toContain('Return to DropIn');
     expect(html).toContain('>Cancel plan</button>');
-    expect(html).toContain('>Update payment method</a>');
+    expect(html).toContain('>Update payment method</button>');
     const cancel = await postForm(`${portal.url}/cancel`, { subscription });
     expect(cancel.status).toBe(303);
     expect((await stripe.subscriptions.retrieve(subscription)).cancel_at_period_end).toBe(true);

@@ -74,6 +74,8 @@ ${view.promoError ? `<div id="promo-error" class="error" role="alert">${esc(view
   const form = `<section class="card" aria-labelledby="pay-title">
 <h2 id="pay-title">Pay with card</h2>
 <form method="post" action="/c/pay/${esc(session.id)}" novalidate>
+<!-- Pressing Enter pays, even though "Apply" comes first in the form (implicit submission uses the first submit button). -->
+<button type="submit" name="action" value="pay" class="default-submit" tabindex="-1" aria-hidden="true"></button>
 ${needEmail ? `<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required value="${esc(values.email)}"${view.emailError ? ' aria-invalid="true"' : ''}>${view.emailError ? `<div class="error" role="alert">${esc(view.emailError)}</div>` : ''}` : `<p class="muted">Paying as ${esc(customer?.email ?? session.customer_email)}</p>`}
 ${cardFields(values, view.error ?? null)}
 ${promoBlock}

@@ -35,6 +35,7 @@ td.num,th.num{text-align:right}
 .lines li{display:flex;justify-content:space-between;gap:1rem;padding:.35rem 0}
 .status{display:inline-block;font-size:.8rem;font-weight:600;padding:.1rem .5rem;border-radius:999px;background:#eef0f4}
 .inline{display:inline}
+.default-submit{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden;padding:0;border:0}
 a{color:#0969da}
 `;
 

@@ -92,7 +92,7 @@ ${
   cfg.features.payment_method_update.enabled
     ? `<div class="card" style="margin-bottom:1rem"><h2>Payment method</h2>
 <p>${pm?.card ? `${esc(pm.card.brand[0]!.toUpperCase() + pm.card.brand.slice(1))} •••• ${esc(pm.card.last4)} · Expires ${String(pm.card.exp_month).padStart(2, '0')}/${String(pm.card.exp_year).slice(-2)}` : 'No payment method on file.'}</p>
-<a class="button secondary" href="${base}/payment-method">Update payment method</a></div>`
+<form method="get" action="${base}/payment-method" class="inline"><button class="button secondary" type="submit">Update payment method</button></form></div>`
     : ''
 }
 ${cfg.features.invoice_history.enabled ? `<div class="card"><h2>Invoice history</h2>${rows ? `<table><thead><tr><th>Date</th><th class="num">Amount</th><th>Status</th><th><span class="muted">Invoice</span></th></tr></thead><tbody>${rows}</tbody></table>` : '<p>No invoices yet.</p>'}</div>` : ''}
