@@ -12,6 +12,8 @@ export interface ApiFaultInput {
   /** Only calls whose path starts with this, e.g. `/v1/subscriptions`. */
   pathPrefix?: string;
   method?: 'GET' | 'POST' | 'DELETE';
+  /** Run the request, then answer 500 anyway (a lost response): retries with the same Idempotency-Key replay it. */
+  afterExecution?: boolean;
 }
 
 export interface WebhookFaultInput {

@@ -89,6 +89,7 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
         remaining: Number(body.count ?? 1),
         pathPrefix: body.pathPrefix as string | undefined,
         method: body.method as string | undefined,
+        afterExecution: body.afterExecution === true,
       };
       emu.apiFaults.push(fault);
       return ok(fault);

@@ -13,6 +13,11 @@ export interface ApiFault {
   remaining: number;
   pathPrefix?: string;
   method?: string;
+  /**
+   * Fail only after the request has run (a 500 whose response was "lost"): the change is made and
+   * stored for idempotent replay, so a retry with the same key gets the original result.
+   */
+  afterExecution?: boolean;
 }
 
 export interface RequestInfo {

@@ -190,7 +190,12 @@ export class HttpFrontDoor {
       (f) =>
         f.remaining > 0 && (!f.pathPrefix || path.startsWith(f.pathPrefix)) && (!f.method || f.method.toUpperCase() === method),
     );
-    if (fault) {
+    let failAfter = false;
+    if (fault?.afterExecution) {
+      fault.remaining--;
+      this.emu.apiFaults = this.emu.apiFaults.filter((f) => f.remaining > 0);
+      failAfter = true;
+    } else if (fault) {
       fault.remaining--;
       this.emu.apiFaults = this.emu.apiFaults.filter((f) => f.remaining > 0);
       if (fault.status === 429) {
@@ -265,6 +270,7 @@ export class HttpFrontDoor {
       this.idempotency.set(idemKey, { fingerprint, status, body, at: Date.now() });
       if (this.idempotency.size > 50_000) this.pruneIdempotency();
     }
+    if (failAfter) return fail(apiError('An unknown error occurred after the request was processed (injected by the emulator).'));
     send(res, status, body, headers);
     return undefined;
   }

@@ -169,6 +169,19 @@ describe('injected API faults', () => {
     expect((await stripe.customers.list()).data).toHaveLength(1);
   });
 
+  it('a 500 after the change was made: the SDK retry replays it, so nothing happens twice', async () => {
+    await t.control.injectApiFault({ status: 500, pathPrefix: '/v1/customers', afterExecution: true });
+    const c = await stripe.customers.create({ email: 'once@x.io' });
+    expect(c.lastResponse.headers['idempotent-replayed']).toBe('true');
+    expect((await stripe.customers.list()).data.map((x) => x.id)).toEqual([c.id]);
+    // Without retries the caller sees the error although the customer exists: drift to reconcile.
+    await t.control.injectApiFault({ status: 500, pathPrefix: '/v1/customers', afterExecution: true });
+    await expect(sdkFor(t.emulator, t.emulator.secretKey, 0).customers.create({ email: 'lost@x.io' })).rejects.toMatchObject({
+      statusCode: 500,
+    });
+    expect((await stripe.customers.list()).data).toHaveLength(2);
+  });
+
   it('a 429 surfaces as a rate-limit error', async () => {
     await t.control.injectApiFault({ status: 429, count: 1 });
     await expect(stripe.products.list()).rejects.toMatchObject({

@@ -33,6 +33,16 @@ import { addUnits, nextBoundary } from '../engine/time.js';
 import { idOf, mustGet } from './common.js';
 import { planUpdate, updateFields, type UpdateParams } from './subscriptions.js';
 
+/** Previews show the customer's balance applied, as the finalized invoice would. */
+function applyBalance(inv: Stripe.Invoice, customer: Stripe.Customer): Stripe.Invoice {
+  const applied = inv.total + customer.balance;
+  inv.starting_balance = customer.balance;
+  inv.amount_due = Math.max(0, applied);
+  inv.amount_remaining = inv.amount_due;
+  inv.ending_balance = Math.min(0, applied);
+  return inv;
+}
+
 function subscriptionOf(inv: Stripe.Invoice): string | null {
   return inv.parent?.subscription_details ? idOf(inv.parent.subscription_details.subscription as string) : null;
 }
@@ -105,7 +115,7 @@ export function upcomingInvoice(
     prorationDate,
   });
   for (const l of invoice.lines.data) l.invoice = null;
-  return invoice;
+  return applyBalance(invoice, customer);
 }
 
 interface PreviewParams {
@@ -166,7 +176,7 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
         prorationDate: plan.prorations.length ? plan.prorationDate : undefined,
       });
       for (const l of inv.lines.data) l.invoice = null;
-      return inv;
+      return applyBalance(inv, customer);
     }
     return upcomingInvoice(emu, sub, plan.items, prorationLines, plan.prorations.length ? plan.prorationDate : undefined);
   }
@@ -195,7 +205,7 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
     id: `upcoming_${newId('in')}`,
   });
   for (const l of inv.lines.data) l.invoice = null;
-  return inv;
+  return applyBalance(inv, customer);
 }
 
 export function payInvoice(
