@@ -6,7 +6,7 @@ import path from 'node:path';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator } from './index.js';
-import { sdkFor, startTestStripe, webhookReceiver, type TestStripe } from './testing.js';
+import { advanceClock, sdkFor, startTestStripe, webhookReceiver, type TestStripe } from './testing.js';
 
 let t: TestStripe;
 let stripe: Stripe;
@@ -148,6 +148,42 @@ describe('events API', () => {
 });
 
 describe('persistence', () => {
+  it('keeps billing going after a restart: a clock advance renews a subscription made before it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'stripe-emu-'));
+    const dataFile = path.join(dir, 'stripe.json');
+    try {
+      const first = await startStripeEmulator({ port: 0, dataFile, tickIntervalMs: 0 });
+      const s1 = sdkFor(first);
+      const clock = await s1.testHelpers.testClocks.create({ frozen_time: 1_800_000_000 });
+      const customer = await s1.customers.create({
+        test_clock: clock.id,
+        payment_method: 'pm_card_visa',
+        invoice_settings: { default_payment_method: 'pm_card_visa' },
+      });
+      const price = await s1.prices.create({
+        currency: 'usd',
+        unit_amount: 700,
+        recurring: { interval: 'month' },
+        product_data: { name: 'Kept' },
+      });
+      const sub = await s1.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+      await first.stop();
+      const second = await startStripeEmulator({ port: 0, dataFile, tickIntervalMs: 0 });
+      const s2 = sdkFor(second);
+      await advanceClock(s2, clock.id, sub.items.data[0]!.current_period_end + 7200);
+      const invoices = await s2.invoices.list({ subscription: sub.id });
+      expect(invoices.data.map((i) => [i.billing_reason, i.status])).toEqual([
+        ['subscription_cycle', 'paid'],
+        ['subscription_create', 'paid'],
+      ]);
+      // Events written before the restart are still readable (their compression dictionary is persisted too).
+      expect((await s2.events.list({ limit: 100 })).data.length).toBeGreaterThan(20);
+      await second.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('saves to the data file and reloads the same state on restart', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stripe-emu-'));
     const dataFile = path.join(dir, 'stripe.json');
