@@ -12,6 +12,7 @@ export type Spec =
   | { t: 'enum'; values: readonly string[] }
   | { t: 'metadata' }
   | { t: 'any' }
+  | { t: 'unsupported' } // a real Stripe parameter whose behaviour the emulator does not model
   | { t: 'obj'; fields: Fields }
   | { t: 'arr'; of: Spec }
   | { t: 'range' } // `created=123` or `created[gte]=…`
@@ -28,6 +29,8 @@ export const p = {
   ts: { t: 'ts' } as Spec,
   meta: { t: 'metadata' } as Spec,
   any: { t: 'any' } as Spec,
+  /** Stripe knows it, the emulator does not model it: refuse loudly rather than ignore it silently. */
+  unsupported: { t: 'unsupported' } as Spec,
   range: { t: 'range' } as Spec,
   enum: (...values: string[]): Spec => ({ t: 'enum', values }),
   obj: (fields: Fields): Spec => ({ t: 'obj', fields }),
@@ -64,10 +67,16 @@ function asArray(value: unknown): unknown[] | undefined {
 }
 
 function coerce(spec: Spec, value: unknown, path: string): unknown {
-  if (value === '' && spec.t !== 'string' && spec.t !== 'any') return UNSET;
+  if (value === '' && spec.t !== 'string' && spec.t !== 'any' && spec.t !== 'unsupported') return UNSET;
   switch (spec.t) {
     case 'any':
       return value;
+    case 'unsupported':
+      throw parameterError(
+        'parameter_unsupported_by_emulator',
+        path,
+        `The local Stripe emulator does not support \`${path}\` yet. Real Stripe accepts it; add it to src/dev/stripe-emulator if DropIn needs it.`,
+      );
     case 'string':
       if (typeof value !== 'string')
         throw parameterError('parameter_invalid_string', path, `Invalid string: ${JSON.stringify(value)}`);

@@ -46,6 +46,32 @@ describe('errors and parameters', () => {
     ).rejects.toMatchObject({ code: 'parameter_unknown', param: 'invoice_settings[default_payment_methd]' });
   });
 
+  it('refuses real Stripe parameters it does not model, instead of silently ignoring them', async () => {
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 100,
+      recurring: { interval: 'month' },
+      product_data: { name: 'X' },
+    });
+    const c = await stripe.customers.create({
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    await expect(
+      stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }], billing_cycle_anchor: 1_900_000_000 }),
+    ).rejects.toMatchObject({
+      code: 'parameter_unsupported_by_emulator',
+      param: 'billing_cycle_anchor',
+      statusCode: 400,
+    });
+    await expect(
+      stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }], automatic_tax: { enabled: true } }),
+    ).rejects.toMatchObject({ param: 'automatic_tax[enabled]' });
+    await expect(
+      stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }], automatic_tax: { enabled: false } }),
+    ).resolves.toMatchObject({ status: 'active' });
+  });
+
   it('rejects a bad integer and a missing required parameter', async () => {
     await expect(
       stripe.prices.create({ currency: 'usd', unit_amount: 'ten' as unknown as number, product_data: { name: 'X' } }),
