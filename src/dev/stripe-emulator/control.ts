@@ -33,6 +33,8 @@ export interface EmulatorControl {
   getObject<T = Record<string, unknown>>(id: string): Promise<T>;
   /** Change a stored object without any event (deep-merged JSON), to create drift. */
   patchObject<T = Record<string, unknown>>(id: string, patch: Record<string, unknown>): Promise<T>;
+  /** Remove a stored object without any event (the app's mirror now points at nothing). */
+  deleteObject(id: string): Promise<{ id: string; deleted: true }>;
   /** Move one customer's time forward (its test clock if it has one) and run billing on the way. */
   advanceCustomer(
     customerId: string,
@@ -68,6 +70,7 @@ export function emulatorControl(baseUrl: string): EmulatorControl {
     clearFaults: async () => void (await call('DELETE', '/faults')),
     getObject: (id) => call('GET', `/objects/${encodeURIComponent(id)}`),
     patchObject: (id, patch) => call('POST', `/objects/${encodeURIComponent(id)}`, patch),
+    deleteObject: (id) => call('DELETE', `/objects/${encodeURIComponent(id)}`),
     advanceCustomer: (id, by) => call('POST', `/customers/${encodeURIComponent(id)}/advance`, by),
     deliveries: async (filter = {}) => {
       const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as [string, string][]).toString();

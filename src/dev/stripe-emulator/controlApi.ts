@@ -102,13 +102,15 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       return ok({ cleared: true });
     }
 
-    if (match(/^(GET|POST) \/_emulator\/objects\/([^/]+)$/) && m) {
-      const obj = emu.state.findObject(decodeURIComponent(m[2]!)) as Record<string, unknown> | undefined;
-      if (!obj) return bad(`no object ${m[2]}`, 404);
-      // A silent change: no event, exactly like drift the app has to discover on its own.
+    if (match(/^(GET|POST|DELETE) \/_emulator\/objects\/([^/]+)$/) && m) {
+      const id = decodeURIComponent(m[2]!);
+      const obj = emu.state.findObject(id) as Record<string, unknown> | undefined;
+      if (!obj) return bad(`no object ${id}`, 404);
+      // Silent changes: no event, exactly like drift the app has to discover on its own.
       if (m[1] === 'POST') deepMerge(obj, body);
+      if (m[1] === 'DELETE') emu.state.removeObject(id);
       emu.onChange();
-      return ok(obj);
+      return ok(m[1] === 'DELETE' ? { id, deleted: true } : obj);
     }
 
     if (match(/^POST \/_emulator\/customers\/([^/]+)\/advance$/) && m) {

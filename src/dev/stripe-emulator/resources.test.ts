@@ -317,5 +317,7 @@ describe('portal sessions and drift', () => {
     expect((await stripe.events.list()).data.length).toBe(before);
     const state = await t.control.state();
     expect((state.customers as unknown[]).length).toBe(1);
+    await t.control.deleteObject(c.id);
+    await expect(stripe.customers.retrieve(c.id)).rejects.toMatchObject({ statusCode: 404 });
   });
 });

@@ -226,6 +226,12 @@ export class State {
     } as unknown as Record<string, Collection<{ id: string }>>;
   }
 
+  removeObject(id: string): boolean {
+    const prefix = id.split('_')[0] ?? '';
+    const col = this.byPrefix()[prefix] ?? this.coupons;
+    return col.delete(id);
+  }
+
   findObject(id: string): { id: string } | undefined {
     const prefix = id.split('_')[0] ?? '';
     const col = this.byPrefix()[prefix];
