@@ -222,6 +222,27 @@ describe('first payments', () => {
     expect((later.latest_invoice as Stripe.Invoice).status).toBe('void');
   });
 
+  it('default_incomplete leaves the first invoice open with a confirmation secret to pay', async () => {
+    const { basic } = await catalog();
+    const { customer } = await clockCustomer();
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: basic.id }],
+      payment_behavior: 'default_incomplete',
+      expand: ['latest_invoice.confirmation_secret', 'latest_invoice.payments.data.payment.payment_intent'],
+    });
+    expect(sub.status).toBe('incomplete');
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(invoice.status).toBe('open');
+    expect(invoice.confirmation_secret).toMatchObject({
+      type: 'payment_intent',
+      client_secret: expect.stringMatching(/^pi_secret_/),
+    });
+    expect((invoice.payments?.data[0]?.payment.payment_intent as Stripe.PaymentIntent).status).toBe('requires_payment_method');
+    await stripe.invoices.pay(invoice.id);
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
+  });
+
   it('error_if_incomplete answers 402 and creates no subscription', async () => {
     const { basic } = await catalog();
     const { customer } = await clockCustomer('pm_card_chargeCustomerFail');

@@ -54,7 +54,8 @@ export function applyExpand(emu: Emulator, value: unknown, expand: unknown): unk
   for (const path of paths) {
     if (typeof path !== 'string') continue;
     const segs = path.split('.');
-    if (segs.length > 4)
+    // `data` steps into a list; it is not a level of its own.
+    if (segs.filter((s) => s !== 'data').length > 4)
       throw invalidRequest(`You cannot expand more than 4 levels of a property. Property: ${path}`, { param: 'expand' });
     out = expandValue(emu, out, segs, path);
   }

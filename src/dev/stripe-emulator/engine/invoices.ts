@@ -310,7 +310,7 @@ export function invoicePaymentOf(emu: Emulator, invoiceId: string): Stripe.Invoi
   return id ? emu.state.invoicePayments.get(id) : undefined;
 }
 
-function ensurePaymentIntent(emu: Emulator, invoice: Stripe.Invoice, pmId: string | null): Stripe.PaymentIntent {
+export function ensurePaymentIntent(emu: Emulator, invoice: Stripe.Invoice, pmId: string | null): Stripe.PaymentIntent {
   const existing = invoicePaymentOf(emu, invoice.id);
   const piId = existing ? idOf(existing.payment.payment_intent ?? null) : null;
   const found = piId ? emu.state.paymentIntents.get(piId) : undefined;

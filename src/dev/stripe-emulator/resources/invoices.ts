@@ -21,6 +21,8 @@ import {
 } from '../engine/billing.js';
 import {
   attemptPayment,
+  ensurePaymentIntent,
+  paymentMethodFor,
   finalizeInvoice,
   invoicePaymentOf,
   markPaid,
@@ -246,6 +248,13 @@ export function payInvoice(
 
 export function registerInvoices(router: Router): void {
   upcomingHook.build = (emu, sub) => upcomingInvoice(emu, sub);
+  // Elements-style flows confirm the invoice's payment on the client with this secret.
+  registerIncludable('invoice', 'confirmation_secret', (emu, obj) => {
+    const invoice = emu.state.invoices.get(String(obj.id));
+    if (!invoice || invoice.status !== 'open' || invoice.amount_remaining === 0) return null;
+    const pi = ensurePaymentIntent(emu, invoice, paymentMethodFor(emu, invoice));
+    return { client_secret: pi.client_secret ?? '', type: 'payment_intent' } satisfies Stripe.Invoice.ConfirmationSecret;
+  });
   registerIncludable('invoice', 'payments', (emu, obj) => {
     const inpay = invoicePaymentOf(emu, String(obj.id));
     return fullList(inpay ? [inpay] : [], `/v1/invoices/${String(obj.id)}/payments`);
