@@ -24,7 +24,7 @@ export interface WebhookFaultInput {
 }
 
 export interface EmulatorControl {
-  health(): Promise<{ ok: boolean }>;
+  health(): Promise<{ ok: boolean; memory: { rss: number; heapUsed: number } }>;
   state(): Promise<Record<string, unknown>>;
   reset(): Promise<void>;
   injectApiFault(fault: ApiFaultInput): Promise<void>;

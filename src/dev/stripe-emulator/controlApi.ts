@@ -46,7 +46,20 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       return m !== null;
     };
 
-    if (route === 'GET /_emulator/health') return ok({ ok: true });
+    if (route === 'GET /_emulator/health') {
+      const { rss, heapUsed } = process.memoryUsage();
+      return ok({ ok: true, memory: { rss, heapUsed } });
+    }
+    // Only when Node runs with --expose-gc (the bench does), so memory figures are not garbage.
+    if (route === 'POST /_emulator/gc') {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      // A few full collections with pauses let V8 compact and hand freed pages back.
+      for (let i = 0; i < 3 && gc; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return ok({ collected: typeof (globalThis as { gc?: unknown }).gc === 'function', memory: process.memoryUsage() });
+    }
 
     if (route === 'GET /_emulator/state') {
       const state = emu.state.toJSON();

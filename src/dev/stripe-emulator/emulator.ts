@@ -118,7 +118,7 @@ export class Emulator {
       }
       return `j:${json}`;
     }
-    return `z:${deflateRawSync(json, { dictionary: dict }).toString('base64')}`;
+    return `z:${deflateRawSync(json, { dictionary: dict, memLevel: 4 }).toString('base64')}`;
   }
 
   private unpack(data: string): string {

@@ -1,5 +1,4 @@
 // The hosted invoice page (`/i/:id`, with a pay form for open invoices) and its PDF (`/i/:id/pdf`).
-import PDFDocument from 'pdfkit';
 import type Stripe from 'stripe';
 import type { Emulator } from '../emulator.js';
 import { StripeApiError } from '../errors.js';
@@ -75,7 +74,9 @@ function pay(emu: Emulator, invoice: Stripe.Invoice, form: Record<string, unknow
   return redirect(`/i/${invoice.id}?paid=1`);
 }
 
-export function invoicePdf(_emu: Emulator, invoice: Stripe.Invoice): Promise<Buffer> {
+export async function invoicePdf(_emu: Emulator, invoice: Stripe.Invoice): Promise<Buffer> {
+  // Loaded on first use: pdfkit and its fonts weigh ~27 MB, and most runs never render a PDF.
+  const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({
       size: 'A4',
