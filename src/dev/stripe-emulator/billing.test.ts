@@ -238,7 +238,7 @@ describe('first payments', () => {
       type: 'payment_intent',
       client_secret: expect.stringMatching(/^pi_secret_/),
     });
-    expect((invoice.payments?.data[0]?.payment.payment_intent as Stripe.PaymentIntent).status).toBe('requires_payment_method');
+    expect((invoice.payments!.data[0]!.payment.payment_intent as Stripe.PaymentIntent).status).toBe('requires_payment_method');
     await stripe.invoices.pay(invoice.id);
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
   });

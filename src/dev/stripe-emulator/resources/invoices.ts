@@ -251,7 +251,7 @@ export function registerInvoices(router: Router): void {
   // Elements-style flows confirm the invoice's payment on the client with this secret.
   registerIncludable('invoice', 'confirmation_secret', (emu, obj) => {
     const invoice = emu.state.invoices.get(String(obj.id));
-    if (!invoice || invoice.status !== 'open' || invoice.amount_remaining === 0) return null;
+    if (invoice?.status !== 'open' || invoice.amount_remaining === 0) return null;
     const pi = ensurePaymentIntent(emu, invoice, paymentMethodFor(emu, invoice));
     return { client_secret: pi.client_secret ?? '', type: 'payment_intent' } satisfies Stripe.Invoice.ConfirmationSecret;
   });
