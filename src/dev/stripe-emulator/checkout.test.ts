@@ -177,6 +177,18 @@ describe('hosted checkout page', () => {
     await expect(session({ expires_at: Math.floor(Date.now() / 1000) + 60 })).rejects.toMatchObject({ param: 'expires_at' });
   });
 
+  it('sessions expire on their own once expires_at passes (customer time), with a webhook event', async () => {
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const customer = await stripe.customers.create({ test_clock: clock.id });
+    const cs = await session({ customer: customer.id, customer_email: undefined, expires_at: clock.frozen_time + 3600 });
+    await t.control.tick();
+    expect((await stripe.events.list({ type: 'checkout.session.expired' })).data).toHaveLength(0);
+    await t.control.advanceCustomer(customer.id, { seconds: 3601 });
+    await t.control.tick();
+    const expired = await stripe.events.list({ type: 'checkout.session.expired' });
+    expect(expired.data.map((e) => (e.data.object as Stripe.Checkout.Session).id)).toEqual([cs.id]);
+  });
+
   it('validates line items as Stripe does', async () => {
     await expect(session({ line_items: [] })).rejects.toMatchObject({ param: 'line_items' });
     const oneTime = await stripe.prices.create({ currency: 'usd', unit_amount: 100, product_data: { name: 'One-off' } });

@@ -3,7 +3,8 @@
 // app's back, move a customer's time forward, and read the webhook delivery log.
 import { clockOf, type Emulator } from './emulator.js';
 import type { ControlHandler } from './http.js';
-import { runUntil, tick } from './engine/billing.js';
+import { runUntil } from './engine/billing.js';
+import { runRealTime } from './realtime.js';
 import { advanceClockNow } from './resources/testClocks.js';
 import type { CardBehavior, Settings } from './store.js';
 import { realNow } from './store.js';
@@ -179,7 +180,7 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       return ok({ id: pm.id, behavior });
     }
 
-    if (route === 'POST /_emulator/tick') return ok({ steps: tick(emu) });
+    if (route === 'POST /_emulator/tick') return ok({ steps: runRealTime(emu) });
 
     return null;
   };

@@ -3,7 +3,7 @@
 // and drive the hosted pages and the `/_emulator` control API. See docs/stripe-emulator.md.
 import type { AddressInfo } from 'node:net';
 import { Emulator } from './emulator.js';
-import { tick } from './engine/billing.js';
+import { runRealTime } from './realtime.js';
 import { controlHandler } from './controlApi.js';
 import { HttpFrontDoor } from './http.js';
 import { randomToken } from './ids.js';
@@ -75,7 +75,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     interval > 0
       ? setInterval(() => {
           try {
-            if (tick(emu) > 0) emu.onChange();
+            if (runRealTime(emu) > 0) emu.onChange();
           } catch (err) {
             console.error('[stripe-emulator] billing tick failed', err);
           }
