@@ -176,6 +176,57 @@ describe('subscription changes', () => {
     expect(after.status).toBe('active');
   });
 
+  it('pending_if_incomplete keeps the old plan when the charge fails, and applies it once the invoice is paid', async () => {
+    const { basic, pro } = await catalog();
+    const { clock, customer } = await clockCustomer();
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: basic.id }],
+      metadata: { plan: 'basic' },
+    });
+    const pmId = customer.invoice_settings.default_payment_method as string;
+    await t.control.setCardBehavior(pmId, 'decline_generic');
+    const params: Stripe.SubscriptionUpdateParams = {
+      items: [{ id: sub.items.data[0]!.id, price: pro.id }],
+      proration_behavior: 'always_invoice',
+      payment_behavior: 'pending_if_incomplete',
+      metadata: { plan: 'pro' },
+    };
+    await expect(stripe.subscriptions.update(sub.id, { ...params, cancel_at_period_end: true })).rejects.toMatchObject({
+      param: 'cancel_at_period_end',
+    });
+    const pending = await stripe.subscriptions.update(sub.id, params);
+    expect(pending.status).toBe('active');
+    expect(pending.items.data[0]!.price.id).toBe(basic.id);
+    expect(pending.metadata).toEqual({ plan: 'basic' });
+    expect(pending.pending_update).toMatchObject({ expires_at: T0 + 23 * 3600, metadata: { plan: 'pro' } });
+    expect(pending.pending_update!.subscription_items![0]!.price.id).toBe(pro.id);
+    const invoice = await stripe.invoices.retrieve(pending.latest_invoice as string);
+    expect(invoice.status).toBe('open');
+
+    await t.control.setCardBehavior(pmId, 'succeed');
+    await stripe.invoices.pay(invoice.id);
+    const applied = await stripe.subscriptions.retrieve(sub.id);
+    expect(applied).toMatchObject({ pending_update: null, metadata: { plan: 'pro' } });
+    expect(applied.items.data[0]!.price.id).toBe(pro.id);
+    expect(await eventsOf('customer.subscription.pending_update_applied')).toHaveLength(1);
+
+    // A second failed change that nobody pays expires after 23 hours and its invoice is voided.
+    await t.control.setCardBehavior(pmId, 'decline_generic');
+    const again = await stripe.subscriptions.update(sub.id, {
+      items: [{ id: sub.items.data[0]!.id, price: basic.id, quantity: 5 }],
+      proration_behavior: 'always_invoice',
+      payment_behavior: 'pending_if_incomplete',
+    });
+    expect(again.pending_update).not.toBeNull();
+    await advanceClock(stripe, clock.id, T0 + 24 * 3600);
+    const expired = await stripe.subscriptions.retrieve(sub.id);
+    expect(expired.pending_update).toBeNull();
+    expect(expired.items.data[0]!.price.id).toBe(pro.id);
+    expect((await stripe.invoices.retrieve(again.latest_invoice as string)).status).toBe('void');
+    expect(await eventsOf('customer.subscription.pending_update_expired')).toHaveLength(1);
+  });
+
   it('cancels now, optionally crediting unused time, and lists canceled only with status', async () => {
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer();

@@ -138,6 +138,8 @@ export interface SubscriptionFlags {
   trialWillEndSent?: number; // trial_end the warning was sent for
   upcomingSentFor?: number; // period end the invoice.upcoming was sent for
   incompleteExpiresAt?: number;
+  /** The open invoice whose payment applies the subscription's `pending_update`. */
+  pendingUpdateInvoice?: string;
 }
 
 export interface Settings {

@@ -54,7 +54,7 @@ function intervalOf(price: Stripe.Price): { interval: string; count: number } {
   return { interval: price.recurring?.interval ?? 'month', count: price.recurring?.interval_count ?? 1 };
 }
 
-function flagsOf(emu: Emulator, subId: string): SubscriptionFlags {
+export function flagsFor(emu: Emulator, subId: string): SubscriptionFlags {
   let flags = emu.state.subFlags[subId];
   if (!flags) {
     flags = {};
@@ -433,7 +433,7 @@ export function outcomeError(outcome: PaymentOutcome): Error {
 
 function maybeTrialWillEnd(emu: Emulator, sub: Stripe.Subscription, now: number): void {
   if (sub.status !== 'trialing' || !sub.trial_end) return;
-  const flags = flagsOf(emu, sub.id);
+  const flags = flagsFor(emu, sub.id);
   if (flags.trialWillEndSent === sub.trial_end) return;
   if (now >= sub.trial_end - 3 * DAY) {
     flags.trialWillEndSent = sub.trial_end;
@@ -448,6 +448,11 @@ export function afterInvoicePayment(emu: Emulator, invoice: Stripe.Invoice): voi
   const subId = invoice.parent?.subscription_details ? idOf(invoice.parent.subscription_details.subscription as string) : null;
   const sub = subId ? emu.state.subscriptions.get(subId) : undefined;
   if (!sub || sub.status === 'canceled' || sub.status === 'incomplete_expired') return;
+  if (invoice.status === 'paid' && sub.pending_update && flagsFor(emu, sub.id).pendingUpdateInvoice === invoice.id) {
+    applyPendingUpdate(emu, sub);
+    return;
+  }
+  if (invoice.status === 'open' && flagsFor(emu, sub.id).pendingUpdateInvoice === invoice.id) return; // the plan never changed
   if (invoice.status === 'paid') {
     if (
       ['past_due', 'unpaid', 'incomplete'].includes(sub.status) ||
@@ -469,6 +474,36 @@ export function afterInvoicePayment(emu: Emulator, invoice: Stripe.Invoice): voi
     if (invoice.next_payment_attempt === null && invoice.attempt_count > emu.state.settings.retryDays.length)
       finalFailure(emu, sub);
   }
+}
+
+/** The pending update's invoice was paid: make the change now (Stripe's pending_update_applied). */
+function applyPendingUpdate(emu: Emulator, sub: Stripe.Subscription): void {
+  const pending = sub.pending_update!;
+  const before = snapshot(sub);
+  if (pending.subscription_items) sub.items = fullList(pending.subscription_items, sub.items.url);
+  if (pending.billing_cycle_anchor !== null) sub.billing_cycle_anchor = pending.billing_cycle_anchor;
+  if (pending.metadata) sub.metadata = { ...sub.metadata, ...pending.metadata };
+  if (pending.trial_end !== null) sub.trial_end = pending.trial_end;
+  sub.pending_update = null;
+  delete flagsFor(emu, sub.id).pendingUpdateInvoice;
+  const customer = idOf(sub.customer as string);
+  const previous = previousAttributes(before, sub);
+  emu.emit('customer.subscription.pending_update_applied', sub, { customer, previous });
+  emu.emit('customer.subscription.updated', sub, { customer, previous });
+}
+
+/** Nobody paid within 23 hours: the change is dropped and its invoice voided. */
+function expirePendingUpdate(emu: Emulator, sub: Stripe.Subscription): void {
+  const flags = flagsFor(emu, sub.id);
+  const invoice = flags.pendingUpdateInvoice ? emu.state.invoices.get(flags.pendingUpdateInvoice) : undefined;
+  if (invoice?.status === 'open') voidInvoice(emu, invoice);
+  const before = snapshot(sub);
+  sub.pending_update = null;
+  delete flags.pendingUpdateInvoice;
+  const customer = idOf(sub.customer as string);
+  const previous = previousAttributes(before, sub);
+  emu.emit('customer.subscription.pending_update_expired', sub, { customer, previous });
+  emu.emit('customer.subscription.updated', sub, { customer, previous });
 }
 
 function finalFailure(emu: Emulator, sub: Stripe.Subscription): void {
@@ -663,11 +698,12 @@ function nextDue(emu: Emulator, targetFor: (customerId: string) => number | unde
     const t = targetFor(idOf(sub.customer as string) ?? '');
     if (t === undefined) continue;
     limit = t;
-    const flags = flagsOf(emu, sub.id);
+    const flags = flagsFor(emu, sub.id);
     if (sub.status === 'incomplete') {
       consider(flags.incompleteExpiresAt, () => expireIncomplete(emu, sub));
       continue;
     }
+    if (sub.pending_update) consider(sub.pending_update.expires_at, () => expirePendingUpdate(emu, sub));
     if (sub.status === 'unpaid' || sub.status === 'paused') continue;
     const period = periodOf(sub);
     if (sub.cancel_at !== null && sub.cancel_at <= period.end) {
@@ -710,7 +746,7 @@ function expireIncomplete(emu: Emulator, sub: Stripe.Subscription): void {
 export const upcomingHook: { build: ((emu: Emulator, sub: Stripe.Subscription) => Stripe.Invoice) | null } = { build: null };
 
 function sendUpcoming(emu: Emulator, sub: Stripe.Subscription): void {
-  const flags = flagsOf(emu, sub.id);
+  const flags = flagsFor(emu, sub.id);
   flags.upcomingSentFor = periodOf(sub).end;
   if (!upcomingHook.build) return;
   const preview = upcomingHook.build(emu, sub);

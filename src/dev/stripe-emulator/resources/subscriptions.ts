@@ -9,6 +9,7 @@ import { listFields, p, parse, required, searchFields } from '../params.js';
 import type { Router } from '../router.js';
 import {
   activeDiscounts,
+  flagsFor,
   afterInvoicePayment,
   buildItem,
   consumeOnceDiscounts,
@@ -280,12 +281,33 @@ export function planUpdate(emu: Emulator, sub: Stripe.Subscription, body: Update
   };
 }
 
+/** What a pending update may carry (Stripe's list; `metadata` since 2026-05-27.dahlia). */
+const PENDING_UPDATE_PARAMS = [
+  'expand',
+  'items',
+  'metadata',
+  'payment_behavior',
+  'proration_behavior',
+  'proration_date',
+  'trial_end',
+  'trial_from_plan',
+];
+
 export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body: UpdateParams): Stripe.Subscription {
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     throw invalidRequest(`A canceled subscription can only update its cancellation_details and metadata.`, { param: 'items' });
   }
   const customer = subCustomer(emu, sub);
   const now = emu.now(customer.id);
+  if (body.payment_behavior === 'pending_if_incomplete') {
+    const extra = Object.keys(body).find((k) => !PENDING_UPDATE_PARAMS.includes(k));
+    if (extra) {
+      throw invalidRequest(
+        `\`${extra}\` cannot be used with \`payment_behavior=pending_if_incomplete\`. Pending updates support only: ${PENDING_UPDATE_PARAMS.join(', ')}.`,
+        { param: extra },
+      );
+    }
+  }
   if (body.default_payment_method) requireAttached(emu, customer.id, body.default_payment_method);
   const plan = planUpdate(emu, sub, body, now);
   const before = snapshot(sub);
@@ -370,16 +392,38 @@ export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body
 
   const behavior = body.payment_behavior ?? 'allow_incomplete';
   if (invoice && (behavior === 'error_if_incomplete' || behavior === 'pending_if_incomplete')) {
-    // Probe the charge first: on failure Stripe leaves the subscription exactly as it was.
-    emu.state.invoices.set(invoice);
+    // Charge first: if it fails, Stripe leaves the subscription as it was (and for pending updates,
+    // records the change in `pending_update`, to apply when the open invoice is paid).
+    saveDraft(emu, invoice);
     finalizeInvoice(emu, invoice);
     const outcome = invoice.status === 'open' ? attemptPayment(emu, invoice, { scheduleRetry: false }) : { ok: true as const };
     if (!outcome.ok) {
-      voidInvoice(emu, invoice);
+      const attempted = snapshot(sub);
       Object.assign(sub, before);
-      emu.state.pendingItems = pendingBefore;
-      const err = outcomeError(outcome);
-      throw err instanceof StripeApiError ? err : invalidRequest(String(err));
+      if (behavior === 'error_if_incomplete') {
+        voidInvoice(emu, invoice);
+        emu.state.pendingItems = pendingBefore;
+        const err = outcomeError(outcome);
+        throw err instanceof StripeApiError ? err : invalidRequest(String(err));
+      }
+      sub.pending_update = {
+        billing_cycle_anchor:
+          attempted.billing_cycle_anchor !== before.billing_cycle_anchor ? attempted.billing_cycle_anchor : null,
+        cancel_at_period_end: null,
+        discount: null,
+        discounts: null,
+        expires_at: now + 23 * 3600,
+        metadata: body.metadata
+          ? (Object.fromEntries(Object.entries(body.metadata).filter(([, v]) => v !== null)) as Stripe.Metadata)
+          : null,
+        subscription_items: attempted.items.data,
+        trial_end: typeof body.trial_end === 'number' ? body.trial_end : null,
+        trial_from_plan: null,
+      };
+      sub.latest_invoice = invoice.id;
+      flagsFor(emu, sub.id).pendingUpdateInvoice = invoice.id;
+      emu.emit('customer.subscription.updated', sub, { customer: customer.id, previous: previousAttributes(before, sub) });
+      return sub;
     }
   }
 
