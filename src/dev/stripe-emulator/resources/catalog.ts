@@ -55,12 +55,12 @@ const priceCreateFields = {
   }),
   recurring: recurringSpec,
   tax_behavior: p.enum('inclusive', 'exclusive', 'unspecified'),
-  billing_scheme: p.enum('per_unit', 'tiered'),
-  currency_options: p.any,
-  custom_unit_amount: p.any,
-  tiers: p.any,
-  tiers_mode: p.any,
-  transform_quantity: p.any,
+  billing_scheme: p.or(p.enum('per_unit'), p.unsupported),
+  currency_options: p.unsupported,
+  custom_unit_amount: p.unsupported,
+  tiers: p.unsupported,
+  tiers_mode: p.unsupported,
+  transform_quantity: p.unsupported,
 };
 
 function newProduct(
@@ -257,8 +257,8 @@ export function registerCatalog(router: Router): void {
           unit_amount_decimal: p.num,
           recurring: recurringSpec,
           tax_behavior: p.str,
-          currency_options: p.any,
-          custom_unit_amount: p.any,
+          currency_options: p.unsupported,
+          custom_unit_amount: p.unsupported,
           metadata: p.meta,
         }),
         marketing_features: p.any,
@@ -426,7 +426,7 @@ export function registerCatalog(router: Router): void {
         metadata: p.meta,
         nickname: p.str,
         tax_behavior: p.str,
-        currency_options: p.any,
+        currency_options: p.unsupported,
       },
       raw,
     );

@@ -24,7 +24,7 @@ const writable: Fields = {
   address,
   balance: p.int,
   business_name: p.str,
-  cash_balance: p.any,
+  cash_balance: p.unsupported,
   description: p.str,
   email: p.str,
   individual_name: p.str,
@@ -35,8 +35,8 @@ const writable: Fields = {
   next_invoice_sequence: p.int,
   phone: p.str,
   preferred_locales: p.arr(p.str),
-  shipping: p.any,
-  source: p.str,
+  shipping: p.obj({ address, name: p.str, phone: p.str }),
+  source: p.unsupported,
   tax: p.any,
   tax_exempt: p.enum('none', 'exempt', 'reverse'),
   validate: p.bool,
@@ -57,6 +57,7 @@ interface CustomerParams {
   payment_method?: string;
   test_clock?: string;
   next_invoice_sequence?: number;
+  shipping?: { address?: Partial<Stripe.Address>; name?: string; phone?: string } | null;
 }
 
 function setDefaultPaymentMethod(emu: Emulator, customer: Stripe.Customer, pmId: string | null): void {
@@ -78,6 +79,25 @@ function applyWritable(emu: Emulator, customer: Stripe.Customer, body: CustomerP
       ? { city: null, country: null, line1: null, line2: null, postal_code: null, state: null, ...body.address }
       : null;
   if (body.balance !== undefined) customer.balance = body.balance;
+  if (body.shipping !== undefined) {
+    customer.shipping = body.shipping
+      ? {
+          address: {
+            city: null,
+            country: null,
+            line1: null,
+            line2: null,
+            postal_code: null,
+            state: null,
+            ...body.shipping.address,
+          },
+          carrier: null,
+          name: body.shipping.name ?? '',
+          phone: body.shipping.phone ?? null,
+          tracking_number: null,
+        }
+      : null;
+  }
   if (body.description !== undefined) customer.description = body.description;
   if (body.email !== undefined) customer.email = body.email;
   if (body.name !== undefined) customer.name = body.name;
@@ -164,7 +184,10 @@ export function registerCustomers(router: Router): void {
   );
 
   router.post('/v1/customers', ({ emu, raw }) => {
-    const body = parse<CustomerParams>({ ...writable, payment_method: p.str, test_clock: p.str, tax_id_data: p.any }, raw);
+    const body = parse<CustomerParams>(
+      { ...writable, payment_method: p.str, test_clock: p.str, tax_id_data: p.unsupported },
+      raw,
+    );
     return createCustomer(emu, body);
   });
 
@@ -187,7 +210,7 @@ export function registerCustomers(router: Router): void {
   });
 
   router.post('/v1/customers/:id', ({ emu, params, raw }) => {
-    const body = parse<CustomerParams>({ ...writable, default_source: p.str }, raw);
+    const body = parse<CustomerParams>({ ...writable, default_source: p.unsupported }, raw);
     return updateCustomer(emu, mustGet(emu.state.customers, params.id), body);
   });
 

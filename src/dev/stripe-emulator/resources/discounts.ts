@@ -113,8 +113,8 @@ export function registerDiscounts(router: Router): void {
         name: p.str,
         percent_off: p.num,
         redeem_by: p.int,
-        applies_to: p.any,
-        currency_options: p.any,
+        applies_to: p.unsupported,
+        currency_options: p.unsupported,
       },
       raw,
     );
@@ -156,7 +156,7 @@ export function registerDiscounts(router: Router): void {
   });
   router.post('/v1/coupons/:id', ({ emu, params, raw }) => {
     const body = parse<{ metadata?: Record<string, string | null>; name?: string }>(
-      { metadata: p.meta, name: p.str, currency_options: p.any },
+      { metadata: p.meta, name: p.str, currency_options: p.unsupported },
       raw,
     );
     const coupon = mustGet(emu.state.coupons, params.id, 'id', 'coupon');

@@ -44,12 +44,12 @@ const itemSpec = p.obj({
   deleted: p.bool,
   metadata: p.meta,
   clear_usage: p.bool,
-  price_data: p.any,
-  discounts: p.any,
-  billing_thresholds: p.any,
-  tax_rates: p.any,
-  plan: p.str,
-  current_trial: p.any,
+  price_data: p.unsupported,
+  discounts: p.unsupported,
+  billing_thresholds: p.unsupported,
+  tax_rates: p.unsupported,
+  plan: p.unsupported,
+  current_trial: p.unsupported,
 });
 const discountsSpec = p.arr(p.obj({ coupon: p.str, promotion_code: p.str, discount: p.str }));
 const paymentBehavior = p.enum('allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete');
@@ -609,12 +609,12 @@ export function registerSubscriptions(router: Router): void {
     proration_behavior: prorationBehavior,
     proration_date: p.int,
     payment_behavior: paymentBehavior,
-    billing_thresholds: p.any,
-    discounts: p.any,
+    billing_thresholds: p.unsupported,
+    discounts: p.unsupported,
     off_session: p.bool,
-    price_data: p.any,
-    tax_rates: p.any,
-    plan: p.str,
+    price_data: p.unsupported,
+    tax_rates: p.unsupported,
+    plan: p.unsupported,
   };
   const subscriptionOfItem = (emu: Emulator, itemId: string): Stripe.Subscription => {
     for (const sub of emu.state.subscriptions.values()) if (sub.items.data.some((it) => it.id === itemId)) return sub;
