@@ -573,7 +573,6 @@ export function cancelSubscriptionNow(
       attemptPayment(emu, invoice, { scheduleRetry: false });
     }
   }
-  // Open first-payment invoices of an incomplete subscription are voided with it.
   const before = snapshot(sub);
   sub.status = 'canceled';
   sub.canceled_at = sub.canceled_at ?? now;

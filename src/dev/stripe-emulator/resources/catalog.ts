@@ -1,7 +1,7 @@
 // The catalog: products and prices (recurring, lookup keys, metered prices linked to a meter).
 import type Stripe from 'stripe';
 import { previousAttributes, snapshot, type Emulator } from '../emulator.js';
-import { invalidRequest, noSuch } from '../errors.js';
+import { invalidRequest } from '../errors.js';
 import { newId } from '../ids.js';
 import { inRange, matchesQuery, paginate, parseQuery, searchPage } from '../list.js';
 import { listFields, p, parse, required, searchFields } from '../params.js';
@@ -485,6 +485,4 @@ export function registerCatalog(router: Router): void {
     );
     return paginate(items, params, path);
   });
-
-  void noSuch;
 }

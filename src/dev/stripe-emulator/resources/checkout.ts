@@ -4,7 +4,7 @@ import type Stripe from 'stripe';
 import type { Emulator } from '../emulator.js';
 import { invalidRequest } from '../errors.js';
 import { registerIncludable } from '../expand.js';
-import { newId, randomToken } from '../ids.js';
+import { randomToken } from '../ids.js';
 import { fullList, inRange, paginate } from '../list.js';
 import { listFields, p, parse, required } from '../params.js';
 import type { Router } from '../router.js';
@@ -484,6 +484,4 @@ export function registerCheckout(router: Router): void {
     });
     return paginate(items, q, path);
   });
-
-  void newId;
 }

@@ -1,13 +1,11 @@
 // Events (list and retrieve) and webhook endpoints (create with a whsec_ secret, list, update, delete).
 import type Stripe from 'stripe';
-import type { Emulator } from '../emulator.js';
 import { invalidRequest, noSuch } from '../errors.js';
 import { newId, randomToken } from '../ids.js';
 import { inRange, pageOf, paginate } from '../list.js';
 import type { StoredEvent } from '../store.js';
 import { listFields, p, parse, required } from '../params.js';
 import type { Router } from '../router.js';
-import { API_VERSION } from '../emulator.js';
 import { mergeMetadata, mustGet } from './common.js';
 
 function typeMatches(pattern: string, type: string): boolean {
@@ -131,7 +129,4 @@ export function registerEvents(router: Router): void {
     const q = parse<{ limit?: number; starting_after?: string; ending_before?: string }>(listFields, raw);
     return paginate(emu.state.webhookEndpoints.newestFirst().map(withoutSecret), q, path);
   });
-
-  void API_VERSION;
-  void ({} as Emulator);
 }

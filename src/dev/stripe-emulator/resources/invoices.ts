@@ -3,7 +3,7 @@
 // preview's proration lines are exactly what the update then bills.
 import type Stripe from 'stripe';
 import { previousAttributes, snapshot, type Emulator } from '../emulator.js';
-import { invalidRequest, noSuch } from '../errors.js';
+import { invalidRequest } from '../errors.js';
 import { registerIncludable } from '../expand.js';
 import { newId } from '../ids.js';
 import { fullList, inRange, matchesQuery, pageOf, paginate, parseQuery, searchPage } from '../list.js';
@@ -471,6 +471,4 @@ export function registerInvoices(router: Router): void {
     parse({ client_secret: p.str }, raw);
     return mustGet(emu.state.paymentIntents, params.id);
   });
-
-  void noSuch;
 }

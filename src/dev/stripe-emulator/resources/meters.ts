@@ -3,7 +3,7 @@
 import type Stripe from 'stripe';
 import { previousAttributes, snapshot, type Emulator } from '../emulator.js';
 import { invalidRequest } from '../errors.js';
-import { newId, randomToken } from '../ids.js';
+import { randomToken } from '../ids.js';
 import { paginate } from '../list.js';
 import { listFields, p, parse, required } from '../params.js';
 import type { Router } from '../router.js';
@@ -209,6 +209,4 @@ export function registerMeters(router: Router): void {
       timestamp,
     } satisfies Stripe.Billing.MeterEvent;
   });
-
-  void newId;
 }
