@@ -466,6 +466,24 @@ describe('a year in the life of a subscription (test clock)', () => {
     expect(periodEnd - T0).toBeGreaterThan(330 * DAY);
   });
 
+  it('announces renewals with invoice.upcoming a few days ahead, previewing the next invoice', async () => {
+    const { basic } = await catalog();
+    const { clock, customer } = await clockCustomer();
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id, quantity: 2 }] });
+    const end = sub.items.data[0]!.current_period_end;
+    await advanceClock(stripe, clock.id, end - 4 * DAY);
+    expect(await eventsOf('invoice.upcoming')).toHaveLength(0);
+    await advanceClock(stripe, clock.id, end - 2 * DAY);
+    const [upcoming] = await eventsOf('invoice.upcoming');
+    const preview = upcoming!.data.object as Stripe.Invoice;
+    expect(preview.id).toBeUndefined();
+    expect(preview).toMatchObject({
+      total: 2000,
+      customer: customer.id,
+      parent: { subscription_details: { subscription: sub.id } },
+    });
+  });
+
   it('refuses to advance more than two intervals at once, and deleting the clock removes its customers', async () => {
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer();

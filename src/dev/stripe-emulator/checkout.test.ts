@@ -285,6 +285,39 @@ describe('billing portal and hosted invoices', () => {
     expect(c.invoice_settings.default_payment_method).toBe((after.default_payment_method as Stripe.PaymentMethod).id);
   });
 
+  it('3-D Secure on the portal and the invoice page: completing saves / pays, failing does not', async () => {
+    const { customer, subscription } = await subscribed();
+    const portal = await stripe.billingPortal.sessions.create({ customer, return_url: 'https://app.example/account' });
+    const ask = await postForm(`${portal.url}/payment-method`, cardFields({ number: '4000002760003184' }));
+    expect(ask.html).toContain('>Complete authentication</button>');
+    const refused = await postForm(`${portal.url}/payment-method/authenticate`, {
+      ...cardFields({ number: '4000002760003184' }),
+      decision: 'fail',
+    });
+    expect(refused.html).toContain('unable to authenticate');
+    expect((await stripe.customers.listPaymentMethods(customer)).data).toHaveLength(1);
+    const saved = await postForm(`${portal.url}/payment-method/authenticate`, {
+      ...cardFields({ number: '4000002760003184' }),
+      decision: 'complete',
+    });
+    expect(saved.status).toBe(303);
+    expect((await stripe.customers.listPaymentMethods(customer)).data).toHaveLength(2);
+
+    // That card needs authentication off-session, so the renewal fails and waits on the invoice page.
+    await t.control.advanceCustomer(customer, { seconds: 32 * 86_400 });
+    const open = (await stripe.invoices.list({ customer, status: 'open' })).data[0]!;
+    expect((await stripe.subscriptions.retrieve(subscription)).status).toBe('past_due');
+    const step = await postForm(open.hosted_invoice_url!, cardFields({ number: '4000000000003220' }));
+    expect(step.html).toContain('>Fail authentication</button>');
+    const paid = await postForm(`${open.hosted_invoice_url}/authenticate`, {
+      ...cardFields({ number: '4000000000003220' }),
+      decision: 'complete',
+    });
+    expect(paid.status).toBe(303);
+    expect((await stripe.invoices.retrieve(open.id)).status).toBe('paid');
+    expect((await stripe.subscriptions.retrieve(subscription)).status).toBe('active');
+  });
+
   it('serves the hosted invoice page, pays an open invoice there, and serves a real PDF', async () => {
     const { customer, subscription } = await subscribed();
     const sub = await stripe.subscriptions.retrieve(subscription);
