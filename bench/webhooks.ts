@@ -9,6 +9,7 @@ import { signPayload } from '../src/dev/stripe-emulator/index';
 import { payCheckout } from '../src/dev/stripe-emulator/testing';
 import { createUser } from '../src/auth/users';
 import { load, printTable, startBenchServer } from './lib';
+import { startWebhookWorker } from '../src/webhooks/worker';
 
 const CONCURRENCY = 20;
 const SECONDS = 8;
@@ -84,13 +85,23 @@ try {
     } as never);
   });
   let non2xx = 0;
-  const webhooks = await loop('signed webhook → verify → inbox commit', async () => {
+  const webhookOp = async () => {
     const status = await deliver(eventBody());
     if (status !== 200) non2xx++;
-  });
-  console.table([rawInsert, webhooks].map((r) => ({ measure: r.name, 'per second': r.perSec, total: r.ops })));
-  console.log(`webhook / raw insert ratio: ${(webhooks.perSec / rawInsert.perSec).toFixed(2)} (goal ≥ 0.6); non-2xx answers: ${non2xx}`);
-  await server.worker.drain(60_000).catch(() => console.log('(worker still draining the benchmark events)'));
+  };
+  // The ingestion path alone (what Stripe waits for): the worker is paused, as the goal defines it.
+  await server.worker.stop();
+  const webhooks = await loop('signed webhook → verify → inbox commit', webhookOp);
+  // And with the worker processing the backlog on the same database at the same time.
+  const worker = startWebhookWorker(server.deps);
+  const withWorker = await loop('… same, while the worker processes the inbox', webhookOp);
+  console.table([rawInsert, webhooks, withWorker].map((r) => ({ measure: r.name, 'per second': r.perSec, total: r.ops })));
+  console.log(`webhook ingestion / raw insert ratio: ${(webhooks.perSec / rawInsert.perSec).toFixed(2)} (goal ≥ 0.6); with the worker running: ${(withWorker.perSec / rawInsert.perSec).toFixed(2)}; non-2xx answers: ${non2xx}`);
+  const drainStart = Date.now();
+  await worker.drain(120_000).catch(() => console.log('(worker still draining the benchmark events)'));
+  const processed = await server.deps.db.c.webhookEvents.countDocuments({ status: 'processed' });
+  console.log(`worker processed ${processed} events; drained the rest in ${((Date.now() - drainStart) / 1000).toFixed(1)} s`);
+  await worker.stop();
 
   // 2. The billing dashboard query for a subscribed user.
   const user = await createUser(server.deps, { email: 'bench-billing@example.test', password: 'bench billing password', name: 'Bench', emailVerified: true });
