@@ -118,13 +118,15 @@ export class Emulator {
       }
       return `j:${json}`;
     }
-    return `z:${deflateRawSync(json, { dictionary: dict, memLevel: 4 }).toString('base64')}`;
+    // Latin-1 keeps one byte per byte in a V8 one-byte string (base64 would add a third).
+    return `l:${deflateRawSync(json, { dictionary: dict, memLevel: 4 }).toString('latin1')}`;
   }
 
   private unpack(data: string): string {
     if (data.startsWith('j:')) return data.slice(2);
+    const bytes = Buffer.from(data.slice(2), data.startsWith('l:') ? 'latin1' : 'base64');
     const dict = this.eventDictionary();
-    return inflateRawSync(Buffer.from(data.slice(2), 'base64'), dict ? { dictionary: dict } : {}).toString('utf8');
+    return inflateRawSync(bytes, dict ? { dictionary: dict } : {}).toString('utf8');
   }
 
   private eventDictionary(): Buffer | null {

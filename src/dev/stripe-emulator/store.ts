@@ -119,7 +119,11 @@ export interface StoredEvent {
   created: number;
   customer: string | null;
   /** The event exactly as first rendered (a snapshot, like Stripe's), deflated: events are most of the memory. */
-  data: string; // `j:` + JSON, or `z:` + base64 of deflate-raw(JSON) with the state's dictionary
+  /**
+   * `j:` + JSON, or the JSON deflated (raw, with the state's dictionary): in memory `l:` + the bytes
+   * as Latin-1, in a data file `z:` + base64 (JSON would escape the control bytes).
+   */
+  data: string;
   pending: number; // endpoints still to be delivered to
   failed: boolean; // at least one delivery attempt failed
 }
@@ -244,13 +248,23 @@ export class State {
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(this)) out[k] = v instanceof Collection ? v.toJSON() : v;
+    out.events = this.events
+      .toJSON()
+      .map((e) =>
+        e.data.startsWith('l:') ? { ...e, data: `z:${Buffer.from(e.data.slice(2), 'latin1').toString('base64')}` } : e,
+      );
     return out;
   }
 
   load(data: Record<string, unknown>): void {
     for (const [k, v] of Object.entries(data)) {
       const current = (this as unknown as Record<string, unknown>)[k];
-      if (current instanceof Collection) current.load(v as { id: string }[]);
+      if (k === 'events') {
+        const events = (v as StoredEvent[]).map((e) =>
+          e.data.startsWith('z:') ? { ...e, data: `l:${Buffer.from(e.data.slice(2), 'base64').toString('latin1')}` } : e,
+        );
+        this.events.load(events);
+      } else if (current instanceof Collection) current.load(v as { id: string }[]);
       else if (current !== undefined) (this as unknown as Record<string, unknown>)[k] = v;
     }
     this.settings = { ...defaultSettings(), ...this.settings };
