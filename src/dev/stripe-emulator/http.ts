@@ -72,7 +72,7 @@ function authenticate(header: string | undefined): StripeApiError | null {
   const basic = /^Basic\s+(.+)$/i.exec(header);
   if (bearer) key = bearer[1]!.trim();
   else if (basic) key = Buffer.from(basic[1]!, 'base64').toString().split(':')[0] ?? '';
-  if (!/^(sk|rk)_test_[A-Za-z0-9]{8,}$/.test(key)) {
+  if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key)) {
     const shown = key.length > 4 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
     return new StripeApiError(401, {
       type: 'invalid_request_error',
