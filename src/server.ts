@@ -35,7 +35,9 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
   const { env, log } = deps;
   const worker = startWebhookWorker(deps);
   const app = createApp(deps, {
-    webDist: opts.webDist ?? path.resolve(import.meta.dirname, '..', 'dist', 'web'),
+    // Relative to the working directory (the project root under npm and PM2), so the bundled
+    // server in dist/server finds the same dist/web as the source one.
+    webDist: opts.webDist ?? path.resolve(process.cwd(), 'dist', 'web'),
     onWebhookRecorded: worker.kick,
   });
   const jobs = startHousekeeping(deps);
