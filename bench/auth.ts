@@ -26,17 +26,23 @@ try {
 
   const check = await fetch(`${server.url}/trpc/auth.me`, { headers: { cookie: cookieHeader } });
   const body = (await check.json()) as { result?: { data?: { user?: { email?: string } } } };
-  if (body.result?.data?.user?.email !== 'bench@example.test') throw new Error(`auth.me did not see the session: ${JSON.stringify(body)}`);
+  if (body.result?.data?.user?.email !== 'bench@example.test')
+    throw new Error(`auth.me did not see the session: ${JSON.stringify(body)}`);
 
   // Warm up both paths (JIT, connection pool).
   await load('warmup', { url: `${server.url}/trpc/auth.me`, headers: { cookie: cookieHeader }, duration: 2 });
   const bare = await load('GET /healthz (bare Hono route)', { url: `${server.url}/healthz` });
   const anon = await load('GET /trpc/auth.me, no cookie (bare tRPC)', { url: `${server.url}/trpc/auth.me` });
-  const authed = await load('GET /trpc/auth.me (session + user read)', { url: `${server.url}/trpc/auth.me`, headers: { cookie: cookieHeader } });
+  const authed = await load('GET /trpc/auth.me (session + user read)', {
+    url: `${server.url}/trpc/auth.me`,
+    headers: { cookie: cookieHeader },
+  });
   printTable([bare, anon, authed]);
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
   console.log(`authenticated tRPC / bare Hono route: ${pct(authed.requestsPerSec, bare.requestsPerSec)} (goal ≥ 40%)`);
-  console.log(`authenticated tRPC / unauthenticated tRPC: ${pct(authed.requestsPerSec, anon.requestsPerSec)} (the cost of the session itself)`);
+  console.log(
+    `authenticated tRPC / unauthenticated tRPC: ${pct(authed.requestsPerSec, anon.requestsPerSec)} (the cost of the session itself)`,
+  );
 } finally {
   await server.stopAll();
 }

@@ -12,7 +12,10 @@ export interface BenchServer extends RunningServer {
   stopAll(): Promise<void>;
 }
 
-export async function startBenchServer(extraEnv: Record<string, string> = {}, opts: { stripe?: boolean } = {}): Promise<BenchServer & { emulatorUrl: string | null }> {
+export async function startBenchServer(
+  extraEnv: Record<string, string> = {},
+  opts: { stripe?: boolean } = {},
+): Promise<BenchServer & { emulatorUrl: string | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-'));
   const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
   const mailpit = await startMailpit();
@@ -26,8 +29,15 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}, op
     emulator = await startStripeEmulator({ port: 0, tickIntervalMs: 0 });
     const stripe = createStripe({ STRIPE_SECRET_KEY: emulator.secretKey, STRIPE_API_BASE: emulator.url });
     await pushCatalog(stripe);
-    const endpoint = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/webhooks/stripe`, enabled_events: ['*'] });
-    Object.assign(stripeEnv, { STRIPE_SECRET_KEY: emulator.secretKey, STRIPE_API_BASE: emulator.url, STRIPE_WEBHOOK_SECRET: endpoint.secret as string });
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: `http://127.0.0.1:${port}/webhooks/stripe`,
+      enabled_events: ['*'],
+    });
+    Object.assign(stripeEnv, {
+      STRIPE_SECRET_KEY: emulator.secretKey,
+      STRIPE_API_BASE: emulator.url,
+      STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
+    });
   }
   const env = parseEnv({
     NODE_ENV: 'development',
@@ -77,6 +87,13 @@ export async function load(name: string, opts: autocannon.Options): Promise<Figu
 
 export function printTable(rows: Figures[]): void {
   console.table(
-    rows.map((r) => ({ endpoint: r.name, 'req/s': r.requestsPerSec, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, errors: r.errors, non2xx: r.non2xx })),
+    rows.map((r) => ({
+      endpoint: r.name,
+      'req/s': r.requestsPerSec,
+      'p50 ms': r.p50Ms,
+      'p99 ms': r.p99Ms,
+      errors: r.errors,
+      non2xx: r.non2xx,
+    })),
   );
 }

@@ -38,7 +38,14 @@ try {
     new Promise<number>((resolve, reject) => {
       const req = request(
         url,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, secret, Math.floor(Date.now() / 1000)) } },
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'stripe-signature': signPayload(body, secret, Math.floor(Date.now() / 1000)),
+          },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -96,7 +103,9 @@ try {
   const worker = startWebhookWorker(server.deps);
   const withWorker = await loop('… same, while the worker processes the inbox', webhookOp);
   console.table([rawInsert, webhooks, withWorker].map((r) => ({ measure: r.name, 'per second': r.perSec, total: r.ops })));
-  console.log(`webhook ingestion / raw insert ratio: ${(webhooks.perSec / rawInsert.perSec).toFixed(2)} (goal ≥ 0.6); with the worker running: ${(withWorker.perSec / rawInsert.perSec).toFixed(2)}; non-2xx answers: ${non2xx}`);
+  console.log(
+    `webhook ingestion / raw insert ratio: ${(webhooks.perSec / rawInsert.perSec).toFixed(2)} (goal ≥ 0.6); with the worker running: ${(withWorker.perSec / rawInsert.perSec).toFixed(2)}; non-2xx answers: ${non2xx}`,
+  );
   const drainStart = Date.now();
   await worker.drain(120_000).catch(() => console.log('(worker still draining the benchmark events)'));
   const processed = await server.deps.db.c.webhookEvents.countDocuments({ status: 'processed' });
@@ -104,21 +113,37 @@ try {
   await worker.stop();
 
   // 2. The billing dashboard query for a subscribed user.
-  const user = await createUser(server.deps, { email: 'bench-billing@example.test', password: 'bench billing password', name: 'Bench', emailVerified: true });
+  const user = await createUser(server.deps, {
+    email: 'bench-billing@example.test',
+    password: 'bench billing password',
+    name: 'Bench',
+    emailVerified: true,
+  });
   const { cookie } = await server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'bench' });
   const cookieHeader = cookie.split(';')[0] as string;
   const post = async (proc: string, input: unknown) => {
-    const res = await fetch(`${server.url}/trpc/${proc}`, { method: 'POST', headers: { cookie: cookieHeader, 'content-type': 'application/json', origin: server.url }, body: JSON.stringify(input) });
+    const res = await fetch(`${server.url}/trpc/${proc}`, {
+      method: 'POST',
+      headers: { cookie: cookieHeader, 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify(input),
+    });
     return (await res.json()) as { result?: { data: { url?: string } }; error?: unknown };
   };
-  const checkout = await post('billing.startCheckout', { planId: 'pro', interval: 'month', actionId: randomUUID().replaceAll('-', '') });
+  const checkout = await post('billing.startCheckout', {
+    planId: 'pro',
+    interval: 'month',
+    actionId: randomUUID().replaceAll('-', ''),
+  });
   const paid = await payCheckout(checkout.result?.data.url as string, { number: '4242424242424242' });
   const sessionId = new URL(paid.location as string).searchParams.get('session_id');
   await post('billing.completeCheckout', { sessionId });
   const check = await fetch(`${server.url}/trpc/billing.summary`, { headers: { cookie: cookieHeader } });
   const summary = (await check.json()) as { result: { data: { plan: { id: string } } } };
   if (summary.result.data.plan.id !== 'pro') throw new Error('the bench user is not subscribed');
-  const dash = await load('GET /trpc/billing.summary (subscribed user)', { url: `${server.url}/trpc/billing.summary`, headers: { cookie: cookieHeader } });
+  const dash = await load('GET /trpc/billing.summary (subscribed user)', {
+    url: `${server.url}/trpc/billing.summary`,
+    headers: { cookie: cookieHeader },
+  });
   printTable([dash]);
   agent.destroy();
 } finally {

@@ -8,10 +8,14 @@ import { build } from 'esbuild';
 import { root } from './tools';
 
 const started = Date.now();
-const vite = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+const vite = spawnSync(
+  process.execPath,
+  [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 if (vite.status !== 0) process.exit(vite.status ?? 1);
 
 const entries: [string, string][] = [['src/index.ts', 'dist/server/index.js']];
@@ -34,7 +38,9 @@ for (const [entry, outfile] of entries) {
       {
         name: 'no-dev-code',
         setup(b) {
-          b.onResolve({ filter: /stripe-emulator/ }, (args) => ({ errors: [{ text: `production code imports the Stripe emulator (${args.path} from ${args.importer})` }] }));
+          b.onResolve({ filter: /stripe-emulator/ }, (args) => ({
+            errors: [{ text: `production code imports the Stripe emulator (${args.path} from ${args.importer})` }],
+          }));
         },
       },
     ],

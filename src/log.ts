@@ -8,7 +8,14 @@ export function createLogger(level: string, opts: { pretty?: boolean } = {}): Lo
   return pino({
     level,
     // Readable lines for a person at a terminal (npm start); JSON everywhere else.
-    ...(opts.pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,app', translateTime: 'SYS:HH:MM:ss' } } } : {}),
+    ...(opts.pretty
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, ignore: 'pid,hostname,app', translateTime: 'SYS:HH:MM:ss' },
+          },
+        }
+      : {}),
     base: { app: 'dropin' },
     redact: {
       paths: [

@@ -57,7 +57,12 @@ export class SessionCache {
   async revoke(target: { userId?: string; tokenHash?: string }): Promise<void> {
     this.evict(target);
     if (!this.enabled) return;
-    await this.c.sessionEvents.insertOne({ _id: newId(), userId: target.userId ?? null, tokenHash: target.tokenHash ?? null, at: new Date() });
+    await this.c.sessionEvents.insertOne({
+      _id: newId(),
+      userId: target.userId ?? null,
+      tokenHash: target.tokenHash ?? null,
+      at: new Date(),
+    });
   }
 
   private evict(target: { userId?: string | null; tokenHash?: string | null }): void {

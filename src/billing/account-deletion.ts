@@ -12,7 +12,10 @@ export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: strin
   if (!deps.stripe) {
     // A customer exists but this server cannot reach Stripe: refuse rather than orphan a paying subscription.
     const { AppError } = await import('../lib/errors');
-    throw new AppError('UNAVAILABLE', 'Billing is unavailable, so your subscription cannot be cancelled right now. Please try again later.');
+    throw new AppError(
+      'UNAVAILABLE',
+      'Billing is unavailable, so your subscription cannot be cancelled right now. Please try again later.',
+    );
   }
   const stripe = deps.stripe;
   // Re-read Stripe rather than trusting the mirror: a subscription created moments ago counts too.
@@ -20,7 +23,11 @@ export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: strin
   const live = await deps.db.c.subscriptions.find({ customerId, status: { $in: [...LIVE_STATUSES] } }).toArray();
   for (const sub of live) {
     await withStripeErrors(() =>
-      stripe.subscriptions.cancel(sub._id, { prorate: false }, { idempotencyKey: `dropin-delete-account-${user._id}-${sub._id}` }),
+      stripe.subscriptions.cancel(
+        sub._id,
+        { prorate: false },
+        { idempotencyKey: `dropin-delete-account-${user._id}-${sub._id}` },
+      ),
     );
   }
   await withStripeErrors(() =>

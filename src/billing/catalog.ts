@@ -29,7 +29,12 @@ export async function pushCatalog(stripe: Stripe): Promise<CatalogResult> {
     if (!product) {
       await stripe.products.create({ id: productId, ...wanted }, { idempotencyKey: `catalog-product-${productId}` });
       result.products.push({ id: productId, action: 'created' });
-    } else if (product.name !== wanted.name || product.description !== wanted.description || product.metadata.dropin_plan !== plan.id || !product.active) {
+    } else if (
+      product.name !== wanted.name ||
+      product.description !== wanted.description ||
+      product.metadata.dropin_plan !== plan.id ||
+      !product.active
+    ) {
       await stripe.products.update(productId, { ...wanted, active: true });
       result.products.push({ id: productId, action: 'updated' });
     } else {

@@ -30,11 +30,17 @@ async function target(deps: AppDeps, userId: string, planId: PlanId, interval: I
   if (price.id === sub.priceId) throw new AppError('BAD_REQUEST', 'You are already on this plan.', { field: 'planId' });
   const from = sub.planId ? plans[sub.planId as PlanId] : null;
   const to = plans[planId];
-  const direction: ChangePreview['direction'] = !from || to.rank > from.rank ? 'upgrade' : to.rank < from.rank ? 'downgrade' : 'interval';
+  const direction: ChangePreview['direction'] =
+    !from || to.rank > from.rank ? 'upgrade' : to.rank < from.rank ? 'downgrade' : 'interval';
   return { sub, price, direction };
 }
 
-export async function previewChange(opts: { deps: AppDeps; userId: string; planId: PlanId; interval: Interval }): Promise<ChangePreview> {
+export async function previewChange(opts: {
+  deps: AppDeps;
+  userId: string;
+  planId: PlanId;
+  interval: Interval;
+}): Promise<ChangePreview> {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
@@ -43,7 +49,11 @@ export async function previewChange(opts: { deps: AppDeps; userId: string; planI
     stripe.invoices.createPreview({
       customer: sub.customerId,
       subscription: sub._id,
-      subscription_details: { items: [{ id: sub.itemId, price: price.id }], proration_date: prorationDate, proration_behavior: PRORATION },
+      subscription_details: {
+        items: [{ id: sub.itemId, price: price.id }],
+        proration_date: prorationDate,
+        proration_behavior: PRORATION,
+      },
     }),
   );
   return {
@@ -109,7 +119,10 @@ export async function cancelAtPeriodEnd(opts: {
       sub._id,
       {
         cancel_at_period_end: true,
-        cancellation_details: { ...(opts.reason ? { feedback: opts.reason } : {}), ...(opts.comment ? { comment: opts.comment } : {}) },
+        cancellation_details: {
+          ...(opts.reason ? { feedback: opts.reason } : {}),
+          ...(opts.comment ? { comment: opts.comment } : {}),
+        },
       },
       { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}` },
     ),
@@ -123,7 +136,11 @@ export async function resume(opts: { deps: AppDeps; userId: string; actionId: st
   const sub = await requireSubscription(deps, userId);
   if (!sub.cancelAtPeriodEnd) return;
   await withStripeErrors(() =>
-    stripe.subscriptions.update(sub._id, { cancel_at_period_end: false }, { idempotencyKey: `dropin-resume-${userId}-${opts.actionId}` }),
+    stripe.subscriptions.update(
+      sub._id,
+      { cancel_at_period_end: false },
+      { idempotencyKey: `dropin-resume-${userId}-${opts.actionId}` },
+    ),
   );
   await syncAndNotify(deps, sub.customerId);
 }

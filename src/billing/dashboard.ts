@@ -25,7 +25,13 @@ export interface BillingSummary {
     trialDaysLeft: number | null;
     cancelAtPeriodEnd: boolean;
     cancelAt: string | null;
-    latestInvoice: { id: string; status: string | null; amountDue: number; hostedInvoiceUrl: string | null; nextPaymentAttempt: string | null } | null;
+    latestInvoice: {
+      id: string;
+      status: string | null;
+      amountDue: number;
+      hostedInvoiceUrl: string | null;
+      nextPaymentAttempt: string | null;
+    } | null;
     syncedAt: string;
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number; expYear: number } | null;
@@ -37,7 +43,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** Which plan's entitlements a subscription grants right now (Free when none). */
 export function effectivePlan(sub: SubscriptionDoc | null): PlanId {
-  if (!sub || !sub.planId || !(sub.planId in plans)) return 'free';
+  if (!sub?.planId || !(sub.planId in plans)) return 'free';
   // past_due keeps access while Stripe retries; unpaid, incomplete and ended fall back to Free.
   return ['trialing', 'active', 'past_due'].includes(sub.status) ? (sub.planId as PlanId) : 'free';
 }
@@ -47,7 +53,8 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
   const planId = effectivePlan(sub);
   const customerDefault = sub
     ? null
-    : ((await deps.db.c.billingCustomers.findOne({ userId }, { projection: { defaultPaymentMethod: 1 } }))?.defaultPaymentMethod ?? null);
+    : ((await deps.db.c.billingCustomers.findOne({ userId }, { projection: { defaultPaymentMethod: 1 } }))
+        ?.defaultPaymentMethod ?? null);
   const pm = sub?.defaultPaymentMethod ?? customerDefault;
   const alert: BillingSummary['alert'] = !sub
     ? null
@@ -68,7 +75,9 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
       currentPeriodEnd: iso(sub.currentPeriodEnd),
       trialEnd: iso(sub.trialEnd),
       trialDaysLeft:
-        sub.status === 'trialing' && sub.trialEnd ? Math.max(0, Math.ceil((sub.trialEnd.getTime() - Date.now()) / 86_400_000)) : null,
+        sub.status === 'trialing' && sub.trialEnd
+          ? Math.max(0, Math.ceil((sub.trialEnd.getTime() - Date.now()) / 86_400_000))
+          : null,
       cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
       cancelAt: iso(sub.cancelAt),
       latestInvoice: sub.latestInvoice && {
@@ -155,6 +164,13 @@ export async function publicPlans(deps: AppDeps): Promise<PublicPlan[]> {
         const stripePrice = live?.get(spec.lookupKey);
         return { amount: stripePrice?.unit_amount ?? spec.unitAmount, currency: stripePrice?.currency ?? 'usd' };
       };
-      return { id: p.id, name: p.name, tagline: p.tagline, trialDays: p.trialDays, features: p.features, prices: { month: price('month'), year: price('year') } };
+      return {
+        id: p.id,
+        name: p.name,
+        tagline: p.tagline,
+        trialDays: p.trialDays,
+        features: p.features,
+        prices: { month: price('month'), year: price('year') },
+      };
     });
 }

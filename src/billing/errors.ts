@@ -17,7 +17,9 @@ export function toAppError(err: unknown): unknown {
     return new AppError('PAYMENT_REQUIRED', err.message || 'Your card was declined.');
   }
   if (err instanceof Stripe.errors.StripeRateLimitError) {
-    return new AppError('TOO_MANY_REQUESTS', 'Our payment provider is busy. Please try again in a moment.', { retryAfterSeconds: 5 });
+    return new AppError('TOO_MANY_REQUESTS', 'Our payment provider is busy. Please try again in a moment.', {
+      retryAfterSeconds: 5,
+    });
   }
   if (err instanceof Stripe.errors.StripeInvalidRequestError) {
     if (err.statusCode === 404) return new AppError('NOT_FOUND', 'That billing record was not found.');

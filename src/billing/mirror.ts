@@ -77,13 +77,22 @@ export function customerDoc(
   ctx: { userId: string | null; fetchedAt: Date },
 ): Omit<BillingCustomerDoc, '_id'> {
   if (customer.deleted) {
-    return { userId: ctx.userId, email: null, deleted: true, defaultPaymentMethod: null, fetchedAt: ctx.fetchedAt, syncedAt: new Date() };
+    return {
+      userId: ctx.userId,
+      email: null,
+      deleted: true,
+      defaultPaymentMethod: null,
+      fetchedAt: ctx.fetchedAt,
+      syncedAt: new Date(),
+    };
   }
   return {
     userId: ctx.userId,
     email: customer.email ?? null,
     deleted: false,
-    defaultPaymentMethod: paymentMethodSummary(customer.invoice_settings?.default_payment_method as Stripe.PaymentMethod | string | null),
+    defaultPaymentMethod: paymentMethodSummary(
+      customer.invoice_settings?.default_payment_method as Stripe.PaymentMethod | string | null,
+    ),
     fetchedAt: ctx.fetchedAt,
     syncedAt: new Date(),
   };

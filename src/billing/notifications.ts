@@ -16,7 +16,9 @@ export function money(amount: number, currency: string): string {
 }
 
 function day(d: Date | null): string {
-  return d ? d.toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }) : 'the end of the period';
+  return d
+    ? d.toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' })
+    : 'the end of the period';
 }
 
 function planName(planId: string | null): string {
@@ -24,7 +26,11 @@ function planName(planId: string | null): string {
 }
 
 /** The notices a change calls for, each with its once-only key. */
-export function noticesFor(change: SubscriptionChange, env: { PUBLIC_URL: string }, source?: string): { key: string; mail: Mail }[] {
+export function noticesFor(
+  change: SubscriptionChange,
+  env: { PUBLIC_URL: string },
+  source?: string,
+): { key: string; mail: Mail }[] {
   const { before, after } = change;
   if (!after) return [];
   const out: { key: string; mail: Mail }[] = [];
@@ -46,7 +52,7 @@ export function noticesFor(change: SubscriptionChange, env: { PUBLIC_URL: string
     });
   }
 
-  if (before && wasLive && LIVE.has(after.status) && (before.priceId !== after.priceId)) {
+  if (before && wasLive && LIVE.has(after.status) && before.priceId !== after.priceId) {
     out.push({
       key: `plan-changed:${after._id}:${before.priceId}:${after.priceId}:${after.syncedAt.getTime()}`,
       mail: compose(env, `Your DropIn plan is now ${name}`, {
@@ -60,7 +66,9 @@ export function noticesFor(change: SubscriptionChange, env: { PUBLIC_URL: string
     out.push({
       key: `cancel-scheduled:${after._id}:${after.cancelAt?.getTime() ?? after.currentPeriodEnd?.getTime()}`,
       mail: compose(env, 'Your DropIn subscription will end', {
-        paragraphs: [`Your ${name} subscription will end on ${day(after.cancelAt ?? after.currentPeriodEnd)}. You can resume it any time before then.`],
+        paragraphs: [
+          `Your ${name} subscription will end on ${day(after.cancelAt ?? after.currentPeriodEnd)}. You can resume it any time before then.`,
+        ],
         link: billing,
       }),
     });
@@ -70,7 +78,9 @@ export function noticesFor(change: SubscriptionChange, env: { PUBLIC_URL: string
     out.push({
       key: `ended:${after._id}`,
       mail: compose(env, 'Your DropIn subscription has ended', {
-        paragraphs: [`Your ${name} subscription has ended and your account is back on Free. Your content and settings are still here.`],
+        paragraphs: [
+          `Your ${name} subscription has ended and your account is back on Free. Your content and settings are still here.`,
+        ],
         link: { href: `${env.PUBLIC_URL}/pricing`, label: 'See plans' },
       }),
     });
@@ -136,7 +146,8 @@ export async function notifySubscriptionChanges(
   if (ctx.source && EVENT_NOTICES.has(ctx.source) && ctx.customerId) {
     const changed = new Set(changes.map((ch) => ch.subscriptionId));
     const rows = await deps.db.c.subscriptions.find({ customerId: ctx.customerId }).toArray();
-    for (const row of rows) if (!changed.has(row._id)) all.push({ subscriptionId: row._id, userId: row.userId, before: row, after: row });
+    for (const row of rows)
+      if (!changed.has(row._id)) all.push({ subscriptionId: row._id, userId: row.userId, before: row, after: row });
   }
   for (const change of all) {
     const notices = noticesFor(change, deps.env, ctx.source);

@@ -54,7 +54,14 @@ export const plans: Record<PlanId, Plan> = {
       month: { lookupKey: 'dropin_pro_monthly', unitAmount: 1_200 },
       year: { lookupKey: 'dropin_pro_yearly', unitAmount: 12_000 },
     },
-    features: ['Everything in Free', 'Pro articles, files and tools', '100 downloads a period', '10,000 API calls included', 'API overage billed by use', '5 API keys'],
+    features: [
+      'Everything in Free',
+      'Pro articles, files and tools',
+      '100 downloads a period',
+      '10,000 API calls included',
+      'API overage billed by use',
+      '5 API keys',
+    ],
     limits: { downloadsPerPeriod: 100, apiCallsIncluded: 10_000, apiOverage: true, apiKeys: 5 },
   },
   business: {
@@ -67,7 +74,14 @@ export const plans: Record<PlanId, Plan> = {
       month: { lookupKey: 'dropin_business_monthly', unitAmount: 4_900 },
       year: { lookupKey: 'dropin_business_yearly', unitAmount: 49_000 },
     },
-    features: ['Everything in Pro', 'Business-only content and tools', '1,000 downloads a period', '100,000 API calls included', 'API overage billed by use', '25 API keys'],
+    features: [
+      'Everything in Pro',
+      'Business-only content and tools',
+      '1,000 downloads a period',
+      '100,000 API calls included',
+      'API overage billed by use',
+      '25 API keys',
+    ],
     limits: { downloadsPerPeriod: 1_000, apiCallsIncluded: 100_000, apiOverage: true, apiKeys: 25 },
   },
 };

@@ -24,7 +24,8 @@ export async function priceFor(deps: AppDeps, planId: PlanId, interval: Interval
   const plan = plans[planId];
   if (!plan.prices) throw new AppError('BAD_REQUEST', `${plan.name} is free and needs no checkout.`, { field: 'planId' });
   const price = (await catalogPrices(deps)).get(plan.prices[interval].lookupKey);
-  if (!price) throw new AppError('UNAVAILABLE', `The ${plan.name} price is not set up in Stripe yet (run npm run stripe:catalog).`);
+  if (!price)
+    throw new AppError('UNAVAILABLE', `The ${plan.name} price is not set up in Stripe yet (run npm run stripe:catalog).`);
   return price;
 }
 

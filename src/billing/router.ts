@@ -10,7 +10,16 @@ const planId = z.enum(['pro', 'business']);
 const interval = z.enum(['month', 'year']);
 /** A client-made id for one user action; a double click sends the same id. */
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, - or _');
-const feedback = z.enum(['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused']);
+const feedback = z.enum([
+  'customer_service',
+  'low_quality',
+  'missing_features',
+  'other',
+  'switched_service',
+  'too_complex',
+  'too_expensive',
+  'unused',
+]);
 
 export const billingRouter = router({
   plans: publicProcedure.input(noInput).query(async ({ ctx }) => ({ plans: await publicPlans(ctx.deps) })),

@@ -53,15 +53,17 @@ export async function syncCustomer(deps: AppDeps, customerId: string): Promise<S
   for (const sub of subscriptions) {
     seen.add(sub.id);
     const doc = subscriptionDoc(sub, { userId, customerDefault: cust.defaultPaymentMethod, fetchedAt });
-    const before = await c.subscriptions.findOneAndUpdate(
-      { _id: sub.id, $or: [{ fetchedAt: { $lt: fetchedAt } }, { fetchedAt: { $exists: false } }] },
-      { $set: doc },
-      { upsert: true, returnDocument: 'before' },
-    ).catch((err: unknown) => {
-      // The filter did not match because a newer sync wrote the row; the upsert then collides.
-      if (isDuplicateKey(err)) return 'stale' as const;
-      throw err;
-    });
+    const before = await c.subscriptions
+      .findOneAndUpdate(
+        { _id: sub.id, $or: [{ fetchedAt: { $lt: fetchedAt } }, { fetchedAt: { $exists: false } }] },
+        { $set: doc },
+        { upsert: true, returnDocument: 'before' },
+      )
+      .catch((err: unknown) => {
+        // The filter did not match because a newer sync wrote the row; the upsert then collides.
+        if (isDuplicateKey(err)) return 'stale' as const;
+        throw err;
+      });
     if (before === 'stale') {
       superseded = true;
       continue;
@@ -100,7 +102,11 @@ async function writeIfNewer<T extends { fetchedAt: Date }>(
   fetchedAt: Date,
 ): Promise<boolean> {
   try {
-    await coll.updateOne({ _id: id, $or: [{ fetchedAt: { $lt: fetchedAt } }, { fetchedAt: { $exists: false } }] }, { $set: doc }, { upsert: true });
+    await coll.updateOne(
+      { _id: id, $or: [{ fetchedAt: { $lt: fetchedAt } }, { fetchedAt: { $exists: false } }] },
+      { $set: doc },
+      { upsert: true },
+    );
     return true;
   } catch (err) {
     if (isDuplicateKey(err)) return false;

@@ -45,10 +45,16 @@ async function deliver(deps: Deps, key: string): Promise<void> {
   // One sender per attempt, even across processes (an insert is exact where updates are not).
   if (!(await claim(deps.db.c, `outbox:${key}#${current.attempts + 1}`))) return;
   const row = { ...current, attempts: current.attempts + 1 };
-  await deps.db.c.emailOutbox.updateOne({ _id: key }, { $set: { attempts: row.attempts, lockedUntil: new Date(now.getTime() + 60_000) } });
+  await deps.db.c.emailOutbox.updateOne(
+    { _id: key },
+    { $set: { attempts: row.attempts, lockedUntil: new Date(now.getTime() + 60_000) } },
+  );
   try {
     await deps.mailer.send({ to: row.to, subject: row.subject, text: row.text, ...(row.html ? { html: row.html } : {}) });
-    await deps.db.c.emailOutbox.updateOne({ _id: key }, { $set: { status: 'sent', sentAt: new Date(), lastError: null, lockedUntil: null } });
+    await deps.db.c.emailOutbox.updateOne(
+      { _id: key },
+      { $set: { status: 'sent', sentAt: new Date(), lastError: null, lockedUntil: null } },
+    );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     await deps.db.c.emailOutbox.updateOne({ _id: key }, { $set: { lastError: message.slice(0, 500), lockedUntil: null } });

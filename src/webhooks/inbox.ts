@@ -13,23 +13,26 @@ export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: strin
   const now = new Date();
   const object = event.data.object as unknown as { id?: string; object?: string; customer?: string | { id: string } | null };
   try {
-    await deps.db.c.webhookEvents.insertOne({
-      _id: event.id,
-      type: event.type,
-      customerId: customerOf(object),
-      objectId: typeof object.id === 'string' ? object.id : null,
-      livemode: event.livemode,
-      payload: raw,
-      created: new Date(event.created * 1000),
-      receivedAt: now,
-      duplicates: 0,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-      lockedUntil: null,
-      lastError: null,
-      processedAt: null,
-    }, { timeoutMS: INSERT_TIMEOUT_MS });
+    await deps.db.c.webhookEvents.insertOne(
+      {
+        _id: event.id,
+        type: event.type,
+        customerId: customerOf(object),
+        objectId: typeof object.id === 'string' ? object.id : null,
+        livemode: event.livemode,
+        payload: raw,
+        created: new Date(event.created * 1000),
+        receivedAt: now,
+        duplicates: 0,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        lockedUntil: null,
+        lastError: null,
+        processedAt: null,
+      },
+      { timeoutMS: INSERT_TIMEOUT_MS },
+    );
     return 'new';
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;

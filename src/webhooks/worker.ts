@@ -23,7 +23,10 @@ export function backoffMs(attempts: number): number {
   return Math.min(1_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 }
 
-export function startWebhookWorker(deps: AppDeps, opts: { pollMs?: number; backoff?: (attempts: number) => number } = {}): WebhookWorker {
+export function startWebhookWorker(
+  deps: AppDeps,
+  opts: { pollMs?: number; backoff?: (attempts: number) => number } = {},
+): WebhookWorker {
   const pollMs = opts.pollMs ?? 1_000;
   const backoff = opts.backoff ?? backoffMs;
   let running: Promise<void> | null = null;
@@ -66,7 +69,10 @@ export function startWebhookWorker(deps: AppDeps, opts: { pollMs?: number; backo
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (running) await running;
-        const waiting = await deps.db.c.webhookEvents.countDocuments({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: new Date() } });
+        const waiting = await deps.db.c.webhookEvents.countDocuments({
+          status: { $in: ['pending', 'processing'] },
+          nextAttemptAt: { $lte: new Date() },
+        });
         if (!waiting && !running) return;
         kick();
         await new Promise((r) => setTimeout(r, 20));
@@ -107,7 +113,11 @@ async function claimNext(deps: AppDeps): Promise<WebhookEventDoc | null> {
   return null;
 }
 
-export async function processRow(deps: AppDeps, row: WebhookEventDoc, backoff: (attempts: number) => number = backoffMs): Promise<void> {
+export async function processRow(
+  deps: AppDeps,
+  row: WebhookEventDoc,
+  backoff: (attempts: number) => number = backoffMs,
+): Promise<void> {
   const log = deps.log.child({ event: row._id, type: row.type });
   try {
     // The event only tells us *which* customer changed; the state comes from Stripe's API.

@@ -38,7 +38,10 @@ describe('accounts in the browser', () => {
     const page = await desk.newPage();
 
     await page.goto('/');
-    await page.getByRole('link', { name: /sign up/i }).first().click();
+    await page
+      .getByRole('link', { name: /sign up/i })
+      .first()
+      .click();
     await page.getByLabel('Name').fill('Ada Example');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(firstPassword);
@@ -67,7 +70,10 @@ describe('accounts in the browser', () => {
     await page.getByRole('link', { name: /forgot/i }).click();
     await page.getByLabel('Email').fill(email);
     await page.getByRole('button', { name: 'Send reset link' }).click();
-    await page.getByText(/if an account exists/i).first().waitFor();
+    await page
+      .getByText(/if an account exists/i)
+      .first()
+      .waitFor();
 
     const resetEmail = await waitForEmail(email, /reset/i);
     const link = linkFrom(resetEmail, `${base}/reset-password`);

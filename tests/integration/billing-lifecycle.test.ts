@@ -17,7 +17,11 @@ afterAll(() => world?.close());
 const action = () => randomUUID().replaceAll('-', '');
 
 async function subscribe(user: { cookie: string }, planId: 'pro' | 'business', card = '4242424242424242') {
-  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', { planId, interval: 'month', actionId: action() });
+  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+    planId,
+    interval: 'month',
+    actionId: action(),
+  });
   expect(start.status, start.error?.message).toBe(200);
   const paid = await payCheckout(start.data.url, { number: card });
   expect(paid.status, paid.html.slice(0, 300)).toBe(303);
@@ -41,16 +45,27 @@ async function settle() {
 describe('subscribing', () => {
   it('lists the plans with Stripe amounts for everyone', async () => {
     const res = await fetch(`${world.server.env.PUBLIC_URL}/trpc/billing.plans`);
-    const body = (await res.json()) as { result: { data: { plans: { id: string; prices: { month: { amount: number } | null } }[] } } };
+    const body = (await res.json()) as {
+      result: { data: { plans: { id: string; prices: { month: { amount: number } | null } }[] } };
+    };
     expect(body.result.data.plans.map((p) => p.id)).toEqual(['free', 'pro', 'business']);
     expect(body.result.data.plans[1]?.prices.month?.amount).toBe(1200);
   });
 
   it('refuses checkout until the email is verified', async () => {
     const { createUser } = await import('../../src/auth/users');
-    const u = await createUser(world.server.deps, { email: `unverified-${action()}@example.test`, password: 'some long password', name: 'U', emailVerified: false });
+    const u = await createUser(world.server.deps, {
+      email: `unverified-${action()}@example.test`,
+      password: 'some long password',
+      name: 'U',
+      emailVerified: false,
+    });
     const { cookie } = await world.server.deps.sessions.create(u._id, { ip: '127.0.0.1', userAgent: 't' });
-    const res = await trpc(world, cookie.split(';')[0] as string, 'mutation', 'billing.startCheckout', { planId: 'pro', interval: 'month', actionId: action() });
+    const res = await trpc(world, cookie.split(';')[0] as string, 'mutation', 'billing.startCheckout', {
+      planId: 'pro',
+      interval: 'month',
+      actionId: action(),
+    });
     expect(res.status).toBe(403);
     expect(res.error?.message).toMatch(/verify your email/i);
   });
@@ -71,8 +86,16 @@ describe('subscribing', () => {
     const user = await verifiedUser(world);
     const id = action();
     const [a, b] = await Promise.all([
-      trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', { planId: 'pro', interval: 'year', actionId: id }),
-      trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', { planId: 'pro', interval: 'year', actionId: id }),
+      trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+        planId: 'pro',
+        interval: 'year',
+        actionId: id,
+      }),
+      trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+        planId: 'pro',
+        interval: 'year',
+        actionId: id,
+      }),
     ]);
     expect(a.data.url).toBe(b.data.url);
   });
@@ -103,7 +126,10 @@ describe('changing the plan', () => {
     await syncCustomer(world.server.deps, customer);
     await world.control.advanceCustomer(customer, { seconds: 10 * DAY });
 
-    const preview = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', { planId: 'business', interval: 'month' });
+    const preview = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', {
+      planId: 'business',
+      interval: 'month',
+    });
     expect(preview.status, preview.error?.message).toBe(200);
     expect(preview.data.direction).toBe('upgrade');
     expect(preview.data.amountDue).toBeGreaterThan(0);
@@ -125,7 +151,11 @@ describe('changing the plan', () => {
   it('cancel at period end, then resume', async () => {
     const user = await verifiedUser(world);
     await subscribe(user, 'pro');
-    const cancelled = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.cancel', { reason: 'too_expensive', comment: 'testing', actionId: action() });
+    const cancelled = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.cancel', {
+      reason: 'too_expensive',
+      comment: 'testing',
+      actionId: action(),
+    });
     expect(cancelled.status, cancelled.error?.message).toBe(200);
     expect(cancelled.data.subscription?.cancelAtPeriodEnd).toBe(true);
     expect(cancelled.data.alert).toBe('cancel_scheduled');
@@ -146,7 +176,12 @@ describe('time passing', () => {
     let s = await summary(user);
     expect(s.subscription?.status).toBe('active');
 
-    const inv = await trpc<{ invoices: { status: string; total: number; pdfUrl: string | null }[] }>(world, user.cookie, 'query', 'billing.invoices');
+    const inv = await trpc<{ invoices: { status: string; total: number; pdfUrl: string | null }[] }>(
+      world,
+      user.cookie,
+      'query',
+      'billing.invoices',
+    );
     const paid = inv.data.invoices.find((i) => i.status === 'paid' && i.total === 1200);
     expect(paid?.pdfUrl).toBeTruthy();
     const pdf = await fetch(paid!.pdfUrl!);
@@ -176,7 +211,10 @@ describe('leaving', () => {
     const user = await verifiedUser(world);
     await subscribe(user, 'pro');
     const sub = (await summary(user)).subscription!;
-    const res = await trpc(world, user.cookie, 'mutation', 'account.deleteAccount', { password: 'billing test password', confirm: 'DELETE' });
+    const res = await trpc(world, user.cookie, 'mutation', 'account.deleteAccount', {
+      password: 'billing test password',
+      confirm: 'DELETE',
+    });
     expect(res.status, res.error?.message).toBe(200);
     expect((await world.stripe.subscriptions.retrieve(sub.id)).status).toBe('canceled');
     await settle();
@@ -190,7 +228,10 @@ describe('leaving', () => {
     const user = await verifiedUser(world);
     await subscribe(user, 'pro');
     await world.control.injectApiFault({ status: 500, count: 20, pathPrefix: '/v1/subscriptions' });
-    const res = await trpc(world, user.cookie, 'mutation', 'account.deleteAccount', { password: 'billing test password', confirm: 'DELETE' });
+    const res = await trpc(world, user.cookie, 'mutation', 'account.deleteAccount', {
+      password: 'billing test password',
+      confirm: 'DELETE',
+    });
     await world.control.clearFaults();
     expect(res.status).toBe(503);
     expect(await world.server.deps.db.c.users.countDocuments({ _id: user.id })).toBe(1);

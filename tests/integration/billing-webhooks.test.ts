@@ -34,11 +34,25 @@ const url = () => `${world.server.env.PUBLIC_URL}/webhooks/stripe`;
 const secret = () => world.server.env.STRIPE_WEBHOOK_SECRET as string;
 
 function fakeEvent(id = `evt_test_${action()}`) {
-  return JSON.stringify({ id, object: 'event', type: 'customer.updated', created: Math.floor(Date.now() / 1000), livemode: false, api_version: '2026-10-28.endive', pending_webhooks: 1, request: { id: null, idempotency_key: null }, data: { object: { id: 'cus_nobody', object: 'customer' } } });
+  return JSON.stringify({
+    id,
+    object: 'event',
+    type: 'customer.updated',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    api_version: '2026-10-28.endive',
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: { object: { id: 'cus_nobody', object: 'customer' } },
+  });
 }
 
 async function post(body: string, signature: string | null) {
-  return fetch(url(), { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) }, body });
+  return fetch(url(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) },
+    body,
+  });
 }
 
 describe('signature checks', () => {
@@ -63,7 +77,12 @@ describe('signature checks', () => {
     ];
     for (const [name, sig] of cases) {
       const body = fakeEvent();
-      const signature = name === 'wrong secret' ? signPayload(body, 'whsec_wrong', now) : name === 'older than 5 minutes' ? signPayload(body, secret(), now - 301) : sig;
+      const signature =
+        name === 'wrong secret'
+          ? signPayload(body, 'whsec_wrong', now)
+          : name === 'older than 5 minutes'
+            ? signPayload(body, secret(), now - 301)
+            : sig;
       const res = await post(body, signature);
       expect(res.status, name).toBe(400);
       expect(await world.server.deps.db.c.webhookEvents.countDocuments({ _id: JSON.parse(body).id }), name).toBe(0);
@@ -75,10 +94,21 @@ describe('signature checks', () => {
     // A connection of its own: the server stops reading at the limit, so this socket is not reused.
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(url(), { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, secret(), Math.floor(Date.now() / 1000)) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        url(),
+        {
+          method: 'POST',
+          agent: false,
+          headers: {
+            'content-type': 'application/json',
+            'stripe-signature': signPayload(body, secret(), Math.floor(Date.now() / 1000)),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -90,7 +120,11 @@ describe('delivery order and outages', () => {
   it('reordered deliveries still leave the mirror equal to Stripe', async () => {
     const user = await verifiedUser(world);
     await world.control.injectWebhookFault({ action: 'reorder', count: 6 });
-    const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', { planId: 'pro', interval: 'month', actionId: action() });
+    const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+      planId: 'pro',
+      interval: 'month',
+      actionId: action(),
+    });
     await payCheckout(start.data.url, { number: '4242424242424242' });
     await world.control.waitForDeliveries(10_000);
     await world.server.worker.drain();
@@ -103,7 +137,11 @@ describe('delivery order and outages', () => {
 
   it('while the database is down the route answers 503; Stripe retries and the event is applied once it is back', async () => {
     const user = await verifiedUser(world);
-    const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', { planId: 'business', interval: 'month', actionId: action() });
+    const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+      planId: 'business',
+      interval: 'month',
+      actionId: action(),
+    });
     // Slow retries so the outage spans several attempts.
     await world.control.updateSettings({ webhookRetrySchedule: [500, 1000, 2000, 4000] });
     await ferret.stop();

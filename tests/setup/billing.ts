@@ -22,7 +22,10 @@ export async function startBillingWorld(overrides: Record<string, string> = {}):
   await pushCatalog(stripe);
   clearPriceCache();
   const port = await freePort();
-  const endpoint = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${port}/webhooks/stripe`, enabled_events: ['*'] });
+  const endpoint = await stripe.webhookEndpoints.create({
+    url: `http://127.0.0.1:${port}/webhooks/stripe`,
+    enabled_events: ['*'],
+  });
   const server = await startTestServer({
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -46,7 +49,9 @@ export async function startBillingWorld(overrides: Record<string, string> = {}):
 /** A verified user with a session cookie, made through the app's own functions. */
 export async function verifiedUser(world: BillingWorld, name = 'Billing Tester') {
   const { createUser } = await import('../../src/auth/users');
-  const email = `billing-${newId().toLowerCase().replace(/[^a-z0-9]/g, '')}@example.test`;
+  const email = `billing-${newId()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')}@example.test`;
   const user = await createUser(world.server.deps, { email, password: 'billing test password', name, emailVerified: true });
   const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
   return { id: user._id, email, cookie: cookie.split(';')[0] as string };
@@ -63,7 +68,9 @@ export async function trpc<T = unknown>(
   const base = world.server.env.PUBLIC_URL;
   const res =
     kind === 'query'
-      ? await fetch(`${base}/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers: { cookie } })
+      ? await fetch(`${base}/trpc/${proc}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
+          headers: { cookie },
+        })
       : await fetch(`${base}/trpc/${proc}`, {
           method: 'POST',
           headers: { cookie, 'content-type': 'application/json', origin: base },
