@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AppShell } from './components/AppShell';
-import { BookIcon, CardIcon, ChartIcon } from './components/icons';
+import { BookIcon, ChartIcon } from './components/icons';
 import { HomePage } from './features/home/HomePage';
 import { LoginPage } from './features/auth/LoginPage';
 import { SignupPage } from './features/auth/SignupPage';
@@ -14,6 +14,9 @@ import { DashboardPage } from './features/app/DashboardPage';
 import { AdminPage, ComingSoonPage } from './features/app/ComingSoonPage';
 import { NotFoundPage } from './features/app/NotFoundPage';
 import { SettingsPage } from './features/settings/SettingsPage';
+import { PricingPage } from './features/pricing/PricingPage';
+import { BillingPage } from './features/billing/BillingPage';
+import { CheckoutSuccessPage } from './features/billing/CheckoutSuccessPage';
 
 export function App() {
   return (
@@ -24,6 +27,7 @@ export function App() {
       <RouteChangeFocus />
       <Routes>
         <Route index element={<HomePage />} />
+        <Route path="pricing" element={<PricingPage />} />
         <Route path="signup" element={<SignupPage />} />
         <Route path="login" element={<LoginPage />} />
         <Route path="forgot-password" element={<ForgotPasswordPage />} />
@@ -56,18 +60,8 @@ export function App() {
                 />
               }
             />
-            <Route
-              path="billing"
-              element={
-                <ComingSoonPage
-                  title="Billing"
-                  description="Your plan, payment method and invoices."
-                  icon={<CardIcon size={28} />}
-                  emptyTitle="Billing is on its way"
-                  emptyText="Soon you'll choose a plan, update your payment method and download invoices here."
-                />
-              }
-            />
+            <Route path="billing" element={<BillingPage />} />
+            <Route path="billing/success" element={<CheckoutSuccessPage />} />
             <Route path="settings" element={<SettingsPage />} />
             <Route path="admin/*" element={<AdminPage />} />
           </Route>

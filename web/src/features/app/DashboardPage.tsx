@@ -6,6 +6,7 @@ import { Banner } from '../../components/Banner';
 import { ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { BookIcon, CardIcon, ChartIcon } from '../../components/icons';
+import { trpc } from '../../lib/trpc';
 import { useCurrentUser } from '../auth/session';
 
 export function DashboardPage() {
@@ -19,6 +20,8 @@ export function DashboardPage() {
     if (location.state) navigate(location.pathname, { replace: true, state: null });
   }, [location.state, location.pathname, navigate]);
   const firstName = user.name?.split(/\s+/)[0];
+  const billing = trpc.billing.summary.useQuery();
+  const plan = billing.data?.plan;
 
   return (
     <div className="page">
@@ -39,8 +42,15 @@ export function DashboardPage() {
       )}
       <Card className="welcome-card">
         <h2 className="welcome-title">{firstName ? `Welcome, ${firstName}` : 'Welcome to DropIn'}</h2>
+        {plan && (
+          <p className="welcome-plan">
+            You're on the <strong>{plan.name}</strong> plan
+            {billing.data?.subscription?.status === 'trialing' ? ' (free trial)' : ''}.{' '}
+            {plan.id === 'free' ? <Link to="/pricing">See plans</Link> : <Link to="/app/billing">Manage billing</Link>}
+          </p>
+        )}
         <p className="muted">
-          You're on board. Soon this page will show your plan, this month's usage and the newest pieces in the library. Until
+          You're on board. Soon this page will also show this month's usage and the newest pieces in the library. Until
           then, <Link to="/app/settings">manage your profile and sign-in</Link>.
         </p>
       </Card>

@@ -1,0 +1,152 @@
+// Previews a plan change with Stripe (exactly what is charged or credited now, line by line) and
+// applies it with the preview's proration date, so the invoice equals what was shown.
+import { trpc } from '../../lib/trpc';
+import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formatDate } from '../../lib/format';
+import { Banner, FormAlert } from '../../components/Banner';
+import { Button } from '../../components/Button';
+import { Dialog } from '../../components/Dialog';
+import { Skeleton } from '../../components/Spinner';
+import { type BillingSummary, formatMoney, type Interval, type PaidPlanId, perInterval, useActionIds } from './billing-lib';
+
+export interface ChangeTarget {
+  planId: PaidPlanId;
+  planName: string;
+  interval: Interval;
+  /** The new price, for "then $49 / month". */
+  amount: number | null;
+  currency: string;
+  verb: string;
+}
+
+export function ChangePlanDialog({
+  target,
+  summary,
+  onClose,
+  onChanged,
+}: {
+  target: ChangeTarget;
+  summary: BillingSummary;
+  onClose: () => void;
+  onChanged: (next: BillingSummary) => void;
+}) {
+  const utils = trpc.useUtils();
+  const actions = useActionIds();
+  const input = { planId: target.planId, interval: target.interval };
+  // What is shown is what gets charged: no background refetch may change it under the reader.
+  const preview = trpc.billing.previewChange.useQuery(input, {
+    staleTime: Number.POSITIVE_INFINITY,
+    gcTime: 0,
+    refetchOnWindowFocus: false,
+    retry: false,
+  });
+  const change = trpc.billing.changePlan.useMutation({
+    onSettled: (_data, error, vars) => actions.settle(keyOf(vars), error),
+    onSuccess: async (next) => {
+      utils.billing.summary.setData(undefined, next);
+      onChanged(next);
+      await utils.billing.invoices.invalidate();
+    },
+    onError: (error) => {
+      // An expired preview: show a fresh one, so the next confirm uses new figures.
+      if (error.data?.fieldErrors?.prorationDate) void preview.refetch();
+    },
+  });
+  const changeError = formErrors(change.error).message;
+  const sub = summary.subscription;
+  const p = preview.data;
+
+  function confirm() {
+    if (!p) return;
+    const vars = { ...input, prorationDate: p.prorationDate };
+    change.mutate({ ...vars, actionId: actions.idFor(keyOf(vars)) });
+  }
+
+  return (
+    <Dialog
+      open
+      onClose={onClose}
+      title={`${target.verb} to ${target.planName} (${target.interval === 'month' ? 'monthly' : 'yearly'})`}
+      description={
+        <p>
+          From {summary.plan.name}
+          {sub?.interval ? ` (${sub.interval === 'month' ? 'monthly' : 'yearly'})` : ''} to {target.planName}
+          {target.amount !== null ? `, ${perInterval(target.amount, target.currency, target.interval)}` : ''}.
+        </p>
+      }
+    >
+      <div className="preview" aria-live="polite" aria-busy={preview.isFetching}>
+        {!p && (preview.isPending || preview.isFetching) ? (
+          <Skeleton lines={4} label="Calculating what you'll pay…" />
+        ) : !p ? (
+          <Banner
+            tone="error"
+            title="We couldn't preview this change"
+            action={
+              <Button size="sm" variant="secondary" onClick={() => void preview.refetch()} loading={preview.isFetching}>
+                Try again
+              </Button>
+            }
+          >
+            {queryErrorMessage(preview.error)}
+          </Banner>
+        ) : (
+          <>
+            <div className="preview-total">
+              <span>Due today</span>
+              <strong data-testid="preview-amount">{formatMoney(p.amountDue, p.currency, { cents: true })}</strong>
+            </div>
+            {p.total < 0 && (
+              <div className="preview-total preview-credit">
+                <span>Credit to your balance</span>
+                <strong>{formatMoney(-p.total, p.currency, { cents: true })}</strong>
+              </div>
+            )}
+            {p.lines.length > 0 && (
+              <table className="preview-lines">
+                <caption className="visually-hidden">What makes up this amount</caption>
+                <tbody>
+                  {p.lines.map((line, i) => (
+                    // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id and never reorder
+                    <tr key={i}>
+                      <th scope="row">{line.description || (line.proration ? 'Proration' : 'Subscription')}</th>
+                      <td className="num">{formatMoney(line.amount, p.currency, { cents: true })}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <p className="preview-note">
+              {sub?.status === 'trialing' && sub.trialEnd
+                ? `You're in your free trial, so nothing is charged now. Your first payment${
+                    target.amount !== null ? ` of ${formatMoney(target.amount, target.currency)}` : ''
+                  } is on ${formatDate(sub.trialEnd)}.`
+                : p.total < 0
+                  ? 'The credit is applied to your next invoices automatically.'
+                  : target.interval !== sub?.interval
+                    ? `Your billing period starts again today${
+                        target.amount !== null ? `, then ${perInterval(target.amount, target.currency, target.interval)}` : ''
+                      }.`
+                    : `Then ${target.amount !== null ? perInterval(target.amount, target.currency, target.interval) : 'the new price'} from your next renewal${
+                        sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''
+                      }.`}
+            </p>
+          </>
+        )}
+      </div>
+      <FormAlert message={changeError} />
+      <div className="dialog-actions">
+        <Button variant="secondary" onClick={onClose}>
+          Keep current plan
+        </Button>
+        <Button onClick={confirm} disabled={!p || preview.isFetching} loading={change.isPending}>
+          Confirm change
+        </Button>
+      </div>
+    </Dialog>
+  );
+}
+
+function keyOf(v: { planId: string; interval: string; prorationDate: number }): string {
+  return `change:${v.planId}:${v.interval}:${v.prorationDate}`;
+}
