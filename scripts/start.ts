@@ -2,7 +2,7 @@
 // Mailpit (unless SMTP_URL) and the Stripe emulator (unless STRIPE_SECRET_KEY), builds the web app
 // when its sources changed, seeds the admin, and prints where everything is.
 // `npm run dev` does the same but serves the web app from Vite with hot reload.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { root } from './tools';
@@ -26,6 +26,7 @@ async function main() {
   env.ADMIN_PASSWORD ??= 'dropin-admin-password';
 
   let inboxUrl: string | null = null;
+  const localDb = !env.MONGODB_URI;
   if (!env.MONGODB_URI) {
     const ferret: Service = await startFerretDB({ dataDir: path.join(dataDir, 'ferretdb'), log: say });
     stops.push(ferret.stop);
@@ -49,6 +50,19 @@ async function main() {
     env.STRIPE_API_BASE = emulator.url;
     stripeNote = `Stripe emulator at ${emulator.url} (state in ${path.relative(root, dataDir)}/stripe-emulator.json)`;
   }
+
+  // For `npm run reconcile` (reconciler/local.ts): the services this run started, never real keys.
+  const stateFile = path.join(dataDir, 'local-services.json');
+  writeFileSync(
+    stateFile,
+    JSON.stringify({
+      mongodbUri: localDb ? env.MONGODB_URI : null,
+      stripeApiBase: env.STRIPE_API_BASE ?? null,
+      stripeSecretKey: env.STRIPE_API_BASE ? env.STRIPE_SECRET_KEY : null,
+      smtpUrl: inboxUrl ? env.SMTP_URL : null,
+    }),
+  );
+  stops.push(async () => rmSync(stateFile, { force: true }));
 
   if (!dev) buildWebIfStale();
 

@@ -69,6 +69,10 @@ export const envSchema = z
     /** Turns rate limiting off (benchmarks only). */
     RATE_LIMIT_DISABLED: bool,
 
+    /** The reconciler's schedule (node-cron syntax, server time) and its Stripe request budget. */
+    RECONCILE_CRON: z.string().min(9).default('17 3 * * *'),
+    RECONCILE_RPS: z.coerce.number().positive().max(100).default(20),
+
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8).optional(),
   })

@@ -216,6 +216,49 @@ export interface ClaimDoc {
   at: Date;
 }
 
+export type ReconcileRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
+
+/** One reconciler run: what it checked, the drift it found and repaired (reconciler/report.ts). */
+export interface ReconcileRunDoc {
+  _id: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  status: ReconcileRunStatus;
+  dryRun: boolean;
+  /** The whole account, or one customer (`npm run reconcile -- --customer cus_…`). */
+  scope: 'all' | 'customer';
+  customerId: string | null;
+  owner: string;
+  /** Events were listed from here (null when the run did not replay events). */
+  eventsSince: Date | null;
+  /** True once every event since `eventsSince` reached the inbox: the next run starts from this run. */
+  eventsComplete: boolean;
+  counts: {
+    checked: number;
+    inSync: number;
+    drifted: number;
+    repaired: number;
+    failed: number;
+    byKind: Record<string, { found: number; repaired: number; failed: number }>;
+  };
+  drifts: {
+    subscriptionId: string;
+    customerId: string | null;
+    userId: string | null;
+    kind: string;
+    fields: { field: string; mirror: unknown; stripe: unknown; after: unknown }[];
+    repaired: boolean;
+    error: string | null;
+  }[];
+  /** How many drifts were found beyond the ones stored (a report stays far below 16 MB). */
+  driftsOmitted: number;
+  errors: string[];
+  eventsReplayed: number;
+  parkedRetried: number;
+  stripeCalls: number;
+  durationMs: number | null;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -229,6 +272,7 @@ export interface Collections {
   webhookEvents: Collection<WebhookEventDoc>;
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
+  reconcileRuns: Collection<ReconcileRunDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -245,5 +289,6 @@ export function collections(db: Db): Collections {
     webhookEvents: db.collection<WebhookEventDoc>('webhook_events'),
     emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
     claims: db.collection<ClaimDoc>('claims'),
+    reconcileRuns: db.collection<ReconcileRunDoc>('reconcile_runs'),
   };
 }

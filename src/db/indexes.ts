@@ -26,5 +26,6 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.webhookEvents.createIndex({ receivedAt: -1 }, { name: 'received' }),
     c.emailOutbox.createIndex({ status: 1, createdAt: 1 }, { name: 'pending' }),
     c.claims.createIndex({ at: 1 }, { name: 'at' }),
+    c.reconcileRuns.createIndex({ startedAt: -1 }, { name: 'started' }),
   ]);
 }

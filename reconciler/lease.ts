@@ -1,0 +1,82 @@
+// A lease that keeps the reconciler to one run at a time across processes and machines.
+// Ownership is decided by inserting a row keyed by the lease period (`reconciler:<epoch>`, epoch =
+// floor(now / leaseMs)) into `claims`: an insert under a unique _id is exact on MongoDB and on
+// FerretDB 1.24, whose concurrent conditional updates are not (docs/decisions/006). The owner
+// renews by inserting the next period's row before the current one ends; a crashed owner stops
+// renewing, so its lease is gone at most two periods later.
+import { randomUUID } from 'node:crypto';
+import type { Collections } from '../src/db/collections';
+
+export interface Lease {
+  owner: string;
+  /** Set when a renewal found the next period taken (clock skew, a stall): the run must stop. */
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
+export interface LeaseOptions {
+  name?: string;
+  leaseMs?: number;
+  now?: () => number;
+}
+
+const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
+
+/** Takes the lease, or returns null when another runner holds it. */
+export async function acquireLease(c: Collections, opts: LeaseOptions = {}): Promise<Lease | null> {
+  const name = opts.name ?? 'reconciler';
+  const leaseMs = opts.leaseMs ?? 60_000;
+  const now = opts.now ?? Date.now;
+  const owner = randomUUID();
+  const held = new Set<number>();
+  let lost = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const key = (epoch: number) => `${name}:${epoch}`;
+  /** true: ours (inserted now or before); false: someone else's. */
+  const take = async (epoch: number): Promise<boolean> => {
+    if (held.has(epoch)) return true;
+    try {
+      await c.claims.insertOne({ _id: key(epoch), owner, at: new Date() });
+      held.add(epoch);
+      return true;
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      const row = await c.claims.findOne({ _id: key(epoch) }, { projection: { owner: 1 } });
+      return row?.owner === owner;
+    }
+  };
+  const release = async () => {
+    clearInterval(timer);
+    if (held.size) await c.claims.deleteMany({ _id: { $in: [...held].map(key) }, owner });
+    held.clear();
+  };
+
+  const epoch = Math.floor(now() / leaseMs);
+  // The current period and the next: a runner that starts just after the boundary must find the
+  // next one taken too, or two runs could overlap across it.
+  if (!(await take(epoch))) return null;
+  if (!(await take(epoch + 1))) {
+    await release();
+    return null;
+  }
+
+  const renew = async () => {
+    if (lost) return;
+    try {
+      if (!(await take(Math.floor(now() / leaseMs) + 1))) lost = true;
+    } catch {
+      // A database hiccup: try again on the next tick; the lease still covers a whole period.
+    }
+  };
+  timer = setInterval(() => void renew(), Math.max(50, Math.floor(leaseMs / 4)));
+  timer.unref();
+
+  return {
+    owner,
+    get lost() {
+      return lost;
+    },
+    release,
+  };
+}
