@@ -83,7 +83,11 @@ async function main() {
     for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
       if (endpoint.url === hookUrl) await stripe.webhookEndpoints.del(endpoint.id);
     }
-    const endpoint = await stripe.webhookEndpoints.create({ url: hookUrl, enabled_events: ['*'], description: 'DropIn (npm start)' });
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: hookUrl,
+      enabled_events: ['*'],
+      description: 'DropIn (npm start)',
+    });
     env.STRIPE_WEBHOOK_SECRET = endpoint.secret;
     parsed = parseEnv();
   }
@@ -106,7 +110,9 @@ async function main() {
   say(`  DropIn    ${appUrl}`);
   if (inboxUrl) say(`  Inbox     ${inboxUrl}   (every email DropIn sends lands here)`);
   say(`  ${stripeNote}`);
-  say(`  Admin     ${parsed.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD === 'dropin-admin-password' ? 'dropin-admin-password (default; set ADMIN_PASSWORD)' : '(ADMIN_PASSWORD)'}`);
+  say(
+    `  Admin     ${parsed.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD === 'dropin-admin-password' ? 'dropin-admin-password (default; set ADMIN_PASSWORD)' : '(ADMIN_PASSWORD)'}`,
+  );
   say('');
   say('Press Ctrl+C to stop.');
 }
@@ -119,10 +125,14 @@ function buildWebIfStale() {
   if (builtAt >= newest) return;
   say('Building the web app with Vite (only when web/ changed)…');
   const started = Date.now();
-  const res = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  const res = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
   if (res.status !== 0) throw new Error('The web build failed (see above).');
   say(`  built the web app in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -7,7 +7,7 @@ import type { AppDeps } from '../deps';
 export type RecordResult = 'new' | 'duplicate';
 
 /** Fail fast when the database is away, so Stripe gets its 503 well inside its own timeout. */
-const INSERT_TIMEOUT_MS = 2_500;
+const INSERT_TIMEOUT_MS = 5_000;
 
 export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: string): Promise<RecordResult> {
   const now = new Date();

@@ -65,7 +65,7 @@ export function startWebhookWorker(
 
   return {
     kick,
-    async drain(timeoutMs = 10_000) {
+    async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (running) await running;
