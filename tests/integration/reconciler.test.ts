@@ -1,0 +1,298 @@
+// The reconciler against the Stripe emulator's fault injection: dropped, reordered and duplicated
+// webhooks, objects changed behind the app's back, a stopped worker, a subscription the mirror never
+// heard of (one on a test clock), and one Stripe no longer knows. One run must make the mirror equal
+// Stripe; a second must find nothing. Plus dry runs, two runners at once, a 429 storm, an outage.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { payCheckout } from '../../src/dev/stripe-emulator/testing';
+import { createUser } from '../../src/auth/users';
+import { compareRow, expectedRow } from '../../reconciler/compare';
+import { latestRuns, runReconcile, type ReconcileReport } from '../../reconciler/run';
+import { acquireLease } from '../../reconciler/lease';
+import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+
+let world: BillingWorld;
+beforeAll(async () => {
+  world = await startBillingWorld();
+});
+afterAll(() => world?.close());
+
+const deps = () => world.server.deps;
+const action = () => randomUUID().replaceAll('-', '');
+const EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
+// Fast backoff so fault tests take seconds, not minutes.
+const fast = { backoffBaseMs: 20, rps: 100 };
+
+async function subscribe(planId: 'pro' | 'business') {
+  const user = await verifiedUser(world);
+  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+    planId,
+    interval: 'month',
+    actionId: action(),
+  });
+  expect(start.status, start.error?.message).toBe(200);
+  const paid = await payCheckout(start.data.url, { number: '4242424242424242' });
+  expect(paid.status).toBe(303);
+  const sessionId = new URL(paid.location as string).searchParams.get('session_id');
+  const done = await trpc(world, user.cookie, 'mutation', 'billing.completeCheckout', { sessionId });
+  expect(done.status, done.error?.message).toBe(200);
+  const row = await deps().db.c.subscriptions.findOne({ userId: user.id });
+  expect(row).not.toBeNull();
+  return { user, subId: row!._id, customerId: row!.customerId };
+}
+
+async function allStripeSubscriptions(): Promise<Stripe.Subscription[]> {
+  const out: Stripe.Subscription[] = [];
+  for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand: EXPAND })) out.push(s);
+  for await (const clock of world.stripe.testHelpers.testClocks.list({ limit: 100 })) {
+    for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand: EXPAND, test_clock: clock.id }))
+      out.push(s);
+  }
+  return out;
+}
+
+/** Every Stripe subscription has an equal mirror row, and the mirror has nothing else. */
+async function expectConverged() {
+  const subs = await allStripeSubscriptions();
+  const rows = await deps().db.c.subscriptions.find({}).toArray();
+  const byId = new Map(rows.map((r) => [r._id, r]));
+  for (const sub of subs) expect(compareRow(expectedRow(sub).expected, byId.get(sub.id) ?? null), sub.id).toBeNull();
+  expect(rows.map((r) => r._id).sort()).toEqual(subs.map((s) => s.id).sort());
+}
+
+async function settle() {
+  await world.control.waitForDeliveries(10_000);
+  await world.server.worker.drain(10_000);
+}
+
+describe('the reconciler', () => {
+  let subs: Awaited<ReturnType<typeof subscribe>>[] = [];
+
+  it('finds nothing to do when webhooks all arrived', async () => {
+    subs = [];
+    for (const plan of ['pro', 'business', 'pro', 'business', 'pro', 'pro'] as const) subs.push(await subscribe(plan));
+    await settle();
+    const report = await runReconcile(deps(), fast);
+    expect(report.status, report.errors.join('; ')).toBe('succeeded');
+    expect(report.counts.checked).toBe(6);
+    expect(report.counts.drifted).toBe(0);
+    expect(report.stripeCalls).toBeGreaterThan(0);
+  });
+
+  it('a dry run reports drift and writes nothing', async () => {
+    await world.control.patchObject(subs[0]!.subId, { cancel_at_period_end: true });
+    const mirrorBefore = await deps().db.c.subscriptions.find({}).sort({ _id: 1 }).toArray();
+    const inboxBefore = await deps().db.c.webhookEvents.countDocuments();
+    const runsBefore = await deps().db.c.reconcileRuns.countDocuments();
+    const claimsBefore = await deps().db.c.claims.countDocuments({ _id: /^reconciler:/ });
+
+    const report = await runReconcile(deps(), { ...fast, dryRun: true });
+    expect(report.status).toBe('succeeded');
+    expect(report.dryRun).toBe(true);
+    const drift = report.drifts.find((d) => d.subscriptionId === subs[0]!.subId);
+    expect(drift?.fields).toEqual([{ field: 'cancelAtPeriodEnd', mirror: false, stripe: true, after: null }]);
+    expect(drift?.repaired).toBe(false);
+    expect(report.counts.repaired).toBe(0);
+
+    expect(await deps().db.c.subscriptions.find({}).sort({ _id: 1 }).toArray()).toEqual(mirrorBefore);
+    expect(await deps().db.c.webhookEvents.countDocuments()).toBe(inboxBefore);
+    expect(await deps().db.c.reconcileRuns.countDocuments()).toBe(runsBefore);
+    expect(await deps().db.c.claims.countDocuments({ _id: /^reconciler:/ })).toBe(claimsBefore);
+  });
+
+  it('one run makes the mirror equal Stripe after every kind of loss; a second run finds no drift', async () => {
+    const { stripe, control } = world;
+    const [, s1, s2, s3, s4, s5] = subs as [
+      unknown,
+      (typeof subs)[0],
+      (typeof subs)[0],
+      (typeof subs)[0],
+      (typeof subs)[0],
+      (typeof subs)[0],
+    ];
+
+    // Dropped webhooks: Stripe changes, our endpoint never hears of it.
+    await control.injectWebhookFault({ action: 'drop', count: 1_000 });
+    await stripe.subscriptions.update(s1.subId, { cancel_at_period_end: true });
+    await stripe.subscriptions.update(s2.subId, { trial_end: 'now' });
+    // A subscription made straight in Stripe for a user (linked through customer metadata only).
+    const loner = await createUser(deps(), {
+      email: `loner-${action()}@example.test`,
+      password: 'a long test password',
+      name: 'Loner',
+      emailVerified: true,
+    });
+    const price = (await stripe.prices.list({ lookup_keys: ['dropin_business_monthly'] })).data[0]!;
+    const lonerCustomer = await stripe.customers.create({
+      email: loner.email,
+      metadata: { dropin_user_id: loner._id },
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const lonerSub = await stripe.subscriptions.create({ customer: lonerCustomer.id, items: [{ price: price.id }] });
+    // One on a test clock: listed only when its clock is asked for.
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const clockCustomer = await stripe.customers.create({
+      test_clock: clock.id,
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const clockSub = await stripe.subscriptions.create({ customer: clockCustomer.id, items: [{ price: price.id }] });
+    await control.waitForDeliveries(5_000);
+    await control.clearFaults();
+
+    // Reordered and duplicated deliveries.
+    await control.injectWebhookFault({ action: 'reorder', count: 4 });
+    await control.injectWebhookFault({ action: 'duplicate', count: 10 });
+    await stripe.subscriptions.update(s3.subId, {
+      items: [{ id: (await stripe.subscriptions.retrieve(s3.subId)).items.data[0]!.id, quantity: 3 }],
+    });
+    await settle();
+    await control.clearFaults();
+
+    // Changes behind the app's back: no event at all.
+    await control.patchObject(s4.subId, { status: 'past_due' });
+    await control.deleteObject(s5.subId);
+
+    // The worker stops mid-way: events land in the inbox and stay there.
+    await world.server.worker.stop();
+    await stripe.subscriptions.update(s4.subId, { metadata: { note: 'worker is down' } });
+    await control.waitForDeliveries(5_000);
+
+    const report = await runReconcile(deps(), fast);
+    expect(report.status, report.errors.join('; ')).toBe('succeeded');
+    const kinds = Object.fromEntries(report.drifts.map((d) => [d.subscriptionId, d.kind]));
+    expect(kinds[subs[0]!.subId]).toBe('fields_differ'); // the dry run's patch
+    expect(kinds[s1.subId]).toBe('fields_differ');
+    expect(kinds[s2.subId]).toBe('fields_differ');
+    expect(kinds[s4.subId]).toBe('fields_differ');
+    expect(kinds[s5.subId]).toBe('unknown_to_stripe');
+    expect(kinds[lonerSub.id]).toBe('missing_in_mirror');
+    expect(kinds[clockSub.id]).toBe('missing_in_mirror');
+    expect(report.drifts.find((d) => d.subscriptionId === lonerSub.id)?.userId).toBe(loner._id);
+    const s1Drift = report.drifts.find((d) => d.subscriptionId === s1.subId)!;
+    expect(s1Drift.fields).toContainEqual({ field: 'cancelAtPeriodEnd', mirror: false, stripe: true, after: true });
+    expect(report.drifts.every((d) => d.repaired && d.error === null)).toBe(true);
+    expect(report.counts.repaired).toBe(report.counts.drifted);
+    expect(report.counts.failed).toBe(0);
+    // The dropped events reached the inbox for the worker.
+    expect(report.eventsReplayed).toBeGreaterThan(0);
+    const dropped = await control.deliveries({ status: 'dropped' });
+    const inbox = await deps()
+      .db.c.webhookEvents.find({ _id: { $in: dropped.map((d) => d.event) } })
+      .toArray();
+    expect(inbox).toHaveLength(new Set(dropped.map((d) => d.event)).size);
+
+    await expectConverged();
+    expect((await deps().db.c.subscriptions.findOne({ _id: lonerSub.id }))?.userId).toBe(loner._id);
+
+    const stored = await deps().db.c.reconcileRuns.findOne({ _id: report._id });
+    expect(stored?.status).toBe('succeeded');
+    expect(stored?.drifts).toHaveLength(report.drifts.length);
+
+    const second = await runReconcile(deps(), fast);
+    expect(second.status).toBe('succeeded');
+    expect(second.counts.drifted).toBe(0);
+    expect(second.counts.checked).toBe(report.counts.checked - 1); // s5 is gone for good
+    expect(second.eventsReplayed).toBe(0);
+    expect((await latestRuns(deps()))[0]?._id).toBe(second._id);
+  });
+
+  it('retries parked inbox rows', async () => {
+    const row = await deps().db.c.webhookEvents.findOne({ customerId: { $ne: null } });
+    await deps().db.c.webhookEvents.updateOne({ _id: row!._id }, { $set: { status: 'parked', lastError: 'test' } });
+    const report = await runReconcile(deps(), fast);
+    expect(report.parkedRetried).toBe(1);
+    expect((await deps().db.c.webhookEvents.findOne({ _id: row!._id }))?.status).toBe('pending');
+  });
+
+  it('two runners started together: one runs, one skips', async () => {
+    const [a, b] = await Promise.all([runReconcile(deps(), fast), runReconcile(deps(), fast)]);
+    expect([a.status, b.status].sort()).toEqual(['skipped', 'succeeded']);
+    const stored = await deps()
+      .db.c.reconcileRuns.find({ _id: { $in: [a._id, b._id] } })
+      .toArray();
+    expect(stored.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
+  });
+
+  it('a crashed runner’s lease expires', async () => {
+    const leaseMs = 300;
+    const epoch = Math.floor(Date.now() / leaseMs);
+    // A runner that took the lease and died: its rows stay, nobody renews them.
+    await deps().db.c.claims.insertMany([
+      { _id: `reconciler:${epoch}`, owner: 'dead', at: new Date() },
+      { _id: `reconciler:${epoch + 1}`, owner: 'dead', at: new Date() },
+    ]);
+    expect(await acquireLease(deps().db.c, { leaseMs })).toBeNull();
+    await new Promise((r) => setTimeout(r, 2 * leaseMs + 50));
+    const lease = await acquireLease(deps().db.c, { leaseMs });
+    expect(lease).not.toBeNull();
+    // It renews while held: a third runner two periods later still finds it taken.
+    await new Promise((r) => setTimeout(r, 2 * leaseMs));
+    expect(lease!.lost).toBe(false);
+    expect(await acquireLease(deps().db.c, { leaseMs })).toBeNull();
+    await lease!.release();
+    expect(await acquireLease(deps().db.c, { leaseMs }).then((l) => l?.release().then(() => true))).toBe(true);
+  });
+
+  it('a 429 storm slows the run down without failing it', async () => {
+    const calm = await runReconcile(deps(), fast);
+    await world.control.injectApiFault({ status: 429, count: 6 });
+    const started = Date.now();
+    const stormy = await runReconcile(deps(), fast);
+    expect(stormy.status, stormy.errors.join('; ')).toBe('succeeded');
+    expect(stormy.counts.checked).toBe(calm.counts.checked);
+    expect(stormy.stripeCalls).toBe(calm.stripeCalls + 6);
+    expect(Date.now() - started).toBeGreaterThan(20 * (1 + 2 + 4) * 0.75);
+  });
+
+  it('a Stripe outage ends the run failed, with its report stored', async () => {
+    await world.control.injectApiFault({ status: 500, count: 10_000 });
+    try {
+      const report = await runReconcile(deps(), { ...fast, maxAttempts: 2 });
+      expect(report.status).toBe('failed');
+      expect(report.errors.join(' ')).toMatch(/Stripe unavailable/);
+      const stored = await deps().db.c.reconcileRuns.findOne({ _id: report._id });
+      expect(stored?.status).toBe('failed');
+      expect(stored?.endedAt).toBeInstanceOf(Date);
+      // The lease was released: the next run is not skipped.
+    } finally {
+      await world.control.clearFaults();
+    }
+    expect((await runReconcile(deps(), fast)).status).toBe('succeeded');
+  });
+
+  it('npm run reconcile -- --json prints the report as JSON', async () => {
+    const env = world.server.env;
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['reconciler/cli.ts', '--json'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        MONGODB_URI: env.MONGODB_URI,
+        MONGODB_DB: env.MONGODB_DB,
+        SMTP_URL: env.SMTP_URL,
+        STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY,
+        STRIPE_API_BASE: env.STRIPE_API_BASE,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as ReconcileReport;
+    expect(report.status).toBe('succeeded');
+    expect(report.counts.drifted).toBe(0);
+    expect(report.counts.checked).toBeGreaterThan(0);
+  }, 60_000);
+});
