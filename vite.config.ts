@@ -15,7 +15,8 @@ export default defineConfig({
   },
   server: {
     port: Number(process.env.VITE_PORT ?? 5173),
-    strictPort: false,
+    // The port is part of PUBLIC_URL in `npm run dev`: fail rather than move to another one.
+    strictPort: true,
     proxy: {
       '/trpc': api,
       '/auth': api,

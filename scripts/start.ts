@@ -22,6 +22,11 @@ async function main() {
   const env = process.env;
   env.NODE_ENV ??= 'development';
   env.PORT ??= '3000';
+  // In dev mode people use Vite's URL, so emailed links must point there too.
+  if (dev) {
+    env.VITE_PORT ??= '5173';
+    env.PUBLIC_URL ??= `http://localhost:${env.VITE_PORT}`;
+  }
   env.ADMIN_EMAIL ??= 'admin@dropin.localhost';
   env.ADMIN_PASSWORD ??= 'dropin-admin-password';
 
