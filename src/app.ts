@@ -16,6 +16,8 @@ import { securityHeaders } from './http/security-headers';
 import { AppError } from './lib/errors';
 import { oauthRoutes } from './auth/oauth/routes';
 import { stripeWebhookRoutes } from './webhooks/route';
+import { restApi } from './api/rest';
+import { fileRoutes } from './content/files';
 
 export type AppEnv = { Variables: { log: Logger; ip: string; requestId: string } };
 
@@ -58,6 +60,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
 
   app.route('/auth/oauth', oauthRoutes(deps));
   app.route('/webhooks', stripeWebhookRoutes(deps, { onRecorded: opts.onWebhookRecorded }));
+  app.route('/api/v1', restApi(deps));
+  app.route('/files', fileRoutes(deps));
 
   app.use('/trpc/*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) }));
   app.all('/trpc/*', async (c) => {

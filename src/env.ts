@@ -75,6 +75,12 @@ export const envSchema = z
 
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8).optional(),
+
+    /**
+     * HMAC key of signed download URLs. Required by the production server (startServer refuses to
+     * start without it); elsewhere a random key is made per process (URLs live 5 minutes).
+     */
+    DOWNLOAD_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

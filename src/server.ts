@@ -11,6 +11,8 @@ import { createApp } from './app';
 import { createStripe } from './billing/stripe';
 import { startWebhookWorker, type WebhookWorker } from './webhooks/worker';
 import { flushOutbox } from './email/outbox';
+import { startMeterSender, type MeterSender } from './usage/meter';
+import { seedContent } from './content/seed';
 import type { AppDeps } from './deps';
 
 export async function createDeps(env: Env): Promise<AppDeps> {
@@ -33,7 +35,10 @@ export interface RunningServer {
 
 export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}): Promise<RunningServer> {
   const { env, log } = deps;
+  if (env.NODE_ENV === 'production' && !env.DOWNLOAD_SIGNING_SECRET) throw new Error('DOWNLOAD_SIGNING_SECRET is required in production');
+  if (env.NODE_ENV === 'development') await seedContent(deps);
   const worker = startWebhookWorker(deps);
+  const meter: MeterSender = startMeterSender(deps);
   const app = createApp(deps, {
     // Relative to the working directory (the project root under npm and PM2), so the bundled
     // server in dist/server finds the same dist/web as the source one.
@@ -60,7 +65,7 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
         clearInterval(jobs);
         deps.sessions.stopCache();
         // Stop taking requests, let in-flight ones and the webhook row in hand finish.
-        await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), worker.stop()]);
+        await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), worker.stop(), meter.stop()]);
         deps.mailer.close();
         await deps.db.close();
       })();

@@ -3,16 +3,22 @@
 // new price and moves the lookup_key to it (transfer_lookup_key); existing subscribers keep the
 // old price until they change plan. Works the same against the emulator and a real account.
 import type Stripe from 'stripe';
-import { CURRENCY, PRODUCT_PREFIX, planList, type Interval } from './plans';
+import { API_METER, CURRENCY, PRODUCT_PREFIX, planList, type Interval } from './plans';
 
 export interface CatalogResult {
   products: { id: string; action: 'created' | 'updated' | 'unchanged' }[];
   prices: { lookupKey: string; id: string; action: 'created' | 'replaced' | 'unchanged' }[];
+  meter?: { id: string; action: 'created' | 'unchanged' };
 }
 
 export async function pushCatalog(stripe: Stripe): Promise<CatalogResult> {
   const result: CatalogResult = { products: [], prices: [] };
-  const lookupKeys = planList.flatMap((p) => (p.prices ? [p.prices.month.lookupKey, p.prices.year.lookupKey] : []));
+  const meter = await ensureApiMeter(stripe);
+  result.meter = { id: meter.id, action: meter.created ? 'created' : 'unchanged' };
+  const lookupKeys = planList.flatMap((p) => [
+    ...(p.prices ? [p.prices.month.lookupKey, p.prices.year.lookupKey] : []),
+    ...(p.overage ? [p.overage.prices.month.lookupKey, p.overage.prices.year.lookupKey] : []),
+  ]);
   const existing = await stripe.prices.list({ lookup_keys: lookupKeys, active: true, limit: 100 });
   const byKey = new Map(existing.data.map((p) => [p.lookup_key as string, p]));
 
@@ -68,8 +74,59 @@ export async function pushCatalog(stripe: Stripe): Promise<CatalogResult> {
       );
       result.prices.push({ lookupKey: spec.lookupKey, id: price.id, action: current ? 'replaced' : 'created' });
     }
+
+    // API overage: a metered price per interval on the plan's product, tied to the API meter.
+    if (!plan.overage) continue;
+    for (const interval of ['month', 'year'] as Interval[]) {
+      const lookupKey = plan.overage.prices[interval].lookupKey;
+      const unitAmount = plan.overage.unitAmount;
+      const current = byKey.get(lookupKey);
+      const matches =
+        current &&
+        current.unit_amount === unitAmount &&
+        current.currency === CURRENCY &&
+        current.recurring?.interval === interval &&
+        current.recurring?.usage_type === 'metered' &&
+        current.recurring?.meter === meter.id &&
+        (typeof current.product === 'string' ? current.product : current.product.id) === productId;
+      if (matches) {
+        result.prices.push({ lookupKey, id: current.id, action: 'unchanged' });
+        continue;
+      }
+      const price = await stripe.prices.create(
+        {
+          product: productId,
+          currency: CURRENCY,
+          unit_amount: unitAmount,
+          recurring: { interval, usage_type: 'metered', meter: meter.id },
+          lookup_key: lookupKey,
+          transfer_lookup_key: true,
+          metadata: { dropin_plan: plan.id, dropin_interval: interval, dropin_metered: 'api_calls' },
+        },
+        { idempotencyKey: `catalog-price-${lookupKey}-${unitAmount}-${CURRENCY}-${meter.id}` },
+      );
+      result.prices.push({ lookupKey, id: price.id, action: current ? 'replaced' : 'created' });
+    }
   }
   return result;
+}
+
+/** The active meter for API overage, created once (Stripe allows one active meter per event name). */
+async function ensureApiMeter(stripe: Stripe): Promise<{ id: string; created: boolean }> {
+  for await (const m of stripe.billing.meters.list({ status: 'active', limit: 100 })) {
+    if (m.event_name === API_METER.eventName) return { id: m.id, created: false };
+  }
+  const meter = await stripe.billing.meters.create(
+    {
+      display_name: API_METER.displayName,
+      event_name: API_METER.eventName,
+      default_aggregation: { formula: 'sum' },
+      customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' },
+      value_settings: { event_payload_key: 'value' },
+    },
+    { idempotencyKey: `catalog-meter-${API_METER.eventName}` },
+  );
+  return { id: meter.id, created: true };
 }
 
 function isMissing(err: unknown): boolean {

@@ -9,6 +9,7 @@ import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { currentSubscription, hadSubscription } from './subscription';
 import { requireStripe, syncCustomer } from './sync';
+import { overagePriceFor } from '../usage/meter';
 
 export async function startCheckout(opts: {
   deps: AppDeps;
@@ -27,6 +28,8 @@ export async function startCheckout(opts: {
   }
   const stripe = requireStripe(deps);
   const price = await priceFor(deps, planId, interval);
+  // API calls past the plan's quota are billed in arrears through this metered price (src/usage/meter.ts).
+  const overage = await overagePriceFor(deps, planId, interval);
   const customer = await ensureCustomer(deps, user.id);
   const trial = plan.trialDays > 0 && !(await hadSubscription(deps, user.id)) ? plan.trialDays : 0;
   const base = deps.env.PUBLIC_URL;
@@ -36,7 +39,7 @@ export async function startCheckout(opts: {
         mode: 'subscription',
         customer,
         client_reference_id: user.id,
-        line_items: [{ price: price.id, quantity: 1 }],
+        line_items: [{ price: price.id, quantity: 1 }, ...(overage ? [{ price: overage.id }] : [])],
         allow_promotion_codes: true,
         subscription_data: {
           metadata: { dropin_user_id: user.id, dropin_plan: planId },

@@ -28,7 +28,15 @@ export interface Plan {
     apiOverage: boolean;
     apiKeys: number;
   };
+  /**
+   * API calls past `apiCallsIncluded`, billed in arrears through the Stripe Billing Meter below: a
+   * metered price per interval, added to the subscription at checkout beside the plan's price.
+   */
+  overage?: { unitAmount: number; prices: Record<Interval, { lookupKey: string }> };
 }
+
+/** The Billing Meter that API overage is reported to (one event of value 1 per call past quota). */
+export const API_METER = { eventName: 'dropin_api_call', displayName: 'DropIn API calls' } as const;
 
 export const CURRENCY = 'usd';
 export const PRODUCT_PREFIX = 'dropin_';
@@ -63,6 +71,7 @@ export const plans: Record<PlanId, Plan> = {
       '5 API keys',
     ],
     limits: { downloadsPerPeriod: 100, apiCallsIncluded: 10_000, apiOverage: true, apiKeys: 5 },
+    overage: { unitAmount: 2, prices: { month: { lookupKey: 'dropin_pro_api_overage_monthly' }, year: { lookupKey: 'dropin_pro_api_overage_yearly' } } },
   },
   business: {
     id: 'business',
@@ -83,6 +92,10 @@ export const plans: Record<PlanId, Plan> = {
       '25 API keys',
     ],
     limits: { downloadsPerPeriod: 1_000, apiCallsIncluded: 100_000, apiOverage: true, apiKeys: 25 },
+    overage: {
+      unitAmount: 1,
+      prices: { month: { lookupKey: 'dropin_business_api_overage_monthly' }, year: { lookupKey: 'dropin_business_api_overage_yearly' } },
+    },
   },
 };
 

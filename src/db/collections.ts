@@ -1,7 +1,7 @@
 // Typed collections. Every document shape the app stores is declared here, so a reader can see the
 // whole data model in one place. Ids are strings we generate (not ObjectIds) so they travel safely
 // through URLs, Stripe metadata and the web app.
-import type { Collection, Db } from 'mongodb';
+import type { Binary, Collection, Db } from 'mongodb';
 
 export type Role = 'user' | 'admin';
 
@@ -216,6 +216,93 @@ export interface ClaimDoc {
   at: Date;
 }
 
+// ---- Content library, usage and the developer API (issue 5).
+
+export type ContentKind = 'article' | 'file' | 'tool';
+export type PlanTier = 'free' | 'pro' | 'business';
+
+export interface ContentDoc {
+  /** The slug: stable, unique, used in URLs and by the seed to stay idempotent. */
+  _id: string;
+  kind: ContentKind;
+  title: string;
+  summary: string;
+  tags: string[];
+  /** Markdown or plain text; empty for file items. */
+  body: string;
+  bodyFormat: 'markdown' | 'plain';
+  /** For file items: the content_files row and what the download is called. */
+  file: { id: string; name: string; contentType: string; size: number } | null;
+  minPlan: PlanTier;
+  published: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** File bytes, kept apart from the catalog so listing never reads them (≤ 5 MB each). */
+export interface ContentFileDoc {
+  _id: string;
+  data: Binary;
+  contentType: string;
+  size: number;
+  sha256: string;
+  createdAt: Date;
+}
+
+export type UsageMetric = 'download' | 'api_call';
+
+/**
+ * One row per unit of work, keyed by the unit's idempotency id (`api:<requestId>`,
+ * `download:<uuid>`): a replayed unit is refused by the unique _id, and counts are countDocuments,
+ * never $inc on a shared document (FerretDB 1.24 loses concurrent $inc's; docs/decisions/007).
+ */
+export interface UsageEventDoc {
+  _id: string;
+  userId: string;
+  metric: UsageMetric;
+  /** Start of the billing period the unit belongs to (the subscription item's, or the UTC month). */
+  periodStart: Date;
+  periodEnd: Date;
+  planId: PlanTier;
+  at: Date;
+  /** API key used, for API calls; content id for downloads. */
+  ref: string | null;
+}
+
+/**
+ * Overage units waiting to be reported to the Stripe Billing Meter. The _id is the meter event's
+ * identifier, `meter:<userId>:<periodStartMs>:<n>` for the n-th unit past the included quota, so
+ * two processes filling the same period cannot create a unit twice and Stripe dedupes a resend.
+ */
+export interface MeterOutboxDoc {
+  _id: string;
+  userId: string;
+  customerId: string;
+  periodStart: Date;
+  ordinal: number;
+  /** Unix seconds sent as the event's timestamp: inside the period it belongs to. */
+  timestamp: number;
+  status: 'pending' | 'sent';
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+export interface ApiKeyDoc {
+  _id: string;
+  userId: string;
+  name: string;
+  /** SHA-256 of the whole key; the key itself is shown once and never stored. */
+  hash: string;
+  /** The first characters, shown in the list so people can tell keys apart. */
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
 export type ReconcileRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
 
 /** One reconciler run: what it checked, the drift it found and repaired (reconciler/report.ts). */
@@ -273,6 +360,11 @@ export interface Collections {
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
   reconcileRuns: Collection<ReconcileRunDoc>;
+  content: Collection<ContentDoc>;
+  contentFiles: Collection<ContentFileDoc>;
+  usageEvents: Collection<UsageEventDoc>;
+  meterOutbox: Collection<MeterOutboxDoc>;
+  apiKeys: Collection<ApiKeyDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -290,5 +382,10 @@ export function collections(db: Db): Collections {
     emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
     claims: db.collection<ClaimDoc>('claims'),
     reconcileRuns: db.collection<ReconcileRunDoc>('reconcile_runs'),
+    content: db.collection<ContentDoc>('content'),
+    contentFiles: db.collection<ContentFileDoc>('content_files'),
+    usageEvents: db.collection<UsageEventDoc>('usage_events'),
+    meterOutbox: db.collection<MeterOutboxDoc>('meter_outbox'),
+    apiKeys: db.collection<ApiKeyDoc>('api_keys'),
   };
 }

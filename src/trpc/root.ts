@@ -3,11 +3,17 @@ import { router } from './trpc';
 import { authRouter } from '../auth/router';
 import { accountRouter } from '../account/router';
 import { billingRouter } from '../billing/router';
+import { contentRouter } from '../content/router';
+import { usageRouter } from '../usage/router';
+import { apiKeysRouter } from '../api/router';
 
 export const appRouter = router({
   auth: authRouter,
   account: accountRouter,
   billing: billingRouter,
+  content: contentRouter,
+  usage: usageRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,94 @@
+// Personal API keys for the developer API. A key is shown once at creation; only its SHA-256 is
+// stored, so a leaked api_keys collection opens nothing. Each plan allows a number of live keys.
+import type { AppDeps } from '../deps';
+import type { ApiKeyDoc } from '../db/collections';
+import { AppError } from '../lib/errors';
+import { newId, randomToken, sha256 } from '../lib/ids';
+import { plans } from '../billing/plans';
+import { planState } from '../usage/entitlements';
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+const view = (k: ApiKeyDoc): ApiKeyView => ({
+  id: k._id,
+  name: k.name,
+  prefix: k.prefix,
+  createdAt: k.createdAt.toISOString(),
+  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+});
+
+export async function listApiKeys(deps: AppDeps, userId: string): Promise<{ keys: ApiKeyView[]; max: number }> {
+  const [keys, state] = await Promise.all([
+    deps.db.c.apiKeys.find({ userId, revokedAt: null }).sort({ createdAt: -1 }).toArray(),
+    planState(deps, userId),
+  ]);
+  return { keys: keys.map(view), max: plans[state.plan].limits.apiKeys };
+}
+
+export async function createApiKey(
+  deps: AppDeps,
+  opts: { userId: string; name: string },
+): Promise<{ key: string; apiKey: ApiKeyView }> {
+  const { plan } = await planState(deps, opts.userId);
+  const max = plans[plan].limits.apiKeys;
+  const live = await deps.db.c.apiKeys.countDocuments({ userId: opts.userId, revokedAt: null });
+  if (live >= max) {
+    const better = Object.values(plans).find((p) => p.rank > plans[plan].rank && p.limits.apiKeys > max);
+    throw new AppError(
+      'PAYMENT_REQUIRED',
+      `${plans[plan].name} allows ${max} API key${max === 1 ? '' : 's'}. Revoke one${better ? `, or upgrade to ${better.name} for ${better.limits.apiKeys}` : ''}.`,
+    );
+  }
+  const mode = deps.env.NODE_ENV === 'production' && deps.env.STRIPE_SECRET_KEY?.includes('_live_') ? 'live' : 'test';
+  const key = `dropin_${mode}_${randomToken(24)}`;
+  const doc: ApiKeyDoc = {
+    _id: newId(),
+    userId: opts.userId,
+    name: opts.name,
+    hash: sha256(key),
+    prefix: key.slice(0, 16),
+    createdAt: new Date(),
+    lastUsedAt: null,
+    revokedAt: null,
+  };
+  await deps.db.c.apiKeys.insertOne(doc);
+  return { key, apiKey: view(doc) };
+}
+
+export async function revokeApiKey(deps: AppDeps, opts: { userId: string; id: string }): Promise<void> {
+  const doc = await deps.db.c.apiKeys.findOne({ _id: opts.id, userId: opts.userId, revokedAt: null });
+  // Someone else's key id is "not found": it reveals nothing.
+  if (!doc) throw new AppError('NOT_FOUND', 'No such API key.');
+  await deps.db.c.apiKeys.updateOne({ _id: doc._id }, { $set: { revokedAt: new Date() } });
+  keyCache.delete(doc.hash);
+}
+
+// The REST API looks a key up on every call; a validated key is reused from memory for at most
+// SESSION_CACHE_MS (capped at 5 s), like sessions. Revocation in this process evicts at once.
+const keyCache = new Map<string, { at: number; key: { id: string; userId: string } | null }>();
+const touched = new Map<string, number>();
+
+export async function authenticateApiKey(deps: AppDeps, presented: string): Promise<{ id: string; userId: string } | null> {
+  if (!/^dropin_(live|test)_[A-Za-z0-9_-]{20,64}$/.test(presented)) return null;
+  const hash = sha256(presented);
+  const ttl = Math.min(deps.env.SESSION_CACHE_MS, 5_000);
+  const hit = keyCache.get(hash);
+  if (ttl > 0 && hit && Date.now() - hit.at < ttl) return hit.key;
+  const doc = await deps.db.c.apiKeys.findOne({ hash, revokedAt: null }, { projection: { userId: 1 } });
+  const key = doc ? { id: doc._id, userId: doc.userId } : null;
+  if (ttl > 0) {
+    keyCache.set(hash, { at: Date.now(), key });
+    if (keyCache.size > 100_000) keyCache.clear();
+  }
+  if (key && Date.now() - (touched.get(key.id) ?? 0) > 60_000) {
+    touched.set(key.id, Date.now());
+    deps.db.c.apiKeys.updateOne({ _id: key.id }, { $set: { lastUsedAt: new Date() } }).catch(() => {});
+  }
+  return key;
+}

@@ -1,0 +1,82 @@
+// The developer REST API at /api/v1: bearer API keys, per-key rate limits, and one counted API
+// call per request that passes both. Invalid keys (401) and rate-limited requests (429) count
+// nothing; a quota refusal (402) keeps nothing either (src/usage/counter.ts).
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { AppEnv } from '../app';
+import type { AppDeps } from '../deps';
+import { AppError } from '../lib/errors';
+import { consume } from '../usage/counter';
+import { planState } from '../usage/entitlements';
+import { usageSummary } from '../usage/summary';
+import { readItem, searchLibrary } from '../content/library';
+import { authenticateApiKey } from './keys';
+import { API_RATE_PER_MINUTE, takeToken } from './rate';
+
+type ApiEnv = AppEnv & { Variables: { apiUserId: string } };
+
+export function restApi(deps: AppDeps) {
+  const api = new Hono<ApiEnv>();
+
+  api.use('*', async (c, next) => {
+    c.header('Cache-Control', 'no-store');
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      c.header('WWW-Authenticate', 'Bearer realm="dropin"');
+      return c.json({ error: 'Missing API key. Send it as "Authorization: Bearer <key>".' }, 401);
+    }
+    const key = await authenticateApiKey(deps, match[1] as string);
+    if (!key) {
+      c.header('WWW-Authenticate', 'Bearer realm="dropin", error="invalid_token"');
+      return c.json({ error: 'Invalid or revoked API key.' }, 401);
+    }
+    const { plan } = await planState(deps, key.userId);
+    const limit = API_RATE_PER_MINUTE[plan];
+    const wait = deps.env.RATE_LIMIT_DISABLED ? 0 : takeToken(key.id, limit);
+    c.header('X-RateLimit-Limit', `${limit};w=60`);
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return c.json({ error: `Rate limit of ${limit} requests a minute for this key exceeded. Retry in ${wait} s.` }, 429);
+    }
+    // One API call, counted before the work: the id is ours, never the client's, so a replayed
+    // request id cannot make calls free.
+    const ent = await consume(deps, {
+      userId: key.userId,
+      metric: 'api_call',
+      unitId: `api:${key.id}:${randomUUID()}`,
+      ref: key.id,
+    });
+    if (ent.limit !== null) {
+      c.header('X-Quota-Limit', String(ent.limit));
+      c.header('X-Quota-Used', String(ent.used));
+      c.header('X-Quota-Remaining', String(ent.remaining ?? 0));
+    }
+    c.set('apiUserId', key.userId);
+    await next();
+  });
+
+  api.get('/content', async (c) => {
+    const q = c.req.query('q')?.slice(0, 200);
+    const tag = c.req.query('tag')?.slice(0, 60);
+    const result = await searchLibrary(deps, { userId: c.get('apiUserId'), q, tag });
+    return c.json({ plan: result.plan, data: result.items });
+  });
+
+  api.get('/content/:slug', async (c) => {
+    const slug = c.req.param('slug');
+    if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
+    const item = await readItem(deps, { userId: c.get('apiUserId'), slug });
+    return c.json({ data: item });
+  });
+
+  api.get('/usage', async (c) => c.json({ data: await usageSummary(deps, c.get('apiUserId')) }));
+
+  api.notFound((c) => c.json({ error: 'Not found.' }, 404));
+  api.onError((err, c) => {
+    if (err instanceof AppError) return c.json({ error: err.message }, err.status as 400);
+    (c.get('log') ?? deps.log).error({ err }, 'api request failed');
+    return c.json({ error: 'Something went wrong on our side. Please try again.' }, 500);
+  });
+  return api;
+}

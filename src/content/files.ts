@@ -1,0 +1,30 @@
+// GET /files/:id — serves a library file to the user a signed URL was made for (see signing.ts).
+// Forged, expired or someone else's links are 403 and count nothing (the download was counted
+// when the URL was issued).
+import { Hono } from 'hono';
+import type { AppEnv } from '../app';
+import type { AppDeps } from '../deps';
+import { verifyDownload } from './signing';
+import { fileForDownload } from './library';
+
+export function fileRoutes(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  app.get('/:id', async (c) => {
+    const fileId = c.req.param('id');
+    const auth = await deps.sessions.validate(deps.sessions.readCookie(c.req.header('cookie')));
+    const verdict = verifyDownload(
+      deps.env,
+      { fileId, exp: c.req.query('exp'), u: c.req.query('u'), sig: c.req.query('sig') },
+      auth.user?.id ?? null,
+    );
+    c.header('Cache-Control', 'private, no-store');
+    if (!verdict.ok) return c.json({ error: verdict.reason }, 403);
+    const file = await fileForDownload(deps, fileId);
+    if (!file) return c.json({ error: 'File not found.' }, 404);
+    const asciiName = file.name.replace(/[^A-Za-z0-9._-]/g, '_');
+    c.header('Content-Type', file.contentType);
+    c.header('Content-Disposition', `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(file.name)}`);
+    return c.body(file.bytes as Uint8Array<ArrayBuffer>);
+  });
+  return app;
+}

@@ -1,0 +1,114 @@
+// The content library: browsing (everyone), reading and downloading (checked against the caller's
+// entitlements). The catalog is small and listed without bodies, so search filters in memory.
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../deps';
+import type { ContentDoc, ContentKind } from '../db/collections';
+import { AppError } from '../lib/errors';
+import { plans, type PlanId } from '../billing/plans';
+import { entitlement, planState, rank } from '../usage/entitlements';
+import { consume } from '../usage/counter';
+import { signDownload } from './signing';
+
+export interface LibraryItem {
+  id: string;
+  slug: string;
+  kind: ContentKind;
+  title: string;
+  summary: string;
+  tags: string[];
+  minPlan: PlanId;
+  requiredPlanName: string;
+  locked: boolean;
+  file: { name: string; size: number; contentType: string } | null;
+}
+
+export interface LibraryItemFull extends LibraryItem {
+  body: string;
+  bodyFormat: 'markdown' | 'plain';
+}
+
+const listProjection = { body: 0 } as const;
+
+function toItem(doc: ContentDoc, plan: PlanId): LibraryItem {
+  return {
+    id: doc._id,
+    slug: doc._id,
+    kind: doc.kind,
+    title: doc.title,
+    summary: doc.summary,
+    tags: doc.tags,
+    minPlan: doc.minPlan,
+    requiredPlanName: plans[doc.minPlan].name,
+    locked: rank(plan) < rank(doc.minPlan),
+    file: doc.file && { name: doc.file.name, size: doc.file.size, contentType: doc.file.contentType },
+  };
+}
+
+export async function searchLibrary(
+  deps: AppDeps,
+  opts: { userId: string | null; q?: string; tag?: string; kind?: ContentKind },
+): Promise<{ plan: PlanId; items: LibraryItem[]; tags: string[] }> {
+  const plan = opts.userId ? (await planState(deps, opts.userId)).plan : 'free';
+  const docs = await deps.db.c.content.find({ published: true }, { projection: listProjection }).toArray();
+  const words = (opts.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  const tag = opts.tag?.toLowerCase();
+  const matches = docs.filter((d) => {
+    if (opts.kind && d.kind !== opts.kind) return false;
+    if (tag && !d.tags.some((t) => t.toLowerCase() === tag)) return false;
+    const hay = `${d.title} ${d.summary} ${d.tags.join(' ')} ${d._id}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+  matches.sort((a, b) => rank(a.minPlan) - rank(b.minPlan) || a.title.localeCompare(b.title));
+  const tags = [...new Set(docs.flatMap((d) => d.tags))].sort();
+  return { plan, items: matches.map((d) => toItem(d, plan)), tags };
+}
+
+async function publishedItem(deps: AppDeps, slug: string): Promise<ContentDoc> {
+  const doc = await deps.db.c.content.findOne({ _id: slug, published: true });
+  if (!doc) throw new AppError('NOT_FOUND', 'No such item in the library.');
+  return doc;
+}
+
+/** The whole item for a user entitled to it; FORBIDDEN naming the plan that unlocks it otherwise. */
+export async function readItem(deps: AppDeps, opts: { userId: string; slug: string }): Promise<LibraryItemFull> {
+  const doc = await publishedItem(deps, opts.slug);
+  const ent = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan });
+  if (!ent.allowed) throw new AppError('FORBIDDEN', ent.reason ?? 'This item is not included in your plan.');
+  return { ...toItem(doc, ent.plan), body: doc.body, bodyFormat: doc.bodyFormat };
+}
+
+/**
+ * Counts one download against the user's quota and returns a short-lived signed URL for the file.
+ * `actionId` (the client's id for the click) makes a retried request count once.
+ */
+export async function startDownload(
+  deps: AppDeps,
+  opts: { userId: string; slug: string; actionId?: string },
+): Promise<{ url: string; expiresAt: string; used: number; limit: number | null; remaining: number | null }> {
+  const doc = await publishedItem(deps, opts.slug);
+  if (!doc.file) throw new AppError('BAD_REQUEST', 'This item has nothing to download.');
+  const access = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan });
+  if (!access.allowed) throw new AppError('FORBIDDEN', access.reason ?? 'This item is not included in your plan.');
+  const unitId = `download:${opts.userId}:${opts.actionId ?? randomUUID()}`;
+  const ent = await consume(deps, { userId: opts.userId, metric: 'download', unitId, ref: doc._id });
+  const signed = signDownload(deps.env, doc.file.id, opts.userId);
+  return {
+    url: signed.url,
+    expiresAt: signed.expiresAt.toISOString(),
+    used: ent.used,
+    limit: ent.limit,
+    remaining: ent.remaining,
+  };
+}
+
+export async function fileForDownload(
+  deps: AppDeps,
+  fileId: string,
+): Promise<{ bytes: Uint8Array; name: string; contentType: string } | null> {
+  const [file, item] = await Promise.all([
+    deps.db.c.contentFiles.findOne({ _id: fileId }),
+    deps.db.c.content.findOne({ 'file.id': fileId }, { projection: { file: 1 } }),
+  ]);
+  if (!file) return null;
+  return { bytes: file.data.buffer, name: item?.file?.name ?? `${fileId}.bin`, contentType: file.contentType };
+}

@@ -1,0 +1,174 @@
+// "May this user do X now, and how much is left?" — the one answer every gate uses (content pages,
+// downloads, the REST API, the usage dashboard). Plans and limits come from the plan catalog; the
+// plan in force comes from the billing mirror through effectivePlan (past_due keeps access while
+// Stripe retries; unpaid and ended subscriptions fall back to Free).
+import type { AppDeps } from '../deps';
+import type { SubscriptionDoc, UsageMetric } from '../db/collections';
+import { effectivePlan } from '../billing/dashboard';
+import { plans, planList, type PlanId } from '../billing/plans';
+import { currentSubscription } from '../billing/subscription';
+import { countUsage } from './counter';
+
+export type Feature = 'download' | 'api_call' | 'content';
+
+export interface Period {
+  start: Date;
+  end: Date;
+}
+
+export interface Entitlement {
+  allowed: boolean;
+  plan: PlanId;
+  /** Included units this period; null when the feature has no quota (content access). */
+  limit: number | null;
+  used: number;
+  /** Included units left (never below 0); null without a quota. */
+  remaining: number | null;
+  period: Period;
+  /** True when this unit is allowed past the included quota and will be billed as overage. */
+  overage: boolean;
+  /** Why it is refused (or what applies), in words a person can act on. */
+  reason: string | null;
+  /** For refusals: the cheapest plan that would allow it, if any. */
+  upgradeTo: PlanId | null;
+}
+
+/** What entitlements need from billing: the plan in force and its period, cached briefly. */
+export interface PlanState {
+  plan: PlanId;
+  status: string | null;
+  customerId: string | null;
+  period: Period;
+  /** Billed overage is off during trials: Stripe bills no usage on the invoice that ends a trial. */
+  overageBillable: boolean;
+}
+
+const metricOf: Record<Exclude<Feature, 'content'>, UsageMetric> = { download: 'download', api_call: 'api_call' };
+
+export function rank(plan: PlanId): number {
+  return plans[plan].rank;
+}
+
+/** The UTC calendar month containing `now` (Free plans count per month). */
+export function calendarMonth(now: Date): Period {
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return { start, end };
+}
+
+export function planStateOf(sub: SubscriptionDoc | null, now: Date): PlanState {
+  const plan = effectivePlan(sub);
+  const subPeriod =
+    plan !== 'free' && sub?.currentPeriodStart && sub.currentPeriodEnd
+      ? { start: sub.currentPeriodStart, end: sub.currentPeriodEnd }
+      : null;
+  return {
+    plan,
+    status: sub?.status ?? null,
+    customerId: sub?.customerId ?? null,
+    period: subPeriod ?? calendarMonth(now),
+    overageBillable: plan !== 'free' && sub?.status !== 'trialing' && Boolean(plans[plan].limits.apiOverage),
+  };
+}
+
+// A short per-process cache of the plan in force: the REST API asks on every call. Billing changes
+// reach other processes within SESSION_CACHE_MS (tests run with 0: always fresh).
+const planCache = new Map<string, { at: number; state: Promise<PlanState> }>();
+
+export async function planState(deps: AppDeps, userId: string, now = new Date()): Promise<PlanState> {
+  const ttl = Math.min(deps.env.SESSION_CACHE_MS, 5_000);
+  const hit = planCache.get(userId);
+  if (ttl > 0 && hit && Date.now() - hit.at < ttl) {
+    const state = await hit.state;
+    if (state.period.end > now) return state;
+  }
+  const state = currentSubscription(deps, userId).then((sub) => planStateOf(sub, now));
+  if (ttl > 0) {
+    planCache.set(userId, { at: Date.now(), state });
+    if (planCache.size > 50_000) planCache.clear();
+    state.catch(() => planCache.delete(userId));
+  }
+  return state;
+}
+
+/** Forget a user's cached plan (after a billing change made by this process). */
+export function forgetPlan(userId: string): void {
+  planCache.delete(userId);
+}
+
+function cheapestPlanWhere(test: (p: (typeof planList)[number]) => boolean, above: PlanId): PlanId | null {
+  return planList.find((p) => p.rank > rank(above) && test(p))?.id ?? null;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * The entitlement for one feature now. `used` is exact unless `used` is passed in (the REST API's
+ * fast path passes its cached count and re-checks exactly near the limit; see counter.ts).
+ */
+export async function entitlement(
+  deps: AppDeps,
+  opts: { userId: string; feature: Feature; minPlan?: PlanId; now?: Date; used?: number },
+): Promise<Entitlement> {
+  const now = opts.now ?? new Date();
+  const state = await planState(deps, opts.userId, now);
+  const { plan, period } = state;
+  const limits = plans[plan].limits;
+
+  if (opts.feature === 'content') {
+    const required = opts.minPlan ?? 'free';
+    const allowed = rank(plan) >= rank(required);
+    return {
+      allowed,
+      plan,
+      limit: null,
+      used: 0,
+      remaining: null,
+      period,
+      overage: false,
+      reason: allowed ? null : `This item unlocks with ${plans[required].name}.`,
+      upgradeTo: allowed ? null : required,
+    };
+  }
+
+  const metric = metricOf[opts.feature];
+  const used = opts.used ?? (await countUsage(deps, { userId: opts.userId, metric, periodStart: period.start }));
+  const limit = opts.feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded;
+  const remaining = Math.max(0, limit - used);
+  if (used < limit) {
+    return { allowed: true, plan, limit, used, remaining, period, overage: false, reason: null, upgradeTo: null };
+  }
+  if (opts.feature === 'api_call' && state.overageBillable) {
+    const price = plans[plan].overage?.unitAmount ?? 0;
+    return {
+      allowed: true,
+      plan,
+      limit,
+      used,
+      remaining: 0,
+      period,
+      overage: true,
+      reason: `Past the ${fmt(limit)} calls included in ${plans[plan].name}: each call is billed at $${(price / 100).toFixed(2)}.`,
+      upgradeTo: null,
+    };
+  }
+  const what = opts.feature === 'download' ? 'downloads' : 'API calls';
+  const span = plan === 'free' ? 'this month' : 'this billing period';
+  const better = cheapestPlanWhere(
+    (p) =>
+      opts.feature === 'download'
+        ? p.limits.downloadsPerPeriod > limit
+        : p.limits.apiCallsIncluded > limit || p.limits.apiOverage,
+    plan,
+  );
+  const trialNote =
+    opts.feature === 'api_call' && plan !== 'free' && state.status === 'trialing'
+      ? ' Overage billing starts when your trial ends.'
+      : '';
+  const reason = better
+    ? `You have used all ${fmt(limit)} ${what} included in ${plans[plan].name} ${span}. Upgrade to ${plans[better].name} for ${fmt(
+        opts.feature === 'download' ? plans[better].limits.downloadsPerPeriod : plans[better].limits.apiCallsIncluded,
+      )} ${what} a period.${trialNote}`
+    : `You have used all ${fmt(limit)} ${what} included in ${plans[plan].name} ${span}. They renew on ${period.end.toISOString().slice(0, 10)}.${trialNote}`;
+  return { allowed: false, plan, limit, used, remaining: 0, period, overage: false, reason, upgradeTo: better };
+}
