@@ -148,6 +148,43 @@ describe('changing the plan', () => {
     expect(prorationInvoice.amount_due).toBe(preview.data.amountDue);
   });
 
+  it('two fast clicks on "Confirm change" make one change', async () => {
+    const user = await verifiedUser(world);
+    await subscribe(user, 'pro');
+    const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))?.stripeCustomerId as string;
+    const preview = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', {
+      planId: 'business',
+      interval: 'year',
+    });
+    const input = { planId: 'business', interval: 'year', prorationDate: preview.data.prorationDate, actionId: action() };
+    const subId = (await summary(user)).subscription?.id;
+    const updates = async () =>
+      (await world.stripe.events.list({ type: 'customer.subscription.updated', limit: 100 })).data.filter(
+        (e) => (e.data.object as { id: string }).id === subId,
+      ).length;
+    const before = await updates();
+    const [a, b] = await Promise.all([
+      trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', input),
+      trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', input),
+    ]);
+    // The second click either replays the first (same idempotency key) or finds the plan already changed.
+    expect([a.status, b.status]).toContain(200);
+    expect((await updates()) - before).toBe(1);
+    expect(customer).toMatch(/^cus_/);
+    expect((await summary(user)).plan.id).toBe('business');
+  });
+
+  it('Stripe rate limiting becomes a clear message and changes nothing', async () => {
+    const user = await verifiedUser(world);
+    await subscribe(user, 'pro');
+    await world.control.injectApiFault({ status: 429, count: 10, pathPrefix: '/v1/subscriptions' });
+    const res = await trpc(world, user.cookie, 'mutation', 'billing.cancel', { reason: null, comment: '', actionId: action() });
+    await world.control.clearFaults();
+    expect(res.status).toBe(429);
+    expect(res.error?.message).toMatch(/busy/i);
+    expect((await summary(user)).subscription?.cancelAtPeriodEnd).toBe(false);
+  });
+
   it('cancel at period end, then resume', async () => {
     const user = await verifiedUser(world);
     await subscribe(user, 'pro');
