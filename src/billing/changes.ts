@@ -19,6 +19,11 @@ export interface ChangePreview {
   currency: string;
   lines: { description: string; amount: number; proration: boolean }[];
   direction: 'upgrade' | 'downgrade' | 'interval';
+  /**
+   * Whether this invoice is billed at once. False when the change invoices nothing now (during a
+   * trial): the preview is then the next invoice, at the end of the trial or period.
+   */
+  billedNow: boolean;
 }
 
 // Charge or credit the difference now, so what the preview shows is exactly what is billed.
@@ -67,6 +72,7 @@ export async function previewChange(opts: {
       proration: Boolean(l.parent?.subscription_item_details?.proration ?? l.parent?.invoice_item_details?.proration),
     })),
     direction,
+    billedNow: invoice.billing_reason !== 'upcoming',
   };
 }
 

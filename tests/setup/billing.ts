@@ -16,7 +16,10 @@ export interface BillingWorld {
   close(): Promise<void>;
 }
 
-export async function startBillingWorld(overrides: Record<string, string> = {}): Promise<BillingWorld> {
+export async function startBillingWorld(
+  overrides: Record<string, string> = {},
+  opts: { webDist?: string } = {},
+): Promise<BillingWorld> {
   const emulator = await startStripeEmulator({ port: 0, tickIntervalMs: 0, webhookRetrySchedule: [50, 100, 200, 400] });
   const stripe = new Stripe(emulator.secretKey, { host: emulator.host, port: emulator.port, protocol: 'http' });
   await pushCatalog(stripe);
@@ -26,14 +29,17 @@ export async function startBillingWorld(overrides: Record<string, string> = {}):
     url: `http://127.0.0.1:${port}/webhooks/stripe`,
     enabled_events: ['*'],
   });
-  const server = await startTestServer({
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    STRIPE_SECRET_KEY: emulator.secretKey,
-    STRIPE_API_BASE: emulator.url,
-    STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
-    ...overrides,
-  });
+  const server = await startTestServer(
+    {
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      STRIPE_SECRET_KEY: emulator.secretKey,
+      STRIPE_API_BASE: emulator.url,
+      STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
+      ...overrides,
+    },
+    opts,
+  );
   return {
     server,
     stripe,

@@ -220,7 +220,7 @@ function PlanCard({ summary, plans, onCancel }: { summary: BillingSummary; plans
         <div className="plan-summary">
           <div>
             <p className="plan-name">
-              Free <span className="badge">No subscription</span>
+              <span>Free</span> <span className="badge">No subscription</span>
             </p>
             <p className="muted">{free?.tagline ?? 'Browse the library and try the tools.'}</p>
           </div>
@@ -259,7 +259,7 @@ function PlanCard({ summary, plans, onCancel }: { summary: BillingSummary; plans
       <div className="plan-summary">
         <div>
           <p className="plan-name">
-            {planName}
+            <span>{planName}</span>
             <span className={cx('badge', `badge-${status.tone === 'danger' ? 'warning' : status.tone}`)}>{status.label}</span>
           </p>
           {price && <p className="plan-price">{price}</p>}

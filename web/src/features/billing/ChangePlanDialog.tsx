@@ -7,7 +7,15 @@ import { Banner, FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Dialog } from '../../components/Dialog';
 import { Skeleton } from '../../components/Spinner';
-import { type BillingSummary, formatMoney, type Interval, type PaidPlanId, perInterval, useActionIds } from './billing-lib';
+import {
+  type BillingSummary,
+  type ChangePreview,
+  formatMoney,
+  type Interval,
+  type PaidPlanId,
+  perInterval,
+  useActionIds,
+} from './billing-lib';
 
 export interface ChangeTarget {
   planId: PaidPlanId;
@@ -55,6 +63,7 @@ export function ChangePlanDialog({
   const changeError = formErrors(change.error).message;
   const sub = summary.subscription;
   const p = preview.data;
+  const nextDate = sub?.status === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : (sub?.currentPeriodEnd ?? null);
 
   function confirm() {
     if (!p) return;
@@ -94,9 +103,17 @@ export function ChangePlanDialog({
           <>
             <div className="preview-total">
               <span>Due today</span>
-              <strong data-testid="preview-amount">{formatMoney(p.amountDue, p.currency, { cents: true })}</strong>
+              <strong data-testid="preview-amount">
+                {formatMoney(p.billedNow ? p.amountDue : 0, p.currency, { cents: true })}
+              </strong>
             </div>
-            {p.total < 0 && (
+            {!p.billedNow && (
+              <div className="preview-total preview-next">
+                <span>Next invoice{nextDate ? `, ${formatDate(nextDate)}` : ''}</span>
+                <strong data-testid="preview-next-amount">{formatMoney(p.amountDue, p.currency, { cents: true })}</strong>
+              </div>
+            )}
+            {p.billedNow && p.total < 0 && (
               <div className="preview-total preview-credit">
                 <span>Credit to your balance</span>
                 <strong>{formatMoney(-p.total, p.currency, { cents: true })}</strong>
@@ -104,7 +121,9 @@ export function ChangePlanDialog({
             )}
             {p.lines.length > 0 && (
               <table className="preview-lines">
-                <caption className="visually-hidden">What makes up this amount</caption>
+                <caption className="visually-hidden">
+                  {p.billedNow ? 'What makes up this amount' : 'What makes up your next invoice'}
+                </caption>
                 <tbody>
                   {p.lines.map((line, i) => (
                     // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id and never reorder
@@ -116,21 +135,7 @@ export function ChangePlanDialog({
                 </tbody>
               </table>
             )}
-            <p className="preview-note">
-              {sub?.status === 'trialing' && sub.trialEnd
-                ? `You're in your free trial, so nothing is charged now. Your first payment${
-                    target.amount !== null ? ` of ${formatMoney(target.amount, target.currency)}` : ''
-                  } is on ${formatDate(sub.trialEnd)}.`
-                : p.total < 0
-                  ? 'The credit is applied to your next invoices automatically.'
-                  : target.interval !== sub?.interval
-                    ? `Your billing period starts again today${
-                        target.amount !== null ? `, then ${perInterval(target.amount, target.currency, target.interval)}` : ''
-                      }.`
-                    : `Then ${target.amount !== null ? perInterval(target.amount, target.currency, target.interval) : 'the new price'} from your next renewal${
-                        sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''
-                      }.`}
-            </p>
+            <p className="preview-note">{previewNote(p, summary, target)}</p>
           </>
         )}
       </div>
@@ -145,6 +150,19 @@ export function ChangePlanDialog({
       </div>
     </Dialog>
   );
+}
+
+function previewNote(p: ChangePreview, summary: BillingSummary, target: ChangeTarget): string {
+  const sub = summary.subscription;
+  const then = target.amount !== null ? perInterval(target.amount, target.currency, target.interval) : 'the new price';
+  if (!p.billedNow) {
+    return sub?.status === 'trialing' && sub.trialEnd
+      ? `You're in your free trial, so nothing is charged now. Your plan changes at once; the first payment is on ${formatDate(sub.trialEnd)}.`
+      : `Nothing is charged now. Your next invoice includes the change.`;
+  }
+  if (p.total < 0) return `The credit is applied to your next invoices automatically. Then ${then}.`;
+  if (target.interval !== sub?.interval) return `Your billing period starts again today, then ${then}.`;
+  return `Then ${then} from your next renewal${sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''}.`;
 }
 
 function keyOf(v: { planId: string; interval: string; prorationDate: number }): string {
