@@ -35,7 +35,8 @@ export interface RunningServer {
 
 export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}): Promise<RunningServer> {
   const { env, log } = deps;
-  if (env.NODE_ENV === 'production' && !env.DOWNLOAD_SIGNING_SECRET) throw new Error('DOWNLOAD_SIGNING_SECRET is required in production');
+  if (env.NODE_ENV === 'production' && !env.DOWNLOAD_SIGNING_SECRET)
+    throw new Error('DOWNLOAD_SIGNING_SECRET is required in production');
   if (env.NODE_ENV === 'development') await seedContent(deps);
   const worker = startWebhookWorker(deps);
   const meter: MeterSender = startMeterSender(deps);

@@ -71,7 +71,10 @@ export const plans: Record<PlanId, Plan> = {
       '5 API keys',
     ],
     limits: { downloadsPerPeriod: 100, apiCallsIncluded: 10_000, apiOverage: true, apiKeys: 5 },
-    overage: { unitAmount: 2, prices: { month: { lookupKey: 'dropin_pro_api_overage_monthly' }, year: { lookupKey: 'dropin_pro_api_overage_yearly' } } },
+    overage: {
+      unitAmount: 2,
+      prices: { month: { lookupKey: 'dropin_pro_api_overage_monthly' }, year: { lookupKey: 'dropin_pro_api_overage_yearly' } },
+    },
   },
   business: {
     id: 'business',
@@ -94,7 +97,10 @@ export const plans: Record<PlanId, Plan> = {
     limits: { downloadsPerPeriod: 1_000, apiCallsIncluded: 100_000, apiOverage: true, apiKeys: 25 },
     overage: {
       unitAmount: 1,
-      prices: { month: { lookupKey: 'dropin_business_api_overage_monthly' }, year: { lookupKey: 'dropin_business_api_overage_yearly' } },
+      prices: {
+        month: { lookupKey: 'dropin_business_api_overage_monthly' },
+        year: { lookupKey: 'dropin_business_api_overage_yearly' },
+      },
     },
   },
 };

@@ -5,6 +5,7 @@
 import type { AppDeps } from '../deps';
 import type { UsageMetric } from '../db/collections';
 import { AppError } from '../lib/errors';
+import { plans } from '../billing/plans';
 import { entitlement, planState, type Entitlement } from './entitlements';
 import { noteOverage } from './meter';
 import { quotaNotices } from './notices';
@@ -13,27 +14,32 @@ export async function countUsage(deps: AppDeps, q: { userId: string; metric: Usa
   return deps.db.c.usageEvents.countDocuments({ userId: q.userId, metric: q.metric, periodStart: q.periodStart });
 }
 
-// Per-process view of recent counts, so the REST API need not count on every call while far from a
-// limit. Rows are always written; only the *check* uses the cached figure, and it switches to an
-// exact count as soon as the remaining quota is within the margin.
-const recent = new Map<string, { at: number; count: number; local: number }>();
+// Per-process view of recent counts, so the REST API need not count on every call. Rows are always
+// written; only the *check* may use this figure, and only where nothing can be refused on it: a
+// quota that can refuse is counted exactly (insert-then-count) when it is small or nearly used up.
+// In-flight units reserve a place synchronously, so a burst in one process sees itself.
+interface Tracker {
+  at: number;
+  count: Promise<number>;
+  local: number;
+}
+const recent = new Map<string, Tracker>();
 const FRESH_MS = 1_000;
+/** Quotas up to this size are always checked with an exact count (cheap at that size). */
+const ALWAYS_EXACT_UP_TO = 1_000;
 
 function margin(limit: number): number {
-  return Math.max(20, Math.ceil(limit * 0.05));
+  return Math.max(50, Math.ceil(limit * 0.05));
 }
 
-async function usedApprox(
-  deps: AppDeps,
-  key: string,
-  q: { userId: string; metric: UsageMetric; periodStart: Date },
-): Promise<number> {
+function tracker(deps: AppDeps, key: string, q: { userId: string; metric: UsageMetric; periodStart: Date }): Tracker {
   const hit = recent.get(key);
-  if (hit && Date.now() - hit.at < FRESH_MS) return hit.count + hit.local;
-  const count = await countUsage(deps, q);
-  recent.set(key, { at: Date.now(), count, local: 0 });
+  if (hit && Date.now() - hit.at < FRESH_MS) return hit;
+  const t: Tracker = { at: Date.now(), count: countUsage(deps, q), local: 0 };
+  t.count.catch(() => recent.delete(key));
+  recent.set(key, t);
   if (recent.size > 100_000) recent.clear();
-  return count;
+  return t;
 }
 
 const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
@@ -49,16 +55,36 @@ export async function consume(
 ): Promise<Entitlement> {
   const now = opts.now ?? new Date();
   const feature = opts.metric;
-  // First a cheap look (cached count), exact when close to the limit.
-  const probe = await entitlement(deps, { userId: opts.userId, feature, now, used: 0 });
-  const q = { userId: opts.userId, metric: opts.metric, periodStart: probe.period.start };
-  const key = `${opts.userId}:${opts.metric}:${probe.period.start.getTime()}`;
-  const approx = await usedApprox(deps, key, q);
-  const limit = probe.limit ?? 0;
-  const exact = approx >= limit - margin(limit);
-  const before = await entitlement(deps, { userId: opts.userId, feature, now, used: exact ? await countUsage(deps, q) : approx });
-  if (!before.allowed) throw quotaError(before);
-
+  const state = await planState(deps, opts.userId, now);
+  const limits = plans[state.plan].limits;
+  const limit = feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded;
+  const billable = feature === 'api_call' && state.overageBillable;
+  const q = { userId: opts.userId, metric: opts.metric, periodStart: state.period.start };
+  const t = tracker(deps, `${opts.userId}:${opts.metric}:${state.period.start.getTime()}`, q);
+  const counted = await t.count;
+  const position = counted + t.local; // synchronous from here to the next await: a unique place
+  t.local += 1;
+  const release = () => {
+    t.local -= 1;
+  };
+  const exact = !billable && (limit <= ALWAYS_EXACT_UP_TO || position >= limit - margin(limit));
+  let before: Entitlement;
+  try {
+    before = await entitlement(deps, {
+      userId: opts.userId,
+      feature,
+      now,
+      state,
+      used: exact ? await countUsage(deps, q) : position,
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  if (!before.allowed) {
+    release();
+    throw quotaError(before);
+  }
   try {
     await deps.db.c.usageEvents.insertOne({
       _id: opts.unitId,
@@ -71,23 +97,22 @@ export async function consume(
       ref: opts.ref ?? null,
     });
   } catch (err) {
+    release();
     if (isDuplicate(err)) return before; // the same unit again: already counted
     throw err;
   }
-  const cached = recent.get(key);
-  if (cached) cached.local += 1;
 
   let used = before.used + 1;
   if (exact) {
     used = await countUsage(deps, q);
-    const billable = feature === 'api_call' && (await planState(deps, opts.userId, now)).overageBillable;
-    if (used > limit && !billable) {
+    if (used > limit) {
       // Lost the race for the last units: give ours back and refuse.
       await deps.db.c.usageEvents.deleteOne({ _id: opts.unitId });
-      throw quotaError(await entitlement(deps, { userId: opts.userId, feature, now, used: limit }));
+      release();
+      throw quotaError(await entitlement(deps, { userId: opts.userId, feature, now, state, used: limit }));
     }
   }
-  const after: Entitlement = { ...before, used, remaining: Math.max(0, limit - used), overage: used > limit };
+  const after: Entitlement = { ...before, used, remaining: Math.max(0, limit - used), overage: billable && used > limit };
   if (after.overage) noteOverage(deps, { userId: opts.userId, periodStart: before.period.start });
   await quotaNotices(deps, { userId: opts.userId, metric: opts.metric, used, limit, period: before.period, plan: before.plan });
   return after;

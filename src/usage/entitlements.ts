@@ -108,10 +108,10 @@ const fmt = (n: number) => n.toLocaleString('en-US');
  */
 export async function entitlement(
   deps: AppDeps,
-  opts: { userId: string; feature: Feature; minPlan?: PlanId; now?: Date; used?: number },
+  opts: { userId: string; feature: Feature; minPlan?: PlanId; now?: Date; used?: number; state?: PlanState },
 ): Promise<Entitlement> {
   const now = opts.now ?? new Date();
-  const state = await planState(deps, opts.userId, now);
+  const state = opts.state ?? (await planState(deps, opts.userId, now));
   const { plan, period } = state;
   const limits = plans[plan].limits;
 

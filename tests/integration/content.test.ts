@@ -78,7 +78,9 @@ describe('downloads', () => {
   it('a Free user downloads 5 files a month, then gets a refusal naming Pro; refusals count nothing', async () => {
     const u = await loggedIn(h);
     for (let i = 0; i < 5; i++) {
-      const res = await u.b.mutation<{ url: string; remaining: number }>('content.download', { slug: 'content-calendar-template' });
+      const res = await u.b.mutation<{ url: string; remaining: number }>('content.download', {
+        slug: 'content-calendar-template',
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.body.result!.data.remaining).toBe(4 - i);
     }

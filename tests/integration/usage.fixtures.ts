@@ -7,7 +7,9 @@ import { newId } from '../../src/lib/ids';
 import type { PlanId } from '../../src/billing/plans';
 
 export async function userWithSession(deps: AppDeps, name = 'Usage Tester') {
-  const email = `usage-${newId().toLowerCase().replace(/[^a-z0-9]/g, '')}@example.test`;
+  const email = `usage-${newId()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')}@example.test`;
   const user = await createUser(deps, { email, password: 'usage test password', name, emailVerified: true });
   const { cookie } = await deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
   const pair = cookie.split(';')[0] as string;

@@ -1,0 +1,137 @@
+// API keys (created, listed, revoked in settings; stored hashed; shown once; per-plan maximum) and
+// the REST API at /api/v1: 401 for missing/invalid/revoked keys, 429 with Retry-After past the
+// per-key rate, plan locks, and none of the refusals counted as usage.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHarness, type Harness } from '../setup/harness';
+import { seedContent } from '../../src/content/seed';
+import { sha256 } from '../../src/lib/ids';
+import { loggedIn, mirrorSubscription } from './usage.fixtures';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+  await seedContent(h.deps);
+});
+afterAll(() => h?.close());
+
+function api(path: string, key?: string) {
+  return h.app.request(`${h.env.PUBLIC_URL}/api/v1${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+}
+
+type Created = { key: string; apiKey: { id: string; name: string; prefix: string } };
+
+async function newKey(u: Awaited<ReturnType<typeof loggedIn>>, name = 'CI script') {
+  const res = await u.b.mutation<Created>('apiKeys.create', { name });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.result!.data;
+}
+
+const calls = (userId: string) => h.deps.db.c.usageEvents.countDocuments({ userId, metric: 'api_call' });
+
+describe('API keys in settings', () => {
+  it('a key is shown once, stored only as a hash, and listed by name and prefix', async () => {
+    const u = await loggedIn(h);
+    const { key, apiKey } = await newKey(u);
+    expect(key).toMatch(/^dropin_test_[A-Za-z0-9_-]{32}$/);
+    const row = await h.deps.db.c.apiKeys.findOne({ _id: apiKey.id });
+    expect(row?.hash).toBe(sha256(key));
+    expect(JSON.stringify(row)).not.toContain(key);
+    const list = await u.b.query<{ keys: { id: string; name: string; prefix: string }[]; max: number }>('apiKeys.list');
+    expect(list.body.result!.data).toEqual({
+      keys: [expect.objectContaining({ id: apiKey.id, name: 'CI script', prefix: key.slice(0, 16) })],
+      max: 1,
+    });
+    expect(JSON.stringify(list.body)).not.toContain(key);
+  });
+
+  it('each plan allows its number of keys: Free one, then an upgrade offer', async () => {
+    const u = await loggedIn(h);
+    await newKey(u);
+    const second = await u.b.mutation('apiKeys.create', { name: 'second' });
+    expect(second.status).toBe(402);
+    expect(second.body.error!.message).toMatch(/Free allows 1 API key\. Revoke one, or upgrade to Pro for 5/);
+  });
+
+  it('a name is required; another user cannot revoke my key', async () => {
+    const u = await loggedIn(h);
+    const bad = await u.b.mutation('apiKeys.create', { name: '  ' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error!.data.fieldErrors).toEqual({ name: 'Give the key a name.' });
+    const { apiKey } = await newKey(u);
+    const other = await loggedIn(h);
+    expect((await other.b.mutation('apiKeys.revoke', { id: apiKey.id })).status).toBe(404);
+  });
+});
+
+describe('REST API authentication', () => {
+  it('missing, malformed, unknown and revoked keys get 401 JSON and count nothing', async () => {
+    const u = await loggedIn(h);
+    const { key, apiKey } = await newKey(u);
+    const missing = await api('/content');
+    expect(missing.status).toBe(401);
+    expect(await missing.json()).toEqual({ error: expect.stringMatching(/Missing API key/) });
+    expect((await api('/content', 'not-a-key')).status).toBe(401);
+    expect((await api('/content', `${key.slice(0, -2)}xx`)).status).toBe(401);
+    expect((await api('/content', key)).status).toBe(200);
+    expect(await calls(u.id)).toBe(1);
+
+    expect((await u.b.mutation('apiKeys.revoke', { id: apiKey.id })).status).toBe(200);
+    const revoked = await api('/content', key);
+    expect(revoked.status).toBe(401);
+    expect(await revoked.json()).toEqual({ error: 'Invalid or revoked API key.' });
+    expect(await calls(u.id)).toBe(1);
+    expect((await u.b.query<{ keys: unknown[] }>('apiKeys.list')).body.result!.data.keys).toEqual([]);
+  });
+
+  it('past the per-key rate: 429 with Retry-After, not counted', async () => {
+    const u = await loggedIn(h);
+    const { key } = await newKey(u);
+    // A burst of 70 at once: the bucket holds one minute's worth (60), plus what refills meanwhile.
+    const results = await Promise.all(Array.from({ length: 70 }, () => api('/usage', key)));
+    const ok = results.filter((r) => r.status === 200).length;
+    expect(ok).toBeGreaterThanOrEqual(60);
+    expect(ok).toBeLessThanOrEqual(62);
+    const limited = results.find((r) => r.status === 429)!;
+    expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await limited.json()) as { error: string }).error).toMatch(/Rate limit of 60 requests a minute/);
+    expect(await calls(u.id)).toBe(ok);
+  });
+});
+
+describe('REST API endpoints', () => {
+  it('search, retrieval respecting plan locks, and usage with quota headers', async () => {
+    const u = await loggedIn(h);
+    const { key } = await newKey(u);
+    const list = await api('/content?q=pricing', key);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('x-quota-limit')).toBe('100');
+    const body = (await list.json()) as { plan: string; data: { slug: string; locked: boolean }[] };
+    expect(body.plan).toBe('free');
+    expect(body.data.map((i) => i.slug)).toEqual(['pricing-your-first-digital-product', 'usage-based-pricing-field-guide']);
+    expect(body.data[1]?.locked).toBe(true);
+
+    const tagged = (await (await api('/content?tag=retention', key)).json()) as { data: { slug: string }[] };
+    expect(tagged.data.length).toBe(3);
+
+    const item = await api('/content/newsletter-launch-checklist', key);
+    expect(item.status).toBe(200);
+    expect(((await item.json()) as { data: { body: string } }).data.body).toMatch(/welcome email/);
+    const locked = await api('/content/usage-based-pricing-field-guide', key);
+    expect(locked.status).toBe(403);
+    expect(await locked.json()).toEqual({ error: 'This item unlocks with Business.' });
+    expect((await api('/content/nope', key)).status).toBe(404);
+
+    const usage = await api('/usage', key);
+    const summary = ((await usage.json()) as { data: { metrics: { metric: string; used: number; limit: number }[] } }).data;
+    expect(summary.metrics.find((m) => m.metric === 'api_call')).toMatchObject({ used: 6, limit: 100 });
+    expect(usage.headers.get('x-quota-remaining')).toBe('94');
+  });
+
+  it('a Pro subscriber reads Pro items over the API', async () => {
+    const u = await loggedIn(h);
+    await mirrorSubscription(h.deps, u.id, { planId: 'pro', status: 'active' });
+    const { key } = await newKey(u);
+    expect((await api('/content/reducing-churn-with-dunning-emails', key)).status).toBe(200);
+  });
+});
