@@ -133,7 +133,7 @@ export function BillingPage() {
             setCanceling(false);
             const end = next.subscription?.cancelAt ?? next.subscription?.currentPeriodEnd;
             setNotice(
-              `Your subscription is canceled. ${next.plan.name} stays active${end ? ` until ${formatDate(end)}` : ' until the end of the period'}.`,
+              `Cancellation scheduled: ${next.plan.name} stays active${end ? ` until ${formatDate(end)}` : ' until the end of the period'}.`,
             );
           }}
         />

@@ -208,7 +208,7 @@ function PlanCard({
         ) : null}
       </div>
       <p className="price-card-tagline">{plan.tagline}</p>
-      <p className="price-amount">
+      <div className="price-amount">
         {price ? (
           <>
             <span className="price-figure">{formatMoney(price.amount, price.currency)}</span>
@@ -220,7 +220,7 @@ function PlanCard({
             <span className="price-unit"> forever</span>
           </>
         )}
-      </p>
+      </div>
       <p className="price-note">
         {price && interval === 'year'
           ? `${formatMoney(Math.round(price.amount / 12), price.currency, { cents: true })} a month, billed yearly${saving > 0 ? ` · save ${formatMoney(saving, price.currency)}` : ''}`
@@ -228,7 +228,7 @@ function PlanCard({
             ? 'Billed monthly'
             : 'No card needed'}
       </p>
-      {plan.trialDays > 0 && <p className="price-trial">{plan.trialDays}-day free trial</p>}
+      {plan.trialDays > 0 && <div className="price-trial">{plan.trialDays}-day free trial</div>}
       <div className="price-action">{action}</div>
       <ul className="checklist" aria-label={`${plan.name} features`}>
         {plan.features.map((f) => (
