@@ -1,0 +1,152 @@
+// Metered API overage end to end against the Stripe emulator: checkout adds the metered price, calls
+// past Pro's included 10,000 are reported through the outbox as Billing Meter events exactly once
+// even when the emulator fails calls (before or after doing them), and the renewal invoice's
+// metered line equals our own count.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { payCheckout, DAY } from '../../src/dev/stripe-emulator/testing';
+import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { syncCustomer } from '../../src/billing/sync';
+import { flushMeter, fillOverage } from '../../src/usage/meter';
+import { planState } from '../../src/usage/entitlements';
+import { API_METER, plans } from '../../src/billing/plans';
+import type { UsageSummary } from '../../src/usage/summary';
+
+let world: BillingWorld;
+beforeAll(async () => {
+  world = await startBillingWorld();
+});
+afterAll(() => world?.close());
+
+const deps = () => world.server.deps;
+
+async function subscribePro(user: { id: string; cookie: string }) {
+  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+    planId: 'pro',
+    interval: 'month',
+    actionId: randomUUID().replaceAll('-', ''),
+  });
+  expect(start.status, start.error?.message).toBe(200);
+  const paid = await payCheckout(start.data.url, { number: '4242424242424242' });
+  expect(paid.status).toBe(303);
+  const sessionId = new URL(paid.location as string).searchParams.get('session_id');
+  expect((await trpc(world, user.cookie, 'mutation', 'billing.completeCheckout', { sessionId })).status).toBe(200);
+  const customer = (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+  const sub = (await deps().db.c.subscriptions.findOne({ userId: user.id }))!;
+  // Stripe bills no usage on the invoice that ends a trial: start the paid period now.
+  await world.stripe.subscriptions.update(sub._id, { trial_end: 'now' });
+  await syncCustomer(deps(), customer);
+  return { customer, subId: sub._id };
+}
+
+/** Makes `n` API calls' worth of rows as the counter would (the first 10,000 are not the point). */
+async function priorCalls(userId: string, n: number) {
+  const state = await planState(deps(), userId);
+  const rows = Array.from({ length: n }, (_, i) => ({
+    _id: `api:fixture:${userId}:${i}`,
+    userId,
+    metric: 'api_call' as const,
+    periodStart: state.period.start,
+    periodEnd: state.period.end,
+    planId: state.plan,
+    at: new Date(),
+    ref: null,
+  }));
+  for (let i = 0; i < rows.length; i += 2_000) await deps().db.c.usageEvents.insertMany(rows.slice(i, i + 2_000));
+  return state;
+}
+
+async function flushUntilSent(userId: string, timeoutMs = 25_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    await flushMeter(deps());
+    const pending = await deps().db.c.meterOutbox.countDocuments({ userId, status: 'pending' });
+    if (!pending || Date.now() > until) return pending;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('metered overage', () => {
+  it('checkout puts the metered overage price on the subscription beside the plan', async () => {
+    const user = await verifiedUser(world);
+    const { subId } = await subscribePro(user);
+    const sub = await world.stripe.subscriptions.retrieve(subId);
+    const prices = sub.items.data.map((i) => ({ key: i.price.lookup_key, usage: i.price.recurring?.usage_type }));
+    expect(prices).toEqual(
+      expect.arrayContaining([
+        { key: 'dropin_pro_monthly', usage: 'licensed' },
+        { key: 'dropin_pro_api_overage_monthly', usage: 'metered' },
+      ]),
+    );
+    // The mirror still reads the plan from the licensed item.
+    expect((await deps().db.c.subscriptions.findOne({ _id: subId }))?.planId).toBe('pro');
+  });
+
+  it('overage reaches Stripe exactly once through failures, and the renewal invoice bills our count', async () => {
+    const user = await verifiedUser(world);
+    const { customer, subId } = await subscribePro(user);
+    const included = plans.pro.limits.apiCallsIncluded;
+    const state = await priorCalls(user.id, included - 5);
+
+    const created = await trpc<{ key: string }>(world, user.cookie, 'mutation', 'apiKeys.create', { name: 'overage' });
+    const key = created.data.key;
+    const base = world.server.env.PUBLIC_URL;
+    // 30 calls in parallel: 5 within the quota, 25 billed as overage, none refused.
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        fetch(`${base}/api/v1/content?q=pricing`, { headers: { authorization: `Bearer ${key}` } }),
+      ),
+    );
+    expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    const total = await deps().db.c.usageEvents.countDocuments({ userId: user.id, metric: 'api_call' });
+    expect(total).toBe(included + 25);
+
+    // Stripe fails: 500s answered before anything runs (the SDK retries, then our backoff), and
+    // lost responses after the event was recorded (the retry replays, never a second event).
+    await world.control.injectApiFault({ status: 500, count: 7, pathPrefix: '/v1/billing/meter_events' });
+    await world.control.injectApiFault({ status: 500, count: 3, pathPrefix: '/v1/billing/meter_events', afterExecution: true });
+    // Two fillers at once (two processes) create each unit once.
+    await Promise.all([
+      fillOverage(deps(), { userId: user.id, periodStart: state.period.start }),
+      fillOverage(deps(), { userId: user.id, periodStart: state.period.start }),
+    ]);
+    expect(await deps().db.c.meterOutbox.countDocuments({ userId: user.id })).toBe(25);
+    expect(await flushUntilSent(user.id)).toBe(0);
+    await world.control.clearFaults();
+
+    // A row whose "sent" mark was lost is resent: Stripe refuses the duplicate identifier.
+    const one = (await deps().db.c.meterOutbox.findOne({ userId: user.id }))!;
+    await deps().db.c.meterOutbox.updateOne({ _id: one._id }, { $set: { status: 'pending', nextAttemptAt: new Date(0) } });
+    await flushMeter(deps());
+    expect((await deps().db.c.meterOutbox.findOne({ _id: one._id }))?.status).toBe('sent');
+
+    const meter = (await world.stripe.billing.meters.list({ status: 'active' })).data.find(
+      (m) => m.event_name === API_METER.eventName,
+    )!;
+    const now = Math.floor(Date.now() / 1000);
+    const summaries = await world.stripe.billing.meters.listEventSummaries(meter.id, {
+      customer,
+      start_time: Math.floor(state.period.start.getTime() / 60_000) * 60,
+      end_time: (Math.floor(now / 60) + 60) * 60,
+    });
+    expect(summaries.data.reduce((s, x) => s + x.aggregated_value, 0)).toBe(25);
+
+    const summary = await trpc<UsageSummary>(world, user.cookie, 'query', 'usage.summary');
+    expect(summary.data.metrics.find((m) => m.metric === 'api_call')).toMatchObject({
+      used: included + 25,
+      overage: 25,
+      overageAmount: 50,
+    });
+    expect(summary.data.overageReported).toBe(25);
+
+    // Renewal: the invoice's metered line is our count at Pro's overage price.
+    await world.control.advanceCustomer(customer, { seconds: 31 * DAY });
+    const invoices = await world.stripe.invoices.list({ customer, subscription: subId, limit: 10 });
+    const renewal = invoices.data.find((i) => i.billing_reason === 'subscription_cycle')!;
+    expect(renewal).toBeDefined();
+    const lines = await world.stripe.invoices.listLineItems(renewal.id as string, { limit: 100 });
+    const metered = lines.data.filter((l) => l.pricing?.price_details?.price && l.amount !== 1200 && l.quantity === 25);
+    expect(metered).toHaveLength(1);
+    expect(metered[0]?.amount).toBe(25 * plans.pro.overage!.unitAmount);
+  });
+});
