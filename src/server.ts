@@ -14,6 +14,7 @@ import { flushOutbox } from './email/outbox';
 import { startMeterSender, type MeterSender } from './usage/meter';
 import { seedContent } from './content/seed';
 import type { AppDeps } from './deps';
+import { startSnapshotJob } from './admin/analytics';
 
 export async function createDeps(env: Env): Promise<AppDeps> {
   const log = createLogger(env.LOG_LEVEL, { pretty: env.NODE_ENV === 'development' && process.stdout.isTTY === true });
@@ -47,6 +48,7 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
     onWebhookRecorded: worker.kick,
   });
   const jobs = startHousekeeping(deps);
+  const snapshots = startSnapshotJob(deps);
   deps.sessions.startCache((err) => log.warn({ err }, 'session cache poll failed'));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
@@ -64,6 +66,7 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
     close() {
       closing ??= (async () => {
         clearInterval(jobs);
+        snapshots.stop();
         deps.sessions.stopCache();
         // Stop taking requests, let in-flight ones and the webhook row in hand finish.
         await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), worker.stop(), meter.stop()]);

@@ -346,6 +346,39 @@ export interface ReconcileRunDoc {
   durationMs: number | null;
 }
 
+// ---- Admin (issue 7): the audit log of every admin action, and daily analytics snapshots.
+
+/** One admin action: who did what to whom, and the state before and after (JSON strings). */
+export interface AdminAuditDoc {
+  /** `<action>:<actionId>`: a double click of the same confirmed action is recorded once. */
+  _id: string;
+  actorId: string;
+  actorEmail: string;
+  action: string;
+  targetType: 'user' | 'subscription' | 'invoice' | 'event' | 'reconciler';
+  targetId: string;
+  /** The user the action concerns, when there is one: the subscriber page lists by it. */
+  userId: string | null;
+  at: Date;
+  outcome: 'started' | 'ok' | 'failed';
+  error: string | null;
+  before: string | null;
+  after: string | null;
+}
+
+/** The overview's figures as they were on one UTC day, written once a day by a scheduled job. */
+export interface AdminSnapshotDoc {
+  /** `YYYY-MM-DD` (UTC): one row per day, the unique _id makes the job idempotent. */
+  _id: string;
+  at: Date;
+  mrr: { currency: string; amount: number }[];
+  activeSubscribers: number;
+  trialing: number;
+  pastDue: number;
+  newSubscriptions30d: number;
+  churned30d: number;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -365,6 +398,8 @@ export interface Collections {
   usageEvents: Collection<UsageEventDoc>;
   meterOutbox: Collection<MeterOutboxDoc>;
   apiKeys: Collection<ApiKeyDoc>;
+  adminAudit: Collection<AdminAuditDoc>;
+  adminSnapshots: Collection<AdminSnapshotDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -387,5 +422,7 @@ export function collections(db: Db): Collections {
     usageEvents: db.collection<UsageEventDoc>('usage_events'),
     meterOutbox: db.collection<MeterOutboxDoc>('meter_outbox'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
+    adminAudit: db.collection<AdminAuditDoc>('admin_audit'),
+    adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),
   };
 }

@@ -33,5 +33,14 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.meterOutbox.createIndex({ userId: 1, periodStart: 1 }, { name: 'user_period' }),
     c.apiKeys.createIndex({ hash: 1 }, { unique: true, name: 'hash_unique' }),
     c.apiKeys.createIndex({ userId: 1 }, { name: 'user' }),
+    // Admin: audit by subscriber and by time; subscriber list filters and sorts; event search.
+    c.adminAudit.createIndex({ userId: 1, at: -1 }, { name: 'user_at' }),
+    c.adminAudit.createIndex({ at: -1 }, { name: 'at' }),
+    c.users.createIndex({ name: 1 }, { name: 'name' }),
+    c.subscriptions.createIndex({ created: -1 }, { name: 'created' }),
+    c.subscriptions.createIndex({ planId: 1, status: 1 }, { name: 'plan_status' }),
+    c.subscriptions.createIndex({ endedAt: -1 }, { name: 'ended' }),
+    c.subscriptions.createIndex({ trialEnd: -1 }, { name: 'trial_end' }),
+    c.webhookEvents.createIndex({ type: 1, receivedAt: -1 }, { name: 'type_received' }),
   ]);
 }

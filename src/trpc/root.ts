@@ -6,6 +6,7 @@ import { billingRouter } from '../billing/router';
 import { contentRouter } from '../content/router';
 import { usageRouter } from '../usage/router';
 import { apiKeysRouter } from '../api/router';
+import { adminRouter } from '../admin/router';
 
 export const appRouter = router({
   auth: authRouter,
@@ -14,6 +15,7 @@ export const appRouter = router({
   content: contentRouter,
   usage: usageRouter,
   apiKeys: apiKeysRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

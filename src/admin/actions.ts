@@ -1,0 +1,244 @@
+// Admin actions on a subscriber. Each one is confirmed in the web app, carries the client's action
+// id (Stripe idempotency key and audit key, so a double click acts once) and is audited with the
+// target's state before and after. Stripe writes are followed by syncCustomer so the mirror (and
+// the admin's page) show the result at once, without waiting for the webhook.
+import type Stripe from 'stripe';
+import type { AppDeps } from '../deps';
+import type { Role } from '../db/collections';
+import { requireStripe, syncCustomer } from '../billing/sync';
+import { withStripeErrors } from '../billing/errors';
+import { disableUser } from '../auth/users';
+import { AppError } from '../lib/errors';
+import { audited, type Actor } from './audit';
+
+interface ActionBase {
+  deps: AppDeps;
+  actor: Actor;
+  actionId: string;
+}
+
+async function accountState(deps: AppDeps, userId: string) {
+  const u = await deps.db.c.users.findOne({ _id: userId }, { projection: { email: 1, role: 1, disabled: 1 } });
+  const sessions = await deps.db.c.sessions.countDocuments({ userId, expiresAt: { $gt: new Date() } });
+  return u && { email: u.email, role: u.role, disabled: u.disabled, sessions };
+}
+
+async function subscriptionState(deps: AppDeps, subscriptionId: string) {
+  const s = await deps.db.c.subscriptions.findOne({ _id: subscriptionId });
+  return (
+    s && {
+      status: s.status,
+      planId: s.planId,
+      priceId: s.priceId,
+      trialEnd: s.trialEnd,
+      cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+      endedAt: s.endedAt,
+      latestInvoice: s.latestInvoice && {
+        id: s.latestInvoice.id,
+        status: s.latestInvoice.status,
+        amountDue: s.latestInvoice.amountDue,
+      },
+    }
+  );
+}
+
+async function requireUser(deps: AppDeps, userId: string) {
+  const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { _id: 1, stripeCustomerId: 1 } });
+  if (!user) throw new AppError('NOT_FOUND', 'No such account.');
+  return user;
+}
+
+async function requireSubscription(deps: AppDeps, subscriptionId: string) {
+  const sub = await deps.db.c.subscriptions.findOne(
+    { _id: subscriptionId },
+    { projection: { customerId: 1, userId: 1, status: 1, trialEnd: 1 } },
+  );
+  if (!sub) throw new AppError('NOT_FOUND', 'No such subscription.');
+  return sub;
+}
+
+const idem = (action: string, actionId: string) => ({ idempotencyKey: `admin:${action}:${actionId}` });
+
+export async function resyncCustomer(opts: ActionBase & { userId: string }) {
+  const { deps } = opts;
+  const user = await requireUser(deps, opts.userId);
+  if (!user.stripeCustomerId) throw new AppError('BAD_REQUEST', 'This account has no Stripe customer yet.');
+  const customerId = user.stripeCustomerId;
+  return audited(
+    deps,
+    opts.actor,
+    { action: 'resync', targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
+    async () =>
+      await deps.db.c.subscriptions.find({ customerId }, { projection: { status: 1, priceId: 1, syncedAt: 1 } }).toArray(),
+    async () => {
+      const res = await syncCustomer(deps, customerId);
+      return { changes: res.changes.length };
+    },
+  );
+}
+
+export async function cancelNow(opts: ActionBase & { subscriptionId: string; refund: boolean }) {
+  const { deps } = opts;
+  const stripe = requireStripe(deps);
+  const sub = await requireSubscription(deps, opts.subscriptionId);
+  if (['canceled', 'incomplete_expired'].includes(sub.status))
+    throw new AppError('CONFLICT', 'This subscription has already ended.');
+  return audited(
+    deps,
+    opts.actor,
+    {
+      action: opts.refund ? 'cancel_now_refund' : 'cancel_now',
+      targetType: 'subscription',
+      targetId: opts.subscriptionId,
+      userId: sub.userId,
+      actionId: opts.actionId,
+    },
+    () => subscriptionState(deps, opts.subscriptionId),
+    async () => {
+      // With a refund: prorate the unused time and invoice the credit now (Stripe adds it to the
+      // customer's credit balance); without: end it now and bill nothing more.
+      const params: Stripe.SubscriptionCancelParams = opts.refund
+        ? { prorate: true, invoice_now: true, cancellation_details: { comment: 'Cancelled by an admin' } }
+        : { prorate: false, invoice_now: false, cancellation_details: { comment: 'Cancelled by an admin' } };
+      await withStripeErrors(() => stripe.subscriptions.cancel(opts.subscriptionId, params, idem('cancel', opts.actionId)));
+      await syncCustomer(deps, sub.customerId);
+    },
+  );
+}
+
+export async function extendTrial(opts: ActionBase & { subscriptionId: string; trialEnd: Date }) {
+  const { deps } = opts;
+  const stripe = requireStripe(deps);
+  const sub = await requireSubscription(deps, opts.subscriptionId);
+  if (sub.status !== 'trialing') throw new AppError('CONFLICT', 'Only a subscription in its trial can have the trial extended.');
+  if (opts.trialEnd.getTime() <= Date.now() + 60_000)
+    throw new AppError('BAD_REQUEST', 'The new trial end must be in the future.', { field: 'trialEnd' });
+  if (sub.trialEnd && opts.trialEnd.getTime() <= sub.trialEnd.getTime())
+    throw new AppError('BAD_REQUEST', 'The new trial end must be later than the current one.', { field: 'trialEnd' });
+  return audited(
+    deps,
+    opts.actor,
+    {
+      action: 'extend_trial',
+      targetType: 'subscription',
+      targetId: opts.subscriptionId,
+      userId: sub.userId,
+      actionId: opts.actionId,
+    },
+    () => subscriptionState(deps, opts.subscriptionId),
+    async () => {
+      await withStripeErrors(() =>
+        stripe.subscriptions.update(
+          opts.subscriptionId,
+          { trial_end: Math.floor(opts.trialEnd.getTime() / 1000), proration_behavior: 'none' },
+          idem('extend_trial', opts.actionId),
+        ),
+      );
+      await syncCustomer(deps, sub.customerId);
+    },
+  );
+}
+
+export async function applyCoupon(opts: ActionBase & { subscriptionId: string; couponId: string }) {
+  const { deps } = opts;
+  const stripe = requireStripe(deps);
+  const sub = await requireSubscription(deps, opts.subscriptionId);
+  return audited(
+    deps,
+    opts.actor,
+    {
+      action: 'apply_coupon',
+      targetType: 'subscription',
+      targetId: opts.subscriptionId,
+      userId: sub.userId,
+      actionId: opts.actionId,
+    },
+    async () => {
+      const live = await withStripeErrors(() => stripe.subscriptions.retrieve(opts.subscriptionId));
+      return { discounts: live.discounts.map((d) => (typeof d === 'string' ? d : d.id)), couponId: opts.couponId };
+    },
+    async () => {
+      await withStripeErrors(() =>
+        stripe.subscriptions.update(
+          opts.subscriptionId,
+          { discounts: [{ coupon: opts.couponId }] },
+          idem('coupon', opts.actionId),
+        ),
+      );
+      await syncCustomer(deps, sub.customerId);
+    },
+  );
+}
+
+export async function listCoupons(deps: AppDeps) {
+  const stripe = requireStripe(deps);
+  const list = await withStripeErrors(() => stripe.coupons.list({ limit: 100 }));
+  return list.data
+    .filter((c) => c.valid)
+    .map((c) => ({
+      id: c.id,
+      name: c.name ?? c.id,
+      percentOff: c.percent_off ?? null,
+      amountOff: c.amount_off ?? null,
+      currency: c.currency ?? null,
+      duration: c.duration,
+      durationInMonths: c.duration_in_months ?? null,
+    }));
+}
+
+export async function revokeSessions(opts: ActionBase & { userId: string }) {
+  const { deps } = opts;
+  await requireUser(deps, opts.userId);
+  return audited(
+    deps,
+    opts.actor,
+    { action: 'revoke_sessions', targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
+    () => accountState(deps, opts.userId),
+    async () => ({ revoked: await deps.sessions.invalidateAll(opts.userId) }),
+  );
+}
+
+export async function setDisabled(opts: ActionBase & { userId: string; disabled: boolean }) {
+  const { deps } = opts;
+  await requireUser(deps, opts.userId);
+  if (opts.userId === opts.actor.id && opts.disabled) throw new AppError('BAD_REQUEST', 'You cannot disable your own account.');
+  return audited(
+    deps,
+    opts.actor,
+    {
+      action: opts.disabled ? 'disable' : 'enable',
+      targetType: 'user',
+      targetId: opts.userId,
+      userId: opts.userId,
+      actionId: opts.actionId,
+    },
+    () => accountState(deps, opts.userId),
+    async () => {
+      if (opts.disabled) {
+        // Ends every session on every process (SECURITY.md 10).
+        await disableUser(deps, { userId: opts.userId });
+      } else {
+        await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: false, updatedAt: new Date() } });
+        await deps.sessions.userChanged(opts.userId);
+      }
+    },
+  );
+}
+
+export async function setRole(opts: ActionBase & { userId: string; role: Role }) {
+  const { deps } = opts;
+  await requireUser(deps, opts.userId);
+  if (opts.userId === opts.actor.id && opts.role !== 'admin')
+    throw new AppError('BAD_REQUEST', 'You cannot remove your own admin role; ask another admin.');
+  return audited(
+    deps,
+    opts.actor,
+    { action: `set_role_${opts.role}`, targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
+    () => accountState(deps, opts.userId),
+    async () => {
+      await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { role: opts.role, updatedAt: new Date() } });
+      // Cached sessions carry the role: evict them on every process so a demotion bites at once.
+      await deps.sessions.userChanged(opts.userId);
+    },
+  );
+}

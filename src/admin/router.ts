@@ -1,0 +1,167 @@
+// The admin router: every procedure uses adminProcedure (401 anonymous, 403 for a normal user;
+// tests/integration/security-router-walk.test.ts walks them all). Procedures validate and call the
+// domain functions in this folder; every action is audited there.
+import { z } from 'zod';
+import { adminProcedure, router } from '../trpc/trpc';
+import { auditEntries } from './audit';
+import { computeOverview, history } from './analytics';
+import {
+  applyCoupon,
+  cancelNow,
+  extendTrial,
+  listCoupons,
+  resyncCustomer,
+  revokeSessions,
+  setDisabled,
+  setRole,
+} from './actions';
+import { FAILED_STATUSES, failedPayments, retryPayment } from './payments';
+import { getEvent, listEvents, replayEvent } from './events';
+import { reconcilerRun, reconcilerRuns, startReconcile } from './reconcile';
+import { SORTS, listSubscribers, subscriberDetail, subscribersCsv } from './subscribers';
+
+const noInput = z.object({}).strict().optional();
+/** A client-made id for one confirmed action: a double click sends the same id. */
+const actionId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, - or _');
+const id = (prefix: string, what: string) =>
+  z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]{1,200}$`), `is not a ${what} id`);
+const userId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a user id');
+const subscriptionId = id('sub', 'subscription');
+const page = z.number().int().min(1).max(100_000).default(1);
+const pageSize = z.number().int().min(1).max(100).default(25);
+
+const subscriberFilters = {
+  search: z.string().trim().max(200).optional(),
+  planId: z
+    .string()
+    .regex(/^[a-z0-9_]{1,40}$/)
+    .optional(),
+  status: z
+    .enum(['trialing', 'active', 'past_due', 'unpaid', 'incomplete', 'incomplete_expired', 'canceled', 'paused'])
+    .optional(),
+  trialing: z.boolean().optional(),
+  cancelling: z.boolean().optional(),
+  sort: z.enum(SORTS).default('created'),
+  dir: z.enum(['asc', 'desc']).default('desc'),
+};
+
+const actor = (ctx: { user: { id: string; email: string } }) => ({ id: ctx.user.id, email: ctx.user.email });
+
+export const adminRouter = router({
+  overview: adminProcedure.input(noInput).query(({ ctx }) => computeOverview(ctx.deps)),
+
+  history: adminProcedure
+    .input(
+      z
+        .object({ days: z.number().int().min(1).max(730).default(90) })
+        .strict()
+        .optional(),
+    )
+    .query(async ({ ctx, input }) => ({ points: await history(ctx.deps, { days: input?.days ?? 90 }) })),
+
+  subscribers: adminProcedure
+    .input(z.object({ ...subscriberFilters, page, pageSize }).strict())
+    .query(({ ctx, input }) => listSubscribers(ctx.deps, input)),
+
+  subscribersCsv: adminProcedure
+    .input(z.object(subscriberFilters).strict())
+    .query(({ ctx, input }) => subscribersCsv(ctx.deps, input)),
+
+  subscriber: adminProcedure
+    .input(z.object({ userId }).strict())
+    .query(({ ctx, input }) => subscriberDetail(ctx.deps, input.userId)),
+
+  coupons: adminProcedure.input(noInput).query(async ({ ctx }) => ({ coupons: await listCoupons(ctx.deps) })),
+
+  audit: adminProcedure
+    .input(z.object({ userId: userId.optional() }).strict().optional())
+    .query(async ({ ctx, input }) => ({ entries: await auditEntries(ctx.deps, { userId: input?.userId, limit: 200 }) })),
+
+  resync: adminProcedure
+    .input(z.object({ userId, actionId }).strict())
+    .mutation(({ ctx, input }) => resyncCustomer({ deps: ctx.deps, actor: actor(ctx), ...input })),
+
+  cancelSubscription: adminProcedure
+    .input(z.object({ subscriptionId, refund: z.boolean(), actionId }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await cancelNow({ deps: ctx.deps, actor: actor(ctx), ...input });
+      return { ok: true };
+    }),
+
+  extendTrial: adminProcedure
+    .input(z.object({ subscriptionId, trialEnd: z.iso.datetime(), actionId }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await extendTrial({ deps: ctx.deps, actor: actor(ctx), ...input, trialEnd: new Date(input.trialEnd) });
+      return { ok: true };
+    }),
+
+  applyCoupon: adminProcedure
+    .input(
+      z.object({ subscriptionId, couponId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'is not a coupon id'), actionId }).strict(),
+    )
+    .mutation(async ({ ctx, input }) => {
+      await applyCoupon({ deps: ctx.deps, actor: actor(ctx), ...input });
+      return { ok: true };
+    }),
+
+  revokeSessions: adminProcedure
+    .input(z.object({ userId, actionId }).strict())
+    .mutation(({ ctx, input }) => revokeSessions({ deps: ctx.deps, actor: actor(ctx), ...input })),
+
+  setDisabled: adminProcedure
+    .input(z.object({ userId, disabled: z.boolean(), actionId }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await setDisabled({ deps: ctx.deps, actor: actor(ctx), ...input });
+      return { ok: true };
+    }),
+
+  setRole: adminProcedure
+    .input(z.object({ userId, role: z.enum(['user', 'admin']), actionId }).strict())
+    .mutation(async ({ ctx, input }) => {
+      await setRole({ deps: ctx.deps, actor: actor(ctx), ...input });
+      return { ok: true };
+    }),
+
+  failedPayments: adminProcedure
+    .input(z.object({ status: z.enum(FAILED_STATUSES).optional(), page, pageSize }).strict())
+    .query(({ ctx, input }) => failedPayments(ctx.deps, input)),
+
+  retryPayment: adminProcedure
+    .input(z.object({ invoiceId: id('in', 'invoice'), actionId }).strict())
+    .mutation(({ ctx, input }) => retryPayment({ deps: ctx.deps, actor: actor(ctx), ...input })),
+
+  events: adminProcedure
+    .input(
+      z
+        .object({
+          search: z.string().trim().max(200).optional(),
+          type: z
+            .string()
+            .regex(/^[a-z_.]{1,100}$/)
+            .optional(),
+          status: z.enum(['pending', 'processing', 'processed', 'parked']).optional(),
+          page,
+          pageSize,
+        })
+        .strict(),
+    )
+    .query(({ ctx, input }) => listEvents(ctx.deps, input)),
+
+  event: adminProcedure
+    .input(z.object({ id: id('evt', 'event') }).strict())
+    .query(({ ctx, input }) => getEvent(ctx.deps, input.id)),
+
+  replayEvent: adminProcedure
+    .input(z.object({ eventId: id('evt', 'event'), actionId }).strict())
+    .mutation(({ ctx, input }) => replayEvent({ deps: ctx.deps, actor: actor(ctx), ...input })),
+
+  reconcilerRuns: adminProcedure.input(noInput).query(async ({ ctx }) => ({ runs: await reconcilerRuns(ctx.deps) })),
+
+  reconcilerRun: adminProcedure
+    .input(z.object({ id: z.string().regex(/^[A-Za-z0-9_:.-]{1,100}$/) }).strict())
+    .query(({ ctx, input }) => reconcilerRun(ctx.deps, input.id)),
+
+  startReconcile: adminProcedure
+    .input(z.object({ dryRun: z.boolean(), actionId }).strict())
+    .mutation(({ ctx, input }) => startReconcile({ deps: ctx.deps, actor: actor(ctx), ...input })),
+});
