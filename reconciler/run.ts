@@ -12,6 +12,7 @@ import { AppError } from '../src/lib/errors';
 import { newId } from '../src/lib/ids';
 import { acquireLease, type Lease } from './lease';
 import { createBudgetedStripe } from './stripe';
+import { MirrorStream } from './mirror-stream';
 import { compareRow, expectedRow, plain, COMPARED_FIELDS, type DriftKind, type FieldDiff } from './compare';
 
 export type ReconcileReport = ReconcileRunDoc;
@@ -186,11 +187,15 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     }
   };
 
-  /** Compares one page of Stripe subscriptions with their mirror rows (one $in read), repairs. */
+  /** Compares one page of Stripe subscriptions with their mirror rows, then repairs. */
   const seen = new Set<string>();
-  const checkPage = async (subs: Stripe.Subscription[]) => {
-    const mirror = await c.subscriptions.find({ _id: { $in: subs.map((s) => s.id) } }).toArray();
-    const byId = new Map(mirror.map((r) => [r._id, r]));
+  let pagesSinceSave = 0;
+  const checkPage = async (subs: Stripe.Subscription[], fromStream?: Map<string, SubscriptionDoc>) => {
+    const byId = new Map(fromStream);
+    // Rows the stream did not have (missing, or written after the cursor passed): one $in read.
+    const unmatched = subs.filter((s) => !byId.has(s.id)).map((s) => s.id);
+    if (unmatched.length)
+      for (const row of await c.subscriptions.find({ _id: { $in: unmatched } }).toArray()) byId.set(row._id, row);
     const pending = new Map<string, { drift: Drift; diffs: FieldDiff[] }[]>();
     for (const sub of subs) {
       if (seen.has(sub.id)) continue; // a subscription moved between pages while we listed
@@ -218,15 +223,21 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     }
     await repair(pending);
     progress('subscriptions');
+    // Every few pages the stored report catches up, so a runner that dies keeps what it learned.
+    if (!dryRun && ++pagesSinceSave >= 10) {
+      pagesSinceSave = 0;
+      const { _id, ...rest } = report;
+      await c.reconcileRuns.updateOne({ _id, status: 'running' }, { $set: { ...rest, stripeCalls: budgeted.calls() } });
+    }
   };
 
-  const listSubscriptions = async (filter: { customer?: string; test_clock?: string }) => {
+  const listSubscriptions = async (filter: { customer?: string; test_clock?: string }, mirror?: MirrorStream) => {
     let startingAfter: string | undefined;
     for (;;) {
       const page = await withBackoff('subscriptions.list', () =>
         stripe.subscriptions.list({ ...filter, status: 'all', limit: PAGE, expand: SUB_EXPAND, starting_after: startingAfter }),
       );
-      if (page.data.length) await checkPage(page.data);
+      if (page.data.length) await checkPage(page.data, await mirror?.rowsFor(page.data));
       if (!page.has_more || !page.data.length) return;
       startingAfter = page.data.at(-1)!.id;
     }
@@ -242,10 +253,11 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     await retryParked();
 
     progress('subscriptions');
+    const mirror = new MirrorStream(c.subscriptions, opts.customerId ? { customerId: opts.customerId } : {});
     if (opts.customerId) {
-      await listSubscriptions({ customer: opts.customerId });
+      await listSubscriptions({ customer: opts.customerId }, mirror);
     } else {
-      await listSubscriptions({});
+      await listSubscriptions({}, mirror);
       // Test mode: subscriptions on test clocks are listed only with their clock.
       if (/^(sk|rk)_test_/.test(deps.env.STRIPE_SECRET_KEY)) {
         for (const clockId of await listTestClocks()) await listSubscriptions({ test_clock: clockId });
@@ -253,7 +265,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     }
 
     progress('orphans');
-    await checkOrphans();
+    await checkOrphans(await mirror.rest());
     report.status = 'succeeded';
   } catch (err) {
     report.status = 'failed';
@@ -374,9 +386,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
   }
 
   /** Mirror rows no listing returned: gone from Stripe, or created while we listed. */
-  async function checkOrphans() {
-    const filter = opts.customerId ? { customerId: opts.customerId } : {};
-    const cursor = c.subscriptions.find(filter, { projection: { _id: 1 } }).batchSize(1_000);
+  async function checkOrphans(candidates: string[]) {
     let batch: string[] = [];
     const flush = async () => {
       if (!batch.length) return;
@@ -416,9 +426,9 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       await repair(pending);
       if (found.length) await checkPage(found);
     };
-    for await (const row of cursor) {
-      if (seen.has(row._id)) continue;
-      batch.push(row._id);
+    for (const id of candidates) {
+      if (seen.has(id)) continue;
+      batch.push(id);
       if (batch.length >= PAGE) await flush();
     }
     await flush();

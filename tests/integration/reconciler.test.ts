@@ -3,6 +3,8 @@
 // heard of (one on a test clock), and one Stripe no longer knows. One run must make the mirror equal
 // Stripe; a second must find nothing. Plus dry runs, two runners at once, a 429 storm, an outage.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
@@ -265,20 +267,11 @@ describe('the reconciler', () => {
     expect((await runReconcile(deps(), fast)).status).toBe('succeeded');
   });
 
-  it('npm run reconcile -- --json prints the report as JSON', async () => {
-    const env = world.server.env;
+  async function cli(args: string[], env: Record<string, string | undefined>) {
     const root = path.resolve(import.meta.dirname, '..', '..');
-    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['reconciler/cli.ts', '--json'], {
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['reconciler/cli.ts', ...args], {
       cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'test',
-        MONGODB_URI: env.MONGODB_URI,
-        MONGODB_DB: env.MONGODB_DB,
-        SMTP_URL: env.SMTP_URL,
-        STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY,
-        STRIPE_API_BASE: env.STRIPE_API_BASE,
-      },
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', MONGODB_DB: world.server.env.MONGODB_DB, ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -289,10 +282,45 @@ describe('the reconciler', () => {
       stderr += d;
     });
     const code = await new Promise<number | null>((r) => child.on('close', r));
+    return { code, stdout, stderr };
+  }
+
+  it('npm run reconcile -- --json prints the report as JSON', async () => {
+    const env = world.server.env;
+    const { code, stdout, stderr } = await cli(['--json'], {
+      MONGODB_URI: env.MONGODB_URI,
+      SMTP_URL: env.SMTP_URL,
+      STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY,
+      STRIPE_API_BASE: env.STRIPE_API_BASE,
+    });
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as ReconcileReport;
     expect(report.status).toBe('succeeded');
     expect(report.counts.drifted).toBe(0);
     expect(report.counts.checked).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('with no variables set, the CLI uses the services npm start wrote down, and prints a summary table', async () => {
+    const env = world.server.env;
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropin-reconcile-cli-'));
+    try {
+      writeFileSync(
+        path.join(dataDir, 'local-services.json'),
+        JSON.stringify({
+          mongodbUri: env.MONGODB_URI,
+          stripeApiBase: env.STRIPE_API_BASE,
+          stripeSecretKey: env.STRIPE_SECRET_KEY,
+          smtpUrl: env.SMTP_URL,
+        }),
+      );
+      const { code, stdout, stderr } = await cli(['--dry-run'], { DROPIN_DATA_DIR: dataDir });
+      expect(code, stderr).toBe(0);
+      expect(stdout).toMatch(/Reconcile succeeded \(dry run: nothing written\)/);
+      expect(stdout).toMatch(/checked\s+\d+/);
+      expect(stdout).toMatch(/in sync\s+\d+/);
+      expect(stderr).toBe(''); // no progress bar without a TTY
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
