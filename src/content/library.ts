@@ -27,7 +27,20 @@ export interface LibraryItemFull extends LibraryItem {
   bodyFormat: 'markdown' | 'plain';
 }
 
-const listProjection = { body: 0 } as const;
+// The published catalog is small and read on every library page and API call: each process keeps
+// it for a moment (edits show within CATALOG_TTL_MS).
+const CATALOG_TTL_MS = 2_000;
+const catalogs = new WeakMap<object, { at: number; docs: Promise<ContentDoc[]> }>();
+
+function publishedCatalog(deps: AppDeps): Promise<ContentDoc[]> {
+  const coll = deps.db.c.content;
+  const hit = catalogs.get(coll);
+  if (hit && Date.now() - hit.at < CATALOG_TTL_MS) return hit.docs;
+  const docs = coll.find({ published: true }).toArray();
+  catalogs.set(coll, { at: Date.now(), docs });
+  docs.catch(() => catalogs.delete(coll));
+  return docs;
+}
 
 function toItem(doc: ContentDoc, plan: PlanId): LibraryItem {
   return {
@@ -49,7 +62,7 @@ export async function searchLibrary(
   opts: { userId: string | null; q?: string; tag?: string; kind?: ContentKind },
 ): Promise<{ plan: PlanId; items: LibraryItem[]; tags: string[] }> {
   const plan = opts.userId ? (await planState(deps, opts.userId)).plan : 'free';
-  const docs = await deps.db.c.content.find({ published: true }, { projection: listProjection }).toArray();
+  const docs = await publishedCatalog(deps);
   const words = (opts.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
   const tag = opts.tag?.toLowerCase();
   const matches = docs.filter((d) => {
@@ -64,7 +77,7 @@ export async function searchLibrary(
 }
 
 async function publishedItem(deps: AppDeps, slug: string): Promise<ContentDoc> {
-  const doc = await deps.db.c.content.findOne({ _id: slug, published: true });
+  const doc = (await publishedCatalog(deps)).find((d) => d._id === slug);
   if (!doc) throw new AppError('NOT_FOUND', 'No such item in the library.');
   return doc;
 }

@@ -1,0 +1,73 @@
+// Issue 5 benchmark: API-key requests through the metered REST API (bearer auth + entitlement +
+// one usage row per call + a content read) against the same server's bare endpoint, in one run.
+// Goal: metered API ≥ 35% of bare. Run: npx tsx bench/api.ts
+import { createApiKey } from '../src/api/keys';
+import { newId } from '../src/lib/ids';
+import { load, printTable, startBenchServer } from './lib';
+
+const server = await startBenchServer();
+try {
+  const { c } = server.deps.db;
+  const now = new Date();
+  const userId = newId();
+  await c.users.insertOne({
+    _id: userId,
+    email: 'bench-api@example.test',
+    emailVerified: true,
+    name: 'Bench',
+    passwordHash: null,
+    role: 'user',
+    disabled: false,
+    createdAt: now,
+    updatedAt: now,
+  });
+  // A Pro subscriber, as syncCustomer would mirror one: 10,000 calls included, overage billed, so
+  // no call is refused however many the bench makes.
+  await c.subscriptions.insertOne({
+    _id: 'sub_bench',
+    userId,
+    customerId: 'cus_bench',
+    status: 'active',
+    planId: 'pro',
+    priceId: 'price_bench',
+    lookupKey: 'dropin_pro_monthly',
+    interval: 'month',
+    unitAmount: 1200,
+    currency: 'usd',
+    quantity: 1,
+    itemId: 'si_bench',
+    currentPeriodStart: new Date(now.getTime() - 86_400_000),
+    currentPeriodEnd: new Date(now.getTime() + 29 * 86_400_000),
+    trialStart: null,
+    trialEnd: null,
+    cancelAtPeriodEnd: false,
+    cancelAt: null,
+    canceledAt: null,
+    endedAt: null,
+    cancellationFeedback: null,
+    defaultPaymentMethod: null,
+    latestInvoice: null,
+    created: now,
+    fetchedAt: now,
+    syncedAt: now,
+  });
+  const { key } = await createApiKey(server.deps, { userId, name: 'bench' });
+  const headers = { authorization: `Bearer ${key}` };
+  const url = `${server.url}/api/v1/content/pricing-your-first-digital-product`;
+
+  const check = await fetch(url, { headers });
+  if (check.status !== 200) throw new Error(`the API answered ${check.status}: ${await check.text()}`);
+
+  await load('warmup', { url, headers, duration: 2 });
+  const before = await c.usageEvents.countDocuments({ userId });
+  const bare = await load('GET /healthz (bare Hono route)', { url: `${server.url}/healthz` });
+  const api = await load('GET /api/v1/content/:slug (API key + entitlement + usage row)', { url, headers });
+  const counted = (await c.usageEvents.countDocuments({ userId })) - before;
+  printTable([bare, api]);
+  const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
+  console.log(`metered API / bare route: ${pct(api.requestsPerSec, bare.requestsPerSec)} (goal ≥ 35%); API p99 ${api.p99Ms} ms`);
+  const answered = Math.round(api.requestsPerSec * 8);
+  console.log(`usage rows written during the API run: ${counted} (≈ ${answered} requests answered; every 2xx is one row)`);
+} finally {
+  await server.stopAll();
+}
