@@ -48,6 +48,8 @@ export interface ReconcileOptions {
 }
 
 const PAGE = 100;
+/** syncCustomer calls in flight at once: they wait mostly on the database, not on Stripe. */
+const REPAIR_CONCURRENCY = 4;
 const SUB_EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
 
 class FatalRunError extends Error {}
@@ -150,41 +152,59 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
   };
 
   /** Repairs each drifted customer once, then reads the rows back to record before/after. */
-  const repair = async (pending: Map<string, { drift: Drift; diffs: FieldDiff[] }[]>) => {
-    if (dryRun) return;
-    for (const [customerId, drifts] of pending) {
-      let error: string | null = null;
-      try {
-        const result = await withBackoff(`repair of ${customerId}`, () => syncCustomer(repairDeps, customerId));
-        await notifySubscriptionChanges(repairDeps, result.changes, { source: 'reconciler', customerId }).catch((err: unknown) =>
-          log.warn({ err, customerId }, 'reconciler: billing notice failed after a repair'),
-        );
-      } catch (err) {
-        if (err instanceof FatalRunError) throw err;
-        error = describe(err);
-      }
-      const rows = await c.subscriptions.find({ _id: { $in: drifts.map((d) => d.drift.subscriptionId) } }).toArray();
-      const byId = new Map(rows.map((r) => [r._id, r]));
-      for (const { drift } of drifts) {
-        const row = byId.get(drift.subscriptionId) ?? null;
-        for (const f of drift.fields) f.after = row ? plain(row[f.field as keyof SubscriptionDoc]) : null;
-        const converged =
-          drift.kind === 'unknown_to_stripe'
-            ? row === null
-            : drift.fields.every((f) => JSON.stringify(f.after) === JSON.stringify(f.stripe));
-        drift.repaired = !error && converged;
-        drift.error = error ?? (converged ? null : 'the mirror still differs after syncCustomer (Stripe changed meanwhile?)');
-        const k = report.counts.byKind[drift.kind]!;
-        if (drift.repaired) {
-          report.counts.repaired++;
-          k.repaired++;
-        } else {
-          report.counts.failed++;
-          k.failed++;
-        }
-      }
-      progress('subscriptions');
+  const repairOne = async (customerId: string, drifts: { drift: Drift; diffs: FieldDiff[] }[]) => {
+    let error: string | null = null;
+    const after = new Map<string, SubscriptionDoc | null>();
+    try {
+      const result = await withBackoff(`repair of ${customerId}`, () => syncCustomer(repairDeps, customerId));
+      for (const ch of result.changes) after.set(ch.subscriptionId, ch.after);
+      await notifySubscriptionChanges(repairDeps, result.changes, { source: 'reconciler', customerId }).catch((err: unknown) =>
+        log.warn({ err, customerId }, 'reconciler: billing notice failed after a repair'),
+      );
+    } catch (err) {
+      if (err instanceof FatalRunError) throw err;
+      error = describe(err);
     }
+    for (const { drift } of drifts) {
+      // The row as syncCustomer left it: from its result, else read back by _id (an exact-match
+      // read, which FerretDB answers without scanning the collection).
+      const row = after.has(drift.subscriptionId)
+        ? (after.get(drift.subscriptionId) ?? null)
+        : await c.subscriptions.findOne({ _id: drift.subscriptionId });
+      for (const f of drift.fields) f.after = row ? plain(row[f.field as keyof SubscriptionDoc]) : null;
+      const converged =
+        drift.kind === 'unknown_to_stripe'
+          ? row === null
+          : drift.fields.every((f) => JSON.stringify(f.after) === JSON.stringify(f.stripe));
+      drift.repaired = !error && converged;
+      drift.error = error ?? (converged ? null : 'the mirror still differs after syncCustomer (Stripe changed meanwhile?)');
+      const k = report.counts.byKind[drift.kind]!;
+      if (drift.repaired) {
+        report.counts.repaired++;
+        k.repaired++;
+      } else {
+        report.counts.failed++;
+        k.failed++;
+      }
+    }
+    progress('subscriptions');
+  };
+
+  /** Repairs each drifted customer once (a few at a time), recording before/after per field. */
+  const repair = async (pending: Map<string, { drift: Drift; diffs: FieldDiff[] }[]>) => {
+    if (dryRun || !pending.size) return;
+    const queue = [...pending];
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(REPAIR_CONCURRENCY, queue.length) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+          if (opts.signal?.aborted || lease?.lost) return;
+          await repairOne(next[0], next[1]);
+        }
+      }),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    checkLease();
   };
 
   /** Compares one page of Stripe subscriptions with their mirror rows, then repairs. */
