@@ -2,7 +2,6 @@
 import { useEffect, useRef } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
 import { AppShell } from './components/AppShell';
-import { BookIcon, ChartIcon } from './components/icons';
 import { HomePage } from './features/home/HomePage';
 import { LoginPage } from './features/auth/LoginPage';
 import { SignupPage } from './features/auth/SignupPage';
@@ -11,12 +10,15 @@ import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
 import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
 import { RequireAuth } from './features/auth/session';
 import { DashboardPage } from './features/app/DashboardPage';
-import { AdminPage, ComingSoonPage } from './features/app/ComingSoonPage';
+import { AdminPage } from './features/app/ComingSoonPage';
 import { NotFoundPage } from './features/app/NotFoundPage';
 import { SettingsPage } from './features/settings/SettingsPage';
 import { PricingPage } from './features/pricing/PricingPage';
 import { BillingPage } from './features/billing/BillingPage';
 import { CheckoutSuccessPage } from './features/billing/CheckoutSuccessPage';
+import { LibraryPage } from './features/library/LibraryPage';
+import { LibraryItemPage } from './features/library/LibraryItemPage';
+import { UsagePage } from './features/usage/UsagePage';
 
 export function App() {
   return (
@@ -36,30 +38,9 @@ export function App() {
           <Route path="verify-email" element={<VerifyEmailPage />} />
           <Route path="app" element={<AppShell />}>
             <Route index element={<DashboardPage />} />
-            <Route
-              path="library"
-              element={
-                <ComingSoonPage
-                  title="Library"
-                  description="Premium guides, deep dives and references."
-                  icon={<BookIcon size={28} />}
-                  emptyTitle="The library opens soon"
-                  emptyText="Articles and guides for your plan will be listed here."
-                />
-              }
-            />
-            <Route
-              path="usage"
-              element={
-                <ComingSoonPage
-                  title="Usage"
-                  description="Your API calls and tool usage against your plan's limits."
-                  icon={<ChartIcon size={28} />}
-                  emptyTitle="No usage yet"
-                  emptyText="Once you use the tools or the API, this month's usage and your limits will show here."
-                />
-              }
-            />
+            <Route path="library" element={<LibraryPage />} />
+            <Route path="library/:slug" element={<LibraryItemPage />} />
+            <Route path="usage" element={<UsagePage />} />
             <Route path="billing" element={<BillingPage />} />
             <Route path="billing/success" element={<CheckoutSuccessPage />} />
             <Route path="settings" element={<SettingsPage />} />

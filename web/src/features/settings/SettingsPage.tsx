@@ -9,6 +9,7 @@ import { PasswordSection } from './PasswordSection';
 import { SessionsSection } from './SessionsSection';
 import { ConnectedAccountsSection, providerLabel } from './ConnectedAccountsSection';
 import { DangerZoneSection } from './DangerZoneSection';
+import { ApiKeysSection } from './ApiKeysSection';
 
 export function SettingsPage() {
   const [params] = useSearchParams();
@@ -27,6 +28,7 @@ export function SettingsPage() {
         <PasswordSection />
         <SessionsSection />
         <ConnectedAccountsSection />
+        <ApiKeysSection />
         <DangerZoneSection />
       </div>
     </div>

@@ -1,0 +1,157 @@
+// Personal API keys for the developer API: create one with a name (shown once, with a copy button),
+// list them, revoke any. The server keeps only a hash.
+import { type FormEvent, useState } from 'react';
+import { trpc } from '../../lib/trpc';
+import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formatDateTime, timeAgo } from '../../lib/format';
+import { Banner } from '../../components/Banner';
+import { Button, ButtonLink } from '../../components/Button';
+import { Card } from '../../components/Card';
+import { Skeleton } from '../../components/Spinner';
+import { TextField } from '../../components/TextField';
+import { CodeIcon } from '../../components/icons';
+import '../library/library.css';
+
+export function ApiKeysSection() {
+  const utils = trpc.useUtils();
+  const keys = trpc.apiKeys.list.useQuery();
+  const [name, setName] = useState('');
+  const [shown, setShown] = useState<{ key: string; name: string } | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [status, setStatus] = useState<string | null>(null);
+  const create = trpc.apiKeys.create.useMutation({
+    onSuccess: async (res) => {
+      setShown({ key: res.key, name: res.apiKey.name });
+      setCopied(false);
+      setName('');
+      setStatus(null);
+      await utils.apiKeys.list.invalidate();
+    },
+  });
+  const revoke = trpc.apiKeys.revoke.useMutation({
+    onSuccess: async () => {
+      setStatus('API key revoked. Requests with it are now refused.');
+      await utils.apiKeys.list.invalidate();
+    },
+  });
+  const createErrors = formErrors(create.error, ['name']);
+  const needsUpgrade = create.error?.data?.code === 'PAYMENT_REQUIRED';
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate({ name });
+  };
+  const copy = async () => {
+    if (!shown) return;
+    await navigator.clipboard.writeText(shown.key).catch(() => {});
+    setCopied(true);
+  };
+
+  return (
+    <Card
+      title="API keys"
+      description={
+        <>
+          Use a key as <code>Authorization: Bearer &lt;key&gt;</code> on the DropIn API at <code>/api/v1</code>. Each call counts
+          towards your plan's API calls.
+        </>
+      }
+    >
+      {status && <Banner tone="success">{status}</Banner>}
+      {revoke.error && <Banner tone="error">{formErrors(revoke.error).message}</Banner>}
+      {shown && (
+        <Banner tone="success" title={`Your new key “${shown.name}”`}>
+          <p>Copy it now: it is shown only once.</p>
+          <p className="api-key-once">
+            <input
+              className="input api-key-value"
+              readOnly
+              aria-label="New API key"
+              value={shown.key}
+              onFocus={(e) => e.currentTarget.select()}
+            />
+            <Button size="sm" variant="secondary" onClick={() => void copy()}>
+              {copied ? 'Copied' : 'Copy'}
+            </Button>
+          </p>
+        </Banner>
+      )}
+      <form className="api-key-form" onSubmit={submit} noValidate>
+        <TextField
+          label="Key name"
+          name="name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          error={createErrors.fields.name}
+          hint="Say where it is used, e.g. “Reporting script”."
+          maxLength={60}
+        />
+        <div className="button-row">
+          <Button type="submit" loading={create.isPending}>
+            Create key
+          </Button>
+        </div>
+      </form>
+      {createErrors.message && (
+        <Banner
+          tone="error"
+          action={
+            needsUpgrade ? (
+              <ButtonLink to="/pricing" size="sm">
+                Upgrade
+              </ButtonLink>
+            ) : undefined
+          }
+        >
+          {createErrors.message}
+        </Banner>
+      )}
+      {keys.isPending ? (
+        <Skeleton lines={2} label="Loading API keys…" />
+      ) : keys.isError ? (
+        <Banner tone="error">{queryErrorMessage(keys.error)}</Banner>
+      ) : keys.data.keys.length === 0 ? (
+        <p className="muted">No API keys yet. Your plan allows {keys.data.max}.</p>
+      ) : (
+        <>
+          <p className="muted">
+            {keys.data.keys.length} of {keys.data.max} keys in use.
+          </p>
+          <ul className="item-list" aria-label="Your API keys">
+            {keys.data.keys.map((k) => {
+              const labelId = `api-key-${k.id}`;
+              return (
+                <li key={k.id} className="item" aria-labelledby={labelId}>
+                  <span className="item-icon">
+                    <CodeIcon />
+                  </span>
+                  <div className="item-main">
+                    <p className="item-title">
+                      <span id={labelId}>{k.name}</span>
+                    </p>
+                    <p className="item-meta">
+                      <code>{k.prefix}…</code>
+                      <span aria-hidden="true">·</span>
+                      <span title={formatDateTime(k.createdAt)}>created {timeAgo(k.createdAt)}</span>
+                      <span aria-hidden="true">·</span>
+                      <span>{k.lastUsedAt ? `last used ${timeAgo(k.lastUsedAt)}` : 'never used'}</span>
+                    </p>
+                  </div>
+                  <Button
+                    variant="secondary"
+                    size="sm"
+                    onClick={() => revoke.mutate({ id: k.id })}
+                    loading={revoke.isPending && revoke.variables?.id === k.id}
+                    aria-label={`Revoke ${k.name}`}
+                  >
+                    Revoke
+                  </Button>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+    </Card>
+  );
+}
