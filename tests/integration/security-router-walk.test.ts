@@ -79,6 +79,7 @@ const PUBLIC = new Set([
   'auth.requestPasswordReset',
   'auth.resetPassword',
   'billing.plans', // the pricing catalog: plan names and prices, no user data
+  'content.list', // the library catalog: titles, summaries, plan locks; never bodies or files
 ]);
 
 function deep(levels: number, leaf: unknown = 'x'): unknown {
