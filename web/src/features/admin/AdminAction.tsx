@@ -20,7 +20,8 @@ export interface AdminActionProps {
   fields?: ReactNode;
   run: (form: FormData, actionId: string) => Promise<unknown>;
   onDone: (message: string) => void;
-  doneMessage: string;
+  /** What to tell the admin afterwards; a function reads the server's answer. */
+  doneMessage: string | ((result: unknown) => string);
 }
 
 export function AdminAction({
@@ -45,10 +46,10 @@ export function AdminAction({
     setBusy(true);
     setError(null);
     try {
-      await run(form, ids.idFor(label));
+      const result = await run(form, ids.idFor(label));
       ids.settle(label, null);
       setOpen(false);
-      onDone(doneMessage);
+      onDone(typeof doneMessage === 'function' ? doneMessage(result) : doneMessage);
       await utils.admin.invalidate();
     } catch (err) {
       const apiError = err instanceof TRPCClientError ? (err as unknown as ApiError) : null;

@@ -21,7 +21,7 @@ export function LineChart({ title, days, series }: { title: string; days: string
     const opts: uPlot.Options = {
       width: el.clientWidth || 300,
       height: 200,
-      legend: { show: series.length > 1 },
+      legend: { show: series.length > 1, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [

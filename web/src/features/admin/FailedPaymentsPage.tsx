@@ -126,19 +126,17 @@ export function FailedPaymentsPage() {
                             title="Retry this payment now?"
                             description={`Charges ${formatMoney(r.amountDue, r.currency, { cents: true })} to ${r.email ?? r.customerId}'s card on file now.`}
                             confirmLabel="Charge now"
-                            doneMessage="Payment retried."
+                            doneMessage={(res) => {
+                              const status = (res as { invoiceStatus: string | null }).invoiceStatus;
+                              return status === 'paid' ? 'Payment succeeded.' : `The invoice is ${status ?? 'unchanged'}.`;
+                            }}
                             onDone={(m) => {
                               setNotice(m);
                               void utils.admin.failedPayments.invalidate();
                             }}
-                            run={async (_f, actionId) => {
-                              const res = await utils.client.admin.retryPayment.mutate({
-                                invoiceId: r.invoiceId as string,
-                                actionId,
-                              });
-                              setNotice(res.invoiceStatus === 'paid' ? 'Payment succeeded.' : `Invoice is ${res.invoiceStatus}.`);
-                              return res;
-                            }}
+                            run={(_f, actionId) =>
+                              utils.client.admin.retryPayment.mutate({ invoiceId: r.invoiceId as string, actionId })
+                            }
                           />
                         </div>
                       )}

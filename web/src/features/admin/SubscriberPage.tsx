@@ -441,7 +441,7 @@ function EventsCard({ d }: { d: SubscriberDetail }) {
         <p className="muted">No events.</p>
       ) : (
         <ul className="admin-log">
-          {d.events.map((e) => (
+          {d.events.slice(0, 10).map((e) => (
             <li key={e.id}>
               <Link to={`/app/admin/events?q=${encodeURIComponent(e.id)}`}>
                 <code>{e.type}</code>
@@ -457,6 +457,11 @@ function EventsCard({ d }: { d: SubscriberDetail }) {
             </li>
           ))}
         </ul>
+      )}
+      {d.account.stripeCustomerId && d.events.length > 10 && (
+        <p className="admin-more">
+          <Link to={`/app/admin/events?q=${encodeURIComponent(d.account.stripeCustomerId)}`}>All events for this customer</Link>
+        </p>
       )}
     </Card>
   );
