@@ -5,6 +5,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { withStripeErrors } from './errors';
+import { overageItemChanges } from '../usage/meter';
 import { notifySubscriptionChanges } from './notifications';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
@@ -50,12 +51,13 @@ export async function previewChange(opts: {
   const stripe = requireStripe(deps);
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const prorationDate = Math.floor(Date.now() / 1000);
+  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval));
   const invoice = await withStripeErrors(() =>
     stripe.invoices.createPreview({
       customer: sub.customerId,
       subscription: sub._id,
       subscription_details: {
-        items: [{ id: sub.itemId, price: price.id }],
+        items: [{ id: sub.itemId, price: price.id }, ...overage],
         proration_date: prorationDate,
         proration_behavior: PRORATION,
       },
@@ -92,11 +94,13 @@ export async function changePlan(opts: {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
   }
   const { sub, price } = await target(deps, userId, opts.planId, opts.interval);
+  // The metered overage item follows the plan (same interval, new plan's rate): src/usage/meter.ts.
+  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval));
   await withStripeErrors(() =>
     stripe.subscriptions.update(
       sub._id,
       {
-        items: [{ id: sub.itemId, price: price.id }],
+        items: [{ id: sub.itemId, price: price.id }, ...overage],
         proration_behavior: PRORATION,
         proration_date: opts.prorationDate,
         // If the charge fails, Stripe keeps the old plan: our mirror never shows a change Stripe did not make.

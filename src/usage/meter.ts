@@ -255,3 +255,27 @@ export async function overagePriceFor(deps: AppDeps, planId: PlanId, interval: I
     );
   return price;
 }
+
+/**
+ * The item changes that keep a subscription's metered overage price in step with a plan change:
+ * Stripe requires every price on a subscription to share one interval, and overage is billed at the
+ * new plan's rate. Swaps the metered item's price, adds one if missing, removes it for plans
+ * without overage. Used beside the plan item's own swap by src/billing/changes.ts.
+ */
+export async function overageItemChanges(
+  deps: AppDeps,
+  subscriptionId: string,
+  planId: PlanId,
+  interval: Interval,
+): Promise<{ id?: string; price?: string; deleted?: boolean }[]> {
+  if (!deps.stripe) return [];
+  const sub = await deps.stripe.subscriptions.retrieve(subscriptionId);
+  const metered = sub.items.data.filter((i) => i.price.recurring?.usage_type === 'metered');
+  const price = await overagePriceFor(deps, planId, interval);
+  const [keep, ...extra] = metered;
+  const changes: { id?: string; price?: string; deleted?: boolean }[] = extra.map((i) => ({ id: i.id, deleted: true }));
+  if (price && !keep) changes.push({ price: price.id });
+  else if (price && keep && keep.price.id !== price.id) changes.push({ id: keep.id, price: price.id });
+  else if (!price && keep) changes.push({ id: keep.id, deleted: true });
+  return changes;
+}

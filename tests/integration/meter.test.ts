@@ -82,6 +82,28 @@ describe('metered overage', () => {
     expect((await deps().db.c.subscriptions.findOne({ _id: subId }))?.planId).toBe('pro');
   });
 
+  it("a plan change moves the metered item too (one interval per subscription; the new plan's rate)", async () => {
+    const user = await verifiedUser(world);
+    const { subId } = await subscribePro(user);
+    const preview = await trpc<{ prorationDate: number }>(world, user.cookie, 'query', 'billing.previewChange', {
+      planId: 'business',
+      interval: 'year',
+    });
+    expect(preview.status, preview.error?.message).toBe(200);
+    const changed = await trpc(world, user.cookie, 'mutation', 'billing.changePlan', {
+      planId: 'business',
+      interval: 'year',
+      prorationDate: preview.data.prorationDate,
+      actionId: randomUUID().replaceAll('-', ''),
+    });
+    expect(changed.status, changed.error?.message).toBe(200);
+    const sub = await world.stripe.subscriptions.retrieve(subId);
+    expect(sub.items.data.map((i) => i.price.lookup_key).sort()).toEqual([
+      'dropin_business_api_overage_yearly',
+      'dropin_business_yearly',
+    ]);
+  });
+
   it('overage reaches Stripe exactly once through failures, and the renewal invoice bills our count', async () => {
     const user = await verifiedUser(world);
     const { customer, subId } = await subscribePro(user);
