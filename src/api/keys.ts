@@ -26,7 +26,7 @@ const view = (k: ApiKeyDoc): ApiKeyView => ({
 export async function listApiKeys(deps: AppDeps, userId: string): Promise<{ keys: ApiKeyView[]; max: number }> {
   const [keys, state] = await Promise.all([
     deps.db.c.apiKeys.find({ userId, revokedAt: null }).sort({ createdAt: -1 }).toArray(),
-    planState(deps, userId),
+    planState(deps, userId, new Date(), { fresh: true }),
   ]);
   return { keys: keys.map(view), max: plans[state.plan].limits.apiKeys };
 }
@@ -35,7 +35,7 @@ export async function createApiKey(
   deps: AppDeps,
   opts: { userId: string; name: string },
 ): Promise<{ key: string; apiKey: ApiKeyView }> {
-  const { plan } = await planState(deps, opts.userId);
+  const { plan } = await planState(deps, opts.userId, new Date(), { fresh: true });
   const max = plans[plan].limits.apiKeys;
   const live = await deps.db.c.apiKeys.countDocuments({ userId: opts.userId, revokedAt: null });
   if (live >= max) {

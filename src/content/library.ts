@@ -59,9 +59,9 @@ function toItem(doc: ContentDoc, plan: PlanId): LibraryItem {
 
 export async function searchLibrary(
   deps: AppDeps,
-  opts: { userId: string | null; q?: string; tag?: string; kind?: ContentKind },
+  opts: { userId: string | null; q?: string; tag?: string; kind?: ContentKind; fresh?: boolean },
 ): Promise<{ plan: PlanId; items: LibraryItem[]; tags: string[] }> {
-  const plan = opts.userId ? (await planState(deps, opts.userId)).plan : 'free';
+  const plan = opts.userId ? (await planState(deps, opts.userId, new Date(), { fresh: opts.fresh })).plan : 'free';
   const docs = await publishedCatalog(deps);
   const words = (opts.q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
   const tag = opts.tag?.toLowerCase();
@@ -83,9 +83,9 @@ async function publishedItem(deps: AppDeps, slug: string): Promise<ContentDoc> {
 }
 
 /** The whole item for a user entitled to it; FORBIDDEN naming the plan that unlocks it otherwise. */
-export async function readItem(deps: AppDeps, opts: { userId: string; slug: string }): Promise<LibraryItemFull> {
+export async function readItem(deps: AppDeps, opts: { userId: string; slug: string; fresh?: boolean }): Promise<LibraryItemFull> {
   const doc = await publishedItem(deps, opts.slug);
-  const ent = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan });
+  const ent = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan, fresh: opts.fresh });
   if (!ent.allowed) throw new AppError('FORBIDDEN', ent.reason ?? 'This item is not included in your plan.');
   return { ...toItem(doc, ent.plan), body: doc.body, bodyFormat: doc.bodyFormat };
 }
@@ -100,10 +100,10 @@ export async function startDownload(
 ): Promise<{ url: string; expiresAt: string; used: number; limit: number | null; remaining: number | null }> {
   const doc = await publishedItem(deps, opts.slug);
   if (!doc.file) throw new AppError('BAD_REQUEST', 'This item has nothing to download.');
-  const access = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan });
+  const access = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan, fresh: true });
   if (!access.allowed) throw new AppError('FORBIDDEN', access.reason ?? 'This item is not included in your plan.');
   const unitId = `download:${opts.userId}:${opts.actionId ?? randomUUID()}`;
-  const ent = await consume(deps, { userId: opts.userId, metric: 'download', unitId, ref: doc._id });
+  const ent = await consume(deps, { userId: opts.userId, metric: 'download', unitId, ref: doc._id, fresh: true });
   const signed = signDownload(deps.env, doc.file.id, opts.userId);
   return {
     url: signed.url,

@@ -17,11 +17,11 @@ export const contentRouter = router({
         .strict()
         .optional(),
     )
-    .query(({ ctx, input }) => searchLibrary(ctx.deps, { userId: ctx.user?.id ?? null, ...input })),
+    .query(({ ctx, input }) => searchLibrary(ctx.deps, { userId: ctx.user?.id ?? null, ...input, fresh: true })),
 
   get: protectedProcedure
     .input(z.object({ slug }).strict())
-    .query(({ ctx, input }) => readItem(ctx.deps, { userId: ctx.user.id, slug: input.slug })),
+    .query(({ ctx, input }) => readItem(ctx.deps, { userId: ctx.user.id, slug: input.slug, fresh: true })),
 
   download: protectedProcedure
     .input(

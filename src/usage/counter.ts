@@ -118,11 +118,11 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
  */
 export async function consume(
   deps: AppDeps,
-  opts: { userId: string; metric: UsageMetric; unitId: string; ref?: string | null; now?: Date },
+  opts: { userId: string; metric: UsageMetric; unitId: string; ref?: string | null; now?: Date; fresh?: boolean },
 ): Promise<Entitlement> {
   const now = opts.now ?? new Date();
   const feature = opts.metric;
-  const state = await planState(deps, opts.userId, now);
+  const state = await planState(deps, opts.userId, now, { fresh: opts.fresh });
   const limits = plans[state.plan].limits;
   const limit = feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded;
   const billable = feature === 'api_call' && state.overageBillable;

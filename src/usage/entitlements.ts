@@ -75,10 +75,19 @@ export function planStateOf(sub: SubscriptionDoc | null, now: Date): PlanState {
 // reach other processes within SESSION_CACHE_MS (tests run with 0: always fresh).
 const planCache = new Map<string, { at: number; state: Promise<PlanState> }>();
 
-export async function planState(deps: AppDeps, userId: string, now = new Date()): Promise<PlanState> {
+/**
+ * The plan in force. `fresh` skips the cache: pages people look at right after paying use it, so an
+ * upgrade shows at once; the REST API's hot path accepts a few seconds' lag.
+ */
+export async function planState(
+  deps: AppDeps,
+  userId: string,
+  now = new Date(),
+  opts: { fresh?: boolean } = {},
+): Promise<PlanState> {
   const ttl = Math.min(deps.env.SESSION_CACHE_MS, 5_000);
   const hit = planCache.get(userId);
-  if (ttl > 0 && hit && Date.now() - hit.at < ttl) {
+  if (ttl > 0 && !opts.fresh && hit && Date.now() - hit.at < ttl) {
     const state = await hit.state;
     if (state.period.end > now) return state;
   }
@@ -108,10 +117,10 @@ const fmt = (n: number) => n.toLocaleString('en-US');
  */
 export async function entitlement(
   deps: AppDeps,
-  opts: { userId: string; feature: Feature; minPlan?: PlanId; now?: Date; used?: number; state?: PlanState },
+  opts: { userId: string; feature: Feature; minPlan?: PlanId; now?: Date; used?: number; state?: PlanState; fresh?: boolean },
 ): Promise<Entitlement> {
   const now = opts.now ?? new Date();
-  const state = opts.state ?? (await planState(deps, opts.userId, now));
+  const state = opts.state ?? (await planState(deps, opts.userId, now, { fresh: opts.fresh }));
   const { plan, period } = state;
   const limits = plans[plan].limits;
 

@@ -3,5 +3,5 @@ import { router, protectedProcedure } from '../trpc/trpc';
 import { usageSummary } from './summary';
 
 export const usageRouter = router({
-  summary: protectedProcedure.query(({ ctx }) => usageSummary(ctx.deps, ctx.user.id)),
+  summary: protectedProcedure.query(({ ctx }) => usageSummary(ctx.deps, ctx.user.id, { fresh: true })),
 });

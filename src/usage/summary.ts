@@ -33,8 +33,8 @@ export interface UsageSummary {
 
 const labels: Record<UsageMetric, string> = { download: 'Downloads', api_call: 'API calls' };
 
-export async function usageSummary(deps: AppDeps, userId: string): Promise<UsageSummary> {
-  const state = await planState(deps, userId);
+export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?: boolean } = {}): Promise<UsageSummary> {
+  const state = await planState(deps, userId, new Date(), opts);
   const plan = plans[state.plan];
   const periodStart = state.period.start;
   const [downloads, apiCalls, reported, past] = await Promise.all([
