@@ -323,4 +323,43 @@ describe('the reconciler', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('the reconciler process runs on its cron schedule and stops cleanly on SIGTERM', async () => {
+    const env = world.server.env;
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    const before = await deps().db.c.reconcileRuns.countDocuments();
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['reconciler/index.ts'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        MONGODB_URI: env.MONGODB_URI,
+        MONGODB_DB: env.MONGODB_DB,
+        SMTP_URL: env.SMTP_URL,
+        STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY,
+        STRIPE_API_BASE: env.STRIPE_API_BASE,
+        RECONCILE_CRON: '*/2 * * * * *', // every two seconds (node-cron's seconds field)
+      },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      for (
+        let i = 0;
+        i < 100 && (await deps().db.c.reconcileRuns.countDocuments({ status: { $ne: 'running' } })) <= before;
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const [latest] = await latestRuns(deps(), { limit: 1 });
+      expect(latest?.status, stderr).toBe('succeeded');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, stderr).toBe(0);
+  }, 60_000);
 });
