@@ -27,7 +27,6 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.emailOutbox.createIndex({ status: 1, createdAt: 1 }, { name: 'pending' }),
     c.claims.createIndex({ at: 1 }, { name: 'at' }),
     c.reconcileRuns.createIndex({ startedAt: -1 }, { name: 'started' }),
-    c.subscriptions.createIndex({ created: -1 }, { name: 'created' }),
     c.content.createIndex({ published: 1, minPlan: 1 }, { name: 'published_plan' }),
     c.usageEvents.createIndex({ userId: 1, metric: 1, periodStart: 1 }, { name: 'user_metric_period' }),
     c.meterOutbox.createIndex({ status: 1, nextAttemptAt: 1 }, { name: 'queue' }),
