@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payCheckout, DAY } from '../../src/dev/stripe-emulator/testing';
 import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 import { syncCustomer } from '../../src/billing/sync';
-import { flushMeter, fillOverage } from '../../src/usage/meter';
+import { flushMeter, fillAllOverage, fillOverage } from '../../src/usage/meter';
 import { planState } from '../../src/usage/entitlements';
 import { API_METER, plans } from '../../src/billing/plans';
 import type { UsageSummary } from '../../src/usage/summary';
@@ -104,7 +104,9 @@ describe('metered overage', () => {
     ]);
   });
 
-  it('overage reaches Stripe exactly once through failures, and the renewal invoice bills our count', async () => {
+  it('overage reaches Stripe exactly once through failures, and the renewal invoice bills our count', {
+    timeout: 120_000,
+  }, async () => {
     const user = await verifiedUser(world);
     const { customer, subId } = await subscribePro(user);
     const included = plans.pro.limits.apiCallsIncluded;
@@ -127,7 +129,10 @@ describe('metered overage', () => {
     // lost responses after the event was recorded (the retry replays, never a second event).
     await world.control.injectApiFault({ status: 500, count: 7, pathPrefix: '/v1/billing/meter_events' });
     await world.control.injectApiFault({ status: 500, count: 3, pathPrefix: '/v1/billing/meter_events', afterExecution: true });
-    // Two fillers at once (two processes) create each unit once.
+    // The periodic sweep finds the period on its own; then two fillers at once (two processes)
+    // add nothing: each unit exists once.
+    await fillAllOverage(deps());
+    expect(await deps().db.c.meterOutbox.countDocuments({ userId: user.id })).toBe(25);
     await Promise.all([
       fillOverage(deps(), { userId: user.id, periodStart: state.period.start }),
       fillOverage(deps(), { userId: user.id, periodStart: state.period.start }),

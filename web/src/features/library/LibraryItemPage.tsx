@@ -60,7 +60,7 @@ export function LibraryItemPage() {
           <EmptyState
             headingLevel={1}
             icon={<BookIcon size={28} />}
-            title={item.error.message.replace(/^This item unlocks/, 'Unlocks')}
+            title={item.error.message.replace(/^This item unlocks/, 'Unlocks').replace(/\.$/, '')}
             action={<ButtonLink to="/pricing">Upgrade</ButtonLink>}
           >
             This item is part of a higher plan. Upgrade to open it; you can change or cancel any time.
