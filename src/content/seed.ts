@@ -268,6 +268,13 @@ Flattening curves mean you have found product–market fit for that cohort; curv
 
 const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
 
+/**
+ * Files live in MongoDB (content_files, as Binary) rather than on disk, so every server process and
+ * the production replica set see the same bytes with no shared volume; 5 MB keeps each well under
+ * the 16 MB document limit. Larger files would move to object storage behind the same signed URLs.
+ */
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
 /** Inserts the starter catalog; returns how many items were new. */
 export async function seedContent(deps: Pick<AppDeps, 'db'>): Promise<number> {
   const { c } = deps.db;
@@ -277,6 +284,7 @@ export async function seedContent(deps: Pick<AppDeps, 'db'>): Promise<number> {
     let file: ContentDoc['file'] = null;
     if (item.file) {
       const bytes = Buffer.from(item.file.make(), 'utf8');
+      if (bytes.length > MAX_FILE_BYTES) throw new Error(`${item.slug}: files are limited to 5 MB`);
       const id = `file_${item.slug}`;
       file = { id, name: item.file.name, contentType: item.file.contentType, size: bytes.length };
       try {
