@@ -3,6 +3,7 @@
 // server reads a handful of groups, never every subscription. Daily snapshots keep history.
 import type { AppDeps } from '../deps';
 import type { AdminSnapshotDoc } from '../db/collections';
+import { cacheFor } from './cache';
 
 const DAY = 86_400_000;
 
@@ -139,6 +140,14 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
     atRiskSubscriptions: risk.length,
     computedAt: now.toISOString(),
   };
+}
+
+/**
+ * The overview as admins read it: computed at most once a minute per process (served stale while a
+ * rebuild runs), at once after an admin action, or on demand (`fresh`, the Refresh button).
+ */
+export async function overview(deps: AppDeps, opts: { fresh?: boolean } = {}): Promise<Overview> {
+  return (await cacheFor(deps, 'overview', () => computeOverview(deps)).get(opts)).value;
 }
 
 export const dayKey = (d: Date): string => d.toISOString().slice(0, 10);

@@ -3,6 +3,7 @@
 import type { AppDeps } from '../deps';
 import type { AdminAuditDoc } from '../db/collections';
 import { isDuplicateKey } from '../auth/users';
+import { invalidateAdminCaches } from './cache';
 
 export interface Actor {
   id: string;
@@ -71,7 +72,7 @@ export async function audited<T>(
     recorded = false;
   }
   try {
-    const result = await fn();
+    const result = await fn().finally(() => invalidateAdminCaches(deps));
     if (recorded) {
       const after = json(await snapshot().catch(() => null));
       await c.adminAudit.updateOne({ _id }, { $set: { outcome: 'ok', after } });

@@ -33,33 +33,46 @@ export async function failedPayments(
   opts: { status?: (typeof FAILED_STATUSES)[number]; page: number; pageSize: number },
 ): Promise<{ rows: FailedPaymentRow[]; total: number }> {
   const { c } = deps.db;
-  const filter = { status: opts.status ? opts.status : { $in: [...FAILED_STATUSES] } };
-  const [subs, total] = await Promise.all([
-    c.subscriptions
-      .find(filter)
-      .sort({ created: -1, _id: -1 })
-      .skip((opts.page - 1) * opts.pageSize)
-      .limit(opts.pageSize)
-      .toArray(),
-    c.subscriptions.countDocuments(filter),
-  ]);
-  const userIds = subs.map((s) => s.userId).filter((id): id is string => id !== null);
+  // One equality read per status (indexed on FerretDB too), merged and ordered here: the set in
+  // dunning is small next to the whole mirror.
+  const statuses = opts.status ? [opts.status] : [...FAILED_STATUSES];
+  const all = (
+    await Promise.all(
+      statuses.map((status) =>
+        c.subscriptions
+          .find(
+            { status },
+            { projection: { customerId: 1, userId: 1, planId: 1, status: 1, currency: 1, latestInvoice: 1, created: 1 } },
+          )
+          .toArray(),
+      ),
+    )
+  )
+    .flat()
+    .sort((a, b) => b.created.getTime() - a.created.getTime() || (a._id < b._id ? 1 : -1));
+  const total = all.length;
+  const subs = all.slice((opts.page - 1) * opts.pageSize, opts.page * opts.pageSize);
+  const userIds = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
   const invoiceIds = subs.map((s) => s.latestInvoice?.id).filter((id): id is string => !!id);
   const emailKeys = invoiceIds.flatMap((id) => [`payment-failed:${id}`, `action-required:${id}`]);
   const customerIds = [...new Set(subs.map((s) => s.customerId))];
+  // Equality reads by _id / customer, one each: $in would scan on FerretDB.
   const [users, emails, failures] = await Promise.all([
-    userIds.length ? c.users.find({ _id: { $in: userIds } }, { projection: { email: 1 } }).toArray() : [],
-    emailKeys.length ? c.emailOutbox.find({ _id: { $in: emailKeys } }, { projection: { status: 1, sentAt: 1 } }).toArray() : [],
-    customerIds.length
-      ? c.webhookEvents
-          .find(
-            { type: 'payment_intent.payment_failed', customerId: { $in: customerIds } },
-            { projection: { customerId: 1, payload: 1, created: 1 } },
-          )
+    Promise.all(userIds.map((id) => c.users.findOne({ _id: id }, { projection: { email: 1 } }))).then((l) =>
+      l.filter((u) => u !== null),
+    ),
+    Promise.all(emailKeys.map((id) => c.emailOutbox.findOne({ _id: id }, { projection: { status: 1, sentAt: 1 } }))).then((l) =>
+      l.filter((m) => m !== null),
+    ),
+    Promise.all(
+      customerIds.map((customerId) =>
+        c.webhookEvents
+          .find({ customerId, type: 'payment_intent.payment_failed' }, { projection: { customerId: 1, payload: 1, created: 1 } })
           .sort({ created: -1 })
-          .limit(customerIds.length * 5)
-          .toArray()
-      : [],
+          .limit(1)
+          .toArray(),
+      ),
+    ).then((l) => l.flat()),
   ]);
   const emailOf = new Map(users.map((u) => [u._id, u.email]));
   const reasonOf = new Map<string, string>();

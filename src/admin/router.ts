@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { adminProcedure, router } from '../trpc/trpc';
 import { auditEntries } from './audit';
-import { computeOverview, history } from './analytics';
+import { history, overview } from './analytics';
 import {
   applyCoupon,
   cancelNow,
@@ -48,7 +48,9 @@ const subscriberFilters = {
 const actor = (ctx: { user: { id: string; email: string } }) => ({ id: ctx.user.id, email: ctx.user.email });
 
 export const adminRouter = router({
-  overview: adminProcedure.input(noInput).query(({ ctx }) => computeOverview(ctx.deps)),
+  overview: adminProcedure
+    .input(z.object({ fresh: z.boolean().optional() }).strict().optional())
+    .query(({ ctx, input }) => overview(ctx.deps, { fresh: input?.fresh })),
 
   history: adminProcedure
     .input(

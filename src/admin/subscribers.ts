@@ -1,12 +1,12 @@
 // The subscriber list (one row per subscription in the mirror, with its account), its CSV export
 // and the subscriber detail page. Search, filters, sort and paging all run in the database.
-import type { Filter } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc, UserDoc } from '../db/collections';
 import { listInvoices, type InvoiceRow } from '../billing/dashboard';
 import { usageSummary, type UsageSummary } from '../usage/summary';
 import { AppError } from '../lib/errors';
 import { auditEntries, type AuditView } from './audit';
+import { cacheFor } from './cache';
 
 export const SORTS = ['created', 'status', 'plan', 'amount', 'periodEnd'] as const;
 export type SubscriberSort = (typeof SORTS)[number];
@@ -40,55 +40,26 @@ export interface SubscriberRow {
   created: string;
 }
 
-const sortField: Record<SubscriberSort, string> = {
-  created: 'created',
-  status: 'status',
-  plan: 'planId',
-  amount: 'unitAmount',
-  periodEnd: 'currentPeriodEnd',
-};
-
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** The mirror filter for a query. The search narrows by Stripe id directly, or by matching accounts. */
-async function subscriptionFilter(
-  deps: AppDeps,
-  q: Omit<SubscriberQuery, 'sort' | 'dir' | 'page' | 'pageSize'>,
-): Promise<Filter<SubscriptionDoc>> {
-  const and: Filter<SubscriptionDoc>[] = [];
-  if (q.planId) and.push({ planId: q.planId });
-  if (q.status) and.push({ status: q.status });
-  if (q.trialing !== undefined) and.push(q.trialing ? { status: 'trialing' } : { status: { $ne: 'trialing' } });
-  if (q.cancelling !== undefined) and.push({ cancelAtPeriodEnd: q.cancelling });
-  const search = q.search?.trim();
-  if (search) {
-    if (/^(sub|cus)_[A-Za-z0-9]+$/.test(search)) {
-      and.push(search.startsWith('sub_') ? { _id: search } : { customerId: search });
-    } else {
-      const users = await matchingUsers(deps, search);
-      and.push({ userId: { $in: users } });
-    }
-  }
-  return and.length === 0 ? {} : and.length === 1 ? (and[0] as Filter<SubscriptionDoc>) : { $and: and };
-}
-
-/** Accounts matching a search: an exact email is one indexed look-up; otherwise email or name contains. */
-async function matchingUsers(deps: AppDeps, search: string): Promise<string[]> {
-  const text = search.toLowerCase();
-  if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text)) {
-    const exact = await deps.db.c.users.findOne({ email: text }, { projection: { _id: 1 } });
-    if (exact) return [exact._id];
-  }
-  const pattern = new RegExp(escapeRegex(search), 'i');
-  const docs = await deps.db.c.users
-    .find({ $or: [{ email: pattern }, { name: pattern }] }, { projection: { _id: 1 } })
-    .limit(1_000)
-    .toArray();
-  return docs.map((d) => d._id);
-}
-
-function toRow(s: SubscriptionDoc, user: Pick<UserDoc, 'email' | 'name'> | undefined): SubscriberRow {
+function toRow(
+  s: Pick<
+    SubscriptionDoc,
+    | '_id'
+    | 'customerId'
+    | 'userId'
+    | 'planId'
+    | 'interval'
+    | 'status'
+    | 'unitAmount'
+    | 'currency'
+    | 'trialEnd'
+    | 'cancelAtPeriodEnd'
+    | 'currentPeriodEnd'
+    | 'created'
+  >,
+  user: Pick<UserDoc, 'email' | 'name'> | undefined,
+): SubscriberRow {
   return {
     subscriptionId: s._id,
     customerId: s.customerId,
@@ -107,31 +78,145 @@ function toRow(s: SubscriptionDoc, user: Pick<UserDoc, 'email' | 'name'> | undef
   };
 }
 
-async function withAccounts(deps: AppDeps, subs: SubscriptionDoc[]): Promise<SubscriberRow[]> {
-  const ids = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
-  const users = ids.length
-    ? await deps.db.c.users.find({ _id: { $in: ids } }, { projection: { email: 1, name: 1 } }).toArray()
-    : [];
+/** One subscription in the list snapshot: what the list filters, sorts, searches and exports. */
+interface IndexRow extends SubscriberRow {
+  createdMs: number;
+  periodEndMs: number;
+  /** Lower-cased email, name and ids, for "contains" search. */
+  haystack: string;
+}
+
+type Filters = Omit<SubscriberQuery, 'sort' | 'dir' | 'page' | 'pageSize'>;
+
+/**
+ * All subscriptions with their accounts, as compact rows: two projected reads, rebuilt at most once
+ * a minute (see cache.ts for why the list does not sort and count in the database on FerretDB).
+ */
+async function loadIndex(deps: AppDeps): Promise<IndexRow[]> {
+  const [subs, users] = await Promise.all([
+    deps.db.c.subscriptions
+      .find(
+        {},
+        {
+          projection: {
+            userId: 1,
+            customerId: 1,
+            status: 1,
+            planId: 1,
+            interval: 1,
+            unitAmount: 1,
+            currency: 1,
+            trialEnd: 1,
+            cancelAtPeriodEnd: 1,
+            currentPeriodEnd: 1,
+            created: 1,
+          },
+        },
+      )
+      .toArray(),
+    deps.db.c.users.find({}, { projection: { email: 1, name: 1 } }).toArray(),
+  ]);
   const byId = new Map(users.map((u) => [u._id, u]));
+  return subs.map((s) => {
+    const row = toRow(s as SubscriptionDoc, s.userId ? byId.get(s.userId) : undefined);
+    return {
+      ...row,
+      createdMs: s.created.getTime(),
+      periodEndMs: s.currentPeriodEnd?.getTime() ?? 0,
+      haystack: `${row.email ?? ''}\n${(row.name ?? '').toLowerCase()}\n${row.subscriptionId.toLowerCase()}\n${row.customerId.toLowerCase()}`,
+    };
+  });
+}
+
+const index = (deps: AppDeps, fresh = false) => cacheFor(deps, 'subscriber-index', () => loadIndex(deps)).get({ fresh });
+
+/**
+ * Exact look-ups (an email, cus_…, sub_…) go to the database by equality, which is indexed and
+ * always fresh; anything else filters the snapshot.
+ */
+async function exactMatches(deps: AppDeps, search: string): Promise<IndexRow[] | null> {
+  const { c } = deps.db;
+  let subs: SubscriptionDoc[];
+  if (/^sub_[A-Za-z0-9]+$/.test(search)) {
+    const one = await c.subscriptions.findOne({ _id: search });
+    subs = one ? [one] : [];
+  } else if (/^cus_[A-Za-z0-9]+$/.test(search)) {
+    subs = await c.subscriptions.find({ customerId: search }).limit(500).toArray();
+  } else if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(search)) {
+    const user = await c.users.findOne({ email: search.toLowerCase() }, { projection: { _id: 1 } });
+    subs = user ? await c.subscriptions.find({ userId: user._id }).limit(500).toArray() : [];
+  } else {
+    return null;
+  }
+  const rows = await withAccounts(deps, subs);
+  return rows.map((row, i) => {
+    const s = subs[i] as SubscriptionDoc;
+    return { ...row, createdMs: s.created.getTime(), periodEndMs: s.currentPeriodEnd?.getTime() ?? 0, haystack: '' };
+  });
+}
+
+function matches(r: IndexRow, q: Filters, text: string | null): boolean {
+  if (q.planId && r.planId !== q.planId) return false;
+  if (q.status && r.status !== q.status) return false;
+  if (q.trialing !== undefined && (r.status === 'trialing') !== q.trialing) return false;
+  if (q.cancelling !== undefined && r.cancelAtPeriodEnd !== q.cancelling) return false;
+  if (text && !r.haystack.includes(text)) return false;
+  return true;
+}
+
+const sortKey: Record<SubscriberSort, (r: IndexRow) => number | string> = {
+  created: (r) => r.createdMs,
+  status: (r) => r.status,
+  plan: (r) => r.planId ?? '',
+  amount: (r) => r.unitAmount ?? -1,
+  periodEnd: (r) => r.periodEndMs,
+};
+
+async function filtered(
+  deps: AppDeps,
+  q: Omit<SubscriberQuery, 'page' | 'pageSize'>,
+): Promise<{ rows: IndexRow[]; asOf: Date | null }> {
+  const search = q.search?.trim() ?? '';
+  const exact = search ? await exactMatches(deps, search) : null;
+  const snapshot = exact ? null : await index(deps);
+  const source = exact ?? snapshot?.value ?? [];
+  const text = exact ? null : search.toLowerCase() || null;
+  const rows = source.filter((r) => matches(r, q, text));
+  const key = sortKey[q.sort];
+  const dir = q.dir === 'asc' ? 1 : -1;
+  rows.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    if (ka !== kb) return (ka < kb ? -1 : 1) * dir;
+    return (a.subscriptionId < b.subscriptionId ? -1 : 1) * dir;
+  });
+  return { rows, asOf: snapshot ? new Date(snapshot.at) : null };
+}
+
+async function withAccounts(deps: AppDeps, subs: SubscriptionDoc[]): Promise<SubscriberRow[]> {
+  // One equality read per account: on FerretDB an $in scans the collection, _id equality does not.
+  const ids = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
+  const users = await Promise.all(ids.map((id) => deps.db.c.users.findOne({ _id: id }, { projection: { email: 1, name: 1 } })));
+  const byId = new Map(users.filter((u) => u !== null).map((u) => [u._id, u]));
   return subs.map((s) => toRow(s, s.userId ? byId.get(s.userId) : undefined));
 }
 
 export async function listSubscribers(
   deps: AppDeps,
   q: SubscriberQuery,
-): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number }> {
-  const filter = await subscriptionFilter(deps, q);
-  const dir = q.dir === 'asc' ? 1 : -1;
-  const [subs, total] = await Promise.all([
-    deps.db.c.subscriptions
-      .find(filter)
-      .sort({ [sortField[q.sort]]: dir, _id: dir })
-      .skip((q.page - 1) * q.pageSize)
-      .limit(q.pageSize)
-      .toArray(),
-    deps.db.c.subscriptions.countDocuments(filter),
-  ]);
-  return { rows: await withAccounts(deps, subs), total, page: q.page, pageSize: q.pageSize };
+): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number; asOf: string | null }> {
+  const { rows, asOf } = await filtered(deps, q);
+  const page = rows.slice((q.page - 1) * q.pageSize, q.page * q.pageSize);
+  // The rows shown are read fresh; the snapshot only decided which ones and in what order.
+  const fresh = await Promise.all(page.map((r) => deps.db.c.subscriptions.findOne({ _id: r.subscriptionId })));
+  const present = fresh.filter((s): s is SubscriptionDoc => s !== null);
+  return {
+    rows: await withAccounts(deps, present),
+    total: rows.length,
+    page: q.page,
+    pageSize: q.pageSize,
+    asOf: asOf?.toISOString() ?? null,
+  };
 }
 
 const CSV_MAX = 50_000;
@@ -141,15 +226,9 @@ export async function subscribersCsv(
   deps: AppDeps,
   q: Omit<SubscriberQuery, 'page' | 'pageSize'>,
 ): Promise<{ csv: string; rows: number; truncated: boolean }> {
-  const filter = await subscriptionFilter(deps, q);
-  const dir = q.dir === 'asc' ? 1 : -1;
-  const subs = await deps.db.c.subscriptions
-    .find(filter)
-    .sort({ [sortField[q.sort]]: dir, _id: dir })
-    .limit(CSV_MAX + 1)
-    .toArray();
-  const truncated = subs.length > CSV_MAX;
-  const rows = await withAccounts(deps, subs.slice(0, CSV_MAX));
+  const { rows: all } = await filtered(deps, q);
+  const truncated = all.length > CSV_MAX;
+  const rows = all.slice(0, CSV_MAX);
   const header = [
     'subscription_id',
     'customer_id',
@@ -239,11 +318,15 @@ export async function subscriberDetail(deps: AppDeps, userId: string): Promise<S
   const now = new Date();
   const customerId = user.stripeCustomerId ?? null;
   const [subs, sessions, events, audit] = await Promise.all([
-    c.subscriptions
-      .find(customerId ? { $or: [{ userId }, { customerId }] } : { userId })
-      .sort({ created: -1 })
-      .limit(50)
-      .toArray(),
+    // Two equality reads rather than an $or (which FerretDB answers with a scan).
+    Promise.all([
+      c.subscriptions.find({ userId }).limit(50).toArray(),
+      customerId ? c.subscriptions.find({ customerId }).limit(50).toArray() : Promise.resolve([]),
+    ]).then(([mine, theirs]) =>
+      [...new Map([...mine, ...theirs].map((s) => [s._id, s])).values()].sort(
+        (a, b) => b.created.getTime() - a.created.getTime(),
+      ),
+    ),
     c.sessions
       .find({ userId, expiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } })
       .sort({ lastSeenAt: -1 })

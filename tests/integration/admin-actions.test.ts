@@ -130,7 +130,8 @@ describe('subscription actions', () => {
     expect(discounted.discounts.map((d) => (typeof d === 'string' ? d : d.source?.coupon))).toHaveLength(1);
     expect((await lastAudit(user.id, 'apply_coupon')).outcome).toBe('ok');
 
-    // Drift the mirror by hand; a resync puts Stripe's truth back.
+    // Drift the mirror by hand (after the webhooks above are done); a resync puts Stripe's truth back.
+    await settle();
     await world.server.deps.db.c.subscriptions.updateOne({ _id: sub._id }, { $set: { status: 'past_due' } });
     await adminMutation('resync', { userId: user.id, actionId: action() });
     expect((await mirrorSub(user.id)).status).toBe('trialing');
