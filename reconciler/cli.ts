@@ -39,10 +39,13 @@ async function main(): Promise<number> {
   // The CLI logs only warnings: its output is the summary (or JSON) on stdout.
   const env = parseEnv({ ...source, LOG_LEVEL: source.LOG_LEVEL ?? 'warn', SMTP_URL: source.SMTP_URL ?? 'smtp://127.0.0.1:1' });
   // Logs go to stderr so stdout stays the summary or parseable JSON.
-  const deps = {
-    ...(await createDeps(env)),
-    log: pino({ level: env.LOG_LEVEL, base: { app: 'dropin-reconcile' } }, pino.destination(2)),
-  };
+  const fromFile = !process.env.MONGODB_URI;
+  const created = await createDeps(env).catch((err: unknown) => {
+    if (!fromFile) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    throw new UsageError(`The services in ${localServicesFile()} are not answering (${why}). Is \`npm start\` running?`);
+  });
+  const deps = { ...created, log: pino({ level: env.LOG_LEVEL, base: { app: 'dropin-reconcile' } }, pino.destination(2)) };
   const bar = process.stderr.isTTY && !values.json ? progressBar() : null;
   try {
     const report = await runReconcile(deps, { dryRun: values['dry-run'], customerId: values.customer, onProgress: bar?.update });

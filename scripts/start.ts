@@ -67,7 +67,7 @@ async function main() {
       smtpUrl: inboxUrl ? env.SMTP_URL : null,
     }),
   );
-  stops.push(async () => rmSync(stateFile, { force: true }));
+  stops.unshift(async () => rmSync(stateFile, { force: true }));
 
   if (!dev) buildWebIfStale();
 
