@@ -15,12 +15,26 @@ import { appRouter } from '../src/trpc/root';
 import { createInnerContext } from '../src/trpc/context';
 import { createCallerFactory } from '../src/trpc/trpc';
 import { takeSnapshot } from '../src/admin/analytics';
+import { invalidateAdminCaches } from '../src/admin/cache';
 
 const N = Number(process.argv[2] ?? 100_000);
 const BATCH = 2_000;
 const DAY = 86_400_000;
 const FIRST = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'ken', 'dennis', 'linus', 'margaret', 'john', 'frances'];
-const LAST = ['lovelace', 'hopper', 'turing', 'dijkstra', 'liskov', 'knuth', 'thompson', 'ritchie', 'torvalds', 'hamilton', 'backus', 'allen'];
+const LAST = [
+  'lovelace',
+  'hopper',
+  'turing',
+  'dijkstra',
+  'liskov',
+  'knuth',
+  'thompson',
+  'ritchie',
+  'torvalds',
+  'hamilton',
+  'backus',
+  'allen',
+];
 const PRICES = [
   { planId: 'pro', interval: 'month' as const, unitAmount: 1_200, lookupKey: 'dropin_pro_monthly' },
   { planId: 'pro', interval: 'year' as const, unitAmount: 12_000, lookupKey: 'dropin_pro_yearly' },
@@ -99,7 +113,16 @@ function fixtures(from: number, to: number, now: number): { users: UserDoc[]; su
       cancellationFeedback: null,
       defaultPaymentMethod: null,
       latestInvoice: open
-        ? { id: `in_bench${i}`, status: 'open', amountDue: price.unitAmount, amountPaid: 0, currency: 'usd', hostedInvoiceUrl: null, attemptCount: 2, nextPaymentAttempt: new Date(now + 3 * DAY) }
+        ? {
+            id: `in_bench${i}`,
+            status: 'open',
+            amountDue: price.unitAmount,
+            amountPaid: 0,
+            currency: 'usd',
+            hostedInvoiceUrl: null,
+            attemptCount: 2,
+            nextPaymentAttempt: new Date(now + 3 * DAY),
+          }
         : null,
       created,
       fetchedAt: new Date(now),
@@ -109,7 +132,11 @@ function fixtures(from: number, to: number, now: number): { users: UserDoc[]; su
   return { users, subs };
 }
 
-async function time<T>(label: string, runs: number, fn: (i: number) => Promise<T>): Promise<{ label: string; p50: number; p95: number; max: number }> {
+async function time<T>(
+  label: string,
+  runs: number,
+  fn: (i: number) => Promise<T>,
+): Promise<{ label: string; p50: number; p95: number; max: number }> {
   await fn(0); // warm-up
   const ms: number[] = [];
   for (let i = 1; i <= runs; i++) {
@@ -126,7 +153,14 @@ async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-admin-bench-'));
   const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
   const mailpit = await startMailpit();
-  const env = parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'warn', MONGODB_URI: ferret.url, MONGODB_DB: 'admin_bench', SMTP_URL: mailpit.smtpUrl, PUBLIC_URL: 'http://127.0.0.1:1' });
+  const env = parseEnv({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    MONGODB_URI: ferret.url,
+    MONGODB_DB: 'admin_bench',
+    SMTP_URL: mailpit.smtpUrl,
+    PUBLIC_URL: 'http://127.0.0.1:1',
+  });
   const deps = await createDeps(env);
   try {
     const now = Date.now();
@@ -139,28 +173,80 @@ async function main() {
     }
     console.log(`\rseeded ${N} users and ${N} subscriptions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const admin = { id: 'bench-admin', email: 'admin@example.com', name: 'Admin', role: 'admin' as const, emailVerified: true, hasPassword: true, createdAt: new Date() };
+    const admin = {
+      id: 'bench-admin',
+      email: 'admin@example.com',
+      name: 'Admin',
+      role: 'admin' as const,
+      emailVerified: true,
+      hasPassword: true,
+      createdAt: new Date(),
+    };
     const caller = createCallerFactory(appRouter)(
-      createInnerContext({ deps, user: admin, session: { publicId: 'bench', expiresAt: new Date(now + DAY), absoluteExpiresAt: new Date(now + DAY) } }),
+      createInnerContext({
+        deps,
+        user: admin,
+        session: { publicId: 'bench', expiresAt: new Date(now + DAY), absoluteExpiresAt: new Date(now + DAY) },
+      }),
     );
     const runs = Number(process.env.RUNS ?? 40);
-    const results = [];
-    results.push(await time('list, newest first, page 1', runs, () => caller.admin.subscribers({})));
-    results.push(await time('list, page 200', runs, () => caller.admin.subscribers({ page: 200 })));
-    results.push(await time('list, sort by amount asc', runs, () => caller.admin.subscribers({ sort: 'amount', dir: 'asc' })));
-    results.push(await time('filter plan=business status=past_due', runs, () => caller.admin.subscribers({ planId: 'business', status: 'past_due' })));
-    results.push(await time('filter cancelling', runs, () => caller.admin.subscribers({ cancelling: true })));
-    results.push(await time('search exact email', runs, (i) => caller.admin.subscribers({ search: `${pick(i, FIRST)}.${pick(Math.floor(i / FIRST.length), LAST)}.${i * 997}@example.com` })));
-    results.push(await time('search customer id', runs, (i) => caller.admin.subscribers({ search: `cus_bench${i * 1_009}` })));
-    results.push(await time('search subscription id', runs, (i) => caller.admin.subscribers({ search: `sub_bench${i * 1_013}` })));
-    results.push(await time('search name fragment "hopper"', Math.min(runs, 10), () => caller.admin.subscribers({ search: 'hopper' })));
-    results.push(await time('overview', Math.min(runs, 20), () => caller.admin.overview()));
-    results.push(await time('failed payments page 1', Math.min(runs, 20), () => caller.admin.failedPayments({})));
+    const results: { label: string; p50: number; p95: number; max: number }[] = [];
+    console.log(`${'query'.padEnd(44)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
+    const print = (r: { label: string; p50: number; p95: number; max: number }) =>
+      console.log(
+        `${r.label.padEnd(44)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}`,
+      );
+    const pushAndPrint = (r: { label: string; p50: number; p95: number; max: number }) => {
+      results.push(r);
+      print(r);
+    };
+    const cold = performance.now();
+    await caller.admin.subscribers({});
+    console.log(`first list (builds the snapshot)             ${(performance.now() - cold).toFixed(0)} ms`);
+    const coldOverview = performance.now();
+    await caller.admin.overview();
+    console.log(`first overview (computes it)                 ${(performance.now() - coldOverview).toFixed(0)} ms`);
+    pushAndPrint(await time('list, newest first, page 1', runs, () => caller.admin.subscribers({})));
+    pushAndPrint(await time('list, page 200', runs, () => caller.admin.subscribers({ page: 200 })));
+    pushAndPrint(await time('list, sort by amount asc', runs, () => caller.admin.subscribers({ sort: 'amount', dir: 'asc' })));
+    pushAndPrint(
+      await time('filter plan=business status=past_due', runs, () =>
+        caller.admin.subscribers({ planId: 'business', status: 'past_due' }),
+      ),
+    );
+    pushAndPrint(await time('filter cancelling', runs, () => caller.admin.subscribers({ cancelling: true })));
+    pushAndPrint(
+      await time('search exact email', runs, (i) =>
+        caller.admin.subscribers({
+          search: `${pick(i, FIRST)}.${pick(Math.floor(i / FIRST.length), LAST)}.${i * 997}@example.com`,
+        }),
+      ),
+    );
+    pushAndPrint(await time('search customer id', runs, (i) => caller.admin.subscribers({ search: `cus_bench${i * 1_009}` })));
+    pushAndPrint(
+      await time('search subscription id', runs, (i) => caller.admin.subscribers({ search: `sub_bench${i * 1_013}` })),
+    );
+    pushAndPrint(
+      await time('search name fragment "hopper"', Math.min(runs, 10), () => caller.admin.subscribers({ search: 'hopper' })),
+    );
+    pushAndPrint(await time('overview', Math.min(runs, 20), () => caller.admin.overview()));
+    // What the snapshots cost to build (once a minute in the background, or after an admin action).
+    pushAndPrint(await time('overview recomputed (Refresh)', 2, () => caller.admin.overview({ fresh: true })));
+    pushAndPrint(
+      await time('list right after an admin action (rebuild)', 2, () => {
+        invalidateAdminCaches(deps);
+        return caller.admin.subscribers({});
+      }),
+    );
+    pushAndPrint(await time('failed payments page 1', Math.min(runs, 20), () => caller.admin.failedPayments({})));
     await takeSnapshot(deps);
-    results.push(await time('history (90 days)', runs, () => caller.admin.history({ days: 90 })));
+    pushAndPrint(await time('history (90 days)', runs, () => caller.admin.history({ days: 90 })));
 
     console.log(`\n${'query'.padEnd(40)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
-    for (const r of results) console.log(`${r.label.padEnd(40)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}`);
+    for (const r of results)
+      console.log(
+        `${r.label.padEnd(40)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.max.toFixed(1).padStart(8)}`,
+      );
   } finally {
     await deps.db.db.dropDatabase().catch(() => {});
     deps.mailer.close();

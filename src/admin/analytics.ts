@@ -1,6 +1,6 @@
-// Revenue analytics for the admin overview, from the subscriptions mirror. Only aggregation stages
-// every target database has ($match/$group/$sum; docs/decisions/006) do the counting, so the
-// server reads a handful of groups, never every subscription. Daily snapshots keep history.
+// Revenue analytics for the admin overview, from the subscriptions mirror (no aggregation stage
+// beyond what every target database has: one projected read, figures computed in code). Daily
+// snapshots keep history; the live figures are cached per process (cache.ts).
 import type { AppDeps } from '../deps';
 import type { AdminSnapshotDoc } from '../db/collections';
 import { cacheFor } from './cache';
@@ -38,18 +38,6 @@ export interface Overview {
 const PAYING = ['active', 'past_due'];
 const FAILED = ['past_due', 'unpaid', 'incomplete'];
 
-interface PriceGroup {
-  _id: {
-    status: string;
-    planId: string | null;
-    interval: string | null;
-    currency: string;
-    unitAmount: number | null;
-    quantity: number;
-  };
-  n: number;
-}
-
 function addMoney(map: Map<string, number>, currency: string, amount: number) {
   map.set(currency, (map.get(currency) ?? 0) + amount);
 }
@@ -59,69 +47,72 @@ const toMoney = (map: Map<string, number>): Money[] =>
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([currency, amount]) => ({ currency, amount: Math.round(amount) }));
 
+const inWindow = (d: Date | null | undefined, from: number, to: number) => !!d && d.getTime() >= from && d.getTime() <= to;
+
+/**
+ * One projected read of the mirror, every figure computed in a single pass here. On FerretDB each
+ * range filter, count or $group is a scan of its own (cache.ts), so one scan beats five queries;
+ * on MongoDB it is one cheap collection read. Callers go through `overview()`, which caches it.
+ */
 export async function computeOverview(deps: AppDeps, now = new Date()): Promise<Overview> {
-  const { c } = deps.db;
-  const since = new Date(now.getTime() - 30 * DAY);
-  const [groups, newCount, churned, trials, risk] = await Promise.all([
-    c.subscriptions
-      .aggregate<PriceGroup>([
-        { $match: { status: { $in: [...PAYING, 'trialing'] } } },
-        {
-          $group: {
-            _id: {
-              status: '$status',
-              planId: '$planId',
-              interval: '$interval',
-              currency: '$currency',
-              unitAmount: '$unitAmount',
-              quantity: '$quantity',
-            },
-            n: { $sum: 1 },
-          },
+  const to = now.getTime();
+  const from = to - 30 * DAY;
+  const rows = await deps.db.c.subscriptions
+    .find(
+      {},
+      {
+        projection: {
+          status: 1,
+          planId: 1,
+          interval: 1,
+          currency: 1,
+          unitAmount: 1,
+          quantity: 1,
+          created: 1,
+          endedAt: 1,
+          trialStart: 1,
+          trialEnd: 1,
+          latestInvoice: 1,
         },
-      ])
-      .toArray(),
-    c.subscriptions.countDocuments({ created: { $gte: since, $lte: now } }),
-    c.subscriptions.countDocuments({ status: 'canceled', endedAt: { $gte: since, $lte: now } }),
-    c.subscriptions
-      .aggregate<{ _id: string; n: number }>([
-        { $match: { trialEnd: { $gte: since, $lte: now }, trialStart: { $ne: null } } },
-        { $group: { _id: '$status', n: { $sum: 1 } } },
-      ])
-      .toArray(),
-    c.subscriptions
-      .find({ status: { $in: FAILED }, 'latestInvoice.status': 'open' }, { projection: { latestInvoice: 1, currency: 1 } })
-      .toArray(),
-  ]);
+      },
+    )
+    .toArray();
 
   const mrr = new Map<string, number>();
+  const atRisk = new Map<string, number>();
   const byPlan = new Map<string, number>();
   let active = 0;
   let trialing = 0;
   let pastDue = 0;
-  for (const g of groups) {
-    const { status, planId, interval, currency, unitAmount, quantity } = g._id;
-    if (status === 'trialing') {
-      trialing += g.n;
-      continue;
+  let newCount = 0;
+  let churned = 0;
+  let trialsEnded = 0;
+  let trialsConverted = 0;
+  let atRiskSubscriptions = 0;
+  for (const s of rows) {
+    if (s.status === 'trialing') trialing += 1;
+    if (PAYING.includes(s.status)) {
+      active += 1;
+      if (s.status === 'past_due') pastDue += 1;
+      const plan = s.planId ?? 'unknown';
+      byPlan.set(plan, (byPlan.get(plan) ?? 0) + 1);
+      const perPeriod = (s.unitAmount ?? 0) * (s.quantity ?? 1);
+      addMoney(mrr, s.currency, s.interval === 'year' ? perPeriod / 12 : perPeriod);
     }
-    active += g.n;
-    if (status === 'past_due') pastDue += g.n;
-    byPlan.set(planId ?? 'unknown', (byPlan.get(planId ?? 'unknown') ?? 0) + g.n);
-    const perPeriod = (unitAmount ?? 0) * (quantity ?? 1) * g.n;
-    addMoney(mrr, currency, interval === 'year' ? perPeriod / 12 : perPeriod);
+    if (inWindow(s.created, from, to)) newCount += 1;
+    if (s.status === 'canceled' && inWindow(s.endedAt, from, to)) churned += 1;
+    if (s.trialStart && inWindow(s.trialEnd, from, to)) {
+      trialsEnded += 1;
+      if (s.status === 'active') trialsConverted += 1;
+    }
+    const inv = s.latestInvoice;
+    if (FAILED.includes(s.status) && inv?.status === 'open') {
+      atRiskSubscriptions += 1;
+      addMoney(atRisk, inv.currency, Math.max(0, inv.amountDue - inv.amountPaid));
+    }
   }
   const arr = new Map([...mrr.entries()].map(([cur, amount]) => [cur, amount * 12]));
-
-  const trialsEnded = trials.reduce((s, t) => s + t.n, 0);
-  const trialsConverted = trials.find((t) => t._id === 'active')?.n ?? 0;
   const atStart = active + churned - newCount;
-
-  const atRisk = new Map<string, number>();
-  for (const r of risk) {
-    const inv = r.latestInvoice;
-    if (inv) addMoney(atRisk, inv.currency, Math.max(0, inv.amountDue - inv.amountPaid));
-  }
 
   return {
     mrr: toMoney(mrr),
@@ -137,7 +128,7 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
     trialsConverted30d: trialsConverted,
     trialConversionRate: trialsEnded > 0 ? trialsConverted / trialsEnded : null,
     atRisk: toMoney(atRisk),
-    atRiskSubscriptions: risk.length,
+    atRiskSubscriptions,
     computedAt: now.toISOString(),
   };
 }

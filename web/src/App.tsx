@@ -10,7 +10,7 @@ import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
 import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
 import { RequireAuth } from './features/auth/session';
 import { DashboardPage } from './features/app/DashboardPage';
-import { AdminRoutes } from './features/admin/AdminRoutes';
+import { AdminArea } from './features/admin/AdminArea';
 import { NotFoundPage } from './features/app/NotFoundPage';
 import { SettingsPage } from './features/settings/SettingsPage';
 import { PricingPage } from './features/pricing/PricingPage';
@@ -44,7 +44,7 @@ export function App() {
             <Route path="billing" element={<BillingPage />} />
             <Route path="billing/success" element={<CheckoutSuccessPage />} />
             <Route path="settings" element={<SettingsPage />} />
-            <Route path="admin/*" element={<AdminRoutes />} />
+            <Route path="admin/*" element={<AdminArea />} />
           </Route>
         </Route>
         {/* The server's OAuth routes send linking errors to /settings. */}

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
 import { queryErrorMessage } from '../../lib/errors';
-import { formatDate } from '../../lib/format';
+import { formatDate, formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
@@ -196,6 +196,12 @@ export function SubscribersPage() {
               label="Subscribers"
               onPage={(p) => update({ page: String(p) })}
             />
+            {list.data.asOf && (
+              <p className="muted admin-small admin-more">
+                Order and filters as of {formatDateTime(list.data.asOf)} (refreshed every minute and after each admin action); the
+                rows shown are current.
+              </p>
+            )}
           </>
         )}
       </Card>
