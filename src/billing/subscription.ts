@@ -1,17 +1,30 @@
-// Reads of the mirror that billing actions and the dashboard share.
+// Reads of the mirror that billing actions, entitlements and the dashboard share. They go
+// user → customer → subscriptions by _id, which every database answers from an index (FerretDB
+// 1.24 answers nothing else from one; docs/decisions/006).
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { LIVE_STATUSES } from './mirror';
 
+const LIVE = new Set<string>(LIVE_STATUSES);
+
+/** Every mirrored subscription of the user's Stripe customer. */
+async function subscriptionsOf(deps: AppDeps, userId: string): Promise<SubscriptionDoc[]> {
+  const { c } = deps.db;
+  const user = await c.users.findOne({ _id: userId }, { projection: { stripeCustomerId: 1 } });
+  if (!user?.stripeCustomerId) return [];
+  const customer = await c.billingCustomers.findOne({ _id: user.stripeCustomerId }, { projection: { subscriptionIds: 1 } });
+  if (!customer) return [];
+  if (!customer.subscriptionIds) return c.subscriptions.find({ customerId: user.stripeCustomerId }).toArray();
+  const rows = await Promise.all(customer.subscriptionIds.map((id) => c.subscriptions.findOne({ _id: id })));
+  return rows.filter((r): r is SubscriptionDoc => r !== null && r.userId === userId);
+}
+
 /** The user's current subscription: the newest one that has not ended. */
 export async function currentSubscription(deps: AppDeps, userId: string): Promise<SubscriptionDoc | null> {
-  const rows = await deps.db.c.subscriptions
-    .find({ userId, status: { $in: [...LIVE_STATUSES] } })
-    .sort({ created: -1 })
-    .limit(1)
-    .toArray();
-  return rows[0] ?? null;
+  const live = (await subscriptionsOf(deps, userId)).filter((s) => LIVE.has(s.status));
+  live.sort((a, b) => b.created.getTime() - a.created.getTime());
+  return live[0] ?? null;
 }
 
 export async function requireSubscription(deps: AppDeps, userId: string): Promise<SubscriptionDoc> {
@@ -22,5 +35,5 @@ export async function requireSubscription(deps: AppDeps, userId: string): Promis
 
 /** Whether the user ever had a subscription (trials are for first-time subscribers only). */
 export async function hadSubscription(deps: AppDeps, userId: string): Promise<boolean> {
-  return (await deps.db.c.subscriptions.countDocuments({ userId }, { limit: 1 })) > 0;
+  return (await subscriptionsOf(deps, userId)).length > 0;
 }

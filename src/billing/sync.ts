@@ -44,74 +44,74 @@ export async function syncCustomer(deps: AppDeps, customerId: string): Promise<S
   );
 
   const userId = await resolveUserId(deps, customer);
-  const cust = customerDoc(customer, { userId, fetchedAt });
-  const custWritten = await writeIfNewer(c.billingCustomers, customerId, cust, fetchedAt);
+  const seen = subscriptions.map((sub) => sub.id);
+  // Every read and write below is by _id: FerretDB 1.24 (SQLite) answers only _id filters from an
+  // index, and scans the collection for anything else (docs/decisions/006).
+  const previous = await c.billingCustomers.findOne({ _id: customerId });
+  const cust = { ...customerDoc(customer, { userId, fetchedAt }), subscriptionIds: seen };
+  let superseded = false;
+  if (previous && previous.fetchedAt >= fetchedAt) superseded = true;
+  else await c.billingCustomers.updateOne({ _id: customerId }, { $set: cust }, { upsert: true });
 
   const changes: SubscriptionChange[] = [];
-  let superseded = !custWritten;
-  const seen = new Set<string>();
   for (const sub of subscriptions) {
-    seen.add(sub.id);
     const doc = subscriptionDoc(sub, { userId, customerDefault: cust.defaultPaymentMethod, fetchedAt });
-    const before = await c.subscriptions
-      .findOneAndUpdate(
-        { _id: sub.id, $or: [{ fetchedAt: { $lt: fetchedAt } }, { fetchedAt: { $exists: false } }] },
-        { $set: doc },
-        { upsert: true, returnDocument: 'before' },
-      )
-      .catch((err: unknown) => {
-        // The filter did not match because a newer sync wrote the row; the upsert then collides.
-        if (isDuplicateKey(err)) return 'stale' as const;
-        throw err;
-      });
-    if (before === 'stale') {
+    const before = await c.subscriptions.findOne({ _id: sub.id });
+    // A sync that started later already wrote this row: ours is older news.
+    if (before && before.fetchedAt >= fetchedAt) {
       superseded = true;
       continue;
+    }
+    if (before) {
+      await c.subscriptions.updateOne({ _id: sub.id }, { $set: doc });
+    } else {
+      try {
+        await c.subscriptions.insertOne({ _id: sub.id, ...doc });
+      } catch (err) {
+        // Another sync inserted it first; its row is at least as new as ours.
+        if (!isDuplicateKey(err)) throw err;
+        superseded = true;
+        continue;
+      }
     }
     const after = { _id: sub.id, ...doc };
     if (!before || differs(before, after)) changes.push({ subscriptionId: sub.id, userId, before, after });
   }
 
   // Subscriptions Stripe no longer returns at all (deleted test data) leave the mirror.
-  const stale = await c.subscriptions.find({ customerId, _id: { $nin: [...seen] }, fetchedAt: { $lt: fetchedAt } }).toArray();
-  for (const row of stale) {
-    const removed = await c.subscriptions.findOneAndDelete({ _id: row._id, fetchedAt: { $lt: fetchedAt } });
-    if (removed) changes.push({ subscriptionId: row._id, userId: row.userId, before: removed, after: null });
+  const seenSet = new Set(seen);
+  const formerIds = previous?.subscriptionIds
+    ? previous.subscriptionIds
+    : (await c.subscriptions.find({ customerId }, { projection: { _id: 1 } }).toArray()).map((r) => r._id);
+  for (const id of formerIds) {
+    if (seenSet.has(id)) continue;
+    const row = await c.subscriptions.findOne({ _id: id });
+    if (!row || row.customerId !== customerId || row.fetchedAt >= fetchedAt) continue;
+    const res = await c.subscriptions.deleteOne({ _id: id });
+    if (res.deletedCount) changes.push({ subscriptionId: id, userId: row.userId, before: row, after: null });
   }
   return { customerId, userId, changes, superseded };
 }
 
-/** The user a customer belongs to: our link on the user first, then the customer's metadata. */
+/**
+ * The user a customer belongs to. The customer's metadata names the user (we put it there when we
+ * created the customer), which is checked against the user's own link; an exact _id read.
+ */
 async function resolveUserId(deps: AppDeps, customer: Stripe.Customer | Stripe.DeletedCustomer): Promise<string | null> {
-  const linked = await deps.db.c.users.findOne({ stripeCustomerId: customer.id }, { projection: { _id: 1 } });
-  if (linked) return linked._id;
+  const { users } = deps.db.c;
   const fromMetadata = customer.deleted ? null : customer.metadata?.dropin_user_id;
-  if (!fromMetadata) return null;
-  // Re-link a user whose link was lost (e.g. a crash between creating the customer and saving it).
-  const res = await deps.db.c.users.updateOne(
-    { _id: fromMetadata, $or: [{ stripeCustomerId: { $exists: false } }, { stripeCustomerId: customer.id }] },
-    { $set: { stripeCustomerId: customer.id } },
-  );
-  return res.matchedCount ? fromMetadata : null;
-}
-
-async function writeIfNewer<T extends { fetchedAt: Date }>(
-  coll: { updateOne(filter: object, update: object, opts: object): Promise<unknown> },
-  id: string,
-  doc: T,
-  fetchedAt: Date,
-): Promise<boolean> {
-  try {
-    await coll.updateOne(
-      { _id: id, $or: [{ fetchedAt: { $lt: fetchedAt } }, { fetchedAt: { $exists: false } }] },
-      { $set: doc },
-      { upsert: true },
-    );
-    return true;
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
+  if (fromMetadata) {
+    const user = await users.findOne({ _id: fromMetadata }, { projection: { stripeCustomerId: 1 } });
+    if (user?.stripeCustomerId === customer.id) return user._id;
+    if (user && !user.stripeCustomerId) {
+      // Re-link a user whose link was lost (e.g. a crash between creating the customer and saving it).
+      await users.updateOne({ _id: user._id }, { $set: { stripeCustomerId: customer.id } });
+      return user._id;
+    }
   }
+  // Customers made outside the app (or with edited metadata): fall back to our link.
+  const linked = await users.findOne({ stripeCustomerId: customer.id }, { projection: { _id: 1 } });
+  return linked?._id ?? null;
 }
 
 function isDuplicateKey(err: unknown): boolean {

@@ -154,6 +154,8 @@ export interface BillingCustomerDoc {
   email: string | null;
   deleted: boolean;
   defaultPaymentMethod: PaymentMethodSummary | null;
+  /** Every subscription Stripe listed for this customer at the last sync (any status). */
+  subscriptionIds?: string[];
   fetchedAt: Date;
   syncedAt: Date;
 }

@@ -135,7 +135,9 @@ describe('delivery order and outages', () => {
     expect(summary.data.subscription?.status).toBe(stripeSub.status);
   });
 
-  it('while the database is down the route answers 503; Stripe retries and the event is applied once it is back', async () => {
+  it('while the database is down the route answers 503; Stripe retries and the event is applied once it is back', {
+    timeout: 120_000,
+  }, async () => {
     const user = await verifiedUser(world);
     const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
       planId: 'business',
@@ -156,7 +158,7 @@ describe('delivery order and outages', () => {
 
     ferret = await startFerretDB({ dataDir, port: ferretPort });
     await world.control.waitForDeliveries(15_000);
-    await world.server.worker.drain(15_000);
+    await world.server.worker.drain(60_000);
     const row = await world.server.deps.db.c.webhookEvents.findOne({ _id: failed!.event });
     expect(row?.status).toBe('processed');
     const summary = await trpc<BillingSummary>(world, user.cookie, 'query', 'billing.summary');

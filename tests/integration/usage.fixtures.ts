@@ -35,10 +35,30 @@ export async function mirrorSubscription(
   const periodStart = opts.periodStart ?? new Date(Math.floor((now - 3 * 86_400_000) / 1000) * 1000);
   const periodEnd = opts.periodEnd ?? new Date(periodStart.getTime() + 30 * 86_400_000);
   const id = `sub_${newId().replace(/[^A-Za-z0-9]/g, '')}`;
+  // Like syncCustomer: the user is linked to one customer, whose row lists its subscriptions.
+  const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { stripeCustomerId: 1 } });
+  const customerId = opts.customerId ?? user?.stripeCustomerId ?? `cus_${newId().replace(/[^A-Za-z0-9]/g, '')}`;
+  if (!user?.stripeCustomerId) await deps.db.c.users.updateOne({ _id: userId }, { $set: { stripeCustomerId: customerId } });
+  const customer = await deps.db.c.billingCustomers.findOne({ _id: customerId });
+  await deps.db.c.billingCustomers.updateOne(
+    { _id: customerId },
+    {
+      $set: {
+        userId,
+        email: null,
+        deleted: false,
+        defaultPaymentMethod: null,
+        subscriptionIds: [...(customer?.subscriptionIds ?? []), id],
+        fetchedAt: new Date(),
+        syncedAt: new Date(),
+      },
+    },
+    { upsert: true },
+  );
   await deps.db.c.subscriptions.insertOne({
     _id: id,
     userId,
-    customerId: opts.customerId ?? `cus_${newId().replace(/[^A-Za-z0-9]/g, '')}`,
+    customerId,
     status: opts.status,
     planId: opts.planId,
     priceId: 'price_test',
