@@ -2,9 +2,9 @@
 // filters reach an index: sorts, ranges, counts and $in scan the whole collection (measured: a
 // sorted page or a count over 10,000 rows ≈ 230 ms on a busy two-core machine, ten times that at
 // 100,000). So the overview and the subscriber list's order/filters come from compact snapshots
-// held in memory per process, rebuilt in the background once they are a minute old and at once
-// after any admin action; the rows shown are always read fresh by _id. (On MongoDB the same code
-// runs; the snapshot simply costs less to build.)
+// held in memory per process, rebuilt in the background once they are a minute old (or ten times
+// their build time, whichever is longer) and after any admin action; the rows shown are always
+// read fresh by _id. (On MongoDB the same code runs; the snapshot simply costs less to build.)
 import type { AppDeps } from '../deps';
 
 interface Entry<T> {
@@ -17,6 +17,9 @@ export class StaleCache<T> {
   private entry: Entry<T> | null = null;
   private loading: Promise<void> | null = null;
   private generation = 0;
+  /** How long the last build took: large data sets are rebuilt less often and in the background. */
+  private lastLoadMs = 0;
+  private stale = false;
 
   constructor(
     private readonly load: () => Promise<T>,
@@ -26,17 +29,30 @@ export class StaleCache<T> {
   async get(opts: { fresh?: boolean } = {}): Promise<{ value: T; at: number }> {
     const e = this.entry;
     if (!opts.fresh && e) {
-      if (Date.now() - e.at > this.maxAgeMs) void this.reload().catch(() => {});
+      // Rebuilding costs the database a scan: never spend more than a tenth of the time on it.
+      const maxAge = Math.max(this.maxAgeMs, 10 * this.lastLoadMs);
+      if (this.stale || Date.now() - e.at > maxAge) {
+        this.stale = false;
+        void this.reload().catch(() => {});
+      }
       return e;
     }
     await this.reload();
     return this.entry as Entry<T>;
   }
 
-  /** The next read waits for a rebuild (used after admin actions, so the admin sees their change). */
+  /**
+   * After an admin action. When a build is quick (under a second: most accounts) the next read waits
+   * for a new one, so the admin sees their change at once; on a large account the next read starts
+   * a rebuild in the background and is served the previous value meanwhile.
+   */
   invalidate(): void {
-    this.entry = null;
-    this.generation += 1;
+    if (this.lastLoadMs < 1_000) {
+      this.entry = null;
+      this.generation += 1;
+    } else {
+      this.stale = true;
+    }
   }
 
   private async reload(): Promise<void> {
@@ -46,6 +62,7 @@ export class StaleCache<T> {
         const at = Date.now();
         this.loading = this.load()
           .then((value) => {
+            this.lastLoadMs = Date.now() - at;
             // A rebuild that started before an invalidation may have missed the change: dropped.
             if (gen === this.generation) this.entry = { value, at };
           })

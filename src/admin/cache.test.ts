@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { StaleCache } from './cache';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('StaleCache', () => {
+  it('builds once for concurrent readers and serves the value until it is old', async () => {
+    let builds = 0;
+    const cache = new StaleCache(async () => ++builds, 60_000);
+    const [a, b] = await Promise.all([cache.get(), cache.get()]);
+    expect([a.value, b.value, builds]).toEqual([1, 1, 1]);
+    expect((await cache.get()).value).toBe(1);
+  });
+
+  it('serves a stale value while rebuilding in the background', async () => {
+    let builds = 0;
+    const cache = new StaleCache(async () => ++builds, 0);
+    await cache.get();
+    await tick();
+    expect((await cache.get()).value).toBe(1); // stale, rebuild started
+    await tick();
+    expect((await cache.get()).value).toBe(2);
+  });
+
+  it('after invalidate() a quick build is waited for, so an admin sees their own change', async () => {
+    let value = 'before';
+    const cache = new StaleCache(async () => value, 60_000);
+    expect((await cache.get()).value).toBe('before');
+    value = 'after';
+    cache.invalidate();
+    expect((await cache.get()).value).toBe('after');
+  });
+
+  it('a build that started before invalidate() is not kept', async () => {
+    let value = 'old';
+    let release: () => void = () => {};
+    const cache = new StaleCache(async () => {
+      const v = value;
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return v;
+    }, 60_000);
+    const first = cache.get();
+    await tick();
+    value = 'new';
+    cache.invalidate();
+    const second = cache.get();
+    release();
+    await tick();
+    release();
+    expect((await first).value).toBe('new');
+    expect((await second).value).toBe('new');
+  });
+
+  it('fresh reads always rebuild', async () => {
+    let builds = 0;
+    const cache = new StaleCache(async () => ++builds, 60_000);
+    await cache.get();
+    expect((await cache.get({ fresh: true })).value).toBe(2);
+  });
+});
