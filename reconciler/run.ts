@@ -6,7 +6,7 @@ import type { AppDeps } from '../src/deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../src/db/collections';
 import { syncCustomer } from '../src/billing/sync';
 import { notifySubscriptionChanges } from '../src/billing/notifications';
-import { customerOf } from '../src/webhooks/inbox';
+import { inboxRow } from '../src/webhooks/inbox';
 import { requeueEvent } from '../src/webhooks/worker';
 import { AppError } from '../src/lib/errors';
 import { newId } from '../src/lib/ids';
@@ -344,31 +344,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     const now = new Date();
     const rows: WebhookEventDoc[] = events
       .filter((e) => !have.has(e.id))
-      .map((event) => {
-        const object = event.data.object as unknown as {
-          id?: string;
-          object?: string;
-          customer?: string | { id: string } | null;
-        };
-        // The shape recordEvent writes, so the worker cannot tell a replay from a delivery.
-        return {
-          _id: event.id,
-          type: event.type,
-          customerId: customerOf(object),
-          objectId: typeof object.id === 'string' ? object.id : null,
-          livemode: event.livemode,
-          payload: JSON.stringify(event),
-          created: new Date(event.created * 1000),
-          receivedAt: now,
-          duplicates: 0,
-          status: 'pending',
-          attempts: 0,
-          nextAttemptAt: now,
-          lockedUntil: null,
-          lastError: null,
-          processedAt: null,
-        };
-      });
+      // The shape recordEvent writes, so the worker cannot tell a replay from a delivery.
+      .map((event) => inboxRow(event, JSON.stringify(event), now));
     if (!rows.length) return;
     if (dryRun) {
       report.eventsReplayed += rows.length;

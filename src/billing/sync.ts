@@ -51,7 +51,15 @@ export async function syncCustomer(deps: AppDeps, customerId: string): Promise<S
   const cust = { ...customerDoc(customer, { userId, fetchedAt }), subscriptionIds: seen };
   let superseded = false;
   if (previous && previous.fetchedAt >= fetchedAt) superseded = true;
-  else await c.billingCustomers.updateOne({ _id: customerId }, { $set: cust }, { upsert: true });
+  else {
+    try {
+      await c.billingCustomers.updateOne({ _id: customerId }, { $set: cust }, { upsert: true });
+    } catch (err) {
+      // Two first syncs raced to create the row; the other one made it, so write over it by id.
+      if (!isDuplicateKey(err)) throw err;
+      await c.billingCustomers.updateOne({ _id: customerId }, { $set: cust });
+    }
+  }
 
   const changes: SubscriptionChange[] = [];
   for (const sub of subscriptions) {

@@ -174,7 +174,10 @@ export interface WebhookEventDoc {
   payload: string;
   created: Date;
   receivedAt: Date;
-  /** How many times the same event was delivered again (acknowledged, not re-processed). */
+  /**
+   * Always 0 on new rows: repeated deliveries are recorded in `webhook_duplicates` (one row each),
+   * so that nothing but the worker updates an inbox row. Kept for rows written before.
+   */
   duplicates: number;
   status: WebhookEventStatus;
   attempts: number;
@@ -381,6 +384,13 @@ export interface AdminSnapshotDoc {
   churned30d: number;
 }
 
+/** One repeated delivery of an event already in the inbox (acknowledged, not re-processed). */
+export interface WebhookDuplicateDoc {
+  _id: string;
+  eventId: string;
+  receivedAt: Date;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -392,6 +402,7 @@ export interface Collections {
   subscriptions: Collection<SubscriptionDoc>;
   billingCustomers: Collection<BillingCustomerDoc>;
   webhookEvents: Collection<WebhookEventDoc>;
+  webhookDuplicates: Collection<WebhookDuplicateDoc>;
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
   reconcileRuns: Collection<ReconcileRunDoc>;
@@ -416,6 +427,7 @@ export function collections(db: Db): Collections {
     subscriptions: db.collection<SubscriptionDoc>('subscriptions'),
     billingCustomers: db.collection<BillingCustomerDoc>('billing_customers'),
     webhookEvents: db.collection<WebhookEventDoc>('webhook_events'),
+    webhookDuplicates: db.collection<WebhookDuplicateDoc>('webhook_duplicates'),
     emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
     claims: db.collection<ClaimDoc>('claims'),
     reconcileRuns: db.collection<ReconcileRunDoc>('reconcile_runs'),

@@ -24,6 +24,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.webhookEvents.createIndex({ status: 1, nextAttemptAt: 1 }, { name: 'queue' }),
     c.webhookEvents.createIndex({ customerId: 1 }, { name: 'customer' }),
     c.webhookEvents.createIndex({ receivedAt: -1 }, { name: 'received' }),
+    c.webhookDuplicates.createIndex({ eventId: 1 }, { name: 'event' }),
     c.emailOutbox.createIndex({ status: 1, createdAt: 1 }, { name: 'pending' }),
     c.claims.createIndex({ at: 1 }, { name: 'at' }),
     c.reconcileRuns.createIndex({ startedAt: -1 }, { name: 'started' }),

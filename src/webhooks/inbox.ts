@@ -2,41 +2,46 @@
 // delivery we acknowledged is never lost, and a second delivery of the same event is recorded as a
 // duplicate and never processed again.
 import type Stripe from 'stripe';
+import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../deps';
+import type { WebhookEventDoc } from '../db/collections';
 
 export type RecordResult = 'new' | 'duplicate';
 
 /** Fail fast when the database is away, so Stripe gets its 503 well inside its own timeout. */
 const INSERT_TIMEOUT_MS = 5_000;
 
-export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: string): Promise<RecordResult> {
-  const now = new Date();
+/** The inbox row for an event: what a delivery stores, and what the reconciler stores for a missed one. */
+export function inboxRow(event: Stripe.Event, raw: string, now: Date): WebhookEventDoc {
   const object = event.data.object as unknown as { id?: string; object?: string; customer?: string | { id: string } | null };
+  return {
+    _id: event.id,
+    type: event.type,
+    customerId: customerOf(object),
+    objectId: typeof object.id === 'string' ? object.id : null,
+    livemode: event.livemode,
+    payload: raw,
+    created: new Date(event.created * 1000),
+    receivedAt: now,
+    duplicates: 0,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    lockedUntil: null,
+    lastError: null,
+    processedAt: null,
+  };
+}
+
+export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: string): Promise<RecordResult> {
   try {
-    await deps.db.c.webhookEvents.insertOne(
-      {
-        _id: event.id,
-        type: event.type,
-        customerId: customerOf(object),
-        objectId: typeof object.id === 'string' ? object.id : null,
-        livemode: event.livemode,
-        payload: raw,
-        created: new Date(event.created * 1000),
-        receivedAt: now,
-        duplicates: 0,
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-        lockedUntil: null,
-        lastError: null,
-        processedAt: null,
-      },
-      { timeoutMS: INSERT_TIMEOUT_MS },
-    );
+    await deps.db.c.webhookEvents.insertOne(inboxRow(event, raw, new Date()), { timeoutMS: INSERT_TIMEOUT_MS });
     return 'new';
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
-    await deps.db.c.webhookEvents.updateOne({ _id: event.id }, { $inc: { duplicates: 1 } });
+    // A row of its own per duplicate: the worker owns the inbox row's updates, and on FerretDB a
+    // concurrent $inc here could overwrite the worker's status change (docs/decisions/006).
+    await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: event.id, receivedAt: new Date() });
     return 'duplicate';
   }
 }

@@ -77,7 +77,15 @@ export function startWebhookWorker(
         kick();
         await new Promise((r) => setTimeout(r, 20));
       }
-      throw new Error('webhook worker did not drain in time');
+      const stuck = await deps.db.c.webhookEvents
+        .find({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: new Date() } })
+        .limit(5)
+        .toArray();
+      const detail = stuck.map(
+        (r) =>
+          `${r._id} ${r.type} ${r.status} attempts=${r.attempts} lockedUntil=${r.lockedUntil?.toISOString()} ${r.lastError ?? ''}`,
+      );
+      throw new Error(`webhook worker did not drain in time; waiting: ${detail.join(' | ')}`);
     },
     async stop() {
       stopped = true;
@@ -104,11 +112,27 @@ async function claimNext(deps: AppDeps): Promise<WebhookEventDoc | null> {
     .toArray();
   for (const row of candidates) {
     if (row.status === 'processing' && row.lockedUntil && row.lockedUntil > now) continue;
-    const attempt = row.attempts + 1;
-    if (!(await claim(c, `webhook:${row._id}#${attempt}`))) continue;
+    const attempt = await claimAttempt(deps, row, now);
+    if (attempt === null) continue;
     const lockedUntil = new Date(now.getTime() + LEASE_MS);
     await c.webhookEvents.updateOne({ _id: row._id }, { $set: { status: 'processing', attempts: attempt, lockedUntil } });
     return { ...row, status: 'processing', attempts: attempt, lockedUntil };
+  }
+  return null;
+}
+
+/**
+ * Claims the row's next attempt number. A claim whose holder never recorded it on the row (it
+ * crashed between the two writes) blocks that number for good, so once such a claim is older than
+ * a lease the next number is tried instead.
+ */
+async function claimAttempt(deps: AppDeps, row: WebhookEventDoc, now: Date): Promise<number | null> {
+  const { c } = deps.db;
+  for (let attempt = row.attempts + 1; attempt <= row.attempts + 5; attempt++) {
+    const key = `webhook:${row._id}#${attempt}`;
+    if (await claim(c, key)) return attempt;
+    const held = await c.claims.findOne({ _id: key });
+    if (held && held.at.getTime() > now.getTime() - LEASE_MS) return null;
   }
   return null;
 }
@@ -121,7 +145,7 @@ export async function processRow(
   const log = deps.log.child({ event: row._id, type: row.type });
   try {
     // The event only tells us *which* customer changed; the state comes from Stripe's API.
-    if (row.customerId) {
+    if (row.customerId && !(await customerGone(deps, row.customerId))) {
       const result = await syncCustomer(deps, row.customerId);
       await notifySubscriptionChanges(deps, result.changes, { source: row.type, customerId: row.customerId });
     }
@@ -145,6 +169,21 @@ export async function processRow(
     );
     if (park) log.error({ err, attempts: row.attempts }, 'webhook event parked after repeated failures');
     else log.warn({ err, attempts: row.attempts }, 'webhook event failed; will retry');
+  }
+}
+
+/** A customer Stripe does not know (never existed or was purged): nothing to mirror, nothing to retry. */
+async function customerGone(deps: AppDeps, customerId: string): Promise<boolean> {
+  if (!deps.stripe) return false;
+  try {
+    await deps.stripe.customers.retrieve(customerId);
+    return false;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) {
+      deps.log.info({ customerId }, 'webhook names a customer Stripe does not know; nothing to sync');
+      return true;
+    }
+    return false;
   }
 }
 
