@@ -52,15 +52,15 @@ export async function failedPayments(
     .sort((a, b) => b.created.getTime() - a.created.getTime() || (a._id < b._id ? 1 : -1));
   const total = all.length;
   const subs = all.slice((opts.page - 1) * opts.pageSize, opts.page * opts.pageSize);
+  const userIds = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
   const invoiceIds = subs.map((s) => s.latestInvoice?.id).filter((id): id is string => !!id);
   const emailKeys = invoiceIds.flatMap((id) => [`payment-failed:${id}`, `action-required:${id}`]);
   const customerIds = [...new Set(subs.map((s) => s.customerId))];
-  // Equality reads, one each: $in would scan on FerretDB.
+  // Equality reads by _id / customer, one each: $in would scan on FerretDB.
   const [users, emails, failures] = await Promise.all([
-    // Accounts by their customer link (indexed): a string _id equality scans on FerretDB 1.24.
-    Promise.all(
-      customerIds.map((customerId) => c.users.findOne({ stripeCustomerId: customerId }, { projection: { email: 1 } })),
-    ).then((l) => l.filter((u) => u !== null)),
+    Promise.all(userIds.map((id) => c.users.findOne({ _id: id }, { projection: { email: 1 } }))).then((l) =>
+      l.filter((u) => u !== null),
+    ),
     Promise.all(emailKeys.map((id) => c.emailOutbox.findOne({ _id: id }, { projection: { status: 1, sentAt: 1 } }))).then((l) =>
       l.filter((m) => m !== null),
     ),
