@@ -131,8 +131,7 @@ async function loadIndex(deps: AppDeps): Promise<IndexRow[]> {
 const index = (deps: AppDeps, fresh = false) => cacheFor(deps, 'subscriber-index', () => loadIndex(deps)).get({ fresh });
 
 /**
- * Exact look-ups (an email, cus_…, sub_…) go to the database by equality, which is indexed and
- * always fresh; anything else filters the snapshot.
+ * Exact look-ups (an email, cus_…, sub_…) in the database, for what the snapshot does not hold yet.
  */
 async function exactMatches(deps: AppDeps, search: string): Promise<IndexRow[] | null> {
   const { c } = deps.db;
@@ -177,11 +176,18 @@ async function filtered(
   q: Omit<SubscriberQuery, 'page' | 'pageSize'>,
 ): Promise<{ rows: IndexRow[]; asOf: Date | null }> {
   const search = q.search?.trim() ?? '';
-  const exact = search ? await exactMatches(deps, search) : null;
-  const snapshot = exact ? null : await index(deps);
-  const source = exact ?? snapshot?.value ?? [];
-  const text = exact ? null : search.toLowerCase() || null;
-  const rows = source.filter((r) => matches(r, q, text));
+  const snapshot = await index(deps);
+  let asOf: Date | null = new Date(snapshot.at);
+  let rows = snapshot.value.filter((r) => matches(r, q, search.toLowerCase() || null));
+  if (rows.length === 0 && search) {
+    // Not in the snapshot: maybe a subscriber newer than it. An exact email or Stripe id is then
+    // looked up in the database (slower on FerretDB, but never misses a brand-new subscriber).
+    const exact = await exactMatches(deps, search);
+    if (exact) {
+      rows = exact.filter((r) => matches(r, q, null));
+      asOf = null;
+    }
+  }
   const key = sortKey[q.sort];
   const dir = q.dir === 'asc' ? 1 : -1;
   rows.sort((a, b) => {
@@ -190,7 +196,7 @@ async function filtered(
     if (ka !== kb) return (ka < kb ? -1 : 1) * dir;
     return (a.subscriptionId < b.subscriptionId ? -1 : 1) * dir;
   });
-  return { rows, asOf: snapshot ? new Date(snapshot.at) : null };
+  return { rows, asOf };
 }
 
 async function withAccounts(deps: AppDeps, subs: SubscriptionDoc[]): Promise<SubscriberRow[]> {
