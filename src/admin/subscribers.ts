@@ -213,12 +213,14 @@ export async function listSubscribers(
   q: SubscriberQuery,
 ): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number; asOf: string | null }> {
   const { rows, asOf } = await filtered(deps, q);
-  const page = rows.slice((q.page - 1) * q.pageSize, q.page * q.pageSize);
-  // The rows shown are read fresh; the snapshot only decided which ones and in what order.
-  const fresh = await Promise.all(page.map((r) => deps.db.c.subscriptions.findOne({ _id: r.subscriptionId })));
-  const present = fresh.filter((s): s is SubscriptionDoc => s !== null);
+  // Served from the snapshot as a whole: on FerretDB 1.24 even _id reads scan at 100,000 rows
+  // (measured ~130 ms each), so reading the page's rows again would cost seconds. The page says how
+  // fresh the snapshot is; the subscriber page reads everything live.
+  const page = rows
+    .slice((q.page - 1) * q.pageSize, q.page * q.pageSize)
+    .map(({ createdMs, periodEndMs, haystack, ...row }) => row);
   return {
-    rows: await withAccounts(deps, present),
+    rows: page,
     total: rows.length,
     page: q.page,
     pageSize: q.pageSize,

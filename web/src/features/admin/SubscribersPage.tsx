@@ -198,8 +198,8 @@ export function SubscribersPage() {
             />
             {list.data.asOf && (
               <p className="muted admin-small admin-more">
-                Order and filters as of {formatDateTime(list.data.asOf)} (refreshed every minute and after each admin action); the
-                rows shown are current.
+                List as of {formatDateTime(list.data.asOf)}, refreshed every minute and after each admin action. Open a subscriber
+                for their live details.
               </p>
             )}
           </>
