@@ -178,25 +178,50 @@ async function filtered(
   const search = q.search?.trim() ?? '';
   const snapshot = await index(deps);
   let asOf: Date | null = new Date(snapshot.at);
-  let rows = snapshot.value.filter((r) => matches(r, q, search.toLowerCase() || null));
+  // The snapshot sorted once per order (filtering keeps the order), not on every request.
+  let rows = sortedOnce(snapshot.value, q.sort, q.dir).filter((r) => matches(r, q, search.toLowerCase() || null));
   if (rows.length === 0 && search) {
     // Not in the snapshot: maybe a subscriber newer than it. An exact email or Stripe id is then
     // looked up in the database (slower on FerretDB, but never misses a brand-new subscriber).
     const exact = await exactMatches(deps, search);
     if (exact) {
-      rows = exact.filter((r) => matches(r, q, null));
+      rows = sortRows(
+        exact.filter((r) => matches(r, q, null)),
+        q.sort,
+        q.dir,
+      );
       asOf = null;
     }
   }
-  const key = sortKey[q.sort];
-  const dir = q.dir === 'asc' ? 1 : -1;
-  rows.sort((a, b) => {
+  return { rows, asOf };
+}
+
+function sortRows(rows: IndexRow[], sort: SubscriberSort, order: 'asc' | 'desc'): IndexRow[] {
+  const key = sortKey[sort];
+  const dir = order === 'asc' ? 1 : -1;
+  return rows.sort((a, b) => {
     const ka = key(a);
     const kb = key(b);
     if (ka !== kb) return (ka < kb ? -1 : 1) * dir;
     return (a.subscriptionId < b.subscriptionId ? -1 : 1) * dir;
   });
-  return { rows, asOf };
+}
+
+const sortedViews = new WeakMap<IndexRow[], Map<string, IndexRow[]>>();
+
+function sortedOnce(rows: IndexRow[], sort: SubscriberSort, order: 'asc' | 'desc'): IndexRow[] {
+  let views = sortedViews.get(rows);
+  if (!views) {
+    views = new Map();
+    sortedViews.set(rows, views);
+  }
+  const key = `${sort}:${order}`;
+  let view = views.get(key);
+  if (!view) {
+    view = sortRows([...rows], sort, order);
+    views.set(key, view);
+  }
+  return view;
 }
 
 async function withAccounts(deps: AppDeps, subs: SubscriptionDoc[]): Promise<SubscriberRow[]> {
