@@ -60,7 +60,20 @@ export async function listEvents(
       .toArray(),
     deps.db.c.webhookEvents.countDocuments(filter),
   ]);
-  return { rows: docs.map(toRow), total };
+  return { rows: await withDuplicates(deps, docs.map(toRow)), total };
+}
+
+/** Repeated deliveries are rows of their own (src/webhooks/inbox.ts): count them for the page shown. */
+async function withDuplicates(deps: AppDeps, rows: EventRow[]): Promise<EventRow[]> {
+  if (!rows.length) return rows;
+  const dups = await deps.db.c.webhookDuplicates
+    .aggregate<{ _id: string; n: number }>([
+      { $match: { eventId: { $in: rows.map((r) => r.id) } } },
+      { $group: { _id: '$eventId', n: { $sum: 1 } } },
+    ])
+    .toArray();
+  const byId = new Map(dups.map((d) => [d._id, d.n]));
+  return rows.map((r) => ({ ...r, duplicates: r.duplicates + (byId.get(r.id) ?? 0) }));
 }
 
 export async function getEvent(deps: AppDeps, id: string): Promise<EventRow & { payload: string }> {
@@ -72,7 +85,8 @@ export async function getEvent(deps: AppDeps, id: string): Promise<EventRow & { 
   } catch {
     // Shown as stored.
   }
-  return { ...toRow(e), payload };
+  const [row] = await withDuplicates(deps, [toRow(e)]);
+  return { ...(row as EventRow), payload };
 }
 
 export async function replayEvent(opts: { deps: AppDeps; actor: Actor; actionId: string; eventId: string }) {
