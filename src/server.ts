@@ -91,6 +91,8 @@ function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
         c.rateLimits.deleteMany({ expiresAt: { $lte: now } }),
         c.sessionEvents.deleteMany({ at: { $lte: new Date(now.getTime() - 60_000) } }),
         c.claims.deleteMany({ at: { $lte: new Date(now.getTime() - 7 * 86_400_000) } }),
+        // Processed webhook events are kept 30 days for the admin's event log, then dropped.
+        c.webhookEvents.deleteMany({ status: 'processed', processedAt: { $lte: new Date(now.getTime() - 30 * 86_400_000) } }),
         flushOutbox(deps),
       ]);
     } catch (err) {

@@ -36,9 +36,19 @@ export function startWebhookWorker(
   const runOnce = async () => {
     for (;;) {
       if (stopped) return;
-      const row = await claimNext(deps);
-      if (!row) return;
-      await processRow(deps, row, backoff);
+      // One queue query per batch: without an index behind it (FerretDB) each query reads the
+      // whole inbox, so claiming one row per query would make a backlog quadratic.
+      const due = await dueRows(deps);
+      if (!due.length) return;
+      let claimedAny = false;
+      for (const candidate of due) {
+        if (stopped) return;
+        const row = await claimRow(deps, candidate);
+        if (!row) continue;
+        claimedAny = true;
+        await processRow(deps, row, backoff);
+      }
+      if (!claimedAny) return;
     }
   };
 
@@ -96,29 +106,30 @@ export function startWebhookWorker(
   };
 }
 
+const BATCH = 50;
+
+async function dueRows(deps: AppDeps): Promise<WebhookEventDoc[]> {
+  return deps.db.c.webhookEvents
+    .find({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: new Date() } })
+    .sort({ nextAttemptAt: 1 })
+    .limit(BATCH)
+    .toArray();
+}
+
 /**
- * Claims the next due row. Each attempt of each event is claimed by inserting
+ * Claims one due row for this worker, or null when another worker has it. Each attempt of each event is claimed by inserting
  * `webhook:<event>#<attempt>`; only one insert can succeed, so two workers never run the same
  * attempt. A crashed worker's row stays `processing` until its lease passes; the next claim is for
  * the next attempt number, so it is claimable again.
  */
-async function claimNext(deps: AppDeps): Promise<WebhookEventDoc | null> {
-  const { c } = deps.db;
+async function claimRow(deps: AppDeps, row: WebhookEventDoc): Promise<WebhookEventDoc | null> {
   const now = new Date();
-  const candidates = await c.webhookEvents
-    .find({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: now } })
-    .sort({ nextAttemptAt: 1 })
-    .limit(20)
-    .toArray();
-  for (const row of candidates) {
-    if (row.status === 'processing' && row.lockedUntil && row.lockedUntil > now) continue;
-    const attempt = await claimAttempt(deps, row, now);
-    if (attempt === null) continue;
-    const lockedUntil = new Date(now.getTime() + LEASE_MS);
-    await c.webhookEvents.updateOne({ _id: row._id }, { $set: { status: 'processing', attempts: attempt, lockedUntil } });
-    return { ...row, status: 'processing', attempts: attempt, lockedUntil };
-  }
-  return null;
+  if (row.status === 'processing' && row.lockedUntil && row.lockedUntil > now) return null;
+  const attempt = await claimAttempt(deps, row, now);
+  if (attempt === null) return null;
+  const lockedUntil = new Date(now.getTime() + LEASE_MS);
+  await deps.db.c.webhookEvents.updateOne({ _id: row._id }, { $set: { status: 'processing', attempts: attempt, lockedUntil } });
+  return { ...row, status: 'processing', attempts: attempt, lockedUntil };
 }
 
 /**
