@@ -20,6 +20,17 @@ try {
     disabled: false,
     createdAt: now,
     updatedAt: now,
+    stripeCustomerId: 'cus_bench',
+  });
+  await c.billingCustomers.insertOne({
+    _id: 'cus_bench',
+    userId,
+    email: 'bench-api@example.test',
+    deleted: false,
+    defaultPaymentMethod: null,
+    subscriptionIds: ['sub_bench'],
+    fetchedAt: now,
+    syncedAt: now,
   });
   // A Pro subscriber, as syncCustomer would mirror one: 10,000 calls included, overage billed, so
   // no call is refused however many the bench makes.
