@@ -15,6 +15,7 @@ import { AdminAction } from './AdminAction';
 import type { EventRow } from './admin-lib';
 import { Pager } from './Pager';
 import { Select } from './SubscribersPage';
+import { SearchField } from './SearchField';
 
 const PAGE_SIZE = 25;
 type Status = '' | 'pending' | 'processing' | 'processed' | 'parked';
@@ -54,22 +55,13 @@ export function EventsPage() {
       <Card>
         <search>
           <form className="admin-filters" onSubmit={onSearch}>
-            <div className="field admin-search">
-              <label className="field-label" htmlFor="event-search">
-                Search events
-              </label>
-              <div className="admin-search-row">
-                <input
-                  id="event-search"
-                  className="input"
-                  type="search"
-                  placeholder="evt_…, cus_…, sub_… or a type such as invoice."
-                  value={text}
-                  onChange={(e) => setText(e.target.value)}
-                />
-                <Button type="submit">Search</Button>
-              </div>
-            </div>
+            <SearchField
+              id="event-search"
+              label="Search events"
+              placeholder="evt_…, cus_…, sub_… or a type such as invoice."
+              value={text}
+              onChange={setText}
+            />
             <Select
               label="Processing"
               value={status}

@@ -12,6 +12,7 @@ import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
 import { SUBSCRIPTION_STATUSES, formatMoney, planName, statusOf, type SubscriberRow } from './admin-lib';
 import { Pager } from './Pager';
+import { SearchField } from './SearchField';
 
 type Sort = 'created' | 'status' | 'plan' | 'amount' | 'periodEnd';
 const PAGE_SIZE = 25;
@@ -105,22 +106,13 @@ export function SubscribersPage() {
       <Card>
         <search>
           <form className="admin-filters" onSubmit={onSearch}>
-            <div className="field admin-search">
-              <label className="field-label" htmlFor="subscriber-search">
-                Search subscribers
-              </label>
-              <div className="admin-search-row">
-                <input
-                  id="subscriber-search"
-                  className="input"
-                  type="search"
-                  placeholder="Email, name, cus_… or sub_…"
-                  value={searchText}
-                  onChange={(e) => setSearchText(e.target.value)}
-                />
-                <Button type="submit">Search</Button>
-              </div>
-            </div>
+            <SearchField
+              id="subscriber-search"
+              label="Search subscribers"
+              placeholder="Email, name, cus_… or sub_…"
+              value={searchText}
+              onChange={setSearchText}
+            />
             <Select
               label="Plan"
               value={filters.planId}
