@@ -260,9 +260,11 @@ export class State {
     for (const [k, v] of Object.entries(data)) {
       const current = (this as unknown as Record<string, unknown>)[k];
       if (k === 'events') {
-        const events = (v as StoredEvent[]).map((e) =>
-          e.data.startsWith('z:') ? { ...e, data: `l:${Buffer.from(e.data.slice(2), 'base64').toString('latin1')}` } : e,
-        );
+        const events = (v as (StoredEvent & { json?: string })[]).map(({ json, ...e }) => {
+          // Data files from before events were compressed kept the event as plain `json`.
+          if (typeof e.data !== 'string') return { ...e, data: `j:${json ?? '{}'}` };
+          return e.data.startsWith('z:') ? { ...e, data: `l:${Buffer.from(e.data.slice(2), 'base64').toString('latin1')}` } : e;
+        });
         this.events.load(events);
       } else if (current instanceof Collection) current.load(v as { id: string }[]);
       else if (current !== undefined) (this as unknown as Record<string, unknown>)[k] = v;
