@@ -12,8 +12,11 @@ import { AdminAction } from './AdminAction';
 import type { RunView } from './admin-lib';
 
 export function ReconcilerPage() {
+  // Poll quickly while a run is going, and for a minute after starting one: the run's row may not
+  // exist yet when the first refresh after "Start run" comes back.
+  const [watchUntil, setWatchUntil] = useState(0);
   const runs = trpc.admin.reconcilerRuns.useQuery(undefined, {
-    refetchInterval: (q) => (q.state.data?.runs.some((r) => r.status === 'running') ? 2_000 : 30_000),
+    refetchInterval: (q) => (q.state.data?.runs.some((r) => r.status === 'running') || Date.now() < watchUntil ? 2_000 : 30_000),
   });
   const [open, setOpen] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -48,7 +51,10 @@ export function ReconcilerPage() {
               confirmLabel="Start run"
               doneMessage="Run started; it appears below."
               onDone={setNotice}
-              run={(_f, actionId) => utils.client.admin.startReconcile.mutate({ dryRun: false, actionId })}
+              run={(_f, actionId) => {
+                setWatchUntil(Date.now() + 60_000);
+                return utils.client.admin.startReconcile.mutate({ dryRun: false, actionId });
+              }}
             />
           </div>
         }
