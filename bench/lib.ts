@@ -23,21 +23,10 @@ export async function startBenchServer(
   let emulator: { url: string; secretKey: string; stop(): Promise<void> } | null = null;
   const stripeEnv: Record<string, string> = {};
   if (opts.stripe) {
-    const { startStripeEmulator } = await import('../src/dev/stripe-emulator/index');
-    const { createStripe } = await import('../src/billing/stripe');
-    const { pushCatalog } = await import('../src/billing/catalog');
-    emulator = await startStripeEmulator({ port: 0, tickIntervalMs: 0 });
-    const stripe = createStripe({ STRIPE_SECRET_KEY: emulator.secretKey, STRIPE_API_BASE: emulator.url });
-    await pushCatalog(stripe);
-    const endpoint = await stripe.webhookEndpoints.create({
-      url: `http://127.0.0.1:${port}/webhooks/stripe`,
-      enabled_events: ['*'],
-    });
-    Object.assign(stripeEnv, {
-      STRIPE_SECRET_KEY: emulator.secretKey,
-      STRIPE_API_BASE: emulator.url,
-      STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
-    });
+    const { startLocalStripe } = await import('../src/dev/local-stripe');
+    const local = await startLocalStripe({ serverPort: port, tickIntervalMs: 0 });
+    emulator = local.emulator;
+    Object.assign(stripeEnv, local.env);
   }
   const env = parseEnv({
     NODE_ENV: 'development',

@@ -6,7 +6,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Stripe from 'stripe';
 import { chromium, type Page } from 'playwright-core';
 import { freePort, startFerretDB, startMailpit } from './services';
 
@@ -21,15 +20,13 @@ async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropin-billing-shots-'));
   const ferret = await startFerretDB({ dataDir });
   const mailpit = await startMailpit();
-  const { startStripeEmulator, emulatorControl } = await import('../src/dev/stripe-emulator/index');
-  const emulator = await startStripeEmulator({ port: 0, tickIntervalMs: 0, webhookRetrySchedule: [50, 100, 200, 400] });
-  const stripe = new Stripe(emulator.secretKey, { host: emulator.host, port: emulator.port, protocol: 'http' });
-  const { pushCatalog } = await import('../src/billing/catalog');
-  await pushCatalog(stripe);
+  const { emulatorControl } = await import('../src/dev/stripe-emulator/index');
+  const { startLocalStripe } = await import('../src/dev/local-stripe');
   const port = await freePort();
-  const endpoint = await stripe.webhookEndpoints.create({
-    url: `http://127.0.0.1:${port}/webhooks/stripe`,
-    enabled_events: ['*'],
+  const { emulator, env: stripeEnv } = await startLocalStripe({
+    serverPort: port,
+    tickIntervalMs: 0,
+    webhookRetrySchedule: [50, 100, 200, 400],
   });
   const { parseEnv } = await import('../src/env');
   const { createDeps, startServer } = await import('../src/server');
@@ -43,9 +40,7 @@ async function main() {
     MONGODB_DB: 'billing_screenshots',
     SMTP_URL: mailpit.smtpUrl,
     MAILPIT_URL: mailpit.apiUrl,
-    STRIPE_SECRET_KEY: emulator.secretKey,
-    STRIPE_API_BASE: emulator.url,
-    STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
+    ...stripeEnv,
   });
   const server = await startServer(await createDeps(env), { webDist });
   const control = emulatorControl(emulator.url);

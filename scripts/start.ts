@@ -47,12 +47,22 @@ async function main() {
   }
   let stripeNote = 'Stripe: your STRIPE_SECRET_KEY';
   if (!env.STRIPE_SECRET_KEY) {
-    const { startStripeEmulator } = await import('../src/dev/stripe-emulator/index');
+    // Our plans pushed (idempotent) and this server's webhook endpoint registered, so the demo's
+    // subscriptions reach us as signed events, like real Stripe's.
+    const { startLocalStripe } = await import('../src/dev/local-stripe');
     const port = env.STRIPE_EMULATOR_PORT ? Number(env.STRIPE_EMULATOR_PORT) : await freePort();
-    const emulator = await startStripeEmulator({ port, dataFile: path.join(dataDir, 'stripe-emulator.json') });
+    const {
+      emulator,
+      env: stripeEnv,
+      pricesPushed,
+    } = await startLocalStripe({
+      serverPort: Number(env.PORT),
+      port,
+      dataFile: path.join(dataDir, 'stripe-emulator.json'),
+    });
     stops.push(emulator.stop);
-    env.STRIPE_SECRET_KEY = emulator.secretKey;
-    env.STRIPE_API_BASE = emulator.url;
+    Object.assign(env, stripeEnv);
+    if (pricesPushed) say(`  pushed the plan catalog to the Stripe emulator (${pricesPushed} prices)`);
     stripeNote = `Stripe emulator at ${emulator.url} (state in ${path.relative(root, dataDir)}/stripe-emulator.json)`;
   }
 
@@ -74,28 +84,7 @@ async function main() {
   const { parseEnv } = await import('../src/env');
   const { createDeps, startServer } = await import('../src/server');
   const { seedAdmin } = await import('../src/auth/admin-seed');
-  let parsed = parseEnv();
-  if (parsed.STRIPE_API_BASE) {
-    // The emulator starts empty on a fresh machine: give it our plans (idempotent), and register
-    // this server's webhook endpoint so the demo's subscriptions reach us like real Stripe events.
-    const { createStripe } = await import('../src/billing/stripe');
-    const { pushCatalog } = await import('../src/billing/catalog');
-    const stripe = createStripe(parsed);
-    const catalog = await pushCatalog(stripe);
-    const created = catalog.prices.filter((p) => p.action !== 'unchanged').length;
-    if (created) say(`  pushed the plan catalog to the Stripe emulator (${created} prices)`);
-    const hookUrl = `http://127.0.0.1:${parsed.PORT}/webhooks/stripe`;
-    for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
-      if (endpoint.url === hookUrl) await stripe.webhookEndpoints.del(endpoint.id);
-    }
-    const endpoint = await stripe.webhookEndpoints.create({
-      url: hookUrl,
-      enabled_events: ['*'],
-      description: 'DropIn (npm start)',
-    });
-    env.STRIPE_WEBHOOK_SECRET = endpoint.secret;
-    parsed = parseEnv();
-  }
+  const parsed = parseEnv();
   const deps = await createDeps(parsed);
   await seedAdmin(deps, parsed.ADMIN_EMAIL as string, parsed.ADMIN_PASSWORD as string);
   const server = await startServer(deps);

@@ -1,8 +1,8 @@
 // A DropIn server wired to its own Stripe emulator, as `npm start` does: the plan catalog pushed,
 // the webhook endpoint registered with its signing secret, the real SDK over HTTP.
-import Stripe from 'stripe';
-import { startStripeEmulator, emulatorControl, type EmulatorControl } from '../../src/dev/stripe-emulator/index';
-import { pushCatalog } from '../../src/billing/catalog';
+import type Stripe from 'stripe';
+import { emulatorControl, type EmulatorControl } from '../../src/dev/stripe-emulator/index';
+import { startLocalStripe } from '../../src/dev/local-stripe';
 import { clearPriceCache } from '../../src/billing/prices';
 import { freePort } from '../../scripts/services';
 import { startTestServer } from './harness';
@@ -20,22 +20,18 @@ export async function startBillingWorld(
   overrides: Record<string, string> = {},
   opts: { webDist?: string } = {},
 ): Promise<BillingWorld> {
-  const emulator = await startStripeEmulator({ port: 0, tickIntervalMs: 0, webhookRetrySchedule: [50, 100, 200, 400] });
-  const stripe = new Stripe(emulator.secretKey, { host: emulator.host, port: emulator.port, protocol: 'http' });
-  await pushCatalog(stripe);
-  clearPriceCache();
   const port = await freePort();
-  const endpoint = await stripe.webhookEndpoints.create({
-    url: `http://127.0.0.1:${port}/webhooks/stripe`,
-    enabled_events: ['*'],
+  const { emulator, stripe, env } = await startLocalStripe({
+    serverPort: port,
+    tickIntervalMs: 0,
+    webhookRetrySchedule: [50, 100, 200, 400],
   });
+  clearPriceCache();
   const server = await startTestServer(
     {
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      STRIPE_SECRET_KEY: emulator.secretKey,
-      STRIPE_API_BASE: emulator.url,
-      STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
+      ...env,
       ...overrides,
     },
     opts,

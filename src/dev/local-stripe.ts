@@ -1,0 +1,39 @@
+// Development and tests only: a Stripe emulator ready for a DropIn server on `serverPort` — the
+// plan catalog pushed and the server's webhook endpoint registered — and the STRIPE_* variables
+// that point the app at it. `npm start`, the test harness, benchmarks and screenshot scripts all
+// wire the emulator this way.
+import Stripe from 'stripe';
+import { pushCatalog } from '../billing/catalog';
+import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from './stripe-emulator/index';
+
+export interface LocalStripe {
+  emulator: StripeEmulator;
+  stripe: Stripe;
+  /** STRIPE_SECRET_KEY, STRIPE_API_BASE and STRIPE_WEBHOOK_SECRET for the server's env. */
+  env: Record<'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE' | 'STRIPE_WEBHOOK_SECRET', string>;
+  /** Prices the catalog push created or replaced (0 when the emulator already had them). */
+  pricesPushed: number;
+}
+
+export async function startLocalStripe(opts: { serverPort: number } & StripeEmulatorOptions): Promise<LocalStripe> {
+  const { serverPort, ...emulatorOpts } = opts;
+  const emulator = await startStripeEmulator({ port: 0, ...emulatorOpts });
+  const stripe = new Stripe(emulator.secretKey, { host: emulator.host, port: emulator.port, protocol: 'http' });
+  const catalog = await pushCatalog(stripe);
+  const url = `http://127.0.0.1:${serverPort}/webhooks/stripe`;
+  // A persisted emulator may remember an endpoint from an earlier start; its secret is not ours.
+  for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
+    if (endpoint.url === url) await stripe.webhookEndpoints.del(endpoint.id);
+  }
+  const endpoint = await stripe.webhookEndpoints.create({ url, enabled_events: ['*'], description: 'DropIn (local)' });
+  return {
+    emulator,
+    stripe,
+    env: {
+      STRIPE_SECRET_KEY: emulator.secretKey,
+      STRIPE_API_BASE: emulator.url,
+      STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
+    },
+    pricesPushed: catalog.prices.filter((p) => p.action !== 'unchanged').length,
+  };
+}
