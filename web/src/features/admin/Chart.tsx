@@ -11,19 +11,39 @@ export interface Series {
   format?: (v: number) => string;
 }
 
+const DAY_S = 86_400;
+/** A short history is drawn on at least this many days, so one or two points do not fill the axis. */
+const MIN_SPAN_DAYS = 7;
+
+/**
+ * The x range for daily points (unix seconds): the data's own span with half a day either side,
+ * widened to a week ending at the last day when the history is shorter. uPlot's own range for a
+ * single time point is its value plus 86,400,000 units (a day in milliseconds applied to seconds:
+ * 1,000 days), which is what stretched one snapshot across years.
+ */
+export function dayRange(xs: number[]): [number, number] {
+  const first = xs[0] ?? 0;
+  const last = xs[xs.length - 1] ?? first;
+  const from = Math.min(first, last - (MIN_SPAN_DAYS - 1) * DAY_S);
+  return [from - DAY_S / 2, last + DAY_S / 2];
+}
+
 export function LineChart({ title, days, series }: { title: string; days: string[]; series: Series[] }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el || days.length === 0) return;
     const xs = days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
-    const fmt = series[0]?.format ?? ((v: number) => v.toLocaleString());
+    // Counts: no label on fractional ticks (a scale of 0–2 would otherwise read 0.5 subscribers).
+    const fmt = series[0]?.format ?? ((v: number) => (Number.isInteger(v) ? v.toLocaleString() : ''));
     const opts: uPlot.Options = {
       width: el.clientWidth || 300,
       height: 200,
       legend: { show: series.length > 1, live: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      // Snapshots are UTC days: labelled as such whatever the admin's time zone.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      scales: { x: { time: true, range: () => dayRange(xs) } },
       axes: [
         { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { show: false } },
         {

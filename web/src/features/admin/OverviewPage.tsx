@@ -44,15 +44,19 @@ export function OverviewPage() {
   const charts = useMemo(() => {
     const points = historyQ.data?.points ?? [];
     const days = points.map((p) => p.day);
-    const currency = points.find((p) => p.mrr.length)?.mrr[0]?.currency ?? 'usd';
-    const mrr: Series[] = [
-      {
-        label: `MRR (${currency.toUpperCase()})`,
-        color: '#4f46e5',
-        values: points.map((p) => p.mrr.find((m) => m.currency === currency)?.amount ?? 0),
-        format: (v) => formatMoney(Math.round(v), currency),
-      },
-    ];
+    // One MRR chart per currency: amounts in different currencies are never added or shared an axis.
+    const currencies = [...new Set(points.flatMap((p) => p.mrr.map((m) => m.currency)))].sort();
+    const mrr = (currencies.length ? currencies : ['usd']).map((currency) => ({
+      currency,
+      series: [
+        {
+          label: `MRR (${currency.toUpperCase()})`,
+          color: '#4f46e5',
+          values: points.map((p) => p.mrr.find((m) => m.currency === currency)?.amount ?? 0),
+          format: (v: number) => formatMoney(Math.round(v), currency),
+        },
+      ] satisfies Series[],
+    }));
     const subs: Series[] = [
       { label: 'Active', color: '#16a34a', values: points.map((p) => p.activeSubscribers) },
       { label: 'Trialing', color: '#4f46e5', values: points.map((p) => p.trialing) },
@@ -119,7 +123,16 @@ export function OverviewPage() {
           <Skeleton lines={3} label="Loading history…" />
         ) : (
           <div className="admin-charts">
-            <LineChart title="Monthly recurring revenue" days={charts.days} series={charts.mrr} />
+            {charts.mrr.map((m) => (
+              <LineChart
+                key={m.currency}
+                title={
+                  charts.mrr.length > 1 ? `Monthly recurring revenue (${m.currency.toUpperCase()})` : 'Monthly recurring revenue'
+                }
+                days={charts.days}
+                series={m.series}
+              />
+            ))}
             <LineChart title="Subscribers" days={charts.days} series={charts.subs} />
             <LineChart title="New and churned (rolling 30 days)" days={charts.days} series={charts.churn} />
           </div>
