@@ -26,6 +26,8 @@ try {
     { name: 'reconcile', noOverlap: true },
   );
   log.info({ schedule: env.RECONCILE_CRON, rps: env.RECONCILE_RPS }, 'reconciler scheduled');
+  // Under PM2 with wait_ready, the process counts as started once it is connected and scheduled.
+  process.send?.('ready');
 
   let stopping = false;
   const stop = async () => {

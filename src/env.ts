@@ -56,6 +56,11 @@ export const envSchema = z
 
     /** Comma-separated proxy addresses whose X-Forwarded-* headers are trusted. */
     TRUST_PROXY: list,
+    /**
+     * How long a stopping server waits for in-flight requests before cutting them. Keep it below
+     * PM2's kill_timeout (ecosystem.config.cjs), which ends the process regardless.
+     */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
     SESSION_IDLE_HOURS: z.coerce
       .number()
       .positive()

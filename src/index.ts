@@ -1,15 +1,36 @@
-// Production entry: parse env, connect, start the server. Nothing else.
+// Production entry: parse env, connect, start the server, and stop it gracefully on a signal.
 import { EnvError, parseEnv } from './env';
 import { createDeps, startServer } from './server';
 
 try {
   const env = parseEnv();
   const server = await startServer(await createDeps(env));
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void server.close().then(() => process.exit(0));
-    });
-  }
+  const log = server.deps.log;
+  // PM2 (wait_ready) moves traffic to a reloaded instance only once it says it is listening.
+  process.send?.('ready');
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
+    log.info({ signal }, 'shutting down: no new connections, finishing in-flight work');
+    // A last resort if something hangs past the request deadline (PM2 would SIGKILL later still).
+    setTimeout(() => {
+      log.error({ ms: Date.now() - started }, 'shutdown overran its deadline; exiting anyway');
+      process.exit(1);
+    }, env.SHUTDOWN_TIMEOUT_MS + 3_000).unref();
+    server.close({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }).then(
+      () => {
+        log.info({ ms: Date.now() - started }, 'shut down cleanly');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
 } catch (err) {
   console.error(err instanceof EnvError ? err.message : err);
   process.exit(1);

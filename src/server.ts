@@ -1,5 +1,6 @@
 // Builds the app's dependencies from the parsed env and starts the HTTP server, with graceful
 // shutdown. `src/index.ts` (production) and `scripts/start.ts` (local defaults) both call this.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Env } from './env';
@@ -31,7 +32,11 @@ export interface RunningServer {
   url: string;
   deps: AppDeps;
   worker: WebhookWorker;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: no new connections, in-flight requests and the webhook row in hand finish,
+   * timers stop, then the database closes. Requests still open after `timeoutMs` are cut.
+   */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
 export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}): Promise<RunningServer> {
@@ -58,24 +63,56 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
   const url = `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${port}`;
   log.info({ url }, 'server listening');
 
+  // Responses still being written when a stop begins are told to close their connection, so a
+  // proxy's keep-alive pool does not send the next request to a process that is going away.
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+
   let closing: Promise<void> | null = null;
   return {
     url,
     deps,
     worker,
-    close() {
+    close(opts = {}) {
       closing ??= (async () => {
         clearInterval(jobs);
         snapshots.stop();
         deps.sessions.stopCache();
         // Stop taking requests, let in-flight ones and the webhook row in hand finish.
-        await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), worker.stop(), meter.stop()]);
+        await Promise.all([stopHttp(server as Server, inFlight, opts.timeoutMs ?? 10_000), worker.stop(), meter.stop()]);
         deps.mailer.close();
         await deps.db.close();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * Stops accepting connections and waits for in-flight requests. Idle keep-alive sockets (nginx
+ * keeps a pool open) would hold `close()` until they time out, so they are closed at once and as
+ * soon as they go idle, and any request that still arrives on one is answered with
+ * `Connection: close`. Whatever is open at the deadline is cut.
+ */
+function stopHttp(server: Server, inFlight: Set<ServerResponse>, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const closeAfter = (res: ServerResponse) => {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+    };
+    for (const res of inFlight) closeAfter(res);
+    server.prependListener('request', (_req, res) => closeAfter(res));
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /** Deletes expired rows; we do not rely on TTL indexes (FerretDB 1.24 lacks them). */
