@@ -1,6 +1,8 @@
 // `npm run build`: the production artefacts. The web app with hashed asset names (Vite) in
 // dist/web, and the server and reconciler bundled with esbuild into dist/server and
 // dist/reconciler (npm packages stay external; `npm ci --omit=dev` installs them).
+// `--out-dir <dir>` builds the same layout elsewhere (the production tests build into a temp
+// folder, so a concurrent `vite build` in the checkout cannot change files under their nginx).
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -8,9 +10,19 @@ import { build } from 'esbuild';
 import { root } from './tools';
 
 const started = Date.now();
+const outFlag = process.argv.indexOf('--out-dir');
+const outRoot = outFlag > 0 && process.argv[outFlag + 1] ? path.resolve(process.argv[outFlag + 1]) : path.join(root, 'dist');
 const vite = spawnSync(
   process.execPath,
-  [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+  [
+    path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '--logLevel',
+    'warn',
+    '--outDir',
+    path.join(outRoot, 'web'),
+    '--emptyOutDir',
+  ],
   {
     cwd: root,
     stdio: 'inherit',
@@ -18,14 +30,14 @@ const vite = spawnSync(
 );
 if (vite.status !== 0) process.exit(vite.status ?? 1);
 
-const entries: [string, string][] = [['src/index.ts', 'dist/server/index.js']];
-if (existsSync(path.join(root, 'reconciler', 'index.ts'))) entries.push(['reconciler/index.ts', 'dist/reconciler/index.js']);
-if (existsSync(path.join(root, 'reconciler', 'cli.ts'))) entries.push(['reconciler/cli.ts', 'dist/reconciler/cli.js']);
+const entries: [string, string][] = [['src/index.ts', 'server/index.js']];
+if (existsSync(path.join(root, 'reconciler', 'index.ts'))) entries.push(['reconciler/index.ts', 'reconciler/index.js']);
+if (existsSync(path.join(root, 'reconciler', 'cli.ts'))) entries.push(['reconciler/cli.ts', 'reconciler/cli.js']);
 
 for (const [entry, outfile] of entries) {
   await build({
     entryPoints: [path.join(root, entry)],
-    outfile: path.join(root, outfile),
+    outfile: path.join(outRoot, outfile),
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -46,8 +58,12 @@ for (const [entry, outfile] of entries) {
     ],
   });
   // Files read at run time next to the module that reads them.
-  const outDir = path.dirname(path.join(root, outfile));
+  const outDir = path.dirname(path.join(outRoot, outfile));
   mkdirSync(outDir, { recursive: true });
   copyFileSync(path.join(root, 'src/auth/common-passwords.txt'), path.join(outDir, 'common-passwords.txt'));
 }
-console.log(`built dist/web and ${entries.map(([, o]) => o).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+const relative = path.relative(process.cwd(), outRoot);
+const shown = relative.startsWith('..') ? outRoot : relative || '.';
+console.log(
+  `built ${shown}/web and ${entries.map(([, o]) => `${shown}/${o}`).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
