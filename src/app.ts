@@ -18,6 +18,7 @@ import { oauthRoutes } from './auth/oauth/routes';
 import { stripeWebhookRoutes } from './webhooks/route';
 import { restApi } from './api/rest';
 import { fileRoutes } from './content/files';
+import { contentUploadRoutes } from './content/upload-route';
 
 export type AppEnv = { Variables: { log: Logger; ip: string; requestId: string } };
 
@@ -62,6 +63,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   app.route('/webhooks', stripeWebhookRoutes(deps, { onRecorded: opts.onWebhookRecorded }));
   app.route('/api/v1', restApi(deps));
   app.route('/files', fileRoutes(deps));
+  // Admin file uploads (raw body, up to 20 MB): outside /trpc and its 64 KB body limit.
+  app.route('/admin/content', contentUploadRoutes(deps));
 
   app.use('/trpc/*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) }));
   app.all('/trpc/*', async (c) => {

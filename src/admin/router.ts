@@ -19,6 +19,7 @@ import { FAILED_STATUSES, failedPayments, retryPayment } from './payments';
 import { getEvent, listEvents, replayEvent } from './events';
 import { reconcilerRun, reconcilerRuns, startReconcile } from './reconcile';
 import { SORTS, listSubscribers, subscriberDetail, subscribersCsv } from './subscribers';
+import { contentAdminRouter } from '../content/admin-router';
 
 const noInput = z.object({}).strict().optional();
 /** A client-made id for one confirmed action: a double click sends the same id. */
@@ -166,4 +167,7 @@ export const adminRouter = router({
   startReconcile: adminProcedure
     .input(z.object({ dryRun: z.boolean(), actionId }).strict())
     .mutation(({ ctx, input }) => startReconcile({ deps: ctx.deps, actor: actor(ctx), ...input })),
+
+  // Library items: create, edit, publish, set the plan (src/content/admin-router.ts).
+  content: contentAdminRouter,
 });

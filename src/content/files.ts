@@ -1,7 +1,7 @@
 // GET /files/:id — serves a library file to the user a signed URL was made for (see signing.ts).
 // Forged, expired or someone else's links are 403 and count nothing (the download was counted
-// when the URL was issued).
-import { Hono } from 'hono';
+// when the URL was issued); files of unpublished items are 404 even on a valid link.
+import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
 import { verifyDownload } from './signing';
@@ -21,10 +21,19 @@ export function fileRoutes(deps: AppDeps) {
     if (!verdict.ok) return c.json({ error: verdict.reason }, 403);
     const file = await fileForDownload(deps, fileId);
     if (!file) return c.json({ error: 'File not found.' }, 404);
-    const asciiName = file.name.replace(/[^A-Za-z0-9._-]/g, '_');
-    c.header('Content-Type', file.contentType);
-    c.header('Content-Disposition', `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(file.name)}`);
-    return c.body(file.bytes as Uint8Array<ArrayBuffer>);
+    return sendFile(c, file);
   });
   return app;
+}
+
+/** Sends a stored file as an attachment (never rendered inline: nosniff is set app-wide). */
+export function sendFile(
+  c: Context,
+  file: { stream: ReadableStream<Uint8Array>; size: number; name: string; contentType: string },
+): Response {
+  const asciiName = file.name.replace(/[^A-Za-z0-9._-]/g, '_');
+  c.header('Content-Type', file.contentType);
+  c.header('Content-Length', String(file.size));
+  c.header('Content-Disposition', `attachment; filename="${asciiName}"; filename*=UTF-8''${encodeURIComponent(file.name)}`);
+  return c.body(file.stream);
 }

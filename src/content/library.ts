@@ -8,6 +8,7 @@ import { plans, type PlanId } from '../billing/plans';
 import { entitlement, planState, rank } from '../usage/entitlements';
 import { consume } from '../usage/counter';
 import { signDownload } from './signing';
+import { openFile } from './storage';
 
 export interface LibraryItem {
   id: string;
@@ -31,6 +32,11 @@ export interface LibraryItemFull extends LibraryItem {
 // it for a moment (edits show within CATALOG_TTL_MS).
 const CATALOG_TTL_MS = 2_000;
 const catalogs = new WeakMap<object, { at: number; docs: Promise<ContentDoc[]> }>();
+
+/** Drops this process's cached catalog: an admin's change shows at once here, within 2 s elsewhere. */
+export function invalidateCatalog(deps: Pick<AppDeps, 'db'>): void {
+  catalogs.delete(deps.db.c.content);
+}
 
 function publishedCatalog(deps: AppDeps): Promise<ContentDoc[]> {
   const coll = deps.db.c.content;
@@ -114,14 +120,17 @@ export async function startDownload(
   };
 }
 
+/**
+ * The file of a published item, for a signed download. A file that is no longer any published
+ * item's (the item was unpublished or its file replaced) is not served, even on a valid link.
+ */
 export async function fileForDownload(
   deps: AppDeps,
   fileId: string,
-): Promise<{ bytes: Uint8Array; name: string; contentType: string } | null> {
-  const [file, item] = await Promise.all([
-    deps.db.c.contentFiles.findOne({ _id: fileId }),
-    deps.db.c.content.findOne({ 'file.id': fileId }, { projection: { file: 1 } }),
-  ]);
+): Promise<{ stream: ReadableStream<Uint8Array>; size: number; name: string; contentType: string } | null> {
+  const item = (await publishedCatalog(deps)).find((d) => d.file?.id === fileId);
+  if (!item?.file) return null;
+  const file = await openFile(deps.db.c, fileId);
   if (!file) return null;
-  return { bytes: file.data.buffer, name: item?.file?.name ?? `${fileId}.bin`, contentType: file.contentType };
+  return { stream: file.stream, size: file.size, name: item.file.name, contentType: file.contentType };
 }

@@ -1,10 +1,9 @@
 // The starter catalog: a dozen realistic items across plans, with small files made at seed time.
 // Idempotent and additive: each item is inserted under its slug and an existing one (perhaps edited
 // by an admin) is left alone, so any number of processes may seed at once.
-import { createHash } from 'node:crypto';
-import { Binary } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { ContentDoc, ContentKind, PlanTier } from '../db/collections';
+import { storeFile } from './storage';
 
 interface SeedItem {
   slug: string;
@@ -268,13 +267,6 @@ Flattening curves mean you have found product–market fit for that cohort; curv
 
 const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
 
-/**
- * Files live in MongoDB (content_files, as Binary) rather than on disk, so every server process and
- * the production replica set see the same bytes with no shared volume; 5 MB keeps each well under
- * the 16 MB document limit. Larger files would move to object storage behind the same signed URLs.
- */
-export const MAX_FILE_BYTES = 5 * 1024 * 1024;
-
 /** Inserts the starter catalog; returns how many items were new. */
 export async function seedContent(deps: Pick<AppDeps, 'db'>): Promise<number> {
   const { c } = deps.db;
@@ -284,21 +276,15 @@ export async function seedContent(deps: Pick<AppDeps, 'db'>): Promise<number> {
     let file: ContentDoc['file'] = null;
     if (item.file) {
       const bytes = Buffer.from(item.file.make(), 'utf8');
-      if (bytes.length > MAX_FILE_BYTES) throw new Error(`${item.slug}: files are limited to 5 MB`);
-      const id = `file_${item.slug}`;
-      file = { id, name: item.file.name, contentType: item.file.contentType, size: bytes.length };
-      try {
-        await c.contentFiles.insertOne({
-          _id: id,
-          data: new Binary(bytes),
-          contentType: item.file.contentType,
-          size: bytes.length,
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          createdAt: now,
-        });
-      } catch (err) {
-        if (!isDuplicate(err)) throw err;
-      }
+      // Fixed ids and fixed bytes: storing again from another process changes nothing.
+      const stored = await storeFile(c, {
+        id: `file_${item.slug}`,
+        bytes,
+        contentType: item.file.contentType,
+        slug: item.slug,
+        name: item.file.name,
+      });
+      file = { id: stored._id, name: item.file.name, contentType: item.file.contentType, size: stored.size };
     }
     try {
       await c.content.insertOne({
@@ -314,6 +300,7 @@ export async function seedContent(deps: Pick<AppDeps, 'db'>): Promise<number> {
         published: item.published ?? true,
         createdAt: now,
         updatedAt: now,
+        version: 1,
       });
       created++;
     } catch (err) {

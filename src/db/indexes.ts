@@ -29,6 +29,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
     c.claims.createIndex({ at: 1 }, { name: 'at' }),
     c.reconcileRuns.createIndex({ startedAt: -1 }, { name: 'started' }),
     c.content.createIndex({ published: 1, minPlan: 1 }, { name: 'published_plan' }),
+    c.adminAudit.createIndex({ targetType: 1, targetId: 1, at: -1 }, { name: 'target_at' }),
     c.usageEvents.createIndex({ userId: 1, metric: 1, periodStart: 1 }, { name: 'user_metric_period' }),
     c.meterOutbox.createIndex({ status: 1, nextAttemptAt: 1 }, { name: 'queue' }),
     c.meterOutbox.createIndex({ userId: 1, periodStart: 1 }, { name: 'user_period' }),
