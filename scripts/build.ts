@@ -10,8 +10,8 @@ import { build } from 'esbuild';
 import { root } from './tools';
 
 const started = Date.now();
-const outFlag = process.argv.indexOf('--out-dir');
-const outRoot = outFlag > 0 && process.argv[outFlag + 1] ? path.resolve(process.argv[outFlag + 1]) : path.join(root, 'dist');
+const outArg = process.argv.includes('--out-dir') ? process.argv[process.argv.indexOf('--out-dir') + 1] : undefined;
+const outRoot = outArg ? path.resolve(outArg) : path.join(root, 'dist');
 const vite = spawnSync(
   process.execPath,
   [
