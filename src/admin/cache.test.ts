@@ -59,4 +59,25 @@ describe('StaleCache', () => {
     await cache.get();
     expect((await cache.get({ fresh: true })).value).toBe(2);
   });
+
+  it('with a quick threshold, a small value is rebuilt for every reader once old, a slow one served stale', async () => {
+    let builds = 0;
+    const quick = new StaleCache(async () => ++builds, 0, 1_000);
+    await quick.get();
+    await tick();
+    expect((await quick.get()).value).toBe(2); // old and quick to build: waited for, not stale
+
+    let slowBuilds = 0;
+    const slow = new StaleCache(
+      async () => {
+        await new Promise((r) => setTimeout(r, 30));
+        return ++slowBuilds;
+      },
+      0,
+      10,
+    );
+    await slow.get();
+    await tick();
+    expect((await slow.get()).value).toBe(1); // took longer than quickMs: stale, rebuilt behind
+  });
 });

@@ -21,14 +21,21 @@ export class StaleCache<T> {
   private lastLoadMs = 0;
   private stale = false;
 
+  /**
+   * @param quickMs a value that is older than maxAgeMs and was built in less than this is rebuilt
+   *   while the reader waits, not served stale: with maxAgeMs 0, a small collection is read live on
+   *   every request and only a large one is served from a snapshot (0, the default: always stale).
+   */
   constructor(
     private readonly load: () => Promise<T>,
     private readonly maxAgeMs: number,
+    private readonly quickMs = 0,
   ) {}
 
   async get(opts: { fresh?: boolean } = {}): Promise<{ value: T; at: number }> {
     const e = this.entry;
-    if (!opts.fresh && e) {
+    const old = e && Date.now() - e.at > this.maxAgeMs;
+    if (!opts.fresh && e && !(old && this.lastLoadMs < this.quickMs)) {
       // Rebuilding costs the database a scan: never spend more than a tenth of the time on it.
       const maxAge = Math.max(this.maxAgeMs, 10 * this.lastLoadMs);
       if (this.stale || Date.now() - e.at > maxAge) {
@@ -78,7 +85,7 @@ export class StaleCache<T> {
 
 const registry = new WeakMap<AppDeps, Map<string, StaleCache<unknown>>>();
 
-export function cacheFor<T>(deps: AppDeps, key: string, load: () => Promise<T>, maxAgeMs = 60_000): StaleCache<T> {
+export function cacheFor<T>(deps: AppDeps, key: string, load: () => Promise<T>, maxAgeMs = 60_000, quickMs = 0): StaleCache<T> {
   let map = registry.get(deps);
   if (!map) {
     map = new Map();
@@ -86,7 +93,7 @@ export function cacheFor<T>(deps: AppDeps, key: string, load: () => Promise<T>, 
   }
   let cache = map.get(key) as StaleCache<T> | undefined;
   if (!cache) {
-    cache = new StaleCache(load, maxAgeMs);
+    cache = new StaleCache(load, maxAgeMs, quickMs);
     map.set(key, cache as StaleCache<unknown>);
   }
   return cache;
