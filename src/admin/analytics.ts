@@ -4,6 +4,7 @@
 import type { AppDeps } from '../deps';
 import type { AdminSnapshotDoc } from '../db/collections';
 import { cacheFor } from './cache';
+import { repairFailingOnce } from './failing';
 
 const DAY = 86_400_000;
 
@@ -198,11 +199,18 @@ export async function history(deps: AppDeps, opts: { days: number }): Promise<Hi
   }));
 }
 
-/** The scheduled job: a snapshot at start and then every hour (only the day's first one sticks). */
+/**
+ * The scheduled job: a snapshot at start and then every hour (only the day's first one sticks); at
+ * start, also the weekly rebuild of the failed-payments rows (one process a week does it).
+ */
 export function startSnapshotJob(deps: AppDeps, everyMs = 3_600_000): { stop(): void } {
   const run = () =>
     takeSnapshot(deps).catch((err: unknown) => deps.log.warn({ err }, 'admin snapshot failed; will retry next hour'));
-  const first = setTimeout(run, 5_000);
+  const first = setTimeout(() => {
+    void run().then(() =>
+      repairFailingOnce(deps).catch((err: unknown) => deps.log.warn({ err }, 'rebuilding the failed-payments rows failed')),
+    );
+  }, 5_000);
   const timer = setInterval(run, everyMs);
   first.unref();
   timer.unref();

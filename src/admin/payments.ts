@@ -1,14 +1,16 @@
 // Failed payments: subscriptions in dunning (past_due, unpaid, incomplete) with what is owed, why
 // the last charge failed, Stripe's attempts and next retry, and which dunning emails went out.
-// Failure reasons come from the payment_intent.payment_failed events already in our inbox, so the
-// page makes no Stripe calls.
+// Read from the small collections in failing.ts (kept by syncCustomer and the webhook worker), not
+// from the whole mirror and inbox; the page makes no Stripe calls.
 import type { AppDeps } from '../deps';
 import { requireStripe, syncCustomer } from '../billing/sync';
 import { withStripeErrors } from '../billing/errors';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
+import { cacheFor, invalidateAdminCaches } from './cache';
+import { FAILED_STATUSES, type FailingSubscriptionDoc, failingSubscriptions, paymentFailures } from './failing';
 
-export const FAILED_STATUSES = ['past_due', 'unpaid', 'incomplete'] as const;
+export { FAILED_STATUSES };
 
 export interface FailedPaymentRow {
   subscriptionId: string;
@@ -28,65 +30,49 @@ export interface FailedPaymentRow {
   dunningEmails: { kind: string; status: string; sentAt: string | null }[];
 }
 
+/**
+ * Every failing row, newest subscription first. Read on each request while the set is small (a
+ * build under 250 ms); a large set is served from memory and rebuilt behind (cache.ts).
+ */
+const failing = (deps: AppDeps, fresh = false) =>
+  cacheFor(
+    deps,
+    'failing-subscriptions',
+    async () =>
+      (await failingSubscriptions(deps).find({}).toArray()).sort(
+        (a, b) => b.created.getTime() - a.created.getTime() || (a._id < b._id ? 1 : -1),
+      ),
+    0,
+    250,
+  ).get({ fresh });
+
 export async function failedPayments(
   deps: AppDeps,
-  opts: { status?: (typeof FAILED_STATUSES)[number]; page: number; pageSize: number },
-): Promise<{ rows: FailedPaymentRow[]; total: number }> {
+  opts: { status?: (typeof FAILED_STATUSES)[number]; page: number; pageSize: number; fresh?: boolean },
+): Promise<{ rows: FailedPaymentRow[]; total: number; asOf: string }> {
   const { c } = deps.db;
-  // One equality read per status (indexed on FerretDB too), merged and ordered here: the set in
-  // dunning is small next to the whole mirror.
-  const statuses = opts.status ? [opts.status] : [...FAILED_STATUSES];
-  const all = (
-    await Promise.all(
-      statuses.map((status) =>
-        c.subscriptions
-          .find(
-            { status },
-            { projection: { customerId: 1, userId: 1, planId: 1, status: 1, currency: 1, latestInvoice: 1, created: 1 } },
-          )
-          .toArray(),
-      ),
-    )
-  )
-    .flat()
-    .sort((a, b) => b.created.getTime() - a.created.getTime() || (a._id < b._id ? 1 : -1));
-  const total = all.length;
+  const snapshot = await failing(deps, opts.fresh);
+  const all = opts.status ? snapshot.value.filter((s) => s.status === opts.status) : snapshot.value;
   const subs = all.slice((opts.page - 1) * opts.pageSize, opts.page * opts.pageSize);
-  const userIds = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
   const invoiceIds = subs.map((s) => s.latestInvoice?.id).filter((id): id is string => !!id);
   const emailKeys = invoiceIds.flatMap((id) => [`payment-failed:${id}`, `action-required:${id}`]);
   const customerIds = [...new Set(subs.map((s) => s.customerId))];
-  // Equality reads by _id / customer, one each: $in would scan on FerretDB.
-  const [users, emails, failures] = await Promise.all([
-    Promise.all(userIds.map((id) => c.users.findOne({ _id: id }, { projection: { email: 1 } }))).then((l) =>
-      l.filter((u) => u !== null),
-    ),
+  // Equality reads by _id, one each: an $in would scan on FerretDB. The reasons are a small
+  // collection; the outbox is keyed by the email's purpose, so these are exact reads on MongoDB.
+  const [emails, failures] = await Promise.all([
     Promise.all(emailKeys.map((id) => c.emailOutbox.findOne({ _id: id }, { projection: { status: 1, sentAt: 1 } }))).then((l) =>
       l.filter((m) => m !== null),
     ),
-    Promise.all(
-      customerIds.map((customerId) =>
-        c.webhookEvents
-          .find({ customerId, type: 'payment_intent.payment_failed' }, { projection: { customerId: 1, payload: 1, created: 1 } })
-          .sort({ created: -1 })
-          .limit(1)
-          .toArray(),
-      ),
-    ).then((l) => l.flat()),
+    Promise.all(customerIds.map((id) => paymentFailures(deps).findOne({ _id: id }))).then((l) => l.filter((f) => f !== null)),
   ]);
-  const emailOf = new Map(users.map((u) => [u._id, u.email]));
-  const reasonOf = new Map<string, string>();
-  for (const e of failures) {
-    if (!e.customerId || reasonOf.has(e.customerId)) continue;
-    reasonOf.set(e.customerId, failureReason(e.payload));
-  }
-  const rows = subs.map((s): FailedPaymentRow => {
+  const reasonOf = new Map(failures.map((f) => [f._id, f.reason]));
+  const rows = subs.map((s: FailingSubscriptionDoc): FailedPaymentRow => {
     const inv = s.latestInvoice;
     return {
       subscriptionId: s._id,
       customerId: s.customerId,
       userId: s.userId,
-      email: s.userId ? (emailOf.get(s.userId) ?? null) : null,
+      email: s.email,
       planId: s.planId,
       status: s.status,
       invoiceId: inv?.id ?? null,
@@ -104,26 +90,16 @@ export async function failedPayments(
         : [],
     };
   });
-  return { rows, total };
-}
-
-function failureReason(payload: string): string {
-  try {
-    const event = JSON.parse(payload) as {
-      data?: { object?: { last_payment_error?: { message?: string; decline_code?: string; code?: string } } };
-    };
-    const err = event.data?.object?.last_payment_error;
-    if (!err) return 'Unknown';
-    return [err.message, err.decline_code ?? err.code].filter(Boolean).join(' — ');
-  } catch {
-    return 'Unknown';
-  }
+  return { rows, total: all.length, asOf: new Date(snapshot.at).toISOString() };
 }
 
 export async function retryPayment(opts: { deps: AppDeps; actor: Actor; actionId: string; invoiceId: string }) {
   const { deps } = opts;
   const stripe = requireStripe(deps);
-  const sub = await deps.db.c.subscriptions.findOne({ 'latestInvoice.id': opts.invoiceId });
+  // The failing rows first (a small collection); the whole mirror only for an invoice not there.
+  const sub =
+    (await failingSubscriptions(deps).findOne({ 'latestInvoice.id': opts.invoiceId })) ??
+    (await deps.db.c.subscriptions.findOne({ 'latestInvoice.id': opts.invoiceId }));
   if (!sub) throw new AppError('NOT_FOUND', 'No subscription has this invoice as its latest.');
   const state = async () => {
     const s = await deps.db.c.subscriptions.findOne({ _id: sub._id });
@@ -149,5 +125,6 @@ export async function retryPayment(opts: { deps: AppDeps; actor: Actor; actionId
     await syncCustomer(deps, sub.customerId).catch((err: unknown) =>
       deps.log.warn({ err }, 'resync after a payment retry failed'),
     );
+    invalidateAdminCaches(deps);
   }
 }

@@ -126,7 +126,7 @@ export const adminRouter = router({
     }),
 
   failedPayments: adminProcedure
-    .input(z.object({ status: z.enum(FAILED_STATUSES).optional(), page, pageSize }).strict())
+    .input(z.object({ status: z.enum(FAILED_STATUSES).optional(), page, pageSize, fresh: z.boolean().optional() }).strict())
     .query(({ ctx, input }) => failedPayments(ctx.deps, input)),
 
   retryPayment: adminProcedure

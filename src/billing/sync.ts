@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { customerDoc, subscriptionDoc } from './mirror';
+import { projectFailing } from '../admin/failing';
 import { withStripeErrors } from './errors';
 
 export interface SubscriptionChange {
@@ -83,6 +84,8 @@ export async function syncCustomer(deps: AppDeps, customerId: string): Promise<S
       }
     }
     const after = { _id: sub.id, ...doc };
+    // The admin's failed-payments list: a small collection kept beside the mirror.
+    await projectFailing(deps, sub.id, after, cust.email);
     if (!before || differs(before, after)) changes.push({ subscriptionId: sub.id, userId, before, after });
   }
 
@@ -96,6 +99,7 @@ export async function syncCustomer(deps: AppDeps, customerId: string): Promise<S
     const row = await c.subscriptions.findOne({ _id: id });
     if (!row || row.customerId !== customerId || row.fetchedAt >= fetchedAt) continue;
     const res = await c.subscriptions.deleteOne({ _id: id });
+    await projectFailing(deps, id, null, null);
     if (res.deletedCount) changes.push({ subscriptionId: id, userId: row.userId, before: row, after: null });
   }
   return { customerId, userId, changes, superseded };

@@ -7,6 +7,7 @@ import type { WebhookEventDoc } from '../db/collections';
 import { syncCustomer } from '../billing/sync';
 import { notifySubscriptionChanges } from '../billing/notifications';
 import { claim } from '../db/claims';
+import { recordPaymentFailure } from '../admin/failing';
 
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
@@ -159,6 +160,8 @@ export async function processRow(
     if (row.customerId && !(await customerGone(deps, row.customerId))) {
       const result = await syncCustomer(deps, row.customerId);
       await notifySubscriptionChanges(deps, result.changes, { source: row.type, customerId: row.customerId });
+      // Why the charge failed, for the admin's failed-payments list (the one thing we keep from a payload).
+      await recordPaymentFailure(deps, row);
     }
     await deps.db.c.webhookEvents.updateOne(
       { _id: row._id },

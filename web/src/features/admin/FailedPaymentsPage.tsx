@@ -7,6 +7,7 @@ import { queryErrorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
+import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
 import { AdminAction } from './AdminAction';
@@ -21,15 +22,32 @@ export function FailedPaymentsPage() {
   const [status, setStatus] = useState<'' | 'past_due' | 'unpaid' | 'incomplete'>('');
   const [page, setPage] = useState(1);
   const [notice, setNotice] = useState<string | null>(null);
-  const list = trpc.admin.failedPayments.useQuery(
-    { status: status || undefined, page, pageSize: PAGE_SIZE },
-    { placeholderData: (p) => p },
-  );
+  const input = { status: status || undefined, page, pageSize: PAGE_SIZE };
+  const list = trpc.admin.failedPayments.useQuery(input, { placeholderData: (p) => p });
   const utils = trpc.useUtils();
+  const [refreshing, setRefreshing] = useState(false);
+  // A long list is served from memory and rebuilt behind (the server says when); Refresh reads it now.
+  const refresh = async () => {
+    setRefreshing(true);
+    try {
+      utils.admin.failedPayments.setData(input, await utils.client.admin.failedPayments.query({ ...input, fresh: true }));
+    } finally {
+      setRefreshing(false);
+    }
+  };
+  const asOf = list.data?.asOf;
 
   return (
     <div className="page page-wide">
-      <PageHeader title="Failed payments" description="Subscriptions whose last payment failed, and what Stripe does next." />
+      <PageHeader
+        title="Failed payments"
+        description={`Subscriptions whose last payment failed, and what Stripe does next${asOf ? `, as of ${formatDateTime(asOf)}` : ''}.`}
+        actions={
+          <Button size="sm" variant="secondary" onClick={() => void refresh()} loading={refreshing}>
+            Refresh
+          </Button>
+        }
+      />
       {notice && <Banner tone="success">{notice}</Banner>}
       <Card>
         <div className="admin-filters">
