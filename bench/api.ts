@@ -4,6 +4,7 @@
 import { createApiKey } from '../src/api/keys';
 import { newId } from '../src/lib/ids';
 import { load, printTable, startBenchServer } from './lib';
+import { sumUnits } from '../src/usage/counter';
 
 const server = await startBenchServer();
 try {
@@ -70,10 +71,10 @@ try {
   if (check.status !== 200) throw new Error(`the API answered ${check.status}: ${await check.text()}`);
 
   await load('warmup', { url, headers, duration: 2 });
-  const before = await c.usageEvents.countDocuments({ userId });
+  const before = await sumUnits(server.deps, { userId });
   const bare = await load('GET /healthz (bare Hono route)', { url: `${server.url}/healthz` });
   const api = await load('GET /api/v1/content/:slug (API key + entitlement + usage row)', { url, headers });
-  const counted = (await c.usageEvents.countDocuments({ userId })) - before;
+  const counted = (await sumUnits(server.deps, { userId })) - before;
   printTable([bare, api]);
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
   console.log(`metered API / bare route: ${pct(api.requestsPerSec, bare.requestsPerSec)} (goal ≥ 35%); API p99 ${api.p99Ms} ms`);

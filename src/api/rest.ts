@@ -45,6 +45,7 @@ export function restApi(deps: AppDeps) {
       userId: key.userId,
       metric: 'api_call',
       unitId: `api:${key.id}:${randomUUID()}`,
+      minted: true,
       ref: key.id,
     });
     if (ent.limit !== null) {

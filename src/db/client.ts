@@ -3,6 +3,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { collections, type Collections } from './collections';
 import { ensureIndexes } from './indexes';
+import { upgradeData } from './upgrades';
 
 export interface Database {
   client: MongoClient;
@@ -22,6 +23,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
   const db = client.db(dbName);
   const c = collections(db);
   await ensureIndexes(c);
+  await upgradeData(c);
   return {
     client,
     db,

@@ -293,6 +293,11 @@ export interface UsageEventDoc {
   at: Date;
   /** API key used, for API calls; content id for downloads. */
   ref: string | null;
+  /**
+   * Units this row counts: 1, or more when units of ours were stored together (src/usage/counter.ts).
+   * The _id is then the first unit's id.
+   */
+  units: number;
 }
 
 /**

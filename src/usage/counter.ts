@@ -1,7 +1,11 @@
-// Usage counting: one row per unit of work in usage_events, keyed by the unit's idempotency id,
-// counted with countDocuments. Never $inc on a shared document: FerretDB 1.24 loses concurrent
-// $inc's (docs/decisions/006, 007). Quotas are enforced insert-then-count, like the rate limits:
-// the k-th of concurrent units counts at least k rows, so no more than the quota ever gets through.
+// Usage counting: rows in usage_events, each inserted once under a unique _id and carrying the
+// number of units it counts; usage is the sum of `units`. Never $inc on a shared document: FerretDB
+// 1.24 loses concurrent $inc's (docs/decisions/006, 007). A unit with a caller's idempotency id, or
+// one that may have to be given back, is a row of its own; units whose ids we minted ourselves and
+// that cannot be refused (billed overage) are written together, one row per batch. Quotas are
+// enforced insert-then-count, like the rate limits: the k-th of concurrent units counts at least k,
+// so no more than the quota ever gets through.
+import type { Filter } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
 import { AppError } from '../lib/errors';
@@ -11,7 +15,15 @@ import { noteOverage } from './meter';
 import { quotaNotices } from './notices';
 
 export async function countUsage(deps: AppDeps, q: { userId: string; metric: UsageMetric; periodStart: Date }): Promise<number> {
-  return deps.db.c.usageEvents.countDocuments({ userId: q.userId, metric: q.metric, periodStart: q.periodStart });
+  return sumUnits(deps, { userId: q.userId, metric: q.metric, periodStart: q.periodStart });
+}
+
+/** Units counted by the usage rows matching `filter` (one $group accumulator: see decision 007). */
+export async function sumUnits(deps: AppDeps, filter: Filter<UsageEventDoc>): Promise<number> {
+  const [row] = await deps.db.c.usageEvents
+    .aggregate<{ n: number }>([{ $match: filter }, { $group: { _id: null, n: { $sum: '$units' } } }])
+    .toArray();
+  return row?.n ?? 0;
 }
 
 // Per-process view of recent counts, so the REST API need not count on every call. Rows are always
@@ -50,10 +62,13 @@ function tracker(
 }
 
 // Group commit: units arriving together are written with one insertMany, and each caller
-// resumes only once its row is stored. Under load this turns hundreds of inserts a second into a
-// few batches without weakening anything: every row is still its own document under its own id.
+// resumes only once its units are stored. Units that may share a row (see `shared` below) are
+// folded into one row per user, metric, period, plan and key; the others keep a row each. Under load
+// this turns thousands of units a second into a few small writes without weakening anything: every
+// unit is stored before its caller answers, and every row is inserted once under a unique id.
 interface Queued {
   doc: UsageEventDoc;
+  shared: boolean;
   done: (inserted: boolean) => void;
   fail: (err: unknown) => void;
 }
@@ -65,7 +80,7 @@ const BATCH = 500;
  */
 const WRITERS = 1;
 
-function insertUnit(deps: AppDeps, doc: UsageEventDoc): Promise<boolean> {
+function insertUnit(deps: AppDeps, doc: UsageEventDoc, shared: boolean): Promise<boolean> {
   const coll = deps.db.c.usageEvents;
   let q = queues.get(coll);
   if (!q) {
@@ -74,7 +89,7 @@ function insertUnit(deps: AppDeps, doc: UsageEventDoc): Promise<boolean> {
   }
   const queue = q;
   return new Promise<boolean>((done, fail) => {
-    queue.rows.push({ doc, done, fail });
+    queue.rows.push({ doc, shared, done, fail });
     if (queue.flushing < WRITERS) {
       queue.flushing += 1;
       setImmediate(() => void drain(deps, queue));
@@ -82,13 +97,38 @@ function insertUnit(deps: AppDeps, doc: UsageEventDoc): Promise<boolean> {
   });
 }
 
+/** The rows to insert for a batch: shared units folded together, with the callers each row answers. */
+function foldBatch(batch: Queued[]): { doc: UsageEventDoc; callers: Queued[] }[] {
+  const rows: { doc: UsageEventDoc; callers: Queued[] }[] = [];
+  const folded = new Map<string, { doc: UsageEventDoc; callers: Queued[] }>();
+  for (const b of batch) {
+    if (!b.shared) {
+      rows.push({ doc: b.doc, callers: [b] });
+      continue;
+    }
+    const d = b.doc;
+    const key = `${d.userId}\u0000${d.metric}\u0000${d.periodStart.getTime()}\u0000${d.planId}\u0000${d.ref ?? ''}`;
+    const row = folded.get(key);
+    if (row) {
+      row.doc.units += d.units;
+      if (d.at > row.doc.at) row.doc.at = d.at;
+      row.callers.push(b);
+    } else {
+      const entry = { doc: { ...d }, callers: [b] };
+      folded.set(key, entry);
+      rows.push(entry);
+    }
+  }
+  return rows;
+}
+
 async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number }): Promise<void> {
   while (queue.rows.length) {
-    const batch = queue.rows.splice(0, BATCH);
+    const rows = foldBatch(queue.rows.splice(0, BATCH));
     const failed = new Map<number, unknown>();
     try {
       await deps.db.c.usageEvents.insertMany(
-        batch.map((b) => b.doc),
+        rows.map((r) => r.doc),
         { ordered: false },
       );
     } catch (err) {
@@ -96,16 +136,18 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
         .writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : null;
       if (!list) {
-        for (const b of batch) b.fail(err);
+        for (const r of rows) for (const b of r.callers) b.fail(err);
         continue;
       }
       for (const w of list) failed.set(w.index, w.code === 11000 ? 'duplicate' : err);
     }
-    batch.forEach((b, i) => {
+    rows.forEach((r, i) => {
       const f = failed.get(i);
-      if (f === undefined) b.done(true);
-      else if (f === 'duplicate') b.done(false);
-      else b.fail(f);
+      for (const b of r.callers) {
+        if (f === undefined) b.done(true);
+        else if (f === 'duplicate') b.done(false);
+        else b.fail(f);
+      }
     });
   }
   queue.flushing -= 1;
@@ -114,11 +156,20 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
 /**
  * Counts one unit of `metric` for the user if their entitlement allows it; throws PAYMENT_REQUIRED
  * naming the plan that unlocks more otherwise (and keeps nothing). `unitId` is the unit's
- * idempotency id: the same id twice is counted once.
+ * idempotency id: the same id twice is counted once. `minted` says the id is a fresh random one of
+ * ours that no caller can send again, which lets the unit share a stored row with others.
  */
 export async function consume(
   deps: AppDeps,
-  opts: { userId: string; metric: UsageMetric; unitId: string; ref?: string | null; now?: Date; fresh?: boolean },
+  opts: {
+    userId: string;
+    metric: UsageMetric;
+    unitId: string;
+    minted?: boolean;
+    ref?: string | null;
+    now?: Date;
+    fresh?: boolean;
+  },
 ): Promise<Entitlement> {
   const now = opts.now ?? new Date();
   const feature = opts.metric;
@@ -157,16 +208,24 @@ export async function consume(
     release();
     throw quotaError(before);
   }
-  const inserted = await insertUnit(deps, {
-    _id: opts.unitId,
-    userId: opts.userId,
-    metric: opts.metric,
-    periodStart: before.period.start,
-    periodEnd: before.period.end,
-    planId: before.plan,
-    at: now,
-    ref: opts.ref ?? null,
-  }).catch((err) => {
+  // A unit may share a row only if its id is ours (no caller retries it, so it can never be a
+  // duplicate) and nothing can make us give it back (no exact quota check follows).
+  const shared = Boolean(opts.minted) && !exact;
+  const inserted = await insertUnit(
+    deps,
+    {
+      _id: opts.unitId,
+      userId: opts.userId,
+      metric: opts.metric,
+      periodStart: before.period.start,
+      periodEnd: before.period.end,
+      planId: before.plan,
+      at: now,
+      ref: opts.ref ?? null,
+      units: 1,
+    },
+    shared,
+  ).catch((err) => {
     release();
     throw err;
   });

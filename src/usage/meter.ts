@@ -10,6 +10,7 @@ import type { MeterOutboxDoc } from '../db/collections';
 import { claim } from '../db/claims';
 import { API_METER, plans, type Interval, type PlanId } from '../billing/plans';
 import { AppError } from '../lib/errors';
+import { sumUnits } from './counter';
 
 const dirty = new Map<string, { userId: string; periodStart: Date }>();
 let kick: (() => void) | null = null;
@@ -35,7 +36,7 @@ export async function fillOverage(deps: AppDeps, u: { userId: string; periodStar
   if (!last) return 0;
   const plan = plans[last.planId as PlanId];
   if (!plan?.limits.apiOverage) return 0;
-  const total = await c.usageEvents.countDocuments(q);
+  const total = await sumUnits(deps, q);
   const want = total - plan.limits.apiCallsIncluded;
   if (want <= 0) return 0;
   const have = await c.meterOutbox.countDocuments({ userId: u.userId, periodStart: u.periodStart });
@@ -102,7 +103,7 @@ export async function fillAllOverage(deps: AppDeps, now = new Date()): Promise<v
   const groups = await deps.db.c.usageEvents
     .aggregate<{ _id: { userId: string; periodStart: Date }; n: number }>([
       { $match: { metric: 'api_call', periodEnd: { $gte: new Date(now.getTime() - 35 * 86_400_000) } } },
-      { $group: { _id: { userId: '$userId', periodStart: '$periodStart' }, n: { $sum: 1 } } },
+      { $group: { _id: { userId: '$userId', periodStart: '$periodStart' }, n: { $sum: '$units' } } },
       { $match: { n: { $gt: minIncluded } } },
     ])
     .toArray();

@@ -44,7 +44,7 @@ export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?
     deps.db.c.usageEvents
       .aggregate<{ _id: { periodStart: Date; periodEnd: Date; metric: UsageMetric }; n: number }>([
         { $match: { userId, periodStart: { $lt: periodStart } } },
-        { $group: { _id: { periodStart: '$periodStart', periodEnd: '$periodEnd', metric: '$metric' }, n: { $sum: 1 } } },
+        { $group: { _id: { periodStart: '$periodStart', periodEnd: '$periodEnd', metric: '$metric' }, n: { $sum: '$units' } } },
       ])
       .toArray(),
   ]);

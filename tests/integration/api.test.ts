@@ -6,6 +6,7 @@ import { createHarness, type Harness } from '../setup/harness';
 import { seedContent } from '../../src/content/seed';
 import { sha256 } from '../../src/lib/ids';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
+import { sumUnits } from '../../src/usage/counter';
 
 let h: Harness;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ async function newKey(u: Awaited<ReturnType<typeof loggedIn>>, name = 'CI script
   return res.body.result!.data;
 }
 
-const calls = (userId: string) => h.deps.db.c.usageEvents.countDocuments({ userId, metric: 'api_call' });
+const calls = (userId: string) => sumUnits(h.deps, { userId, metric: 'api_call' });
 
 describe('API keys in settings', () => {
   it('a key is shown once, stored only as a hash, and listed by name and prefix', async () => {
