@@ -63,8 +63,9 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   app.route('/webhooks', stripeWebhookRoutes(deps, { onRecorded: opts.onWebhookRecorded }));
   app.route('/api/v1', restApi(deps));
   app.route('/files', fileRoutes(deps));
-  // Admin file uploads (raw body, up to 20 MB): outside /trpc and its 64 KB body limit.
-  app.route('/admin/content', contentUploadRoutes(deps));
+  // Admin file uploads (raw body, up to 20 MB): outside /trpc and its 64 KB body limit; under
+  // /api so the dev server's proxy and nginx's API location reach it like the rest of the API.
+  app.route('/api/admin/content', contentUploadRoutes(deps));
 
   app.use('/trpc/*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) }));
   app.all('/trpc/*', async (c) => {

@@ -1,4 +1,4 @@
-// /admin/content/:slug/file — admins upload an item's file (POST, the raw bytes as the body) and
+// /api/admin/content/:slug/file — admins upload an item's file (POST, the raw bytes as the body) and
 // download it whatever the item's state (GET), outside tRPC, which does not carry files well.
 // Guarded like every admin procedure (401 anonymous, 403 non-admin) and by the app's CSRF check
 // (same-origin POSTs only). The body is read up to MAX_UPLOAD_BYTES and refused with 413 beyond.

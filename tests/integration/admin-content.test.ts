@@ -61,7 +61,7 @@ function upload(
   opts: { name: string; bytes: Uint8Array; version: number; actionId?: string; type?: string },
 ) {
   const qs = new URLSearchParams({ name: opts.name, version: String(opts.version), actionId: opts.actionId ?? action() });
-  return b.request(`/admin/content/${slug}/file?${qs}`, {
+  return b.request(`/api/admin/content/${slug}/file?${qs}`, {
     method: 'POST',
     headers: { 'content-type': opts.type ?? 'application/octet-stream' },
     body: opts.bytes as Uint8Array<ArrayBuffer>,
@@ -199,7 +199,7 @@ describe('unpublishing', () => {
 
     // The admin still sees and fetches it.
     expect((await get(slug)).item).toMatchObject({ slug, published: false });
-    const adminFile = await admin.request(`/admin/content/${slug}/file`);
+    const adminFile = await admin.request(`/api/admin/content/${slug}/file`);
     expect(adminFile.status).toBe(200);
     expect(await adminFile.text()).toMatch(/^week,publish_date/);
 
@@ -347,7 +347,7 @@ describe('bad input changes nothing', () => {
       type: 'multipart/form-data; boundary=x',
     });
     expect(form.status).toBe(415);
-    const noVersion = await admin.request(`/admin/content/${slug}/file?name=a.csv&actionId=${action()}`, {
+    const noVersion = await admin.request(`/api/admin/content/${slug}/file?name=a.csv&actionId=${action()}`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
       body: new Uint8Array([1]),
@@ -371,9 +371,9 @@ describe('only admins', () => {
     const body = { name: 'x.csv', bytes: new Uint8Array([1]), version };
     expect((await upload(anon, slug, body)).status).toBe(401);
     expect((await upload(user.b, slug, body)).status).toBe(403);
-    expect((await anon.request(`/admin/content/${slug}/file`)).status).toBe(401);
-    expect((await user.b.request(`/admin/content/${slug}/file`)).status).toBe(403);
-    const crossSite = await admin.request(`/admin/content/${slug}/file?name=x.csv&version=${version}&actionId=${action()}`, {
+    expect((await anon.request(`/api/admin/content/${slug}/file`)).status).toBe(401);
+    expect((await user.b.request(`/api/admin/content/${slug}/file`)).status).toBe(403);
+    const crossSite = await admin.request(`/api/admin/content/${slug}/file?name=x.csv&version=${version}&actionId=${action()}`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream', origin: 'https://evil.example' },
       body: new Uint8Array([1]),

@@ -11,6 +11,8 @@ import { SubscriberPage } from './SubscriberPage';
 import { FailedPaymentsPage } from './FailedPaymentsPage';
 import { EventsPage } from './EventsPage';
 import { ReconcilerPage } from './ReconcilerPage';
+import { ContentPage } from './ContentPage';
+import { ContentEditPage, ContentNewPage } from './ContentEditPage';
 import './admin.css';
 
 const TABS = [
@@ -19,6 +21,7 @@ const TABS = [
   { to: '/app/admin/failed-payments', label: 'Failed payments', end: false },
   { to: '/app/admin/events', label: 'Stripe events', end: false },
   { to: '/app/admin/reconciler', label: 'Reconciler', end: false },
+  { to: '/app/admin/content', label: 'Content', end: false },
 ];
 
 export function AdminRoutes() {
@@ -56,6 +59,9 @@ export function AdminRoutes() {
         <Route path="failed-payments" element={<FailedPaymentsPage />} />
         <Route path="events" element={<EventsPage />} />
         <Route path="reconciler" element={<ReconcilerPage />} />
+        <Route path="content" element={<ContentPage />} />
+        <Route path="content/new" element={<ContentNewPage />} />
+        <Route path="content/:slug" element={<ContentEditPage />} />
       </Routes>
     </div>
   );
