@@ -101,6 +101,10 @@ function errorsOf(err: unknown): Errors {
   return out;
 }
 
+/** After the server named fields, put the cursor in the first one (once the dialog has closed). */
+const focusFirstInvalid = () =>
+  setTimeout(() => document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus(), 50);
+
 const isConflict = (err: unknown) =>
   err instanceof TRPCClientError &&
   (err as unknown as ApiError).data?.httpStatus === 409 &&
@@ -145,7 +149,10 @@ export function ContentNewPage() {
       const found = errorsOf(err);
       setErrors(found);
       // Field errors are shown next to their fields: close the dialog so they can be fixed.
-      if (Object.keys(found).some((k) => k !== 'form')) setConfirming(false);
+      if (Object.keys(found).some((k) => k !== 'form')) {
+        setConfirming(false);
+        focusFirstInvalid();
+      }
     } finally {
       setBusy(false);
     }
@@ -250,7 +257,10 @@ export function ContentEditPage() {
       } else {
         const found = errorsOf(err);
         setErrors(found);
-        if (Object.keys(found).some((k) => k !== 'form')) setConfirming(false);
+        if (Object.keys(found).some((k) => k !== 'form')) {
+        setConfirming(false);
+        focusFirstInvalid();
+      }
       }
     } finally {
       setBusy(false);
@@ -518,7 +528,7 @@ function ContentForm({
             />
           )}
         </Field>
-        {mode === 'create' ? (
+        {mode === 'create' && (
           <Field label="Slug" error={errors.slug} hint="The item's address in the library; it cannot change later.">
             {(p) => (
               <input
@@ -534,10 +544,6 @@ function ContentForm({
                 }}
               />
             )}
-          </Field>
-        ) : (
-          <Field label="Slug" hint="Fixed once created: links and download history use it.">
-            {(p) => <input {...p} className="input" value={values.slug} readOnly />}
           </Field>
         )}
       </div>

@@ -121,7 +121,7 @@ export function ContentFileCard({
             </p>
           )}
           <p id={`${id}-hint`} className="field-hint">
-            Up to {formatBytes(MAX_UPLOAD_BYTES)}: PDF, CSV, text, Markdown, JSON, ZIP, images, EPUB and Office documents.
+            Up to {MAX_UPLOAD_BYTES / (1024 * 1024)} MB: PDF, CSV, text, Markdown, JSON, ZIP, images, EPUB and Office documents.
           </p>
         </div>
         <div className="form-actions">

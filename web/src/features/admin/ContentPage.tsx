@@ -73,7 +73,7 @@ export function ContentPage() {
               value={status ?? ''}
               onChange={(v) => update({ status: v })}
               options={[
-                ['', 'Published and drafts'],
+                ['', 'All items'],
                 ['published', 'Published'],
                 ['draft', 'Drafts'],
               ]}
@@ -88,7 +88,7 @@ export function ContentPage() {
           <Skeleton lines={6} label="Loading library content…" />
         ) : list.data.rows.length === 0 ? (
           filtered ? (
-            <p className="muted">No items match. Try another search or show published items and drafts.</p>
+            <p className="muted">No items match. Try another search, or show all items.</p>
           ) : (
             <EmptyState
               icon={<BookIcon size={28} />}
