@@ -1,28 +1,84 @@
-// Per-key rate limits of the REST API: a token bucket per key, per process. This limit is about
-// fairness and load, not about secrets (keys are 192-bit random), so a per-process bucket is
-// enough; what is billed is counted exactly in MongoDB by src/usage. With N server processes a key
-// gets up to N times the rate.
+// Per-key rate limits of the REST API, shared by every server process. Each key's minute is cut
+// into leases of `chunk` requests; a process takes a lease by inserting its row under a unique id
+// (`api:<keyId>:<minute>:<n>`, n < leases), then spends it locally. Inserts under a unique id are
+// exact on MongoDB and on FerretDB 1.24 (decision 006), so however many processes serve a key, no
+// more than the limit gets through in a minute, for one database write per `chunk` requests.
+// A lease a process does not use up is lost to the others until the minute ends: with P processes a
+// key may get up to (P - 1) × chunk fewer than its limit, never more.
 import type { PlanId } from '../billing/plans';
+import type { AppDeps } from '../deps';
 
-/** Requests per minute per key, by plan (bursts up to one minute's worth). */
+/** Requests per minute per key, by plan. */
 export const API_RATE_PER_MINUTE: Record<PlanId, number> = { free: 60, pro: 600, business: 3_000 };
 
-const buckets = new Map<string, { tokens: number; at: number; capacity: number }>();
+/** Leases per key and minute: more means fairer sharing across processes, but more writes. */
+const LEASES = 20;
+const WINDOW_MS = 60_000;
 
-/** Takes one token; returns 0 when allowed, else the seconds to wait. */
-export function takeToken(keyId: string, perMinute: number, now = Date.now()): number {
-  const rate = perMinute / 60_000;
-  let b = buckets.get(keyId);
-  if (!b || b.capacity !== perMinute) {
-    b = { tokens: perMinute, at: now, capacity: perMinute };
-    buckets.set(keyId, b);
-    if (buckets.size > 100_000) buckets.clear();
+interface Local {
+  window: number;
+  tokens: number;
+  /** The next lease number worth trying: every one below it is taken. */
+  next: number;
+  /** A lease being taken, so a burst in one process waits for one insert, not one each. */
+  taking: Promise<void> | null;
+}
+/** Per connection, so two servers in one test process keep apart as two processes would. */
+const states = new WeakMap<object, Map<string, Local>>();
+
+export function leaseSize(perMinute: number): { chunk: number; leases: number } {
+  const chunk = Math.max(1, Math.ceil(perMinute / LEASES));
+  return { chunk, leases: Math.floor(perMinute / chunk) };
+}
+
+/** Takes one request from the key's minute; returns 0 when allowed, else the seconds to wait. */
+export async function takeToken(deps: AppDeps, keyId: string, perMinute: number, now = Date.now()): Promise<number> {
+  const window = Math.floor(now / WINDOW_MS);
+  const retryAfter = Math.max(1, Math.ceil(((window + 1) * WINDOW_MS - now) / 1000));
+  const { chunk, leases } = leaseSize(perMinute);
+  const stateKey = `${keyId}:${perMinute}`;
+  let local = states.get(deps.db.c.rateLimits);
+  if (!local) {
+    local = new Map();
+    states.set(deps.db.c.rateLimits, local);
   }
-  b.tokens = Math.min(perMinute, b.tokens + (now - b.at) * rate);
-  b.at = now;
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
-    return 0;
+  for (;;) {
+    let s = local.get(stateKey);
+    if (!s || s.window !== window) {
+      s = { window, tokens: 0, next: 0, taking: null };
+      local.set(stateKey, s);
+      if (local.size > 100_000) local.clear();
+    }
+    if (s.tokens > 0) {
+      s.tokens -= 1;
+      return 0;
+    }
+    // A lease on its way may still bring tokens, even the last one.
+    if (s.taking) {
+      await s.taking;
+      continue;
+    }
+    if (s.next >= leases) return retryAfter;
+    const state = s;
+    state.taking = takeLease(deps, keyId, state, chunk, leases, window).finally(() => {
+      state.taking = null;
+    });
+    await state.taking;
   }
-  return Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000));
+}
+
+async function takeLease(deps: AppDeps, keyId: string, s: Local, chunk: number, leases: number, window: number): Promise<void> {
+  const expiresAt = new Date((window + 2) * WINDOW_MS);
+  while (s.next < leases) {
+    const n = s.next;
+    s.next += 1;
+    try {
+      await deps.db.c.rateLimits.insertOne({ _id: `api:${keyId}:${window}:${n}`, key: `api:${keyId}`, expiresAt });
+      s.tokens += chunk;
+      return;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+      // Another process holds this lease: try the next.
+    }
+  }
 }

@@ -33,7 +33,7 @@ export function restApi(deps: AppDeps) {
     }
     const { plan } = await planState(deps, key.userId);
     const limit = API_RATE_PER_MINUTE[plan];
-    const wait = deps.env.RATE_LIMIT_DISABLED ? 0 : takeToken(key.id, limit);
+    const wait = deps.env.RATE_LIMIT_DISABLED ? 0 : await takeToken(deps, key.id, limit);
     c.header('X-RateLimit-Limit', `${limit};w=60`);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
