@@ -102,8 +102,7 @@ function errorsOf(err: unknown): Errors {
 }
 
 /** After the server named fields, put the cursor in the first one (once the dialog has closed). */
-const focusFirstInvalid = () =>
-  setTimeout(() => document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus(), 50);
+const focusFirstInvalid = () => setTimeout(() => document.querySelector<HTMLElement>('form [aria-invalid="true"]')?.focus(), 50);
 
 const isConflict = (err: unknown) =>
   err instanceof TRPCClientError &&
@@ -258,9 +257,9 @@ export function ContentEditPage() {
         const found = errorsOf(err);
         setErrors(found);
         if (Object.keys(found).some((k) => k !== 'form')) {
-        setConfirming(false);
-        focusFirstInvalid();
-      }
+          setConfirming(false);
+          focusFirstInvalid();
+        }
       }
     } finally {
       setBusy(false);
