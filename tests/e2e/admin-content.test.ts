@@ -154,4 +154,46 @@ describe('content administration', () => {
     expect(await readFile((await download.path()) as string, 'utf8')).toBe(csv);
     await reader.context().close();
   });
+
+  it('a save from a stale copy is refused with a conflict; the typed text stays until the admin loads the other version', {
+    timeout: 60_000,
+  }, async () => {
+    const slug = `conflict-${randomUUID().slice(0, 8)}`;
+    const fields = { kind: 'article', summary: 'Two editors.', tags: [], body: 'Body.', bodyFormat: 'markdown', minPlan: 'free' };
+    const made = await trpc(world, adminCookie, 'mutation', 'admin.content.create', {
+      slug,
+      title: 'Original title',
+      ...fields,
+      published: false,
+      actionId: randomUUID().replaceAll('-', ''),
+    });
+    expect(made.status, made.error?.message).toBe(200);
+
+    const page = await pageWithCookie(adminCookie);
+    await page.goto(`/app/admin/content/${slug}`);
+    await page.getByRole('heading', { level: 1, name: 'Original title' }).waitFor();
+    await page.getByLabel('Title').fill('My title');
+    // Unsaved edits: the state actions wait until they are saved or undone.
+    await expect.poll(() => page.getByRole('button', { name: 'Publish', exact: true }).isDisabled()).toBe(true);
+
+    // Someone else saves first.
+    const theirs = await trpc(world, adminCookie, 'mutation', 'admin.content.update', {
+      slug,
+      version: 1,
+      title: 'Their title',
+      ...fields,
+      actionId: randomUUID().replaceAll('-', ''),
+    });
+    expect(theirs.status, theirs.error?.message).toBe(200);
+
+    await page.getByRole('button', { name: 'Save changes…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Someone else changed this item after you opened it').waitFor();
+    expect(await page.getByLabel('Title').inputValue()).toBe('My title');
+    await shot(page, 'conflict');
+    await page.getByRole('button', { name: 'Load their version' }).click();
+    await expect.poll(() => page.getByLabel('Title').inputValue()).toBe('Their title');
+    expect((await world.server.deps.db.c.content.findOne({ _id: slug }))?.title).toBe('Their title');
+    await page.context().close();
+  });
 });

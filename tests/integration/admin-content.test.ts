@@ -3,6 +3,7 @@
 // before and after; a stale edit is refused; bad input and non-admins change nothing; unpublished
 // items vanish from the library, the REST API and downloads while admins still see them.
 import { randomUUID } from 'node:crypto';
+import { Binary } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Browser, type Harness } from '../setup/harness';
 import { seedContent } from '../../src/content/seed';
@@ -278,6 +279,46 @@ describe('concurrent edits', () => {
     const retry = await ok<AdminContentItem>(admin.mutation('admin.content.setPlan', input));
     expect(retry).toMatchObject({ minPlan: 'business', version: 2 });
     expect((await get(slug)).audit.filter((a) => a.action === 'content_set_plan')).toHaveLength(1);
+  });
+});
+
+describe('rows written before content admin existed', () => {
+  it('an item without a version is edited from version 0; a file stored inline is still served', async () => {
+    const slug = newSlug();
+    const now = new Date();
+    await h.deps.db.c.contentFiles.insertOne({
+      _id: `file_${slug}`,
+      data: new Binary(Buffer.from('legacy,bytes\n')),
+      contentType: 'text/csv',
+      size: 13,
+      sha256: 'x',
+      createdAt: now,
+    });
+    await h.deps.db.c.content.insertOne({
+      _id: slug,
+      kind: 'file',
+      title: 'Legacy item',
+      summary: 'Seeded before versions.',
+      tags: [],
+      body: '',
+      bodyFormat: 'markdown',
+      file: { id: `file_${slug}`, name: 'legacy.csv', contentType: 'text/csv', size: 13 },
+      minPlan: 'free',
+      published: true,
+      createdAt: now,
+      updatedAt: now,
+    });
+    expect((await get(slug)).item.version).toBe(0);
+    const u = await loggedIn(h);
+    const dl = await ok<{ url: string }>(u.b.mutation('content.download', { slug }));
+    expect(await (await u.b.request(dl.url)).text()).toBe('legacy,bytes\n');
+    const planned = await ok<AdminContentItem>(
+      admin.mutation('admin.content.setPlan', { slug, version: 0, minPlan: 'pro', actionId: action() }),
+    );
+    expect(planned).toMatchObject({ version: 1, minPlan: 'pro' });
+    expect(
+      (await admin.mutation('admin.content.setPlan', { slug, version: 0, minPlan: 'free', actionId: action() })).status,
+    ).toBe(409);
   });
 });
 

@@ -448,11 +448,18 @@ export function ContentEditPage() {
           submitLabel="Save changes…"
           submitDisabled={!dirty}
           extraActions={
-            dirty && (
-              <Button variant="ghost" onClick={() => setValues(fromItem(base))}>
-                Undo edits
-              </Button>
-            )
+            <>
+              {dirty && (
+                <Button variant="ghost" onClick={() => setValues(fromItem(base))}>
+                  Undo edits
+                </Button>
+              )}
+              {conflict && (
+                <span className="admin-danger-text admin-small" role="alert">
+                  Not saved: someone else changed this item. See the message at the top of the page.
+                </span>
+              )}
+            </>
           }
         />
       </Card>
