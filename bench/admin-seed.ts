@@ -1,8 +1,9 @@
-// Admin panel at scale: seeds 100,000 users and 100,000 subscriptions (bulk insertMany) into a
-// throwaway FerretDB and measures the subscribers search/list and the overview, as an admin calls
-// them through the tRPC router (validation included, no HTTP). Prints p50/p95/max per query.
+// Admin panel at scale: seeds 100,000 users, 100,000 subscriptions and 100,000 Stripe events (bulk
+// insertMany) into a throwaway FerretDB and measures the subscribers search/list, the overview,
+// the failed-payments page and the events log, as an admin calls them through the tRPC router
+// (validation included, no HTTP). Prints p50/p95/max per query.
 // Goals (issue 7): subscribers search/list p95 < 150 ms, overview < 300 ms.
-//   npx tsx bench/admin-seed.ts [users=100000]
+//   npx tsx bench/admin-seed.ts [users=100000] [events=users]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,13 +11,15 @@ import { performance } from 'node:perf_hooks';
 import { startFerretDB, startMailpit } from '../scripts/services';
 import { parseEnv } from '../src/env';
 import { createDeps } from '../src/server';
-import type { SubscriptionDoc, UserDoc } from '../src/db/collections';
+import type { SubscriptionDoc, UserDoc, WebhookEventDoc } from '../src/db/collections';
 import { appRouter } from '../src/trpc/root';
 import { createInnerContext } from '../src/trpc/context';
 import { createCallerFactory } from '../src/trpc/trpc';
 import { takeSnapshot } from '../src/admin/analytics';
+import { rebuildFailing } from '../src/admin/failing';
 
 const N = Number(process.argv[2] ?? 100_000);
+const EVENTS = Number(process.argv[3] ?? N);
 const BATCH = 2_000;
 const DAY = 86_400_000;
 const FIRST = ['ada', 'grace', 'alan', 'edsger', 'barbara', 'donald', 'ken', 'dennis', 'linus', 'margaret', 'john', 'frances'];
@@ -131,6 +134,81 @@ function fixtures(from: number, to: number, now: number): { users: UserDoc[]; su
   return { users, subs };
 }
 
+const EVENT_TYPES = [
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'invoice.finalized',
+  'invoice.created',
+  'customer.subscription.updated',
+  'customer.subscription.created',
+  'payment_intent.succeeded',
+  'charge.succeeded',
+  'payment_intent.payment_failed',
+  'invoice.payment_failed',
+];
+
+/**
+ * Inbox rows as the webhook route stores them: the raw event (about 1.5 kB, like a real invoice
+ * event with a line) as a string, mostly processed, a few parked with an error. Events of failing
+ * subscriptions' customers carry a card decline, so the failed-payments page has reasons to show.
+ */
+function events(from: number, to: number, now: number): WebhookEventDoc[] {
+  const rows: WebhookEventDoc[] = [];
+  for (let i = from; i < to; i++) {
+    const c = (i * 7_919) % N;
+    const failing = ['past_due', 'unpaid', 'incomplete'].includes(statusFor(c));
+    const type = failing && i % 2 === 0 ? 'payment_intent.payment_failed' : pick(i, EVENT_TYPES);
+    const id = `evt_bench${String(i).padStart(7, '0')}`;
+    const created = new Date(now - (EVENTS - i) * 20_000);
+    const objectId = type.startsWith('invoice.')
+      ? `in_bench${c}`
+      : type.startsWith('customer.')
+        ? `sub_bench${c}`
+        : `pi_bench${i}`;
+    const object: Record<string, unknown> = {
+      id: objectId,
+      object: type.split('.')[0],
+      customer: `cus_bench${c}`,
+      amount_due: 1_200,
+      currency: 'usd',
+      status: type.endsWith('failed') ? 'open' : 'paid',
+      lines: { object: 'list', data: [{ id: `il_bench${i}`, amount: 1_200, description: '1 × DropIn Pro (at $12.00 / month)' }] },
+      metadata: { dropin_user_id: `u${String(c).padStart(7, '0')}` },
+    };
+    if (type === 'payment_intent.payment_failed')
+      object.last_payment_error = { message: 'Your card has insufficient funds.', decline_code: 'insufficient_funds' };
+    const parked = i % 997 === 0;
+    rows.push({
+      _id: id,
+      type,
+      customerId: `cus_bench${c}`,
+      objectId,
+      livemode: false,
+      payload: JSON.stringify({
+        id,
+        object: 'event',
+        api_version: '2026-10-28.endive',
+        created: Math.floor(created.getTime() / 1000),
+        type,
+        livemode: false,
+        pending_webhooks: 1,
+        request: { id: null, idempotency_key: null },
+        data: { object, previous_attributes: {} },
+      }),
+      created,
+      receivedAt: new Date(created.getTime() + 400),
+      duplicates: 0,
+      status: parked ? 'parked' : 'processed',
+      attempts: parked ? 8 : 1,
+      nextAttemptAt: created,
+      lockedUntil: null,
+      lastError: parked ? 'Stripe is unavailable (simulated)' : null,
+      processedAt: parked ? null : new Date(created.getTime() + 900),
+    });
+  }
+  return rows;
+}
+
 async function time<T>(
   label: string,
   runs: number,
@@ -171,6 +249,18 @@ async function main() {
       if ((from / BATCH) % 10 === 0) process.stdout.write(`\rseeded ${from + users.length} / ${N}`);
     }
     console.log(`\rseeded ${N} users and ${N} subscriptions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const t1 = performance.now();
+    for (let from = 0; from < EVENTS; from += BATCH) {
+      await deps.db.c.webhookEvents.insertMany(events(from, Math.min(EVENTS, from + BATCH), now), { ordered: false });
+      if ((from / BATCH) % 10 === 0) process.stdout.write(`\rseeded ${from + BATCH} / ${EVENTS} events`);
+    }
+    console.log(`\rseeded ${EVENTS} Stripe events in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+    // What the server does once at start (and weekly) for data older than the failing-rows collection.
+    const t2 = performance.now();
+    const rebuilt = await rebuildFailing(deps);
+    console.log(
+      `rebuilt the failed-payments rows (${rebuilt.failing} subscriptions, ${rebuilt.failures} failure events) in ${((performance.now() - t2) / 1000).toFixed(1)} s`,
+    );
 
     const admin = {
       id: 'bench-admin',
@@ -234,12 +324,41 @@ async function main() {
         caller.admin.subscribers({ search: 'nobody@example.com' }),
       ),
     );
-    pushAndPrint(await time('failed payments page 1', Math.min(runs, 20), () => caller.admin.failedPayments({})));
+    const coldFailed = performance.now();
+    await caller.admin.failedPayments({});
+    console.log(`first failed payments (reads the failing rows) ${(performance.now() - coldFailed).toFixed(0)} ms`);
+    pushAndPrint(await time('failed payments page 1', runs, () => caller.admin.failedPayments({})));
+    pushAndPrint(await time('failed payments page 40', runs, () => caller.admin.failedPayments({ page: 40 })));
+    pushAndPrint(await time('failed payments, unpaid only', runs, () => caller.admin.failedPayments({ status: 'unpaid' })));
+    const coldEvents = performance.now();
+    await caller.admin.events({});
+    console.log(`first events list (builds the snapshot)      ${(performance.now() - coldEvents).toFixed(0)} ms`);
+    pushAndPrint(await time('events, newest first, page 1', runs, () => caller.admin.events({})));
+    pushAndPrint(await time('events, page 400', runs, () => caller.admin.events({ page: 400 })));
+    pushAndPrint(await time('events, parked', runs, () => caller.admin.events({ status: 'parked' })));
+    pushAndPrint(await time('events search type "invoice."', runs, () => caller.admin.events({ search: 'invoice.' })));
+    pushAndPrint(
+      await time('events search customer id', runs, (i) => caller.admin.events({ search: `cus_bench${(i * 7_919 * 31) % N}` })),
+    );
+    pushAndPrint(
+      await time('events search event id', runs, (i) =>
+        caller.admin.events({ search: `evt_bench${String((i * 2_477) % EVENTS).padStart(7, '0')}` }),
+      ),
+    );
+    pushAndPrint(
+      await time('events search an id newer than the snapshot', 2, () => caller.admin.events({ search: 'evt_notseenyet' })),
+    );
+    pushAndPrint(
+      await time('event payload (live read by id)', 5, (i) =>
+        caller.admin.event({ id: `evt_bench${String((i * 15_013) % EVENTS).padStart(7, '0')}` }),
+      ),
+    );
     await takeSnapshot(deps);
     pushAndPrint(await time('history (90 days)', runs, () => caller.admin.history({ days: 90 })));
 
     // Last, because a recompute scans the mirror and slows every other query while it runs.
     pushAndPrint(await time('overview recomputed (Refresh)', 2, () => caller.admin.overview({ fresh: true })));
+    pushAndPrint(await time('events snapshot rebuilt (Refresh)', 2, () => caller.admin.events({ fresh: true })));
     console.log(`\n${'query'.padEnd(40)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
     for (const r of results)
       console.log(

@@ -1,11 +1,11 @@
 // The Stripe events log: every webhook event in our inbox, searchable, with its payload, and
 // "replay" for a parked or failed one (the worker processes it again through syncCustomer).
-import type { Filter } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { WebhookEventDoc, WebhookEventStatus } from '../db/collections';
 import { requeueEvent } from '../webhooks/worker';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
+import { cacheFor } from './cache';
 
 export interface EventRow {
   id: string;
@@ -35,32 +35,49 @@ const toRow = (e: Omit<WebhookEventDoc, 'payload'>): EventRow => ({
   lastError: e.lastError,
 });
 
+/** Newest first, the order the log is read in; ties broken by id so pages never overlap. */
+const byReceived = (a: EventRow, b: EventRow) =>
+  a.receivedAt === b.receivedAt ? (a.id < b.id ? 1 : -1) : a.receivedAt < b.receivedAt ? 1 : -1;
+
+/**
+ * The inbox without payloads, newest first. On FerretDB 1.24 every filter, sort or count over the
+ * inbox is a scan (seconds at 100,000 events), so the log is filtered in memory: read live while
+ * the inbox is small (a read under 250 ms), served from this snapshot and rebuilt behind once it is
+ * large (cache.ts). The page says how fresh it is; payloads and exact event ids are always read live.
+ */
+export async function eventLog(deps: AppDeps): Promise<EventRow[]> {
+  return (await deps.db.c.webhookEvents.find({}, { projection: { payload: 0 } }).toArray()).map(toRow).sort(byReceived);
+}
+
+export const EVENT_LOG_MAX_AGE_MS = 0;
+export const EVENT_LOG_QUICK_MS = 250;
+
+const snapshot = (deps: AppDeps, fresh = false) =>
+  cacheFor(deps, 'events', () => eventLog(deps), EVENT_LOG_MAX_AGE_MS, EVENT_LOG_QUICK_MS).get({ fresh });
+
 export async function listEvents(
   deps: AppDeps,
-  q: { search?: string; type?: string; status?: WebhookEventStatus; page: number; pageSize: number },
-): Promise<{ rows: EventRow[]; total: number }> {
-  const and: Filter<WebhookEventDoc>[] = [];
-  if (q.status) and.push({ status: q.status });
-  if (q.type) and.push({ type: q.type });
-  const search = q.search?.trim();
-  if (search) {
-    // Ids are matched exactly (indexed); anything else is a type prefix such as "invoice.".
-    if (search.startsWith('evt_')) and.push({ _id: search });
-    else if (search.startsWith('cus_')) and.push({ customerId: search });
-    else if (/^[a-z]+_[A-Za-z0-9]+$/.test(search) && !search.includes('.')) and.push({ objectId: search });
-    else and.push({ type: { $regex: `^${search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` } });
+  q: { search?: string; type?: string; status?: WebhookEventStatus; page: number; pageSize: number; fresh?: boolean },
+): Promise<{ rows: EventRow[]; total: number; asOf: string | null }> {
+  const snap = await snapshot(deps, q.fresh);
+  let asOf: string | null = new Date(snap.at).toISOString();
+  const search = q.search?.trim() ?? '';
+  // Ids are matched exactly; anything else is a type prefix such as "invoice.".
+  let match: (e: EventRow) => boolean = () => true;
+  if (search.startsWith('evt_')) match = (e) => e.id === search;
+  else if (search.startsWith('cus_')) match = (e) => e.customerId === search;
+  else if (/^[a-z]+_[A-Za-z0-9]+$/.test(search)) match = (e) => e.objectId === search;
+  else if (search) match = (e) => e.type.startsWith(search);
+  const keep = (e: EventRow) => (!q.status || e.status === q.status) && (!q.type || e.type === q.type) && match(e);
+  let rows = snap.value.filter(keep);
+  if (rows.length === 0 && search.startsWith('evt_')) {
+    // Newer than the snapshot: an event id is one exact read.
+    const live = await deps.db.c.webhookEvents.findOne({ _id: search }, { projection: { payload: 0 } });
+    rows = live ? [toRow(live)].filter(keep) : [];
+    asOf = null;
   }
-  const filter: Filter<WebhookEventDoc> = and.length ? { $and: and } : {};
-  const [docs, total] = await Promise.all([
-    deps.db.c.webhookEvents
-      .find(filter, { projection: { payload: 0 } })
-      .sort({ receivedAt: -1, _id: -1 })
-      .skip((q.page - 1) * q.pageSize)
-      .limit(q.pageSize)
-      .toArray(),
-    deps.db.c.webhookEvents.countDocuments(filter),
-  ]);
-  return { rows: await withDuplicates(deps, docs.map(toRow)), total };
+  const page = rows.slice((q.page - 1) * q.pageSize, q.page * q.pageSize);
+  return { rows: await withDuplicates(deps, page), total: rows.length, asOf };
 }
 
 /** Repeated deliveries are rows of their own (src/webhooks/inbox.ts): count them for the page shown. */
@@ -93,8 +110,9 @@ export async function replayEvent(opts: { deps: AppDeps; actor: Actor; actionId:
   const { deps } = opts;
   const row = await deps.db.c.webhookEvents.findOne({ _id: opts.eventId }, { projection: { customerId: 1 } });
   if (!row) throw new AppError('NOT_FOUND', 'No such event.');
+  // The customer's mirror row names its user: an _id read (a user's stripeCustomerId would be a scan on FerretDB).
   const userId = row.customerId
-    ? ((await deps.db.c.users.findOne({ stripeCustomerId: row.customerId }, { projection: { _id: 1 } }))?._id ?? null)
+    ? ((await deps.db.c.billingCustomers.findOne({ _id: row.customerId }, { projection: { userId: 1 } }))?.userId ?? null)
     : null;
   return audited(
     deps,

@@ -127,6 +127,7 @@ export function failureReason(payload: string): string {
  */
 export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; failures: number }> {
   const { c } = deps.db;
+  const scannedAt = new Date();
   const subs = (await c.subscriptions
     .find(
       { status: { $in: [...FAILED_STATUSES] } },
@@ -153,23 +154,48 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
   const proj = failingSubscriptions(deps);
   const existing = new Map((await proj.find({}, { projection: { fetchedAt: 1 } }).toArray()).map((r) => [r._id, r.fetchedAt]));
   const keep = new Set<string>();
-  const writes = [];
+  const fresh: FailingSubscriptionDoc[] = [];
+  const replace: FailingSubscriptionDoc[] = [];
   for (const s of subs) {
     keep.add(s._id);
     const had = existing.get(s._id);
     if (had && had >= s.fetchedAt) continue;
-    const email = (s.userId ? emails.get(s.userId) : null) ?? null;
-    writes.push({ replaceOne: { filter: { _id: s._id }, replacement: failingRow(s, email), upsert: true } });
+    (had ? replace : fresh).push(failingRow(s, (s.userId ? emails.get(s.userId) : null) ?? null));
   }
-  for (let i = 0; i < writes.length; i += 1_000) await proj.bulkWrite(writes.slice(i, i + 1_000), { ordered: false });
-  const gone = [...existing.keys()].filter((id) => !keep.has(id));
+  // New rows in bulk (a sync that wrote one meanwhile wins: duplicates are skipped), older ones by id.
+  for (let i = 0; i < fresh.length; i += 1_000)
+    await proj.insertMany(fresh.slice(i, i + 1_000), { ordered: false }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    });
+  for (const row of replace) await proj.replaceOne({ _id: row._id }, row);
+  // Rows no longer failing, unless a sync wrote them after our read of the mirror.
+  const gone = [...existing].filter(([id, at]) => !keep.has(id) && at < scannedAt).map(([id]) => id);
   if (gone.length) await proj.deleteMany({ _id: { $in: gone } });
 
+  // The newest failure of each failing customer, written once each (the page shows no other).
+  const failingCustomers = new Set(subs.map((s) => s.customerId));
+  const newest = new Map<string, PaymentFailureDoc>();
   const failedEvents = await c.webhookEvents
-    .find({ type: 'payment_intent.payment_failed' }, { projection: { type: 1, customerId: 1, payload: 1, created: 1 } })
+    .find({ type: 'payment_intent.payment_failed' }, { projection: { customerId: 1, payload: 1, created: 1 } })
     .toArray();
-  for (const e of failedEvents) await recordPaymentFailure(deps, e);
-  return { failing: keep.size, failures: failedEvents.length };
+  for (const e of failedEvents) {
+    if (!e.customerId || !failingCustomers.has(e.customerId)) continue;
+    const had = newest.get(e.customerId);
+    if (had && had.at >= e.created) continue;
+    newest.set(e.customerId, { _id: e.customerId, reason: failureReason(e.payload), at: e.created, eventId: e._id });
+  }
+  const failures = paymentFailures(deps);
+  const recorded = new Map((await failures.find({}, { projection: { at: 1 } }).toArray()).map((f) => [f._id, f.at]));
+  const newReasons = [...newest.values()].filter((f) => !recorded.has(f._id));
+  for (let i = 0; i < newReasons.length; i += 1_000)
+    await failures.insertMany(newReasons.slice(i, i + 1_000), { ordered: false }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    });
+  for (const f of newest.values()) {
+    const at = recorded.get(f._id);
+    if (at && at < f.at) await failures.replaceOne({ _id: f._id }, f);
+  }
+  return { failing: keep.size, failures: newest.size };
 }
 
 /** At start, once per week across processes: fills the collections for data written before them. */

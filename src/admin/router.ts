@@ -145,6 +145,7 @@ export const adminRouter = router({
           status: z.enum(['pending', 'processing', 'processed', 'parked']).optional(),
           page,
           pageSize,
+          fresh: z.boolean().optional(),
         })
         .strict(),
     )

@@ -28,11 +28,20 @@ export function EventsPage() {
   const [text, setText] = useState(search);
   const [viewing, setViewing] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const list = trpc.admin.events.useQuery(
-    { search: search || undefined, status: status || undefined, page, pageSize: PAGE_SIZE },
-    { placeholderData: (p) => p, refetchInterval: 10_000 },
-  );
+  const input = { search: search || undefined, status: status || undefined, page, pageSize: PAGE_SIZE };
+  const list = trpc.admin.events.useQuery(input, { placeholderData: (p) => p, refetchInterval: 10_000 });
   const utils = trpc.useUtils();
+  const [refreshing, setRefreshing] = useState(false);
+  // A large inbox is listed from a snapshot the server rebuilds behind; Refresh rebuilds it now.
+  const refresh = async () => {
+    setRefreshing(true);
+    try {
+      utils.admin.events.setData(input, await utils.client.admin.events.query({ ...input, fresh: true }));
+    } finally {
+      setRefreshing(false);
+    }
+  };
+  const asOf = list.data?.asOf;
 
   const set = (changes: Record<string, string>) => {
     const next = new URLSearchParams(params);
@@ -50,7 +59,15 @@ export function EventsPage() {
 
   return (
     <div className="page page-wide">
-      <PageHeader title="Stripe events" description="Every webhook event Stripe sent us, and how its processing went." />
+      <PageHeader
+        title="Stripe events"
+        description={`Every webhook event Stripe sent us, and how its processing went${asOf ? `, as of ${formatDateTime(asOf)}` : ''}.`}
+        actions={
+          <Button size="sm" variant="secondary" onClick={() => void refresh()} loading={refreshing}>
+            Refresh
+          </Button>
+        }
+      />
       {notice && <Banner tone="success">{notice}</Banner>}
       <Card>
         <search>
