@@ -1,6 +1,7 @@
 // The client's address. X-Forwarded-For is believed only when the direct peer is a configured
 // proxy, and then we take the rightmost address the proxy itself appended — so a client cannot
-// pick its own address (and so reset a rate limit) by sending the header.
+// pick its own address (and so reset a rate limit) by sending the header. X-Forwarded-Proto is
+// never read: the scheme of every link and the Secure cookie come from PUBLIC_URL and NODE_ENV.
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 
