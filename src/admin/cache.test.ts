@@ -80,4 +80,11 @@ describe('StaleCache', () => {
     await tick();
     expect((await slow.get()).value).toBe(1); // took longer than quickMs: stale, rebuilt behind
   });
+
+  it('update() changes the value held and keeps its age', async () => {
+    const cache = new StaleCache(async () => [1, 2], 60_000);
+    const { at } = await cache.get();
+    cache.update((v) => v.filter((n) => n !== 1));
+    expect(await cache.get()).toEqual({ value: [2], at });
+  });
 });

@@ -62,6 +62,15 @@ export class StaleCache<T> {
     }
   }
 
+  /**
+   * Applies a change the caller knows about (its own action) to the value held, keeping its age: a
+   * large value then shows the change before its next rebuild. A build under way is not changed,
+   * so callers also invalidate().
+   */
+  update(fn: (value: T) => T): void {
+    if (this.entry) this.entry = { value: fn(this.entry.value), at: this.entry.at };
+  }
+
   private async reload(): Promise<void> {
     for (;;) {
       const gen = this.generation;

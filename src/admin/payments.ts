@@ -30,43 +30,59 @@ export interface FailedPaymentRow {
   dunningEmails: { kind: string; status: string; sentAt: string | null }[];
 }
 
+type DunningEmail = FailedPaymentRow['dunningEmails'][number];
+
+interface FailingView {
+  /** Newest subscription first. */
+  rows: FailingSubscriptionDoc[];
+  reasons: Map<string, string>;
+  /** By invoice id. */
+  emails: Map<string, DunningEmail[]>;
+}
+
+const byCreated = (a: FailingSubscriptionDoc, b: FailingSubscriptionDoc) =>
+  b.created.getTime() - a.created.getTime() || (a._id < b._id ? 1 : -1);
+
 /**
- * Every failing row, newest subscription first. Read on each request while the set is small (a
- * build under 250 ms); a large set is served from memory and rebuilt behind (cache.ts).
+ * Everything the page shows, in three reads: the failing rows and the failure reasons (small
+ * collections) and the dunning emails (the outbox rows whose _id starts with the email's purpose: an
+ * _id prefix, so an index range on MongoDB; a scan of the outbox on FerretDB, which is why this is
+ * one read per build rather than two _id reads per row on every page).
  */
-const failing = (deps: AppDeps, fresh = false) =>
-  cacheFor(
-    deps,
-    'failing-subscriptions',
-    async () =>
-      (await failingSubscriptions(deps).find({}).toArray()).sort(
-        (a, b) => b.created.getTime() - a.created.getTime() || (a._id < b._id ? 1 : -1),
-      ),
-    0,
-    250,
-  ).get({ fresh });
+async function loadFailing(deps: AppDeps): Promise<FailingView> {
+  const [rows, failures, outbox] = await Promise.all([
+    failingSubscriptions(deps).find({}).toArray(),
+    paymentFailures(deps)
+      .find({}, { projection: { reason: 1 } })
+      .toArray(),
+    deps.db.c.emailOutbox
+      .find({ _id: { $regex: /^(payment-failed|action-required):/ } }, { projection: { status: 1, sentAt: 1 } })
+      .toArray(),
+  ]);
+  const emails = new Map<string, DunningEmail[]>();
+  for (const m of outbox) {
+    const [kind, invoiceId] = m._id.split(':') as [string, string];
+    const list = emails.get(invoiceId) ?? [];
+    list.push({ kind, status: m.status, sentAt: m.sentAt?.toISOString() ?? null });
+    emails.set(invoiceId, list);
+  }
+  return { rows: rows.sort(byCreated), reasons: new Map(failures.map((f) => [f._id, f.reason])), emails };
+}
+
+/**
+ * Read on each request while it is quick (under 250 ms: a small account); a large one is served
+ * from memory and rebuilt behind (cache.ts), with the admin's own retries applied at once.
+ */
+const failingCache = (deps: AppDeps) => cacheFor(deps, 'failing-subscriptions', () => loadFailing(deps), 0, 250);
 
 export async function failedPayments(
   deps: AppDeps,
   opts: { status?: (typeof FAILED_STATUSES)[number]; page: number; pageSize: number; fresh?: boolean },
 ): Promise<{ rows: FailedPaymentRow[]; total: number; asOf: string }> {
-  const { c } = deps.db;
-  const snapshot = await failing(deps, opts.fresh);
-  const all = opts.status ? snapshot.value.filter((s) => s.status === opts.status) : snapshot.value;
+  const { value: view, at } = await failingCache(deps).get({ fresh: opts.fresh });
+  const all = opts.status ? view.rows.filter((s) => s.status === opts.status) : view.rows;
   const subs = all.slice((opts.page - 1) * opts.pageSize, opts.page * opts.pageSize);
-  const invoiceIds = subs.map((s) => s.latestInvoice?.id).filter((id): id is string => !!id);
-  const emailKeys = invoiceIds.flatMap((id) => [`payment-failed:${id}`, `action-required:${id}`]);
-  const customerIds = [...new Set(subs.map((s) => s.customerId))];
-  // Equality reads by _id, one each: an $in would scan on FerretDB. The reasons are a small
-  // collection; the outbox is keyed by the email's purpose, so these are exact reads on MongoDB.
-  const [emails, failures] = await Promise.all([
-    Promise.all(emailKeys.map((id) => c.emailOutbox.findOne({ _id: id }, { projection: { status: 1, sentAt: 1 } }))).then((l) =>
-      l.filter((m) => m !== null),
-    ),
-    Promise.all(customerIds.map((id) => paymentFailures(deps).findOne({ _id: id }))).then((l) => l.filter((f) => f !== null)),
-  ]);
-  const reasonOf = new Map(failures.map((f) => [f._id, f.reason]));
-  const rows = subs.map((s: FailingSubscriptionDoc): FailedPaymentRow => {
+  const rows = subs.map((s): FailedPaymentRow => {
     const inv = s.latestInvoice;
     return {
       subscriptionId: s._id,
@@ -81,16 +97,12 @@ export async function failedPayments(
       currency: inv?.currency ?? s.currency,
       attempts: inv?.attemptCount ?? 0,
       nextRetry: inv?.nextPaymentAttempt?.toISOString() ?? null,
-      failureReason: reasonOf.get(s.customerId) ?? null,
+      failureReason: view.reasons.get(s.customerId) ?? null,
       hostedInvoiceUrl: inv?.hostedInvoiceUrl ?? null,
-      dunningEmails: inv
-        ? emails
-            .filter((m) => m._id.endsWith(`:${inv.id}`))
-            .map((m) => ({ kind: m._id.split(':')[0] as string, status: m.status, sentAt: m.sentAt?.toISOString() ?? null }))
-        : [],
+      dunningEmails: inv ? (view.emails.get(inv.id) ?? []) : [],
     };
   });
-  return { rows, total: all.length, asOf: new Date(snapshot.at).toISOString() };
+  return { rows, total: all.length, asOf: new Date(at).toISOString() };
 }
 
 export async function retryPayment(opts: { deps: AppDeps; actor: Actor; actionId: string; invoiceId: string }) {
@@ -125,6 +137,15 @@ export async function retryPayment(opts: { deps: AppDeps; actor: Actor; actionId
     await syncCustomer(deps, sub.customerId).catch((err: unknown) =>
       deps.log.warn({ err }, 'resync after a payment retry failed'),
     );
+    // The retried subscription's row as the resync left it, shown at once even from a snapshot.
+    const row = await failingSubscriptions(deps)
+      .findOne({ _id: sub._id })
+      .catch(() => undefined);
+    if (row !== undefined)
+      failingCache(deps).update((v) => ({
+        ...v,
+        rows: (row ? [...v.rows.filter((r) => r._id !== sub._id), row] : v.rows.filter((r) => r._id !== sub._id)).sort(byCreated),
+      }));
     invalidateAdminCaches(deps);
   }
 }
