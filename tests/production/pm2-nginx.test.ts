@@ -354,10 +354,12 @@ describe('production: PM2 and nginx', () => {
   });
 
   it('rate-limits the auth endpoints at nginx', async () => {
-    const answers = await Promise.all(Array.from({ length: 60 }, () => request('/trpc/auth.me')));
-    const statuses = answers.map((a) => a.status);
-    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(10);
-    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(20);
+    // 10 a second with bursts of 20: far more than 30 at once cannot all pass, however slow the machine.
+    const answers = await Promise.all(Array.from({ length: 120 }, () => request('/trpc/auth.me')));
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]?.body, "nginx's answer, not the app's JSON").toContain('<html>');
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(20);
     // Other routes are not limited by the auth zone.
     expect((await request('/healthz')).status).toBe(200);
   });

@@ -9,9 +9,7 @@ import { testEnv } from '../setup/harness';
 /** A listening server on a free port with fake Stripe keys (the webhook route needs a secret). */
 async function start() {
   const env = testEnv({ HOST: '127.0.0.1', STRIPE_WEBHOOK_SECRET: 'whsec_shutdown_test', STRIPE_SECRET_KEY: 'sk_test_shutdown' });
-  const deps = await createDeps(env);
-  await deps.db.db.dropDatabase();
-  return startServer(deps);
+  return startServer(await createDeps(env));
 }
 
 /** Starts a POST whose body arrives in two parts; `finish()` sends the rest. */
@@ -55,6 +53,7 @@ describe('graceful shutdown', () => {
     expect(Object.values(agent.freeSockets).flat()).toHaveLength(1);
 
     const slow = slowRequest(server.url);
+    await server.deps.db.db.dropDatabase(); // nothing stored; the database is this test's own
     await new Promise((r) => setTimeout(r, 200)); // the request is in the app, waiting for its body
     const stopStarted = Date.now();
     let stoppedAt = 0;
@@ -84,6 +83,7 @@ describe('graceful shutdown', () => {
       () => 'answered',
       () => 'cut',
     );
+    await server.deps.db.db.dropDatabase();
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
     await server.close({ timeoutMs: 500 });
