@@ -280,3 +280,36 @@ export async function overageItemChanges(
   else if (!price && keep) changes.push({ id: keep.id, deleted: true });
   return changes;
 }
+
+const LIVE = new Set(['trialing', 'active', 'past_due']);
+
+/**
+ * After a plan change made outside DropIn (the billing portal, the Stripe dashboard), moves the
+ * metered overage item to the new plan's rate, as a change made here does in the same update.
+ * Runs on synced changes; a subscription already in step costs one retrieve and changes nothing.
+ */
+export async function alignOverageItems(
+  deps: AppDeps,
+  changes: {
+    subscriptionId: string;
+    before: { planId: string | null; interval: string | null } | null;
+    after: { planId: string | null; interval: Interval | null; status: string; priceId: string } | null;
+  }[],
+  opts: { cause: string },
+): Promise<void> {
+  if (!deps.stripe) return;
+  for (const { subscriptionId, before, after } of changes) {
+    if (!after || !before || !LIVE.has(after.status) || !after.planId || !after.interval) continue;
+    if (before.planId === after.planId && before.interval === after.interval) continue;
+    if (!(after.planId in plans)) continue;
+    const items = await overageItemChanges(deps, subscriptionId, after.planId as PlanId, after.interval);
+    if (!items.length) continue;
+    await deps.stripe.subscriptions.update(
+      subscriptionId,
+      { items, proration_behavior: 'none' },
+      // Keyed by the event that showed the change: processing it again cannot apply it twice.
+      { idempotencyKey: `overage-align:${opts.cause}:${subscriptionId}` },
+    );
+    deps.log.info({ subscriptionId, planId: after.planId }, 'moved the metered overage item to the new plan');
+  }
+}

@@ -6,6 +6,7 @@ import type { AppDeps } from '../deps';
 import type { WebhookEventDoc } from '../db/collections';
 import { syncCustomer } from '../billing/sync';
 import { notifySubscriptionChanges } from '../billing/notifications';
+import { alignOverageItems } from '../usage/meter';
 import { claim } from '../db/claims';
 import { recordPaymentFailure } from '../admin/failing';
 
@@ -160,6 +161,8 @@ export async function processRow(
     if (row.customerId && !(await customerGone(deps, row.customerId))) {
       const result = await syncCustomer(deps, row.customerId);
       await notifySubscriptionChanges(deps, result.changes, { source: row.type, customerId: row.customerId });
+      // A plan switched in the billing portal leaves the overage item at the old plan's rate.
+      await alignOverageItems(deps, result.changes, { cause: row._id });
       // Why the charge failed, for the admin's failed-payments list (the one thing we keep from a payload).
       await recordPaymentFailure(deps, row);
     }

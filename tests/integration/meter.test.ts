@@ -106,6 +106,26 @@ describe('metered overage', () => {
     ]);
   });
 
+  it('a plan switched in the billing portal moves the metered item to the new rate too', async () => {
+    const user = await verifiedUser(world);
+    const { subId } = await subscribePro(user);
+    const before = await world.stripe.subscriptions.retrieve(subId);
+    const planItem = before.items.data.find((i) => i.price.recurring?.usage_type !== 'metered')!;
+    const business = (await world.stripe.prices.list({ lookup_keys: ['dropin_business_monthly'] })).data[0]!;
+    // What the portal does: swap the plan item's price and nothing else.
+    await world.stripe.subscriptions.update(subId, { items: [{ id: planItem.id, price: business.id }] });
+    const until = Date.now() + 20_000;
+    let keys: (string | null)[] = [];
+    while (Date.now() < until) {
+      const sub = await world.stripe.subscriptions.retrieve(subId);
+      keys = sub.items.data.map((i) => i.price.lookup_key).sort();
+      if (keys.includes('dropin_business_api_overage_monthly')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(keys).toEqual(['dropin_business_api_overage_monthly', 'dropin_business_monthly']);
+    expect((await deps().db.c.subscriptions.findOne({ _id: subId }))?.planId).toBe('business');
+  });
+
   it('overage reaches Stripe exactly once through failures, and the renewal invoice bills our count', {
     timeout: 120_000,
   }, async () => {
