@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { startFerretDB, startMailpit } from '../scripts/services';
 import { parseEnv } from '../src/env';
 import { createDeps } from '../src/server';
-import type { SubscriptionDoc, UserDoc, WebhookEventDoc } from '../src/db/collections';
+import type { EmailOutboxDoc, SubscriptionDoc, UserDoc, WebhookEventDoc } from '../src/db/collections';
 import { appRouter } from '../src/trpc/root';
 import { createInnerContext } from '../src/trpc/context';
 import { createCallerFactory } from '../src/trpc/trpc';
@@ -209,6 +209,36 @@ function events(from: number, to: number, now: number): WebhookEventDoc[] {
   return rows;
 }
 
+/**
+ * The email outbox of such an account: a receipt per subscriber, and for each failing invoice the
+ * payment-failed email (sent) and, for incomplete ones, an action-required one (pending).
+ */
+function outbox(from: number, to: number, now: number): EmailOutboxDoc[] {
+  const rows: EmailOutboxDoc[] = [];
+  for (let i = from; i < to; i++) {
+    const mail = (id: string, subject: string, sent: boolean): EmailOutboxDoc => ({
+      _id: id,
+      to: `user${i}@example.com`,
+      subject,
+      text: `${subject}\n\nHello, this is DropIn.\n${'Details of your subscription and invoice. '.repeat(8)}`,
+      html: null,
+      status: sent ? 'sent' : 'pending',
+      attempts: sent ? 1 : 0,
+      lockedUntil: null,
+      lastError: null,
+      createdAt: new Date(now - (i % 30) * DAY),
+      sentAt: sent ? new Date(now - (i % 30) * DAY + 5_000) : null,
+    });
+    rows.push(mail(`receipt:in_paid${i}`, 'Your DropIn receipt', true));
+    const status = statusFor(i);
+    if (['past_due', 'unpaid', 'incomplete'].includes(status)) {
+      rows.push(mail(`payment-failed:in_bench${i}`, 'Your payment failed', true));
+      if (status === 'incomplete') rows.push(mail(`action-required:in_bench${i}`, 'Confirm your payment', false));
+    }
+  }
+  return rows;
+}
+
 async function time<T>(
   label: string,
   runs: number,
@@ -255,6 +285,14 @@ async function main() {
       if ((from / BATCH) % 10 === 0) process.stdout.write(`\rseeded ${from + BATCH} / ${EVENTS} events`);
     }
     console.log(`\rseeded ${EVENTS} Stripe events in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+    const t3 = performance.now();
+    let mails = 0;
+    for (let from = 0; from < N; from += BATCH) {
+      const rows = outbox(from, Math.min(N, from + BATCH), now);
+      mails += rows.length;
+      await deps.db.c.emailOutbox.insertMany(rows, { ordered: false });
+    }
+    console.log(`seeded ${mails} outbox emails in ${((performance.now() - t3) / 1000).toFixed(1)} s`);
     // What the server does once at start (and weekly) for data older than the failing-rows collection.
     const t2 = performance.now();
     const rebuilt = await rebuildFailing(deps);
@@ -325,8 +363,10 @@ async function main() {
       ),
     );
     const coldFailed = performance.now();
-    await caller.admin.failedPayments({});
-    console.log(`first failed payments (reads the failing rows) ${(performance.now() - coldFailed).toFixed(0)} ms`);
+    const firstFailed = await caller.admin.failedPayments({});
+    console.log(
+      `first failed payments (reads the failing rows) ${(performance.now() - coldFailed).toFixed(0)} ms: ${firstFailed.total} rows; on page 1, ${firstFailed.rows.filter((r) => r.failureReason).length} with a reason, ${firstFailed.rows.filter((r) => r.dunningEmails.length).length} with dunning emails`,
+    );
     pushAndPrint(await time('failed payments page 1', runs, () => caller.admin.failedPayments({})));
     pushAndPrint(await time('failed payments page 40', runs, () => caller.admin.failedPayments({ page: 40 })));
     pushAndPrint(await time('failed payments, unpaid only', runs, () => caller.admin.failedPayments({ status: 'unpaid' })));
@@ -359,6 +399,7 @@ async function main() {
     // Last, because a recompute scans the mirror and slows every other query while it runs.
     pushAndPrint(await time('overview recomputed (Refresh)', 2, () => caller.admin.overview({ fresh: true })));
     pushAndPrint(await time('events snapshot rebuilt (Refresh)', 2, () => caller.admin.events({ fresh: true })));
+    pushAndPrint(await time('failed payments reread (Refresh)', 2, () => caller.admin.failedPayments({ fresh: true })));
     console.log(`\n${'query'.padEnd(40)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
     for (const r of results)
       console.log(
