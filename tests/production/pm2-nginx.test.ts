@@ -349,6 +349,15 @@ describe('production: PM2 and nginx', () => {
         })
       ).status,
     ).toBe(413);
+    // Admin file uploads get through nginx to the app, whose own limit is 20 MB: anonymous, the
+    // app answers 401 in JSON rather than nginx refusing the size.
+    const upload = await request('/api/admin/content/some-item/file?name=guide.pdf', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(2 * 1024 * 1024, 'a'),
+    });
+    expect(upload.status, upload.body).toBe(401);
+    expect(upload.headers['content-type']).toMatch(/json/);
 
     // One of the two instances' workers processes it (no Stripe call needed: no customer).
     const inbox = mongo.db(dbName).collection<{ _id: string; status: string }>('webhook_events');
