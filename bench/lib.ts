@@ -63,7 +63,8 @@ export interface Figures {
 
 export async function load(name: string, opts: autocannon.Options): Promise<Figures> {
   // The load generator runs in a worker thread so it does not share the server's event loop.
-  const result = await autocannon({ connections: 20, duration: 8, workers: 1, ...opts });
+  // 20 connections unless BENCH_CONNECTIONS says otherwise.
+  const result = await autocannon({ connections: Number(process.env.BENCH_CONNECTIONS ?? 20), duration: 8, workers: 1, ...opts });
   return {
     name,
     requestsPerSec: Math.round(result.requests.average),
