@@ -1,5 +1,6 @@
 // Issue 5 benchmark: API-key requests through the metered REST API (bearer auth + entitlement +
-// one usage row per call + a content read) against the same server's bare endpoint, in one run.
+// one counted unit per call, stored before the answer, + a content read) against the same
+// server's bare endpoint, in one run.
 // Goal: metered API ≥ 35% of bare. Run: npx tsx bench/api.ts
 import { createApiKey } from '../src/api/keys';
 import { newId } from '../src/lib/ids';
@@ -72,14 +73,18 @@ try {
 
   await load('warmup', { url, headers, duration: 2 });
   const before = await sumUnits(server.deps, { userId });
+  const rowsBefore = await c.usageEvents.countDocuments({ userId });
   const bare = await load('GET /healthz (bare Hono route)', { url: `${server.url}/healthz` });
   const api = await load('GET /api/v1/content/:slug (API key + entitlement + usage row)', { url, headers });
   const counted = (await sumUnits(server.deps, { userId })) - before;
+  const rows = (await c.usageEvents.countDocuments({ userId })) - rowsBefore;
   printTable([bare, api]);
   const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
   console.log(`metered API / bare route: ${pct(api.requestsPerSec, bare.requestsPerSec)} (goal ≥ 35%); API p99 ${api.p99Ms} ms`);
   const answered = Math.round(api.requestsPerSec * 8);
-  console.log(`usage rows written during the API run: ${counted} (≈ ${answered} requests answered; every 2xx is one row)`);
+  console.log(
+    `API calls counted during the run: ${counted} (≈ ${answered} requests answered; every 2xx is one unit), in ${rows} usage rows`,
+  );
 } finally {
   await server.stopAll();
 }

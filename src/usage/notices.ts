@@ -11,16 +11,27 @@ import type { Period } from './entitlements';
 // fail) the same unique insert.
 const enqueued = new Set<string>();
 
+/** Notices stored, until both of a period are; then the period joins `passed`. */
+const stored = new Set<string>();
+/** Periods of users past both thresholds whose two notices are stored. */
+const passed = new Set<string>();
+
+const noticeKey = (t: 80 | 100, u: { userId: string; metric: UsageMetric; period: Period }) =>
+  `quota-${t}:${u.userId}:${u.metric}:${u.period.start.toISOString()}`;
+
 const words: Record<UsageMetric, string> = { download: 'downloads', api_call: 'API calls' };
 
 export async function quotaNotices(
   deps: AppDeps,
   u: { userId: string; metric: UsageMetric; used: number; limit: number; period: Period; plan: PlanId },
 ): Promise<void> {
-  if (u.limit <= 0) return;
+  if (u.limit <= 0 || u.used * 100 < u.limit * 80) return;
+  // Past both thresholds every later call lands here: one lookup, not two keys built and looked up.
+  const done = `${u.userId}:${u.metric}:${u.period.start.getTime()}`;
+  if (passed.has(done)) return;
   const thresholds = ([80, 100] as const).filter((t) => u.used * 100 >= u.limit * t);
   for (const t of thresholds) {
-    const key = `quota-${t}:${u.userId}:${u.metric}:${u.period.start.toISOString()}`;
+    const key = noticeKey(t, u);
     if (enqueued.has(key)) continue;
     enqueued.add(key);
     if (enqueued.size > 100_000) enqueued.clear();
@@ -28,6 +39,15 @@ export async function quotaNotices(
       const user = await deps.db.c.users.findOne({ _id: u.userId }, { projection: { email: 1 } });
       if (!user) continue;
       await sendOnce(deps, key, { to: user.email, ...quotaMail(deps.env, { ...u, threshold: t }) });
+      stored.add(key);
+      if (stored.size > 100_000) stored.clear();
+      // Both notices stored for this period: later calls stop at the first lookup.
+      if (stored.has(noticeKey(80, u)) && stored.has(noticeKey(100, u))) {
+        passed.add(done);
+        if (passed.size > 100_000) passed.clear();
+        stored.delete(noticeKey(80, u));
+        stored.delete(noticeKey(100, u));
+      }
     } catch (err) {
       enqueued.delete(key);
       deps.log.warn({ err, key }, 'quota notice failed');
