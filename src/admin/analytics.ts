@@ -139,7 +139,22 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
  * rebuild runs), at once after an admin action, or on demand (`fresh`, the Refresh button).
  */
 export async function overview(deps: AppDeps, opts: { fresh?: boolean } = {}): Promise<Overview> {
-  return (await cacheFor(deps, 'overview', () => computeOverview(deps)).get(opts)).value;
+  const cache = cacheFor(deps, 'overview', async () => {
+    const o = await computeOverview(deps);
+    // Stored for processes that start later (a deploy, a restart): they serve it while computing
+    // their own, instead of keeping the first admin waiting for a full read of the mirror.
+    await deps.db.c.adminOverview
+      .updateOne({ _id: 'latest' }, { $set: { at: new Date(o.computedAt), json: JSON.stringify(o) } }, { upsert: true })
+      .catch((err: unknown) => deps.log.warn({ err }, 'storing the admin overview failed'));
+    return o;
+  });
+  if (!opts.fresh) {
+    await cache.prime(async () => {
+      const doc = await deps.db.c.adminOverview.findOne({ _id: 'latest' });
+      return doc ? { value: JSON.parse(doc.json) as Overview, at: doc.at.getTime() } : null;
+    });
+  }
+  return (await cache.get(opts)).value;
 }
 
 export const dayKey = (d: Date): string => d.toISOString().slice(0, 10);

@@ -87,4 +87,15 @@ describe('StaleCache', () => {
     cache.update((v) => v.filter((n) => n !== 1));
     expect(await cache.get()).toEqual({ value: [2], at });
   });
+
+  it('prime() serves a stored value to a new process once, never after a build or an invalidation', async () => {
+    let builds = 0;
+    const cache = new StaleCache(async () => ++builds, 60_000);
+    await cache.prime(async () => ({ value: 100, at: Date.now() - 1_000 }));
+    expect((await cache.get()).value).toBe(100);
+    expect(builds).toBe(0);
+    cache.invalidate();
+    await cache.prime(async () => ({ value: 100, at: Date.now() }));
+    expect((await cache.get()).value).toBe(1);
+  });
 });

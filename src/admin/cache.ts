@@ -20,6 +20,7 @@ export class StaleCache<T> {
   /** How long the last build took: large data sets are rebuilt less often and in the background. */
   private lastLoadMs = 0;
   private stale = false;
+  private primed = false;
 
   /**
    * @param quickMs a value that is older than maxAgeMs and was built in less than this is rebuilt
@@ -60,6 +61,17 @@ export class StaleCache<T> {
     } else {
       this.stale = true;
     }
+  }
+
+  /**
+   * Gives a new process a value to serve before its first build: a copy another process stored.
+   * Only once, and only while nothing was built here, so an invalidation is never undone by it.
+   */
+  async prime(read: () => Promise<Entry<T> | null>): Promise<void> {
+    if (this.primed || this.entry || this.loading) return;
+    this.primed = true;
+    const stored = await read();
+    if (stored && !this.entry) this.entry = stored;
   }
 
   /**

@@ -410,6 +410,17 @@ export interface AdminSnapshotDoc {
   churned30d: number;
 }
 
+/**
+ * The admin overview last computed by any process (_id `latest`): a new process serves it, marked
+ * with its time, while it computes its own (src/admin/analytics.ts).
+ */
+export interface AdminOverviewDoc {
+  _id: string;
+  at: Date;
+  /** The Overview as JSON: its shape is the web's, not a query's. */
+  json: string;
+}
+
 /** One repeated delivery of an event already in the inbox (acknowledged, not re-processed). */
 export interface WebhookDuplicateDoc {
   _id: string;
@@ -440,6 +451,7 @@ export interface Collections {
   apiKeys: Collection<ApiKeyDoc>;
   adminAudit: Collection<AdminAuditDoc>;
   adminSnapshots: Collection<AdminSnapshotDoc>;
+  adminOverview: Collection<AdminOverviewDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -466,5 +478,6 @@ export function collections(db: Db): Collections {
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     adminAudit: db.collection<AdminAuditDoc>('admin_audit'),
     adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),
+    adminOverview: db.collection<AdminOverviewDoc>('admin_overview'),
   };
 }

@@ -2,7 +2,8 @@
 // reads only the mirror), figures worked out by hand below, then the daily snapshot and history.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionDoc } from '../../src/db/collections';
-import { computeOverview, history, takeSnapshot } from '../../src/admin/analytics';
+import { computeOverview, history, overview, takeSnapshot } from '../../src/admin/analytics';
+import { createDeps } from '../../src/server';
 import { createUser } from '../../src/auth/users';
 import { appRouter } from '../../src/trpc/root';
 import { createInnerContext } from '../../src/trpc/context';
@@ -161,6 +162,27 @@ describe('admin overview', () => {
     // Against the real clock the 30-day windows move, but MRR and counts by status do not.
     expect(o.mrr.find((m) => m.currency === 'usd')?.amount).toBe(17_283);
     expect(o.activeSubscribers).toBe(6);
+  });
+
+  it('a process that starts later serves the stored overview at once, then its own', async () => {
+    const first = await overview(h.deps);
+    // A new server process on the same database (a deploy or a restart).
+    const later = await createDeps(h.env);
+    try {
+      await h.deps.db.c.subscriptions.insertOne(sub({ planId: 'business', unitAmount: 4_900 }));
+      const served = await overview(later);
+      expect(served.computedAt).toBe(first.computedAt);
+      expect(served.activeSubscribers).toBe(first.activeSubscribers);
+      // Refresh computes from the mirror and stores the result for the next process.
+      const fresh = await overview(later, { fresh: true });
+      expect(fresh.activeSubscribers).toBe(first.activeSubscribers + 1);
+      const stored = await h.deps.db.c.adminOverview.findOne({ _id: 'latest' });
+      expect(JSON.parse(stored!.json).computedAt).toBe(fresh.computedAt);
+    } finally {
+      await h.deps.db.c.subscriptions.deleteOne({ _id: `sub_fixture${n}` });
+      later.mailer.close();
+      await later.db.close();
+    }
   });
 
   it('takes one snapshot a day (idempotent by its YYYY-MM-DD id) and serves it as history', async () => {
