@@ -7,12 +7,13 @@ import { compose, type Mail } from '../email/templates';
 import { sendOnce } from '../email/outbox';
 import { plans, type PlanId } from './plans';
 import type { SubscriptionChange } from './sync';
+import { formatAmount } from '../lib/money';
 
 const LIVE = new Set(['trialing', 'active', 'past_due', 'unpaid']);
 const ENDED = new Set(['canceled', 'incomplete_expired']);
 
 export function money(amount: number, currency: string): string {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(amount / 100);
+  return formatAmount(amount, currency, { locale: 'en-US' });
 }
 
 function day(d: Date | null): string {

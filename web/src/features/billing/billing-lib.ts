@@ -4,6 +4,7 @@ import { useRef } from 'react';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../../../src/trpc/root';
 import type { ApiError } from '../../lib/errors';
+import { formatAmount } from '../../../../src/lib/money';
 
 type Outputs = inferRouterOutputs<AppRouter>['billing'];
 export type BillingSummary = Outputs['summary'];
@@ -18,13 +19,7 @@ export const intervalLabel: Record<Interval, string> = { month: 'Monthly', year:
 
 /** "$12", "$12.50", "−$3.20": whole amounts without cents, credits with a minus sign. */
 export function formatMoney(amount: number, currency = 'usd', opts: { cents?: boolean } = {}): string {
-  const whole = amount % 100 === 0 && !opts.cents;
-  return new Intl.NumberFormat(undefined, {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: whole ? 0 : 2,
-    maximumFractionDigits: 2,
-  }).format(amount / 100);
+  return formatAmount(amount, currency, { trim: !opts.cents });
 }
 
 export function perInterval(amount: number, currency: string, interval: Interval): string {

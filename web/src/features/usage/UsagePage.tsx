@@ -10,11 +10,9 @@ import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
 import '../library/library.css';
 import './usage.css';
+import { formatAmount } from '../../../../src/lib/money';
 
-const money = (cents: number, currency: string) =>
-  new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase(), minimumFractionDigits: 2 }).format(
-    cents / 100,
-  );
+const money = (amount: number, currency: string) => formatAmount(amount, currency, { locale: 'en-US' });
 const num = (n: number) => n.toLocaleString('en-US');
 
 export function UsagePage() {
