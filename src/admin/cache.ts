@@ -104,13 +104,17 @@ export class StaleCache<T> {
   }
 }
 
-const registry = new WeakMap<AppDeps, Map<string, StaleCache<unknown>>>();
+/**
+ * Caches per database connection, not per `deps` object: every request's tRPC context carries a
+ * copy of deps (with its own logger), which would give each request an empty cache of its own.
+ */
+const registry = new WeakMap<object, Map<string, StaleCache<unknown>>>();
 
 export function cacheFor<T>(deps: AppDeps, key: string, load: () => Promise<T>, maxAgeMs = 60_000, quickMs = 0): StaleCache<T> {
-  let map = registry.get(deps);
+  let map = registry.get(deps.db);
   if (!map) {
     map = new Map();
-    registry.set(deps, map);
+    registry.set(deps.db, map);
   }
   let cache = map.get(key) as StaleCache<T> | undefined;
   if (!cache) {
@@ -122,5 +126,5 @@ export function cacheFor<T>(deps: AppDeps, key: string, load: () => Promise<T>, 
 
 /** After any admin action: the admin's next read shows its effect. */
 export function invalidateAdminCaches(deps: AppDeps): void {
-  for (const cache of registry.get(deps)?.values() ?? []) cache.invalidate();
+  for (const cache of registry.get(deps.db)?.values() ?? []) cache.invalidate();
 }

@@ -63,7 +63,7 @@ export const adminRouter = router({
     .query(async ({ ctx, input }) => ({ points: await history(ctx.deps, { days: input?.days ?? 90 }) })),
 
   subscribers: adminProcedure
-    .input(z.object({ ...subscriberFilters, page, pageSize }).strict())
+    .input(z.object({ ...subscriberFilters, page, pageSize, fresh: z.boolean().optional() }).strict())
     .query(({ ctx, input }) => listSubscribers(ctx.deps, input)),
 
   subscribersCsv: adminProcedure

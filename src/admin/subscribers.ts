@@ -21,6 +21,8 @@ export interface SubscriberQuery {
   dir: 'asc' | 'desc';
   page: number;
   pageSize: number;
+  /** Rebuild the list snapshot now (the Refresh button) instead of serving the one held. */
+  fresh?: boolean;
 }
 
 export interface SubscriberRow {
@@ -86,7 +88,7 @@ interface IndexRow extends SubscriberRow {
   haystack: string;
 }
 
-type Filters = Omit<SubscriberQuery, 'sort' | 'dir' | 'page' | 'pageSize'>;
+type Filters = Omit<SubscriberQuery, 'sort' | 'dir' | 'page' | 'pageSize' | 'fresh'>;
 
 /**
  * All subscriptions with their accounts, as compact rows: two projected reads, rebuilt at most once
@@ -176,7 +178,7 @@ async function filtered(
   q: Omit<SubscriberQuery, 'page' | 'pageSize'>,
 ): Promise<{ rows: IndexRow[]; asOf: Date | null }> {
   const search = q.search?.trim() ?? '';
-  const snapshot = await index(deps);
+  const snapshot = await index(deps, q.fresh);
   let asOf: Date | null = new Date(snapshot.at);
   // The snapshot sorted once per order (filtering keeps the order), not on every request.
   let rows = sortedOnce(snapshot.value, q.sort, q.dir).filter((r) => matches(r, q, search.toLowerCase() || null));

@@ -104,6 +104,21 @@ describe('finding and viewing a subscriber', () => {
     expect(after.events.some((e) => e.type === 'customer.subscription.created')).toBe(true);
     expect(JSON.stringify(after)).not.toMatch(/passwordHash|argon2/);
   });
+
+  it('serves the list from a snapshot, and Refresh (fresh) rebuilds it now', async () => {
+    const user = await verifiedUser(world, 'Ada Snapshot');
+    await subscribe(user, 'pro');
+    const first = await adminQuery<{ rows: SubscriberRow[]; asOf: string }>('subscribers', { search: user.email, fresh: true });
+    expect(first.rows.map((r) => r.name)).toEqual(['Ada Snapshot']);
+    // A change the admin panel did not make: the snapshot held shows the old name until Refresh.
+    await world.server.deps.db.c.users.updateOne({ _id: user.id }, { $set: { name: 'Ada Renamed' } });
+    const held = await adminQuery<{ rows: SubscriberRow[]; asOf: string }>('subscribers', { search: user.email });
+    expect(held.rows.map((r) => r.name)).toEqual(['Ada Snapshot']);
+    expect(held.asOf).toBe(first.asOf);
+    const fresh = await adminQuery<{ rows: SubscriberRow[]; asOf: string }>('subscribers', { search: user.email, fresh: true });
+    expect(fresh.rows.map((r) => r.name)).toEqual(['Ada Renamed']);
+    expect(new Date(fresh.asOf).getTime()).toBeGreaterThan(new Date(first.asOf).getTime());
+  });
 });
 
 describe('subscription actions', () => {

@@ -67,8 +67,9 @@ describe('Stripe events log', () => {
 
   it('a large inbox is served from the snapshot until refreshed; an exact event id is read live', async () => {
     // Stand in for an inbox that takes longer to read than the live threshold: it is then served
-    // from the snapshot (cache.ts), registered here for a deps object of its own.
-    const deps = { ...h.deps };
+    // from the snapshot (cache.ts), registered here for a connection object of its own (caches are
+    // per connection: a second server process would have its own).
+    const deps = { ...h.deps, db: { ...h.deps.db } };
     let reads = 0;
     cacheFor(
       deps,

@@ -61,6 +61,17 @@ export function SubscribersPage() {
     { placeholderData: (prev) => prev },
   );
   const utils = trpc.useUtils();
+  const [refreshing, setRefreshing] = useState(false);
+  // A large list is served from a snapshot the server rebuilds behind; Refresh rebuilds it now.
+  const refresh = async () => {
+    setRefreshing(true);
+    try {
+      const input = { ...query, page: filters.page, pageSize: PAGE_SIZE };
+      utils.admin.subscribers.setData(input, await utils.client.admin.subscribers.query({ ...input, fresh: true }));
+    } finally {
+      setRefreshing(false);
+    }
+  };
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const [searchText, setSearchText] = useState(filters.search);
@@ -97,9 +108,14 @@ export function SubscribersPage() {
         title="Subscribers"
         description="Everyone with a subscription, newest first."
         actions={
-          <Button variant="secondary" size="sm" onClick={() => void exportCsv()} loading={exporting}>
-            Export CSV
-          </Button>
+          <>
+            <Button variant="secondary" size="sm" onClick={() => void refresh()} loading={refreshing}>
+              Refresh
+            </Button>
+            <Button variant="secondary" size="sm" onClick={() => void exportCsv()} loading={exporting}>
+              Export CSV
+            </Button>
+          </>
         }
       />
       {exportError && <Banner tone="warning">{exportError}</Banner>}
@@ -190,8 +206,8 @@ export function SubscribersPage() {
             />
             {list.data.asOf && (
               <p className="muted admin-small admin-more">
-                List as of {formatDateTime(list.data.asOf)}, refreshed every minute and after each admin action. Open a subscriber
-                for their live details.
+                List as of {formatDateTime(list.data.asOf)}, refreshed every minute, after each admin action and on Refresh. Open
+                a subscriber for their live details.
               </p>
             )}
           </>
