@@ -2,10 +2,10 @@
 // item's audit trail with each change's state before and after.
 import { useId, useRef, useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formatDateTime } from '../../lib/format';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { AlertIcon } from '../../components/icons';
+import { AuditLog } from './AuditLog';
 import { ConfirmDialog } from './ConfirmDialog';
 import { useActionIds } from './admin-lib';
 import {
@@ -153,48 +153,11 @@ export function ContentFileCard({
 export function ContentAuditCard({ entries }: { entries: ContentAudit[] }) {
   return (
     <Card title="Audit log" description="Every admin change to this item, newest first.">
-      {entries.length === 0 ? (
-        <p className="muted">No admin changes recorded yet (seeded items start without any).</p>
-      ) : (
-        <ul className="admin-log">
-          {entries.map((a) => (
-            <li key={a.id}>
-              <strong>{a.action.replace(/^content_/, '').replace(/_/g, ' ')}</strong>{' '}
-              <span className={`badge badge-${a.outcome === 'ok' ? 'success' : a.outcome === 'failed' ? 'danger' : 'warning'}`}>
-                {a.outcome}
-              </span>{' '}
-              <span className="muted admin-small">
-                by {a.actorEmail} · {formatDateTime(a.at)}
-                {a.error ? ` · ${a.error}` : ''}
-              </span>
-              {(a.before || a.after) && (
-                <details className="admin-diff">
-                  <summary>Before and after</summary>
-                  <div className="admin-diff-cols">
-                    <figure>
-                      <figcaption className="admin-small">Before</figcaption>
-                      <pre>{pretty(a.before)}</pre>
-                    </figure>
-                    <figure>
-                      <figcaption className="admin-small">After</figcaption>
-                      <pre>{pretty(a.after)}</pre>
-                    </figure>
-                  </div>
-                </details>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+      <AuditLog
+        entries={entries}
+        empty="No admin changes recorded yet (seeded items start without any)."
+        name={(a) => a.action.replace(/^content_/, '').replace(/_/g, ' ')}
+      />
     </Card>
   );
-}
-
-function pretty(json: string | null): string {
-  if (!json) return '—';
-  try {
-    return JSON.stringify(JSON.parse(json), null, 2);
-  } catch {
-    return json;
-  }
 }

@@ -10,6 +10,7 @@ import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
 import { AdminAction } from './AdminAction';
+import { AuditLog } from './AuditLog';
 import { formatMoney, invoiceStatus, planName, statusOf, type SubscriberDetail } from './admin-lib';
 
 const LIVE = ['trialing', 'active', 'past_due', 'unpaid', 'incomplete', 'paused'];
@@ -470,48 +471,15 @@ function EventsCard({ d }: { d: SubscriberDetail }) {
 function AuditCard({ d }: { d: SubscriberDetail }) {
   return (
     <Card title="Audit log" description="Every admin action on this subscriber.">
-      {d.audit.length === 0 ? (
-        <p className="muted">No admin actions yet.</p>
-      ) : (
-        <ul className="admin-log">
-          {d.audit.map((a) => (
-            <li key={a.id}>
-              <strong>{a.action.replace(/_/g, ' ')}</strong>{' '}
-              <span className={`badge badge-${a.outcome === 'ok' ? 'success' : a.outcome === 'failed' ? 'danger' : 'warning'}`}>
-                {a.outcome}
-              </span>{' '}
-              <span className="muted admin-small">
-                by {a.actorEmail} · {formatDateTime(a.at)} · {a.targetType} <code>{a.targetId}</code>
-                {a.error ? ` · ${a.error}` : ''}
-              </span>
-              {(a.before || a.after) && (
-                <details className="admin-diff">
-                  <summary>Before and after</summary>
-                  <div className="admin-diff-cols">
-                    <figure>
-                      <figcaption className="admin-small">Before</figcaption>
-                      <pre>{pretty(a.before)}</pre>
-                    </figure>
-                    <figure>
-                      <figcaption className="admin-small">After</figcaption>
-                      <pre>{pretty(a.after)}</pre>
-                    </figure>
-                  </div>
-                </details>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
+      <AuditLog
+        entries={d.audit}
+        empty="No admin actions yet."
+        target={(a) => (
+          <>
+            {a.targetType} <code>{a.targetId}</code>
+          </>
+        )}
+      />
     </Card>
   );
-}
-
-function pretty(json: string | null): string {
-  if (!json) return '—';
-  try {
-    return JSON.stringify(JSON.parse(json), null, 2);
-  } catch {
-    return json;
-  }
 }
