@@ -75,7 +75,7 @@ try {
   const before = await sumUnits(server.deps, { userId });
   const rowsBefore = await c.usageEvents.countDocuments({ userId });
   const bare = await load('GET /healthz (bare Hono route)', { url: `${server.url}/healthz` });
-  const api = await load('GET /api/v1/content/:slug (API key + entitlement + usage row)', { url, headers });
+  const api = await load('GET /api/v1/content/:slug (API key + entitlement + counted unit)', { url, headers });
   const counted = (await sumUnits(server.deps, { userId })) - before;
   const rows = (await c.usageEvents.countDocuments({ userId })) - rowsBefore;
   printTable([bare, api]);
