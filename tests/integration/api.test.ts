@@ -135,6 +135,26 @@ async function awayFromMinuteEdge() {
   if (left < 5_000) await new Promise((r) => setTimeout(r, left + 100));
 }
 
+describe('with keys cached in memory, as in production', () => {
+  it('a revoked key is refused at once by the process that revoked it', async () => {
+    const cached = await createHarness({ SESSION_CACHE_MS: '5000' });
+    try {
+      await seedContent(cached.deps);
+      const u = await loggedIn(cached);
+      const created = await u.b.mutation<Created>('apiKeys.create', { name: 'cached' });
+      const { key, apiKey } = created.body.result!.data;
+      const call = () =>
+        cached.app.request(`${cached.env.PUBLIC_URL}/api/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
+      expect((await call()).status).toBe(200);
+      expect((await call()).status).toBe(200); // served from the cache
+      expect((await u.b.mutation('apiKeys.revoke', { id: apiKey.id })).status).toBe(200);
+      expect((await call()).status).toBe(401);
+    } finally {
+      await cached.close();
+    }
+  });
+});
+
 describe('REST API endpoints', () => {
   it('search, retrieval respecting plan locks, and usage with quota headers', async () => {
     const u = await loggedIn(h);
