@@ -7,13 +7,13 @@ import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { consume } from '../usage/counter';
-import { planState } from '../usage/entitlements';
+import { planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
 import { readItem, searchLibrary } from '../content/library';
 import { authenticateApiKey } from './keys';
 import { API_RATE_PER_MINUTE, takeToken } from './rate';
 
-type ApiEnv = AppEnv & { Variables: { apiUserId: string } };
+type ApiEnv = AppEnv & { Variables: { apiUserId: string; planState: PlanState } };
 
 export function restApi(deps: AppDeps) {
   const api = new Hono<ApiEnv>();
@@ -31,8 +31,8 @@ export function restApi(deps: AppDeps) {
       c.header('WWW-Authenticate', 'Bearer realm="dropin", error="invalid_token"');
       return c.json({ error: 'Invalid or revoked API key.' }, 401);
     }
-    const { plan } = await planState(deps, key.userId);
-    const limit = API_RATE_PER_MINUTE[plan];
+    const state = await planState(deps, key.userId);
+    const limit = API_RATE_PER_MINUTE[state.plan];
     const wait = deps.env.RATE_LIMIT_DISABLED ? 0 : await takeToken(deps, key.id, limit);
     c.header('X-RateLimit-Limit', `${limit};w=60`);
     if (wait > 0) {
@@ -47,6 +47,7 @@ export function restApi(deps: AppDeps) {
       unitId: `api:${key.id}:${randomUUID()}`,
       minted: true,
       ref: key.id,
+      state,
     });
     if (ent.limit !== null) {
       c.header('X-Quota-Limit', String(ent.limit));
@@ -54,6 +55,7 @@ export function restApi(deps: AppDeps) {
       c.header('X-Quota-Remaining', String(ent.remaining ?? 0));
     }
     c.set('apiUserId', key.userId);
+    c.set('planState', state);
     await next();
   });
 
@@ -67,7 +69,7 @@ export function restApi(deps: AppDeps) {
   api.get('/content/:slug', async (c) => {
     const slug = c.req.param('slug');
     if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
-    const item = await readItem(deps, { userId: c.get('apiUserId'), slug });
+    const item = await readItem(deps, { userId: c.get('apiUserId'), slug, state: c.get('planState') });
     return c.json({ data: item });
   });
 

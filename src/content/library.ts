@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps';
 import type { ContentDoc, ContentKind } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { plans, type PlanId } from '../billing/plans';
-import { entitlement, planState, rank } from '../usage/entitlements';
+import { entitlement, planState, rank, type PlanState } from '../usage/entitlements';
 import { consume } from '../usage/counter';
 import { signDownload } from './signing';
 import { openFile } from './storage';
@@ -89,9 +89,18 @@ async function publishedItem(deps: AppDeps, slug: string): Promise<ContentDoc> {
 }
 
 /** The whole item for a user entitled to it; FORBIDDEN naming the plan that unlocks it otherwise. */
-export async function readItem(deps: AppDeps, opts: { userId: string; slug: string; fresh?: boolean }): Promise<LibraryItemFull> {
+export async function readItem(
+  deps: AppDeps,
+  opts: { userId: string; slug: string; fresh?: boolean; state?: PlanState },
+): Promise<LibraryItemFull> {
   const doc = await publishedItem(deps, opts.slug);
-  const ent = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan, fresh: opts.fresh });
+  const ent = await entitlement(deps, {
+    userId: opts.userId,
+    feature: 'content',
+    minPlan: doc.minPlan,
+    fresh: opts.fresh,
+    state: opts.state,
+  });
   if (!ent.allowed) throw new AppError('FORBIDDEN', ent.reason ?? 'This item is not included in your plan.');
   return { ...toItem(doc, ent.plan), body: doc.body, bodyFormat: doc.bodyFormat };
 }

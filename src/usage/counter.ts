@@ -10,7 +10,7 @@ import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
-import { entitlement, planState, type Entitlement } from './entitlements';
+import { entitlement, planState, type Entitlement, type PlanState } from './entitlements';
 import { noteOverage } from './meter';
 import { quotaNotices } from './notices';
 
@@ -174,11 +174,13 @@ export async function consume(
     ref?: string | null;
     now?: Date;
     fresh?: boolean;
+    /** The plan in force, when the caller has just read it. */
+    state?: PlanState;
   },
 ): Promise<Entitlement> {
   const now = opts.now ?? new Date();
   const feature = opts.metric;
-  const state = await planState(deps, opts.userId, now, { fresh: opts.fresh });
+  const state = opts.state ?? (await planState(deps, opts.userId, now, { fresh: opts.fresh }));
   const limits = plans[state.plan].limits;
   const limit = feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded;
   const billable = feature === 'api_call' && state.overageBillable;

@@ -111,6 +111,19 @@ function cheapestPlanWhere(test: (p: (typeof planList)[number]) => boolean, abov
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+// Every billed call past the quota carries this sentence: worded once per plan, not per call.
+const overageReasons = new Map<PlanId, string>();
+function overageReason(plan: PlanId): string {
+  let reason = overageReasons.get(plan);
+  if (!reason) {
+    const p = plans[plan];
+    const price = p.overage?.unitAmount ?? 0;
+    reason = `Past the ${fmt(p.limits.apiCallsIncluded)} calls included in ${p.name}: each call is billed at $${(price / 100).toFixed(2)}.`;
+    overageReasons.set(plan, reason);
+  }
+  return reason;
+}
+
 /**
  * The entitlement for one feature now. `used` is exact unless `used` is passed in (the REST API's
  * fast path passes its cached count and re-checks exactly near the limit; see counter.ts).
@@ -148,7 +161,6 @@ export async function entitlement(
     return { allowed: true, plan, limit, used, remaining, period, overage: false, reason: null, upgradeTo: null };
   }
   if (opts.feature === 'api_call' && state.overageBillable) {
-    const price = plans[plan].overage?.unitAmount ?? 0;
     return {
       allowed: true,
       plan,
@@ -157,7 +169,7 @@ export async function entitlement(
       remaining: 0,
       period,
       overage: true,
-      reason: `Past the ${fmt(limit)} calls included in ${plans[plan].name}: each call is billed at $${(price / 100).toFixed(2)}.`,
+      reason: overageReason(plan),
       upgradeTo: null,
     };
   }
