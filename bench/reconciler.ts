@@ -20,6 +20,7 @@ import { createDeps } from '../src/server';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/lib/ids';
 import { expectedRow } from '../reconciler/compare';
+import { customerDoc } from '../src/billing/mirror';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -147,7 +148,7 @@ try {
   );
   const seedStripeS = (Date.now() - t) / 1000;
 
-  // The mirror, page by page, exactly as syncCustomer would have written it.
+  // The mirror, page by page, as syncCustomer would have written it.
   t = Date.now();
   const subIds: string[] = [];
   let page: Stripe.ApiList<Stripe.Subscription> | null = null;
@@ -160,6 +161,14 @@ try {
     });
     const fetchedAt = new Date(Date.now() - 3_600_000);
     await db.c.subscriptions.insertMany(page.data.map((s) => ({ _id: s.id, ...expectedRow(s).expected, fetchedAt })));
+    // And each customer's row, which lists its subscriptions: a repair reads and writes by _id.
+    await db.c.billingCustomers.insertMany(
+      page.data.map((s) => ({
+        _id: (s.customer as Stripe.Customer).id,
+        ...customerDoc(s.customer as Stripe.Customer, { userId: null, fetchedAt }),
+        subscriptionIds: [s.id],
+      })),
+    );
     subIds.push(...page.data.map((s) => s.id));
   } while (page.has_more);
   const seedMirrorS = (Date.now() - t) / 1000;
