@@ -30,6 +30,18 @@ export interface ChangePreview {
 // Charge or credit the difference now, so what the preview shows is exactly what is billed.
 const PRORATION = 'always_invoice' as const;
 
+/**
+ * Now, as Stripe bills this subscription, in unix seconds: the frozen time of its test clock when it
+ * runs on one (Stripe test mode), else the real clock. Prorating a clock's subscription at real
+ * time would credit or charge for the wrong span.
+ */
+async function billingNow(stripe: Stripe, live: Stripe.Subscription): Promise<number> {
+  const clock = live.test_clock;
+  if (!clock) return Math.floor(Date.now() / 1000);
+  const id = typeof clock === 'string' ? clock : clock.id;
+  return (await withStripeErrors(() => stripe.testHelpers.testClocks.retrieve(id))).frozen_time;
+}
+
 async function target(deps: AppDeps, userId: string, planId: PlanId, interval: Interval) {
   const sub = await requireSubscription(deps, userId);
   const price = await priceFor(deps, planId, interval);
@@ -50,8 +62,9 @@ export async function previewChange(opts: {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
-  const prorationDate = Math.floor(Date.now() / 1000);
-  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval));
+  const live = await withStripeErrors(() => stripe.subscriptions.retrieve(sub._id));
+  const prorationDate = await billingNow(stripe, live);
+  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   const invoice = await withStripeErrors(() =>
     stripe.invoices.createPreview({
       customer: sub.customerId,
@@ -89,13 +102,14 @@ export async function changePlan(opts: {
 }): Promise<void> {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
-  const now = Math.floor(Date.now() / 1000);
+  const { sub, price } = await target(deps, userId, opts.planId, opts.interval);
+  const live = await withStripeErrors(() => stripe.subscriptions.retrieve(sub._id));
+  const now = await billingNow(stripe, live);
   if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
   }
-  const { sub, price } = await target(deps, userId, opts.planId, opts.interval);
   // The metered overage item follows the plan (same interval, new plan's rate): src/usage/meter.ts.
-  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval));
+  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   await withStripeErrors(() =>
     stripe.subscriptions.update(
       sub._id,

@@ -268,9 +268,11 @@ export async function overageItemChanges(
   subscriptionId: string,
   planId: PlanId,
   interval: Interval,
+  /** The subscription as just retrieved, when the caller has it. */
+  live?: Stripe.Subscription,
 ): Promise<{ id?: string; price?: string; deleted?: boolean }[]> {
   if (!deps.stripe) return [];
-  const sub = await deps.stripe.subscriptions.retrieve(subscriptionId);
+  const sub = live ?? (await deps.stripe.subscriptions.retrieve(subscriptionId));
   const metered = sub.items.data.filter((i) => i.price.recurring?.usage_type === 'metered');
   const price = await overagePriceFor(deps, planId, interval);
   const [keep, ...extra] = metered;
