@@ -30,7 +30,10 @@ export async function acquireLease(c: Collections, opts: LeaseOptions = {}): Pro
   const owner = randomUUID();
   const held = new Set<number>();
   let lost = false;
+  let released = false;
   let timer: NodeJS.Timeout | undefined;
+  /** A renewal in flight: release waits for it, or its row would outlive the lease. */
+  let renewing: Promise<void> | null = null;
 
   const key = (epoch: number) => `${name}:${epoch}`;
   /** true: ours (inserted now or before); false: someone else's. */
@@ -47,7 +50,9 @@ export async function acquireLease(c: Collections, opts: LeaseOptions = {}): Pro
     }
   };
   const release = async () => {
+    released = true;
     clearInterval(timer);
+    await renewing;
     if (held.size) await c.claims.deleteMany({ _id: { $in: [...held].map(key) }, owner });
     held.clear();
   };
@@ -62,12 +67,16 @@ export async function acquireLease(c: Collections, opts: LeaseOptions = {}): Pro
   }
 
   const renew = async () => {
-    if (lost) return;
-    try {
-      if (!(await take(Math.floor(now() / leaseMs) + 1))) lost = true;
-    } catch {
-      // A database hiccup: try again on the next tick; the lease still covers a whole period.
-    }
+    if (lost || released || renewing) return;
+    renewing = (async () => {
+      try {
+        if (!(await take(Math.floor(now() / leaseMs) + 1))) lost = true;
+      } catch {
+        // A database hiccup: try again on the next tick; the lease still covers a whole period.
+      }
+    })();
+    await renewing;
+    renewing = null;
   };
   timer = setInterval(() => void renew(), Math.max(50, Math.floor(leaseMs / 4)));
   timer.unref();

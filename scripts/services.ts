@@ -84,7 +84,8 @@ async function waitForPort(child: ChildProcess, port: number, name: string): Pro
   throw new Error(`${name} did not listen on 127.0.0.1:${port} within 20 s:\n${stderr}`);
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts connections on 127.0.0.1:port now. */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ port, host: '127.0.0.1' });
     sock.once('connect', () => {

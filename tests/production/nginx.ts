@@ -4,7 +4,7 @@
 // foreground with its pid, logs and temp files in the test's folder.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { canConnect } from '../../scripts/services';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -145,15 +145,4 @@ export async function startNginx(bin: string, site: NginxSite, opts: { brotli: b
         child.kill('SIGQUIT'); // graceful: finish open requests
       }),
   };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host: '127.0.0.1' });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 }
