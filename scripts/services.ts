@@ -36,6 +36,7 @@ export async function startFerretDB(opts: { dataDir: string; port?: number; log?
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   await waitForPort(child, port, 'FerretDB');
+  reportUnexpectedExit(child, 'FerretDB');
   return { url: `mongodb://127.0.0.1:${port}/`, stop: () => stopChild(child) };
 }
 
@@ -96,7 +97,22 @@ export function canConnect(port: number): Promise<boolean> {
   });
 }
 
+const stopping = new WeakSet<ChildProcess>();
+
+/** A service that dies on its own says so, with the end of what it wrote to stderr. */
+function reportUnexpectedExit(child: ChildProcess, name: string): void {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  child.once('exit', (code, signal) => {
+    if (stopping.has(child)) return;
+    console.error(`${name} (pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal}):\n${stderr}`);
+  });
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
+  stopping.add(child);
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
