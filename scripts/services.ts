@@ -62,6 +62,7 @@ export async function startMailpit(
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   await waitForPort(child, smtpPort, 'Mailpit SMTP');
   await waitForPort(child, httpPort, 'Mailpit web');
+  reportUnexpectedExit(child, 'Mailpit');
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   return { url: apiUrl, apiUrl, smtpUrl: `smtp://127.0.0.1:${smtpPort}`, stop: () => stopChild(child) };
 }
