@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payCheckout, DAY } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
 import type { AuditView } from '../../src/admin/audit';
-import type { SubscriberDetail, SubscriberRow } from '../../src/admin/subscribers';
+import { csvCell, type SubscriberDetail, type SubscriberRow } from '../../src/admin/subscribers';
 import type { FailedPaymentRow } from '../../src/admin/payments';
 import type { EventRow } from '../../src/admin/events';
 import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
@@ -92,7 +92,9 @@ describe('finding and viewing a subscriber', () => {
     const csv = await adminQuery<{ csv: string; rows: number }>('subscribersCsv', { search: user.email });
     expect(csv.rows).toBe(1);
     expect(csv.csv.split('\r\n')[0]).toMatch(/^subscription_id,customer_id,user_id,email/);
-    expect(csv.csv).toContain(`${sub._id},${sub.customerId},${user.id},${user.email},Grace Hopper,pro,month,trialing`);
+    // Ids are random and may start with "-", which the export quotes inert (csvCell, unit-tested).
+    const cells = [sub._id, sub.customerId, user.id, user.email, 'Grace Hopper', 'pro', 'month', 'trialing'];
+    expect(csv.csv).toContain(cells.map(csvCell).join(','));
 
     const detail = await adminQuery<SubscriberDetail>('subscriber', { userId: user.id });
     expect(detail.account).toMatchObject({ email: user.email, role: 'user', disabled: false, stripeCustomerId: sub.customerId });
