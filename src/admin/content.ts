@@ -8,7 +8,7 @@
 // the item, with the filter {_id, version: N}. The claim's owner is the client's action id, so a
 // retried click is recognised as already done rather than as a conflict.
 import type { AppDeps } from '../deps';
-import type { ContentDoc, ContentKind, PlanTier } from '../db/collections';
+import type { ContentDoc, PlanTier } from '../db/collections';
 import { isDuplicateKey } from '../auth/users';
 import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
@@ -16,15 +16,8 @@ import { invalidateCatalog } from '../content/library';
 import { CHUNK_BYTES, storeFile } from '../content/storage';
 import { audited, toAuditView, type Actor, type AuditView } from './audit';
 
-export interface ContentFields {
-  kind: ContentKind;
-  title: string;
-  summary: string;
-  tags: string[];
-  body: string;
-  bodyFormat: 'markdown' | 'plain';
-  minPlan: PlanTier;
-}
+/** What an admin edits: the stored item's own fields (src/db/collections.ts). */
+export type ContentFields = Pick<ContentDoc, 'kind' | 'title' | 'summary' | 'tags' | 'body' | 'bodyFormat' | 'minPlan'>;
 
 export interface AdminContentItem extends ContentFields {
   slug: string;
