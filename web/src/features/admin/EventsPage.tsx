@@ -14,6 +14,7 @@ import { Skeleton } from '../../components/Spinner';
 import { AdminAction } from './AdminAction';
 import type { EventRow } from './admin-lib';
 import { Pager } from './Pager';
+import { RefreshButton } from './RefreshButton';
 import { Select } from './SubscribersPage';
 import { SearchField } from './SearchField';
 
@@ -31,16 +32,6 @@ export function EventsPage() {
   const input = { search: search || undefined, status: status || undefined, page, pageSize: PAGE_SIZE };
   const list = trpc.admin.events.useQuery(input, { placeholderData: (p) => p, refetchInterval: 10_000 });
   const utils = trpc.useUtils();
-  const [refreshing, setRefreshing] = useState(false);
-  // A large inbox is listed from a snapshot the server rebuilds behind; Refresh rebuilds it now.
-  const refresh = async () => {
-    setRefreshing(true);
-    try {
-      utils.admin.events.setData(input, await utils.client.admin.events.query({ ...input, fresh: true }));
-    } finally {
-      setRefreshing(false);
-    }
-  };
   const asOf = list.data?.asOf;
 
   const set = (changes: Record<string, string>) => {
@@ -63,9 +54,11 @@ export function EventsPage() {
         title="Stripe events"
         description={`Every webhook event Stripe sent us, and how its processing went${asOf ? `, as of ${formatDateTime(asOf)}` : ''}.`}
         actions={
-          <Button size="sm" variant="secondary" onClick={() => void refresh()} loading={refreshing}>
-            Refresh
-          </Button>
+          <RefreshButton
+            onRefresh={async () =>
+              utils.admin.events.setData(input, await utils.client.admin.events.query({ ...input, fresh: true }))
+            }
+          />
         }
       />
       {notice && <Banner tone="success">{notice}</Banner>}

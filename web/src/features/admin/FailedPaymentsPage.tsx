@@ -7,12 +7,12 @@ import { queryErrorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
-import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
 import { AdminAction } from './AdminAction';
 import { formatMoney, planName, statusOf } from './admin-lib';
 import { Pager } from './Pager';
+import { RefreshButton } from './RefreshButton';
 import { Select } from './SubscribersPage';
 
 const PAGE_SIZE = 25;
@@ -25,16 +25,6 @@ export function FailedPaymentsPage() {
   const input = { status: status || undefined, page, pageSize: PAGE_SIZE };
   const list = trpc.admin.failedPayments.useQuery(input, { placeholderData: (p) => p });
   const utils = trpc.useUtils();
-  const [refreshing, setRefreshing] = useState(false);
-  // A long list is served from memory and rebuilt behind (the server says when); Refresh reads it now.
-  const refresh = async () => {
-    setRefreshing(true);
-    try {
-      utils.admin.failedPayments.setData(input, await utils.client.admin.failedPayments.query({ ...input, fresh: true }));
-    } finally {
-      setRefreshing(false);
-    }
-  };
   const asOf = list.data?.asOf;
 
   return (
@@ -43,9 +33,11 @@ export function FailedPaymentsPage() {
         title="Failed payments"
         description={`Subscriptions whose last payment failed, and what Stripe does next${asOf ? `, as of ${formatDateTime(asOf)}` : ''}.`}
         actions={
-          <Button size="sm" variant="secondary" onClick={() => void refresh()} loading={refreshing}>
-            Refresh
-          </Button>
+          <RefreshButton
+            onRefresh={async () =>
+              utils.admin.failedPayments.setData(input, await utils.client.admin.failedPayments.query({ ...input, fresh: true }))
+            }
+          />
         }
       />
       {notice && <Banner tone="success">{notice}</Banner>}

@@ -12,6 +12,7 @@ import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
 import { SUBSCRIPTION_STATUSES, formatMoney, planName, statusOf, type SubscriberRow } from './admin-lib';
 import { Pager } from './Pager';
+import { RefreshButton } from './RefreshButton';
 import { SearchField } from './SearchField';
 
 type Sort = 'created' | 'status' | 'plan' | 'amount' | 'periodEnd';
@@ -61,17 +62,6 @@ export function SubscribersPage() {
     { placeholderData: (prev) => prev },
   );
   const utils = trpc.useUtils();
-  const [refreshing, setRefreshing] = useState(false);
-  // A large list is served from a snapshot the server rebuilds behind; Refresh rebuilds it now.
-  const refresh = async () => {
-    setRefreshing(true);
-    try {
-      const input = { ...query, page: filters.page, pageSize: PAGE_SIZE };
-      utils.admin.subscribers.setData(input, await utils.client.admin.subscribers.query({ ...input, fresh: true }));
-    } finally {
-      setRefreshing(false);
-    }
-  };
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const [searchText, setSearchText] = useState(filters.search);
@@ -109,9 +99,12 @@ export function SubscribersPage() {
         description="Everyone with a subscription, newest first."
         actions={
           <>
-            <Button variant="secondary" size="sm" onClick={() => void refresh()} loading={refreshing}>
-              Refresh
-            </Button>
+            <RefreshButton
+              onRefresh={async () => {
+                const input = { ...query, page: filters.page, pageSize: PAGE_SIZE };
+                utils.admin.subscribers.setData(input, await utils.client.admin.subscribers.query({ ...input, fresh: true }));
+              }}
+            />
             <Button variant="secondary" size="sm" onClick={() => void exportCsv()} loading={exporting}>
               Export CSV
             </Button>
