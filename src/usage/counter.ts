@@ -128,18 +128,14 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
     const rows = foldBatch(queue.rows.splice(0, BATCH));
     const failed = new Map<number, unknown>();
     try {
-      // One row (the usual case once billed units are folded) skips the driver's bulk machinery.
-      if (rows.length === 1) await deps.db.c.usageEvents.insertOne((rows[0] as { doc: UsageEventDoc }).doc);
-      else
-        await deps.db.c.usageEvents.insertMany(
-          rows.map((r) => r.doc),
-          { ordered: false },
-        );
+      await deps.db.c.usageEvents.insertMany(
+        rows.map((r) => r.doc),
+        { ordered: false },
+      );
     } catch (err) {
       const writeErrors = (err as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } })
         .writeErrors;
-      const single = rows.length === 1 && (err as { code?: number }).code === 11000 ? [{ index: 0, code: 11000 }] : null;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : single;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : null;
       if (!list) {
         for (const r of rows) for (const b of r.callers) b.fail(err);
         continue;
