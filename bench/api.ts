@@ -4,7 +4,8 @@
 // Goal: metered API ≥ 35% of bare. Run: npx tsx bench/api.ts
 import { createApiKey } from '../src/api/keys';
 import { newId } from '../src/lib/ids';
-import { load, printTable, startBenchServer } from './lib';
+import { performance } from 'node:perf_hooks';
+import { type Figures, load, printTable, startBenchServer } from './lib';
 import { sumUnits } from '../src/usage/counter';
 
 const server = await startBenchServer();
@@ -74,16 +75,37 @@ try {
   await load('warmup', { url, headers, duration: 2 });
   const before = await sumUnits(server.deps, { userId });
   const rowsBefore = await c.usageEvents.countDocuments({ userId });
-  const bare = await load('GET /healthz (bare Hono route)', { url: `${server.url}/healthz` });
-  const api = await load('GET /api/v1/content/:slug (API key + entitlement + counted unit)', { url, headers });
+  // Bare and metered alternate, so a minute in which the VM runs slower weighs on both; the figure
+  // is the median round's. ELU is how busy the server's event loop was during the metered phase.
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const duration = Number(process.env.BENCH_SECONDS ?? 5);
+  const results: { bare: Figures; api: Figures; ratio: number; elu: number }[] = [];
+  let apiRequests = 0;
+  for (let r = 1; r <= rounds; r++) {
+    const bare = await load(`round ${r}: GET /healthz (bare Hono route)`, { url: `${server.url}/healthz`, duration });
+    const elu0 = performance.eventLoopUtilization();
+    const api = await load(`round ${r}: GET /api/v1/content/:slug (key + entitlement + counted unit)`, {
+      url,
+      headers,
+      duration,
+    });
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    apiRequests += api.requests;
+    results.push({ bare, api, ratio: api.requestsPerSec / bare.requestsPerSec, elu });
+  }
   const counted = (await sumUnits(server.deps, { userId })) - before;
   const rows = (await c.usageEvents.countDocuments({ userId })) - rowsBefore;
-  printTable([bare, api]);
-  const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
-  console.log(`metered API / bare route: ${pct(api.requestsPerSec, bare.requestsPerSec)} (goal ≥ 35%); API p99 ${api.p99Ms} ms`);
-  const answered = Math.round(api.requestsPerSec * 8);
+  printTable(results.flatMap((r) => [r.bare, r.api]));
+  for (const [i, r] of results.entries())
+    console.log(
+      `round ${i + 1}: metered / bare ${(r.ratio * 100).toFixed(1)}%, server event loop busy ${(r.elu * 100).toFixed(0)}%`,
+    );
+  const median = [...results].sort((a, b) => a.ratio - b.ratio)[Math.floor(results.length / 2)] as (typeof results)[number];
   console.log(
-    `API calls counted during the run: ${counted} (≈ ${answered} requests answered; every 2xx is one unit), in ${rows} usage rows`,
+    `metered API / bare route: ${(median.ratio * 100).toFixed(1)}% (median of ${rounds} rounds; goal ≥ 35%); API p99 ${median.api.p99Ms} ms`,
+  );
+  console.log(
+    `API calls counted during the run: ${counted} (${apiRequests} 2xx answered; every 2xx is one unit), in ${rows} usage rows`,
   );
 } finally {
   await server.stopAll();

@@ -59,6 +59,8 @@ export interface Figures {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** 2xx responses. */
+  requests: number;
 }
 
 export async function load(name: string, opts: autocannon.Options): Promise<Figures> {
@@ -72,6 +74,7 @@ export async function load(name: string, opts: autocannon.Options): Promise<Figu
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    requests: result['2xx'],
   };
 }
 
