@@ -13,6 +13,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** FerretDB answers buildInfo with its own version beside MongoDB's. */
+async function isFerretDB(db: Db): Promise<boolean> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
+}
+
 export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: 5_000,
@@ -22,7 +28,7 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
   await client.connect();
   const db = client.db(dbName);
   const c = collections(db);
-  await ensureIndexes(c);
+  await ensureIndexes(c, { secondary: !(await isFerretDB(db)) });
   await upgradeData(c);
   return {
     client,

@@ -1,0 +1,75 @@
+// Startup index upkeep (docs/decisions/008): the unique indexes our correctness rests on exist on
+// every backend; secondary indexes exist on MongoDB and not on FerretDB, which never reads them.
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, type Database } from '../../src/db/client';
+import { testEnv } from '../setup/harness';
+
+const env = testEnv();
+const uri = env.MONGODB_URI as string;
+let raw: MongoClient;
+let ferret: boolean;
+const opened: Database[] = [];
+
+beforeAll(async () => {
+  raw = new MongoClient(uri);
+  await raw.connect();
+  ferret = typeof (await raw.db('admin').command({ buildInfo: 1 })).ferretdbVersion === 'string';
+});
+afterAll(async () => {
+  await Promise.all(opened.map((d) => d.close()));
+  await raw?.close();
+});
+
+async function open(dbName: string): Promise<Database> {
+  const db = await connectDatabase(uri, dbName);
+  opened.push(db);
+  return db;
+}
+
+const names = async (db: Database, collection: string) =>
+  (await db.db.collection(collection).listIndexes().toArray()).map((i) => i.name as string).sort();
+
+describe('indexes at startup', () => {
+  it('creates the unique indexes, which refuse duplicates, on every backend', async () => {
+    const db = await open(`${env.MONGODB_DB}_a`);
+    expect(await names(db, 'users')).toContain('email_unique');
+    expect(await names(db, 'api_keys')).toContain('hash_unique');
+    expect(await names(db, 'sessions')).toContain('public_id_unique');
+
+    const now = new Date();
+    const user = {
+      email: 'same@example.test',
+      emailVerified: true,
+      name: 'A',
+      passwordHash: null,
+      role: 'user' as const,
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await db.c.users.insertOne({ _id: 'u1', ...user });
+    await expect(db.c.users.insertOne({ _id: 'u2', ...user })).rejects.toMatchObject({ code: 11000 });
+    expect(await db.c.users.countDocuments({})).toBe(1);
+  });
+
+  it('keeps secondary indexes to MongoDB, and drops those an older FerretDB database still has', async () => {
+    const dbName = `${env.MONGODB_DB}_b`;
+    // A database made before decision 008: it has a secondary index.
+    await raw
+      .db(dbName)
+      .collection('usage_events')
+      .createIndex({ userId: 1, metric: 1, periodStart: 1 }, { name: 'user_metric_period' });
+
+    const db = await open(dbName);
+    const usage = await names(db, 'usage_events');
+    if (ferret) {
+      expect(usage).toEqual(['_id_']);
+    } else {
+      expect(usage).toContain('user_metric_period');
+      expect(await names(db, 'subscriptions')).toEqual(expect.arrayContaining(['user', 'customer', 'status']));
+    }
+    // Still unique where it must be.
+    expect(await names(db, 'users')).toContain('email_unique');
+  });
+});
