@@ -66,24 +66,25 @@ export async function revokeApiKey(deps: AppDeps, opts: { userId: string; id: st
   // Someone else's key id is "not found": it reveals nothing.
   if (!doc) throw new AppError('NOT_FOUND', 'No such API key.');
   await deps.db.c.apiKeys.updateOne({ _id: doc._id }, { $set: { revokedAt: new Date() } });
-  keyCache.delete(doc.hash);
+  forgetKey(doc.hash);
 }
 
 // The REST API looks a key up on every call; a validated key is reused from memory for at most
-// SESSION_CACHE_MS (capped at 5 s), like sessions. Revocation in this process evicts at once.
-const keyCache = new Map<string, { at: number; key: { id: string; userId: string } | null }>();
+// SESSION_CACHE_MS (capped at 5 s), like sessions. The cache is keyed by the key as presented, so a
+// hit costs no hash; revocation in this process evicts at once.
+const keyCache = new Map<string, { at: number; hash: string; key: { id: string; userId: string } | null }>();
 const touched = new Map<string, number>();
 
 export async function authenticateApiKey(deps: AppDeps, presented: string): Promise<{ id: string; userId: string } | null> {
+  const ttl = Math.min(deps.env.SESSION_CACHE_MS, 5_000);
+  const hit = keyCache.get(presented);
+  if (ttl > 0 && hit && Date.now() - hit.at < ttl) return hit.key;
   if (!/^dropin_(live|test)_[A-Za-z0-9_-]{20,64}$/.test(presented)) return null;
   const hash = sha256(presented);
-  const ttl = Math.min(deps.env.SESSION_CACHE_MS, 5_000);
-  const hit = keyCache.get(hash);
-  if (ttl > 0 && hit && Date.now() - hit.at < ttl) return hit.key;
   const doc = await deps.db.c.apiKeys.findOne({ hash, revokedAt: null }, { projection: { userId: 1 } });
   const key = doc ? { id: doc._id, userId: doc.userId } : null;
   if (ttl > 0) {
-    keyCache.set(hash, { at: Date.now(), key });
+    keyCache.set(presented, { at: Date.now(), hash, key });
     if (keyCache.size > 100_000) keyCache.clear();
   }
   if (key && Date.now() - (touched.get(key.id) ?? 0) > 60_000) {
@@ -91,4 +92,8 @@ export async function authenticateApiKey(deps: AppDeps, presented: string): Prom
     deps.db.c.apiKeys.updateOne({ _id: key.id }, { $set: { lastUsedAt: new Date() } }).catch(() => {});
   }
   return key;
+}
+
+function forgetKey(hash: string): void {
+  for (const [presented, entry] of keyCache) if (entry.hash === hash) keyCache.delete(presented);
 }

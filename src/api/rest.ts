@@ -9,11 +9,22 @@ import { AppError } from '../lib/errors';
 import { consume } from '../usage/counter';
 import { planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
-import { readItem, searchLibrary } from '../content/library';
+import { type LibraryItemFull, readItem, searchLibrary } from '../content/library';
 import { authenticateApiKey } from './keys';
 import { API_RATE_PER_MINUTE, takeToken } from './rate';
 
 type ApiEnv = AppEnv & { Variables: { apiUserId: string; planState: PlanState } };
+
+// readItem hands out one shared object per item and plan, so its answer is serialized once too.
+const itemBodies = new WeakMap<object, string>();
+function itemBody(item: Readonly<LibraryItemFull>): string {
+  let body = itemBodies.get(item);
+  if (body === undefined) {
+    body = JSON.stringify({ data: item });
+    itemBodies.set(item, body);
+  }
+  return body;
+}
 
 export function restApi(deps: AppDeps) {
   const api = new Hono<ApiEnv>();
@@ -70,7 +81,7 @@ export function restApi(deps: AppDeps) {
     const slug = c.req.param('slug');
     if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
     const item = await readItem(deps, { userId: c.get('apiUserId'), slug, state: c.get('planState') });
-    return c.json({ data: item });
+    return c.body(itemBody(item), 200, { 'Content-Type': 'application/json' });
   });
 
   api.get('/usage', async (c) => c.json({ data: await usageSummary(deps, c.get('apiUserId')) }));

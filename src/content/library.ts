@@ -92,7 +92,7 @@ async function publishedItem(deps: AppDeps, slug: string): Promise<ContentDoc> {
 export async function readItem(
   deps: AppDeps,
   opts: { userId: string; slug: string; fresh?: boolean; state?: PlanState },
-): Promise<LibraryItemFull> {
+): Promise<Readonly<LibraryItemFull>> {
   const doc = await publishedItem(deps, opts.slug);
   const ent = await entitlement(deps, {
     userId: opts.userId,
@@ -102,7 +102,26 @@ export async function readItem(
     state: opts.state,
   });
   if (!ent.allowed) throw new AppError('FORBIDDEN', ent.reason ?? 'This item is not included in your plan.');
-  return { ...toItem(doc, ent.plan), body: doc.body, bodyFormat: doc.bodyFormat };
+  return fullItem(doc, ent.plan);
+}
+
+// What a reader gets depends only on the catalog document and their plan, and the REST API serves
+// it on every call: each is built once per catalog read (a new read brings new documents, so an
+// edit is never served stale) and shared, frozen, by every caller.
+const fullItems = new WeakMap<ContentDoc, Map<PlanId, Readonly<LibraryItemFull>>>();
+
+function fullItem(doc: ContentDoc, plan: PlanId): Readonly<LibraryItemFull> {
+  let byPlan = fullItems.get(doc);
+  if (!byPlan) {
+    byPlan = new Map();
+    fullItems.set(doc, byPlan);
+  }
+  let item = byPlan.get(plan);
+  if (!item) {
+    item = Object.freeze({ ...toItem(doc, plan), body: doc.body, bodyFormat: doc.bodyFormat });
+    byPlan.set(plan, item);
+  }
+  return item;
 }
 
 /**

@@ -167,6 +167,41 @@ describe('creating, uploading, setting the plan, publishing', () => {
     });
   });
 
+  it('an edit to a published item is what the REST API serves next, and a plan raised above the caller locks it', async () => {
+    // The API serializes each item once per catalog read: an edit must still show at once.
+    const slug = newSlug();
+    const made = await create({ ...draft(slug), kind: 'article', published: true });
+    const u = await loggedIn(h);
+    const key = (await ok<{ key: string }>(u.b.mutation('apiKeys.create', { name: 'reader' }))).key;
+    const read = async () => {
+      const res = await rest(`/content/${slug}`, key);
+      return { status: res.status, body: (await res.json()) as { data?: { title: string; body: string }; error?: string } };
+    };
+    expect((await read()).body.data).toMatchObject({
+      title: 'Churn benchmarks 2027',
+      body: 'Benchmarks from 400 subscription businesses.',
+    });
+
+    const edited = await ok<AdminContentItem>(
+      admin.mutation('admin.content.update', {
+        ...{ ...draft(slug), published: undefined },
+        kind: 'article',
+        version: made.version,
+        title: 'Churn benchmarks, second edition',
+        body: 'Now from 600 businesses.',
+      }),
+    );
+    expect((await read()).body.data).toMatchObject({
+      title: 'Churn benchmarks, second edition',
+      body: 'Now from 600 businesses.',
+    });
+
+    await ok(admin.mutation('admin.content.setPlan', { slug, version: edited.version, minPlan: 'pro', actionId: action() }));
+    const locked = await read();
+    expect(locked.status).toBe(403);
+    expect(locked.body.error).toMatch(/Pro/);
+  });
+
   it('lists drafts and published items, searchable, and includes seeded items', async () => {
     const slug = newSlug();
     await create(draft(slug));
