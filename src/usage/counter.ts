@@ -30,15 +30,26 @@ export async function sumUnits(deps: AppDeps, filter: Filter<UsageEventDoc>): Pr
 // written; only the *check* may use this figure, and only where nothing can be refused on it: a
 // quota that can refuse is counted exactly (insert-then-count) when it is small or nearly used up.
 // In-flight units reserve a place synchronously, so a burst in one process sees itself.
+// A stale figure is refreshed in the background while callers go on with it: only the first call
+// of a user's period waits for a count. (Waiting on every refresh stalled the whole API for as long
+// as a count takes, which on FerretDB grows with the collection: it uses no secondary index.)
 interface Tracker {
   at: number;
-  count: Promise<number>;
+  /** Units stored when the figure was counted: a promise only until the first count is in. */
+  count: number | Promise<number>;
+  /** Units this process reserved since then. */
   local: number;
+  /** Units reserved since the refresh in flight started, or null when none is. */
+  sinceRefresh: number | null;
 }
 const recent = new Map<string, Tracker>();
-/** How long a count is reused: briefly where a quota can refuse, longer where overage is billed. */
+/**
+ * How long a count is reused: briefly where a quota can refuse; a minute where overage is billed
+ * and the figure only feeds headers and notices (this process's own units count at once; other
+ * processes' show at the next refresh).
+ */
 const FRESH_MS = 1_000;
-const FRESH_BILLED_MS = 10_000;
+const FRESH_BILLED_MS = 60_000;
 /** Quotas up to this size are always checked with an exact count (cheap at that size). */
 const ALWAYS_EXACT_UP_TO = 1_000;
 
@@ -53,15 +64,51 @@ function tracker(
   freshMs: number,
 ): Tracker {
   const hit = recent.get(key);
-  if (hit && Date.now() - hit.at < freshMs) return hit;
-  const t: Tracker = { at: Date.now(), count: countUsage(deps, q), local: 0 };
-  t.count.catch(() => recent.delete(key));
+  if (hit && typeof hit.count === 'number' && hit.sinceRefresh === null && Date.now() - hit.at >= freshMs) {
+    const t = hit;
+    const started = Date.now();
+    t.sinceRefresh = 0;
+    countUsage(deps, q).then(
+      (n) => {
+        t.count = n;
+        t.local = t.sinceRefresh ?? 0;
+        t.at = started;
+        t.sinceRefresh = null;
+      },
+      () => {
+        t.sinceRefresh = null; // the next call tries again; meanwhile the old figure stands
+      },
+    );
+  }
+  if (hit) return hit;
+  const first = countUsage(deps, q);
+  const t: Tracker = { at: Date.now(), count: first, local: 0, sinceRefresh: null };
+  first.then(
+    (n) => {
+      t.count = n;
+    },
+    () => recent.delete(key),
+  );
   recent.set(key, t);
   if (recent.size > 100_000) recent.clear();
   return t;
 }
 
-// Group commit: units arriving together are written with one insertMany, and each caller
+/** Reserves a place among the units counted by `t`; returns it and the function giving it back. */
+function reserve(t: Tracker, counted: number): { position: number; release: () => void } {
+  const position = counted + t.local;
+  t.local += 1;
+  if (t.sinceRefresh !== null) t.sinceRefresh += 1;
+  return {
+    position,
+    release: () => {
+      t.local -= 1;
+      if (t.sinceRefresh !== null) t.sinceRefresh -= 1;
+    },
+  };
+}
+
+// Group commit: units arriving together are written with one insert command, and each caller
 // resumes only once its units are stored. Units that may share a row (see `shared` below) are
 // folded into one row per user, metric, period, plan and key; the others keep a row each. Under load
 // this turns thousands of units a second into a few small writes without weakening anything: every
@@ -75,11 +122,22 @@ interface Queued {
 const queues = new WeakMap<object, { rows: Queued[]; flushing: number }>();
 const BATCH = 500;
 /**
- * Batches in flight at once. Two: with billed units folded and SQLite syncing at checkpoints
- * (decision 001), a second batch may start while one is stored; bench/api.ts measured 24–25% of
- * bare with one and 26–27% with two or three (before folding, more writers were slower).
+ * Batches in flight at once, per process: one. A second writer only split bursts into smaller
+ * batches, and on FerretDB two inserts at once wait on SQLite's write lock, whose busy handler
+ * sleeps a millisecond or more (bench/api.ts: no faster with two).
  */
-const WRITERS = 2;
+const WRITERS = 1;
+/**
+ * Event-loop turns an idle writer waits before it takes a batch. Requests that arrive together are
+ * read over consecutive turns, so taking the queue on the very next turn split each burst into two
+ * or three writes; one more turn puts it in one. bench/api.ts, 20 clients: about 16 units per write
+ * instead of 8, a third fewer writes, and 31–34% of the bare route instead of 25–28%.
+ */
+const GATHER_TURNS = 2;
+
+function afterTurns(turns: number, fn: () => void): void {
+  setImmediate(turns <= 1 ? fn : () => afterTurns(turns - 1, fn));
+}
 
 function insertUnit(deps: AppDeps, doc: UsageEventDoc, shared: boolean): Promise<boolean> {
   const coll = deps.db.c.usageEvents;
@@ -93,7 +151,7 @@ function insertUnit(deps: AppDeps, doc: UsageEventDoc, shared: boolean): Promise
     queue.rows.push({ doc, shared, done, fail });
     if (queue.flushing < WRITERS) {
       queue.flushing += 1;
-      setImmediate(() => void drain(deps, queue));
+      afterTurns(GATHER_TURNS, () => void drain(deps, queue));
     }
   });
 }
@@ -124,30 +182,29 @@ function foldBatch(batch: Queued[]): { doc: UsageEventDoc; callers: Queued[] }[]
 }
 
 async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number }): Promise<void> {
+  const coll = deps.db.c.usageEvents;
   while (queue.rows.length) {
     const rows = foldBatch(queue.rows.splice(0, BATCH));
-    const failed = new Map<number, unknown>();
+    // The insert command itself rather than insertMany: same write, same answer (one writeError
+    // per refused row, by index), without the bulk-write machinery around it on every batch.
+    // Every row has a unique id, so a batch sent again after a lost answer (a failover, a dropped
+    // connection) is refused row by row as duplicates, never counted twice: one retry, as the
+    // driver's retryable writes would.
+    const insert = { insert: coll.collectionName, documents: rows.map((r) => r.doc), ordered: false };
+    let failed: Map<number, number>;
     try {
-      await deps.db.c.usageEvents.insertMany(
-        rows.map((r) => r.doc),
-        { ordered: false },
-      );
+      const reply = await coll.db.command(insert).catch(() => coll.db.command(insert));
+      failed = new Map(((reply.writeErrors ?? []) as { index: number; code: number }[]).map((w) => [w.index, w.code]));
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } })
-        .writeErrors;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : null;
-      if (!list) {
-        for (const r of rows) for (const b of r.callers) b.fail(err);
-        continue;
-      }
-      for (const w of list) failed.set(w.index, w.code === 11000 ? 'duplicate' : err);
+      for (const r of rows) for (const b of r.callers) b.fail(err);
+      continue;
     }
     rows.forEach((r, i) => {
-      const f = failed.get(i);
+      const code = failed.get(i);
       for (const b of r.callers) {
-        if (f === undefined) b.done(true);
-        else if (f === 'duplicate') b.done(false);
-        else b.fail(f);
+        if (code === undefined) b.done(true);
+        else if (code === 11000) b.done(false);
+        else b.fail(new Error(`usage row not stored (code ${code})`));
       }
     });
   }
@@ -187,12 +244,9 @@ export async function consume(
     q,
     billable ? FRESH_BILLED_MS : FRESH_MS,
   );
-  const counted = await t.count;
-  const position = counted + t.local; // synchronous from here to the next await: a unique place
-  t.local += 1;
-  const release = () => {
-    t.local -= 1;
-  };
+  // Synchronous from the count to the reservation: each concurrent unit gets a place of its own.
+  const counted = typeof t.count === 'number' ? t.count : await t.count;
+  const { position, release } = reserve(t, counted);
   const exact = !billable && (limit <= ALWAYS_EXACT_UP_TO || position >= limit - margin(limit));
   let before: Entitlement;
   try {
