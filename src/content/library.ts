@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps';
 import type { ContentDoc, ContentKind } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { plans, type PlanId } from '../billing/plans';
-import { entitlement, planState, rank, type PlanState } from '../usage/entitlements';
+import { entitlement, entitlementOf, planState, rank, type PlanState } from '../usage/entitlements';
 import { consume } from '../usage/counter';
 import { signDownload } from './signing';
 import { openFile } from './storage';
@@ -94,13 +94,8 @@ export async function readItem(
   opts: { userId: string; slug: string; fresh?: boolean; state?: PlanState },
 ): Promise<Readonly<LibraryItemFull>> {
   const doc = await publishedItem(deps, opts.slug);
-  const ent = await entitlement(deps, {
-    userId: opts.userId,
-    feature: 'content',
-    minPlan: doc.minPlan,
-    fresh: opts.fresh,
-    state: opts.state,
-  });
+  const state = opts.state ?? (await planState(deps, opts.userId, new Date(), { fresh: opts.fresh }));
+  const ent = entitlementOf(state, { feature: 'content', minPlan: doc.minPlan });
   if (!ent.allowed) throw new AppError('FORBIDDEN', ent.reason ?? 'This item is not included in your plan.');
   return fullItem(doc, ent.plan);
 }

@@ -10,7 +10,7 @@ import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
-import { entitlement, planState, type Entitlement, type PlanState } from './entitlements';
+import { entitlementOf, planState, type Entitlement, type PlanState } from './entitlements';
 import { noteOverage } from './meter';
 import { quotaNotices } from './notices';
 
@@ -250,13 +250,7 @@ export async function consume(
   const exact = !billable && (limit <= ALWAYS_EXACT_UP_TO || position >= limit - margin(limit));
   let before: Entitlement;
   try {
-    before = await entitlement(deps, {
-      userId: opts.userId,
-      feature,
-      now,
-      state,
-      used: exact ? await countUsage(deps, q) : position,
-    });
+    before = entitlementOf(state, { feature, used: exact ? await countUsage(deps, q) : position });
   } catch (err) {
     release();
     throw err;
@@ -298,12 +292,19 @@ export async function consume(
       // Lost the race for the last units: give ours back and refuse.
       await deps.db.c.usageEvents.deleteOne({ _id: opts.unitId });
       release();
-      throw quotaError(await entitlement(deps, { userId: opts.userId, feature, now, state, used: limit }));
+      throw quotaError(entitlementOf(state, { feature, used: limit }));
     }
   }
   const after: Entitlement = { ...before, used, remaining: Math.max(0, limit - used), overage: billable && used > limit };
   if (after.overage) noteOverage(deps, { userId: opts.userId, periodStart: before.period.start });
-  await quotaNotices(deps, { userId: opts.userId, metric: opts.metric, used, limit, period: before.period, plan: before.plan });
+  await quotaNotices(deps, {
+    userId: opts.userId,
+    metric: opts.metric,
+    used,
+    limit,
+    period: before.period,
+    plan: before.plan,
+  });
   return after;
 }
 

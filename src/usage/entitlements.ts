@@ -134,6 +134,21 @@ export async function entitlement(
 ): Promise<Entitlement> {
   const now = opts.now ?? new Date();
   const state = opts.state ?? (await planState(deps, opts.userId, now, { fresh: opts.fresh }));
+  if (opts.feature === 'content') return entitlementOf(state, { feature: 'content', minPlan: opts.minPlan });
+  const used =
+    opts.used ??
+    (await countUsage(deps, { userId: opts.userId, metric: metricOf[opts.feature], periodStart: state.period.start }));
+  return entitlementOf(state, { feature: opts.feature, used });
+}
+
+/**
+ * The same answer from what the caller already holds: the plan in force and, for a quota, the units
+ * used. Synchronous, for the hot paths that have both (the REST API's per-call check).
+ */
+export function entitlementOf(
+  state: PlanState,
+  opts: { feature: 'content'; minPlan?: PlanId } | { feature: Exclude<Feature, 'content'>; used: number },
+): Entitlement {
   const { plan, period } = state;
   const limits = plans[plan].limits;
 
@@ -153,8 +168,7 @@ export async function entitlement(
     };
   }
 
-  const metric = metricOf[opts.feature];
-  const used = opts.used ?? (await countUsage(deps, { userId: opts.userId, metric, periodStart: period.start }));
+  const used = opts.used;
   const limit = opts.feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded;
   const remaining = Math.max(0, limit - used);
   if (used < limit) {
