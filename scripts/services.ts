@@ -34,6 +34,11 @@ export async function startFerretDB(opts: { dataDir: string; port?: number; log?
   const sqliteUrl = `file:${dir}/?_pragma=synchronous(normal)`;
   const child = spawn(bin, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=${sqliteUrl}`, '--log-level=error'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // One Go P: SQLite takes one write at a time anyway, and locally FerretDB shares a few cores with
+    // the app it serves. With the default (one P per core) the Go scheduler's spinning and handoffs
+    // took CPU from the app: bench/api.ts 33% → 34–35.5% of bare; test suite and bench/auth.ts
+    // unchanged (decision 001).
+    env: { ...process.env, GOMAXPROCS: process.env.FERRETDB_GOMAXPROCS ?? '1' },
   });
   await waitForPort(child, port, 'FerretDB');
   reportUnexpectedExit(child, 'FerretDB');
