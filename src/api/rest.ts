@@ -7,13 +7,13 @@ import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { consume } from '../usage/counter';
-import { planState, type PlanState } from '../usage/entitlements';
+import { type Entitlement, planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
 import { type LibraryItemFull, readItem, searchLibrary } from '../content/library';
 import { authenticateApiKey } from './keys';
 import { API_RATE_PER_MINUTE, takeToken } from './rate';
 
-type ApiEnv = AppEnv & { Variables: { apiUserId: string; planState: PlanState } };
+type ApiEnv = AppEnv & { Variables: { apiUserId: string; planState: PlanState; counted: Promise<Entitlement> } };
 
 // readItem hands out one shared object per item and plan, so its answer is serialized once too.
 const itemBodies = new WeakMap<object, string>();
@@ -50,9 +50,11 @@ export function restApi(deps: AppDeps) {
       c.header('Retry-After', String(wait));
       return c.json({ error: `Rate limit of ${limit} requests a minute for this key exceeded. Retry in ${wait} s.` }, 429);
     }
-    // One API call, counted before the work: the id is ours, never the client's, so a replayed
-    // request id cannot make calls free.
-    const ent = await consume(deps, {
+    // One API call per request, under an id of ours, never the client's, so a replayed request id
+    // cannot make calls free. The route (every one here only reads) runs while the unit is being
+    // stored, but nothing is answered before it is: a refused or failed unit replaces whatever the
+    // route made. So the read overlaps the write instead of waiting for it.
+    const counted = consume(deps, {
       userId: key.userId,
       metric: 'api_call',
       unitId: `api:${key.id}:${randomUUID()}`,
@@ -60,14 +62,18 @@ export function restApi(deps: AppDeps) {
       ref: key.id,
       state,
     });
-    if (ent.limit !== null) {
-      c.header('X-Quota-Limit', String(ent.limit));
-      c.header('X-Quota-Used', String(ent.used));
-      c.header('X-Quota-Remaining', String(ent.remaining ?? 0));
-    }
+    counted.catch(() => {}); // awaited below, after the route: only an early refusal lands here first
     c.set('apiUserId', key.userId);
     c.set('planState', state);
+    c.set('counted', counted);
     await next();
+    const ent = await counted;
+    if (ent.limit !== null) {
+      const h = c.res.headers;
+      h.set('X-Quota-Limit', String(ent.limit));
+      h.set('X-Quota-Used', String(ent.used));
+      h.set('X-Quota-Remaining', String(ent.remaining ?? 0));
+    }
   });
 
   api.get('/content', async (c) => {
@@ -84,7 +90,10 @@ export function restApi(deps: AppDeps) {
     return c.body(itemBody(item), 200, { 'Content-Type': 'application/json' });
   });
 
-  api.get('/usage', async (c) => c.json({ data: await usageSummary(deps, c.get('apiUserId')) }));
+  api.get('/usage', async (c) => {
+    await c.get('counted'); // the summary includes this call
+    return c.json({ data: await usageSummary(deps, c.get('apiUserId')) });
+  });
 
   api.notFound((c) => c.json({ error: 'Not found.' }, 404));
   api.onError((err, c) => {

@@ -9,6 +9,7 @@ import { seedContent } from '../../src/content/seed';
 import { sha256 } from '../../src/lib/ids';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
 import { sumUnits } from '../../src/usage/counter';
+import { calendarMonth } from '../../src/usage/entitlements';
 
 let h: Harness;
 beforeAll(async () => {
@@ -182,6 +183,31 @@ describe('REST API endpoints', () => {
     const summary = ((await usage.json()) as { data: { metrics: { metric: string; used: number; limit: number }[] } }).data;
     expect(summary.metrics.find((m) => m.metric === 'api_call')).toMatchObject({ used: 6, limit: 100 });
     expect(usage.headers.get('x-quota-remaining')).toBe('94');
+  });
+
+  it('past a Free quota: 402 naming the upgrade instead of the item, and nothing counted', async () => {
+    // The route reads while the call's unit is stored; a refused unit must still win the answer.
+    const u = await loggedIn(h);
+    const { key } = await newKey(u);
+    const { start, end } = calendarMonth(new Date());
+    await h.deps.db.c.usageEvents.insertOne({
+      _id: `api:used-up:${u.id}`,
+      userId: u.id,
+      metric: 'api_call',
+      periodStart: start,
+      periodEnd: end,
+      planId: 'free',
+      at: new Date(),
+      ref: null,
+      units: 100,
+    });
+    const res = await api('/content/newsletter-launch-checklist', key);
+    expect(res.status).toBe(402);
+    const body = (await res.json()) as { error?: string; data?: unknown };
+    expect(body.data).toBeUndefined();
+    expect(body.error).toMatch(/used all 100 API calls included in Free.*Upgrade to Pro/);
+    expect(res.headers.get('x-quota-used')).toBeNull();
+    expect(await calls(u.id)).toBe(100);
   });
 
   it('a Pro subscriber reads Pro items over the API', async () => {
