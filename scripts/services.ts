@@ -36,8 +36,8 @@ export async function startFerretDB(opts: { dataDir: string; port?: number; log?
     stdio: ['ignore', 'ignore', 'pipe'],
     // One Go P: SQLite takes one write at a time anyway, and locally FerretDB shares a few cores with
     // the app it serves. With the default (one P per core) the Go scheduler's spinning and handoffs
-    // took CPU from the app: bench/api.ts 33% → 34–35.5% of bare; test suite and bench/auth.ts
-    // unchanged (decision 001).
+    // took CPU from the app: bench/api.ts about 33% → 35% of bare; test suite and other benches
+    // unchanged. A long query now delays short ones more (decision 001).
     env: { ...process.env, GOMAXPROCS: process.env.FERRETDB_GOMAXPROCS ?? '1' },
   });
   await waitForPort(child, port, 'FerretDB');
