@@ -108,7 +108,7 @@ function reserve(t: Tracker, counted: number): { position: number; release: () =
   };
 }
 
-// Group commit: units arriving together are written with one insert command, and each caller
+// Group commit: units arriving together are written with one insertMany, and each caller
 // resumes only once its units are stored. Units that may share a row (see `shared` below) are
 // folded into one row per user, metric, period, plan and key; the others keep a row each. Under load
 // this turns thousands of units a second into a few small writes without weakening anything: every
@@ -182,22 +182,27 @@ function foldBatch(batch: Queued[]): { doc: UsageEventDoc; callers: Queued[] }[]
 }
 
 async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number }): Promise<void> {
-  const coll = deps.db.c.usageEvents;
   while (queue.rows.length) {
     const rows = foldBatch(queue.rows.splice(0, BATCH));
-    // The insert command itself rather than insertMany: same write, same answer (one writeError
-    // per refused row, by index), without the bulk-write machinery around it on every batch.
-    // Every row has a unique id, so a batch sent again after a lost answer (a failover, a dropped
-    // connection) is refused row by row as duplicates, never counted twice: one retry, as the
-    // driver's retryable writes would.
-    const insert = { insert: coll.collectionName, documents: rows.map((r) => r.doc), ordered: false };
+    // insertMany rather than the bare insert command: on a replica set the driver retries a write
+    // whose answer was lost as a retryable write, which the server applies once, so a unit is never
+    // both stored and reported as failed (whose retry by the client would count it twice).
     let failed: Map<number, number>;
     try {
-      const reply = await coll.db.command(insert).catch(() => coll.db.command(insert));
-      failed = new Map(((reply.writeErrors ?? []) as { index: number; code: number }[]).map((w) => [w.index, w.code]));
+      await deps.db.c.usageEvents.insertMany(
+        rows.map((r) => r.doc),
+        { ordered: false },
+      );
+      failed = new Map();
     } catch (err) {
-      for (const r of rows) for (const b of r.callers) b.fail(err);
-      continue;
+      const writeErrors = (err as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } })
+        .writeErrors;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : null;
+      if (!list) {
+        for (const r of rows) for (const b of r.callers) b.fail(err);
+        continue;
+      }
+      failed = new Map(list.map((w) => [w.index, w.code]));
     }
     rows.forEach((r, i) => {
       const code = failed.get(i);
