@@ -75,7 +75,9 @@ try {
   const check = await fetch(url, { headers });
   if (check.status !== 200) throw new Error(`the API answered ${check.status}: ${await check.text()}`);
 
+  // Both routes warm (JIT, connections) before anything is measured.
   await load('warmup', { url, headers, duration: 2 });
+  await load('warmup', { url: `${server.url}/healthz`, duration: 2 });
   const before = await sumUnits(server.deps, { userId });
   const rowsBefore = await c.usageEvents.countDocuments({ userId });
   // Bare and metered alternate, so a minute in which the VM runs slower weighs on both; the figure
