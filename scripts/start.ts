@@ -22,6 +22,8 @@ async function main() {
   const env = process.env;
   env.NODE_ENV ??= 'development';
   env.PORT ??= '3000';
+  // PORT=0 means any free port: pick it here, so the printed URL and emailed links name it.
+  if (env.PORT === '0') env.PORT = String(await freePort());
   // In dev mode people use Vite's URL, so emailed links must point there too.
   if (dev) {
     env.VITE_PORT ??= '5173';
