@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestServer } from '../setup/harness';
-import { launchBrowser } from '../setup/browser';
-import { codeFrom, linkFrom, waitForEmail } from '../setup/mailpit';
+import { launchBrowser, signUpAndVerify } from '../setup/browser';
+import { linkFrom, waitForEmail } from '../setup/mailpit';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
@@ -42,16 +42,7 @@ describe('accounts in the browser', () => {
       .getByRole('link', { name: /sign up/i })
       .first()
       .click();
-    await page.getByLabel('Name').fill('Ada Example');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(firstPassword);
-    await page.getByRole('button', { name: 'Create account' }).click();
-
-    await page.waitForURL(/\/verify-email/);
-    const code = codeFrom(await waitForEmail(email, /verif|code/i));
-    await page.getByLabel(/code/i).fill(code);
-    await page.getByRole('button', { name: 'Verify email' }).click();
-    await page.waitForURL(/\/app/);
+    await signUpAndVerify(page, { name: 'Ada Example', email, password: firstPassword });
     await page.getByRole('heading', { level: 1 }).first().waitFor();
     expect(await page.getByText(/verify your email/i).count()).toBe(0);
 

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { launchBrowser } from '../setup/browser';
+import { launchBrowser, signUpAndVerify } from '../setup/browser';
 import { startBillingWorld, verifiedUser, type BillingWorld } from '../setup/billing';
-import { codeFrom, waitForEmail } from '../setup/mailpit';
+import { waitForEmail } from '../setup/mailpit';
 
 let world: BillingWorld;
 let browser: Browser;
@@ -92,13 +92,7 @@ describe('billing in the browser', () => {
       await page.getByRole('link', { name: 'Start free trial' }).first().click();
 
       await page.waitForURL(/\/signup\?next=/);
-      await page.getByLabel('Name').fill('Ada Example');
-      await page.getByLabel('Email').fill(email);
-      await page.getByLabel('Password').fill('correct horse battery staple');
-      await page.getByRole('button', { name: 'Create account' }).click();
-      await page.waitForURL(/\/verify-email/);
-      await page.getByLabel(/code/i).fill(codeFrom(await waitForEmail(email, /verif|code/i)));
-      await page.getByRole('button', { name: 'Verify email' }).click();
+      await signUpAndVerify(page, { name: 'Ada Example', email, password: 'correct horse battery staple' });
       await page.waitForURL(/\/app$/);
 
       await page.goto('/pricing');

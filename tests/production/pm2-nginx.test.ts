@@ -18,8 +18,7 @@ import type { Browser } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/services';
-import { launchBrowser } from '../setup/browser';
-import { codeFrom, waitForEmail } from '../setup/mailpit';
+import { launchBrowser, signUpAndVerify } from '../setup/browser';
 import { brotliInstalled, nginxBinary, repoRoot, type RunningNginx, selfSignedCert, startNginx } from './nginx';
 import { type Pm2, pm2 } from './pm2';
 
@@ -250,15 +249,7 @@ describe('production: PM2 and nginx', () => {
     const email = `prod-${Date.now()}@example.test`;
     const password = 'correct horse battery staple';
     await page.goto('/signup');
-    await page.getByLabel('Name').fill('Pat Production');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/\/verify-email/);
-    const code = codeFrom(await waitForEmail(email, /verif|code/i));
-    await page.getByLabel(/code/i).fill(code);
-    await page.getByRole('button', { name: 'Verify email' }).click();
-    await page.waitForURL(/\/app/);
+    await signUpAndVerify(page, { name: 'Pat Production', email, password });
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL((u) => !u.pathname.startsWith('/app'));
