@@ -14,7 +14,7 @@ export interface Database {
 }
 
 /** FerretDB answers buildInfo with its own version beside MongoDB's. */
-async function isFerretDB(db: Db): Promise<boolean> {
+export async function isFerretDB(db: Db): Promise<boolean> {
   const info = await db.admin().command({ buildInfo: 1 });
   return typeof info.ferretdbVersion === 'string';
 }

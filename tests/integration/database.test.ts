@@ -2,7 +2,7 @@
 // every backend; secondary indexes exist on MongoDB and not on FerretDB, which never reads them.
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Database } from '../../src/db/client';
+import { connectDatabase, type Database, isFerretDB } from '../../src/db/client';
 import { testEnv } from '../setup/harness';
 
 const env = testEnv();
@@ -14,7 +14,7 @@ const opened: Database[] = [];
 beforeAll(async () => {
   raw = new MongoClient(uri);
   await raw.connect();
-  ferret = typeof (await raw.db('admin').command({ buildInfo: 1 })).ferretdbVersion === 'string';
+  ferret = await isFerretDB(raw.db('admin'));
 });
 afterAll(async () => {
   await Promise.all(opened.map((d) => d.close()));
