@@ -85,6 +85,11 @@ describe('quotas', () => {
       Array.from({ length: 10 }, () => consume(h.deps, { userId: u.id, metric: 'api_call', unitId: 'api:same-request' + u.id })),
     );
     expect(await sumUnits(h.deps, { userId: u.id })).toBe(1);
+    // Again on its own (a write of one row): still counted once, and not an error.
+    await expect(consume(h.deps, { userId: u.id, metric: 'api_call', unitId: 'api:same-request' + u.id })).resolves.toMatchObject({
+      used: 1,
+    });
+    expect(await sumUnits(h.deps, { userId: u.id })).toBe(1);
   });
 
   it('a Business user at the download limit is told when it renews (no bigger plan)', async () => {
