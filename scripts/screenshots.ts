@@ -293,7 +293,7 @@ async function run(browser: Browser, base: string, mailpitUrl: string) {
   await g.getByRole('button', { name: 'Log in' }).click();
   await g.waitForURL(/\/app$/);
   await g.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
-  await g.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
+  await g.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   await shot(g, 'admin');
   await again.close();
 
