@@ -193,10 +193,11 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
     try {
       const [only] = rows;
       if (rows.length === 1 && only) await deps.db.c.usageEvents.insertOne(only.doc);
-      else await deps.db.c.usageEvents.insertMany(
-        rows.map((r) => r.doc),
-        { ordered: false },
-      );
+      else
+        await deps.db.c.usageEvents.insertMany(
+          rows.map((r) => r.doc),
+          { ordered: false },
+        );
       failed = new Map();
     } catch (err) {
       const e = err as { code?: number; writeErrors?: { index: number; code: number }[] | { index: number; code: number } };

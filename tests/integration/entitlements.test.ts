@@ -82,13 +82,12 @@ describe('quotas', () => {
   it('the same unit id is counted once', async () => {
     const u = await userWithSession(h.deps);
     await Promise.all(
-      Array.from({ length: 10 }, () => consume(h.deps, { userId: u.id, metric: 'api_call', unitId: 'api:same-request' + u.id })),
+      Array.from({ length: 10 }, () => consume(h.deps, { userId: u.id, metric: 'api_call', unitId: `api:same-request${u.id}` })),
     );
     expect(await sumUnits(h.deps, { userId: u.id })).toBe(1);
     // Again on its own (a write of one row): still counted once, and not an error.
-    await expect(consume(h.deps, { userId: u.id, metric: 'api_call', unitId: 'api:same-request' + u.id })).resolves.toMatchObject({
-      used: 1,
-    });
+    const again = consume(h.deps, { userId: u.id, metric: 'api_call', unitId: `api:same-request${u.id}` });
+    await expect(again).resolves.toMatchObject({ used: 1 });
     expect(await sumUnits(h.deps, { userId: u.id })).toBe(1);
   });
 
