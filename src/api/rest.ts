@@ -1,6 +1,6 @@
 // The developer REST API at /api/v1: bearer API keys, per-key rate limits, and one counted API
-// call per request that passes both. Invalid keys (401) and rate-limited requests (429) count
-// nothing; a quota refusal (402) keeps nothing either (src/usage/counter.ts).
+// call per request answered 2xx. Invalid keys (401), rate-limited requests (429), bad input and
+// refusals (404, 403) count nothing; a quota refusal (402) keeps nothing either (src/usage/counter.ts).
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { AppEnv } from '../app';
@@ -13,7 +13,10 @@ import { type LibraryItemFull, readItem, searchLibrary } from '../content/librar
 import { authenticateApiKey } from './keys';
 import { API_RATE_PER_MINUTE, takeToken } from './rate';
 
-type ApiEnv = AppEnv & { Variables: { apiUserId: string; planState: PlanState; counted: Promise<Entitlement> } };
+type ApiEnv = AppEnv & {
+  /** `count` stores this call's unit (once, however often it is called) and says where it leaves the quota. */
+  Variables: { apiUserId: string; planState: PlanState; count: () => Promise<Entitlement> };
+};
 
 // readItem hands out one shared object per item and plan, so its answer is serialized once too.
 const itemBodies = new WeakMap<object, string>();
@@ -50,24 +53,28 @@ export function restApi(deps: AppDeps) {
       c.header('Retry-After', String(wait));
       return c.json({ error: `Rate limit of ${limit} requests a minute for this key exceeded. Retry in ${wait} s.` }, 429);
     }
-    // One API call per request, under an id of ours, never the client's, so a replayed request id
-    // cannot make calls free. The route (every one here only reads) runs while the unit is being
-    // stored, but nothing is answered before it is: a refused or failed unit replaces whatever the
-    // route made. So the read overlaps the write instead of waiting for it.
-    const counted = consume(deps, {
-      userId: key.userId,
-      metric: 'api_call',
-      unitId: `api:${key.id}:${randomUUID()}`,
-      minted: true,
-      ref: key.id,
-      state,
-    });
-    counted.catch(() => {}); // awaited below, after the route: only an early refusal lands here first
+    // One API call per request answered 2xx, under an id of ours, never the client's, so a replayed
+    // request id cannot make calls free. The route runs first (every one here only reads): bad input
+    // and refusals (404, a locked item's 403) change nothing, usage included. A call past the quota
+    // gets 402 in place of the route's answer, and nothing is answered before its unit is stored.
+    let counted: Promise<Entitlement> | null = null;
+    const count = () => {
+      counted ??= consume(deps, {
+        userId: key.userId,
+        metric: 'api_call',
+        unitId: `api:${key.id}:${randomUUID()}`,
+        minted: true,
+        ref: key.id,
+        state,
+      });
+      return counted;
+    };
     c.set('apiUserId', key.userId);
     c.set('planState', state);
-    c.set('counted', counted);
+    c.set('count', count);
     await next();
-    const ent = await counted;
+    if (c.res.status >= 400 && !counted) return;
+    const ent = await count();
     if (ent.limit !== null) {
       const h = c.res.headers;
       h.set('X-Quota-Limit', String(ent.limit));
@@ -91,7 +98,7 @@ export function restApi(deps: AppDeps) {
   });
 
   api.get('/usage', async (c) => {
-    await c.get('counted'); // the summary includes this call
+    await c.get('count')(); // the summary includes this call
     return c.json({ data: await usageSummary(deps, c.get('apiUserId')) });
   });
 

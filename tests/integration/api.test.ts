@@ -1,6 +1,6 @@
 // API keys (created, listed, revoked in settings; stored hashed; shown once; per-plan maximum) and
 // the REST API at /api/v1: 401 for missing/invalid/revoked keys, 429 with Retry-After past the
-// per-key rate, plan locks, and none of the refusals counted as usage.
+// per-key rate, plan locks, and only calls answered 2xx counted as usage.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
 import { createApp } from '../../src/app';
@@ -177,12 +177,17 @@ describe('REST API endpoints', () => {
     const locked = await api('/content/usage-based-pricing-field-guide', key);
     expect(locked.status).toBe(403);
     expect(await locked.json()).toEqual({ error: 'This item unlocks with Business.' });
-    expect((await api('/content/nope', key)).status).toBe(404);
+    const missing = await api('/content/nope', key);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'No such item in the library.' });
+    // Three answered calls so far; the locked item and the unknown slug counted nothing.
+    expect(await calls(u.id)).toBe(3);
+    expect(missing.headers.get('x-quota-used')).toBeNull();
 
     const usage = await api('/usage', key);
     const summary = ((await usage.json()) as { data: { metrics: { metric: string; used: number; limit: number }[] } }).data;
-    expect(summary.metrics.find((m) => m.metric === 'api_call')).toMatchObject({ used: 6, limit: 100 });
-    expect(usage.headers.get('x-quota-remaining')).toBe('94');
+    expect(summary.metrics.find((m) => m.metric === 'api_call')).toMatchObject({ used: 4, limit: 100 });
+    expect(usage.headers.get('x-quota-remaining')).toBe('96');
   });
 
   it('past a Free quota: 402 naming the upgrade instead of the item, and nothing counted', async () => {
