@@ -52,8 +52,8 @@ export function ApiKeysSection() {
       title="API keys"
       description={
         <>
-          Use a key as <code>Authorization: Bearer &lt;key&gt;</code> on the DropIn API at <code>/api/v1</code>. Each answered call
-          counts towards your plan's API calls; errors and refusals do not.
+          Use a key as <code>Authorization: Bearer &lt;key&gt;</code> on the DropIn API at <code>/api/v1</code>. Each answered
+          call counts towards your plan's API calls; errors and refusals do not.
         </>
       }
     >
