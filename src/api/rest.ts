@@ -3,13 +3,14 @@
 // refusals (404, 403) count nothing; a quota refusal (402) keeps nothing either (src/usage/counter.ts).
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { consume } from '../usage/counter';
 import { type Entitlement, planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
-import { type LibraryItemFull, readItem, searchLibrary } from '../content/library';
+import { type LibraryItemFull, readItem, runItemTool, searchLibrary } from '../content/library';
 import { authenticateApiKey } from './keys';
 import { API_RATE_PER_MINUTE, takeToken } from './rate';
 
@@ -97,6 +98,27 @@ export function restApi(deps: AppDeps) {
     return c.body(itemBody(item), 200, { 'Content-Type': 'application/json' });
   });
 
+  // A tool run: the tool's input as the JSON body, its result as `data`. Counts one API call when
+  // it answers 200; bad input (400, naming the field) and a locked tool (403) count nothing.
+  api.post(
+    '/tools/:slug/run',
+    bodyLimit({ maxSize: 2_100_000, onError: (c) => c.json({ error: 'Request body too large: at most 2 MB.' }, 413) }),
+    async (c) => {
+      const slug = c.req.param('slug');
+      if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
+      if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
+        return c.json({ error: 'Send the input as JSON, with Content-Type: application/json.' }, 415);
+      let input: unknown;
+      try {
+        input = await c.req.json();
+      } catch {
+        return c.json({ error: 'The body is not valid JSON.' }, 400);
+      }
+      const data = await runItemTool(deps, { userId: c.get('apiUserId'), slug, input, state: c.get('planState') });
+      return c.json({ data });
+    },
+  );
+
   api.get('/usage', async (c) => {
     await c.get('count')(); // the summary includes this call
     return c.json({ data: await usageSummary(deps, c.get('apiUserId')) });
@@ -104,7 +126,11 @@ export function restApi(deps: AppDeps) {
 
   api.notFound((c) => c.json({ error: 'Not found.' }, 404));
   api.onError((err, c) => {
-    if (err instanceof AppError) return c.json({ error: err.message }, err.status as 400);
+    if (err instanceof AppError)
+      return c.json(
+        err.details.field ? { error: err.message, field: err.details.field } : { error: err.message },
+        err.status as 400,
+      );
     (c.get('log') ?? deps.log).error({ err }, 'api request failed');
     return c.json({ error: 'Something went wrong on our side. Please try again.' }, 500);
   });

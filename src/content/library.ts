@@ -9,6 +9,7 @@ import { entitlement, entitlementOf, planState, rank, type PlanState } from '../
 import { consume } from '../usage/counter';
 import { signDownload } from './signing';
 import { openFile } from './storage';
+import { isToolId, runTool, type ToolId } from './tools';
 
 export interface LibraryItem {
   id: string;
@@ -21,6 +22,8 @@ export interface LibraryItem {
   requiredPlanName: string;
   locked: boolean;
   file: { name: string; size: number; contentType: string } | null;
+  /** The engine a tool item runs (src/content/tools.ts); null for articles, files and description-only tools. */
+  tool: ToolId | null;
 }
 
 export interface LibraryItemFull extends LibraryItem {
@@ -60,6 +63,7 @@ function toItem(doc: ContentDoc, plan: PlanId): LibraryItem {
     requiredPlanName: plans[doc.minPlan].name,
     locked: rank(plan) < rank(doc.minPlan),
     file: doc.file && { name: doc.file.name, size: doc.file.size, contentType: doc.file.contentType },
+    tool: doc.kind === 'tool' && isToolId(doc._id) ? doc._id : null,
   };
 }
 
@@ -98,6 +102,16 @@ export async function readItem(
   const ent = entitlementOf(state, { feature: 'content', minPlan: doc.minPlan });
   if (!ent.allowed) throw new AppError('FORBIDDEN', ent.reason ?? 'This item is not included in your plan.');
   return fullItem(doc, ent.plan);
+}
+
+/** Runs the tool behind a library item, for a user entitled to the item (NOT_FOUND, FORBIDDEN otherwise). */
+export async function runItemTool(
+  deps: AppDeps,
+  opts: { userId: string; slug: string; input: unknown; fresh?: boolean; state?: PlanState },
+): Promise<ReturnType<typeof runTool>> {
+  const item = await readItem(deps, opts);
+  if (!item.tool) throw new AppError('NOT_FOUND', 'This item is not a tool you can run.');
+  return runTool(item.tool, opts.input);
 }
 
 // What a reader gets depends only on the catalog document and their plan, and the REST API serves

@@ -1,7 +1,7 @@
 // content.* — the library for the web app. Thin: validate, call library.ts, return its shapes.
 import { z } from 'zod';
 import { router, publicProcedure, protectedProcedure } from '../trpc/trpc';
-import { readItem, searchLibrary, startDownload } from './library';
+import { readItem, runItemTool, searchLibrary, startDownload } from './library';
 
 const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, 'Not a valid item.');
 
@@ -22,6 +22,13 @@ export const contentRouter = router({
   get: protectedProcedure
     .input(z.object({ slug }).strict())
     .query(({ ctx, input }) => readItem(ctx.deps, { userId: ctx.user.id, slug: input.slug, fresh: true })),
+
+  /** Runs a tool item; its input is checked by the tool (BAD_REQUEST naming the field). */
+  runTool: protectedProcedure
+    .input(z.object({ slug, input: z.unknown() }).strict())
+    .mutation(({ ctx, input }) =>
+      runItemTool(ctx.deps, { userId: ctx.user.id, slug: input.slug, input: input.input, fresh: true }),
+    ),
 
   download: protectedProcedure
     .input(

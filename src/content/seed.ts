@@ -160,7 +160,7 @@ Keep existing customers on their price for a year. Test the new one for a month 
 
 **What it checks:** length (6–12 words reads best), a specific number or outcome, a clear audience, and filler words ("very", "really", "things").
 
-**From the API:** \`GET /api/v1/content/headline-analyzer\` with your API key returns this description; tool runs count towards your plan's API calls.`,
+**From the API:** \`POST /api/v1/tools/headline-analyzer/run\` with your API key and a JSON body \`{"headline": "…"}\`; each run counts as one API call.`,
   },
   {
     slug: 'reducing-churn-with-dunning-emails',
@@ -210,7 +210,9 @@ Recovered revenue divided by failed revenue, per month. Good sequences recover 4
     minPlan: 'pro',
     body: `Enter starting MRR, monthly new MRR, churn rate and expansion rate; the forecaster projects twelve months and shows when churn overtakes new sales if nothing changes.
 
-**Tip:** run it with last quarter's real figures first. If the forecast for this month is off by more than 10%, your churn number is probably measured on the wrong base.`,
+**Tip:** run it with last quarter's real figures first. If the forecast for this month is off by more than 10%, your churn number is probably measured on the wrong base.
+
+**From the API:** \`POST /api/v1/tools/mrr-forecaster/run\` with \`{"startingMrr": 12000, "newMrr": 1500, "churnRate": 3, "expansionRate": 1, "months": 12}\` (dollars and percents); each run counts as one API call.`,
   },
   {
     slug: 'usage-based-pricing-field-guide',
@@ -251,7 +253,11 @@ Every billed unit needs a unique id end to end, so retries and outages never dou
     minPlan: 'business',
     body: `Upload a CSV with \`customer_id, signed_up_at, canceled_at\` and get a cohort table (rows: signup month; columns: months since signup) plus the average retention curve.
 
-Flattening curves mean you have found product–market fit for that cohort; curves that keep falling mean the product is being tried, not adopted.`,
+Each cell is the share of the cohort still subscribed at the start of that month; leave \`canceled_at\` empty for customers who are still subscribed.
+
+Flattening curves mean you have found product–market fit for that cohort; curves that keep falling mean the product is being tried, not adopted.
+
+**From the API:** \`POST /api/v1/tools/cohort-retention-analyzer/run\` with \`{"csv": "…", "asOf": "2026-11-30"}\` (\`asOf\` is optional: today); each run counts as one API call.`,
   },
   {
     slug: 'annual-plans-playbook',

@@ -22,6 +22,14 @@ function api(path: string, key?: string) {
   return h.app.request(`${h.env.PUBLIC_URL}/api/v1${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
 }
 
+function runTool(slug: string, key: string, body: string, contentType = 'application/json') {
+  return h.app.request(`${h.env.PUBLIC_URL}/api/v1/tools/${slug}/run`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+    body,
+  });
+}
+
 type Created = { key: string; apiKey: { id: string; name: string; prefix: string } };
 
 async function newKey(u: Awaited<ReturnType<typeof loggedIn>>, name = 'CI script') {
@@ -213,6 +221,36 @@ describe('REST API endpoints', () => {
     expect(body.error).toMatch(/used all 100 API calls included in Free.*Upgrade to Pro/);
     expect(res.headers.get('x-quota-used')).toBeNull();
     expect(await calls(u.id)).toBe(100);
+  });
+
+  it('tools run over the API: one call per 200; bad input, a locked tool and bad JSON count nothing', async () => {
+    const u = await loggedIn(h);
+    const { key } = await newKey(u);
+    const ok = await runTool(
+      'headline-analyzer',
+      key,
+      JSON.stringify({ headline: 'How to double your newsletter signups in 30 days' }),
+    );
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { data: { score: number; checks: unknown[] } }).data).toMatchObject({ score: 100 });
+    expect(ok.headers.get('x-quota-used')).toBe('1');
+
+    const empty = await runTool('headline-analyzer', key, JSON.stringify({ headline: ' ' }));
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toEqual({ error: 'Enter a headline.', field: 'headline' });
+    const notJson = await runTool('headline-analyzer', key, '{"headline": ');
+    expect(notJson.status).toBe(400);
+    expect(await notJson.json()).toEqual({ error: 'The body is not valid JSON.' });
+    expect((await runTool('headline-analyzer', key, 'headline=hi', 'application/x-www-form-urlencoded')).status).toBe(415);
+    const locked = await runTool(
+      'cohort-retention-analyzer',
+      key,
+      JSON.stringify({ csv: 'customer_id,signed_up_at,canceled_at\na,2026-01-01,' }),
+    );
+    expect(locked.status).toBe(403);
+    expect(await locked.json()).toEqual({ error: 'This item unlocks with Business.' });
+    expect((await runTool('no-such-tool', key, '{}')).status).toBe(404);
+    expect(await calls(u.id)).toBe(1);
   });
 
   it('a Pro subscriber reads Pro items over the API', async () => {

@@ -6,6 +6,7 @@ import { seedContent } from '../../src/content/seed';
 import { signDownload } from '../../src/content/signing';
 import type { LibraryItem, LibraryItemFull } from '../../src/content/library';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
+import { errorOf } from '../fixtures/accounts';
 import { sumUnits } from '../../src/usage/counter';
 
 let h: Harness;
@@ -147,5 +148,48 @@ describe('downloads', () => {
     expect(((await expired.json()) as { error: string }).error).toMatch(/expired/);
     // Only the one issued download was counted.
     expect(await sumUnits(h.deps, { userId: u.id, metric: 'download' })).toBe(1);
+  });
+});
+
+describe('tools', () => {
+  type Run<T> = { result?: { data: T } };
+
+  it('a Free user runs the Free headline analyzer; the Pro forecaster is locked; bad input names the field', async () => {
+    const u = await loggedIn(h);
+    const item = await u.b.query<LibraryItemFull>('content.get', { slug: 'headline-analyzer' });
+    expect(item.body.result?.data.tool).toBe('headline-analyzer');
+    const res = await u.b.mutation<{ score: number }>('content.runTool', {
+      slug: 'headline-analyzer',
+      input: { headline: 'How to double your newsletter signups in 30 days' },
+    });
+    expect(res.status).toBe(200);
+    expect((res.body as Run<{ score: number }>).result?.data.score).toBe(100);
+
+    const empty = await u.b.mutation('content.runTool', { slug: 'headline-analyzer', input: { headline: '' } });
+    expect(empty.status).toBe(400);
+    expect(errorOf(empty.body).data.fieldErrors).toEqual({ headline: 'Enter a headline.' });
+
+    const locked = await u.b.mutation('content.runTool', {
+      slug: 'mrr-forecaster',
+      input: { startingMrr: 1000, newMrr: 100, churnRate: 2, expansionRate: 0 },
+    });
+    expect(locked.status).toBe(403);
+    expect(errorOf(locked.body).message).toBe('This item unlocks with Pro.');
+    // An article is not a tool; web runs count no API calls.
+    expect((await u.b.mutation('content.runTool', { slug: 'pricing-your-first-digital-product', input: {} })).status).toBe(404);
+    expect(await sumUnits(h.deps, { userId: u.id })).toBe(0);
+  });
+
+  it('a Pro subscriber runs the forecaster; signed-out visitors run nothing', async () => {
+    const u = await loggedIn(h);
+    await mirrorSubscription(h.deps, u.id, { planId: 'pro', status: 'active' });
+    const res = await u.b.mutation<{ endMrr: number; months: unknown[] }>('content.runTool', {
+      slug: 'mrr-forecaster',
+      input: { startingMrr: 10_000, newMrr: 1_000, churnRate: 5, expansionRate: 1, months: 2 },
+    });
+    expect(res.status).toBe(200);
+    expect((res.body as Run<{ endMrr: number; months: unknown[] }>).result?.data).toMatchObject({ endMrr: 11_176 });
+    const anon = await h.browser().mutation('content.runTool', { slug: 'headline-analyzer', input: { headline: 'Hi there' } });
+    expect(anon.status).toBe(401);
   });
 });
