@@ -27,12 +27,12 @@ describe('headline analyzer', () => {
     expect(analyzeHeadline({ headline: 'Pricing that works for you' }).checks[0]).toMatchObject({ passed: false, points: 15 });
   });
 
-  it('an empty or overlong headline is refused naming the field', () => {
-    expect(() => runTool('headline-analyzer', { headline: '   ' })).toThrow(
+  it('an empty or overlong headline is refused naming the field', async () => {
+    await expect(runTool('headline-analyzer', { headline: '   ' })).rejects.toThrow(
       expect.objectContaining({ code: 'BAD_REQUEST', message: 'Enter a headline.', details: { field: 'headline' } }),
     );
-    expect(() => runTool('headline-analyzer', { headline: 'x'.repeat(301) })).toThrow(AppError);
-    expect(() => runTool('headline-analyzer', { headline: 'ok', extra: 1 })).toThrow(AppError);
+    await expect(runTool('headline-analyzer', { headline: 'x'.repeat(301) })).rejects.toThrow(AppError);
+    await expect(runTool('headline-analyzer', { headline: 'ok', extra: 1 })).rejects.toThrow(AppError);
   });
 });
 
@@ -55,15 +55,15 @@ describe('MRR forecaster', () => {
     expect(forecastMrr({ startingMrr: 0, newMrr: 100, churnRate: 0, expansionRate: 0 }).growthPercent).toBeNull();
   });
 
-  it('bad figures are refused naming the field', () => {
+  it('bad figures are refused naming the field', async () => {
     const bad = (input: object, field: string) =>
-      expect(() => runTool('mrr-forecaster', { startingMrr: 1, newMrr: 1, churnRate: 1, expansionRate: 1, ...input })).toThrow(
+      expect(runTool('mrr-forecaster', { startingMrr: 1, newMrr: 1, churnRate: 1, expansionRate: 1, ...input })).rejects.toThrow(
         expect.objectContaining({ details: { field } }),
       );
-    bad({ churnRate: 120 }, 'churnRate');
-    bad({ startingMrr: -5 }, 'startingMrr');
-    bad({ newMrr: '100' }, 'newMrr');
-    bad({ months: 1.5 }, 'months');
+    await bad({ churnRate: 120 }, 'churnRate');
+    await bad({ startingMrr: -5 }, 'startingMrr');
+    await bad({ newMrr: '100' }, 'newMrr');
+    await bad({ months: 1.5 }, 'months');
   });
 });
 
@@ -78,8 +78,8 @@ describe('cohort retention analyzer', () => {
     '',
   ].join('\n');
 
-  it('groups customers by signup month and counts who is still subscribed each month after', () => {
-    const r = cohortRetention({ csv, asOf: '2026-04-10' });
+  it('groups customers by signup month and counts who is still subscribed each month after', async () => {
+    const r = await cohortRetention({ csv, asOf: '2026-04-10' });
     expect(r.customers).toBe(5);
     expect(r.cohorts).toEqual([
       // January: all 3 still there on February 1st; b left in February, c in March.
@@ -91,36 +91,44 @@ describe('cohort retention analyzer', () => {
     expect(r.average).toEqual([1, 0.8, 0.6, 0.333]);
   });
 
-  it('columns in any order and case, quoted fields, ISO timestamps', () => {
-    const r = cohortRetention({
+  it('columns in any order and case, quoted fields, ISO timestamps', async () => {
+    const r = await cohortRetention({
       csv: 'Canceled_At,Customer_ID,Signed_Up_At\n"","cus_1","2026-03-01T10:00:00Z"\n2026-04-02,"cus_2",2026-03-09\n',
       asOf: '2026-05-01',
     });
     expect(r.cohorts).toEqual([{ month: '2026-03', size: 2, retained: [2, 2, 1], rates: [1, 1, 0.5] }]);
   });
 
-  it('says which line is wrong and why', () => {
+  it('says which line is wrong and why', async () => {
     const bad = (text: string, message: string) =>
-      expect(() => cohortRetention({ csv: text, asOf: '2026-05-01' })).toThrow(
+      expect(cohortRetention({ csv: text, asOf: '2026-05-01' })).rejects.toThrow(
         expect.objectContaining({ code: 'BAD_REQUEST', message, details: { field: 'csv' } }),
       );
-    bad(
+    await bad(
       'id,start\n1,2026-01-01\n',
       'The header needs the columns customer_id, signed_up_at, canceled_at; missing: customer_id, signed_up_at, canceled_at.',
     );
-    bad('customer_id,signed_up_at,canceled_at\n', 'The CSV has no rows: it needs a header line and one line per customer.');
-    bad('customer_id,signed_up_at,canceled_at\na,2026-01-01,\na,2026-02-01,\n', 'Line 3: customer a appears twice.');
-    bad(
+    await bad('customer_id,signed_up_at,canceled_at\n', 'The CSV has no rows: it needs a header line and one line per customer.');
+    await bad('customer_id,signed_up_at,canceled_at\na,2026-01-01,\na,2026-02-01,\n', 'Line 3: customer a appears twice.');
+    await bad(
       'customer_id,signed_up_at,canceled_at\na,01/02/2026,\n',
       'Line 2: signed_up_at "01/02/2026" is not a date like 2026-01-31.',
     );
-    bad('customer_id,signed_up_at,canceled_at\na,2026-02-01,2026-01-01\n', 'Line 2: canceled_at is before signed_up_at.');
-    bad('customer_id,signed_up_at,canceled_at\na,2026-06-01,\n', 'Line 2: signed_up_at is after 2026-05-01.');
-    bad(
+    await bad('customer_id,signed_up_at,canceled_at\na,2026-02-01,2026-01-01\n', 'Line 2: canceled_at is before signed_up_at.');
+    await bad(
+      'customer_id,signed_up_at,canceled_at\na,2026-02-30,\n',
+      'Line 2: signed_up_at "2026-02-30" is not a date like 2026-01-31.',
+    );
+    await bad('customer_id,signed_up_at,canceled_at\na,2026-06-01,\n', 'Line 2: signed_up_at is after 2026-05-01.');
+    await bad(
       `customer_id,signed_up_at,canceled_at\n${Array.from({ length: COHORT_MAX_ROWS + 1 }, (_, i) => `c${i},2026-01-01,`).join('\n')}`,
       'At most 50,000 customers per run.',
     );
-    expect(() => runTool('cohort-retention-analyzer', { csv: 'customer_id\n1', asOf: '2026-13' })).toThrow(
+    await bad(
+      'customer_id,signed_up_at,canceled_at\na,1900-01-01,\n',
+      'Signups from 1900-01 to 2026-05 span more than 20 years: keep the last 20 years.',
+    );
+    await expect(runTool('cohort-retention-analyzer', { csv: 'customer_id\n1', asOf: '2026-13' })).rejects.toThrow(
       expect.objectContaining({ details: { field: 'asOf' } }),
     );
   });

@@ -2,7 +2,7 @@
 // Each is a pure function of its validated input; access is the item's (its minimum plan), and a
 // run through the API counts as one API call. A tool item is tied to its engine by slug; an item
 // of kind "tool" with no engine here is a description only.
-import { parse } from 'csv-parse/sync';
+import { parse } from 'csv-parse';
 import { z } from 'zod';
 import { AppError } from '../lib/errors';
 
@@ -194,6 +194,8 @@ export function forecastMrr(input: z.input<typeof mrrInput>): MrrResult {
 // ---- Cohort retention analyzer
 
 export const COHORT_MAX_ROWS = 50_000;
+/** Months from the first signup month to the as-of month: bounds the table (and the work) to 20 years. */
+export const COHORT_MAX_MONTHS = 240;
 
 export const cohortInput = z
   .object({
@@ -232,6 +234,9 @@ const monthLabel = (i: number) => `${Math.floor(i / 12)}-${String((i % 12) + 1).
 
 function parseDay(value: string): Date | null {
   if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) return null;
+  // A calendar day that exists (Date would roll 2026-02-30 over to March 2nd).
+  const [y, m, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  if (new Date(Date.UTC(y, m - 1, day)).getUTCDate() !== day || m < 1 || m > 12) return null;
   const d = new Date(value.length === 10 ? `${value}T00:00:00Z` : value.replace(' ', 'T'));
   return Number.isNaN(d.getTime()) ? null : d;
 }
@@ -240,21 +245,64 @@ function badCsv(message: string): AppError {
   return new AppError('BAD_REQUEST', message, { field: 'csv' });
 }
 
-export function cohortRetention(input: z.input<typeof cohortInput>, now = new Date()): CohortResult {
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+type CsvRecord = { record: Record<string, string>; info: { lines: number } };
+
+/** About 8 ms of parsing: a large CSV is read in slices, so other requests go on between them. */
+const CSV_SLICE = 64 * 1024;
+
+/** The CSV's records with their line numbers; at most COHORT_MAX_ROWS. */
+async function readCsv(csv: string): Promise<CsvRecord[]> {
+  const records: CsvRecord[] = [];
+  const parser = parse({
+    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+    skip_empty_lines: true,
+    trim: true,
+    info: true,
+  });
+  let failed: unknown = null;
+  parser.on('readable', () => {
+    for (let r = parser.read(); r !== null; r = parser.read()) records.push(r);
+  });
+  const ended = new Promise<void>((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', (err) => {
+      failed = err;
+      reject(err);
+    });
+  });
+  ended.catch(() => {});
+  for (let at = 0; at < csv.length && !failed; ) {
+    // Cut after a line break, so a slice never splits a character.
+    const cut = csv.indexOf('\n', at + CSV_SLICE);
+    const next = cut === -1 ? csv.length : cut + 1;
+    parser.write(csv.slice(at, next));
+    at = next;
+    if (records.length > COHORT_MAX_ROWS) break;
+    await nextTurn();
+  }
+  const tooMany = () => badCsv(`At most ${COHORT_MAX_ROWS.toLocaleString('en-US')} customers per run.`);
+  if (records.length > COHORT_MAX_ROWS) {
+    parser.destroy();
+    throw tooMany();
+  }
+  parser.end();
+  await ended;
+  if (records.length > COHORT_MAX_ROWS) throw tooMany();
+  return records;
+}
+
+export async function cohortRetention(input: z.input<typeof cohortInput>, now = new Date()): Promise<CohortResult> {
   const { csv, asOf: asOfText } = cohortInput.parse(input);
   const asOf = asOfText ? parseDay(asOfText) : now;
   if (!asOf) throw new AppError('BAD_REQUEST', 'Use a date like 2026-11-30.', { field: 'asOf' });
 
-  let records: { record: Record<string, string>; info: { lines: number } }[];
+  let records: CsvRecord[];
   try {
-    records = parse(csv, {
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      to: COHORT_MAX_ROWS + 1,
-    });
+    records = await readCsv(csv);
   } catch (err) {
+    if (err instanceof AppError) throw err;
     throw badCsv(`The CSV could not be read: ${(err as Error).message}`);
   }
   const first = records[0]?.record;
@@ -262,11 +310,12 @@ export function cohortRetention(input: z.input<typeof cohortInput>, now = new Da
   if (!first) throw badCsv('The CSV has no rows: it needs a header line and one line per customer.');
   if (missing.length)
     throw badCsv(`The header needs the columns customer_id, signed_up_at, canceled_at; missing: ${missing.join(', ')}.`);
-  if (records.length > COHORT_MAX_ROWS) throw badCsv(`At most ${COHORT_MAX_ROWS.toLocaleString('en-US')} customers per run.`);
 
   const seen = new Set<string>();
-  const customers: { start: number; end: Date | null }[] = [];
-  for (const { record, info } of records) {
+  // Months as indexes (year × 12 + month); `end` is the month a customer left in, Infinity if they did not.
+  const customers: { start: number; end: number }[] = [];
+  for (const [i, { record, info }] of records.entries()) {
+    if (i % 5_000 === 4_999) await nextTurn(); // other requests go on between batches
     const line = info.lines;
     const id = record.customer_id ?? '';
     if (!id) throw badCsv(`Line ${line}: customer_id is empty.`);
@@ -280,11 +329,16 @@ export function cohortRetention(input: z.input<typeof cohortInput>, now = new Da
     if (canceledText && !canceled)
       throw badCsv(`Line ${line}: canceled_at "${canceledText}" is not a date (leave it empty if still subscribed).`);
     if (canceled && canceled < signedUp) throw badCsv(`Line ${line}: canceled_at is before signed_up_at.`);
-    customers.push({ start: monthIndex(signedUp), end: canceled });
+    customers.push({ start: monthIndex(signedUp), end: canceled ? monthIndex(canceled) : Number.POSITIVE_INFINITY });
   }
 
   const last = monthIndex(asOf);
-  const byMonth = new Map<number, { end: Date | null }[]>();
+  const earliest = customers.reduce((m, c) => Math.min(m, c.start), last);
+  if (last - earliest >= COHORT_MAX_MONTHS)
+    throw badCsv(
+      `Signups from ${monthLabel(earliest)} to ${monthLabel(last)} span more than ${COHORT_MAX_MONTHS / 12} years: keep the last ${COHORT_MAX_MONTHS / 12} years.`,
+    );
+  const byMonth = new Map<number, { end: number }[]>();
   for (const c of customers) {
     const list = byMonth.get(c.start) ?? [];
     list.push(c);
@@ -293,11 +347,18 @@ export function cohortRetention(input: z.input<typeof cohortInput>, now = new Da
   const cohorts: Cohort[] = [...byMonth.entries()]
     .sort(([a], [b]) => a - b)
     .map(([start, members]) => {
+      // Still subscribed at the start of month k: left in month start + k or later. Counted from a
+      // histogram of leaving months, so the work grows with customers plus months, not their product.
+      const leftIn = new Array<number>(last - start + 2).fill(0);
+      for (const m of members) {
+        const i = Math.min(m.end, last + 1) - start;
+        leftIn[i] = (leftIn[i] ?? 0) + 1;
+      }
       const retained: number[] = [];
+      let stillThere = members.length;
       for (let k = 0; start + k <= last; k++) {
-        // Still subscribed at the start of month k (the signup month counts everyone).
-        const at = new Date(Date.UTC(Math.floor((start + k) / 12), (start + k) % 12, 1));
-        retained.push(k === 0 ? members.length : members.filter((m) => !m.end || m.end >= at).length);
+        retained.push(stillThere);
+        stillThere -= leftIn[k] as number;
       }
       return {
         month: monthLabel(start),
@@ -333,7 +394,7 @@ export function isToolId(slug: string): slug is ToolId {
 }
 
 /** Runs a tool on unvalidated input: BAD_REQUEST naming the first wrong field otherwise. */
-export function runTool(id: ToolId, raw: unknown): HeadlineResult | MrrResult | CohortResult {
+export async function runTool(id: ToolId, raw: unknown): Promise<HeadlineResult | MrrResult | CohortResult> {
   const tool = tools[id];
   const parsed = tool.input.safeParse(raw);
   if (!parsed.success) {
@@ -341,5 +402,5 @@ export function runTool(id: ToolId, raw: unknown): HeadlineResult | MrrResult | 
     const field = issue?.path.join('.') || undefined;
     throw new AppError('BAD_REQUEST', issue?.message ?? 'Invalid input.', field ? { field } : {});
   }
-  return (tool.run as (i: unknown) => HeadlineResult | MrrResult | CohortResult)(parsed.data);
+  return (tool.run as (i: unknown) => HeadlineResult | MrrResult | Promise<CohortResult>)(parsed.data);
 }
