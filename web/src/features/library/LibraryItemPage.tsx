@@ -1,5 +1,5 @@
-// One library item: its body, or a Download button for files. A locked item says which plan unlocks
-// it; a used-up download quota says how to get more.
+// One library item: its body, a Download button for files, the runner for tools. A locked item says
+// which plan unlocks it; a used-up download quota says how to get more.
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
@@ -12,6 +12,7 @@ import { Skeleton } from '../../components/Spinner';
 import { BookIcon } from '../../components/icons';
 import { Markdown } from './Markdown';
 import { PlanBadge, kindLabel } from './PlanBadge';
+import { ToolRunner } from './ToolRunner';
 import './library.css';
 
 function formatBytes(n: number): string {
@@ -118,6 +119,19 @@ export function LibraryItemPage() {
               Download
             </Button>
           </div>
+        </Card>
+      )}
+      {it.tool && (
+        <Card
+          title="Run the tool"
+          footer={
+            <p className="muted tool-api-note">
+              Runs on this page count nothing. Through the API, <code>POST /api/v1/tools/{it.slug}/run</code> with the same input
+              as JSON counts as one API call per run.
+            </p>
+          }
+        >
+          <ToolRunner key={it.slug} slug={it.slug} tool={it.tool} />
         </Card>
       )}
       {it.body && (
