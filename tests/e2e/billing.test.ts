@@ -3,12 +3,11 @@
 // previewed amount → cancel → resume → time passes → the renewal invoice and its PDF. And a card
 // that fails after the trial: past_due banner, the email, a new card in the portal, active again.
 // Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { launchBrowser, signUpAndVerify } from '../setup/browser';
+import { inBrowserSession, launchBrowser, signUpAndVerify } from '../setup/browser';
 import { startBillingWorld, verifiedUser, type BillingWorld } from '../setup/billing';
 import { waitForEmail } from '../setup/mailpit';
 
@@ -25,25 +24,8 @@ afterAll(async () => {
 });
 
 /** Runs a person's session; on failure keeps a screenshot in test-results/ to see what they saw. */
-async function session(name: string, run: (page: Page, context: BrowserContext) => Promise<void>, cookie?: string) {
-  const base = world.server.env.PUBLIC_URL;
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(10_000);
-  if (cookie) {
-    const [cookieName, ...rest] = cookie.split('=');
-    await context.addCookies([{ name: cookieName as string, value: rest.join('='), url: base }]);
-  }
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  try {
-    await run(page, context);
-  } catch (err) {
-    mkdirSync('test-results', { recursive: true });
-    await page.screenshot({ path: `test-results/billing-${name}.png`, fullPage: true }).catch(() => {});
-    throw err;
-  } finally {
-    await context.close();
-  }
+function session(name: string, run: (page: Page, context: BrowserContext) => Promise<void>, cookie?: string) {
+  return inBrowserSession(browser, { baseURL: world.server.env.PUBLIC_URL, name: `billing-${name}`, cookie }, run);
 }
 
 /** Webhooks delivered and processed, as they would be a moment later in production. */

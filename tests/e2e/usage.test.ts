@@ -2,11 +2,10 @@
 // upgrades through Checkout and downloads; then, as a Pro subscriber, creates an API key in
 // settings, calls the API and sees usage rise on the dashboard.
 // Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser } from '../setup/browser';
+import { inBrowserSession, launchBrowser } from '../setup/browser';
 import { startBillingWorld, verifiedUser, type BillingWorld } from '../setup/billing';
 import { seedContent } from '../../src/content/seed';
 import { consume } from '../../src/usage/counter';
@@ -24,22 +23,12 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function session(name: string, cookie: string, run: (page: Page) => Promise<void>) {
-  const base = world.server.env.PUBLIC_URL;
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  context.setDefaultTimeout(10_000);
-  const [cookieName, ...rest] = cookie.split('=');
-  await context.addCookies([{ name: cookieName as string, value: rest.join('='), url: base }]);
-  const page = await context.newPage();
-  try {
-    await run(page);
-  } catch (err) {
-    mkdirSync('test-results', { recursive: true });
-    await page.screenshot({ path: `test-results/usage-${name}.png`, fullPage: true }).catch(() => {});
-    throw err;
-  } finally {
-    await context.close();
-  }
+function session(name: string, cookie: string, run: (page: Page) => Promise<void>) {
+  return inBrowserSession(
+    browser,
+    { baseURL: world.server.env.PUBLIC_URL, name: `usage-${name}`, cookie, acceptDownloads: true },
+    run,
+  );
 }
 
 async function downloadOnce(page: Page): Promise<string> {

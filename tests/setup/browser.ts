@@ -1,6 +1,7 @@
 // Debian's Chromium driven by playwright-core (never a downloaded browser). The flags keep
 // Chromium from reaching for the network, which this machine does not have.
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { codeFrom, waitForEmail } from './mailpit';
 
 export async function launchBrowser(): Promise<Browser> {
@@ -18,6 +19,38 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/**
+ * Runs `run` in a fresh browser context on `baseURL`, signed in with the session `cookie` when one
+ * is given, and closes it afterwards. On a failure it saves a full-page screenshot to
+ * test-results/<name>.png first.
+ */
+export async function inBrowserSession(
+  browser: Browser,
+  opts: { baseURL: string; name: string; cookie?: string; acceptDownloads?: boolean },
+  run: (page: Page, context: BrowserContext) => Promise<void>,
+): Promise<void> {
+  const context = await browser.newContext({
+    baseURL: opts.baseURL,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: opts.acceptDownloads ?? false,
+  });
+  context.setDefaultTimeout(10_000);
+  if (opts.cookie) {
+    const [cookieName, ...rest] = opts.cookie.split('=');
+    await context.addCookies([{ name: cookieName as string, value: rest.join('='), url: opts.baseURL }]);
+  }
+  const page = await context.newPage();
+  try {
+    await run(page, context);
+  } catch (err) {
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: `test-results/${opts.name}.png`, fullPage: true }).catch(() => {});
+    throw err;
+  } finally {
+    await context.close();
+  }
 }
 
 /**
