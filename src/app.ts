@@ -67,7 +67,13 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   // /api so the dev server's proxy and nginx's API location reach it like the rest of the API.
   app.route('/api/admin/content', contentUploadRoutes(deps));
 
-  app.use('/trpc/*', bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) }));
+  // 64 KB for every call but a lone tool run, whose input may be a customers CSV (src/content/tools.ts).
+  const trpcBody = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) });
+  const toolBody = bodyLimit({
+    maxSize: 2_100_000,
+    onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB.' }, 413),
+  });
+  app.use('/trpc/*', (c, next) => (c.req.path === '/trpc/content.runTool' ? toolBody : trpcBody)(c, next));
   app.all('/trpc/*', async (c) => {
     // Mutations only over POST with a JSON body: a "simple" cross-site form cannot reach them.
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json')) {

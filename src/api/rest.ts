@@ -74,7 +74,7 @@ export function restApi(deps: AppDeps) {
     c.set('planState', state);
     c.set('count', count);
     await next();
-    if (c.res.status >= 400 && !counted) return;
+    if (!c.res.ok && !counted) return;
     const ent = await count();
     if (ent.limit !== null) {
       const h = c.res.headers;
@@ -106,8 +106,10 @@ export function restApi(deps: AppDeps) {
     async (c) => {
       const slug = c.req.param('slug');
       if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
-      if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
+      if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json'))
         return c.json({ error: 'Send the input as JSON, with Content-Type: application/json.' }, 415);
+      // Access first: a locked or unknown tool is refused before its body is read.
+      await readItem(deps, { userId: c.get('apiUserId'), slug, state: c.get('planState') });
       let input: unknown;
       try {
         input = await c.req.json();
@@ -126,11 +128,13 @@ export function restApi(deps: AppDeps) {
 
   api.notFound((c) => c.json({ error: 'Not found.' }, 404));
   api.onError((err, c) => {
-    if (err instanceof AppError)
+    if (err instanceof AppError) {
+      if (err.details.retryAfterSeconds) c.header('Retry-After', String(err.details.retryAfterSeconds));
       return c.json(
         err.details.field ? { error: err.message, field: err.details.field } : { error: err.message },
         err.status as 400,
       );
+    }
     (c.get('log') ?? deps.log).error({ err }, 'api request failed');
     return c.json({ error: 'Something went wrong on our side. Please try again.' }, 500);
   });

@@ -109,7 +109,7 @@ describe('cohort retention analyzer', () => {
       'The header needs the columns customer_id, signed_up_at, canceled_at; missing: customer_id, signed_up_at, canceled_at.',
     );
     await bad('customer_id,signed_up_at,canceled_at\n', 'The CSV has no rows: it needs a header line and one line per customer.');
-    await bad('customer_id,signed_up_at,canceled_at\na,2026-01-01,\na,2026-02-01,\n', 'Line 3: customer a appears twice.');
+    await bad('customer_id,signed_up_at,canceled_at\na,2026-01-01,\na,2026-02-01,\n', 'Line 3: customer "a" appears twice.');
     await bad(
       'customer_id,signed_up_at,canceled_at\na,01/02/2026,\n',
       'Line 2: signed_up_at "01/02/2026" is not a date like 2026-01-31.',
@@ -130,6 +130,63 @@ describe('cohort retention analyzer', () => {
     );
     await expect(runTool('cohort-retention-analyzer', { csv: 'customer_id\n1', asOf: '2026-13' })).rejects.toThrow(
       expect.objectContaining({ details: { field: 'asOf' } }),
+    );
+  });
+});
+
+describe('edge cases people run into', () => {
+  it('headlines in any script: words are counted, and scripts without capitals do not shout', () => {
+    const ru = analyzeHeadline({ headline: 'Как удвоить число подписчиков вашей рассылки за 30 дней' });
+    expect(ru.words).toBe(9);
+    expect(ru.checks[0]).toMatchObject({ id: 'length', passed: true });
+    const ja = analyzeHeadline({ headline: 'ニュースレターの登録者を30日で2倍にする方法' });
+    expect(ja.checks.find((c) => c.id === 'tone')).toMatchObject({ passed: true });
+  });
+
+  it('the written day decides the cohort, whatever the time, offset or server time zone', async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'Pacific/Kiritimati'; // UTC+14
+    try {
+      const r = await cohortRetention({
+        csv: 'customer_id,signed_up_at,canceled_at\na,2026-01-31T23:30:00-05:00,\nb,2026-02-01T00:30:00+09:00,\nc,2026-05-01T10:00:00Z,\n',
+        asOf: '2026-05-01',
+      });
+      expect(r.cohorts.map((c) => [c.month, c.size])).toEqual([
+        ['2026-01', 1],
+        ['2026-02', 1],
+        ['2026-05', 1],
+      ]);
+    } finally {
+      process.env.TZ = zone;
+    }
+  });
+
+  it('CR-only line endings read; odd headers, future dates and huge values are refused briefly', async () => {
+    const r = await cohortRetention({
+      csv: 'customer_id,signed_up_at,canceled_at\ra,2026-01-05,\rb,2026-01-06,\r',
+      asOf: '2026-02-01',
+    });
+    expect(r.customers).toBe(2);
+    const bad = (csv: string, message: string, asOf = '2026-05-01') =>
+      expect(cohortRetention({ csv, asOf }, new Date('2026-05-01T12:00:00Z'))).rejects.toThrow(
+        expect.objectContaining({ code: 'BAD_REQUEST', message }),
+      );
+    await bad(
+      'customer_id,customer_id,signed_up_at,canceled_at\n1,2,2026-01-01,\n',
+      'The header names the column "customer_id" twice.',
+    );
+    await bad(
+      `customer_id,signed_up_at,canceled_at,${Array.from({ length: 30 }, (_, i) => `x${i}`).join(',')}\n`,
+      'The header has 33 columns: keep customer_id, signed_up_at and canceled_at (at most 20).',
+    );
+    await bad(
+      `customer_id,signed_up_at,canceled_at\na,${'9'.repeat(5000)},\n`,
+      'Line 2: signed_up_at "9999999999999999999999999999999999999999…" is not a date like 2026-01-31.',
+    );
+    await bad(
+      'customer_id,signed_up_at,canceled_at\na,2026-01-01,\n',
+      'As of cannot be in the future: leave it empty for today.',
+      '2026-05-03',
     );
   });
 });

@@ -40,12 +40,13 @@ const AUDIENCE = /\b(you|your|for (?:\w+ ){0,2}\w+)\b/i;
 
 export function analyzeHeadline(input: z.infer<typeof headlineInput>): HeadlineResult {
   const text = input.headline;
-  const words = text.split(/\s+/).filter((w) => /\w/.test(w));
+  const words = text.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w));
   const n = words.length;
   const lower = words.map((w) => w.toLowerCase().replace(/[^\p{L}\p{N}']/gu, ''));
   const fillers = [...new Set(lower.filter((w) => FILLER.includes(w)))];
   const letters = text.replace(/[^\p{L}]/gu, '');
-  const shouting = letters.length >= 8 && letters === letters.toUpperCase();
+  // Scripts without capitals (Chinese, Japanese…) cannot shout.
+  const shouting = letters.length >= 8 && letters === letters.toUpperCase() && letters !== letters.toLowerCase();
   const exclaims = (text.match(/!/g) ?? []).length;
 
   const length: HeadlineCheck =
@@ -194,6 +195,8 @@ export function forecastMrr(input: z.input<typeof mrrInput>): MrrResult {
 // ---- Cohort retention analyzer
 
 export const COHORT_MAX_ROWS = 50_000;
+/** Columns a customers CSV may have: the three it needs and a few it may carry along. */
+export const COHORT_MAX_COLUMNS = 20;
 /** Months from the first signup month to the as-of month: bounds the table (and the work) to 20 years. */
 export const COHORT_MAX_MONTHS = 240;
 
@@ -232,14 +235,20 @@ export interface CohortResult {
 const monthIndex = (d: Date) => d.getUTCFullYear() * 12 + d.getUTCMonth();
 const monthLabel = (i: number) => `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`;
 
+/**
+ * The calendar day written at the start of a date or timestamp, as midnight UTC: a customer who
+ * signed up on January 31st is in January's cohort whatever the time, its offset, or the server's
+ * time zone. Null unless the day exists (Date would roll 2026-02-30 over to March 2nd).
+ */
 function parseDay(value: string): Date | null {
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) return null;
-  // A calendar day that exists (Date would roll 2026-02-30 over to March 2nd).
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) return null;
   const [y, m, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
-  if (new Date(Date.UTC(y, m - 1, day)).getUTCDate() !== day || m < 1 || m > 12) return null;
-  const d = new Date(value.length === 10 ? `${value}T00:00:00Z` : value.replace(' ', 'T'));
-  return Number.isNaN(d.getTime()) ? null : d;
+  const d = new Date(Date.UTC(y, m - 1, day));
+  return m >= 1 && m <= 12 && d.getUTCDate() === day ? d : null;
 }
+
+/** A value quoted back in an error, cut short: the input may be megabytes. */
+const quote = (value: string) => JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 
 function badCsv(message: string): AppError {
   return new AppError('BAD_REQUEST', message, { field: 'csv' });
@@ -256,10 +265,20 @@ const CSV_SLICE = 64 * 1024;
 async function readCsv(csv: string): Promise<CsvRecord[]> {
   const records: CsvRecord[] = [];
   const parser = parse({
-    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+    columns: (header: string[]) => {
+      const names = header.map((h) => h.trim().toLowerCase());
+      if (names.length > COHORT_MAX_COLUMNS)
+        throw badCsv(
+          `The header has ${names.length} columns: keep customer_id, signed_up_at and canceled_at (at most ${COHORT_MAX_COLUMNS}).`,
+        );
+      const twice = names.find((n, i) => n && names.indexOf(n) !== i);
+      if (twice) throw badCsv(`The header names the column ${quote(twice)} twice.`);
+      return names;
+    },
     skip_empty_lines: true,
     trim: true,
     info: true,
+    max_record_size: 10_000,
   });
   let failed: unknown = null;
   parser.on('readable', () => {
@@ -274,9 +293,10 @@ async function readCsv(csv: string): Promise<CsvRecord[]> {
   });
   ended.catch(() => {});
   for (let at = 0; at < csv.length && !failed; ) {
-    // Cut after a line break, so a slice never splits a character.
-    const cut = csv.indexOf('\n', at + CSV_SLICE);
-    const next = cut === -1 ? csv.length : cut + 1;
+    // The parser takes a record across slices; only a UTF-16 surrogate pair must stay whole.
+    let next = Math.min(csv.length, at + CSV_SLICE);
+    const last = csv.charCodeAt(next - 1);
+    if (next < csv.length && last >= 0xd800 && last <= 0xdbff) next -= 1;
     parser.write(csv.slice(at, next));
     at = next;
     if (records.length > COHORT_MAX_ROWS) break;
@@ -295,8 +315,12 @@ async function readCsv(csv: string): Promise<CsvRecord[]> {
 
 export async function cohortRetention(input: z.input<typeof cohortInput>, now = new Date()): Promise<CohortResult> {
   const { csv, asOf: asOfText } = cohortInput.parse(input);
-  const asOf = asOfText ? parseDay(asOfText) : now;
+  const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const asOf = asOfText ? parseDay(asOfText) : today;
   if (!asOf) throw new AppError('BAD_REQUEST', 'Use a date like 2026-11-30.', { field: 'asOf' });
+  // A day's grace: it may already be tomorrow where the user is.
+  if (asOf.getTime() > today.getTime() + 86_400_000)
+    throw new AppError('BAD_REQUEST', 'As of cannot be in the future: leave it empty for today.', { field: 'asOf' });
 
   let records: CsvRecord[];
   try {
@@ -319,15 +343,15 @@ export async function cohortRetention(input: z.input<typeof cohortInput>, now = 
     const line = info.lines;
     const id = record.customer_id ?? '';
     if (!id) throw badCsv(`Line ${line}: customer_id is empty.`);
-    if (seen.has(id)) throw badCsv(`Line ${line}: customer ${id} appears twice.`);
+    if (seen.has(id)) throw badCsv(`Line ${line}: customer ${quote(id)} appears twice.`);
     seen.add(id);
     const signedUp = parseDay(record.signed_up_at ?? '');
-    if (!signedUp) throw badCsv(`Line ${line}: signed_up_at "${record.signed_up_at}" is not a date like 2026-01-31.`);
+    if (!signedUp) throw badCsv(`Line ${line}: signed_up_at ${quote(record.signed_up_at ?? '')} is not a date like 2026-01-31.`);
     if (signedUp > asOf) throw badCsv(`Line ${line}: signed_up_at is after ${asOf.toISOString().slice(0, 10)}.`);
     const canceledText = record.canceled_at ?? '';
     const canceled = canceledText ? parseDay(canceledText) : null;
     if (canceledText && !canceled)
-      throw badCsv(`Line ${line}: canceled_at "${canceledText}" is not a date (leave it empty if still subscribed).`);
+      throw badCsv(`Line ${line}: canceled_at ${quote(canceledText)} is not a date (leave it empty if still subscribed).`);
     if (canceled && canceled < signedUp) throw badCsv(`Line ${line}: canceled_at is before signed_up_at.`);
     customers.push({ start: monthIndex(signedUp), end: canceled ? monthIndex(canceled) : Number.POSITIVE_INFINITY });
   }
@@ -382,9 +406,11 @@ export const tools = {
   'headline-analyzer': {
     input: headlineInput,
     run: (i: z.input<typeof headlineInput>) => analyzeHeadline(headlineInput.parse(i)),
+    heavy: false,
   },
-  'mrr-forecaster': { input: mrrInput, run: forecastMrr },
-  'cohort-retention-analyzer': { input: cohortInput, run: (i: z.input<typeof cohortInput>) => cohortRetention(i) },
+  'mrr-forecaster': { input: mrrInput, run: forecastMrr, heavy: false },
+  // Up to about half a second of CPU on 50,000 customers.
+  'cohort-retention-analyzer': { input: cohortInput, run: (i: z.input<typeof cohortInput>) => cohortRetention(i), heavy: true },
 } as const;
 
 export type ToolId = keyof typeof tools;

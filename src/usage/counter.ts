@@ -201,7 +201,9 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
       failed = new Map();
     } catch (err) {
       const e = err as { code?: number; writeErrors?: { index: number; code: number }[] | { index: number; code: number } };
-      const writeErrors = rows.length === 1 && typeof e.code === 'number' ? { index: 0, code: e.code } : e.writeErrors;
+      // A one-row insert reports a duplicate as the error itself; any other error fails its callers as is.
+      const single = rows.length === 1 && e.code === 11000 ? { index: 0, code: 11000 } : undefined;
+      const writeErrors = rows.length === 1 ? single : e.writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : null;
       if (!list) {
         for (const r of rows) for (const b of r.callers) b.fail(err);

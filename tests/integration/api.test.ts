@@ -253,6 +253,57 @@ describe('REST API endpoints', () => {
     expect(await calls(u.id)).toBe(1);
   });
 
+  it('Business runs the cohort analyzer over the API: CSV errors name the field; one heavy run at a time', async () => {
+    const u = await loggedIn(h);
+    await mirrorSubscription(h.deps, u.id, { planId: 'business', status: 'active' });
+    const { key } = await newKey(u);
+    const csv = 'customer_id,signed_up_at,canceled_at\na,2026-01-05,\nb,2026-01-20,2026-02-10\n';
+    const ok = await runTool('cohort-retention-analyzer', key, JSON.stringify({ csv, asOf: '2026-03-01' }));
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { data: { average: number[] } }).data.average).toEqual([1, 1, 0.5]);
+    const bad = await runTool(
+      'cohort-retention-analyzer',
+      key,
+      JSON.stringify({ csv: 'customer_id,signed_up_at,canceled_at\na,yesterday,\n' }),
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: 'Line 2: signed_up_at "yesterday" is not a date like 2026-01-31.', field: 'csv' });
+
+    // Two big runs at once for one user: one answers, the other is asked to retry, uncounted.
+    const big = `customer_id,signed_up_at,canceled_at\n${Array.from({ length: 20_000 }, (_, i) => `c${i},2026-01-10,`).join('\n')}`;
+    const both = await Promise.all([1, 2].map(() => runTool('cohort-retention-analyzer', key, JSON.stringify({ csv: big }))));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 429]);
+    const busy = both.find((r) => r.status === 429) as Response;
+    expect(busy.headers.get('retry-after')).toBe('1');
+    expect(((await busy.json()) as { error: string }).error).toMatch(/already running for you/);
+    expect(await calls(u.id)).toBe(2);
+  });
+
+  it('past a Free quota a tool run gets 402 and counts nothing', async () => {
+    const u = await loggedIn(h);
+    const { key } = await newKey(u);
+    const { start, end } = calendarMonth(new Date());
+    await h.deps.db.c.usageEvents.insertOne({
+      _id: `api:used-up-tools:${u.id}`,
+      userId: u.id,
+      metric: 'api_call',
+      periodStart: start,
+      periodEnd: end,
+      planId: 'free',
+      at: new Date(),
+      ref: null,
+      units: 100,
+    });
+    const res = await runTool(
+      'headline-analyzer',
+      key,
+      JSON.stringify({ headline: 'Pricing tips for your first 100 customers' }),
+    );
+    expect(res.status).toBe(402);
+    expect(((await res.json()) as { data?: unknown }).data).toBeUndefined();
+    expect(await calls(u.id)).toBe(100);
+  });
+
   it('a Pro subscriber reads Pro items over the API', async () => {
     const u = await loggedIn(h);
     await mirrorSubscription(h.deps, u.id, { planId: 'pro', status: 'active' });

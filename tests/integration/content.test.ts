@@ -180,6 +180,20 @@ describe('tools', () => {
     expect(await sumUnits(h.deps, { userId: u.id })).toBe(0);
   });
 
+  it('a Business subscriber runs the cohort analyzer on a CSV over the usual 64 KB request size', async () => {
+    const u = await loggedIn(h);
+    await mirrorSubscription(h.deps, u.id, { planId: 'business', status: 'active' });
+    // 4,000 customers who signed up in January; every other one left in February.
+    const rows = Array.from({ length: 4_000 }, (_, i) => `customer_${i},2026-01-10,${i % 2 ? '2026-02-15' : ''}`);
+    const csv = `customer_id,signed_up_at,canceled_at\n${rows.join('\n')}\n`;
+    expect(csv.length).toBeGreaterThan(100_000);
+    const res = await u.b.mutation('content.runTool', { slug: 'cohort-retention-analyzer', input: { csv, asOf: '2026-04-01' } });
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
+    expect((res.body as Run<{ cohorts: unknown[] }>).result?.data.cohorts).toEqual([
+      { month: '2026-01', size: 4_000, retained: [4_000, 4_000, 2_000, 2_000], rates: [1, 1, 0.5, 0.5] },
+    ]);
+  });
+
   it('a Pro subscriber runs the forecaster; signed-out visitors run nothing', async () => {
     const u = await loggedIn(h);
     await mirrorSubscription(h.deps, u.id, { planId: 'pro', status: 'active' });

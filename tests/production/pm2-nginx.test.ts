@@ -349,6 +349,17 @@ describe('production: PM2 and nginx', () => {
     });
     expect(upload.status, upload.body).toBe(401);
     expect(upload.headers['content-type']).toMatch(/json/);
+    // Tool inputs up to 2 MB (a customers CSV) reach the app too, over REST and tRPC: anonymous,
+    // each gets the app's JSON 401, not nginx's 413 at its 1 MB default.
+    for (const toolPath of ['/api/v1/tools/cohort-retention-analyzer/run', '/trpc/content.runTool']) {
+      const run = await request(toolPath, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ csv: 'a'.repeat(1_500_000) }),
+      });
+      expect(run.status, `${toolPath}: ${run.body.slice(0, 200)}`).toBe(401);
+      expect(run.headers['content-type']).toMatch(/json/);
+    }
 
     // One of the two instances' workers processes it (no Stripe call needed: no customer).
     const inbox = mongo.db(dbName).collection<{ _id: string; status: string }>('webhook_events');
