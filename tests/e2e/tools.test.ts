@@ -1,5 +1,6 @@
 // Library tools in a real browser: a Free user runs the Headline analyzer (an empty headline first),
-// finds the MRR forecaster locked, then, once on Pro, forecasts MRR.
+// finds the MRR forecaster locked, then, once on Pro, forecasts MRR; a Business subscriber uploads a
+// customers CSV of a few thousand lines to the Cohort retention analyzer.
 // Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,22 @@ afterAll(async () => {
 
 function session(name: string, cookie: string, run: (page: Page) => Promise<void>) {
   return inBrowserSession(browser, { baseURL: world.server.env.PUBLIC_URL, name: `tools-${name}`, cookie }, run);
+}
+
+/**
+ * A customers CSV of 4,000 customers (about 130 KB: over the 64 KB of other tRPC calls), 500 signing
+ * up in each month from January to August 2026. Of June's 500, every other one cancels in June,
+ * so June's cohort keeps exactly 50% into its month 1; nobody else cancels.
+ */
+function customersCsv(): string {
+  const lines = ['customer_id,signed_up_at,canceled_at'];
+  for (let i = 0; i < 4_000; i++) {
+    const month = String(1 + (i % 8)).padStart(2, '0');
+    const day = String(1 + (i % 28)).padStart(2, '0');
+    const canceled = month === '06' && Math.floor(i / 8) % 2 === 0 ? '2026-06-28' : '';
+    lines.push(`cus_${String(i).padStart(6, '0')},2026-${month}-${day},${canceled}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** The error message the field points to with aria-describedby. */
@@ -93,6 +110,59 @@ describe('library tools in the browser', () => {
         '$200',
         '$10,700',
       ]);
+    });
+  });
+
+  it('Business subscriber uploads a customers CSV to the Cohort retention analyzer', { timeout: 60_000 }, async () => {
+    const user = await verifiedUser(world, 'Carla Cohorts');
+    await mirrorSubscription(world.server.deps, user.id, { planId: 'business', status: 'active' });
+    const csv = customersCsv();
+    expect(csv.length, 'the upload is larger than the 64 KB other calls may send').toBeGreaterThan(64 * 1024);
+
+    await session('business', user.cookie, async (page) => {
+      await page.goto('/app/library');
+      await page.getByRole('link', { name: 'Cohort retention analyzer', exact: true }).click();
+      await page.waitForURL(/\/app\/library\/cohort-retention-analyzer$/);
+      const runner = page.getByRole('region', { name: 'Run the tool' });
+      const upload = runner.getByLabel('Or upload a CSV file');
+      const csvField = runner.getByLabel('Customers (CSV)');
+
+      await upload.setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await runner.getByRole('status').filter({ hasText: 'Loaded customers.csv: 4,001 lines.' }).waitFor();
+      expect(await csvField.inputValue()).toBe(csv);
+      expect(await upload.inputValue(), 'the file input is cleared, so the same file can be picked again').toBe('');
+
+      await runner.getByLabel('As of').fill('2026-10-31');
+      await runner.getByRole('button', { name: 'Analyze retention' }).click();
+      const table = runner.getByRole('region', { name: 'Retention by signup month' }).getByRole('table');
+      await table.waitFor({ timeout: 20_000 });
+      expect(await runner.getByText(/customers in 8 monthly cohorts/).textContent()).toMatch(/^4,000 customers/);
+      const june = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: /^Jun 2026/ }) });
+      // Month 0, then month 1: the visible share, with its count for screen readers.
+      const cells = june.getByRole('cell');
+      expect(await cells.nth(0).getAttribute('title')).toBe('500 of 500 still subscribed');
+      expect(await cells.nth(1).textContent()).toBe('50%, 250 of 500 still subscribed');
+      expect(await cells.nth(1).locator('.visually-hidden').textContent()).toBe(', 250 of 500 still subscribed');
+
+      // A day that does not exist on line 3,000 (customer 2,998, after the header), past the first 64 KB;
+      // in a file of the same name.
+      const bad = csv.replace('\ncus_002998,2026-07-03,\n', '\ncus_002998,2026-02-30,\n');
+      expect(bad, 'the line to break is in the CSV').not.toBe(csv);
+      await upload.setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+      await expect.poll(() => csvField.inputValue()).toBe(bad);
+      await runner.getByRole('button', { name: 'Analyze retention' }).click();
+      expect(await fieldError(csvField)).toBe('Line 3000: signed_up_at "2026-02-30" is not a date like 2026-01-31.');
+
+      // One character over the server's limit is refused in the browser; focus moves from the CSV
+      // (where the error above put it) to the file input, which names its error.
+      await upload.setInputFiles({ name: 'huge.csv', mimeType: 'text/csv', buffer: Buffer.alloc(2_000_001, 'a') });
+      await expect.poll(() => upload.getAttribute('aria-invalid')).toBe('true');
+      const described = page.locator(`[id="${await upload.getAttribute('aria-describedby')}"]`);
+      expect(((await described.textContent()) ?? '').trim()).toBe(
+        'The file is too big: a CSV can be at most 2 MB (2,000,000 characters). Split it, or keep the three columns only.',
+      );
+      expect(await upload.evaluate((input) => input === document.activeElement), 'the file input has focus').toBe(true);
+      expect(await csvField.inputValue(), 'the CSV already loaded stays').toBe(bad);
     });
   });
 });

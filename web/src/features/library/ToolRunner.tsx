@@ -1,6 +1,6 @@
 // The form and result of each library tool (src/content/tools.ts). Runs from the web count nothing;
 // the server checks every input and names the field it refuses, shown next to that field.
-import { type ChangeEvent, type CSSProperties, type FormEvent, type ReactNode, useId, useRef, useState } from 'react';
+import { type ChangeEvent, type CSSProperties, type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import type { CohortResult, HeadlineResult, MrrResult, ToolId } from '../../../../src/content/tools';
 import { trpc } from '../../lib/trpc';
 import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
@@ -181,10 +181,17 @@ const MRR_FIELDS = [
 
 type MrrField = (typeof MRR_FIELDS)[number]['name'];
 
+/**
+ * Plain digits, or digits grouped in thousands by commas, with optional decimals. A comma anywhere
+ * else ("2,5", a decimal comma) is refused rather than dropped: "2,5" must not become 25.
+ */
+const NUMBER = /^-?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$|^-?\.\d+$/;
+
 /** Reads "$12,000", "3 %" or "4.5" as a number; null when empty, NaN when not a number. */
 function readNumber(raw: string): number | null {
-  const text = raw.replace(/[$,%\s]/g, '');
-  return text === '' ? null : Number(text);
+  const text = raw.replace(/[$%\s]/g, '');
+  if (text === '') return null;
+  return NUMBER.test(text) ? Number(text.replaceAll(',', '')) : Number.NaN;
 }
 
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
@@ -258,8 +265,18 @@ function MrrTool({ slug }: { slug: string }) {
   );
 }
 
+/**
+ * Where MRR heads: a plateau exists only when churn outweighs expansion; otherwise it grows, unless
+ * nothing moves at all (no new MRR, and expansion cancels churn or there is no MRR to act on).
+ */
+function mrrTrend(result: MrrResult): 'levels-off' | 'grows' | 'flat' {
+  if (result.plateauMrr !== null) return 'levels-off';
+  return result.months.every((m) => m.endMrr === m.startMrr) ? 'flat' : 'grows';
+}
+
 function MrrReport({ result }: { result: MrrResult }) {
   const n = result.months.length;
+  const trend = mrrTrend(result);
   const growth =
     result.growthPercent === null
       ? '—'
@@ -281,17 +298,21 @@ function MrrReport({ result }: { result: MrrResult }) {
           <dd>{result.churnOvertakesNewAt === null ? 'Not yet' : `Month ${result.churnOvertakesNewAt}`}</dd>
           <dd className="tool-stat-note">
             {result.churnOvertakesNewAt === null
-              ? `New MRR outpaces churn for all ${n} months.`
+              ? `New MRR keeps up with churn for all ${n} months.`
               : 'From then on, you lose more each month than you sign.'}
           </dd>
         </div>
         <div>
           <dt>Plateau</dt>
-          <dd>{result.plateauMrr === null ? 'None' : usd.format(result.plateauMrr)}</dd>
+          <dd>
+            {trend === 'levels-off' ? usd.format(result.plateauMrr ?? 0) : trend === 'flat' ? usd.format(result.endMrr) : 'None'}
+          </dd>
           <dd className="tool-stat-note">
-            {result.plateauMrr === null
-              ? 'Expansion keeps up with churn, so MRR keeps growing.'
-              : 'Where MRR levels off if these rates hold.'}
+            {trend === 'levels-off'
+              ? 'Churn outweighs expansion, so MRR levels off here if these rates hold.'
+              : trend === 'flat'
+                ? 'MRR stays flat: each month ends where it started.'
+                : 'Expansion keeps up with churn, so MRR keeps growing.'}
           </dd>
         </div>
       </dl>
@@ -338,7 +359,7 @@ function MrrReport({ result }: { result: MrrResult }) {
 
 // ---- Cohort retention analyzer
 
-const EXAMPLE_AS_OF = '2026-11-30';
+const EXAMPLE_AS_OF = '2026-11-20';
 const EXAMPLE_CSV = `customer_id,signed_up_at,canceled_at
 cus_1001,2026-06-02,
 cus_1002,2026-06-09,2026-07-14
@@ -362,7 +383,18 @@ cus_1019,2026-11-10,
 cus_1020,2026-11-17,
 `;
 
-const MAX_CSV_BYTES = 2_000_000;
+/** The server's limit on the csv field (cohortInput in src/content/tools.ts), in characters. */
+const MAX_CSV_CHARS = 2_000_000;
+/** UTF-8 takes at most 3 bytes per UTF-16 character (and a BOM): a larger file cannot fit, so is not read. */
+const MAX_CSV_FILE_BYTES = MAX_CSV_CHARS * 3 + 3;
+const TOO_BIG = 'at most 2 MB (2,000,000 characters). Split it, or keep the three columns only.';
+
+/** Lines in a text, not counting the empty one after a final line break. */
+function countLines(text: string): number {
+  if (text === '') return 0;
+  const breaks = text.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return /[\r\n]$/.test(text) ? breaks : breaks + 1;
+}
 
 const monthName = new Intl.DateTimeFormat('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
 const dayName = new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
@@ -375,28 +407,63 @@ function CohortTool({ slug }: { slug: string }) {
   const { run, result } = useToolRun('cohort-retention-analyzer');
   const [csv, setCsv] = useState('');
   const [asOf, setAsOf] = useState('');
-  const [fileError, setFileError] = useState<string | null>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  // What became of the last file picked: read into the box, or refused. A new object each time, so
+  // the same error twice still moves focus.
+  const [file, setFile] = useState<{ loaded: string } | { error: string } | null>(null);
+  // A pasted CSV over the limit, caught before sending.
+  const [tooBig, setTooBig] = useState<{ message: string } | null>(null);
   const errors = useFormErrors(run, ['csv', 'asOf']);
-  useFocusFirstInvalid(formRef, run.error);
-  const csvError = errors.fields.csv;
+  useFocusFirstInvalid(formRef, tooBig ?? run.error);
+  const csvError = tooBig?.message ?? errors.fields.csv;
+  const fileError = file && 'error' in file ? file.error : null;
+  const loaded = file && 'loaded' in file ? file.loaded : null;
+
+  // A file error takes focus to the input, read out with the error it points to. Focus is often there
+  // already (after the file dialog), so the error is also in a status region, which announces it.
+  useEffect(() => {
+    if (file && 'error' in file) fileRef.current?.focus();
+  }, [file]);
 
   async function onFile(e: ChangeEvent<HTMLInputElement>) {
-    const file = e.currentTarget.files?.[0];
-    setFileError(null);
-    if (!file) return;
-    if (file.size > MAX_CSV_BYTES) {
-      setFileError('The file is over 2 MB: split it, or keep the three columns only.');
-      return;
-    }
+    const input = e.currentTarget;
+    const picked = input.files?.[0];
+    setFile(null);
+    if (!picked) return;
     try {
-      setCsv(await file.text());
-    } catch {
-      setFileError('The file could not be read. Try again, or paste its contents above.');
+      if (picked.size > MAX_CSV_FILE_BYTES) {
+        setFile({ error: `The file is too big: a CSV can be ${TOO_BIG}` });
+        return;
+      }
+      let text: string;
+      try {
+        text = await picked.text();
+      } catch {
+        setFile({ error: 'The file could not be read. Try again, or paste its contents above.' });
+        return;
+      }
+      if (text.length > MAX_CSV_CHARS) {
+        setFile({ error: `The file is too big: a CSV can be ${TOO_BIG}` });
+        return;
+      }
+      setCsv(text);
+      setTooBig(null);
+      const lines = countLines(text);
+      setFile({ loaded: `Loaded ${picked.name}: ${lines.toLocaleString('en-US')} ${lines === 1 ? 'line' : 'lines'}.` });
+    } finally {
+      // So that picking the same file again (after editing it) reads it again.
+      input.value = '';
     }
   }
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
+    if (csv.length > MAX_CSV_CHARS) {
+      run.reset();
+      setTooBig({ message: `The CSV is too big: ${TOO_BIG}` });
+      return;
+    }
+    setTooBig(null);
     run.mutate({ slug, input: asOf ? { csv, asOf } : { csv } });
   }
 
@@ -416,7 +483,10 @@ function CohortTool({ slug }: { slug: string }) {
             spellCheck={false}
             placeholder={'customer_id,signed_up_at,canceled_at\ncus_1001,2026-06-02,\ncus_1002,2026-06-09,2026-07-14'}
             value={csv}
-            onChange={(e) => setCsv(e.target.value)}
+            onChange={(e) => {
+              setCsv(e.target.value);
+              setTooBig(null);
+            }}
             aria-invalid={csvError ? true : undefined}
             aria-describedby={`${csvError ? `${csvId}-error ` : ''}${csvId}-hint`}
           />
@@ -428,7 +498,7 @@ function CohortTool({ slug }: { slug: string }) {
           )}
           <p id={`${csvId}-hint`} className="field-hint">
             A header line <code>customer_id,signed_up_at,canceled_at</code>, then one line per customer. Dates as YYYY-MM-DD;
-            leave canceled_at empty for customers still subscribed.
+            leave canceled_at empty for customers still subscribed. At most 2 MB.
           </p>
         </div>
         <div className="form-row">
@@ -437,20 +507,26 @@ function CohortTool({ slug }: { slug: string }) {
               Or upload a CSV file
             </label>
             <input
+              ref={fileRef}
               id={fileId}
               type="file"
               className="input tool-file"
               accept=".csv,text/csv"
               onChange={onFile}
               aria-invalid={fileError ? true : undefined}
-              aria-describedby={fileError ? `${fileId}-error` : undefined}
+              aria-describedby={file ? `${fileId}-status` : undefined}
             />
-            {fileError && (
-              <p id={`${fileId}-error`} className="field-error">
-                <AlertIcon />
-                <span>{fileError}</span>
-              </p>
-            )}
+            {/* Always rendered: a live region announces changes only once it is in the page. */}
+            <p id={`${fileId}-status`} role="status" className={fileError ? 'field-error' : 'field-hint'}>
+              {fileError ? (
+                <>
+                  <AlertIcon />
+                  <span>{fileError}</span>
+                </>
+              ) : (
+                loaded
+              )}
+            </p>
           </div>
           <TextField
             label="As of"
@@ -472,6 +548,8 @@ function CohortTool({ slug }: { slug: string }) {
             onClick={() => {
               setCsv(EXAMPLE_CSV);
               setAsOf(EXAMPLE_AS_OF);
+              setFile(null);
+              setTooBig(null);
             }}
           >
             Load an example
@@ -530,9 +608,10 @@ function CohortReport({ result }: { result: CohortResult }) {
                       key={k}
                       className="num tool-heat"
                       style={{ '--heat': `${Math.round(rate * 55)}%` } as CSSProperties}
-                      title={`${c.retained[k]} of ${c.size} still subscribed`}
+                      title={stillSubscribed(c.retained[k] ?? 0, c.size)}
                     >
                       {percent(rate)}
+                      <span className="visually-hidden">, {stillSubscribed(c.retained[k] ?? 0, c.size)}</span>
                     </td>
                   );
                 })}
@@ -557,6 +636,9 @@ function CohortReport({ result }: { result: CohortResult }) {
     </>
   );
 }
+
+const stillSubscribed = (retained: number, size: number) =>
+  `${retained.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} still subscribed`;
 
 /** A cohort's row header: its signup month over its size, so phones keep room for the months. */
 function CohortLabel({ name, size }: { name: string; size: number }) {
