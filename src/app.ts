@@ -19,6 +19,7 @@ import { stripeWebhookRoutes } from './webhooks/route';
 import { restApi } from './api/rest';
 import { fileRoutes } from './content/files';
 import { contentUploadRoutes } from './content/upload-route';
+import { TOOL_BODY_MAX } from './content/tools';
 
 export type AppEnv = { Variables: { log: Logger; ip: string; requestId: string } };
 
@@ -67,11 +68,13 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   // /api so the dev server's proxy and nginx's API location reach it like the rest of the API.
   app.route('/api/admin/content', contentUploadRoutes(deps));
 
-  // 64 KB for every call but a lone tool run, whose input may be a customers CSV (src/content/tools.ts).
+  // 64 KB for every call but a lone tool run, whose input may be a customers CSV of up to 2,000,000
+  // characters (src/content/tools.ts): as JSON, with escaped line breaks and multi-byte characters,
+  // that can take twice as many bytes.
   const trpcBody = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) });
   const toolBody = bodyLimit({
-    maxSize: 2_100_000,
-    onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB.' }, 413),
+    maxSize: TOOL_BODY_MAX,
+    onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB of text.' }, 413),
   });
   app.use('/trpc/*', (c, next) => (c.req.path === '/trpc/content.runTool' ? toolBody : trpcBody)(c, next));
   app.all('/trpc/*', async (c) => {

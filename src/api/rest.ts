@@ -11,6 +11,7 @@ import { consume } from '../usage/counter';
 import { type Entitlement, planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
 import { type LibraryItemFull, readItem, runItemTool, searchLibrary } from '../content/library';
+import { TOOL_BODY_MAX } from '../content/tools';
 import { authenticateApiKey } from './keys';
 import { API_RATE_PER_MINUTE, takeToken } from './rate';
 
@@ -102,7 +103,10 @@ export function restApi(deps: AppDeps) {
   // it answers 200; bad input (400, naming the field) and a locked tool (403) count nothing.
   api.post(
     '/tools/:slug/run',
-    bodyLimit({ maxSize: 2_100_000, onError: (c) => c.json({ error: 'Request body too large: at most 2 MB.' }, 413) }),
+    bodyLimit({
+      maxSize: TOOL_BODY_MAX,
+      onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB of text.' }, 413),
+    }),
     async (c) => {
       const slug = c.req.param('slug');
       if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);

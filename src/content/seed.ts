@@ -257,7 +257,7 @@ Each cell is the share of the cohort still subscribed at the start of that month
 
 Flattening curves mean you have found product–market fit for that cohort; curves that keep falling mean the product is being tried, not adopted.
 
-**From the API:** \`POST /api/v1/tools/cohort-retention-analyzer/run\` with \`{"csv": "…", "asOf": "2026-11-30"}\` (\`asOf\` is optional: today); each run counts as one API call.`,
+**From the API:** \`POST /api/v1/tools/cohort-retention-analyzer/run\` with \`{"csv": "…", "asOf": "2026-10-31"}\` (\`asOf\` is optional: today); each run counts as one API call.`,
   },
   {
     slug: 'annual-plans-playbook',

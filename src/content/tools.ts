@@ -195,6 +195,11 @@ export function forecastMrr(input: z.input<typeof mrrInput>): MrrResult {
 // ---- Cohort retention analyzer
 
 export const COHORT_MAX_ROWS = 50_000;
+/**
+ * Request bodies carrying a tool's input: the CSV's 2,000,000 characters as JSON, where a line break
+ * takes two bytes (four with CR), an accented letter two and a CJK one three.
+ */
+export const TOOL_BODY_MAX = 4_200_000;
 /** Columns a customers CSV may have: the three it needs and a few it may carry along. */
 export const COHORT_MAX_COLUMNS = 20;
 /** Months from the first signup month to the as-of month: bounds the table (and the work) to 20 years. */
