@@ -2,7 +2,7 @@
 // publish and plan actions, its file, and its audit trail. Every save names the version it was
 // opened at: if someone else saved in between, the server refuses and the page says so, keeping
 // the admin's text in the form.
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { TRPCClientError } from '@trpc/client';
 import { trpc } from '../../lib/trpc';
@@ -13,7 +13,7 @@ import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { Skeleton } from '../../components/Spinner';
-import { AlertIcon } from '../../components/icons';
+import { Field, FieldError } from '../../components/TextField';
 import { AdminAction } from './AdminAction';
 import { ConfirmDialog } from './ConfirmDialog';
 import { useActionIds } from './admin-lib';
@@ -654,44 +654,5 @@ function ContentForm({
       </div>
       {mode === 'edit' && errors.published && <FieldError message={errors.published} />}
     </form>
-  );
-}
-
-/** A labelled control with its hint and its error below, tied together for assistive technology. */
-function Field({
-  label,
-  error,
-  hint,
-  children,
-}: {
-  label: string;
-  error?: string;
-  hint?: ReactNode;
-  children: (props: { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string }) => ReactNode;
-}) {
-  const id = useId();
-  const describedBy = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(' ') || undefined;
-  return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
-      <label className="field-label" htmlFor={id}>
-        {label}
-      </label>
-      {children({ id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy })}
-      {error && <FieldError id={`${id}-error`} message={error} />}
-      {hint && (
-        <p id={`${id}-hint`} className="field-hint">
-          {hint}
-        </p>
-      )}
-    </div>
-  );
-}
-
-function FieldError({ id, message }: { id?: string; message: string }) {
-  return (
-    <p id={id} className="field-error">
-      <AlertIcon />
-      <span>{message}</span>
-    </p>
   );
 }

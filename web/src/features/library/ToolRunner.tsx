@@ -1,12 +1,22 @@
 // The form and result of each library tool (src/content/tools.ts). Runs from the web count nothing;
 // the server checks every input and names the field it refuses, shown next to that field.
-import { type ChangeEvent, type CSSProperties, type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import {
+  type ChangeEvent,
+  type CSSProperties,
+  type FormEvent,
+  type ReactNode,
+  type RefObject,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+} from 'react';
 import type { CohortResult, HeadlineResult, MrrResult, ToolId } from '../../../../src/content/tools';
 import { trpc } from '../../lib/trpc';
 import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
-import { TextField } from '../../components/TextField';
+import { Field, TextField } from '../../components/TextField';
 import { cx } from '../../components/cx';
 import { AlertIcon, CheckIcon } from '../../components/icons';
 
@@ -34,16 +44,40 @@ function useToolRun<T extends ToolId>(_tool: T) {
 }
 
 /**
- * Where a result appears. Screen readers hear only the one-line `summary` (from a live region present
- * before the first run); the tables themselves are there to read at one's own pace.
+ * A tool's form (its fields, then the buttons) and below it the result. Screen readers hear only the
+ * one-line `summary`, from a live region present before the first run; the report itself is there to
+ * read at one's own pace.
  */
-function ResultRegion({ busy, summary, children }: { busy: boolean; summary: string | null; children: ReactNode }) {
+function ToolForm(props: {
+  formRef: RefObject<HTMLFormElement | null>;
+  onSubmit: (e: FormEvent<HTMLFormElement>) => void;
+  alert: string | null;
+  submit: string;
+  busy: boolean;
+  /** Buttons after the submit button. */
+  actions?: ReactNode;
+  summary: string | null;
+  report: ReactNode;
+  children: ReactNode;
+}) {
   return (
-    <div className="tool-result" aria-busy={busy || undefined}>
-      <p className="visually-hidden" aria-live="polite">
-        {busy ? '' : (summary ?? '')}
-      </p>
-      {children}
+    <div className="tool">
+      <form ref={props.formRef} className="form" onSubmit={props.onSubmit} noValidate>
+        <FormAlert message={props.alert} />
+        {props.children}
+        <div className="form-actions">
+          <Button type="submit" loading={props.busy}>
+            {props.submit}
+          </Button>
+          {props.actions}
+        </div>
+      </form>
+      <div className="tool-result" aria-busy={props.busy || undefined}>
+        <p className="visually-hidden" aria-live="polite">
+          {props.busy ? '' : (props.summary ?? '')}
+        </p>
+        {props.report}
+      </div>
     </div>
   );
 }
@@ -72,33 +106,27 @@ function HeadlineTool({ slug }: { slug: string }) {
   }
 
   return (
-    <div className="tool">
-      <form ref={formRef} className="form" onSubmit={onSubmit} noValidate>
-        <FormAlert message={errors.message} />
-        <TextField
-          label="Headline"
-          name="headline"
-          maxLength={300}
-          autoComplete="off"
-          placeholder="How to double your newsletter signups in 30 days"
-          hint="One headline at a time; 6–12 words read best."
-          error={errors.fields.headline}
-        />
-        <div className="form-actions">
-          <Button type="submit" loading={run.isPending}>
-            Analyze
-          </Button>
-        </div>
-      </form>
-      <ResultRegion
-        busy={run.isPending}
-        summary={
-          result ? `Score ${result.score} out of 100, ${result.checks.filter((c) => !c.passed).length} checks to improve.` : null
-        }
-      >
-        {result && <HeadlineReport result={result} />}
-      </ResultRegion>
-    </div>
+    <ToolForm
+      formRef={formRef}
+      onSubmit={onSubmit}
+      alert={errors.message}
+      submit="Analyze"
+      busy={run.isPending}
+      summary={
+        result ? `Score ${result.score} out of 100, ${result.checks.filter((c) => !c.passed).length} checks to improve.` : null
+      }
+      report={result && <HeadlineReport result={result} />}
+    >
+      <TextField
+        label="Headline"
+        name="headline"
+        maxLength={300}
+        autoComplete="off"
+        placeholder="How to double your newsletter signups in 30 days"
+        hint="One headline at a time; 6–12 words read best."
+        error={errors.fields.headline}
+      />
+    </ToolForm>
   );
 }
 
@@ -228,40 +256,34 @@ function MrrTool({ slug }: { slug: string }) {
   }
 
   return (
-    <div className="tool">
-      <form ref={formRef} className="form" onSubmit={onSubmit} noValidate>
-        <FormAlert message={errors.message} />
-        <div className="form-row tool-mrr-fields">
-          {MRR_FIELDS.map((f) => (
-            <TextField
-              key={f.name}
-              label={f.label}
-              name={f.name}
-              inputMode={f.name === 'months' ? 'numeric' : 'decimal'}
-              autoComplete="off"
-              defaultValue={f.name === 'months' ? '12' : undefined}
-              hint={f.hint}
-              error={missing?.[f.name] ?? errors.fields[f.name]}
-            />
-          ))}
-        </div>
-        <div className="form-actions">
-          <Button type="submit" loading={run.isPending}>
-            Forecast
-          </Button>
-        </div>
-      </form>
-      <ResultRegion
-        busy={run.isPending}
-        summary={
-          result
-            ? `Forecast ready: ${result.months.length} months, ending at ${usd.format(result.endMrr)} monthly recurring revenue.`
-            : null
-        }
-      >
-        {result && <MrrReport result={result} />}
-      </ResultRegion>
-    </div>
+    <ToolForm
+      formRef={formRef}
+      onSubmit={onSubmit}
+      alert={errors.message}
+      submit="Forecast"
+      busy={run.isPending}
+      summary={
+        result
+          ? `Forecast ready: ${result.months.length} months, ending at ${usd.format(result.endMrr)} monthly recurring revenue.`
+          : null
+      }
+      report={result && <MrrReport result={result} />}
+    >
+      <div className="form-row tool-mrr-fields">
+        {MRR_FIELDS.map((f) => (
+          <TextField
+            key={f.name}
+            label={f.label}
+            name={f.name}
+            inputMode={f.name === 'months' ? 'numeric' : 'decimal'}
+            autoComplete="off"
+            defaultValue={f.name === 'months' ? '12' : undefined}
+            hint={f.hint}
+            error={missing?.[f.name] ?? errors.fields[f.name]}
+          />
+        ))}
+      </div>
+    </ToolForm>
   );
 }
 
@@ -402,7 +424,6 @@ const percent = (rate: number) => `${Math.round(rate * 100)}%`;
 
 function CohortTool({ slug }: { slug: string }) {
   const formRef = useRef<HTMLFormElement>(null);
-  const csvId = useId();
   const fileId = useId();
   const { run, result } = useToolRun('cohort-retention-analyzer');
   const [csv, setCsv] = useState('');
@@ -468,15 +489,45 @@ function CohortTool({ slug }: { slug: string }) {
   }
 
   return (
-    <div className="tool">
-      <form ref={formRef} className="form" onSubmit={onSubmit} noValidate>
-        <FormAlert message={errors.message} />
-        <div className={cx('field', csvError && 'field-invalid')}>
-          <label className="field-label" htmlFor={csvId}>
-            Customers (CSV)
-          </label>
+    <ToolForm
+      formRef={formRef}
+      onSubmit={onSubmit}
+      alert={errors.message}
+      submit="Analyze retention"
+      busy={run.isPending}
+      actions={
+        <Button
+          variant="secondary"
+          onClick={() => {
+            setCsv(EXAMPLE_CSV);
+            setAsOf(EXAMPLE_AS_OF);
+            setFile(null);
+            setTooBig(null);
+          }}
+        >
+          Load an example
+        </Button>
+      }
+      summary={
+        result
+          ? `Cohort table ready: ${result.cohorts.length} cohorts, ${result.customers} customers, as of ${result.asOf}.`
+          : null
+      }
+      report={result && <CohortReport result={result} />}
+    >
+      <Field
+        label="Customers (CSV)"
+        error={csvError}
+        hint={
+          <>
+            A header line <code>customer_id,signed_up_at,canceled_at</code>, then one line per customer. Dates as YYYY-MM-DD;
+            leave canceled_at empty for customers still subscribed. At most 2 MB.
+          </>
+        }
+      >
+        {(control) => (
           <textarea
-            id={csvId}
+            {...control}
             name="csv"
             className="input tool-csv"
             rows={8}
@@ -487,86 +538,48 @@ function CohortTool({ slug }: { slug: string }) {
               setCsv(e.target.value);
               setTooBig(null);
             }}
-            aria-invalid={csvError ? true : undefined}
-            aria-describedby={`${csvError ? `${csvId}-error ` : ''}${csvId}-hint`}
           />
-          {csvError && (
-            <p id={`${csvId}-error`} className="field-error">
-              <AlertIcon />
-              <span>{csvError}</span>
-            </p>
-          )}
-          <p id={`${csvId}-hint`} className="field-hint">
-            A header line <code>customer_id,signed_up_at,canceled_at</code>, then one line per customer. Dates as YYYY-MM-DD;
-            leave canceled_at empty for customers still subscribed. At most 2 MB.
+        )}
+      </Field>
+      <div className="form-row">
+        <div className={cx('field', fileError && 'field-invalid')}>
+          <label className="field-label" htmlFor={fileId}>
+            Or upload a CSV file
+          </label>
+          <input
+            ref={fileRef}
+            id={fileId}
+            type="file"
+            className="input tool-file"
+            accept=".csv,text/csv"
+            onChange={onFile}
+            aria-invalid={fileError ? true : undefined}
+            aria-describedby={file ? `${fileId}-status` : undefined}
+          />
+          {/* Always rendered: a live region announces changes only once it is in the page. */}
+          <p id={`${fileId}-status`} role="status" className={fileError ? 'field-error' : 'field-hint'}>
+            {fileError ? (
+              <>
+                <AlertIcon />
+                <span>{fileError}</span>
+              </>
+            ) : (
+              loaded
+            )}
           </p>
         </div>
-        <div className="form-row">
-          <div className={cx('field', fileError && 'field-invalid')}>
-            <label className="field-label" htmlFor={fileId}>
-              Or upload a CSV file
-            </label>
-            <input
-              ref={fileRef}
-              id={fileId}
-              type="file"
-              className="input tool-file"
-              accept=".csv,text/csv"
-              onChange={onFile}
-              aria-invalid={fileError ? true : undefined}
-              aria-describedby={file ? `${fileId}-status` : undefined}
-            />
-            {/* Always rendered: a live region announces changes only once it is in the page. */}
-            <p id={`${fileId}-status`} role="status" className={fileError ? 'field-error' : 'field-hint'}>
-              {fileError ? (
-                <>
-                  <AlertIcon />
-                  <span>{fileError}</span>
-                </>
-              ) : (
-                loaded
-              )}
-            </p>
-          </div>
-          <TextField
-            label="As of"
-            name="asOf"
-            type="date"
-            optional
-            value={asOf}
-            onChange={(e) => setAsOf(e.target.value)}
-            hint="The day the figures are taken on; today if empty."
-            error={errors.fields.asOf}
-          />
-        </div>
-        <div className="form-actions">
-          <Button type="submit" loading={run.isPending}>
-            Analyze retention
-          </Button>
-          <Button
-            variant="secondary"
-            onClick={() => {
-              setCsv(EXAMPLE_CSV);
-              setAsOf(EXAMPLE_AS_OF);
-              setFile(null);
-              setTooBig(null);
-            }}
-          >
-            Load an example
-          </Button>
-        </div>
-      </form>
-      <ResultRegion
-        busy={run.isPending}
-        summary={
-          result
-            ? `Cohort table ready: ${result.cohorts.length} cohorts, ${result.customers} customers, as of ${result.asOf}.`
-            : null
-        }
-      >
-        {result && <CohortReport result={result} />}
-      </ResultRegion>
-    </div>
+        <TextField
+          label="As of"
+          name="asOf"
+          type="date"
+          optional
+          value={asOf}
+          onChange={(e) => setAsOf(e.target.value)}
+          hint="The day the figures are taken on; today if empty."
+          error={errors.fields.asOf}
+        />
+      </div>
+    </ToolForm>
   );
 }
 
