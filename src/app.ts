@@ -16,10 +16,9 @@ import { securityHeaders } from './http/security-headers';
 import { AppError } from './lib/errors';
 import { oauthRoutes } from './auth/oauth/routes';
 import { stripeWebhookRoutes } from './webhooks/route';
-import { restApi } from './api/rest';
+import { restApi, toolBodyLimit } from './api/rest';
 import { fileRoutes } from './content/files';
 import { contentUploadRoutes } from './content/upload-route';
-import { TOOL_BODY_MAX } from './content/tools';
 
 export type AppEnv = { Variables: { log: Logger; ip: string; requestId: string } };
 
@@ -72,11 +71,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   // characters (src/content/tools.ts): as JSON, with escaped line breaks and multi-byte characters,
   // that can take twice as many bytes.
   const trpcBody = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.json({ error: 'Request body too large.' }, 413) });
-  const toolBody = bodyLimit({
-    maxSize: TOOL_BODY_MAX,
-    onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB of text.' }, 413),
-  });
-  app.use('/trpc/*', (c, next) => (c.req.path === '/trpc/content.runTool' ? toolBody : trpcBody)(c, next));
+  app.use('/trpc/*', (c, next) => (c.req.path === '/trpc/content.runTool' ? toolBodyLimit : trpcBody)(c, next));
   app.all('/trpc/*', async (c) => {
     // Mutations only over POST with a JSON body: a "simple" cross-site form cannot reach them.
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json')) {

@@ -10,7 +10,7 @@ import { AppError } from '../lib/errors';
 import { consume } from '../usage/counter';
 import { type Entitlement, planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
-import { type LibraryItemFull, readItem, runItemTool, searchLibrary } from '../content/library';
+import { itemTool, type LibraryItemFull, readItem, searchLibrary } from '../content/library';
 import { TOOL_BODY_MAX } from '../content/tools';
 import { authenticateApiKey } from './keys';
 import { API_RATE_PER_MINUTE, takeToken } from './rate';
@@ -30,6 +30,12 @@ function itemBody(item: Readonly<LibraryItemFull>): string {
   }
   return body;
 }
+
+/** Bodies carrying a tool's input, here and on the web app's tRPC call (src/app.ts). */
+export const toolBodyLimit = bodyLimit({
+  maxSize: TOOL_BODY_MAX,
+  onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB of text.' }, 413),
+});
 
 export function restApi(deps: AppDeps) {
   const api = new Hono<ApiEnv>();
@@ -101,29 +107,21 @@ export function restApi(deps: AppDeps) {
 
   // A tool run: the tool's input as the JSON body, its result as `data`. Counts one API call when
   // it answers 200; bad input (400, naming the field) and a locked tool (403) count nothing.
-  api.post(
-    '/tools/:slug/run',
-    bodyLimit({
-      maxSize: TOOL_BODY_MAX,
-      onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB of text.' }, 413),
-    }),
-    async (c) => {
-      const slug = c.req.param('slug');
-      if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
-      if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json'))
-        return c.json({ error: 'Send the input as JSON, with Content-Type: application/json.' }, 415);
-      // Access first: a locked or unknown tool is refused before its body is read.
-      await readItem(deps, { userId: c.get('apiUserId'), slug, state: c.get('planState') });
-      let input: unknown;
-      try {
-        input = await c.req.json();
-      } catch {
-        return c.json({ error: 'The body is not valid JSON.' }, 400);
-      }
-      const data = await runItemTool(deps, { userId: c.get('apiUserId'), slug, input, state: c.get('planState') });
-      return c.json({ data });
-    },
-  );
+  api.post('/tools/:slug/run', toolBodyLimit, async (c) => {
+    const slug = c.req.param('slug');
+    if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
+    if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json'))
+      return c.json({ error: 'Send the input as JSON, with Content-Type: application/json.' }, 415);
+    // Access first: a locked or unknown tool is refused before its body is read.
+    const run = await itemTool(deps, { userId: c.get('apiUserId'), slug, state: c.get('planState') });
+    let input: unknown;
+    try {
+      input = await c.req.json();
+    } catch {
+      return c.json({ error: 'The body is not valid JSON.' }, 400);
+    }
+    return c.json({ data: await run(input) });
+  });
 
   api.get('/usage', async (c) => {
     await c.get('count')(); // the summary includes this call

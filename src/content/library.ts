@@ -107,26 +107,32 @@ export async function readItem(
 /** Users with a heavy tool run in progress in this process: one at a time each. */
 const heavyRuns = new Set<string>();
 
-/** Runs the tool behind a library item, for a user entitled to the item (NOT_FOUND, FORBIDDEN otherwise). */
-export async function runItemTool(
+/**
+ * The runner of the tool behind a library item, for a user entitled to the item (NOT_FOUND,
+ * FORBIDDEN otherwise): access is settled before the caller reads the input.
+ */
+export async function itemTool(
   deps: AppDeps,
-  opts: { userId: string; slug: string; input: unknown; fresh?: boolean; state?: PlanState },
-): Promise<Awaited<ReturnType<typeof runTool>>> {
+  opts: { userId: string; slug: string; fresh?: boolean; state?: PlanState },
+): Promise<(input: unknown) => ReturnType<typeof runTool>> {
   const item = await readItem(deps, opts);
-  if (!item.tool) throw new AppError('NOT_FOUND', 'This item is not a tool you can run.');
-  if (!tools[item.tool].heavy) return runTool(item.tool, opts.input);
+  const tool = item.tool;
+  if (!tool) throw new AppError('NOT_FOUND', 'This item is not a tool you can run.');
+  if (!tools[tool].heavy) return (input) => runTool(tool, input);
   // A heavy run takes a share of the server's CPU: a user waits for their last one to finish
   // rather than starting many at once (the rate limit counts calls, not their cost).
-  if (heavyRuns.has(opts.userId))
-    throw new AppError('TOO_MANY_REQUESTS', `${item.title} is already running for you: try again when it has finished.`, {
-      retryAfterSeconds: 1,
-    });
-  heavyRuns.add(opts.userId);
-  try {
-    return await runTool(item.tool, opts.input);
-  } finally {
-    heavyRuns.delete(opts.userId);
-  }
+  return async (input) => {
+    if (heavyRuns.has(opts.userId))
+      throw new AppError('TOO_MANY_REQUESTS', `${item.title} is already running for you: try again when it has finished.`, {
+        retryAfterSeconds: 1,
+      });
+    heavyRuns.add(opts.userId);
+    try {
+      return await runTool(tool, input);
+    } finally {
+      heavyRuns.delete(opts.userId);
+    }
+  };
 }
 
 // What a reader gets depends only on the catalog document and their plan, and the REST API serves

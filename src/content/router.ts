@@ -1,7 +1,7 @@
 // content.* — the library for the web app. Thin: validate, call library.ts, return its shapes.
 import { z } from 'zod';
 import { router, publicProcedure, protectedProcedure } from '../trpc/trpc';
-import { readItem, runItemTool, searchLibrary, startDownload } from './library';
+import { itemTool, readItem, searchLibrary, startDownload } from './library';
 
 const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, 'Not a valid item.');
 
@@ -27,7 +27,7 @@ export const contentRouter = router({
   runTool: protectedProcedure
     .input(z.object({ slug, input: z.unknown() }).strict())
     .mutation(({ ctx, input }) =>
-      runItemTool(ctx.deps, { userId: ctx.user.id, slug: input.slug, input: input.input, fresh: true }),
+      itemTool(ctx.deps, { userId: ctx.user.id, slug: input.slug, fresh: true }).then((run) => run(input.input)),
     ),
 
   download: protectedProcedure
