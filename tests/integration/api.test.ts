@@ -40,6 +40,22 @@ async function newKey(u: Awaited<ReturnType<typeof loggedIn>>, name = 'CI script
 
 const calls = (userId: string) => sumUnits(h.deps, { userId, metric: 'api_call' });
 
+/** A Free user's 100 API calls of this month, already made. */
+async function useUpFreeCalls(userId: string) {
+  const { start, end } = calendarMonth(new Date());
+  await h.deps.db.c.usageEvents.insertOne({
+    _id: `api:used-up:${userId}`,
+    userId,
+    metric: 'api_call',
+    periodStart: start,
+    periodEnd: end,
+    planId: 'free',
+    at: new Date(),
+    ref: null,
+    units: 100,
+  });
+}
+
 describe('API keys in settings', () => {
   it('a key is shown once, stored only as a hash, and listed by name and prefix', async () => {
     const u = await loggedIn(h);
@@ -199,21 +215,10 @@ describe('REST API endpoints', () => {
   });
 
   it('past a Free quota: 402 naming the upgrade instead of the item, and nothing counted', async () => {
-    // The route reads while the call's unit is stored; a refused unit must still win the answer.
+    // The route runs before the call's unit is stored; a refused unit must still win the answer.
     const u = await loggedIn(h);
     const { key } = await newKey(u);
-    const { start, end } = calendarMonth(new Date());
-    await h.deps.db.c.usageEvents.insertOne({
-      _id: `api:used-up:${u.id}`,
-      userId: u.id,
-      metric: 'api_call',
-      periodStart: start,
-      periodEnd: end,
-      planId: 'free',
-      at: new Date(),
-      ref: null,
-      units: 100,
-    });
+    await useUpFreeCalls(u.id);
     const res = await api('/content/newsletter-launch-checklist', key);
     expect(res.status).toBe(402);
     const body = (await res.json()) as { error?: string; data?: unknown };
@@ -282,18 +287,7 @@ describe('REST API endpoints', () => {
   it('past a Free quota a tool run gets 402 and counts nothing', async () => {
     const u = await loggedIn(h);
     const { key } = await newKey(u);
-    const { start, end } = calendarMonth(new Date());
-    await h.deps.db.c.usageEvents.insertOne({
-      _id: `api:used-up-tools:${u.id}`,
-      userId: u.id,
-      metric: 'api_call',
-      periodStart: start,
-      periodEnd: end,
-      planId: 'free',
-      at: new Date(),
-      ref: null,
-      units: 100,
-    });
+    await useUpFreeCalls(u.id);
     const res = await runTool(
       'headline-analyzer',
       key,
