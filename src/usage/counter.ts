@@ -108,7 +108,7 @@ function reserve(t: Tracker, counted: number): { position: number; release: () =
   };
 }
 
-// Group commit: units arriving together are written with one insertMany, and each caller
+// Group commit: units arriving together are written with one insert, and each caller
 // resumes only once its units are stored. Units that may share a row (see `shared` below) are
 // folded into one row per user, metric, period, plan and key; the others keep a row each. Under load
 // this turns thousands of units a second into a few small writes without weakening anything: every
@@ -187,9 +187,8 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
     // The driver's insert helpers rather than the bare insert command: on a replica set the driver
     // retries a write whose answer was lost as a retryable write, which the server applies once, so
     // a unit is never both stored and reported as failed (whose retry by the client would count it
-    // twice). A burst from one user folds into a single row, and insertOne skips the bulk-write
-    // machinery insertMany runs: about a tenth of the API's per-call CPU in bench/api.ts.
-    let failed: Map<number, number>;
+    // twice). One row (the usual case once a burst is folded) skips insertMany's bulk machinery.
+    const failed = new Map<number, unknown>();
     try {
       const [only] = rows;
       if (rows.length === 1 && only) await deps.db.c.usageEvents.insertOne(only.doc);
@@ -198,25 +197,24 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
           rows.map((r) => r.doc),
           { ordered: false },
         );
-      failed = new Map();
     } catch (err) {
-      const e = err as { code?: number; writeErrors?: { index: number; code: number }[] | { index: number; code: number } };
-      // A one-row insert reports a duplicate as the error itself; any other error fails its callers as is.
-      const single = rows.length === 1 && e.code === 11000 ? { index: 0, code: 11000 } : undefined;
-      const writeErrors = rows.length === 1 ? single : e.writeErrors;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : null;
+      const writeErrors = (err as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } })
+        .writeErrors;
+      // A one-row insert reports a duplicate as the error itself.
+      const single = rows.length === 1 && (err as { code?: number }).code === 11000 ? [{ index: 0, code: 11000 }] : null;
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : single;
       if (!list) {
         for (const r of rows) for (const b of r.callers) b.fail(err);
         continue;
       }
-      failed = new Map(list.map((w) => [w.index, w.code]));
+      for (const w of list) failed.set(w.index, w.code === 11000 ? 'duplicate' : err);
     }
     rows.forEach((r, i) => {
-      const code = failed.get(i);
+      const f = failed.get(i);
       for (const b of r.callers) {
-        if (code === undefined) b.done(true);
-        else if (code === 11000) b.done(false);
-        else b.fail(new Error(`usage row not stored (code ${code})`));
+        if (f === undefined) b.done(true);
+        else if (f === 'duplicate') b.done(false);
+        else b.fail(f);
       }
     });
   }
