@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { root } from './tools';
+import { ensureTools, root, type ToolName } from './tools';
 import { freePort, startFerretDB, startMailpit, type Service } from './services';
 
 const dev = process.argv.includes('--dev');
@@ -34,6 +34,9 @@ async function main() {
 
   let inboxUrl: string | null = null;
   const localDb = !env.MONGODB_URI;
+  // Build whatever local tools are missing at the same time, before starting any of them.
+  const needed: ToolName[] = [...(localDb ? ['ferretdb' as const] : []), ...(env.SMTP_URL ? [] : ['mailpit' as const])];
+  await ensureTools(needed, say);
   if (!env.MONGODB_URI) {
     const ferret: Service = await startFerretDB({ dataDir: path.join(dataDir, 'ferretdb'), log: say });
     stops.push(ferret.stop);

@@ -1,68 +1,139 @@
-// Installs the Go programs DropIn runs locally into the project's own bin (.tools/bin), with
-// `go install` from the Go module proxy. A stamp file records what was built, so a second start
-// reuses it; a first run says what it is doing and shows elapsed time while Go compiles.
+// The Go programs DropIn runs locally (FerretDB, Mailpit), built with `go install` from the Go
+// module proxy. Each build is kept in a per-user cache keyed by tool, version and build inputs
+// (`$XDG_CACHE_HOME/dropin/tools`, else `~/.cache/dropin/tools`), so every clone on a machine
+// reuses it, and linked into the project's own bin (`.tools/bin`). Missing tools are built at the
+// same time, with one progress line that says what is being built and for how long.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export const root = path.resolve(import.meta.dirname, '..');
 export const toolsBin = path.join(root, '.tools', 'bin');
 
+export type ToolName = 'ferretdb' | 'mailpit';
+
 interface Tool {
-  name: string;
   /** Human name for progress lines. */
   label: string;
   /** Arguments after `go install`, and the folder to run in. */
   install: { args: string[]; cwd: string };
-  stamp: string;
+  /** Files whose content changes what gets built (besides the arguments). */
+  inputs: string[];
 }
 
-const tools: Record<'ferretdb' | 'mailpit', Tool> = {
+const tools: Record<ToolName, Tool> = {
   ferretdb: {
-    name: 'ferretdb',
     label: 'FerretDB 1.24.2',
     install: { args: ['.'], cwd: path.join(root, 'scripts', 'ferretdb') },
-    stamp: 'FerretDB v1.24.2 (scripts/ferretdb wrapper v1)',
+    inputs: ['go.mod', 'go.sum', 'main.go'].map((f) => path.join(root, 'scripts', 'ferretdb', f)),
   },
   mailpit: {
-    name: 'mailpit',
     label: 'Mailpit 1.33.1',
     install: { args: ['github.com/axllent/mailpit@v1.33.1'], cwd: root },
-    stamp: 'github.com/axllent/mailpit@v1.33.1',
+    inputs: [],
   },
 };
 
-export async function ensureTool(name: keyof typeof tools, log: (line: string) => void = console.log): Promise<string> {
+export function toolCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'dropin', 'tools');
+}
+
+/** `<name>-<hash of label, arguments, inputs and platform>`: a changed wrapper or version builds anew. */
+function cacheKey(name: ToolName): string {
   const tool = tools[name];
-  const bin = path.join(toolsBin, tool.name);
-  const stampFile = `${bin}.stamp`;
-  if (existsSync(bin) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === tool.stamp) return bin;
+  const hash = createHash('sha256').update(`${tool.label}\n${tool.install.args.join(' ')}\n${process.platform}-${process.arch}\n`);
+  for (const file of tool.inputs) hash.update(readFileSync(file));
+  return `${name}-${hash.digest('hex').slice(0, 16)}`;
+}
+
+/** The tool's binary in the project's bin, built (or taken from the per-user cache) when missing. */
+export async function ensureTool(name: ToolName, log: (line: string) => void = console.log): Promise<string> {
+  const [bin] = await ensureTools([name], log);
+  return bin as string;
+}
+
+/** Like ensureTool for several tools; the missing ones are built concurrently. */
+export async function ensureTools(names: ToolName[], log: (line: string) => void = console.log): Promise<string[]> {
+  const missing = names.filter((name) => !existsSync(cachedBinary(name)));
+  if (missing.length) await buildAll(missing, log);
+  return names.map(linkIntoProject);
+}
+
+function cachedBinary(name: ToolName): string {
+  return path.join(toolCacheDir(), cacheKey(name), name);
+}
+
+/** Hard-links (or copies, across file systems) the cached binary into `.tools/bin`. */
+function linkIntoProject(name: ToolName): string {
+  const cached = cachedBinary(name);
+  const bin = path.join(toolsBin, name);
   mkdirSync(toolsBin, { recursive: true });
-  log(`Building ${tool.label} with go install (first run only; usually 1–3 minutes)…`);
+  const tmp = `${bin}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  try {
+    linkSync(cached, tmp);
+  } catch {
+    copyFileSync(cached, tmp);
+    chmodSync(tmp, 0o755);
+  }
+  renameSync(tmp, bin);
+  return bin;
+}
+
+async function buildAll(names: ToolName[], log: (line: string) => void): Promise<void> {
+  const labels = names.map((n) => tools[n].label).join(' and ');
+  log(`Building ${labels} with Go (first run on this machine only; later clones reuse ${toolCacheDir()})…`);
   const started = Date.now();
+  const pending = new Set(names);
+  const seconds = () => Math.round((Date.now() - started) / 1000);
   const ticker = setInterval(
-    () => log(`  …still building ${tool.label} (${Math.round((Date.now() - started) / 1000)} s)`),
+    () => log(`  …building ${[...pending].map((n) => tools[n].label).join(' and ')} (${seconds()} s)`),
     15_000,
   );
   try {
-    await run('go', ['install', ...tool.install.args], {
-      cwd: tool.install.cwd,
-      env: { ...process.env, GOBIN: toolsBin, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
-    });
+    await Promise.all(
+      names.map(async (name) => {
+        await build(name);
+        pending.delete(name);
+        log(`  built ${tools[name].label} (${seconds()} s)`);
+      }),
+    );
   } finally {
     clearInterval(ticker);
   }
-  writeFileSync(stampFile, tool.stamp);
-  log(`  built ${tool.label} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return bin;
+}
+
+/** `go install` into a private folder, then one rename into the cache: concurrent builders never see half a binary. */
+async function build(name: ToolName): Promise<void> {
+  const tool = tools[name];
+  const cacheDir = toolCacheDir();
+  mkdirSync(cacheDir, { recursive: true });
+  const work = mkdtempSync(path.join(cacheDir, `.build-${name}-`));
+  try {
+    await run('go', ['install', ...tool.install.args], {
+      cwd: tool.install.cwd,
+      env: { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+    });
+    const target = path.join(cacheDir, cacheKey(name));
+    try {
+      renameSync(work, target);
+    } catch (err) {
+      // Another process finished the same build first: keep theirs.
+      if (!existsSync(path.join(target, name))) throw err;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
+      stderr = (stderr + d.toString()).slice(-8000);
     });
     child.on('error', (err) => reject(new Error(`${cmd} could not start: ${err.message} (is Go installed?)`)));
     child.on('exit', (code) =>
@@ -71,8 +142,7 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
   });
 }
 
-// `tsx scripts/tools.ts` installs both (used by .ci/run to build them before the tests).
+// `tsx scripts/tools.ts` builds (or links) every tool; the test command runs it before the tests.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await ensureTool('ferretdb');
-  await ensureTool('mailpit');
+  await ensureTools(['ferretdb', 'mailpit']);
 }
