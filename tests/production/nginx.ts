@@ -2,8 +2,11 @@
 // paths swapped for a test's own (each swap must match exactly as often as expected, so the
 // file and this table cannot drift apart silently), a self-signed certificate, and nginx in the
 // foreground with its pid, logs and temp files in the test's folder.
+// Started as root, nginx's workers run as the file's `user` (www-data), as in production: every
+// file they serve lives in the test's folder (deploy/nginx is copied there), never in the checkout,
+// whose parent folders they may not be allowed to enter.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { canConnect } from '../../scripts/services';
 import path from 'node:path';
 
@@ -46,7 +49,7 @@ export function renderNginxConf(source: string, site: NginxSite, opts: { brotli:
     ['/etc/letsencrypt/live/dropin.example.com/privkey.pem', site.key, 1],
     ['/etc/letsencrypt/live/dropin.example.com/chain.pem', site.cert, 1],
     ['root /srv/dropin/dist/web;', `root ${site.webRoot};`, 1],
-    ['root /srv/dropin/deploy/nginx;', `root ${repoRoot}/deploy/nginx;`, 1],
+    ['root /srv/dropin/deploy/nginx;', `root ${d}/deploy-nginx;`, 1],
     // Production keeps Debian's compiled-in temp folders (/var/lib/nginx); a test keeps its own.
     [
       'http {',
@@ -66,7 +69,15 @@ export function renderNginxConf(source: string, site: NginxSite, opts: { brotli:
   }
   mkdirSync(path.join(d, 'dropin.d'), { recursive: true });
   mkdirSync(path.join(d, 'tmp'), { recursive: true });
-  if (opts.brotli) symlinkSync(path.join(repoRoot, 'deploy/nginx/brotli.conf'), path.join(d, 'dropin.d/brotli.conf'));
+  // The error page and brotli.conf, readable by the workers whatever the checkout's modes.
+  const pages = path.join(d, 'deploy-nginx');
+  mkdirSync(pages, { recursive: true });
+  chmodSync(pages, 0o755);
+  for (const file of readdirSync(path.join(repoRoot, 'deploy/nginx'))) {
+    copyFileSync(path.join(repoRoot, 'deploy/nginx', file), path.join(pages, file));
+    chmodSync(path.join(pages, file), 0o644);
+  }
+  if (opts.brotli) copyFileSync(path.join(pages, 'brotli.conf'), path.join(d, 'dropin.d/brotli.conf'));
   return text;
 }
 
@@ -108,10 +119,24 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
+/** Throws, naming the folder, when a folder on the way to `dir` is closed to other users. */
+function assertOthersCanEnter(dir: string) {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new Error(
+        `nginx's workers (www-data) cannot enter ${d} (mode ${(statSync(d).mode & 0o777).toString(8)}) on the way to ${dir}: ` +
+          'run the production tests with TMPDIR set to a folder other users can enter',
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
+}
+
 /** Writes the config, checks it with `nginx -t`, and runs nginx in the foreground. */
 export async function startNginx(bin: string, site: NginxSite, opts: { brotli: boolean }): Promise<RunningNginx> {
   // nginx's workers run as www-data when the master is root: they must be able to read the site.
   chmodSync(site.dir, 0o755);
+  if (process.getuid?.() === 0) assertOthersCanEnter(site.dir);
   const conf = path.join(site.dir, 'nginx.conf');
   writeFileSync(conf, renderNginxConf(readFileSync(path.join(repoRoot, 'nginx.conf'), 'utf8'), site, opts));
   // No -p: Debian's modules-enabled files load modules relative to the default prefix.
