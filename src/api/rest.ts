@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
+import { tooManyMessage } from '../lib/try-again';
 import { consume } from '../usage/counter';
 import { type Entitlement, planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
@@ -59,7 +60,7 @@ export function restApi(deps: AppDeps) {
     c.header('X-RateLimit-Limit', `${limit};w=60`);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
-      return c.json({ error: `Rate limit of ${limit} requests a minute for this key exceeded. Retry in ${wait} s.` }, 429);
+      return c.json({ error: tooManyMessage(`Rate limit of ${limit} requests a minute for this key exceeded.`, wait) }, 429);
     }
     // One API call per request answered 2xx, under an id of ours, never the client's, so a replayed
     // request id cannot make calls free. The route runs first (every one here only reads): bad input

@@ -74,7 +74,7 @@ export async function consumeCode(opts: {
   try {
     // Keyed on this code, so a new code starts with fresh attempts. Always on, even when rate
     // limiting is disabled for benchmarks: this is part of what makes a 6-digit code safe.
-    await hit({ ...deps, env: { RATE_LIMIT_DISABLED: false } }, attemptsLimit, doc._id);
+    await hit({ ...deps, env: { ...deps.env, RATE_LIMIT_DISABLED: false } }, attemptsLimit, doc._id);
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     await deps.db.c.emailCodes.deleteOne({ _id: doc._id });

@@ -2,9 +2,14 @@
 // Login throttling is keyed on account + IP (with an escalating second tier as backoff) so an
 // attacker elsewhere cannot lock the owner out; the per-account limit across all IPs is loose and
 // counts failures only, and a password reset clears it.
+//
+// `developmentMax` loosens a limit under `npm start` (NODE_ENV=development), where one person, or a
+// team sharing one address, signs up and resets test accounts: only the limits such a person would
+// hit. Login, code and password guessing keep their limits in every mode; production and tests use
+// `max`. Each message says what happened; the 429 adds when to try again.
 import type { Limit } from '../lib/rate-limit';
 
-const LOGIN = 'Too many login attempts. Please wait before trying again, or reset your password.';
+const LOGIN = 'Too many login attempts.';
 
 export const limits = {
   /** Every login attempt from one IP, whatever the account. */
@@ -18,16 +23,24 @@ export const limits = {
   signupIp: {
     name: 'signup:ip',
     max: 10,
+    developmentMax: 100,
     windowSeconds: 60 * 60,
-    message: 'Too many sign-ups from your network. Please try again later.',
+    message: 'Too many sign-ups from this network.',
   },
 
-  resetIp: { name: 'reset:ip', max: 10, windowSeconds: 60 * 60, message: 'Too many reset requests. Please try again later.' },
+  resetIp: {
+    name: 'reset:ip',
+    max: 10,
+    developmentMax: 100,
+    windowSeconds: 60 * 60,
+    message: 'Too many password reset requests from this network.',
+  },
   resetEmail: {
     name: 'reset:email',
     max: 3,
+    developmentMax: 10,
     windowSeconds: 60 * 60,
-    message: 'Too many reset requests for this address. Please try again later.',
+    message: 'Too many password reset requests for this address.',
   },
 
   /** Code submissions per user, on top of the 5 attempts each code allows. */
@@ -35,20 +48,21 @@ export const limits = {
     name: 'code:user',
     max: 10,
     windowSeconds: 15 * 60,
-    message: 'Too many code attempts. Please wait before trying again.',
+    message: 'Too many code attempts.',
   },
-  /** One code email a minute, at most five an hour. */
+  /** One code email a minute, at most five an hour (twenty under `npm start`). */
   sendCodeCooldown: {
     name: 'code-send:cooldown',
     max: 1,
     windowSeconds: 60,
-    message: 'Please wait before asking for another code.',
+    message: 'We sent a code a moment ago.',
   },
   sendCodeUser: {
     name: 'code-send:user',
     max: 5,
+    developmentMax: 20,
     windowSeconds: 60 * 60,
-    message: 'Too many codes sent. Please try again later.',
+    message: 'Too many codes requested.',
   },
 
   /** Current-password checks of a logged-in user (change email/password, delete). */
@@ -56,7 +70,7 @@ export const limits = {
     name: 'reauth:user',
     max: 10,
     windowSeconds: 15 * 60,
-    message: 'Too many password attempts. Please wait before trying again.',
+    message: 'Too many password attempts.',
   },
 } satisfies Record<string, Limit>;
 

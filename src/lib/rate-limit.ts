@@ -7,24 +7,36 @@
 // left a counter at 5). With insert-then-count, the k-th concurrent hit counts at least k rows, so
 // no more than `max` hits are ever let through in a window; a burst can only err on the strict side.
 import type { Collections } from '../db/collections';
+import type { Env } from '../env';
 import { AppError } from './errors';
 import { newId } from './ids';
+import { tooManyMessage } from './try-again';
 
 export interface Limit {
   /** Names the limit in keys and logs, e.g. `login:ip`. */
   name: string;
   max: number;
+  /**
+   * The max under NODE_ENV=development (`npm start`), where one person tries the product and
+   * signs up test accounts from one address. Production and tests always use `max`.
+   */
+  developmentMax?: number;
   windowSeconds: number;
-  /** Shown to the user in the 429. */
+  /** What happened, one sentence; the 429 adds when to try again ("Try again in 45 minutes."). */
   message?: string;
 }
 
 export interface RateLimitDeps {
   db: { c: Pick<Collections, 'rateLimits'> };
-  env: { RATE_LIMIT_DISABLED: boolean };
+  env: Pick<Env, 'NODE_ENV' | 'RATE_LIMIT_DISABLED'>;
 }
 
-const DEFAULT_MESSAGE = 'Too many attempts. Please wait a moment and try again.';
+const DEFAULT_MESSAGE = 'Too many attempts.';
+
+/** How many hits `limit` allows per window in this mode. */
+export function maxFor(limit: Limit, env: Pick<Env, 'NODE_ENV'>): number {
+  return env.NODE_ENV === 'development' ? (limit.developmentMax ?? limit.max) : limit.max;
+}
 
 export function limitKey(limit: Limit, key: string): string {
   // Keys hold emails or IPs, both bounded by input validation; cap anyway.
@@ -33,8 +45,8 @@ export function limitKey(limit: Limit, key: string): string {
 
 /**
  * Counts one hit against `limit` for `key`; throws TOO_MANY_REQUESTS (with retryAfterSeconds) when
- * the window already holds `max` hits. A refused hit is not kept, so the log of a hammered key stays
- * at `max` rows, and the wait ends when its oldest counted hit leaves the window.
+ * the window already holds `maxFor` hits. A refused hit is not kept, so the log of a hammered key
+ * stays at that many rows, and the wait ends when its oldest counted hit leaves the window.
  */
 export async function hit(deps: RateLimitDeps, limit: Limit, key: string, now = Date.now()): Promise<void> {
   if (deps.env.RATE_LIMIT_DISABLED) return;
@@ -43,7 +55,7 @@ export async function hit(deps: RateLimitDeps, limit: Limit, key: string, now = 
   const _id = newId();
   await c.insertOne({ _id, key: k, expiresAt: new Date(now + limit.windowSeconds * 1000) });
   const count = await c.countDocuments({ key: k, expiresAt: { $gt: new Date(now) } });
-  if (count <= limit.max) return;
+  if (count <= maxFor(limit, deps.env)) return;
   await c.deleteOne({ _id });
   throw await tooMany(deps, limit, k, now);
 }
@@ -53,7 +65,7 @@ export async function check(deps: RateLimitDeps, limit: Limit, key: string, now 
   if (deps.env.RATE_LIMIT_DISABLED) return;
   const k = limitKey(limit, key);
   const count = await deps.db.c.rateLimits.countDocuments({ key: k, expiresAt: { $gt: new Date(now) } });
-  if (count >= limit.max) throw await tooMany(deps, limit, k, now);
+  if (count >= maxFor(limit, deps.env)) throw await tooMany(deps, limit, k, now);
 }
 
 /** Forgets every hit of `key` (e.g. after a successful login). */
@@ -69,5 +81,7 @@ async function tooMany(deps: RateLimitDeps, limit: Limit, k: string, now: number
     .next();
   const until = oldest?.expiresAt.getTime() ?? now + limit.windowSeconds * 1000;
   const retryAfterSeconds = Math.max(1, Math.ceil((until - now) / 1000));
-  return new AppError('TOO_MANY_REQUESTS', limit.message ?? DEFAULT_MESSAGE, { retryAfterSeconds });
+  return new AppError('TOO_MANY_REQUESTS', tooManyMessage(limit.message ?? DEFAULT_MESSAGE, retryAfterSeconds), {
+    retryAfterSeconds,
+  });
 }

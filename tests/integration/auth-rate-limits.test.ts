@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { limits } from '../../src/auth/limits';
-import { hit } from '../../src/lib/rate-limit';
+import { hit, maxFor } from '../../src/lib/rate-limit';
 import { createDeps } from '../../src/server';
 import { createHarness, testEnv, type Browser, type Harness } from '../setup/harness';
 import { codeFrom, waitForEmail } from '../setup/mailpit';
@@ -159,14 +159,16 @@ describe('login', () => {
 });
 
 describe('other flows', () => {
-  it('signup is limited per IP (invalid attempts count too)', async () => {
+  it('signup is limited per IP (invalid attempts count too), with a sentence saying when to retry', async () => {
     const b = newBrowser(h);
     const statuses: number[] = [];
-    for (let i = 0; i < limits.signupIp.max + 1; i++) {
+    for (let i = 0; i < 10; i++) {
       statuses.push((await b.mutation('auth.signup', { email: uniqueEmail(), password: 'password123' })).status);
     }
-    expect(statuses.slice(0, limits.signupIp.max).every((s) => s === 400)).toBe(true);
-    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.every((s) => s === 400)).toBe(true);
+    const res = await b.mutation('auth.signup', { email: uniqueEmail(), password: 'password123' });
+    expect(res.status, 'the 11th sign-up of the hour').toBe(429);
+    expect(errorOf(res.body).message).toBe('Too many sign-ups from this network. Try again in an hour.');
   });
 
   it('reset requests are limited per email, even from many IPs', async () => {
@@ -229,6 +231,63 @@ describe('other flows', () => {
       expect(await free.deps.db.c.rateLimits.countDocuments({})).toBe(0);
     } finally {
       await free.close();
+    }
+  });
+});
+
+describe('limits by mode', () => {
+  // `npm start` runs NODE_ENV=development: a person trying the product signs up test accounts from
+  // one address. Production and the tests above keep the strict limits.
+  it('development allows 100 sign-ups an hour from one address; production and test allow 10', () => {
+    expect(maxFor(limits.signupIp, { NODE_ENV: 'development' })).toBe(100);
+    expect(maxFor(limits.signupIp, { NODE_ENV: 'production' })).toBe(10);
+    expect(maxFor(limits.signupIp, { NODE_ENV: 'test' })).toBe(10);
+  });
+
+  it('guessing limits are the same in every mode', () => {
+    for (const limit of [limits.loginIp, limits.loginAccountIp, limits.loginAccountIpLong, limits.codeUser, limits.reauthUser]) {
+      expect(maxFor(limit, { NODE_ENV: 'development' }), limit.name).toBe(maxFor(limit, { NODE_ENV: 'production' }));
+    }
+  });
+
+  it('a development server lets the 100th sign-up of the hour through and refuses the 101st', async () => {
+    const dev = await createHarness({ NODE_ENV: 'development' });
+    try {
+      const ip = randomIp();
+      // 99 sign-ups 45 minutes ago, counted by the limiter itself (99 real ones would each hash a password).
+      const earlier = Date.now() - 45 * 60_000;
+      for (let i = 0; i < 99; i++) await hit(dev.deps, limits.signupIp, ip, earlier);
+      const b = dev.browser({ ip });
+      expect((await b.mutation('auth.signup', { email: uniqueEmail(), password: 'password123' })).status).toBe(400);
+      const res = await b.mutation('auth.signup', { email: uniqueEmail(), password: 'password123' });
+      expect(res.status).toBe(429);
+      const err = errorOf(res.body);
+      // The oldest of the hour's sign-ups leaves the window 15 minutes from now.
+      expect(err.message).toBe('Too many sign-ups from this network. Try again in 15 minutes.');
+      expect(err.data.retryAfterSeconds).toBeGreaterThan(14 * 60);
+      expect(err.data.retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
+    } finally {
+      await dev.close();
+    }
+  });
+
+  it('a production server refuses the 11th sign-up of the hour from one address', async () => {
+    const prod = await createHarness({
+      NODE_ENV: 'production',
+      // Production refuses development settings; an empty value unsets the harness's Mailpit URL.
+      MAILPIT_URL: '',
+      STRIPE_SECRET_KEY: 'sk_test_never_called',
+      STRIPE_WEBHOOK_SECRET: 'whsec_never_called',
+    });
+    try {
+      const b = prod.browser({ ip: randomIp() });
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        statuses.push((await b.mutation('auth.signup', { email: uniqueEmail(), password: 'password123' })).status);
+      }
+      expect(statuses).toEqual([...Array(10).fill(400), 429]);
+    } finally {
+      await prod.close();
     }
   });
 });
