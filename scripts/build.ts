@@ -1,34 +1,19 @@
-// `npm run build`: the production artefacts. The web app with hashed asset names (Vite) in
-// dist/web, and the server and reconciler bundled with esbuild into dist/server and
-// dist/reconciler (npm packages stay external; `npm ci --omit=dev` installs them).
+// `npm run build`: the production artefacts. The web app with hashed asset names in dist/web (the
+// same web build step as `npm start`, scripts/web-build.ts), and the server and reconciler bundled
+// with esbuild into dist/server and dist/reconciler (npm packages stay external; `npm ci
+// --omit=dev` installs them).
 // `--out-dir <dir>` builds the same layout elsewhere (the production tests build into a temp
 // folder, so a concurrent `vite build` in the checkout cannot change files under their nginx).
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { root } from './tools';
+import { ensureWebBuild } from './web-build';
 
 const started = Date.now();
 const outArg = process.argv.includes('--out-dir') ? process.argv[process.argv.indexOf('--out-dir') + 1] : undefined;
 const outRoot = outArg ? path.resolve(outArg) : path.join(root, 'dist');
-const vite = spawnSync(
-  process.execPath,
-  [
-    path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
-    'build',
-    '--logLevel',
-    'warn',
-    '--outDir',
-    path.join(outRoot, 'web'),
-    '--emptyOutDir',
-  ],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
-);
-if (vite.status !== 0) process.exit(vite.status ?? 1);
+await ensureWebBuild({ outDir: path.join(outRoot, 'web') });
 
 const entries: [string, string][] = [['src/index.ts', 'server/index.js']];
 if (existsSync(path.join(root, 'reconciler', 'index.ts'))) entries.push(['reconciler/index.ts', 'reconciler/index.js']);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need that npm does not (Go tools, Debian's
-# Chromium for the end-to-end tests, Debian's nginx for tests/production), builds the web app,
-# then runs every vitest suite.
+# Chromium for the end-to-end tests, Debian's nginx for tests/production), builds the web app the
+# way `npm start` does (only when its sources changed), then runs every vitest suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,5 +39,5 @@ fi
 
 npx tsx scripts/tools.ts
 npx tsc -p .
-npx vite build --logLevel warn
+npx tsx scripts/web-build.ts
 npx vitest run "$@"

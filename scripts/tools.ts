@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { acquireLock } from './lock';
 
 export const root = path.resolve(import.meta.dirname, '..');
 export const toolsBin = path.join(root, '.tools', 'bin');
@@ -44,7 +45,9 @@ export function toolCacheDir(): string {
 /** `<name>-<hash of label, arguments, inputs and platform>`: a changed wrapper or version builds anew. */
 function cacheKey(name: ToolName): string {
   const tool = tools[name];
-  const hash = createHash('sha256').update(`${tool.label}\n${tool.install.args.join(' ')}\n${process.platform}-${process.arch}\n`);
+  const hash = createHash('sha256').update(
+    `${tool.label}\n${tool.install.args.join(' ')}\n${process.platform}-${process.arch}\n`,
+  );
   for (const file of tool.inputs) hash.update(readFileSync(file));
   return `${name}-${hash.digest('hex').slice(0, 16)}`;
 }
@@ -95,7 +98,16 @@ async function buildAll(names: ToolName[], log: (line: string) => void): Promise
   try {
     await Promise.all(
       names.map(async (name) => {
-        await build(name);
+        // Another clone or test run on this machine may be building the same tool: wait for it.
+        const release = await acquireLock(path.join(toolCacheDir(), `${cacheKey(name)}.lock`), {
+          staleMs: 30 * 60_000,
+          onWait: () => log(`  another process is building ${tools[name].label}; waiting for it`),
+        });
+        try {
+          if (!existsSync(cachedBinary(name))) await build(name);
+        } finally {
+          release();
+        }
         pending.delete(name);
         log(`  built ${tools[name].label} (${seconds()} s)`);
       }),
@@ -105,7 +117,7 @@ async function buildAll(names: ToolName[], log: (line: string) => void): Promise
   }
 }
 
-/** `go install` into a private folder, then one rename into the cache: concurrent builders never see half a binary. */
+/** `go install` into a private folder, then one rename into the cache: nobody ever sees half a binary. */
 async function build(name: ToolName): Promise<void> {
   const tool = tools[name];
   const cacheDir = toolCacheDir();
@@ -116,13 +128,7 @@ async function build(name: ToolName): Promise<void> {
       cwd: tool.install.cwd,
       env: { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
     });
-    const target = path.join(cacheDir, cacheKey(name));
-    try {
-      renameSync(work, target);
-    } catch (err) {
-      // Another process finished the same build first: keep theirs.
-      if (!existsSync(path.join(target, name))) throw err;
-    }
+    renameSync(work, path.join(cacheDir, cacheKey(name)));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,0 +1,134 @@
+// The one web build step: a production build of the dashboard (minified, production React, hashed
+// assets) into dist/web. `npm start`, the test command and the end-to-end harness all go through
+// `ensureWebBuild`, which rebuilds only when a source file the last bundle was made from changed.
+// `tsx scripts/web-build.ts [--out-dir <dir>] [--force]` runs it from a shell.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { acquireLock } from './lock';
+import { root } from './tools';
+
+export const defaultWebDist = path.join(root, 'dist', 'web');
+
+/** Beside the output folder, not inside it, so the server never serves it. */
+const stampFile = (outDir: string) => `${outDir}.build.json`;
+
+interface Stamp {
+  /** Every file in the repository the bundle was made from, with its content hash. */
+  inputs: Record<string, string>;
+}
+
+/** Files outside the module graph that change the output. */
+const alwaysInputs = ['vite.config.ts', 'package-lock.json', 'web/index.html'];
+
+function hashFile(rel: string): string | null {
+  try {
+    return createHash('sha256')
+      .update(readFileSync(path.join(root, rel)))
+      .digest('hex')
+      .slice(0, 20);
+  } catch {
+    return null;
+  }
+}
+
+function isCurrent(outDir: string): boolean {
+  if (!existsSync(path.join(outDir, 'index.html')) || !existsSync(stampFile(outDir))) return false;
+  try {
+    const stamp = JSON.parse(readFileSync(stampFile(outDir), 'utf8')) as Stamp;
+    return Object.entries(stamp.inputs).every(([rel, hash]) => hashFile(rel) === hash);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the web app into `outDir` unless the build there was made from today's sources. Builds are
+ * serialized across processes by a lock folder, and each goes to a fresh folder swapped in at the
+ * end, so a server never sees half a build.
+ */
+export async function ensureWebBuild(
+  opts: { outDir?: string; force?: boolean; log?: (line: string) => void } = {},
+): Promise<{ built: boolean; seconds: number }> {
+  const outDir = path.resolve(opts.outDir ?? defaultWebDist);
+  const log = opts.log ?? console.log;
+  if (!opts.force && isCurrent(outDir)) return { built: false, seconds: 0 };
+  const release = await acquireLock(`${outDir}.lock`, { onWait: () => log('Waiting for another process building the web app…') });
+  try {
+    if (!opts.force && isCurrent(outDir)) return { built: false, seconds: 0 };
+    log('Building the web app (production build; only when its sources changed)…');
+    const started = Date.now();
+    const tmp = `${outDir}.next-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    await runBuild(tmp);
+    const old = `${outDir}.old-${process.pid}`;
+    if (existsSync(outDir)) renameSync(outDir, old);
+    renameSync(tmp, outDir);
+    rmSync(old, { recursive: true, force: true });
+    renameSync(`${tmp}.build.json`, stampFile(outDir));
+    const seconds = (Date.now() - started) / 1000;
+    log(`  built the web app in ${seconds.toFixed(1)} s`);
+    return { built: true, seconds };
+  } finally {
+    release();
+  }
+}
+
+/** Vite in a child process with NODE_ENV=production, whatever mode the caller runs in. */
+function runBuild(outDir: string): Promise<void> {
+  const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsx, import.meta.filename, '--vite', outDir], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-8000);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`The web build failed:\n${stderr}`))));
+  });
+}
+
+/** In the child: Vite's build API, errors only, recording the module graph's files for the stamp. */
+async function viteBuild(outDir: string): Promise<void> {
+  const { build } = await import('vite');
+  const inputs = new Set<string>(alwaysInputs);
+  await build({
+    configFile: path.join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir, emptyOutDir: true },
+    plugins: [
+      {
+        name: 'dropin-build-inputs',
+        generateBundle() {
+          for (const id of this.getModuleIds()) {
+            const file = id.split('?')[0] as string;
+            if (!path.isAbsolute(file) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+            const rel = path.relative(root, file);
+            if (!rel.startsWith('..')) inputs.add(rel);
+          }
+        },
+      },
+    ],
+  });
+  const stamp: Stamp = { inputs: {} };
+  for (const rel of [...inputs].sort()) {
+    const hash = hashFile(rel);
+    if (hash) stamp.inputs[rel] = hash;
+  }
+  writeFileSync(stampFile(outDir), `${JSON.stringify(stamp, null, 1)}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  if (args[0] === '--vite') {
+    await viteBuild(args[1] as string);
+  } else {
+    const outArg = args.includes('--out-dir') ? args[args.indexOf('--out-dir') + 1] : undefined;
+    await ensureWebBuild({ outDir: outArg, force: args.includes('--force') });
+  }
+}
