@@ -34,6 +34,8 @@ export async function startFerretDB(opts: { dataDir: string; port?: number; log?
   const sqliteUrl = `file:${dir}/?_pragma=synchronous(normal)`;
   const child = spawn(bin, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=${sqliteUrl}`, '--log-level=error'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: a terminal's Ctrl+C reaches only DropIn, which stops it in order.
+    detached: true,
     // One Go P: SQLite takes one write at a time anyway, and locally FerretDB shares a few cores with
     // the app it serves. With the default (one P per core) the Go scheduler's spinning and handoffs
     // took CPU from the app: bench/api.ts about 33% → 35% of bare; test suite and other benches
@@ -64,7 +66,7 @@ export async function startMailpit(
     mkdirSync(path.dirname(path.resolve(opts.dataFile)), { recursive: true });
     args.push(`--database=${path.resolve(opts.dataFile)}`);
   }
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   await waitForPort(child, smtpPort, 'Mailpit SMTP');
   await waitForPort(child, httpPort, 'Mailpit web');
   reportUnexpectedExit(child, 'Mailpit');

@@ -7,12 +7,17 @@ export type { Logger };
 export function createLogger(level: string, opts: { pretty?: boolean } = {}): Logger {
   return pino({
     level,
-    // Readable lines for a person at a terminal (npm start); JSON everywhere else.
+    // One readable line per entry for a person running it locally (npm start); JSON everywhere else.
     ...(opts.pretty
       ? {
           transport: {
             target: 'pino-pretty',
-            options: { colorize: true, ignore: 'pid,hostname,app', translateTime: 'SYS:HH:MM:ss' },
+            options: {
+              colorize: process.stdout.isTTY === true,
+              singleLine: true,
+              ignore: 'pid,hostname,app,reqId',
+              translateTime: 'SYS:HH:MM:ss',
+            },
           },
         }
       : {}),

@@ -18,7 +18,8 @@ import type { AppDeps } from './deps';
 import { startSnapshotJob } from './admin/analytics';
 
 export async function createDeps(env: Env): Promise<AppDeps> {
-  const log = createLogger(env.LOG_LEVEL, { pretty: env.NODE_ENV === 'development' && process.stdout.isTTY === true });
+  // Readable lines for a person running it locally (npm start); JSON lines in production and tests.
+  const log = createLogger(env.LOG_LEVEL, { pretty: env.NODE_ENV === 'development' && env.LOG_LEVEL !== 'silent' });
   if (!env.MONGODB_URI) throw new Error('MONGODB_URI is not set');
   if (!env.SMTP_URL) throw new Error('SMTP_URL is not set');
   const db = await connectDatabase(env.MONGODB_URI, env.MONGODB_DB);
@@ -79,10 +80,14 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
     close(opts = {}) {
       closing ??= (async () => {
         clearInterval(jobs);
-        snapshots.stop();
-        deps.sessions.stopCache();
-        // Stop taking requests, let in-flight ones and the webhook row in hand finish.
-        await Promise.all([stopHttp(server as Server, inFlight, opts.timeoutMs ?? 10_000), worker.stop(), meter.stop()]);
+        // Stop taking requests; let in-flight ones, the webhook row in hand and background runs finish.
+        await Promise.all([
+          stopHttp(server as Server, inFlight, opts.timeoutMs ?? 10_000),
+          worker.stop(),
+          meter.stop(),
+          snapshots.stop(),
+          deps.sessions.stopCache(),
+        ]);
         deps.mailer.close();
         await deps.db.close();
       })();

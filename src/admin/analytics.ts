@@ -218,21 +218,32 @@ export async function history(deps: AppDeps, opts: { days: number }): Promise<Hi
  * The scheduled job: a snapshot at start and then every hour (only the day's first one sticks); at
  * start, also the weekly rebuild of the failed-payments rows (one process a week does it).
  */
-export function startSnapshotJob(deps: AppDeps, everyMs = 3_600_000): { stop(): void } {
-  const run = () =>
-    takeSnapshot(deps).catch((err: unknown) => deps.log.warn({ err }, 'admin snapshot failed; will retry next hour'));
+export function startSnapshotJob(deps: AppDeps, everyMs = 3_600_000): { stop(): Promise<void> } {
+  // The run in flight, so stopping can wait for it before the database closes.
+  let running: Promise<void> | null = null;
+  const track = (work: () => Promise<void>) => {
+    if (running) return;
+    running = work().finally(() => {
+      running = null;
+    });
+  };
+  const snapshot = async () => {
+    await takeSnapshot(deps).catch((err: unknown) => deps.log.warn({ err }, 'admin snapshot failed; will retry next hour'));
+  };
   const first = setTimeout(() => {
-    void run().then(() =>
-      repairFailingOnce(deps).catch((err: unknown) => deps.log.warn({ err }, 'rebuilding the failed-payments rows failed')),
-    );
+    track(async () => {
+      await snapshot();
+      await repairFailingOnce(deps).catch((err: unknown) => deps.log.warn({ err }, 'rebuilding the failed-payments rows failed'));
+    });
   }, 5_000);
-  const timer = setInterval(run, everyMs);
+  const timer = setInterval(() => track(snapshot), everyMs);
   first.unref();
   timer.unref();
   return {
-    stop() {
+    async stop() {
       clearTimeout(first);
       clearInterval(timer);
+      await running;
     },
   };
 }

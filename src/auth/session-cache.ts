@@ -23,6 +23,7 @@ export class SessionCache {
   private readonly byHash = new Map<string, Entry>();
   private lastPoll = new Date();
   private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
 
   constructor(
     private readonly c: Collections,
@@ -76,22 +77,28 @@ export class SessionCache {
   start(onError: (err: unknown) => void): void {
     if (!this.enabled || this.timer) return;
     this.timer = setInterval(() => {
+      if (this.polling) return;
       // Overlap windows by a few seconds: evicting twice is harmless, missing one is not.
       const since = new Date(this.lastPoll.getTime() - 3_000);
       this.lastPoll = new Date();
-      this.c.sessionEvents
+      this.polling = this.c.sessionEvents
         .find({ at: { $gte: since } })
         .toArray()
         .then((rows) => {
           for (const r of rows) this.evict(r);
         })
-        .catch(onError);
+        .catch(onError)
+        .finally(() => {
+          this.polling = null;
+        });
     }, POLL_MS);
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops polling; resolves once a poll in flight has finished, so the database can close after it. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.polling;
   }
 }
