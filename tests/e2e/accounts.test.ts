@@ -1,19 +1,19 @@
 // A person's whole account session in a real browser: sign up, read the code from the inbox,
 // verify, log out, forget the password, reset it from the emailed link, log in with the new
 // password, and revoke the session left open on another device.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { startTestServer } from '../setup/harness';
+import type { BillingWorld } from '../setup/billing';
+import { startE2E } from '../setup/e2e';
 import { launchBrowser, signUpAndVerify } from '../setup/browser';
 import { linkFrom, waitForEmail } from '../setup/mailpit';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+let server: BillingWorld['server'];
 let browser: Browser;
 
 beforeAll(async () => {
   // The session cache on, as in production: revocations must still take effect at once.
-  server = await startTestServer({ SESSION_CACHE_MS: '5000' }, { webDist: path.resolve('dist/web') });
+  server = (await startE2E({ SESSION_CACHE_MS: '5000' })).server;
   // Links in emails must point at the server the browser can reach.
   browser = await launchBrowser();
 });

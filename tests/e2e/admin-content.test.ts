@@ -1,24 +1,23 @@
 // An admin's session in a real browser: create a library item, upload its file, set the plan to
 // Pro, publish it; then a Pro subscriber finds it in the library, opens it and downloads the file.
 // Screenshots of the content pages land in test-results/ (desktop and phone).
-// Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
 import { launchBrowser } from '../setup/browser';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { startE2E } from '../setup/e2e';
 
 let world: BillingWorld;
 let browser: Browser;
 let adminCookie: string;
 
 beforeAll(async () => {
-  world = await startBillingWorld({}, { webDist: path.resolve(process.env.E2E_WEB_DIST ?? 'dist/web') });
+  world = await startE2E();
   browser = await launchBrowser();
   const admin = await createUser(world.server.deps, {
     email: `content-admin-${randomUUID().slice(0, 8)}@example.test`,

@@ -1,23 +1,22 @@
 // An admin's session in a real browser: the overview, finding a subscriber by email, their failed
 // payment, replaying a parked Stripe event, running the reconciler, retrying the payment, and the
 // overview's numbers moving. Screenshots of each page land in test-results/ (desktop and phone).
-// Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { DAY, payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
 import { launchBrowser } from '../setup/browser';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { startE2E } from '../setup/e2e';
 
 let world: BillingWorld;
 let browser: Browser;
 let adminCookie: string;
 
 beforeAll(async () => {
-  world = await startBillingWorld({}, { webDist: path.resolve(process.env.E2E_WEB_DIST ?? 'dist/web') });
+  world = await startE2E();
   browser = await launchBrowser();
   const admin = await createUser(world.server.deps, {
     email: `admin-${randomUUID().slice(0, 8)}@example.test`,

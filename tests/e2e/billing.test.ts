@@ -2,20 +2,19 @@
 // pricing → sign up → verify → Checkout with 4242… → Pro trialing → upgrade to Business with the
 // previewed amount → cancel → resume → time passes → the renewal invoice and its PDF. And a card
 // that fails after the trial: past_due banner, the email, a new card in the portal, active again.
-// Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import { inBrowserSession, launchBrowser, signUpAndVerify } from '../setup/browser';
-import { startBillingWorld, verifiedUser, type BillingWorld } from '../setup/billing';
+import { verifiedUser, type BillingWorld } from '../setup/billing';
+import { startE2E } from '../setup/e2e';
 import { waitForEmail } from '../setup/mailpit';
 
 let world: BillingWorld;
 let browser: Browser;
 
 beforeAll(async () => {
-  world = await startBillingWorld({}, { webDist: path.resolve(process.env.E2E_WEB_DIST ?? 'dist/web') });
+  world = await startE2E();
   browser = await launchBrowser();
 });
 afterAll(async () => {

@@ -1,21 +1,18 @@
 // Library tools in a real browser: a Free user runs the Headline analyzer (an empty headline first),
 // finds the MRR forecaster locked, then, once on Pro, forecasts MRR; a Business subscriber uploads a
 // customers CSV of a few thousand lines to the Cohort retention analyzer.
-// Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { inBrowserSession, launchBrowser } from '../setup/browser';
-import { startBillingWorld, verifiedUser, type BillingWorld } from '../setup/billing';
+import { verifiedUser, type BillingWorld } from '../setup/billing';
+import { startE2E } from '../setup/e2e';
 import { mirrorSubscription } from '../integration/usage.fixtures';
-import { seedContent } from '../../src/content/seed';
 
 let world: BillingWorld;
 let browser: Browser;
 
 beforeAll(async () => {
-  world = await startBillingWorld({}, { webDist: path.resolve(process.env.E2E_WEB_DIST ?? 'dist/web') });
-  await seedContent(world.server.deps);
+  world = await startE2E();
   browser = await launchBrowser();
 });
 afterAll(async () => {

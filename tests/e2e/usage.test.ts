@@ -1,21 +1,18 @@
 // Content and usage in a real browser: a Free user searches the library, hits the download limit,
 // upgrades through Checkout and downloads; then, as a Pro subscriber, creates an API key in
 // settings, calls the API and sees usage rise on the dashboard.
-// Build the web app first (`npx vite build`); E2E_WEB_DIST points at another build folder.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { inBrowserSession, launchBrowser } from '../setup/browser';
-import { startBillingWorld, verifiedUser, type BillingWorld } from '../setup/billing';
-import { seedContent } from '../../src/content/seed';
+import { verifiedUser, type BillingWorld } from '../setup/billing';
+import { startE2E } from '../setup/e2e';
 import { consume } from '../../src/usage/counter';
 
 let world: BillingWorld;
 let browser: Browser;
 
 beforeAll(async () => {
-  world = await startBillingWorld({}, { webDist: path.resolve(process.env.E2E_WEB_DIST ?? 'dist/web') });
-  await seedContent(world.server.deps);
+  world = await startE2E();
   browser = await launchBrowser();
 });
 afterAll(async () => {

@@ -57,13 +57,17 @@ export async function inBrowserSession(
  * Fills in the sign-up form already on screen, then the code emailed to verify the address;
  * resolves once the app has taken the user to the dashboard.
  */
-export async function signUpAndVerify(page: Page, who: { name: string; email: string; password: string }): Promise<void> {
+export async function signUpAndVerify(
+  page: Page,
+  who: { name: string; email: string; password: string },
+  opts: { mailpitUrl?: string } = {},
+): Promise<void> {
   await page.getByLabel('Name').fill(who.name);
   await page.getByLabel('Email').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.waitForURL(/\/verify-email/);
-  await page.getByLabel(/code/i).fill(codeFrom(await waitForEmail(who.email, /verif|code/i)));
+  await page.getByLabel(/code/i).fill(codeFrom(await waitForEmail(who.email, /verif|code/i, opts)));
   await page.getByRole('button', { name: 'Verify email' }).click();
   await page.waitForURL(/\/app/);
 }

@@ -20,16 +20,16 @@ function base(): string {
   return inject('mailpitUrl');
 }
 
-/** Every message sent to `to`, newest first. */
-export async function inbox(to: string): Promise<Email[]> {
-  const res = await fetch(`${base()}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=100`);
+/** Every message sent to `to`, newest first (in the run's Mailpit unless `mailpitUrl` names another). */
+export async function inbox(to: string, mailpitUrl = base()): Promise<Email[]> {
+  const res = await fetch(`${mailpitUrl}/api/v1/search?query=${encodeURIComponent(`to:"${to}"`)}&limit=100`);
   if (!res.ok) throw new Error(`Mailpit search failed: ${res.status}`);
   const body = (await res.json()) as { messages: Summary[] };
-  return Promise.all(body.messages.map((m) => message(m.ID)));
+  return Promise.all(body.messages.map((m) => message(m.ID, mailpitUrl)));
 }
 
-export async function message(id: string): Promise<Email> {
-  const res = await fetch(`${base()}/api/v1/message/${id}`);
+export async function message(id: string, mailpitUrl = base()): Promise<Email> {
+  const res = await fetch(`${mailpitUrl}/api/v1/message/${id}`);
   if (!res.ok) throw new Error(`Mailpit message ${id}: ${res.status}`);
   const m = (await res.json()) as { ID: string; Subject: string; To: { Address: string }[]; Text: string; HTML: string };
   return { id: m.ID, subject: m.Subject, to: m.To.map((t) => t.Address), text: m.Text, html: m.HTML };
@@ -39,11 +39,11 @@ export async function message(id: string): Promise<Email> {
 export async function waitForEmail(
   to: string,
   subject: RegExp,
-  opts: { timeoutMs?: number; skip?: number } = {},
+  opts: { timeoutMs?: number; skip?: number; mailpitUrl?: string } = {},
 ): Promise<Email> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   while (Date.now() < deadline) {
-    const matching = (await inbox(to)).filter((m) => subject.test(m.subject));
+    const matching = (await inbox(to, opts.mailpitUrl)).filter((m) => subject.test(m.subject));
     if (matching.length > (opts.skip ?? 0)) return matching[0] as Email;
     await new Promise((r) => setTimeout(r, 100));
   }
