@@ -2,13 +2,20 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],
-    globalSetup: ['tests/setup/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: more workers only make Argon2 and FerretDB fight for them.
     maxWorkers: 2,
     pool: 'forks',
     reporters: ['default'],
+    // Unit tests next to the code need no services; everything under tests/ runs against the real
+    // FerretDB and Mailpit, which the global setup starts only when one of those files runs.
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'services', include: ['tests/**/*.test.ts'], globalSetup: ['tests/setup/global-setup.ts'] },
+      },
+    ],
   },
 });
