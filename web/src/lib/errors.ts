@@ -1,5 +1,7 @@
 // Turns a tRPC error into what a form shows: messages next to known fields, and one message for
 // the alert at the top of the form (rate limits, unknown fields, network and server failures).
+// A rate limit's message comes from the server as it is ("… Try again in 45 minutes."); forms that
+// count it down use useFormErrors (hooks.ts).
 import type { TRPCClientErrorLike } from '@trpc/client';
 import type { AppRouter } from '../../../src/trpc/root';
 
@@ -19,9 +21,6 @@ export function formErrors(error: ApiError | null | undefined, knownFields: read
     // No error shape at all: the request never reached the server (offline, proxy down).
     return { fields: {}, message: "We couldn't reach DropIn. Check your connection and try again." };
   }
-  if (data.httpStatus === 429 || data.code === 'TOO_MANY_REQUESTS') {
-    return { fields: {}, message: tooManyAttempts(data.retryAfterSeconds) };
-  }
   const fields: Record<string, string> = {};
   const other: string[] = [];
   for (const [field, message] of Object.entries(data.fieldErrors ?? {})) {
@@ -32,12 +31,6 @@ export function formErrors(error: ApiError | null | undefined, knownFields: read
     return { fields, message: other.length ? other.join(' ') : null };
   }
   return { fields, message: error.message || 'Something went wrong. Please try again.' };
-}
-
-export function tooManyAttempts(retryAfterSeconds: number | null | undefined): string {
-  return retryAfterSeconds && retryAfterSeconds > 0
-    ? `Too many attempts, try again in ${Math.ceil(retryAfterSeconds)} s.`
-    : 'Too many attempts, try again in a moment.';
 }
 
 /** The message for a failed query, for an inline alert. */

@@ -1,6 +1,7 @@
 // Small shared hooks.
 import { type RefObject, useEffect, useState } from 'react';
-import { type ApiError, type FormErrors, formErrors, tooManyAttempts } from './errors';
+import { withRetryIn } from '../../../src/lib/try-again';
+import { type ApiError, type FormErrors, formErrors } from './errors';
 
 /**
  * After a failed submit, move focus to the first invalid field so keyboard and screen-reader users
@@ -43,8 +44,8 @@ export function fieldValue(data: FormData, name: string): string {
 }
 
 /**
- * formErrors() for a mutation, with a rate-limit message that counts down live ("try again in
- * 41 s" … "You can try again now.").
+ * formErrors() for a mutation, with a rate-limit message that counts down live ("Try again in
+ * 2 minutes." … "in 59 seconds." … "You can try again now.").
  */
 export function useFormErrors(
   mutation: { error: ApiError | null; submittedAt: number },
@@ -54,9 +55,8 @@ export function useFormErrors(
   const retry = mutation.error?.data?.retryAfterSeconds;
   const until = retry ? mutation.submittedAt + retry * 1000 : 0;
   const now = useNow(until > Date.now());
-  if (!until) return errors;
-  const left = Math.ceil((until - now) / 1000);
-  return { ...errors, message: left > 0 ? tooManyAttempts(left) : 'You can try again now.' };
+  if (!until || !errors.message) return errors;
+  return { ...errors, message: withRetryIn(errors.message, Math.ceil((until - now) / 1000)) };
 }
 
 /** The current time, re-read every second while `active`. */

@@ -2,6 +2,7 @@
 // server's cooldown and shows it counting down.
 import { type FormEvent, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
+import { waitInWords, withoutRetry } from '../../../../src/lib/try-again';
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
 import { fieldValue, useCountdown, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
@@ -103,11 +104,12 @@ export function VerifyEmailPage() {
           disabled={cooldown > 0}
           aria-describedby="resend-status"
         >
-          {cooldown > 0 ? `Resend code in ${cooldown} s` : 'Resend code'}
+          {cooldown > 0 ? `Resend code in ${waitInWords(cooldown)}` : 'Resend code'}
         </Button>
         <p id="resend-status" className="resend-status" aria-live="polite">
           {resent && !resend.isPending ? 'We sent a new code. Codes expire after 15 minutes.' : ''}
-          {resend.error?.data?.retryAfterSeconds ? 'Please wait a moment before asking for another code.' : ''}
+          {/* Why the button waits; the button itself counts down. */}
+          {cooldown > 0 && resend.error?.data?.retryAfterSeconds ? withoutRetry(resend.error.message) : ''}
           {resendError}
         </p>
       </div>
