@@ -1,5 +1,11 @@
 // A modal dialog on the native <dialog> element: showModal() makes the rest of the page inert (so
 // focus stays inside), Escape closes it, and focus returns to whatever opened it.
+//
+// The `close` event comes a task after the element closes, including after the closes this
+// component makes itself: when `open` turns false, and on mount under React's StrictMode
+// (development), which runs the effect, its cleanup and the effect again, so the dialog is open
+// again by the time that event arrives. onClose hears only a close the browser made on its own
+// (Escape) while `open` still says open.
 import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { CloseIcon } from './icons';
 
@@ -38,7 +44,10 @@ export function Dialog({ open, onClose, title, description, children }: DialogPr
       className="dialog"
       aria-labelledby={titleId}
       aria-describedby={description ? descId : undefined}
-      onClose={onClose}
+      onClose={(e) => {
+        const dialog = e.currentTarget;
+        if (open && !dialog.open && dialog.isConnected) onClose();
+      }}
       // A press that starts and ends on the dialog element itself (not its content) is on the backdrop.
       onMouseDown={(e) => {
         pressedBackdrop.current = e.target === e.currentTarget;
