@@ -67,13 +67,12 @@ function ToAppSettings() {
  */
 function RouteChangeFocus() {
   const { pathname } = useLocation();
-  const first = useRef(true);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on navigation on purpose
+  // The path already handled: the first load is not a navigation, and neither is React's
+  // development StrictMode running this effect a second time on mount.
+  const handled = useRef(pathname);
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    if (handled.current === pathname) return;
+    handled.current = pathname;
     window.scrollTo(0, 0);
     const active = document.activeElement;
     if (!active || active === document.body) document.getElementById('main')?.focus();
