@@ -119,14 +119,14 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   const webDist = opts.webDist;
   if (webDist && existsSync(path.join(webDist, 'index.html'))) {
     const indexHtml = readFileSync(path.join(webDist, 'index.html'), 'utf8');
-    app.use(
-      '/assets/*',
-      serveStatic({
-        root: path.relative(process.cwd(), webDist),
-        onFound: (_p, c) => c.header('Cache-Control', 'public, max-age=31536000, immutable'),
-      }),
-    );
-    app.use('*', serveStatic({ root: path.relative(process.cwd(), webDist), index: 'no-index.html' }));
+    const root = path.relative(process.cwd(), webDist);
+    // Hashed file names (Vite): a file's content never changes, so browsers keep it for a year. Set
+    // once the file is served: serveStatic builds its response before its onFound hook runs.
+    app.use('/assets/*', async (c, next) => {
+      await next();
+      if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
+    });
+    app.use('*', serveStatic({ root, index: 'no-index.html' }));
     // Client-side routes: every other GET renders the app shell.
     app.get('*', (c) => {
       if (c.req.path.startsWith('/trpc') || c.req.path.startsWith('/api/')) return c.notFound();
