@@ -14,6 +14,7 @@ import { clientIp } from './http/client-ip';
 import { csrfGuard } from './http/csrf';
 import { securityHeaders } from './http/security-headers';
 import { AppError } from './lib/errors';
+import { isWebPage, shortUrlTarget } from './lib/web-routes';
 import { oauthRoutes } from './auth/oauth/routes';
 import { stripeWebhookRoutes } from './webhooks/route';
 import { restApi, toolBodyLimit } from './api/rest';
@@ -127,12 +128,18 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
       if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
     });
     app.use('*', serveStatic({ root, index: 'no-index.html' }));
-    // Client-side routes: every other GET renders the app shell.
+    // Every other GET gets the app shell, whose router draws the page: 200 for the web app's pages,
+    // 404 for any other path (the shell then shows its not-found page). The short URLs people type
+    // (/billing, /settings, …) go to their page, query string and all. Unknown API paths and
+    // missing built files get a plain 404: the shell would not help a script or a stale tab.
     app.get('*', (c) => {
-      if (c.req.path.startsWith('/trpc') || c.req.path.startsWith('/api/')) return c.notFound();
+      const pathname = c.req.path;
+      if (['/trpc', '/api/', '/assets/'].some((prefix) => pathname.startsWith(prefix))) return c.notFound();
+      const target = shortUrlTarget(pathname);
+      if (target) return c.redirect(`${target}${new URL(c.req.url).search}`, 302);
       c.header('Cache-Control', 'no-cache');
-      if (c.req.path.startsWith('/reset-password')) c.header('Referrer-Policy', 'no-referrer');
-      return c.html(indexHtml);
+      if (pathname.startsWith('/reset-password')) c.header('Referrer-Policy', 'no-referrer');
+      return c.html(indexHtml, isWebPage(pathname) ? 200 : 404);
     });
   }
 

@@ -1,0 +1,121 @@
+// What the server answers for the web app's addresses: its pages with the app shell, any other path
+// with the shell and a 404 (the web then shows its not-found page), the short URLs people type with
+// a redirect to their page, unknown API paths with JSON, and the built files as they are.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app';
+import { shortUrls, webPages } from '../../src/lib/web-routes';
+import { createHarness, type Harness } from '../setup/harness';
+
+const SHELL =
+  '<!doctype html><title>DropIn</title><div id="root"></div><script type="module" src="/assets/index-abc.js"></script>';
+
+let h: Harness;
+let webDist: string;
+let web: ReturnType<typeof createApp>;
+beforeAll(async () => {
+  h = await createHarness();
+  webDist = mkdtempSync(path.join(os.tmpdir(), 'dropin-web-'));
+  writeFileSync(path.join(webDist, 'index.html'), SHELL);
+  writeFileSync(path.join(webDist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  mkdirSync(path.join(webDist, 'assets'));
+  writeFileSync(path.join(webDist, 'assets', 'index-abc.js'), 'console.log("DropIn");');
+  web = createApp(h.deps, { webDist });
+});
+afterAll(async () => {
+  rmSync(webDist, { recursive: true, force: true });
+  await h.close();
+});
+
+const get = (p: string) => web.request(`${h.env.PUBLIC_URL}${p}`);
+
+describe('the web app shell', () => {
+  it.each([
+    '/',
+    '/pricing',
+    '/login',
+    '/app',
+    '/app/billing',
+    '/app/billing/',
+    '/app/library/saas-metrics-handbook',
+    '/app/admin',
+    '/app/admin/subscribers/usr_123',
+    '/app/admin/content/new',
+  ])('%s is a page: 200 with the shell, revalidated on every visit', async (p) => {
+    const res = await get(p);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(await res.text()).toBe(SHELL);
+  });
+
+  it('every page in the shared list answers 200', async () => {
+    for (const pattern of Object.values(webPages)) {
+      const p = pattern.replace(/:[^/]+/g, 'x1');
+      expect((await get(p)).status, p).toBe(200);
+    }
+  });
+
+  it.each(['/nope', '/app/nope', '/app/library/a/b', '/app/admin/nope', '/pricing/annual', '/index.php'])(
+    '%s is no page: 404 with the shell, which shows the not-found page',
+    async (p) => {
+      const res = await get(p);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      expect(await res.text()).toBe(SHELL);
+    },
+  );
+
+  it('the password reset page, which carries its token in the URL, sends no referrer', async () => {
+    const res = await get('/reset-password?token=abc');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+});
+
+describe('short URLs', () => {
+  it.each(Object.entries(shortUrls))('%s → 302 to %s, keeping the query string', async (from, to) => {
+    const bare = await get(from);
+    expect(bare.status).toBe(302);
+    expect(bare.headers.get('location')).toBe(to);
+    const withQuery = await get(`${from}?error=oauth_failed&x=a%20b`);
+    expect(withQuery.status).toBe(302);
+    expect(withQuery.headers.get('location')).toBe(`${to}?error=oauth_failed&x=a%20b`);
+  });
+
+  it('covers what people type: /billing, /admin, /dashboard, /usage, /library, /settings', () => {
+    expect(shortUrls).toEqual({
+      '/billing': '/app/billing',
+      '/admin': '/app/admin',
+      '/dashboard': '/app',
+      '/usage': '/app/usage',
+      '/library': '/app/library',
+      '/settings': '/app/settings',
+    });
+  });
+});
+
+describe('not the web app', () => {
+  it.each(['/trpc/no.such', '/trpc', '/api/nope', '/api/admin/nope'])('%s unknown: JSON 404', async (p) => {
+    const res = await get(p);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toHaveProperty('error');
+  });
+
+  it('built files are served as they are; a missing asset is a 404, never the shell', async () => {
+    const icon = await get('/favicon.svg');
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    const script = await get('/assets/index-abc.js');
+    expect(script.status).toBe(200);
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await script.text()).toBe('console.log("DropIn");');
+    const missing = await get('/assets/index-gone.js');
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).not.toBe(SHELL);
+  });
+});
