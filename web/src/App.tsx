@@ -1,6 +1,7 @@
-// Every route of the web app. Later issues replace the placeholder sections.
+// Every route of the web app, and what follows a client-side navigation.
 import { useEffect, useRef } from 'react';
-import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { createRoutesFromElements, Navigate, Route, useLocation, useRoutes } from 'react-router';
+import { shortUrls, webPages } from '../../src/lib/web-routes';
 import { AppShell } from './components/AppShell';
 import { HomePage } from './features/home/HomePage';
 import { LoginPage } from './features/auth/LoginPage';
@@ -11,7 +12,7 @@ import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
 import { RequireAuth } from './features/auth/session';
 import { DashboardPage } from './features/app/DashboardPage';
 import { AdminArea } from './features/admin/AdminArea';
-import { NotFoundPage } from './features/app/NotFoundPage';
+import { AppNotFoundPage, NotFoundPage } from './features/app/NotFoundPage';
 import { SettingsPage } from './features/settings/SettingsPage';
 import { PricingPage } from './features/pricing/PricingPage';
 import { BillingPage } from './features/billing/BillingPage';
@@ -21,43 +22,55 @@ import { LibraryItemPage } from './features/library/LibraryItemPage';
 import { UsagePage } from './features/usage/UsagePage';
 
 export function App() {
+  const page = useRoutes(appRoutes);
   return (
     <>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
       <RouteChangeFocus />
-      <Routes>
-        <Route index element={<HomePage />} />
-        <Route path="pricing" element={<PricingPage />} />
-        <Route path="signup" element={<SignupPage />} />
-        <Route path="login" element={<LoginPage />} />
-        <Route path="forgot-password" element={<ForgotPasswordPage />} />
-        <Route path="reset-password" element={<ResetPasswordPage />} />
-        <Route element={<RequireAuth />}>
-          <Route path="verify-email" element={<VerifyEmailPage />} />
-          <Route path="app" element={<AppShell />}>
-            <Route index element={<DashboardPage />} />
-            <Route path="library" element={<LibraryPage />} />
-            <Route path="library/:slug" element={<LibraryItemPage />} />
-            <Route path="usage" element={<UsagePage />} />
-            <Route path="billing" element={<BillingPage />} />
-            <Route path="billing/success" element={<CheckoutSuccessPage />} />
-            <Route path="settings" element={<SettingsPage />} />
-            <Route path="admin/*" element={<AdminArea />} />
-          </Route>
-        </Route>
-        {/* The server's OAuth routes send linking errors to /settings. */}
-        <Route path="settings" element={<ToAppSettings />} />
-        <Route path="*" element={<NotFoundPage />} />
-      </Routes>
+      {page}
     </>
   );
 }
 
-function ToAppSettings() {
+const p = webPages;
+
+/** The route tree, built from the shared list of pages (src/lib/web-routes.ts). */
+export const appRoutes = createRoutesFromElements(
+  <>
+    <Route path={p.home} element={<HomePage />} />
+    <Route path={p.pricing} element={<PricingPage />} />
+    <Route path={p.signup} element={<SignupPage />} />
+    <Route path={p.login} element={<LoginPage />} />
+    <Route path={p.forgotPassword} element={<ForgotPasswordPage />} />
+    <Route path={p.resetPassword} element={<ResetPasswordPage />} />
+    <Route element={<RequireAuth />}>
+      <Route path={p.verifyEmail} element={<VerifyEmailPage />} />
+      <Route path={p.dashboard} element={<AppShell />}>
+        <Route index element={<DashboardPage />} />
+        <Route path={p.library} element={<LibraryPage />} />
+        <Route path={p.libraryItem} element={<LibraryItemPage />} />
+        <Route path={p.usage} element={<UsagePage />} />
+        <Route path={p.billing} element={<BillingPage />} />
+        <Route path={p.checkoutSuccess} element={<CheckoutSuccessPage />} />
+        <Route path={p.settings} element={<SettingsPage />} />
+        {/* Its sections are declared by the admin area itself, loaded on demand. */}
+        <Route path={`${p.admin}/*`} element={<AdminArea />} />
+        <Route path="*" element={<AppNotFoundPage />} />
+      </Route>
+    </Route>
+    {Object.entries(shortUrls).map(([from, to]) => (
+      <Route key={from} path={from} element={<ShortUrl to={to} />} />
+    ))}
+    <Route path="*" element={<NotFoundPage />} />
+  </>,
+);
+
+/** A short URL (/billing) goes to its page (/app/billing), query string and all. */
+function ShortUrl({ to }: { to: string }) {
   const { search } = useLocation();
-  return <Navigate to={`/app/settings${search}`} replace />;
+  return <Navigate to={`${to}${search}`} replace />;
 }
 
 /**

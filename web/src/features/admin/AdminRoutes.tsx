@@ -1,10 +1,12 @@
 // The admin area: only for admins (the server refuses everyone else anyway), with a tab bar for
 // its sections. Each section is its own page under /app/admin/….
-import { NavLink, Route, Routes } from 'react-router';
+import { createRoutesFromElements, NavLink, Route, useRoutes } from 'react-router';
+import { childPath, webPages } from '../../../../src/lib/web-routes';
 import { PageHeader } from '../../components/AppShell';
 import { EmptyState } from '../../components/EmptyState';
 import { ShieldIcon } from '../../components/icons';
 import { useCurrentUser } from '../auth/session';
+import { AppNotFoundPage } from '../app/NotFoundPage';
 import { OverviewPage } from './OverviewPage';
 import { SubscribersPage } from './SubscribersPage';
 import { SubscriberPage } from './SubscriberPage';
@@ -16,16 +18,35 @@ import { ContentEditPage, ContentNewPage } from './ContentEditPage';
 import './admin.css';
 
 const TABS = [
-  { to: '/app/admin', label: 'Overview', end: true },
-  { to: '/app/admin/subscribers', label: 'Subscribers', end: false },
-  { to: '/app/admin/failed-payments', label: 'Failed payments', end: false },
-  { to: '/app/admin/events', label: 'Stripe events', end: false },
-  { to: '/app/admin/reconciler', label: 'Reconciler', end: false },
-  { to: '/app/admin/content', label: 'Content', end: false },
+  { to: webPages.admin, label: 'Overview', end: true },
+  { to: webPages.adminSubscribers, label: 'Subscribers', end: false },
+  { to: webPages.adminFailedPayments, label: 'Failed payments', end: false },
+  { to: webPages.adminEvents, label: 'Stripe events', end: false },
+  { to: webPages.adminReconciler, label: 'Reconciler', end: false },
+  { to: webPages.adminContent, label: 'Content', end: false },
 ];
+
+const at = (page: string) => childPath(webPages.admin, page);
+
+/** The sections, relative to /app/admin where the app mounts this area. */
+export const adminRoutes = createRoutesFromElements(
+  <>
+    <Route index element={<OverviewPage />} />
+    <Route path={at(webPages.adminSubscribers)} element={<SubscribersPage />} />
+    <Route path={at(webPages.adminSubscriber)} element={<SubscriberPage />} />
+    <Route path={at(webPages.adminFailedPayments)} element={<FailedPaymentsPage />} />
+    <Route path={at(webPages.adminEvents)} element={<EventsPage />} />
+    <Route path={at(webPages.adminReconciler)} element={<ReconcilerPage />} />
+    <Route path={at(webPages.adminContent)} element={<ContentPage />} />
+    <Route path={at(webPages.adminContentNew)} element={<ContentNewPage />} />
+    <Route path={at(webPages.adminContentItem)} element={<ContentEditPage />} />
+    <Route path="*" element={<AppNotFoundPage />} />
+  </>,
+);
 
 export function AdminRoutes() {
   const user = useCurrentUser();
+  const section = useRoutes(adminRoutes);
   if (user.role !== 'admin') {
     return (
       <div className="page">
@@ -52,17 +73,7 @@ export function AdminRoutes() {
           </NavLink>
         ))}
       </nav>
-      <Routes>
-        <Route index element={<OverviewPage />} />
-        <Route path="subscribers" element={<SubscribersPage />} />
-        <Route path="subscribers/:userId" element={<SubscriberPage />} />
-        <Route path="failed-payments" element={<FailedPaymentsPage />} />
-        <Route path="events" element={<EventsPage />} />
-        <Route path="reconciler" element={<ReconcilerPage />} />
-        <Route path="content" element={<ContentPage />} />
-        <Route path="content/new" element={<ContentNewPage />} />
-        <Route path="content/:slug" element={<ContentEditPage />} />
-      </Routes>
+      {section}
     </div>
   );
 }
