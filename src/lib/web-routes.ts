@@ -30,7 +30,7 @@ export const webPages = {
   adminContentItem: '/app/admin/content/:slug',
 } as const;
 
-/** What people type for a section, and its page. The server's OAuth routes also send linking errors to /settings. */
+/** What people type for a section, and the page it stands for. */
 export const shortUrls: Readonly<Record<string, string>> = {
   '/dashboard': webPages.dashboard,
   '/library': webPages.library,
