@@ -4,12 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkToUser } from '../../src/auth/oauth/accounts';
 import type { OAuthProvider } from '../../src/db/collections';
 import { createHarness, type Harness } from '../setup/harness';
-import { codeFrom, inbox, waitForEmail } from '../setup/mailpit';
+import { codeFrom, inbox, sendsSettled, waitForEmail, watchSends } from '../setup/mailpit';
 import { createAccount, errorOf, login, me, newBrowser, uniqueEmail, type Account } from '../fixtures/accounts';
 
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
+  watchSends(h.deps.mailer);
 });
 afterAll(() => h.close());
 
@@ -93,7 +94,7 @@ describe('changing the email address', () => {
     const missing = await a.b.mutation('account.requestEmailChange', { newEmail: next });
     expect(missing.status).toBe(400);
     expect(errorOf(missing.body).data.fieldErrors?.currentPassword).toBeTruthy();
-    await new Promise((r) => setTimeout(r, 200));
+    await sendsSettled(h.deps.mailer);
     expect(await inbox(next)).toHaveLength(0);
   });
 

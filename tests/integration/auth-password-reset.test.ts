@@ -3,12 +3,13 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/lib/ids';
 import { createHarness, startTestServer, type Harness } from '../setup/harness';
-import { inbox, linkFrom, waitForEmail } from '../setup/mailpit';
+import { inbox, linkFrom, sendsSettled, waitForEmail, watchSends } from '../setup/mailpit';
 import { createAccount, errorOf, GOOD_PASSWORD, login, me, newBrowser, sessionCookie, uniqueEmail } from '../fixtures/accounts';
 
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
+  watchSends(h.deps.mailer);
 });
 afterAll(() => h.close());
 
@@ -36,7 +37,7 @@ describe('requesting a reset', () => {
     expect(b.status).toBe(a.status);
     expect(b.body).toEqual(a.body);
     await waitForEmail(email, RESET_SUBJECT);
-    await new Promise((r) => setTimeout(r, 300));
+    await sendsSettled(h.deps.mailer);
     expect(await inbox(unknown)).toHaveLength(0);
   });
 

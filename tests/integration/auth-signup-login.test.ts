@@ -2,12 +2,13 @@
 // SECURITY.md 12–16, 19, 26.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
-import { codeFrom, inbox, waitForEmail } from '../setup/mailpit';
+import { codeFrom, inbox, sendsSettled, waitForEmail, watchSends } from '../setup/mailpit';
 import { createAccount, errorOf, GOOD_PASSWORD, login, me, newBrowser, signUp, uniqueEmail } from '../fixtures/accounts';
 
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness();
+  watchSends(h.deps.mailer);
 });
 afterAll(() => h.close());
 
@@ -259,7 +260,7 @@ describe('login and logout', () => {
   it('never sends mail for a login', async () => {
     const { email } = await createAccount(h);
     await login(newBrowser(h), email, GOOD_PASSWORD);
-    await new Promise((r) => setTimeout(r, 200));
+    await sendsSettled(h.deps.mailer);
     expect(await inbox(email)).toHaveLength(0);
   });
 });

@@ -10,7 +10,7 @@ import { createMailer } from '../../src/email/mailer';
 import { disableUser } from '../../src/auth/users';
 import { sha256 } from '../../src/lib/ids';
 import { createHarness, testEnv, type Harness } from '../setup/harness';
-import { codeFrom, linkFrom, waitForEmail } from '../setup/mailpit';
+import { codeFrom, linkFrom, sendsSettled, waitForEmail, watchSends } from '../setup/mailpit';
 import {
   createAccount,
   errorOf,
@@ -162,6 +162,7 @@ describe('session token', () => {
     );
     deps.mailer.close();
     deps.mailer = createMailer(deps.env.SMTP_URL as string, deps.env.MAIL_FROM, deps.log);
+    watchSends(deps.mailer);
     try {
       const app = createApp(deps);
       const email = uniqueEmail();
@@ -185,7 +186,8 @@ describe('session token', () => {
       const code = codeFrom(await waitForEmail(email, /verification code/));
       const resetLink = linkFrom(await waitForEmail(email, /Reset your DropIn password/), `${h.env.PUBLIC_URL}/reset-password`);
       const resetToken = new URL(resetLink).searchParams.get('token') as string;
-      await new Promise((r) => setTimeout(r, 200));
+      // Each send logs once it is done: wait for all of them, not just for Mailpit to have the mail.
+      await sendsSettled(deps.mailer);
       const all = lines.join('\n');
       expect(all, 'the mailer logged through the captured logger').toContain('email sent');
       expect(all).not.toContain(code);

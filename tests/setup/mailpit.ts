@@ -1,5 +1,6 @@
 // Reads mail from Mailpit's HTTP API, the way a person would read their inbox.
 import { inject } from 'vitest';
+import type { Mailer } from '../../src/email/mailer';
 
 export interface Email {
   id: string;
@@ -41,13 +42,47 @@ export async function waitForEmail(
   subject: RegExp,
   opts: { timeoutMs?: number; skip?: number; mailpitUrl?: string } = {},
 ): Promise<Email> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  // Generous: on a busy machine an email can take seconds to be composed and sent.
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const matching = (await inbox(to, opts.mailpitUrl)).filter((m) => subject.test(m.subject));
     if (matching.length > (opts.skip ?? 0)) return matching[0] as Email;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`No email to ${to} matching ${subject} within ${opts.timeoutMs ?? 10_000} ms`);
+  throw new Error(`No email to ${to} matching ${subject} within ${timeoutMs} ms`);
+}
+
+const sendsInFlight = new WeakMap<Mailer, Set<Promise<void>>>();
+
+/**
+ * Keeps count of the sends `mailer` starts from now on (the real ones, passed through unchanged),
+ * for `sendsSettled`. The app sends account email in the background, after its answer.
+ */
+export function watchSends(mailer: Mailer): void {
+  if (sendsInFlight.has(mailer)) return;
+  const inFlight = new Set<Promise<void>>();
+  sendsInFlight.set(mailer, inFlight);
+  const send = mailer.send.bind(mailer);
+  mailer.send = (message) => {
+    const sending = send(message);
+    inFlight.add(sending);
+    sending.then(
+      () => inFlight.delete(sending),
+      () => inFlight.delete(sending),
+    );
+    return sending;
+  };
+}
+
+/**
+ * Resolves once every send the watched mailer started has reached Mailpit (or failed): after it,
+ * an email that is not in Mailpit was never sent, however slow the machine.
+ */
+export async function sendsSettled(mailer: Mailer): Promise<void> {
+  const inFlight = sendsInFlight.get(mailer);
+  if (!inFlight) throw new Error('sendsSettled: call watchSends(mailer) before the sends start');
+  while (inFlight.size) await Promise.allSettled([...inFlight]);
 }
 
 /** First 6–8 digit code in an email's text. */
