@@ -5,7 +5,7 @@ import { createHarness, type Harness } from '../setup/harness';
 import { seedContent } from '../../src/content/seed';
 import { consume, sumUnits } from '../../src/usage/counter';
 import type { UsageSummary } from '../../src/usage/summary';
-import { inbox } from '../setup/mailpit';
+import { inbox, waitForEmail } from '../setup/mailpit';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
 
 let h: Harness;
@@ -75,11 +75,9 @@ describe('quota emails', () => {
       expect(res.status).toBe(200);
     }
     await u.b.mutation('content.download', { slug: 'content-calendar-template' }); // refused, no third email
-    let mails = await inbox(u.email);
-    for (let i = 0; i < 20 && mails.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      mails = await inbox(u.email);
-    }
+    await waitForEmail(u.email, /used 80%/);
+    await waitForEmail(u.email, /used all/);
+    const mails = await inbox(u.email);
     const subjects = mails.map((m) => m.subject).sort();
     expect(subjects).toEqual([
       'You have used 80% of your DropIn downloads',
