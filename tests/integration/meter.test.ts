@@ -58,7 +58,8 @@ async function priorCalls(userId: string, n: number) {
   return state;
 }
 
-async function flushUntilSent(userId: string, timeoutMs = 25_000) {
+/** Flushes until no row is pending; retried rows back off 2, 4, 8… s, so allow well over a minute. */
+async function flushUntilSent(userId: string, timeoutMs = 120_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     await flushMeter(deps());
@@ -106,7 +107,7 @@ describe('metered overage', () => {
     ]);
   });
 
-  it('a plan switched in the billing portal moves the metered item to the new rate too', async () => {
+  it('a plan switched in the billing portal moves the metered item to the new rate too', { timeout: 120_000 }, async () => {
     const user = await verifiedUser(world);
     const { subId } = await subscribePro(user);
     const before = await world.stripe.subscriptions.retrieve(subId);
@@ -114,7 +115,8 @@ describe('metered overage', () => {
     const business = (await world.stripe.prices.list({ lookup_keys: ['dropin_business_monthly'] })).data[0]!;
     // What the portal does: swap the plan item's price and nothing else.
     await world.stripe.subscriptions.update(subId, { items: [{ id: planItem.id, price: business.id }] });
-    const until = Date.now() + 20_000;
+    // The app moves the metered item when the webhook reaches it: wait for that, however long.
+    const until = Date.now() + 60_000;
     let keys: (string | null)[] = [];
     while (Date.now() < until) {
       const sub = await world.stripe.subscriptions.retrieve(subId);
@@ -127,7 +129,7 @@ describe('metered overage', () => {
   });
 
   it('overage reaches Stripe exactly once through failures, and the renewal invoice bills our count', {
-    timeout: 120_000,
+    timeout: 240_000,
   }, async () => {
     const user = await verifiedUser(world);
     const { customer, subId } = await subscribePro(user);
