@@ -14,7 +14,15 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'services', include: ['tests/**/*.test.ts'], globalSetup: ['tests/setup/global-setup.ts'] },
+        test: {
+          name: 'services',
+          include: ['tests/**/*.test.ts'],
+          globalSetup: ['tests/setup/global-setup.ts'],
+          // Argon2 hashes, FerretDB writes and child processes take several times longer on a
+          // busy machine; these bound a hung test, they are not speed requirements.
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
       },
     ],
   },
