@@ -149,10 +149,10 @@ export async function startNginx(bin: string, site: NginxSite, opts: { brotli: b
   child.stderr?.on('data', (b: Buffer) => {
     stderr += b.toString();
   });
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (!(await canConnect(site.httpsPort))) {
     if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}):\n${stderr}`);
-    if (Date.now() > deadline) throw new Error(`nginx did not listen within 10 s:\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`nginx did not listen within 30 s:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

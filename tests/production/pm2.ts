@@ -40,7 +40,7 @@ export function pm2(opts: { home: string; cwd: string; env: Record<string, strin
   return {
     cli,
     list,
-    async waitOnline(name, count, { notPids = [], timeoutMs = 30_000 } = {}) {
+    async waitOnline(name, count, { notPids = [], timeoutMs = 60_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
       let last: Pm2Process[] = [];
       while (Date.now() < deadline) {
