@@ -5,7 +5,18 @@
 // same time, with one progress line that says what is being built and for how long.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { acquireLock } from './lock';
@@ -73,6 +84,8 @@ function cachedBinary(name: ToolName): string {
 function linkIntoProject(name: ToolName): string {
   const cached = cachedBinary(name);
   const bin = path.join(toolsBin, name);
+  // Already the cached file: rename() onto another link of the same file would do nothing at all.
+  if (existsSync(bin) && statSync(bin).ino === statSync(cached).ino) return bin;
   mkdirSync(toolsBin, { recursive: true });
   const tmp = `${bin}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
@@ -82,6 +95,7 @@ function linkIntoProject(name: ToolName): string {
     chmodSync(tmp, 0o755);
   }
   renameSync(tmp, bin);
+  rmSync(tmp, { force: true });
   return bin;
 }
 
