@@ -5,7 +5,6 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../src/deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../src/db/collections';
 import { syncCustomer } from '../src/billing/sync';
-import { notifySubscriptionChanges } from '../src/billing/notifications';
 import { inboxRow } from '../src/webhooks/inbox';
 import { requeueEvent } from '../src/webhooks/worker';
 import { AppError } from '../src/lib/errors';
@@ -156,11 +155,10 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     let error: string | null = null;
     const after = new Map<string, SubscriptionDoc | null>();
     try {
-      const result = await withBackoff(`repair of ${customerId}`, () => syncCustomer(repairDeps, customerId));
-      for (const ch of result.changes) after.set(ch.subscriptionId, ch.after);
-      await notifySubscriptionChanges(repairDeps, result.changes, { source: 'reconciler', customerId }).catch((err: unknown) =>
-        log.warn({ err, customerId }, 'reconciler: billing notice failed after a repair'),
+      const result = await withBackoff(`repair of ${customerId}`, () =>
+        syncCustomer(repairDeps, customerId, { source: 'reconciler' }),
       );
+      for (const ch of result.changes) after.set(ch.subscriptionId, ch.after);
     } catch (err) {
       if (err instanceof FatalRunError) throw err;
       error = describe(err);

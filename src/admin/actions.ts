@@ -71,7 +71,7 @@ export async function resyncCustomer(opts: ActionBase & { userId: string }) {
     async () =>
       await deps.db.c.subscriptions.find({ customerId }, { projection: { status: 1, priceId: 1, syncedAt: 1 } }).toArray(),
     async () => {
-      const res = await syncCustomer(deps, customerId);
+      const res = await syncCustomer(deps, customerId, { source: 'admin.action', key: opts.actionId });
       return { changes: res.changes.length };
     },
   );
@@ -101,7 +101,7 @@ export async function cancelNow(opts: ActionBase & { subscriptionId: string; ref
         ? { prorate: true, invoice_now: true, cancellation_details: { comment: 'Cancelled by an admin' } }
         : { prorate: false, invoice_now: false, cancellation_details: { comment: 'Cancelled by an admin' } };
       await withStripeErrors(() => stripe.subscriptions.cancel(opts.subscriptionId, params, idem('cancel', opts.actionId)));
-      await syncCustomer(deps, sub.customerId);
+      await syncCustomer(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
     },
   );
 }
@@ -134,7 +134,7 @@ export async function extendTrial(opts: ActionBase & { subscriptionId: string; t
           idem('extend_trial', opts.actionId),
         ),
       );
-      await syncCustomer(deps, sub.customerId);
+      await syncCustomer(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
     },
   );
 }
@@ -165,7 +165,7 @@ export async function applyCoupon(opts: ActionBase & { subscriptionId: string; c
           idem('coupon', opts.actionId),
         ),
       );
-      await syncCustomer(deps, sub.customerId);
+      await syncCustomer(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
     },
   );
 }

@@ -19,7 +19,7 @@ export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: strin
   }
   const stripe = deps.stripe;
   // Re-read Stripe rather than trusting the mirror: a subscription created moments ago counts too.
-  await syncCustomer(deps, customerId);
+  await syncCustomer(deps, customerId, { source: 'account.deletion' });
   const live = await deps.db.c.subscriptions.find({ customerId, status: { $in: [...LIVE_STATUSES] } }).toArray();
   for (const sub of live) {
     await withStripeErrors(() =>

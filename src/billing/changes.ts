@@ -6,7 +6,6 @@ import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { withStripeErrors } from './errors';
 import { overageItemChanges } from '../usage/meter';
-import { notifySubscriptionChanges } from './notifications';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { requireSubscription } from './subscription';
@@ -124,7 +123,7 @@ export async function changePlan(opts: {
       { idempotencyKey: `dropin-change-${userId}-${opts.actionId}` },
     ),
   );
-  await syncAndNotify(deps, sub.customerId);
+  await syncCustomer(deps, sub.customerId, { source: 'user.action', key: opts.actionId });
 }
 
 export async function cancelAtPeriodEnd(opts: {
@@ -151,7 +150,7 @@ export async function cancelAtPeriodEnd(opts: {
       { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}` },
     ),
   );
-  await syncAndNotify(deps, sub.customerId);
+  await syncCustomer(deps, sub.customerId, { source: 'user.action', key: opts.actionId });
 }
 
 export async function resume(opts: { deps: AppDeps; userId: string; actionId: string }): Promise<void> {
@@ -166,10 +165,6 @@ export async function resume(opts: { deps: AppDeps; userId: string; actionId: st
       { idempotencyKey: `dropin-resume-${userId}-${opts.actionId}` },
     ),
   );
-  await syncAndNotify(deps, sub.customerId);
+  await syncCustomer(deps, sub.customerId, { source: 'user.action', key: opts.actionId });
 }
 
-export async function syncAndNotify(deps: AppDeps, customerId: string): Promise<void> {
-  const result = await syncCustomer(deps, customerId);
-  await notifySubscriptionChanges(deps, result.changes, { source: 'user.action' });
-}

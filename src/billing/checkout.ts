@@ -65,9 +65,7 @@ export async function completeCheckout(opts: { deps: AppDeps; userId: string; se
   // Another user's session id is "not found", not "forbidden": it reveals nothing.
   if (!customer || sessionCustomer !== customer) throw new AppError('NOT_FOUND', 'Checkout session not found.');
   if (session.status === 'complete') {
-    const result = await syncCustomer(deps, customer);
-    const { notifySubscriptionChanges } = await import('./notifications');
-    await notifySubscriptionChanges(deps, result.changes, { source: 'checkout.completed' });
+    await syncCustomer(deps, customer, { source: 'checkout', key: sessionId });
   }
   return { status: session.status ?? 'open' };
 }

@@ -1,7 +1,7 @@
 // syncCustomer: the one convergent function that makes our mirror equal Stripe for a customer.
 // Webhooks, user actions (right after they call Stripe) and the reconciler all call it. It reads
 // everything from the API — never from an event payload — so it is safe to run any number of
-// times, in any order, concurrently. It returns what changed so callers can act once per change.
+// times, in any order, concurrently. What follows a change is applied by billing/effects.ts.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
@@ -9,6 +9,7 @@ import { AppError } from '../lib/errors';
 import { customerDoc, subscriptionDoc } from './mirror';
 import { projectFailing } from '../admin/failing';
 import { withStripeErrors } from './errors';
+import { applyBillingEffects, type SyncCause } from './effects';
 
 export interface SubscriptionChange {
   subscriptionId: string;
@@ -30,7 +31,17 @@ export function requireStripe(deps: AppDeps): Stripe {
   return deps.stripe;
 }
 
-export async function syncCustomer(deps: AppDeps, customerId: string): Promise<SyncResult> {
+/**
+ * Mirrors the customer from Stripe, then applies what follows from the changes (billing/effects.ts)
+ * for `cause`. Callers never choose effects themselves.
+ */
+export async function syncCustomer(deps: AppDeps, customerId: string, cause: SyncCause): Promise<SyncResult> {
+  const result = await mirrorCustomer(deps, customerId);
+  await applyBillingEffects(deps, result, cause);
+  return result;
+}
+
+async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncResult> {
   const stripe = requireStripe(deps);
   const { c } = deps.db;
   // Taken before reading Stripe: a row written by a sync that started later is never overwritten.

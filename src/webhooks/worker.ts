@@ -5,10 +5,7 @@
 import type { AppDeps } from '../deps';
 import type { WebhookEventDoc } from '../db/collections';
 import { syncCustomer } from '../billing/sync';
-import { notifySubscriptionChanges } from '../billing/notifications';
-import { alignOverageItems } from '../usage/meter';
 import { claim } from '../db/claims';
-import { recordPaymentFailure } from '../admin/failing';
 
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
@@ -159,12 +156,8 @@ export async function processRow(
   try {
     // The event only tells us *which* customer changed; the state comes from Stripe's API.
     if (row.customerId && !(await customerGone(deps, row.customerId))) {
-      const result = await syncCustomer(deps, row.customerId);
-      await notifySubscriptionChanges(deps, result.changes, { source: row.type, customerId: row.customerId });
-      // A plan switched in the billing portal leaves the overage item at the old plan's rate.
-      await alignOverageItems(deps, result.changes, { cause: row._id });
-      // Why the charge failed, for the admin's failed-payments list (the one thing we keep from a payload).
-      await recordPaymentFailure(deps, row);
+      // Everything that follows (emails, overage item, the failed-payments record) comes with the sync.
+      await syncCustomer(deps, row.customerId, { source: 'webhook', event: row });
     }
     await deps.db.c.webhookEvents.updateOne(
       { _id: row._id },

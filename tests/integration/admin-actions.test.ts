@@ -171,6 +171,27 @@ describe('subscription actions', () => {
     expect(again.status).toBe(409);
   });
 
+  it("an admin's cancel tells the subscriber their subscription ended, without waiting for a webhook", async () => {
+    const user = await verifiedUser(world);
+    await subscribe(user, 'pro');
+    await settle();
+    const sub = await mirrorSub(user.id);
+    const outbox = world.server.deps.db.c.emailOutbox;
+    // No webhook reaches the app: whatever follows the cancel comes from the admin action's own sync.
+    await world.control.injectWebhookFault({ action: 'drop', count: 1_000 });
+    try {
+      await adminMutation('cancelSubscription', { subscriptionId: sub._id, refund: false, actionId: action() });
+      const ended = await outbox.findOne({ _id: `ended:${sub._id}` });
+      expect(ended?.subject).toBe('Your DropIn subscription has ended');
+      expect(ended?.to).toBe(user.email);
+    } finally {
+      await world.control.clearFaults();
+    }
+    // The webhooks that follow later send nothing twice.
+    await adminMutation('resync', { userId: user.id, actionId: action() });
+    expect(await outbox.countDocuments({ _id: `ended:${sub._id}` })).toBe(1);
+  });
+
   it('a repeated click (same action id) acts once and is audited once', async () => {
     const user = await verifiedUser(world);
     await subscribe(user, 'pro');

@@ -126,7 +126,7 @@ describe('changing the plan', () => {
     await world.stripe.subscriptions.update(sub.id, { trial_end: 'now' });
     const { syncCustomer } = await import('../../src/billing/sync');
     const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
-    await syncCustomer(world.server.deps, customer);
+    await syncCustomer(world.server.deps, customer, { source: 'user.action' });
     await world.control.advanceCustomer(customer, { seconds: 10 * DAY });
 
     const preview = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', {

@@ -36,7 +36,7 @@ describe('plan changes on a test clock', () => {
     const periodDays = (sub.items.data[0]!.current_period_end - sub.items.data[0]!.current_period_start) / DAY;
 
     await world.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + 10 * DAY });
-    await syncCustomer(world.server.deps, customer.id);
+    await syncCustomer(world.server.deps, customer.id, { source: 'user.action' });
 
     const preview = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', {
       planId: 'business',

@@ -36,7 +36,7 @@ async function subscribePro(user: { id: string; cookie: string }) {
   const sub = (await deps().db.c.subscriptions.findOne({ userId: user.id }))!;
   // Stripe bills no usage on the invoice that ends a trial: start the paid period now.
   await world.stripe.subscriptions.update(sub._id, { trial_end: 'now' });
-  await syncCustomer(deps(), customer);
+  await syncCustomer(deps(), customer, { source: 'user.action' });
   return { customer, subId: sub._id };
 }
 
