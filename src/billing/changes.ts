@@ -167,4 +167,3 @@ export async function resume(opts: { deps: AppDeps; userId: string; actionId: st
   );
   await syncCustomer(deps, sub.customerId, { source: 'user.action', key: opts.actionId });
 }
-
