@@ -3,7 +3,7 @@
 // with esbuild into dist/server and dist/reconciler (npm packages stay external; `npm ci
 // --omit=dev` installs them).
 // `--out-dir <dir>` builds the same layout elsewhere (the production tests build into a temp
-// folder, so a concurrent `vite build` in the checkout cannot change files under their nginx).
+// folder, so a web build in the checkout cannot change files under their nginx).
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';

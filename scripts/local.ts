@@ -3,7 +3,7 @@
 // FerretDB (unless MONGODB_URI), Mailpit (unless SMTP_URL) and the Stripe emulator (unless
 // STRIPE_SECRET_KEY), builds the web app when its sources changed, seeds the admin and starts the
 // server. Variables that are set win; the rest get the local defaults below.
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Stripe from 'stripe';
 import type { StripeEmulator, StripeEmulatorOptions } from '../src/dev/stripe-emulator/index';
@@ -26,6 +26,11 @@ export interface LocalOptions {
   /** Serve the web app from Vite with hot reload instead of the production build. */
   dev?: boolean;
   log?: (line: string) => void;
+  /**
+   * Handed the stop function before anything starts, so an interrupt during start-up (a long first
+   * build) still stops whatever had started by then.
+   */
+  onStop?: (stop: () => Promise<void>) => void;
   /** The emulator's clock and webhook retry pace (tests run them faster). */
   emulator?: Pick<StripeEmulatorOptions, 'tickIntervalMs' | 'webhookRetrySchedule'>;
 }
@@ -70,8 +75,10 @@ export async function startLocalDropIn(opts: LocalOptions = {}): Promise<LocalDr
   const stop = async () => {
     for (const s of stops.splice(0)) await s().catch(() => {});
   };
+  opts.onStop?.(stop);
   try {
     const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : null;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
     const localDb = !vars.MONGODB_URI;
     const localMail = !vars.SMTP_URL;
     const localStripe = !vars.STRIPE_SECRET_KEY;

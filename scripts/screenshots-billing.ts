@@ -2,7 +2,7 @@
 // wired to its Stripe emulator (catalog pushed, webhooks signed and delivered), FerretDB and
 // Mailpit. Walks a subscriber through Checkout, a plan change, cancel/resume, a renewal and a
 // failed card. For looking at the pages, not for asserting.
-//   npx vite build && npx tsx scripts/screenshots-billing.ts [outDir=screenshots/billing] [webDist=dist/web]
+//   npm run build:web && npx tsx scripts/screenshots-billing.ts [outDir=screenshots/billing] [webDist=dist/web]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 // Screenshots of the web app's pages at desktop and phone widths (light and dark), against a real
 // DropIn: FerretDB and Mailpit started here, the server serving the built app from dist/web, a
 // person's session driven in Debian's Chromium. For looking at the pages, not for asserting.
-//   npx vite build && npx tsx scripts/screenshots.ts [outDir=screenshots]
+//   npm run build:web && npx tsx scripts/screenshots.ts [outDir=screenshots]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

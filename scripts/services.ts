@@ -42,6 +42,7 @@ export async function startFerretDB(opts: { dataDir: string; port?: number; log?
     // unchanged. A long query now delays short ones more (decision 001).
     env: { ...process.env, GOMAXPROCS: process.env.FERRETDB_GOMAXPROCS ?? '1' },
   });
+  killOnExit(child);
   await waitForPort(child, port, 'FerretDB');
   reportUnexpectedExit(child, 'FerretDB');
   return { url: `mongodb://127.0.0.1:${port}/`, stop: () => stopChild(child) };
@@ -67,6 +68,7 @@ export async function startMailpit(
     args.push(`--database=${path.resolve(opts.dataFile)}`);
   }
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  killOnExit(child);
   await waitForPort(child, smtpPort, 'Mailpit SMTP');
   await waitForPort(child, httpPort, 'Mailpit web');
   reportUnexpectedExit(child, 'Mailpit');
@@ -117,6 +119,16 @@ function reportUnexpectedExit(child: ChildProcess, name: string): void {
     if (stopping.has(child)) return;
     console.error(`${name} (pid ${child.pid}) exited unexpectedly (code ${code}, signal ${signal}):\n${stderr}`);
   });
+}
+
+/**
+ * The services run in their own process group, out of reach of a terminal's signals: if DropIn
+ * exits without stopping them (a second Ctrl+C, an error), they go with it.
+ */
+function killOnExit(child: ChildProcess): void {
+  const kill = () => child.kill('SIGKILL');
+  process.on('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

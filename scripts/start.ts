@@ -18,20 +18,29 @@ async function main() {
     dataDir: path.resolve(process.env.DROPIN_DATA_DIR ?? path.join(root, '.data')),
     dev,
     log: (line) => console.log(line),
+    onStop: (s) => {
+      stop = s;
+    },
   });
-  stop = local.stop;
   console.log(`\nReady in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   for (const line of local.banner) console.log(line);
   console.log('\nPress Ctrl+C to stop.');
 }
 
+let stoppingSince = 0;
 async function shutdown(code: number) {
+  // One Ctrl+C often arrives twice (from the terminal and relayed by npm and tsx): only a second
+  // press a moment later means "leave now" (the services' exit hooks then kill them).
+  if (stoppingSince) {
+    if (Date.now() - stoppingSince > 1_000) process.exit(code);
+    return;
+  }
+  stoppingSince = Date.now();
   await stop();
   process.exit(code);
 }
 
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
 main().catch(async (err) => {
   console.error(`\nDropIn could not start: ${err instanceof Error ? err.message : String(err)}`);

@@ -16,6 +16,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  utimesSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,7 +86,7 @@ function linkIntoProject(name: ToolName): string {
   const cached = cachedBinary(name);
   const bin = path.join(toolsBin, name);
   // Already the cached file: rename() onto another link of the same file would do nothing at all.
-  if (existsSync(bin) && statSync(bin).ino === statSync(cached).ino) return bin;
+  if (existsSync(bin) && sameFile(bin, cached)) return bin;
   mkdirSync(toolsBin, { recursive: true });
   const tmp = `${bin}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
@@ -93,10 +94,18 @@ function linkIntoProject(name: ToolName): string {
   } catch {
     copyFileSync(cached, tmp);
     chmodSync(tmp, 0o755);
+    const { atime, mtime } = statSync(cached);
+    utimesSync(tmp, atime, mtime);
   }
   renameSync(tmp, bin);
   rmSync(tmp, { force: true });
   return bin;
+}
+
+function sameFile(a: string, b: string): boolean {
+  const [x, y] = [statSync(a), statSync(b)];
+  // A hard link is the same inode; a copy (cache on another file system) has the same size and mtime.
+  return (x.dev === y.dev && x.ino === y.ino) || (x.size === y.size && x.mtimeMs === y.mtimeMs);
 }
 
 async function buildAll(names: ToolName[], log: (line: string) => void): Promise<void> {
@@ -114,7 +123,6 @@ async function buildAll(names: ToolName[], log: (line: string) => void): Promise
       names.map(async (name) => {
         // Another clone or test run on this machine may be building the same tool: wait for it.
         const release = await acquireLock(path.join(toolCacheDir(), `${cacheKey(name)}.lock`), {
-          staleMs: 30 * 60_000,
           onWait: () => log(`  another process is building ${tools[name].label}; waiting for it`),
         });
         try {
@@ -142,7 +150,9 @@ async function build(name: ToolName): Promise<void> {
       cwd: tool.install.cwd,
       env: { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
     });
-    renameSync(work, path.join(cacheDir, cacheKey(name)));
+    const target = path.join(cacheDir, cacheKey(name));
+    // A build left by a process that died after its rename: keep that one.
+    if (!existsSync(path.join(target, name))) renameSync(work, target);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -163,6 +173,6 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
 }
 
 // `tsx scripts/tools.ts` builds (or links) every tool; the test command runs it before the tests.
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.filename === path.resolve(process.argv[1])) {
   await ensureTools(['ferretdb', 'mailpit']);
 }

@@ -4,7 +4,7 @@
 // `tsx scripts/web-build.ts [--out-dir <dir>] [--force]` runs it from a shell.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { acquireLock } from './lock';
 import { root } from './tools';
@@ -19,8 +19,16 @@ interface Stamp {
   inputs: Record<string, string>;
 }
 
-/** Files outside the module graph that change the output. */
-const alwaysInputs = ['vite.config.ts', 'package-lock.json', 'web/index.html'];
+/** Files outside the module graph that change the output (web/public is copied as it is). */
+function alwaysInputs(): string[] {
+  const publicDir = path.join(root, 'web', 'public');
+  const publicFiles = existsSync(publicDir)
+    ? readdirSync(publicDir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    : [];
+  return ['vite.config.ts', 'package-lock.json', 'tsconfig.json', 'web/index.html', ...publicFiles];
+}
 
 function hashFile(rel: string): string | null {
   try {
@@ -37,6 +45,8 @@ function isCurrent(outDir: string): boolean {
   if (!existsSync(path.join(outDir, 'index.html')) || !existsSync(stampFile(outDir))) return false;
   try {
     const stamp = JSON.parse(readFileSync(stampFile(outDir), 'utf8')) as Stamp;
+    // A file added to web/public since the build is not in the stamp yet.
+    if (alwaysInputs().some((rel) => !(rel in stamp.inputs))) return false;
     return Object.entries(stamp.inputs).every(([rel, hash]) => hashFile(rel) === hash);
   } catch {
     return false;
@@ -62,9 +72,16 @@ export async function ensureWebBuild(
     const tmp = `${outDir}.next-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     await runBuild(tmp);
+    if (!existsSync(path.join(tmp, 'index.html'))) throw new Error(`The web build wrote no index.html into ${tmp}.`);
+    keepRecentAssets(outDir, tmp);
     const old = `${outDir}.old-${process.pid}`;
     if (existsSync(outDir)) renameSync(outDir, old);
-    renameSync(tmp, outDir);
+    try {
+      renameSync(tmp, outDir);
+    } catch (err) {
+      if (existsSync(old)) renameSync(old, outDir);
+      throw err;
+    }
     rmSync(old, { recursive: true, force: true });
     renameSync(`${tmp}.build.json`, stampFile(outDir));
     const seconds = (Date.now() - started) / 1000;
@@ -72,6 +89,22 @@ export async function ensureWebBuild(
     return { built: true, seconds };
   } finally {
     release();
+  }
+}
+
+/**
+ * A server started before this build keeps its index.html in memory, which names the previous
+ * build's hashed files: those from the last day are carried over so its pages keep loading.
+ */
+function keepRecentAssets(fromDir: string, toDir: string): void {
+  const from = path.join(fromDir, 'assets');
+  if (!existsSync(from)) return;
+  const to = path.join(toDir, 'assets');
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) {
+    const src = path.join(from, name);
+    if (existsSync(path.join(to, name)) || Date.now() - statSync(src).mtimeMs > 86_400_000) continue;
+    cpSync(src, path.join(to, name), { preserveTimestamps: true });
   }
 }
 
@@ -96,7 +129,19 @@ function runBuild(outDir: string): Promise<void> {
 /** In the child: Vite's build API, errors only, recording the module graph's files for the stamp. */
 async function viteBuild(outDir: string): Promise<void> {
   const { build } = await import('vite');
-  const inputs = new Set<string>(alwaysInputs);
+  const inputs = new Set<string>(alwaysInputs());
+  // Hashed before the build: a file saved while Vite runs then counts as changed next time.
+  const before = new Map<string, string | null>();
+  const hashNow = (rel: string) => {
+    if (!before.has(rel)) before.set(rel, hashFile(rel));
+    return before.get(rel) ?? null;
+  };
+  for (const rel of inputs) hashNow(rel);
+  for (const dir of ['web', 'src']) {
+    for (const e of readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
+      if (e.isFile()) hashNow(path.relative(root, path.join(e.parentPath, e.name)));
+    }
+  }
   await build({
     configFile: path.join(root, 'vite.config.ts'),
     logLevel: 'error',
@@ -117,13 +162,13 @@ async function viteBuild(outDir: string): Promise<void> {
   });
   const stamp: Stamp = { inputs: {} };
   for (const rel of [...inputs].sort()) {
-    const hash = hashFile(rel);
+    const hash = hashNow(rel);
     if (hash) stamp.inputs[rel] = hash;
   }
   writeFileSync(stampFile(outDir), `${JSON.stringify(stamp, null, 1)}\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.filename === path.resolve(process.argv[1])) {
   const args = process.argv.slice(2);
   if (args[0] === '--vite') {
     await viteBuild(args[1] as string);

@@ -14,7 +14,7 @@ import { clientIp } from './http/client-ip';
 import { csrfGuard } from './http/csrf';
 import { securityHeaders } from './http/security-headers';
 import { AppError } from './lib/errors';
-import { isWebPage, shortUrlTarget } from './lib/web-routes';
+import { isWebPage, matchesPattern, shortUrlTarget, webPages } from './lib/web-routes';
 import { oauthRoutes } from './auth/oauth/routes';
 import { stripeWebhookRoutes } from './webhooks/route';
 import { restApi, toolBodyLimit } from './api/rest';
@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
       const target = shortUrlTarget(pathname);
       if (target) return c.redirect(`${target}${new URL(c.req.url).search}`, 302);
       c.header('Cache-Control', 'no-cache');
-      if (pathname.startsWith('/reset-password')) c.header('Referrer-Policy', 'no-referrer');
+      if (matchesPattern(webPages.resetPassword, pathname)) c.header('Referrer-Policy', 'no-referrer');
       return c.html(indexHtml, isWebPage(pathname) ? 200 : 404);
     });
   }

@@ -40,10 +40,12 @@ async function runStartCommand(command: string, dataDir: string): Promise<Starte
   ) as NodeJS.ProcessEnv;
   const child = spawn('sh', ['-c', command], {
     cwd: repoRoot,
-    env: { ...env, PORT: '0', DROPIN_DATA_DIR: dataDir },
+    // npm install finds everything installed already; it need not ask the registry.
+    env: { ...env, PORT: '0', DROPIN_DATA_DIR: dataDir, npm_config_prefer_offline: 'true' },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running = child;
   let out = '';
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
@@ -93,6 +95,8 @@ function cents(text: string | null): number {
 }
 
 let started: Started | null = null;
+/** The command's process, from the moment it is spawned: stopped after the test whatever happened. */
+let running: ChildProcess | null = null;
 let browser: Browser;
 let dataDir: string;
 
@@ -103,8 +107,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (running) await interrupt(running);
   if (started) {
-    await interrupt(started.child);
     // Ctrl+C stops everything quietly: no warnings, errors or services dying on their own.
     const afterBanner = started.output().slice(started.output().indexOf('Press Ctrl+C to stop.'));
     expect(afterBanner).not.toMatch(/WARN|ERROR|exited unexpectedly|could not/);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startFerretDB, startMailpit } from '../../scripts/services';
+import { ensureTools } from '../../scripts/tools';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,6 +18,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropin-test-'));
   const mongoUri = process.env.TEST_MONGODB_URI;
+  // Built at the same time when missing (a fresh machine), before either starts.
+  await ensureTools(mongoUri ? ['mailpit'] : ['ferretdb', 'mailpit']);
   const ferret = mongoUri ? null : await startFerretDB({ dataDir: path.join(dataDir, 'ferretdb') });
   const mailpit = await startMailpit();
   project.provide('mongoUri', mongoUri ?? (ferret as { url: string }).url);
