@@ -11,7 +11,7 @@ import { createSessions } from './auth/sessions';
 import { createApp } from './app';
 import { createStripe } from './billing/stripe';
 import { startWebhookWorker, type WebhookWorker } from './webhooks/worker';
-import { flushOutbox } from './email/outbox';
+import { startOutboxRetry } from './email/outbox';
 import { startMeterSender, type MeterSender } from './usage/meter';
 import { seedContent } from './content/seed';
 import type { AppDeps } from './deps';
@@ -55,6 +55,7 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
   });
   const jobs = startHousekeeping(deps);
   const snapshots = startSnapshotJob(deps);
+  const outbox = startOutboxRetry(deps);
   deps.sessions.startCache((err) => log.warn({ err }, 'session cache poll failed'));
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
@@ -86,6 +87,7 @@ export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}
           worker.stop(),
           meter.stop(),
           snapshots.stop(),
+          outbox.stop(),
           deps.sessions.stopCache(),
         ]);
         deps.mailer.close();
@@ -135,7 +137,6 @@ function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
         c.claims.deleteMany({ at: { $lte: new Date(now.getTime() - 7 * 86_400_000) } }),
         // Processed webhook events are kept 30 days for the admin's event log, then dropped.
         c.webhookEvents.deleteMany({ status: 'processed', processedAt: { $lte: new Date(now.getTime() - 30 * 86_400_000) } }),
-        flushOutbox(deps),
       ]);
     } catch (err) {
       deps.log.warn({ err }, 'housekeeping sweep failed');

@@ -1,6 +1,6 @@
 // Exactly-once notices: an email keyed by the change it reports is stored before it is sent, so a
 // duplicate webhook, a retry or a second process cannot send it twice (the unique _id refuses the
-// second insert), and an SMTP failure does not lose it (housekeeping retries pending rows).
+// second insert), and an SMTP failure does not lose it (startOutboxRetry retries pending rows).
 import type { Collections } from '../db/collections';
 import type { Logger } from '../log';
 import type { Mailer, Message } from './mailer';
@@ -62,7 +62,33 @@ async function deliver(deps: Deps, key: string): Promise<void> {
   }
 }
 
-/** Retries unsent notices (called by housekeeping). */
+/**
+ * Retries unsent notices when the server starts (a process that stopped mid-send left them) and
+ * every minute after; stop() waits for a pass in flight.
+ */
+export function startOutboxRetry(deps: Deps, everyMs = 60_000): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const pass = () => {
+    if (running) return;
+    running = flushOutbox(deps)
+      .then(() => undefined)
+      .catch((err: unknown) => deps.log.warn({ err }, 'retrying unsent emails failed'))
+      .finally(() => {
+        running = null;
+      });
+  };
+  pass();
+  const timer = setInterval(pass, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** Sends notices still pending after 30 s (younger ones may be in another process's hands). */
 export async function flushOutbox(deps: Deps): Promise<number> {
   const pending = await deps.db.c.emailOutbox
     .find({ status: 'pending', attempts: { $lt: MAX_ATTEMPTS }, createdAt: { $lt: new Date(Date.now() - 30_000) } })
