@@ -1,5 +1,5 @@
 // Changing the email address: prove the current password, then prove the new address with a code
-// sent there; only then does the account switch, and the old address is told (SECURITY.md 25).
+// sent there; only then does the account switch, and the old address is told of the change.
 import type { AppDeps } from '../deps';
 import { consumeCode, issueCode } from '../auth/email-codes';
 import { limits } from '../auth/limits';

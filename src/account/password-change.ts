@@ -1,5 +1,5 @@
 // Changing the password from settings: needs the current one, keeps this session, ends the others,
-// and tells the owner by email (SECURITY.md 8, 11, 25).
+// and tells the owner by email; it needs the current password, and every other session ends.
 import type { AppDeps } from '../deps';
 import { validateNewPassword } from '../auth/password-policy';
 import { setPassword } from '../auth/users';

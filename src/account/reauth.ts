@@ -1,5 +1,5 @@
 // Sensitive account changes (email, password, deletion) need the current password, or — for an
-// account that has none (OAuth only) — a session started in the last 10 minutes (SECURITY.md 11).
+// account that has none (OAuth only) — a session started in the last 10 minutes.
 import type { AppDeps } from '../deps';
 import { limits } from '../auth/limits';
 import { verifyPassword } from '../auth/passwords';

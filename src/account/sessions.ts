@@ -1,6 +1,6 @@
 // The user's own sessions: list them (device, IP, last seen) and revoke any. Sessions are
 // addressed by their public id, never by the token or its hash, and always within the user's own
-// rows, so another user's id is simply not found (SECURITY.md 9).
+// rows, so another user's id is simply not found: a user lists and revokes only their own sessions.
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
 

@@ -217,7 +217,7 @@ export async function setDisabled(opts: ActionBase & { userId: string; disabled:
     () => accountState(deps, opts.userId),
     async () => {
       if (opts.disabled) {
-        // Ends every session on every process (SECURITY.md 10).
+        // A disabled account is signed out at once: every session ends, on every process.
         await disableUser(deps, { userId: opts.userId });
       } else {
         await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: false, updatedAt: new Date() } });

@@ -1,4 +1,4 @@
-// One-time email codes (SECURITY.md 26): 6 digits from the CSPRNG, stored only as a salted SHA-256,
+// One-time email codes: 6 digits from the CSPRNG, stored only as a salted SHA-256,
 // valid 15 minutes, 5 attempts, single use, and bound to the address they were sent to. Used to
 // verify a new account's email and to confirm an email change.
 // Attempts are counted with the rate limiter's insert-then-count log, and a code is consumed by

@@ -1,4 +1,4 @@
-// The password policy (SECURITY.md 12–13, NIST 800-63B): 8 to 1024 characters after NFKC
+// The password policy: 8 to 1024 characters after NFKC
 // normalisation, any Unicode, no composition rules, never truncated, not one of the 10,000 most
 // common passwords, not the account's own email. Hashing lives in ./passwords.ts.
 import { readFileSync } from 'node:fs';

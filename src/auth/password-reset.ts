@@ -1,4 +1,4 @@
-// Forgot password → emailed single-use link → new password (SECURITY.md 17, 21–23, 25).
+// Forgot password → emailed single-use link → new password.
 // Tokens carry 256 bits from the CSPRNG; only their SHA-256 is stored; they live one hour, are
 // bound to the user and the address they were sent to, and a newer one replaces older ones.
 import type { AppDeps } from '../deps';

@@ -1,6 +1,6 @@
 // Sign-up with email and password. An address that already has an account gets the same answer
 // as a new one ({ ok: true }) and its owner gets an email instead, so the form cannot be used to
-// find out who has an account (SECURITY.md 16). The one observable difference is that a new
+// find out who has an account. The one observable difference is that a new
 // account is logged in (a session cookie is set) while an existing one is not: logging the caller
 // into someone else's account is not an option, and the web shows "check your email" either way.
 // The per-IP limit keeps that difference from being useful for bulk enumeration.

@@ -80,7 +80,7 @@ export async function setPassword(
   await deps.sessions.userChanged(opts.userId);
 }
 
-/** Disables a user and ends every session at once, on every process (SECURITY.md 10). */
+/** Disables a user and ends every session at once, on every process. */
 export async function disableUser(deps: Pick<AppDeps, 'db' | 'sessions'>, opts: { userId: string }): Promise<void> {
   await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: true, updatedAt: new Date() } });
   await deps.sessions.invalidateAll(opts.userId);

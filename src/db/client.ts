@@ -1,5 +1,5 @@
 // Connects the official MongoDB driver. Works the same against MongoDB 6+/Atlas and the local
-// FerretDB 1.24: see DESIGN.md for the subset of features we stay within.
+// FerretDB 1.24: the app stays within what it and MongoDB both support (docs/decisions/001).
 import { MongoClient, type Db } from 'mongodb';
 import { collections, type Collections } from './collections';
 import { ensureIndexes } from './indexes';

@@ -221,7 +221,7 @@ export interface ClaimDoc {
   at: Date;
 }
 
-// ---- Content library, usage and the developer API (issue 5).
+// ---- Content library, usage and the developer API.
 
 export type ContentKind = 'article' | 'file' | 'tool';
 export type PlanTier = 'free' | 'pro' | 'business';
@@ -377,7 +377,7 @@ export interface ReconcileRunDoc {
   durationMs: number | null;
 }
 
-// ---- Admin (issue 7): the audit log of every admin action, and daily analytics snapshots.
+// ---- Admin: the audit log of every admin action, and daily analytics snapshots.
 
 /** One admin action: who did what to whom, and the state before and after (JSON strings). */
 export interface AdminAuditDoc {

@@ -1,4 +1,4 @@
-// Rate limits stored in MongoDB, so they hold across every server process (SECURITY.md 18–19).
+// Rate limits stored in MongoDB, so they hold across every server process.
 //
 // Each limit is a sliding-window log: a hit inserts one row {key, expiresAt}, then counts the live
 // rows for its key. Only two primitives are relied on — an insert is atomic, and a count sees every

@@ -1,5 +1,5 @@
 // Account settings over HTTP: profile, email change, password change, connected accounts and
-// deletion. SECURITY.md 8, 11, 13, 25, 26, 34 (settings part).
+// deletion.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkToUser } from '../../src/auth/oauth/accounts';
 import type { OAuthProvider } from '../../src/db/collections';

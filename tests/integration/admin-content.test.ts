@@ -1,4 +1,4 @@
-// Content administration (issue 7): admins create, edit, publish and unpublish library items,
+// Content administration: admins create, edit, publish and unpublish library items,
 // upload their files and set the plan that unlocks them. Each change is audited with the state
 // before and after; a stale edit is refused; bad input and non-admins change nothing; unpublished
 // items vanish from the library, the REST API and downloads while admins still see them.

@@ -1,5 +1,4 @@
-// Hostile input to every auth and account procedure (SECURITY.md 29–30 for the account flows,
-// 36, 37): extra fields, operator objects, wrong types, deep and huge bodies. Procedures are found
+// Hostile input to every auth and account procedure: extra fields, operator objects, wrong types, deep and huge bodies. Procedures are found
 // by walking the router, so a new one is covered the day it is added.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../../src/trpc/root';

@@ -1,4 +1,4 @@
-// Forgot password → emailed link → new password. SECURITY.md 8, 13, 17, 21–23, 25.
+// Forgot password → emailed link → new password.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/lib/ids';

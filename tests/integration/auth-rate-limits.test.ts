@@ -1,4 +1,4 @@
-// Throttling of the account flows (SECURITY.md 18–20): 429 with retryAfterSeconds, per IP and per
+// Throttling of the account flows: 429 with retryAfterSeconds, per IP and per
 // account, no lockout an attacker elsewhere can impose on the owner, shared across processes
 // (stored in MongoDB), and not resettable by a spoofed X-Forwarded-For.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

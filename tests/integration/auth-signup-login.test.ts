@@ -1,5 +1,4 @@
 // Sign-up, email verification, login and logout over real HTTP, with FerretDB and Mailpit.
-// SECURITY.md 12–16, 19, 26.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
 import { codeFrom, inbox, sendsSettled, waitForEmail, watchSends } from '../setup/mailpit';

@@ -1,5 +1,5 @@
 // OAuth login through the real routes and the real callback path: the app talks HTTP to a loopback
-// stand-in for GitHub's and Google's authorize, token and profile endpoints (SECURITY.md 27, 28, 32).
+// stand-in for GitHub's and Google's authorize, token and profile endpoints.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/services';
 import { createHarness, startTestServer, type Browser, type Harness } from '../setup/harness';

@@ -1,4 +1,4 @@
-// The router walker (SECURITY.md 35–37). It lists every procedure of appRouter and, over HTTP:
+// The router walker. It lists every procedure of appRouter and, over HTTP:
 //   - sends garbage (wrong types, huge strings, 50-deep objects, {"$ne": null} operators, arrays,
 //     extra privileged fields) anonymously and as a logged-in user: always 4xx, never 5xx;
 //   - checks every admin procedure answers 401 anonymous / 403 to a normal user;

@@ -1,4 +1,4 @@
-// Cross-cutting checks of the running server (SECURITY.md 20, 29–33): CSRF on every mutation,
+// Cross-cutting checks of the running server: CSRF on every mutation,
 // CORS, security headers, open redirects and client-IP spoofing. Procedures are found by walking
 // the router, so a new mutation is covered the day it is added.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Sessions and their cookie, SECURITY.md 1–10 and 34 (sessions part): flags, where the token may
+// Sessions and their cookie: flags, where the token may
 // appear, hashed storage, fixation, entropy, logout, lifetimes, listing/revoking, disabling users.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
