@@ -1,18 +1,12 @@
-// The web app as `npm run dev` serves it: Vite's development build, where React's StrictMode mounts
-// each component, unmounts it and mounts it again. A dialog that opens as it mounts must stay open,
-// work, and still close on Escape with focus back on its button; loading a page must leave focus
-// where the browser put it, while a client-side navigation still moves it to the new page.
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
-import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { freePort } from '../../scripts/services';
 import { inBrowserSession, launchBrowser } from '../setup/browser';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { startBillingWorld, subscribeThroughCheckout, verifiedUser, type BillingWorld } from '../setup/billing';
 
 let world: BillingWorld;
 let vite: ViteDevServer;
@@ -47,16 +41,7 @@ afterAll(async () => {
 /** A verified user on Pro (trialing), subscribed through the app's own checkout. */
 async function proSubscriber() {
   const user = await verifiedUser(world, 'Strict Mode');
-  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
-    planId: 'pro',
-    interval: 'month',
-    actionId: randomUUID().replaceAll('-', ''),
-  });
-  expect(start.status, start.error?.message).toBe(200);
-  const paid = await payCheckout(start.data.url, { number: '4242424242424242' });
-  const sessionId = new URL(paid.location as string).searchParams.get('session_id');
-  const done = await trpc(world, user.cookie, 'mutation', 'billing.completeCheckout', { sessionId });
-  expect(done.status, done.error?.message).toBe(200);
+  await subscribeThroughCheckout(world, user);
   return user;
 }
 

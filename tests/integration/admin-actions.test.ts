@@ -3,13 +3,13 @@
 // production, so "demotion takes effect at once" is tested against the cache, not around it.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payCheckout, DAY } from '../../src/dev/stripe-emulator/testing';
+import { DAY } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
 import type { AuditView } from '../../src/admin/audit';
 import { csvCell, type SubscriberDetail, type SubscriberRow } from '../../src/admin/subscribers';
 import type { FailedPaymentRow } from '../../src/admin/payments';
 import type { EventRow } from '../../src/admin/events';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 
 let world: BillingWorld;
 let admin: { id: string; email: string; cookie: string };
@@ -38,16 +38,7 @@ async function settle() {
 }
 
 async function subscribe(user: { cookie: string }, planId: 'pro' | 'business') {
-  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
-    planId,
-    interval: 'month',
-    actionId: action(),
-  });
-  expect(start.status, start.error?.message).toBe(200);
-  const paid = await payCheckout(start.data.url, { number: '4242424242424242' });
-  const sessionId = new URL(paid.location as string).searchParams.get('session_id');
-  const done = await trpc(world, user.cookie, 'mutation', 'billing.completeCheckout', { sessionId });
-  expect(done.status, done.error?.message).toBe(200);
+  await subscribeThroughCheckout(world, user, planId);
 }
 
 async function adminQuery<T>(proc: string, input?: unknown): Promise<T> {

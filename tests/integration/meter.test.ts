@@ -4,8 +4,8 @@
 // metered line equals our own count.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payCheckout, DAY } from '../../src/dev/stripe-emulator/testing';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { DAY } from '../../src/dev/stripe-emulator/testing';
+import { startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 import { syncCustomer } from '../../src/billing/sync';
 import { flushMeter, fillAllOverage, fillOverage } from '../../src/usage/meter';
 import { planState } from '../../src/usage/entitlements';
@@ -22,16 +22,7 @@ afterAll(() => world?.close());
 const deps = () => world.server.deps;
 
 async function subscribePro(user: { id: string; cookie: string }) {
-  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
-    planId: 'pro',
-    interval: 'month',
-    actionId: randomUUID().replaceAll('-', ''),
-  });
-  expect(start.status, start.error?.message).toBe(200);
-  const paid = await payCheckout(start.data.url, { number: '4242424242424242' });
-  expect(paid.status).toBe(303);
-  const sessionId = new URL(paid.location as string).searchParams.get('session_id');
-  expect((await trpc(world, user.cookie, 'mutation', 'billing.completeCheckout', { sessionId })).status).toBe(200);
+  await subscribeThroughCheckout(world, user);
   const customer = (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
   const sub = (await deps().db.c.subscriptions.findOne({ userId: user.id }))!;
   // Stripe bills no usage on the invoice that ends a trial: start the paid period now.

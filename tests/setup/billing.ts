@@ -7,6 +7,9 @@ import { clearPriceCache } from '../../src/billing/prices';
 import { freePort } from '../../scripts/services';
 import { startTestServer } from './harness';
 import { newId } from '../../src/lib/ids';
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 
 export interface BillingWorld {
   server: Awaited<ReturnType<typeof startTestServer>>;
@@ -80,4 +83,23 @@ export async function trpc<T = unknown>(
         });
   const body = (await res.json()) as { result?: { data: T }; error?: { message: string; data?: { code: string } } };
   return { status: res.status, data: body.result?.data as T, error: body.error };
+}
+
+/** Subscribes `user` the way the app does: Checkout started over tRPC, paid with 4242…, completed. */
+export async function subscribeThroughCheckout(
+  world: BillingWorld,
+  user: { cookie: string },
+  planId: 'pro' | 'business' = 'pro',
+): Promise<void> {
+  const start = await trpc<{ url: string }>(world, user.cookie, 'mutation', 'billing.startCheckout', {
+    planId,
+    interval: 'month',
+    actionId: randomUUID().replaceAll('-', ''),
+  });
+  expect(start.status, start.error?.message).toBe(200);
+  const paid = await payCheckout(start.data.url, { number: '4242424242424242' });
+  expect(paid.status).toBe(303);
+  const sessionId = new URL(paid.location as string).searchParams.get('session_id');
+  const done = await trpc(world, user.cookie, 'mutation', 'billing.completeCheckout', { sessionId });
+  expect(done.status, done.error?.message).toBe(200);
 }
