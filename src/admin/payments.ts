@@ -134,8 +134,8 @@ export async function retryPayment(opts: { deps: AppDeps; actor: Actor; actionId
     );
   } finally {
     // Paid or declined, the attempt changed the invoice: show it now.
-    await syncCustomer(deps, sub.customerId, { source: 'payment.retry', key: opts.actionId }).catch((err: unknown) =>
-      deps.log.warn({ err }, 'resync after a payment retry failed'),
+    await syncCustomer(deps, sub.customerId, { source: 'payment.retry', key: opts.actionId, invoiceId: opts.invoiceId }).catch(
+      (err: unknown) => deps.log.warn({ err }, 'resync after a payment retry failed'),
     );
     // The retried subscription's row as the resync left it, shown at once even from a snapshot.
     const row = await failingSubscriptions(deps)

@@ -65,7 +65,8 @@ export async function completeCheckout(opts: { deps: AppDeps; userId: string; se
   // Another user's session id is "not found", not "forbidden": it reveals nothing.
   if (!customer || sessionCustomer !== customer) throw new AppError('NOT_FOUND', 'Checkout session not found.');
   if (session.status === 'complete') {
-    await syncCustomer(deps, customer, { source: 'checkout', key: sessionId });
+    const invoice = typeof session.invoice === 'string' ? session.invoice : (session.invoice?.id ?? undefined);
+    await syncCustomer(deps, customer, { source: 'checkout', key: sessionId, invoiceId: invoice });
   }
   return { status: session.status ?? 'open' };
 }

@@ -1,13 +1,18 @@
-// Billing emails, sent once per real change. Changes come from syncCustomer's before/after rows
-// (not from event deliveries), and each notice is keyed by what it reports (e.g. the invoice id
-// for a receipt), so duplicate or replayed webhooks and concurrent syncs never send twice.
+// Billing emails, each sent once for what it reports. Subscription notices come from
+// syncCustomer's before/after rows; invoice notices from what Stripe says of each invoice (a
+// receipt per paid invoice, a failure notice per failed attempt), whichever sync first sees it.
+// Every notice is keyed by what it reports (`receipt:<invoice>`, `payment-failed:<invoice>:<attempt>`),
+// so duplicate or replayed webhooks, merged events and concurrent syncs never send twice.
+import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
-import type { SubscriptionDoc } from '../db/collections';
+import type { InvoiceSummary, SubscriptionDoc } from '../db/collections';
 import { compose, type Mail } from '../email/templates';
 import { sendOnce } from '../email/outbox';
 import { plans, type PlanId } from './plans';
-import type { SubscriptionChange } from './sync';
+import type { EventRef, SubscriptionChange, SyncResult } from './sync-result';
 import { formatAmount } from '../lib/money';
+import { invoiceSummary } from './mirror';
+import { withStripeErrors } from './errors';
 
 const LIVE = new Set(['trialing', 'active', 'past_due', 'unpaid']);
 const ENDED = new Set(['canceled', 'incomplete_expired']);
@@ -26,15 +31,20 @@ function planName(planId: string | null): string {
   return (planId && plans[planId as PlanId]?.name) || 'your plan';
 }
 
-/** The notices a change calls for, each with its once-only key. */
+interface Notice {
+  key: string;
+  mail: Mail;
+}
+
+/** The notices a subscription change calls for, each with its once-only key. */
 export function noticesFor(
   change: SubscriptionChange,
   env: { PUBLIC_URL: string },
-  source?: string,
-): { key: string; mail: Mail }[] {
+  eventTypes: ReadonlySet<string> = new Set(),
+): Notice[] {
   const { before, after } = change;
   if (!after) return [];
-  const out: { key: string; mail: Mail }[] = [];
+  const out: Notice[] = [];
   const billing = { href: `${env.PUBLIC_URL}/app/billing`, label: 'Open billing' };
   const name = planName(after.planId);
 
@@ -88,30 +98,7 @@ export function noticesFor(
   }
 
   const inv = after.latestInvoice;
-  const prevInv = before?.latestInvoice;
-  if (inv && inv.status === 'paid' && inv.amountPaid > 0 && (prevInv?.id !== inv.id || prevInv.status !== 'paid')) {
-    out.push({
-      key: `receipt:${inv.id}`,
-      mail: compose(env, `Receipt for ${money(inv.amountPaid, inv.currency)}`, {
-        paragraphs: [`We received your payment of ${money(inv.amountPaid, inv.currency)} for DropIn ${name}. Thank you!`],
-        link: inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'View receipt' } : billing,
-      }),
-    });
-  }
-
-  if (after.status === 'past_due' && before?.status !== 'past_due' && inv) {
-    out.push({
-      key: `payment-failed:${inv.id}`,
-      mail: compose(env, 'Your DropIn payment failed', {
-        paragraphs: [
-          `We could not charge ${money(inv.amountDue, inv.currency)} for DropIn ${name}. We will retry automatically; to keep your access, update your card or pay the invoice now.`,
-        ],
-        link: inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'Pay the invoice' } : billing,
-      }),
-    });
-  }
-
-  if (source === 'invoice.payment_action_required' && inv && inv.status === 'open') {
+  if (eventTypes.has('invoice.payment_action_required') && inv && inv.status === 'open') {
     out.push({
       key: `action-required:${inv.id}`,
       mail: compose(env, 'Confirm your DropIn payment', {
@@ -121,7 +108,7 @@ export function noticesFor(
     });
   }
 
-  if (source === 'customer.subscription.trial_will_end' && after.status === 'trialing' && after.trialEnd) {
+  if (eventTypes.has('customer.subscription.trial_will_end') && after.status === 'trialing' && after.trialEnd) {
     out.push({
       key: `trial-ending:${after._id}:${after.trialEnd.getTime()}`,
       mail: compose(env, `Your DropIn ${name} trial ends soon`, {
@@ -135,28 +122,150 @@ export function noticesFor(
   return out;
 }
 
-/** Events that call for a notice even when the mirror did not change. */
-const EVENT_NOTICES = new Set(['customer.subscription.trial_will_end', 'invoice.payment_action_required']);
+/**
+ * The notices an invoice calls for, from what Stripe says of it now: a receipt once it is paid (a
+ * positive amount), and a notice for its latest failed attempt while its subscription is past due
+ * or unpaid (a first payment that fails is answered on the Checkout page, not by email).
+ */
+export function invoiceNotices(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: { PUBLIC_URL: string }): Notice[] {
+  if (inv.status === 'paid' && inv.amountPaid > 0) return [receipt(inv, sub, env)];
+  if (inv.status === 'open' && inv.attemptCount > 0 && sub && PAYMENT_TROUBLE.has(sub.status))
+    return [paymentFailed(inv, inv.attemptCount, inv.nextPaymentAttempt, sub, env)];
+  return [];
+}
 
-export async function notifySubscriptionChanges(
+function receipt(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: { PUBLIC_URL: string }): Notice {
+  const billing = { href: `${env.PUBLIC_URL}/app/billing`, label: 'Open billing' };
+  return {
+    key: `receipt:${inv.id}`,
+    mail: compose(env, `Receipt for ${money(inv.amountPaid, inv.currency)}`, {
+      paragraphs: [
+        `We received your payment of ${money(inv.amountPaid, inv.currency)} for DropIn ${planName(sub?.planId ?? null)}. Thank you!`,
+      ],
+      link: inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'View receipt' } : billing,
+    }),
+  };
+}
+
+function paymentFailed(
+  inv: InvoiceSummary,
+  attempt: number,
+  nextAttempt: Date | null,
+  sub: SubscriptionDoc | null,
+  env: { PUBLIC_URL: string },
+): Notice {
+  const billing = { href: `${env.PUBLIC_URL}/app/billing`, label: 'Open billing' };
+  const retry = nextAttempt ? `We will try again on ${day(nextAttempt)}; to keep` : 'To keep';
+  return {
+    key: `payment-failed:${inv.id}:${attempt}`,
+    mail: compose(env, 'Your DropIn payment failed', {
+      paragraphs: [
+        `We could not charge ${money(inv.amountDue, inv.currency)} for DropIn ${planName(sub?.planId ?? null)}. ${retry} your access, update your card or pay the invoice now.`,
+      ],
+      link: inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'Pay the invoice' } : billing,
+    }),
+  };
+}
+
+const PAYMENT_TROUBLE = new Set(['past_due', 'unpaid']);
+
+/** Events that call for a notice even when the mirror did not change. */
+const EVENT_NOTICES = ['customer.subscription.trial_will_end', 'invoice.payment_action_required'];
+
+/**
+ * Sends what a sync calls for: subscription notices from the changes; for invoices, what Stripe
+ * says of each one the sync just mirrored or the cause names (read from Stripe, so an invoice paid
+ * between two syncs still gets its receipt); and for each failed attempt an event reports, its
+ * notice while the invoice is still unpaid.
+ */
+export async function notifyBillingChanges(
   deps: AppDeps,
-  changes: SubscriptionChange[],
-  ctx: { source?: string; customerId?: string } = {},
+  result: SyncResult,
+  ctx: { events: EventRef[]; invoiceIds: string[] },
 ): Promise<void> {
-  const all = [...changes];
-  if (ctx.source && EVENT_NOTICES.has(ctx.source) && ctx.customerId) {
+  const { c } = deps.db;
+  const eventTypes = new Set(ctx.events.map((e) => e.type));
+  const changes = [...result.changes];
+  if (EVENT_NOTICES.some((t) => eventTypes.has(t))) {
     const changed = new Set(changes.map((ch) => ch.subscriptionId));
-    const rows = await deps.db.c.subscriptions.find({ customerId: ctx.customerId }).toArray();
+    const rows = await c.subscriptions.find({ customerId: result.customerId }).toArray();
     for (const row of rows)
-      if (!changed.has(row._id)) all.push({ subscriptionId: row._id, userId: row.userId, before: row, after: row });
+      if (!changed.has(row._id)) changes.push({ subscriptionId: row._id, userId: row.userId, before: row, after: row });
   }
-  for (const change of all) {
-    const notices = noticesFor(change, deps.env, ctx.source);
-    if (!notices.length || !change.userId) continue;
-    const user = await deps.db.c.users.findOne({ _id: change.userId }, { projection: { email: 1 } });
-    if (!user) continue;
-    for (const n of notices) await sendOnce(deps, n.key, { to: user.email, ...n.mail });
+  const notices = changes.flatMap((change) => noticesFor(change, deps.env, eventTypes));
+
+  // Invoices: the latest invoice of each changed row, then those the cause names.
+  const invoices = new Map<string, StripeInvoice>();
+  for (const { before, after } of result.changes) {
+    const inv = after?.latestInvoice;
+    if (inv && !sameInvoiceState(before?.latestInvoice ?? null, inv))
+      invoices.set(inv.id, { inv, sub: after, firstPayment: after.status.startsWith('incomplete') });
+  }
+  const failures = ctx.events.filter((e) => e.type === 'invoice.payment_failed' && e.objectId);
+  const failed = new Set(failures.map((e) => e.objectId as string));
+  for (const id of ctx.invoiceIds) {
+    if (invoices.has(id)) continue;
+    // A receipt already queued settles a paid invoice: no need to ask Stripe again.
+    if (!failed.has(id) && (await c.emailOutbox.findOne({ _id: `receipt:${id}` }, { projection: { _id: 1 } }))) continue;
+    const read = await readInvoice(deps, id);
+    if (read) invoices.set(id, read);
+  }
+  for (const { inv, sub } of invoices.values()) notices.push(...invoiceNotices(inv, sub, deps.env));
+  for (const event of failures) {
+    const now = invoices.get(event.objectId as string);
+    const attempt = attemptOf(event);
+    if (!now || now.firstPayment || now.inv.status !== 'open' || !attempt) continue;
+    notices.push(paymentFailed(now.inv, attempt.count, attempt.next, now.sub, deps.env));
+  }
+
+  if (!notices.length || !result.userId) return;
+  const user = await c.users.findOne({ _id: result.userId }, { projection: { email: 1 } });
+  if (!user) return;
+  for (const n of notices) await sendOnce(deps, n.key, { to: user.email, ...n.mail });
+}
+
+interface StripeInvoice {
+  inv: InvoiceSummary;
+  sub: SubscriptionDoc | null;
+  /** The invoice that starts a subscription: its failures are answered on the Checkout page. */
+  firstPayment: boolean;
+}
+
+function sameInvoiceState(a: InvoiceSummary | null, b: InvoiceSummary): boolean {
+  return a?.id === b.id && a.status === b.status && a.attemptCount === b.attemptCount;
+}
+
+/** Which attempt an `invoice.payment_failed` event reports, and when Stripe said it would retry. */
+function attemptOf(event: EventRef): { count: number; next: Date | null } | null {
+  try {
+    const object = (
+      JSON.parse(event.payload) as { data?: { object?: { attempt_count?: number; next_payment_attempt?: number | null } } }
+    ).data?.object;
+    if (!object?.attempt_count) return null;
+    return {
+      count: object.attempt_count,
+      next: object.next_payment_attempt ? new Date(object.next_payment_attempt * 1000) : null,
+    };
+  } catch {
+    return null;
   }
 }
 
-export type { SubscriptionDoc };
+/** An invoice as Stripe has it now, with its subscription's mirror row; null for one-off invoices. */
+async function readInvoice(deps: AppDeps, id: string): Promise<StripeInvoice | null> {
+  if (!deps.stripe) return null;
+  const stripe = deps.stripe;
+  const invoice = await withStripeErrors(() => stripe.invoices.retrieve(id));
+  const subId = subscriptionOf(invoice);
+  const inv = invoiceSummary(invoice);
+  if (!subId || !inv) return null;
+  const sub = await deps.db.c.subscriptions.findOne({ _id: subId });
+  return { inv, sub, firstPayment: invoice.billing_reason === 'subscription_create' };
+}
+
+function subscriptionOf(invoice: Stripe.Invoice): string | null {
+  const fromParent = invoice.parent?.subscription_details?.subscription;
+  const legacy = (invoice as unknown as { subscription?: string | { id: string } | null }).subscription;
+  const ref = fromParent ?? legacy ?? null;
+  return typeof ref === 'string' ? ref : (ref?.id ?? null);
+}

@@ -9,22 +9,10 @@ import { AppError } from '../lib/errors';
 import { customerDoc, subscriptionDoc } from './mirror';
 import { projectFailing } from '../admin/failing';
 import { withStripeErrors } from './errors';
-import { applyBillingEffects, type SyncCause } from './effects';
+import { applyBillingEffects } from './effects';
+import type { SubscriptionChange, SyncCause, SyncResult } from './sync-result';
 
-export interface SubscriptionChange {
-  subscriptionId: string;
-  userId: string | null;
-  before: SubscriptionDoc | null;
-  after: SubscriptionDoc | null;
-}
-
-export interface SyncResult {
-  customerId: string;
-  userId: string | null;
-  changes: SubscriptionChange[];
-  /** True when a newer sync had already written this customer (our read was stale and dropped). */
-  superseded: boolean;
-}
+export type { SubscriptionChange, SyncCause, SyncResult };
 
 export function requireStripe(deps: AppDeps): Stripe {
   if (!deps.stripe) throw new AppError('UNAVAILABLE', 'Billing is not configured on this server.');
@@ -114,6 +102,48 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
     if (res.deletedCount) changes.push({ subscriptionId: id, userId: row.userId, before: row, after: null });
   }
   return { customerId, userId, changes, superseded };
+}
+
+/**
+ * Mirrors one subscription from an object Stripe has just returned for a write we made (expanded
+ * like the sync's list: latest invoice and default payment method), then applies the effects. For
+ * when the write was accepted but Stripe cannot be read back right now: the row is what Stripe
+ * answered, and a later full sync (whose reads start after `fetchedAt`) writes over it.
+ * `fetchedAt` is taken before the write was sent.
+ */
+export async function mirrorWrittenSubscription(
+  deps: AppDeps,
+  sub: Stripe.Subscription,
+  opts: { fetchedAt: Date; cause: SyncCause },
+): Promise<SyncResult> {
+  const { c } = deps.db;
+  const customerId = typeof sub.customer === 'string' ? sub.customer : sub.customer.id;
+  const [customer, before] = await Promise.all([
+    c.billingCustomers.findOne({ _id: customerId }),
+    c.subscriptions.findOne({ _id: sub.id }),
+  ]);
+  const userId = before?.userId ?? customer?.userId ?? null;
+  const result: SyncResult = { customerId, userId, changes: [], superseded: false };
+  if (before && before.fetchedAt >= opts.fetchedAt) return { ...result, superseded: true };
+  const doc = subscriptionDoc(sub, {
+    userId,
+    customerDefault: customer?.defaultPaymentMethod ?? null,
+    fetchedAt: opts.fetchedAt,
+  });
+  if (before) await c.subscriptions.updateOne({ _id: sub.id }, { $set: doc });
+  else {
+    try {
+      await c.subscriptions.insertOne({ _id: sub.id, ...doc });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return { ...result, superseded: true };
+    }
+  }
+  const after = { _id: sub.id, ...doc };
+  await projectFailing(deps, sub.id, after, customer?.email ?? null);
+  if (!before || differs(before, after)) result.changes.push({ subscriptionId: sub.id, userId, before, after });
+  await applyBillingEffects(deps, result, opts.cause);
+  return result;
 }
 
 /**

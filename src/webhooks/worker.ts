@@ -1,7 +1,10 @@
-// Processes inbox rows off the request path. Claims are atomic (findOneAndUpdate with a lease), so
-// any number of server processes can run a worker and each event is worked on by one at a time; a
-// crashed worker's lease expires and another picks the row up. Failures retry with exponential
-// backoff; after MAX_ATTEMPTS the row is parked with its error for admins (and the reconciler).
+// Processes inbox rows off the request path. The due events of one customer are merged into one
+// sync (the sync reads Stripe's current state, so one read answers them all) and their effects are
+// applied oldest first; different customers are worked on in parallel, a bounded number at a time.
+// Each event's attempt is claimed by an exact insert, so any number of server processes can run a
+// worker and each event is worked on by one at a time; a crashed worker's lease expires and another
+// picks the row up. Failures retry with exponential backoff; after MAX_ATTEMPTS the row is parked
+// with its error for admins (and the reconciler).
 import type { AppDeps } from '../deps';
 import type { WebhookEventDoc } from '../db/collections';
 import { syncCustomer } from '../billing/sync';
@@ -9,6 +12,8 @@ import { claim } from '../db/claims';
 
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
+/** Customers synced at once: each sync is two Stripe reads and a few writes. */
+const CUSTOMERS_AT_ONCE = 4;
 
 export interface WebhookWorker {
   /** Look for work now (called right after an event is recorded). */
@@ -35,18 +40,22 @@ export function startWebhookWorker(
   const runOnce = async () => {
     for (;;) {
       if (stopped) return;
-      // One queue query per batch: without an index behind it (FerretDB) each query reads the
-      // whole inbox, so claiming one row per query would make a backlog quadratic.
+      // One queue query per batch: without an index behind it each query may read the whole
+      // inbox, so claiming one row per query would make a backlog quadratic.
       const due = await dueRows(deps);
       if (!due.length) return;
       let claimedAny = false;
-      for (const candidate of due) {
-        if (stopped) return;
-        const row = await claimRow(deps, candidate);
-        if (!row) continue;
+      await inParallel(groupByCustomer(due), CUSTOMERS_AT_ONCE, async (group) => {
+        const rows: WebhookEventDoc[] = [];
+        for (const candidate of group) {
+          if (stopped) break;
+          const row = await claimRow(deps, candidate);
+          if (row) rows.push(row);
+        }
+        if (!rows.length) return;
         claimedAny = true;
-        await processRow(deps, row, backoff);
-      }
+        await processRows(deps, rows, backoff);
+      });
       if (!claimedAny) return;
     }
   };
@@ -105,7 +114,28 @@ export function startWebhookWorker(
   };
 }
 
-const BATCH = 50;
+const BATCH = 200;
+
+/** Due rows by customer, each group oldest event first; rows without a customer stand alone. */
+function groupByCustomer(rows: WebhookEventDoc[]): WebhookEventDoc[][] {
+  const groups = new Map<string, WebhookEventDoc[]>();
+  for (const row of rows) {
+    const key = row.customerId ?? `event:${row._id}`;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  for (const group of groups.values()) group.sort((a, b) => a.created.getTime() - b.created.getTime());
+  return [...groups.values()];
+}
+
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
 
 async function dueRows(deps: AppDeps): Promise<WebhookEventDoc[]> {
   return deps.db.c.webhookEvents
@@ -147,38 +177,51 @@ async function claimAttempt(deps: AppDeps, row: WebhookEventDoc, now: Date): Pro
   return null;
 }
 
+/** Works one event (admin tools and tests); the worker passes all of a customer's due events at once. */
 export async function processRow(
   deps: AppDeps,
   row: WebhookEventDoc,
   backoff: (attempts: number) => number = backoffMs,
 ): Promise<void> {
-  const log = deps.log.child({ event: row._id, type: row.type });
+  await processRows(deps, [row], backoff);
+}
+
+/** Syncs the customer the rows name once, with every row as its cause; all succeed or all retry. */
+async function processRows(deps: AppDeps, rows: WebhookEventDoc[], backoff: (attempts: number) => number): Promise<void> {
+  const customerId = rows[0]!.customerId;
+  const log = deps.log.child({ events: rows.map((r) => r._id), customerId });
   try {
-    // The event only tells us *which* customer changed; the state comes from Stripe's API.
-    if (row.customerId && !(await customerGone(deps, row.customerId))) {
-      // Everything that follows (emails, overage item, the failed-payments record) comes with the sync.
-      await syncCustomer(deps, row.customerId, { source: 'webhook', event: row });
+    // The events only tell us *which* customer changed; the state comes from Stripe's API, and
+    // everything that follows (emails, overage item, the failed-payments record) comes with the sync.
+    if (customerId) {
+      try {
+        await syncCustomer(deps, customerId, { source: 'webhook', events: rows });
+      } catch (err) {
+        if (!(await customerGone(deps, customerId))) throw err;
+      }
     }
-    await deps.db.c.webhookEvents.updateOne(
-      { _id: row._id },
+    await deps.db.c.webhookEvents.updateMany(
+      { _id: { $in: rows.map((r) => r._id) } },
       { $set: { status: 'processed', processedAt: new Date(), lockedUntil: null, lastError: null } },
     );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const park = row.attempts - (row.replayedFromAttempt ?? 0) >= MAX_ATTEMPTS;
-    await deps.db.c.webhookEvents.updateOne(
-      { _id: row._id },
-      {
-        $set: {
-          status: park ? 'parked' : 'pending',
-          lockedUntil: null,
-          lastError: message.slice(0, 2_000),
-          nextAttemptAt: new Date(Date.now() + backoff(row.attempts)),
+    for (const row of rows) {
+      const park = row.attempts - (row.replayedFromAttempt ?? 0) >= MAX_ATTEMPTS;
+      await deps.db.c.webhookEvents.updateOne(
+        { _id: row._id },
+        {
+          $set: {
+            status: park ? 'parked' : 'pending',
+            lockedUntil: null,
+            lastError: message.slice(0, 2_000),
+            nextAttemptAt: new Date(Date.now() + backoff(row.attempts)),
+          },
         },
-      },
-    );
-    if (park) log.error({ err, attempts: row.attempts }, 'webhook event parked after repeated failures');
-    else log.warn({ err, attempts: row.attempts }, 'webhook event failed; will retry');
+      );
+      if (park) log.error({ err, event: row._id, attempts: row.attempts }, 'webhook event parked after repeated failures');
+      else log.warn({ err, event: row._id, attempts: row.attempts }, 'webhook event failed; will retry');
+    }
   }
 }
 

@@ -103,3 +103,19 @@ export async function subscribeThroughCheckout(
   const done = await trpc(world, user.cookie, 'mutation', 'billing.completeCheckout', { sessionId });
   expect(done.status, done.error?.message).toBe(200);
 }
+
+/** Polls `check` until it holds; the deadline only bounds a test that would otherwise hang. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every webhook the emulator owes delivered, and every delivered event processed by the app's worker. */
+export async function settle(world: BillingWorld): Promise<void> {
+  const { pending } = await world.control.waitForDeliveries(30_000);
+  expect(pending, 'webhook deliveries still pending').toBe(0);
+  await world.server.worker.drain(30_000);
+}

@@ -1,0 +1,35 @@
+// What a sync reports, and what started it: the contract between syncCustomer (billing/sync.ts),
+// which mirrors Stripe, and applyBillingEffects (billing/effects.ts), which acts on the result.
+import type { SubscriptionDoc, WebhookEventDoc } from '../db/collections';
+
+export interface SubscriptionChange {
+  subscriptionId: string;
+  userId: string | null;
+  before: SubscriptionDoc | null;
+  after: SubscriptionDoc | null;
+}
+
+export interface SyncResult {
+  customerId: string;
+  userId: string | null;
+  changes: SubscriptionChange[];
+  /** True when a newer sync had already written this customer (our read was stale and dropped). */
+  superseded: boolean;
+}
+
+/** A stored webhook event, as much of it as the effects read. */
+export type EventRef = Pick<WebhookEventDoc, '_id' | 'type' | 'customerId' | 'objectId' | 'payload' | 'created'>;
+
+/**
+ * What started a sync: the webhook events for the customer (one sync covers all of them, oldest
+ * first), or an action named by its source. `invoiceId` names an invoice the action acted on (a
+ * payment retry, a checkout's first invoice), so what Stripe says about it is acted on even when it
+ * is no longer the subscription's latest.
+ */
+export type SyncCause =
+  | { source: 'webhook'; events: EventRef[] }
+  | {
+      source: 'checkout' | 'user.action' | 'admin.action' | 'payment.retry' | 'reconciler' | 'account.deletion';
+      key?: string;
+      invoiceId?: string;
+    };
