@@ -1,15 +1,18 @@
 // Changing a subscription: plan swaps with an exact preview, cancel at period end, resume.
-// Every write carries an idempotency key derived from the user's action, then syncs at once so
-// the dashboard shows Stripe's answer without waiting for a webhook.
-import type Stripe from 'stripe';
+// Every write goes through writeSubscription: an idempotency key derived from the user's action,
+// an answer that tells what Stripe really did, and a sync at once so the dashboard shows it
+// without waiting for a webhook.
+import Stripe from 'stripe';
 import type { AppDeps } from '../deps';
+import type { SubscriptionDoc } from '../db/collections';
+import { claim } from '../db/claims';
 import { AppError } from '../lib/errors';
-import { withStripeErrors } from './errors';
+import { toAppError, withStripeErrors } from './errors';
 import { overageItemChanges } from '../usage/meter';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { requireSubscription } from './subscription';
-import { requireStripe, syncCustomer } from './sync';
+import { mirrorWrittenSubscription, requireStripe, syncCustomer } from './sync';
 
 export interface ChangePreview {
   prorationDate: number;
@@ -101,6 +104,7 @@ export async function changePlan(opts: {
 }): Promise<void> {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
+  if (await actionDone(deps, userId, opts.actionId)) return;
   const { sub, price } = await target(deps, userId, opts.planId, opts.interval);
   const live = await withStripeErrors(() => stripe.subscriptions.retrieve(sub._id));
   const now = await billingNow(stripe, live);
@@ -109,7 +113,7 @@ export async function changePlan(opts: {
   }
   // The metered overage item follows the plan (same interval, new plan's rate): src/usage/meter.ts.
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
-  await withStripeErrors(() =>
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, (expand) =>
     stripe.subscriptions.update(
       sub._id,
       {
@@ -119,11 +123,11 @@ export async function changePlan(opts: {
         // If the charge fails, Stripe keeps the old plan: our mirror never shows a change Stripe did not make.
         payment_behavior: 'pending_if_incomplete',
         metadata: { dropin_plan: opts.planId },
+        expand,
       },
       { idempotencyKey: `dropin-change-${userId}-${opts.actionId}` },
     ),
   );
-  await syncCustomer(deps, sub.customerId, { source: 'user.action', key: opts.actionId });
 }
 
 export async function cancelAtPeriodEnd(opts: {
@@ -135,9 +139,10 @@ export async function cancelAtPeriodEnd(opts: {
 }): Promise<void> {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
+  if (await actionDone(deps, userId, opts.actionId)) return;
   const sub = await requireSubscription(deps, userId);
   if (sub.cancelAtPeriodEnd) return;
-  await withStripeErrors(() =>
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, (expand) =>
     stripe.subscriptions.update(
       sub._id,
       {
@@ -146,24 +151,105 @@ export async function cancelAtPeriodEnd(opts: {
           ...(opts.reason ? { feedback: opts.reason } : {}),
           ...(opts.comment ? { comment: opts.comment } : {}),
         },
+        expand,
       },
       { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}` },
     ),
   );
-  await syncCustomer(deps, sub.customerId, { source: 'user.action', key: opts.actionId });
 }
 
 export async function resume(opts: { deps: AppDeps; userId: string; actionId: string }): Promise<void> {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
+  if (await actionDone(deps, userId, opts.actionId)) return;
   const sub = await requireSubscription(deps, userId);
   if (!sub.cancelAtPeriodEnd) return;
-  await withStripeErrors(() =>
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, (expand) =>
     stripe.subscriptions.update(
       sub._id,
-      { cancel_at_period_end: false },
+      { cancel_at_period_end: false, expand },
       { idempotencyKey: `dropin-resume-${userId}-${opts.actionId}` },
     ),
   );
-  await syncCustomer(deps, sub.customerId, { source: 'user.action', key: opts.actionId });
+}
+
+/** Expanded like the sync's reads, so a written object can stand in for a read. */
+const WRITE_EXPAND = ['latest_invoice', 'default_payment_method'];
+
+const doneKey = (userId: string, actionId: string) => `billing-action:${userId}:${actionId}`;
+
+/** True when Stripe already accepted this action: a retry or a second click answers as the first did. */
+async function actionDone(deps: AppDeps, userId: string, actionId: string): Promise<boolean> {
+  return (await deps.db.c.claims.findOne({ _id: doneKey(userId, actionId) }, { projection: { _id: 1 } })) !== null;
+}
+
+/**
+ * One write to a user's subscription, told as it really ended.
+ * - Once Stripe accepts it, the action is recorded as done and the answer is success: the mirror is
+ *   synced now, or, when Stripe cannot be read back at this moment, written from the object the
+ *   write returned and synced again in the background.
+ * - A refusal because our mirror was behind (the subscription ended or changed on Stripe's side)
+ *   resyncs, and answers with what is true now.
+ * - When Stripe does not answer, it may still have applied the write; a retry with the same action
+ *   id replays it (the idempotency key), so it never happens twice.
+ */
+async function writeSubscription(
+  deps: AppDeps,
+  action: { userId: string; actionId: string; sub: SubscriptionDoc },
+  write: (expand: string[]) => Promise<Stripe.Subscription>,
+): Promise<void> {
+  const { sub } = action;
+  const cause = { source: 'user.action', key: action.actionId } as const;
+  const fetchedAt = new Date();
+  let written: Stripe.Subscription;
+  try {
+    written = await write(WRITE_EXPAND);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError) throw await staleOrRefused(deps, sub, err);
+    if (err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeAPIError)
+      throw new AppError(
+        'UNAVAILABLE',
+        'Our payment provider did not confirm the change. Please try again: it will not be made twice.',
+      );
+    throw toAppError(err);
+  }
+  await claim(deps.db.c, doneKey(action.userId, action.actionId));
+  try {
+    await syncCustomer(deps, sub.customerId, cause);
+  } catch (err) {
+    deps.log.warn({ err, customerId: sub.customerId }, 'sync after an accepted change failed; using the written object');
+    await mirrorWrittenSubscription(deps, written, { fetchedAt, cause });
+    resyncInBackground(deps, sub.customerId, cause);
+  }
+}
+
+/** Stripe refused a write: because our mirror is behind (answered in our words), or for its own reason. */
+async function staleOrRefused(deps: AppDeps, acted: SubscriptionDoc, err: Stripe.errors.StripeInvalidRequestError) {
+  try {
+    await syncCustomer(deps, acted.customerId, { source: 'user.action' });
+  } catch (syncErr) {
+    deps.log.warn({ err: syncErr, customerId: acted.customerId }, 'resync after a refused change failed');
+    return toAppError(err);
+  }
+  const now = await deps.db.c.subscriptions.findOne({ _id: acted._id });
+  if (!now || now.status === 'canceled' || now.status === 'incomplete_expired')
+    return new AppError('CONFLICT', 'This subscription has already ended. Start a new one from Pricing.');
+  if (now.status !== acted.status || now.priceId !== acted.priceId || now.cancelAtPeriodEnd !== acted.cancelAtPeriodEnd)
+    return new AppError('CONFLICT', 'Your subscription changed since this page was loaded. Review it and try again.');
+  return toAppError(err);
+}
+
+/** Brings the mirror to Stripe's state once Stripe answers again: a few tries, then the webhooks and reconciler. */
+function resyncInBackground(deps: AppDeps, customerId: string, cause: { source: 'user.action'; key: string }) {
+  const delays = [2_000, 10_000, 60_000];
+  const attempt = (i: number) => {
+    const timer = setTimeout(() => {
+      syncCustomer(deps, customerId, cause).catch((err: unknown) => {
+        if (i + 1 < delays.length) attempt(i + 1);
+        else deps.log.warn({ err, customerId }, 'background resync gave up; webhooks and the reconciler will catch up');
+      });
+    }, delays[i]);
+    timer.unref();
+  };
+  attempt(0);
 }
