@@ -64,7 +64,7 @@ export async function previewChange(opts: {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
-  const live = await withStripeErrors(() => stripe.subscriptions.retrieve(sub._id));
+  const live = await liveSubscription(deps, sub);
   const prorationDate = await billingNow(stripe, live);
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   const invoice = await withStripeErrors(() =>
@@ -106,7 +106,7 @@ export async function changePlan(opts: {
   const stripe = requireStripe(deps);
   if (await actionDone(deps, userId, opts.actionId)) return;
   const { sub, price } = await target(deps, userId, opts.planId, opts.interval);
-  const live = await withStripeErrors(() => stripe.subscriptions.retrieve(sub._id));
+  const live = await liveSubscription(deps, sub);
   const now = await billingNow(stripe, live);
   if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
@@ -173,6 +173,25 @@ export async function resume(opts: { deps: AppDeps; userId: string; actionId: st
   );
 }
 
+/**
+ * The subscription as Stripe has it now. One that has ended there while our mirror still shows it
+ * (its webhook is late or lost) is resynced, and the answer says it ended.
+ */
+async function liveSubscription(deps: AppDeps, sub: SubscriptionDoc): Promise<Stripe.Subscription> {
+  const stripe = requireStripe(deps);
+  try {
+    const live = await stripe.subscriptions.retrieve(sub._id);
+    if (live.status !== 'canceled' && live.status !== 'incomplete_expired') return live;
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw toAppError(err);
+  }
+  throw await staleOrRefused(
+    deps,
+    sub,
+    new AppError('CONFLICT', 'This subscription has already ended. Start a new one from Pricing.'),
+  );
+}
+
 /** Expanded like the sync's reads, so a written object can stand in for a read. */
 const WRITE_EXPAND = ['latest_invoice', 'default_payment_method'];
 
@@ -224,7 +243,7 @@ async function writeSubscription(
 }
 
 /** Stripe refused a write: because our mirror is behind (answered in our words), or for its own reason. */
-async function staleOrRefused(deps: AppDeps, acted: SubscriptionDoc, err: Stripe.errors.StripeInvalidRequestError) {
+async function staleOrRefused(deps: AppDeps, acted: SubscriptionDoc, err: Stripe.errors.StripeInvalidRequestError | AppError) {
   try {
     await syncCustomer(deps, acted.customerId, { source: 'user.action' });
   } catch (syncErr) {

@@ -131,6 +131,11 @@ describe('answers tell what Stripe did', () => {
     await world.control.clearFaults();
     expect((await deps().db.c.subscriptions.findOne({ _id: sub._id }))!.status).not.toBe('canceled');
 
+    const preview = await trpc(world, user.cookie, 'query', 'billing.previewChange', { planId: 'business', interval: 'month' });
+    expect(preview.status).toBe(409);
+    expect(preview.error?.message).toBe('This subscription has already ended. Start a new one from Pricing.');
+    await deps().db.c.subscriptions.updateOne({ _id: sub._id }, { $set: { status: 'active', fetchedAt: new Date(0) } });
+
     const res = await trpc(world, user.cookie, 'mutation', 'billing.cancel', { reason: null, comment: '', actionId: action() });
     expect(res.status).toBe(409);
     expect(res.error?.message).toBe('This subscription has already ended. Start a new one from Pricing.');
