@@ -7,18 +7,19 @@ import { z } from 'zod';
 import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
+import { actionId, itemSlug } from '../trpc/inputs';
 import { attachFile } from '../admin/content';
 import { sendFile } from './files';
-import { slug } from './admin-router';
 import { MAX_UPLOAD_BYTES, checkFileName, openFile } from './storage';
 
 const MAX_MB = MAX_UPLOAD_BYTES / (1024 * 1024);
+const slug = itemSlug();
 
 const query = z
   .object({
     name: z.string({ error: 'Name the file.' }),
     version: z.coerce.number({ error: 'must be the version you are editing' }).int().min(0).max(1_000_000_000),
-    actionId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, - or _'),
+    actionId,
   })
   .strict();
 
