@@ -32,9 +32,10 @@ export function appErrorResponse(c: Context, err: AppError): Response {
 /** 400 for input that failed its schema: the first issue, its field named in the sentence and in `field`. */
 export function invalidInput(c: Context, error: ZodError): Response {
   const issue = error.issues[0];
-  const field =
-    (issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined) ?? (issue?.path.map(String).join('.') || 'input');
-  const message = issue?.code === 'unrecognized_keys' ? 'is not accepted here' : (issue?.message ?? 'is not valid');
+  const unknownKey = issue?.code === 'unrecognized_keys';
+  const path = issue ? [...issue.path, ...(unknownKey ? issue.keys.slice(0, 1) : [])] : [];
+  const field = path.map(String).join('.') || 'input';
+  const message = unknownKey ? 'is not accepted here' : (issue?.message ?? 'is not valid');
   return jsonError(c, 400, `${field} ${message}`, field);
 }
 
