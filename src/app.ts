@@ -12,6 +12,7 @@ import { appRouter } from './trpc/root';
 import { createInnerContext } from './trpc/context';
 import { clientIp } from './http/client-ip';
 import { csrfGuard } from './http/csrf';
+import { notFound, onHttpError } from './http/errors';
 import { securityHeaders } from './http/security-headers';
 import { AppError } from './lib/errors';
 import { isWebPage, matchesPattern, shortUrlTarget, webPages } from './lib/web-routes';
@@ -143,13 +144,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     });
   }
 
-  app.notFound((c) => c.json({ error: 'Not found.' }, 404));
-  app.onError((err, c) => {
-    if (err instanceof AppError) return c.json({ error: err.message }, err.status as 400);
-    const log = c.get('log') ?? deps.log;
-    log.error({ err }, 'unhandled error');
-    return c.json({ error: 'Something went wrong on our side. Please try again.' }, 500);
-  });
+  app.notFound(notFound);
+  app.onError(onHttpError(deps.log));
 
   return app;
 }

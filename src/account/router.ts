@@ -1,7 +1,8 @@
 // Account settings procedures: thin wrappers over the domain functions in this folder. Every input
 // is a strict object; every output an explicit shape.
 import { z } from 'zod';
-import { codeInput, emailInput, nameInput, newPasswordInput, noInput, passwordInput, providerInput } from '../auth/schemas';
+import { codeInput, emailInput, nameInput, newPasswordInput, passwordInput, providerInput } from '../auth/schemas';
+import { noInput } from '../trpc/inputs';
 import { protectedProcedure, router } from '../trpc/trpc';
 import { listConnectedAccounts, unlinkProvider } from './connected-accounts';
 import { deleteAccount } from './delete-account';

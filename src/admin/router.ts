@@ -2,6 +2,7 @@
 // tests/integration/security-router-walk.test.ts walks them all). Procedures validate and call the
 // domain functions in this folder; every action is audited there.
 import { z } from 'zod';
+import { actionId, noInput, page, pageSize, search } from '../trpc/inputs';
 import { adminProcedure, router } from '../trpc/trpc';
 import { auditEntries } from './audit';
 import { history, overview } from './analytics';
@@ -21,18 +22,13 @@ import { reconcilerRun, reconcilerRuns, startReconcile } from './reconcile';
 import { SORTS, listSubscribers, subscriberDetail, subscribersCsv } from './subscribers';
 import { contentAdminRouter } from '../content/admin-router';
 
-const noInput = z.object({}).strict().optional();
-/** A client-made id for one confirmed action: a double click sends the same id. */
-const actionId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, - or _');
 const id = (prefix: string, what: string) =>
   z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]{1,200}$`), `is not a ${what} id`);
 const userId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'is not a user id');
 const subscriptionId = id('sub', 'subscription');
-const page = z.number().int().min(1).max(100_000).default(1);
-const pageSize = z.number().int().min(1).max(100).default(25);
 
 const subscriberFilters = {
-  search: z.string().trim().max(200).optional(),
+  search: search.optional(),
   planId: z
     .string()
     .regex(/^[a-z0-9_]{1,40}$/)
@@ -137,7 +133,7 @@ export const adminRouter = router({
     .input(
       z
         .object({
-          search: z.string().trim().max(200).optional(),
+          search: search.optional(),
           type: z
             .string()
             .regex(/^[a-z_.]{1,100}$/)

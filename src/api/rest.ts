@@ -1,13 +1,18 @@
 // The developer REST API at /api/v1: bearer API keys, per-key rate limits, and one counted API
 // call per request answered 2xx. Invalid keys (401), rate-limited requests (429), bad input and
 // refusals (404, 403) count nothing; a quota refusal (402) keeps nothing either (src/usage/counter.ts).
+// Params and query strings are checked by the schemas below; a tool's JSON body by the tool's own
+// schema (src/content/tools.ts), as on the web app. Errors have the app's one shape (src/http/errors.ts).
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
 import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
-import { AppError } from '../lib/errors';
+import { jsonError, notFound, onHttpError } from '../http/errors';
+import { valid } from '../http/validate';
 import { tooManyMessage } from '../lib/try-again';
+import { itemSlug, search, tag } from '../trpc/inputs';
 import { consume } from '../usage/counter';
 import { type Entitlement, planState, type PlanState } from '../usage/entitlements';
 import { usageSummary } from '../usage/summary';
@@ -32,10 +37,14 @@ function itemBody(item: Readonly<LibraryItemFull>): string {
   return body;
 }
 
+const itemParams = z.object({ slug: itemSlug() }).strict();
+/** Unknown parameters are ignored, as query strings go; known ones must be given once. */
+const searchQuery = z.object({ q: search.optional(), tag: tag.optional() });
+
 /** Bodies carrying a tool's input, here and on the web app's tRPC call (src/app.ts). */
 export const toolBodyLimit = bodyLimit({
   maxSize: TOOL_BODY_MAX,
-  onError: (c) => c.json({ error: 'Request body too large: a tool input is at most 2 MB of text.' }, 413),
+  onError: (c) => jsonError(c, 413, 'Request body too large: a tool input is at most 2 MB of text.'),
 });
 
 export function restApi(deps: AppDeps) {
@@ -47,12 +56,12 @@ export function restApi(deps: AppDeps) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
       c.header('WWW-Authenticate', 'Bearer realm="dropin"');
-      return c.json({ error: 'Missing API key. Send it as "Authorization: Bearer <key>".' }, 401);
+      return jsonError(c, 401, 'Missing API key. Send it as "Authorization: Bearer <key>".');
     }
     const key = await authenticateApiKey(deps, match[1] as string);
     if (!key) {
       c.header('WWW-Authenticate', 'Bearer realm="dropin", error="invalid_token"');
-      return c.json({ error: 'Invalid or revoked API key.' }, 401);
+      return jsonError(c, 401, 'Invalid or revoked API key.');
     }
     const state = await planState(deps, key.userId);
     const limit = API_RATE_PER_MINUTE[state.plan];
@@ -60,7 +69,7 @@ export function restApi(deps: AppDeps) {
     c.header('X-RateLimit-Limit', `${limit};w=60`);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
-      return c.json({ error: tooManyMessage(`Rate limit of ${limit} requests a minute for this key exceeded.`, wait) }, 429);
+      return jsonError(c, 429, tooManyMessage(`Rate limit of ${limit} requests a minute for this key exceeded.`, wait));
     }
     // One API call per request answered 2xx, under an id of ours, never the client's, so a replayed
     // request id cannot make calls free. The route runs first (every one here only reads): bad input
@@ -92,34 +101,30 @@ export function restApi(deps: AppDeps) {
     }
   });
 
-  api.get('/content', async (c) => {
-    const q = c.req.query('q')?.slice(0, 200);
-    const tag = c.req.query('tag')?.slice(0, 60);
-    const result = await searchLibrary(deps, { userId: c.get('apiUserId'), q, tag });
+  api.get('/content', valid('query', searchQuery), async (c) => {
+    const result = await searchLibrary(deps, { userId: c.get('apiUserId'), ...c.req.valid('query') });
     return c.json({ plan: result.plan, data: result.items });
   });
 
-  api.get('/content/:slug', async (c) => {
-    const slug = c.req.param('slug');
-    if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
+  api.get('/content/:slug', valid('param', itemParams), async (c) => {
+    const { slug } = c.req.valid('param');
     const item = await readItem(deps, { userId: c.get('apiUserId'), slug, state: c.get('planState') });
     return c.body(itemBody(item), 200, { 'Content-Type': 'application/json' });
   });
 
   // A tool run: the tool's input as the JSON body, its result as `data`. Counts one API call when
   // it answers 200; bad input (400, naming the field) and a locked tool (403) count nothing.
-  api.post('/tools/:slug/run', toolBodyLimit, async (c) => {
-    const slug = c.req.param('slug');
-    if (!/^[a-z0-9-]{1,100}$/.test(slug)) return c.json({ error: 'No such item in the library.' }, 404);
+  api.post('/tools/:slug/run', toolBodyLimit, valid('param', itemParams), async (c) => {
+    const { slug } = c.req.valid('param');
     if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json'))
-      return c.json({ error: 'Send the input as JSON, with Content-Type: application/json.' }, 415);
+      return jsonError(c, 415, 'Send the input as JSON, with Content-Type: application/json.');
     // Access first: a locked or unknown tool is refused before its body is read.
     const run = await itemTool(deps, { userId: c.get('apiUserId'), slug, state: c.get('planState') });
     let input: unknown;
     try {
       input = await c.req.json();
     } catch {
-      return c.json({ error: 'The body is not valid JSON.' }, 400);
+      return jsonError(c, 400, 'The body is not valid JSON.');
     }
     return c.json({ data: await run(input) });
   });
@@ -129,17 +134,7 @@ export function restApi(deps: AppDeps) {
     return c.json({ data: await usageSummary(deps, c.get('apiUserId')) });
   });
 
-  api.notFound((c) => c.json({ error: 'Not found.' }, 404));
-  api.onError((err, c) => {
-    if (err instanceof AppError) {
-      if (err.details.retryAfterSeconds) c.header('Retry-After', String(err.details.retryAfterSeconds));
-      return c.json(
-        err.details.field ? { error: err.message, field: err.details.field } : { error: err.message },
-        err.status as 400,
-      );
-    }
-    (c.get('log') ?? deps.log).error({ err }, 'api request failed');
-    return c.json({ error: 'Something went wrong on our side. Please try again.' }, 500);
-  });
+  api.notFound(notFound);
+  api.onError(onHttpError(deps.log));
   return api;
 }

@@ -36,6 +36,3 @@ export const tokenInput = z
   .regex(/^[A-Za-z0-9_-]+$/, 'This link is not valid.');
 
 export const providerInput = z.enum(['github', 'google']);
-
-/** For procedures that take no input: accepts an empty object or nothing at all. */
-export const noInput = z.object({}).strict().nullish();

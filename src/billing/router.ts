@@ -1,15 +1,13 @@
 // Billing procedures: thin wrappers over the domain functions in this folder.
 import { z } from 'zod';
+import { actionId, noInput } from '../trpc/inputs';
 import { protectedProcedure, publicProcedure, router } from '../trpc/trpc';
 import { changePlan, cancelAtPeriodEnd, previewChange, resume } from './changes';
 import { completeCheckout, startCheckout } from './checkout';
 import { billingSummary, listInvoices, portalUrl, publicPlans } from './dashboard';
 
-const noInput = z.object({}).strict().optional();
 const planId = z.enum(['pro', 'business']);
 const interval = z.enum(['month', 'year']);
-/** A client-made id for one user action; a double click sends the same id. */
-const actionId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, - or _');
 const feedback = z.enum([
   'customer_service',
   'low_quality',

@@ -2,6 +2,7 @@
 // adminProcedure; every change carries the item version it started from and the client's action
 // id, and is audited in src/admin/content.ts. File uploads are a plain POST route (upload-route.ts).
 import { z } from 'zod';
+import { actionId, itemSlug, page, pageSize, search } from '../trpc/inputs';
 import { adminProcedure, router } from '../trpc/trpc';
 import { createContent, getContent, listContent, setMinPlan, setPublished, updateContent } from '../admin/content';
 
@@ -12,10 +13,8 @@ const newSlug = z
   .min(1, 'Enter a slug.')
   .max(100, 'The slug must be at most 100 characters.')
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'Use lower-case letters, digits and single hyphens, e.g. pricing-guide.');
-/** Any existing item's slug (the seed's included). */
-export const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, 'is not a library item');
+const slug = itemSlug();
 const version = z.number().int().min(0).max(1_000_000_000);
-const actionId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, - or _');
 const planId = z.enum(['free', 'pro', 'business'], { error: 'Choose Free, Pro or Business.' });
 
 /** The tRPC body limit is 64 KB: keep a body well inside it whatever its characters. */
@@ -49,10 +48,10 @@ export const contentAdminRouter = router({
     .input(
       z
         .object({
-          search: z.string().trim().max(200).optional(),
+          search: search.optional(),
           status: z.enum(['published', 'draft']).optional(),
-          page: z.number().int().min(1).max(10_000).default(1),
-          pageSize: z.number().int().min(1).max(100).default(25),
+          page,
+          pageSize,
         })
         .strict()
         .optional(),

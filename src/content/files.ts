@@ -4,6 +4,7 @@
 import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
+import { jsonError } from '../http/errors';
 import { verifyDownload } from './signing';
 import { fileForDownload } from './library';
 
@@ -18,9 +19,9 @@ export function fileRoutes(deps: AppDeps) {
       auth.user?.id ?? null,
     );
     c.header('Cache-Control', 'private, no-store');
-    if (!verdict.ok) return c.json({ error: verdict.reason }, 403);
+    if (!verdict.ok) return jsonError(c, 403, verdict.reason);
     const file = await fileForDownload(deps, fileId);
-    if (!file) return c.json({ error: 'File not found.' }, 404);
+    if (!file) return jsonError(c, 404, 'File not found.');
     return sendFile(c, file);
   });
   return app;

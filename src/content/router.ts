@@ -1,17 +1,18 @@
 // content.* — the library for the web app. Thin: validate, call library.ts, return its shapes.
 import { z } from 'zod';
+import { actionId, itemSlug, search, tag } from '../trpc/inputs';
 import { router, publicProcedure, protectedProcedure } from '../trpc/trpc';
 import { itemTool, readItem, searchLibrary, startDownload } from './library';
 
-const slug = z.string().regex(/^[a-z0-9-]{1,100}$/, 'Not a valid item.');
+const slug = itemSlug('Not a valid item.');
 
 export const contentRouter = router({
   list: publicProcedure
     .input(
       z
         .object({
-          q: z.string().max(200).optional(),
-          tag: z.string().max(60).optional(),
+          q: search.optional(),
+          tag: tag.optional(),
           kind: z.enum(['article', 'file', 'tool']).optional(),
         })
         .strict()
@@ -35,10 +36,7 @@ export const contentRouter = router({
       z
         .object({
           slug,
-          actionId: z
-            .string()
-            .regex(/^[A-Za-z0-9_-]{8,64}$/)
-            .optional(),
+          actionId: actionId.optional(),
         })
         .strict(),
     )

@@ -6,19 +6,21 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../app';
 import type { AppDeps } from '../deps';
-import { AppError } from '../lib/errors';
+import type { SessionUser } from '../auth/sessions';
+import { invalidInput, jsonError } from '../http/errors';
+import { actionId, itemSlug } from '../trpc/inputs';
 import { attachFile } from '../admin/content';
 import { sendFile } from './files';
-import { slug } from './admin-router';
 import { MAX_UPLOAD_BYTES, checkFileName, openFile } from './storage';
 
 const MAX_MB = MAX_UPLOAD_BYTES / (1024 * 1024);
+const slug = itemSlug();
 
 const query = z
   .object({
     name: z.string({ error: 'Name the file.' }),
     version: z.coerce.number({ error: 'must be the version you are editing' }).int().min(0).max(1_000_000_000),
-    actionId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 letters, digits, - or _'),
+    actionId,
   })
   .strict();
 
@@ -44,7 +46,9 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, max: number)
 export function contentUploadRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
 
-  const requireAdmin = async (cookie: string | undefined) => {
+  const requireAdmin = async (
+    cookie: string | undefined,
+  ): Promise<{ error: string; status: 401 | 403 } | { user: SessionUser }> => {
     const auth = await deps.sessions.validate(deps.sessions.readCookie(cookie));
     if (!auth.user) return { error: 'Please log in.', status: 401 as const };
     if (auth.user.role !== 'admin') return { error: 'Admins only.', status: 403 as const };
@@ -54,60 +58,50 @@ export function contentUploadRoutes(deps: AppDeps) {
   app.post('/:slug/file', async (c) => {
     c.header('Cache-Control', 'no-store');
     const who = await requireAdmin(c.req.header('cookie'));
-    if ('error' in who) return c.json({ error: who.error }, who.status);
+    if ('error' in who) return jsonError(c, who.status, who.error);
 
     const item = slug.safeParse(c.req.param('slug'));
-    if (!item.success) return c.json({ error: 'No such library item.' }, 404);
+    if (!item.success) return jsonError(c, 404, 'No such library item.');
     const q = query.safeParse(c.req.query());
-    if (!q.success) {
-      const issue = q.error.issues[0];
-      const field = String(issue?.path[0] ?? 'input');
-      return c.json({ error: `${field} ${issue?.message ?? 'is not valid'}`, field }, 400);
-    }
+    if (!q.success) return invalidInput(c, q.error);
     const name = q.data.name.normalize('NFC').trim();
     const type = checkFileName(name);
-    if (!type.ok) return c.json({ error: type.error, field: 'file' }, 400);
+    if (!type.ok) return jsonError(c, 400, type.error, 'file');
     // The type is decided by the extension; the request must not claim to be a form or JSON.
     const sent = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (sent !== 'application/octet-stream' && sent !== type.contentType)
-      return c.json({ error: 'Send the file as the raw request body (Content-Type: application/octet-stream).' }, 415);
+      return jsonError(c, 415, 'Send the file as the raw request body (Content-Type: application/octet-stream).');
 
-    const tooLarge = () =>
-      c.json({ error: `The file is larger than ${MAX_MB} MB, the most an upload may be.`, field: 'file' }, 413);
+    const tooLarge = () => jsonError(c, 413, `The file is larger than ${MAX_MB} MB, the most an upload may be.`, 'file');
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > MAX_UPLOAD_BYTES) return tooLarge();
     const bytes = await readLimited(c.req.raw.body, MAX_UPLOAD_BYTES);
     if (!bytes) return tooLarge();
-    if (bytes.length === 0) return c.json({ error: 'The file is empty.', field: 'file' }, 400);
+    if (bytes.length === 0) return jsonError(c, 400, 'The file is empty.', 'file');
 
-    try {
-      const updated = await attachFile({
-        deps,
-        actor: { id: who.user.id, email: who.user.email },
-        actionId: q.data.actionId,
-        slug: item.data,
-        version: q.data.version,
-        name,
-        contentType: type.contentType,
-        bytes,
-      });
-      return c.json({ item: updated });
-    } catch (err) {
-      if (err instanceof AppError) return c.json({ error: err.message, field: err.details.field ?? null }, err.status as 400);
-      throw err;
-    }
+    const updated = await attachFile({
+      deps,
+      actor: { id: who.user.id, email: who.user.email },
+      actionId: q.data.actionId,
+      slug: item.data,
+      version: q.data.version,
+      name,
+      contentType: type.contentType,
+      bytes,
+    });
+    return c.json({ item: updated });
   });
 
   // Admins fetch the current file of any item, published or not, to check an upload.
   app.get('/:slug/file', async (c) => {
     c.header('Cache-Control', 'private, no-store');
     const who = await requireAdmin(c.req.header('cookie'));
-    if ('error' in who) return c.json({ error: who.error }, who.status);
+    if ('error' in who) return jsonError(c, who.status, who.error);
     const item = slug.safeParse(c.req.param('slug'));
     const doc = item.success ? await deps.db.c.content.findOne({ _id: item.data }, { projection: { file: 1 } }) : null;
-    if (!doc?.file) return c.json({ error: 'This item has no file.' }, 404);
+    if (!doc?.file) return jsonError(c, 404, 'This item has no file.');
     const file = await openFile(deps.db.c, doc.file.id);
-    if (!file) return c.json({ error: 'File not found.' }, 404);
+    if (!file) return jsonError(c, 404, 'File not found.');
     return sendFile(c, { ...file, name: doc.file.name });
   });
 

@@ -4,6 +4,7 @@
 // the host the request was sent to. Bearer-token APIs and Stripe webhooks carry no cookies and
 // are exempt.
 import type { MiddlewareHandler } from 'hono';
+import { jsonError } from './errors';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -12,7 +13,7 @@ export function csrfGuard(opts: { publicUrl: string; exemptPrefixes: string[] })
   return async (c, next) => {
     if (SAFE.has(c.req.method) || opts.exemptPrefixes.some((p) => c.req.path.startsWith(p))) return next();
     const site = c.req.header('sec-fetch-site');
-    if (site === 'cross-site') return c.json({ error: 'Cross-site request refused.' }, 403);
+    if (site === 'cross-site') return jsonError(c, 403, 'Cross-site request refused.');
     const origin = c.req.header('origin');
     if (origin !== undefined) {
       let ok = origin === publicOrigin;
@@ -23,7 +24,7 @@ export function csrfGuard(opts: { publicUrl: string; exemptPrefixes: string[] })
           ok = false;
         }
       }
-      if (!ok) return c.json({ error: 'Cross-origin request refused.' }, 403);
+      if (!ok) return jsonError(c, 403, 'Cross-origin request refused.');
     }
     return next();
   };

@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { AppEnv } from '../app';
+import { jsonError } from '../http/errors';
 import { recordEvent } from './inbox';
 
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
@@ -14,19 +15,19 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
   const app = new Hono<AppEnv>();
   app.post(
     '/stripe',
-    bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: (c) => c.json({ error: 'Payload too large.' }, 413) }),
+    bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: (c) => jsonError(c, 413, 'Payload too large.') }),
     async (c) => {
       const secret = deps.env.STRIPE_WEBHOOK_SECRET;
-      if (!deps.stripe || !secret) return c.json({ error: 'Stripe webhooks are not configured.' }, 503);
+      if (!deps.stripe || !secret) return jsonError(c, 503, 'Stripe webhooks are not configured.');
       const signature = c.req.header('stripe-signature');
-      if (!signature) return c.json({ error: 'Missing Stripe-Signature header.' }, 400);
+      if (!signature) return jsonError(c, 400, 'Missing Stripe-Signature header.');
       const raw = await c.req.text();
       let event: Stripe.Event;
       try {
         event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
       } catch (err) {
         c.get('log').warn({ reason: err instanceof Error ? err.message : String(err) }, 'rejected webhook signature');
-        return c.json({ error: 'Invalid signature or timestamp.' }, 400);
+        return jsonError(c, 400, 'Invalid signature or timestamp.');
       }
       try {
         const result = await recordEvent(deps, event, raw);
@@ -34,7 +35,7 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
         return c.json({ received: true, duplicate: result === 'duplicate' });
       } catch (err) {
         c.get('log').error({ err, event: event.id }, 'could not store webhook event');
-        return c.json({ error: 'Temporarily unable to accept the event.' }, 503);
+        return jsonError(c, 503, 'Temporarily unable to accept the event.');
       }
     },
   );

@@ -222,6 +222,37 @@ describe('REST API endpoints', () => {
     expect(usage.headers.get('x-quota-remaining')).toBe('96');
   });
 
+  it('bad input of each kind gets 400 naming the field, in the one error shape, and counts nothing', async () => {
+    const u = await loggedIn(h);
+    const { key } = await newKey(u);
+    const badSlug = await api('/content/Not_A_Slug', key);
+    expect(badSlug.status).toBe(400);
+    expect(await badSlug.json()).toEqual({ error: 'slug is not a library item', field: 'slug' });
+    const badToolSlug = await runTool('Not_A_Tool', key, '{}');
+    expect(badToolSlug.status).toBe(400);
+    expect(await badToolSlug.json()).toEqual({ error: 'slug is not a library item', field: 'slug' });
+
+    const longQuery = await api(`/content?q=${'a'.repeat(201)}`, key);
+    expect(longQuery.status).toBe(400);
+    expect(await longQuery.json()).toEqual({ error: 'q must be at most 200 characters', field: 'q' });
+    const twoTags = await api('/content?tag=retention&tag=pricing', key);
+    expect(twoTags.status).toBe(400);
+    expect(((await twoTags.json()) as { field: string }).field).toBe('tag');
+    // Unknown query parameters are ignored, as query strings go.
+    expect((await api('/content?tag=retention&page=2', key)).status).toBe(200);
+
+    const badBody = await runTool('headline-analyzer', key, JSON.stringify({ headline: 'x'.repeat(301) }));
+    expect(badBody.status).toBe(400);
+    expect(((await badBody.json()) as { field: string }).field).toBe('headline');
+    const extraField = await runTool('headline-analyzer', key, JSON.stringify({ headline: 'Fine', role: 'admin' }));
+    expect(extraField.status).toBe(400);
+
+    const unknownPath = await api('/no-such-endpoint', key);
+    expect(unknownPath.status).toBe(404);
+    expect(await unknownPath.json()).toEqual({ error: 'Not found.' });
+    expect(await calls(u.id)).toBe(1);
+  });
+
   it('past a Free quota: 402 naming the upgrade instead of the item, and nothing counted', async () => {
     // The route runs before the call's unit is stored; a refused unit must still win the answer.
     const u = await loggedIn(h);

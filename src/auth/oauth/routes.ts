@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppDeps } from '../../deps';
 import type { AppEnv } from '../../app';
+import { jsonError } from '../../http/errors';
 import { safeEqual } from '../../lib/ids';
 import { loginUser } from '../login';
 import { linkToUser, resolveOAuthLogin, type OAuthOutcome } from './accounts';
@@ -73,14 +74,14 @@ export function oauthRoutes(deps: AppDeps) {
 
   app.get('/:provider', async (c) => {
     const provider = providerOf(c);
-    if (!provider) return c.json({ error: 'Not found.' }, 404);
+    if (!provider) return jsonError(c, 404, 'Not found.');
 
     const flow: FlowState = { s: generateState(), p: provider.name, n: safeNext(c.req.query('next'), env.PUBLIC_URL) };
     if (c.req.query('link') === '1') {
       // Linking changes the signed-in account, so it must start from our own pages: another site
       // must not be able to attach whatever provider account the browser is signed in to.
       if (c.req.header('sec-fetch-site') === 'cross-site') {
-        return c.json({ error: 'Connect accounts from your DropIn settings page.' }, 403);
+        return jsonError(c, 403, 'Connect accounts from your DropIn settings page.');
       }
       const auth = await sessions.validate(sessions.readCookie(c.req.header('cookie')));
       if (auth.user) flow.u = auth.user.id;
@@ -93,7 +94,7 @@ export function oauthRoutes(deps: AppDeps) {
 
   app.get('/:provider/callback', async (c) => {
     const provider = providerOf(c);
-    if (!provider) return c.json({ error: 'Not found.' }, 404);
+    if (!provider) return jsonError(c, 404, 'Not found.');
     // The code is in this URL: do not leak it to whatever the next page loads.
     c.header('Referrer-Policy', 'no-referrer');
 
