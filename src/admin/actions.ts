@@ -1,11 +1,12 @@
 // Admin actions on a subscriber. Each one is confirmed in the web app, carries the client's action
 // id (Stripe idempotency key and audit key, so a double click acts once) and is audited with the
-// target's state before and after. Stripe writes are followed by syncCustomer so the mirror (and
-// the admin's page) show the result at once, without waiting for the webhook.
+// target's state before and after. Stripe writes are followed by a sync so the mirror (and the
+// admin's page) show the result at once, without waiting for the webhook; once Stripe accepted a
+// write the action is reported done even if that sync has to finish in the background.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { Role } from '../db/collections';
-import { requireStripe, syncCustomer } from '../billing/sync';
+import { requireStripe, syncAfterWrite, syncCustomer } from '../billing/sync';
 import { withStripeErrors } from '../billing/errors';
 import { disableUser } from '../auth/users';
 import { AppError } from '../lib/errors';
@@ -101,7 +102,7 @@ export async function cancelNow(opts: ActionBase & { subscriptionId: string; ref
         ? { prorate: true, invoice_now: true, cancellation_details: { comment: 'Cancelled by an admin' } }
         : { prorate: false, invoice_now: false, cancellation_details: { comment: 'Cancelled by an admin' } };
       await withStripeErrors(() => stripe.subscriptions.cancel(opts.subscriptionId, params, idem('cancel', opts.actionId)));
-      await syncCustomer(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
+      await syncAfterWrite(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
     },
   );
 }
@@ -134,7 +135,7 @@ export async function extendTrial(opts: ActionBase & { subscriptionId: string; t
           idem('extend_trial', opts.actionId),
         ),
       );
-      await syncCustomer(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
+      await syncAfterWrite(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
     },
   );
 }
@@ -165,7 +166,7 @@ export async function applyCoupon(opts: ActionBase & { subscriptionId: string; c
           idem('coupon', opts.actionId),
         ),
       );
-      await syncCustomer(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
+      await syncAfterWrite(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
     },
   );
 }

@@ -12,7 +12,7 @@ import { overageItemChanges } from '../usage/meter';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { requireSubscription } from './subscription';
-import { mirrorWrittenSubscription, requireStripe, syncCustomer } from './sync';
+import { requireStripe, syncAfterWrite, syncCustomer } from './sync';
 
 export interface ChangePreview {
   prorationDate: number;
@@ -233,13 +233,7 @@ async function writeSubscription(
     throw toAppError(err);
   }
   await claim(deps.db.c, doneKey(action.userId, action.actionId));
-  try {
-    await syncCustomer(deps, sub.customerId, cause);
-  } catch (err) {
-    deps.log.warn({ err, customerId: sub.customerId }, 'sync after an accepted change failed; using the written object');
-    await mirrorWrittenSubscription(deps, written, { fetchedAt, cause });
-    resyncInBackground(deps, sub.customerId, cause);
-  }
+  await syncAfterWrite(deps, sub.customerId, cause, { subscription: written, fetchedAt });
 }
 
 /** Stripe refused a write: because our mirror is behind (answered in our words), or for its own reason. */
@@ -256,19 +250,4 @@ async function staleOrRefused(deps: AppDeps, acted: SubscriptionDoc, err: Stripe
   if (now.status !== acted.status || now.priceId !== acted.priceId || now.cancelAtPeriodEnd !== acted.cancelAtPeriodEnd)
     return new AppError('CONFLICT', 'Your subscription changed since this page was loaded. Review it and try again.');
   return toAppError(err);
-}
-
-/** Brings the mirror to Stripe's state once Stripe answers again: a few tries, then the webhooks and reconciler. */
-function resyncInBackground(deps: AppDeps, customerId: string, cause: { source: 'user.action'; key: string }) {
-  const delays = [2_000, 10_000, 60_000];
-  const attempt = (i: number) => {
-    const timer = setTimeout(() => {
-      syncCustomer(deps, customerId, cause).catch((err: unknown) => {
-        if (i + 1 < delays.length) attempt(i + 1);
-        else deps.log.warn({ err, customerId }, 'background resync gave up; webhooks and the reconciler will catch up');
-      });
-    }, delays[i]);
-    timer.unref();
-  };
-  attempt(0);
 }

@@ -105,6 +105,38 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
 }
 
 /**
+ * The sync that follows a write Stripe accepted. The write happened whatever this sync meets, so it
+ * never fails the action: when Stripe cannot be read back right now, the subscription is mirrored
+ * from the object the write returned (when there is one) and the customer is synced again in the
+ * background, a few times, before webhooks and the reconciler take over.
+ */
+export async function syncAfterWrite(
+  deps: AppDeps,
+  customerId: string,
+  cause: SyncCause,
+  written?: { subscription: Stripe.Subscription; fetchedAt: Date },
+): Promise<void> {
+  try {
+    await syncCustomer(deps, customerId, cause);
+    return;
+  } catch (err) {
+    deps.log.warn({ err, customerId }, 'sync after an accepted write failed; syncing again in the background');
+  }
+  if (written) await mirrorWrittenSubscription(deps, written.subscription, { fetchedAt: written.fetchedAt, cause });
+  const delays = [2_000, 10_000, 60_000];
+  const attempt = (i: number) => {
+    const timer = setTimeout(() => {
+      syncCustomer(deps, customerId, cause).catch((err: unknown) => {
+        if (i + 1 < delays.length) attempt(i + 1);
+        else deps.log.warn({ err, customerId }, 'background resync gave up; webhooks and the reconciler will catch up');
+      });
+    }, delays[i]);
+    timer.unref();
+  };
+  attempt(0);
+}
+
+/**
  * Mirrors one subscription from an object Stripe has just returned for a write we made (expanded
  * like the sync's list: latest invoice and default payment method), then applies the effects. For
  * when the write was accepted but Stripe cannot be read back right now: the row is what Stripe
