@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import { createRoutesFromElements, Navigate, Route, useLocation, useRoutes } from 'react-router';
 import { shortUrls, webPages } from '../../src/lib/web-routes';
 import { AppShell } from './components/AppShell';
+import { PageErrorBoundary } from './components/ErrorBoundary';
 import { HomePage } from './features/home/HomePage';
 import { LoginPage } from './features/auth/LoginPage';
 import { SignupPage } from './features/auth/SignupPage';
@@ -29,7 +30,11 @@ export function App() {
         Skip to content
       </a>
       <RouteChangeFocus />
-      {page}
+      {/* The last resort, for pages outside the app's frame and the frame itself: each area of the
+          app has its own boundary inside. */}
+      <PageErrorBoundary home={webPages.home} homeLabel="Go to the home page" standalone>
+        {page}
+      </PageErrorBoundary>
     </>
   );
 }

@@ -1,10 +1,12 @@
 // The logged-in frame: a top bar (logo, account, Log out), the section navigation (a sidebar on
-// wide screens, a menu behind a button on phones) and the page itself in <main>.
+// wide screens, a menu behind a button on phones) and the page itself in <main>, where a page that
+// fails to render shows an error while the frame keeps working.
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { trpc } from '../lib/trpc';
 import { leaveSignedOut, useCurrentUser } from '../features/auth/session';
 import { Button } from './Button';
+import { PageErrorBoundary } from './ErrorBoundary';
 import { cx } from './cx';
 import { Logo } from './Logo';
 import { BookIcon, CardIcon, ChartIcon, CloseIcon, HomeIcon, LogOutIcon, MenuIcon, SettingsIcon, ShieldIcon } from './icons';
@@ -104,7 +106,9 @@ export function AppShell() {
           </ul>
         </nav>
         <main id="main" tabIndex={-1} className="shell-main">
-          <Outlet />
+          <PageErrorBoundary home="/app" homeLabel="Go to the dashboard">
+            <Outlet />
+          </PageErrorBoundary>
         </main>
       </div>
     </div>

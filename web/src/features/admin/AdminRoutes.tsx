@@ -1,9 +1,11 @@
 // The admin area: only for admins (the server refuses everyone else anyway), with a tab bar for
-// its sections. Each section is its own page under /app/admin/….
+// its sections. Each section is its own page under /app/admin/…; one that fails to render leaves
+// the tabs working.
 import { createRoutesFromElements, NavLink, Route, useRoutes } from 'react-router';
 import { childPath, webPages } from '../../../../src/lib/web-routes';
 import { PageHeader } from '../../components/AppShell';
 import { EmptyState } from '../../components/EmptyState';
+import { PageErrorBoundary } from '../../components/ErrorBoundary';
 import { ShieldIcon } from '../../components/icons';
 import { useCurrentUser } from '../auth/session';
 import { AppNotFoundPage } from '../app/NotFoundPage';
@@ -73,7 +75,9 @@ export function AdminRoutes() {
           </NavLink>
         ))}
       </nav>
-      {section}
+      <PageErrorBoundary home={webPages.admin} homeLabel="Go to the admin overview">
+        {section}
+      </PageErrorBoundary>
     </div>
   );
 }

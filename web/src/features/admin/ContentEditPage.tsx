@@ -6,13 +6,13 @@ import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import { TRPCClientError } from '@trpc/client';
 import { trpc } from '../../lib/trpc';
-import { type ApiError, queryErrorMessage } from '../../lib/errors';
+import type { ApiError } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { Field, FieldError } from '../../components/TextField';
 import { AdminAction } from './AdminAction';
 import { ConfirmDialog } from './ConfirmDialog';
@@ -281,23 +281,21 @@ export function ContentEditPage() {
     setConflict(false);
   };
 
-  if (query.isPending || (query.isSuccess && (!base || !values))) {
+  if (!base || !values) {
+    // Until the item is in the form's state: loading, or the error. Once loaded, the form below
+    // is the page, and a later failed refetch leaves it (and any unsaved edits) in place.
     return (
       <div className="page page-wide">
         <BackLink />
-        <Card>
-          <Skeleton lines={6} label="Loading the item…" />
-        </Card>
-      </div>
-    );
-  }
-  if (query.isError || !base || !values) {
-    return (
-      <div className="page page-wide">
-        <BackLink />
-        <Banner tone="error" title="We couldn't load this item">
-          {queryErrorMessage(query.error)}
-        </Banner>
+        <QueryState
+          query={query}
+          loadingLabel="Loading the item…"
+          skeletonLines={6}
+          placeholder={(skeleton) => <Card>{skeleton}</Card>}
+          errorTitle="We couldn't load this item"
+        >
+          {() => null}
+        </QueryState>
       </div>
     );
   }
@@ -464,7 +462,7 @@ export function ContentEditPage() {
         />
       </Card>
 
-      <ContentAuditCard entries={query.data.audit} />
+      {query.data && <ContentAuditCard entries={query.data.audit} />}
 
       <ConfirmDialog
         open={confirming}

@@ -3,14 +3,11 @@
 import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
-import { Banner } from '../../components/Banner';
 import { ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { EmptyState } from '../../components/EmptyState';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { BookIcon } from '../../components/icons';
 import { PlanBadge } from '../library/PlanBadge';
 import { Pager } from './Pager';
@@ -82,53 +79,54 @@ export function ContentPage() {
         </search>
       </Card>
       <Card>
-        {list.isError ? (
-          <Banner tone="error">{queryErrorMessage(list.error)}</Banner>
-        ) : list.isPending ? (
-          <Skeleton lines={6} label="Loading library content…" />
-        ) : list.data.rows.length === 0 ? (
-          filtered ? (
-            <p className="muted">No items match. Try another search, or show all items.</p>
-          ) : (
-            <EmptyState
-              icon={<BookIcon size={28} />}
-              title="The library is empty"
-              action={<ButtonLink to="/app/admin/content/new">Create the first item</ButtonLink>}
-            >
-              <p>Items you create start as drafts; publish them when they are ready.</p>
-            </EmptyState>
-          )
-        ) : (
-          <>
-            <div className="admin-table-wrap">
-              <table className="admin-table" aria-busy={list.isFetching || undefined}>
-                <caption className="visually-hidden">Library items</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Item</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">Unlocks with</th>
-                    <th scope="col">State</th>
-                    <th scope="col">File</th>
-                    <th scope="col">Updated</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.rows.map((r) => (
-                    <Row key={r.slug} r={r} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              page={page}
-              pageSize={PAGE_SIZE}
-              total={list.data.total}
-              label="Library items"
-              onPage={(p) => update({ page: String(p) })}
-            />
-          </>
-        )}
+        <QueryState
+          query={list}
+          loadingLabel="Loading library content…"
+          skeletonLines={6}
+          isEmpty={(data) => data.rows.length === 0}
+          empty={
+            filtered
+              ? { description: 'No items match. Try another search, or show all items.' }
+              : {
+                  icon: <BookIcon size={28} />,
+                  title: 'The library is empty',
+                  action: <ButtonLink to="/app/admin/content/new">Create the first item</ButtonLink>,
+                  description: <p>Items you create start as drafts; publish them when they are ready.</p>,
+                }
+          }
+        >
+          {(data) => (
+            <>
+              <div className="admin-table-wrap">
+                <table className="admin-table" aria-busy={list.isFetching || undefined}>
+                  <caption className="visually-hidden">Library items</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Item</th>
+                      <th scope="col">Kind</th>
+                      <th scope="col">Unlocks with</th>
+                      <th scope="col">State</th>
+                      <th scope="col">File</th>
+                      <th scope="col">Updated</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.rows.map((r) => (
+                      <Row key={r.slug} r={r} />
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager
+                page={page}
+                pageSize={PAGE_SIZE}
+                total={data.total}
+                label="Library items"
+                onPage={(p) => update({ page: String(p) })}
+              />
+            </>
+          )}
+        </QueryState>
       </Card>
     </div>
   );

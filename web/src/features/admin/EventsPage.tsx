@@ -3,14 +3,13 @@
 import { type FormEvent, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { Dialog } from '../../components/Dialog';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
 import type { EventRow } from './admin-lib';
 import { Pager } from './Pager';
@@ -88,52 +87,54 @@ export function EventsPage() {
         </search>
       </Card>
       <Card>
-        {list.isError ? (
-          <Banner tone="error">{queryErrorMessage(list.error)}</Banner>
-        ) : list.isPending ? (
-          <Skeleton lines={6} label="Loading events…" />
-        ) : list.data.rows.length === 0 ? (
-          <p className="muted">No events match.</p>
-        ) : (
-          <>
-            <div className="admin-table-wrap">
-              <table className="admin-table">
-                <caption className="visually-hidden">Stripe events</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Type</th>
-                    <th scope="col">Customer</th>
-                    <th scope="col">Received</th>
-                    <th scope="col">Processing</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.rows.map((e) => (
-                    <EventTableRow
-                      key={e.id}
-                      e={e}
-                      onView={() => setViewing(e.id)}
-                      onReplayed={(m) => {
-                        setNotice(m);
-                        void utils.admin.events.invalidate();
-                      }}
-                    />
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              page={page}
-              pageSize={PAGE_SIZE}
-              total={list.data.total}
-              label="Events"
-              onPage={(p) => set({ page: String(p) })}
-            />
-          </>
-        )}
+        <QueryState
+          query={list}
+          loadingLabel="Loading events…"
+          skeletonLines={6}
+          isEmpty={(data) => data.rows.length === 0}
+          empty={{ description: 'No events match.' }}
+        >
+          {(data) => (
+            <>
+              <div className="admin-table-wrap">
+                <table className="admin-table">
+                  <caption className="visually-hidden">Stripe events</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Type</th>
+                      <th scope="col">Customer</th>
+                      <th scope="col">Received</th>
+                      <th scope="col">Processing</th>
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.rows.map((e) => (
+                      <EventTableRow
+                        key={e.id}
+                        e={e}
+                        onView={() => setViewing(e.id)}
+                        onReplayed={(m) => {
+                          setNotice(m);
+                          void utils.admin.events.invalidate();
+                        }}
+                      />
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager
+                page={page}
+                pageSize={PAGE_SIZE}
+                total={data.total}
+                label="Events"
+                onPage={(p) => set({ page: String(p) })}
+              />
+            </>
+          )}
+        </QueryState>
       </Card>
       {viewing && <PayloadDialog id={viewing} onClose={() => setViewing(null)} />}
     </div>
@@ -185,18 +186,16 @@ function PayloadDialog({ id, onClose }: { id: string; onClose: () => void }) {
   const event = trpc.admin.event.useQuery({ id });
   return (
     <Dialog open onClose={onClose} title="Event payload" description={<code>{id}</code>}>
-      {event.isPending ? (
-        <Skeleton lines={6} label="Loading payload…" />
-      ) : event.isError ? (
-        <Banner tone="error">{queryErrorMessage(event.error)}</Banner>
-      ) : (
-        <section aria-label="Payload JSON">
-          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard to scroll it (WCAG 2.1.1) */}
-          <pre className="admin-payload" tabIndex={0}>
-            {event.data.payload}
-          </pre>
-        </section>
-      )}
+      <QueryState query={event} loadingLabel="Loading payload…" skeletonLines={6}>
+        {(data) => (
+          <section aria-label="Payload JSON">
+            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard to scroll it (WCAG 2.1.1) */}
+            <pre className="admin-payload" tabIndex={0}>
+              {data.payload}
+            </pre>
+          </section>
+        )}
+      </QueryState>
     </Dialog>
   );
 }

@@ -3,12 +3,11 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
 import { formatMoney, planName, statusOf } from './admin-lib';
 import { Pager } from './Pager';
@@ -60,104 +59,106 @@ export function FailedPaymentsPage() {
         </div>
       </Card>
       <Card>
-        {list.isError ? (
-          <Banner tone="error">{queryErrorMessage(list.error)}</Banner>
-        ) : list.isPending ? (
-          <Skeleton lines={4} label="Loading failed payments…" />
-        ) : list.data.rows.length === 0 ? (
-          <p className="muted">No failed payments. Everyone is paid up.</p>
-        ) : (
-          <>
-            <ul className="admin-subs">
-              {list.data.rows.map((r) => {
-                const st = statusOf(r.status);
-                return (
-                  <li key={r.subscriptionId} className="admin-sub" aria-label={`Failed payment of ${r.email ?? r.customerId}`}>
-                    <div className="admin-sub-head">
-                      <div>
-                        {r.userId ? (
-                          <Link className="admin-strong-link" to={`/app/admin/subscribers/${r.userId}`}>
-                            {r.email ?? r.userId}
-                          </Link>
-                        ) : (
-                          <code>{r.customerId}</code>
-                        )}{' '}
-                        <span className={`badge badge-${st.tone}`}>{st.label}</span>
-                        <div className="admin-payment-amount">{formatMoney(r.amountDue, r.currency, { cents: true })} due</div>
-                        <dl className="admin-facts admin-facts-compact">
-                          <div className="admin-fact">
-                            <dt>Plan</dt>
-                            <dd>{planName(r.planId)}</dd>
-                          </div>
-                          <div className="admin-fact">
-                            <dt>Reason</dt>
-                            <dd>{r.failureReason ?? 'Unknown'}</dd>
-                          </div>
-                          <div className="admin-fact">
-                            <dt>Attempts</dt>
-                            <dd>{r.attempts}</dd>
-                          </div>
-                          <div className="admin-fact">
-                            <dt>Next retry</dt>
-                            <dd>{r.nextRetry ? formatDateTime(r.nextRetry) : 'None scheduled'}</dd>
-                          </div>
-                          <div className="admin-fact">
-                            <dt>Dunning emails</dt>
-                            <dd>
-                              {r.dunningEmails.length === 0
-                                ? 'None yet'
-                                : r.dunningEmails
-                                    .map(
-                                      (m) =>
-                                        `${EMAIL_WORDS[m.kind] ?? m.kind} (${m.status === 'sent' && m.sentAt ? `sent ${formatDateTime(m.sentAt)}` : m.status})`,
-                                    )
-                                    .join(', ')}
-                            </dd>
-                          </div>
-                          <div className="admin-fact">
-                            <dt>Invoice</dt>
-                            <dd>
-                              {r.hostedInvoiceUrl ? (
-                                <a href={r.hostedInvoiceUrl} target="_blank" rel="noreferrer">
-                                  <code>{r.invoiceId}</code>
-                                </a>
-                              ) : (
-                                <code>{r.invoiceId ?? '—'}</code>
-                              )}
-                            </dd>
-                          </div>
-                        </dl>
-                      </div>
-                      {r.invoiceId && r.invoiceStatus === 'open' && (
-                        <div className="admin-actions">
-                          <AdminAction
-                            label="Retry payment"
-                            variant="primary"
-                            title="Retry this payment now?"
-                            description={`Charges ${formatMoney(r.amountDue, r.currency, { cents: true })} to ${r.email ?? r.customerId}'s card on file now.`}
-                            confirmLabel="Charge now"
-                            doneMessage={(res) => {
-                              const status = (res as { invoiceStatus: string | null }).invoiceStatus;
-                              return status === 'paid' ? 'Payment succeeded.' : `The invoice is ${status ?? 'unchanged'}.`;
-                            }}
-                            onDone={(m) => {
-                              setNotice(m);
-                              void utils.admin.failedPayments.invalidate();
-                            }}
-                            run={(_f, actionId) =>
-                              utils.client.admin.retryPayment.mutate({ invoiceId: r.invoiceId as string, actionId })
-                            }
-                          />
+        <QueryState
+          query={list}
+          loadingLabel="Loading failed payments…"
+          skeletonLines={4}
+          isEmpty={(data) => data.rows.length === 0}
+          empty={{ description: 'No failed payments. Everyone is paid up.' }}
+        >
+          {(data) => (
+            <>
+              <ul className="admin-subs">
+                {data.rows.map((r) => {
+                  const st = statusOf(r.status);
+                  return (
+                    <li key={r.subscriptionId} className="admin-sub" aria-label={`Failed payment of ${r.email ?? r.customerId}`}>
+                      <div className="admin-sub-head">
+                        <div>
+                          {r.userId ? (
+                            <Link className="admin-strong-link" to={`/app/admin/subscribers/${r.userId}`}>
+                              {r.email ?? r.userId}
+                            </Link>
+                          ) : (
+                            <code>{r.customerId}</code>
+                          )}{' '}
+                          <span className={`badge badge-${st.tone}`}>{st.label}</span>
+                          <div className="admin-payment-amount">{formatMoney(r.amountDue, r.currency, { cents: true })} due</div>
+                          <dl className="admin-facts admin-facts-compact">
+                            <div className="admin-fact">
+                              <dt>Plan</dt>
+                              <dd>{planName(r.planId)}</dd>
+                            </div>
+                            <div className="admin-fact">
+                              <dt>Reason</dt>
+                              <dd>{r.failureReason ?? 'Unknown'}</dd>
+                            </div>
+                            <div className="admin-fact">
+                              <dt>Attempts</dt>
+                              <dd>{r.attempts}</dd>
+                            </div>
+                            <div className="admin-fact">
+                              <dt>Next retry</dt>
+                              <dd>{r.nextRetry ? formatDateTime(r.nextRetry) : 'None scheduled'}</dd>
+                            </div>
+                            <div className="admin-fact">
+                              <dt>Dunning emails</dt>
+                              <dd>
+                                {r.dunningEmails.length === 0
+                                  ? 'None yet'
+                                  : r.dunningEmails
+                                      .map(
+                                        (m) =>
+                                          `${EMAIL_WORDS[m.kind] ?? m.kind} (${m.status === 'sent' && m.sentAt ? `sent ${formatDateTime(m.sentAt)}` : m.status})`,
+                                      )
+                                      .join(', ')}
+                              </dd>
+                            </div>
+                            <div className="admin-fact">
+                              <dt>Invoice</dt>
+                              <dd>
+                                {r.hostedInvoiceUrl ? (
+                                  <a href={r.hostedInvoiceUrl} target="_blank" rel="noreferrer">
+                                    <code>{r.invoiceId}</code>
+                                  </a>
+                                ) : (
+                                  <code>{r.invoiceId ?? '—'}</code>
+                                )}
+                              </dd>
+                            </div>
+                          </dl>
                         </div>
-                      )}
-                    </div>
-                  </li>
-                );
-              })}
-            </ul>
-            <Pager page={page} pageSize={PAGE_SIZE} total={list.data.total} label="Failed payments" onPage={setPage} />
-          </>
-        )}
+                        {r.invoiceId && r.invoiceStatus === 'open' && (
+                          <div className="admin-actions">
+                            <AdminAction
+                              label="Retry payment"
+                              variant="primary"
+                              title="Retry this payment now?"
+                              description={`Charges ${formatMoney(r.amountDue, r.currency, { cents: true })} to ${r.email ?? r.customerId}'s card on file now.`}
+                              confirmLabel="Charge now"
+                              doneMessage={(res) => {
+                                const status = (res as { invoiceStatus: string | null }).invoiceStatus;
+                                return status === 'paid' ? 'Payment succeeded.' : `The invoice is ${status ?? 'unchanged'}.`;
+                              }}
+                              onDone={(m) => {
+                                setNotice(m);
+                                void utils.admin.failedPayments.invalidate();
+                              }}
+                              run={(_f, actionId) =>
+                                utils.client.admin.retryPayment.mutate({ invoiceId: r.invoiceId as string, actionId })
+                              }
+                            />
+                          </div>
+                        )}
+                      </div>
+                    </li>
+                  );
+                })}
+              </ul>
+              <Pager page={page} pageSize={PAGE_SIZE} total={data.total} label="Failed payments" onPage={setPage} />
+            </>
+          )}
+        </QueryState>
       </Card>
     </div>
   );

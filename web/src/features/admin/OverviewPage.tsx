@@ -1,13 +1,11 @@
 // Revenue and subscriber figures now (from the mirror) and over time (daily snapshots).
 import { useMemo, useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
-import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { LineChart, type Series } from './Chart';
 import { formatMoney, type Money, percent, planName } from './admin-lib';
 
@@ -80,16 +78,14 @@ export function OverviewPage() {
           </Button>
         }
       />
-      {overview.isPending ? (
-        <Card>
-          <Skeleton lines={4} label="Loading figures…" />
-        </Card>
-      ) : overview.isError ? (
-        <Banner tone="error" title="We couldn't load the figures">
-          {queryErrorMessage(overview.error)}
-        </Banner>
-      ) : (
-        o && (
+      <QueryState
+        query={overview}
+        loadingLabel="Loading figures…"
+        skeletonLines={4}
+        placeholder={(skeleton) => <Card>{skeleton}</Card>}
+        errorTitle="We couldn't load the figures"
+      >
+        {(o) => (
           <dl className="admin-kpis" aria-label="Key figures">
             <Kpi label="MRR" value={moneyList(o.mrr)} hint="Active and past-due; yearly prices ÷ 12" />
             <Kpi label="ARR" value={moneyList(o.arr)} />
@@ -114,29 +110,29 @@ export function OverviewPage() {
               tone={o.atRiskSubscriptions ? 'danger' : undefined}
             />
           </dl>
-        )
-      )}
-      <Card title="Over time" description="Daily snapshots of the figures above (last 90 days).">
-        {historyQ.isError ? (
-          <Banner tone="error">{queryErrorMessage(historyQ.error)}</Banner>
-        ) : historyQ.isPending ? (
-          <Skeleton lines={3} label="Loading history…" />
-        ) : (
-          <div className="admin-charts">
-            {charts.mrr.map((m) => (
-              <LineChart
-                key={m.currency}
-                title={
-                  charts.mrr.length > 1 ? `Monthly recurring revenue (${m.currency.toUpperCase()})` : 'Monthly recurring revenue'
-                }
-                days={charts.days}
-                series={m.series}
-              />
-            ))}
-            <LineChart title="Subscribers" days={charts.days} series={charts.subs} />
-            <LineChart title="New and churned (rolling 30 days)" days={charts.days} series={charts.churn} />
-          </div>
         )}
+      </QueryState>
+      <Card title="Over time" description="Daily snapshots of the figures above (last 90 days).">
+        <QueryState query={historyQ} loadingLabel="Loading history…">
+          {() => (
+            <div className="admin-charts">
+              {charts.mrr.map((m) => (
+                <LineChart
+                  key={m.currency}
+                  title={
+                    charts.mrr.length > 1
+                      ? `Monthly recurring revenue (${m.currency.toUpperCase()})`
+                      : 'Monthly recurring revenue'
+                  }
+                  days={charts.days}
+                  series={m.series}
+                />
+              ))}
+              <LineChart title="Subscribers" days={charts.days} series={charts.subs} />
+              <LineChart title="New and churned (rolling 30 days)" days={charts.days} series={charts.churn} />
+            </div>
+          )}
+        </QueryState>
       </Card>
     </div>
   );

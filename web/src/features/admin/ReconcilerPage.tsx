@@ -2,12 +2,11 @@
 // dry run (which reports without changing anything and is not stored).
 import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
 import type { RunView } from './admin-lib';
 
@@ -66,48 +65,50 @@ export function ReconcilerPage() {
         </Card>
       )}
       <Card title="Runs">
-        {runs.isError ? (
-          <Banner tone="error">{queryErrorMessage(runs.error)}</Banner>
-        ) : runs.isPending ? (
-          <Skeleton lines={4} label="Loading runs…" />
-        ) : runs.data.runs.length === 0 ? (
-          <p className="muted">No runs yet.</p>
-        ) : (
-          <ul className="admin-subs">
-            {runs.data.runs.map((r) => (
-              <li key={r.id} className="admin-sub">
-                <div className="admin-sub-head">
-                  <div>
-                    <strong>{formatDateTime(r.startedAt)}</strong>{' '}
-                    <span
-                      className={`badge badge-${r.status === 'succeeded' ? 'success' : r.status === 'failed' ? 'danger' : 'warning'}`}
-                    >
-                      {r.status}
-                    </span>
-                    {r.dryRun && <span className="badge badge-neutral admin-badge-gap">dry run</span>}
-                    <div className="muted admin-small">
-                      {r.counts.checked.toLocaleString()} checked · {r.counts.inSync.toLocaleString()} in sync ·{' '}
-                      {r.counts.drifted} drifted · {r.counts.repaired} repaired · {r.counts.failed} failed · {r.eventsReplayed}{' '}
-                      events replayed
-                      {r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}
+        <QueryState
+          query={runs}
+          loadingLabel="Loading runs…"
+          skeletonLines={4}
+          isEmpty={(data) => data.runs.length === 0}
+          empty={{ description: 'No runs yet.' }}
+        >
+          {(data) => (
+            <ul className="admin-subs">
+              {data.runs.map((r) => (
+                <li key={r.id} className="admin-sub">
+                  <div className="admin-sub-head">
+                    <div>
+                      <strong>{formatDateTime(r.startedAt)}</strong>{' '}
+                      <span
+                        className={`badge badge-${r.status === 'succeeded' ? 'success' : r.status === 'failed' ? 'danger' : 'warning'}`}
+                      >
+                        {r.status}
+                      </span>
+                      {r.dryRun && <span className="badge badge-neutral admin-badge-gap">dry run</span>}
+                      <div className="muted admin-small">
+                        {r.counts.checked.toLocaleString()} checked · {r.counts.inSync.toLocaleString()} in sync ·{' '}
+                        {r.counts.drifted} drifted · {r.counts.repaired} repaired · {r.counts.failed} failed · {r.eventsReplayed}{' '}
+                        events replayed
+                        {r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}
+                      </div>
                     </div>
+                    {r.counts.drifted > 0 && (
+                      <button
+                        type="button"
+                        className="btn btn-secondary btn-sm"
+                        aria-expanded={open === r.id}
+                        onClick={() => setOpen(open === r.id ? null : r.id)}
+                      >
+                        {open === r.id ? 'Hide drift' : 'Show drift'}
+                      </button>
+                    )}
                   </div>
-                  {r.counts.drifted > 0 && (
-                    <button
-                      type="button"
-                      className="btn btn-secondary btn-sm"
-                      aria-expanded={open === r.id}
-                      onClick={() => setOpen(open === r.id ? null : r.id)}
-                    >
-                      {open === r.id ? 'Hide drift' : 'Show drift'}
-                    </button>
-                  )}
-                </div>
-                {open === r.id && <RunDrifts id={r.id} />}
-              </li>
-            ))}
-          </ul>
-        )}
+                  {open === r.id && <RunDrifts id={r.id} />}
+                </li>
+              ))}
+            </ul>
+          )}
+        </QueryState>
       </Card>
     </div>
   );
@@ -115,9 +116,11 @@ export function ReconcilerPage() {
 
 function RunDrifts({ id }: { id: string }) {
   const run = trpc.admin.reconcilerRun.useQuery({ id });
-  if (run.isPending) return <Skeleton lines={3} label="Loading drift…" />;
-  if (run.isError) return <Banner tone="error">{queryErrorMessage(run.error)}</Banner>;
-  return <RunDetail run={run.data} />;
+  return (
+    <QueryState query={run} loadingLabel="Loading drift…">
+      {(data) => <RunDetail run={data} />}
+    </QueryState>
+  );
 }
 
 function RunDetail({ run }: { run: RunView }) {

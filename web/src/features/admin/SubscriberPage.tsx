@@ -3,12 +3,11 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { describeDevice, formatDate, formatDateTime, timeAgo } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
 import { AuditLog } from './AuditLog';
 import { formatMoney, invoiceStatus, planName, statusOf, type SubscriberDetail } from './admin-lib';
@@ -33,16 +32,14 @@ export function SubscriberPage() {
         description={d ? `${d.account.name || 'No name'} · account since ${formatDate(d.account.createdAt)}` : undefined}
       />
       {notice && <Banner tone="success">{notice}</Banner>}
-      {detail.isPending ? (
-        <Card>
-          <Skeleton lines={5} label="Loading subscriber…" />
-        </Card>
-      ) : detail.isError ? (
-        <Banner tone="error" title="We couldn't load this subscriber">
-          {queryErrorMessage(detail.error)}
-        </Banner>
-      ) : (
-        d && (
+      <QueryState
+        query={detail}
+        loadingLabel="Loading subscriber…"
+        skeletonLines={5}
+        placeholder={(skeleton) => <Card>{skeleton}</Card>}
+        errorTitle="We couldn't load this subscriber"
+      >
+        {(d) => (
           <>
             <AccountCard d={d} onDone={setNotice} />
             <SubscriptionsCard d={d} onDone={setNotice} />
@@ -52,8 +49,8 @@ export function SubscriberPage() {
             <EventsCard d={d} />
             <AuditCard d={d} />
           </>
-        )
-      )}
+        )}
+      </QueryState>
     </div>
   );
 }

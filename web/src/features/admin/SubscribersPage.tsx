@@ -3,13 +3,12 @@
 import { type FormEvent, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { formatDate, formatDateTime } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { SUBSCRIPTION_STATUSES, formatMoney, planName, statusOf, type SubscriberRow } from './admin-lib';
 import { Pager } from './Pager';
 import { RefreshButton } from './RefreshButton';
@@ -162,49 +161,51 @@ export function SubscribersPage() {
         </search>
       </Card>
       <Card>
-        {list.isError ? (
-          <Banner tone="error">{queryErrorMessage(list.error)}</Banner>
-        ) : list.isPending ? (
-          <Skeleton lines={6} label="Loading subscribers…" />
-        ) : list.data.rows.length === 0 ? (
-          <p className="muted">No subscribers match. Try another search or clear the filters.</p>
-        ) : (
-          <>
-            <div className="admin-table-wrap">
-              <table className="admin-table" aria-busy={list.isFetching || undefined}>
-                <caption className="visually-hidden">Subscribers</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Subscriber</th>
-                    <SortHeader label="Plan" sort="plan" current={filters} onSort={sortBy} />
-                    <SortHeader label="Status" sort="status" current={filters} onSort={sortBy} />
-                    <SortHeader label="Amount" sort="amount" current={filters} onSort={sortBy} num />
-                    <SortHeader label="Renews / ends" sort="periodEnd" current={filters} onSort={sortBy} />
-                    <SortHeader label="Started" sort="created" current={filters} onSort={sortBy} />
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.rows.map((r) => (
-                    <Row key={r.subscriptionId} r={r} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager
-              page={filters.page}
-              pageSize={PAGE_SIZE}
-              total={list.data.total}
-              label="Subscribers"
-              onPage={(p) => update({ page: String(p) })}
-            />
-            {list.data.asOf && (
-              <p className="muted admin-small admin-more">
-                List as of {formatDateTime(list.data.asOf)}, refreshed every minute, after each admin action and on Refresh. Open
-                a subscriber for their live details.
-              </p>
-            )}
-          </>
-        )}
+        <QueryState
+          query={list}
+          loadingLabel="Loading subscribers…"
+          skeletonLines={6}
+          isEmpty={(data) => data.rows.length === 0}
+          empty={{ description: 'No subscribers match. Try another search or clear the filters.' }}
+        >
+          {(data) => (
+            <>
+              <div className="admin-table-wrap">
+                <table className="admin-table" aria-busy={list.isFetching || undefined}>
+                  <caption className="visually-hidden">Subscribers</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Subscriber</th>
+                      <SortHeader label="Plan" sort="plan" current={filters} onSort={sortBy} />
+                      <SortHeader label="Status" sort="status" current={filters} onSort={sortBy} />
+                      <SortHeader label="Amount" sort="amount" current={filters} onSort={sortBy} num />
+                      <SortHeader label="Renews / ends" sort="periodEnd" current={filters} onSort={sortBy} />
+                      <SortHeader label="Started" sort="created" current={filters} onSort={sortBy} />
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.rows.map((r) => (
+                      <Row key={r.subscriptionId} r={r} />
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager
+                page={filters.page}
+                pageSize={PAGE_SIZE}
+                total={data.total}
+                label="Subscribers"
+                onPage={(p) => update({ page: String(p) })}
+              />
+              {data.asOf && (
+                <p className="muted admin-small admin-more">
+                  List as of {formatDateTime(data.asOf)}, refreshed every minute, after each admin action and on Refresh. Open a
+                  subscriber for their live details.
+                </p>
+              )}
+            </>
+          )}
+        </QueryState>
       </Card>
     </div>
   );

@@ -3,13 +3,13 @@
 // cancel and resume, and the invoices. Reads come from our mirror of Stripe (billing.summary).
 import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { type QueryLike, QueryState } from '../../components/QueryState';
 import { CardIcon } from '../../components/icons';
 import { cx } from '../../components/cx';
 import {
@@ -61,55 +61,45 @@ export function BillingPage() {
       <PageHeader title="Billing" description="Your plan, payment method and invoices." />
       {notice && <Banner tone="success">{notice}</Banner>}
       {actionError && <Banner tone="error">{actionError}</Banner>}
-      {summary.isPending ? (
-        <Card title="Your plan">
-          <Skeleton lines={3} label="Loading your plan…" />
-        </Card>
-      ) : summary.isError ? (
-        <Banner
-          tone="error"
-          title="We couldn't load your billing details"
-          action={
-            <Button size="sm" variant="secondary" onClick={() => void summary.refetch()} loading={summary.isFetching}>
-              Try again
-            </Button>
-          }
-        >
-          {queryErrorMessage(summary.error)}
-        </Banner>
-      ) : (
-        <>
-          <AlertBanner
-            summary={summary.data}
-            onPortal={openPortal}
-            portalBusy={portal.isPending}
-            onResume={doResume}
-            resumeBusy={resume.isPending}
-          />
-          <PlanCard
-            summary={summary.data}
-            plans={plans.data?.plans ?? []}
-            onCancel={() => {
-              setNotice(null);
-              setCanceling(true);
-            }}
-          />
-          {summary.data.subscription || summary.data.paymentMethod ? (
-            <PaymentMethodCard summary={summary.data} onPortal={openPortal} busy={portal.isPending} />
-          ) : null}
-          {summary.data.subscription && (
-            <ChangePlanCard
-              summary={summary.data}
-              plans={plans.data?.plans ?? null}
-              plansError={plans.isError ? queryErrorMessage(plans.error) : null}
-              onChoose={(t) => {
+      <QueryState
+        query={summary}
+        loadingLabel="Loading your plan…"
+        placeholder={(skeleton) => <Card title="Your plan">{skeleton}</Card>}
+        errorTitle="We couldn't load your billing details"
+      >
+        {(data) => (
+          <>
+            <AlertBanner
+              summary={data}
+              onPortal={openPortal}
+              portalBusy={portal.isPending}
+              onResume={doResume}
+              resumeBusy={resume.isPending}
+            />
+            <PlanCard
+              summary={data}
+              plans={plans.data?.plans ?? []}
+              onCancel={() => {
                 setNotice(null);
-                setChanging(t);
+                setCanceling(true);
               }}
             />
-          )}
-        </>
-      )}
+            {data.subscription || data.paymentMethod ? (
+              <PaymentMethodCard summary={data} onPortal={openPortal} busy={portal.isPending} />
+            ) : null}
+            {data.subscription && (
+              <ChangePlanCard
+                summary={data}
+                plans={plans}
+                onChoose={(t) => {
+                  setNotice(null);
+                  setChanging(t);
+                }}
+              />
+            )}
+          </>
+        )}
+      </QueryState>
       <InvoicesCard poll={poll} />
       {changing && s && (
         <ChangePlanDialog
@@ -329,17 +319,15 @@ function PaymentMethodCard({ summary, onPortal, busy }: { summary: BillingSummar
 function ChangePlanCard({
   summary,
   plans,
-  plansError,
   onChoose,
 }: {
   summary: BillingSummary;
-  plans: PublicPlan[] | null;
-  plansError: string | null;
+  plans: QueryLike<{ plans: PublicPlan[] }>;
   onChoose: (t: ChangeTarget) => void;
 }) {
   const sub = summary.subscription;
   const rank: Record<string, number> = { free: 0, pro: 1, business: 2 };
-  const options = (plans ?? []).flatMap((plan) =>
+  const options = (plans.data?.plans ?? []).flatMap((plan) =>
     plan.id === 'free'
       ? []
       : (['month', 'year'] as const)
@@ -363,49 +351,47 @@ function ChangePlanCard({
         </div>
       </header>
       <div className="card-body">
-        {plansError ? (
-          <Banner tone="error">{plansError}</Banner>
-        ) : !plans ? (
-          <Skeleton lines={3} label="Loading plans…" />
-        ) : (
-          <ul className="item-list">
-            {options.map(({ plan, interval, price, verb }) => {
-              const label = `${verb} to ${plan.name} ${interval === 'month' ? 'monthly' : 'yearly'}`;
-              return (
-                <li key={`${plan.id}-${interval}`} className="item change-option">
-                  <div className="item-main">
-                    <p className="item-title">
-                      {plan.name}
-                      <span className="badge">{intervalLabel[interval]}</span>
-                    </p>
-                    <p className="item-meta">
-                      {price ? perInterval(price.amount, price.currency, interval) : ''}
-                      {interval === 'year' && plan.prices.month && price
-                        ? ` · save ${formatMoney(plan.prices.month.amount * 12 - price.amount, price.currency)} a year`
-                        : ''}
-                    </p>
-                  </div>
-                  <Button
-                    size="sm"
-                    variant={verb === 'Upgrade' ? 'primary' : 'secondary'}
-                    onClick={() =>
-                      onChoose({
-                        planId: plan.id as PaidPlanId,
-                        planName: plan.name,
-                        interval,
-                        amount: price?.amount ?? null,
-                        currency: price?.currency ?? 'usd',
-                        verb,
-                      })
-                    }
-                  >
-                    {label}
-                  </Button>
-                </li>
-              );
-            })}
-          </ul>
-        )}
+        <QueryState query={plans} loadingLabel="Loading plans…">
+          {() => (
+            <ul className="item-list">
+              {options.map(({ plan, interval, price, verb }) => {
+                const label = `${verb} to ${plan.name} ${interval === 'month' ? 'monthly' : 'yearly'}`;
+                return (
+                  <li key={`${plan.id}-${interval}`} className="item change-option">
+                    <div className="item-main">
+                      <p className="item-title">
+                        {plan.name}
+                        <span className="badge">{intervalLabel[interval]}</span>
+                      </p>
+                      <p className="item-meta">
+                        {price ? perInterval(price.amount, price.currency, interval) : ''}
+                        {interval === 'year' && plan.prices.month && price
+                          ? ` · save ${formatMoney(plan.prices.month.amount * 12 - price.amount, price.currency)} a year`
+                          : ''}
+                      </p>
+                    </div>
+                    <Button
+                      size="sm"
+                      variant={verb === 'Upgrade' ? 'primary' : 'secondary'}
+                      onClick={() =>
+                        onChoose({
+                          planId: plan.id as PaidPlanId,
+                          planName: plan.name,
+                          interval,
+                          amount: price?.amount ?? null,
+                          currency: price?.currency ?? 'usd',
+                          verb,
+                        })
+                      }
+                    >
+                      {label}
+                    </Button>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        </QueryState>
         <p className="muted small-print">
           Upgrades and downgrades are prorated to the day: you pay (or get credit for) the difference right away. Moving to Free
           means canceling your subscription.

@@ -1,12 +1,12 @@
 // Previews a plan change with Stripe (exactly what is charged or credited now, line by line) and
 // applies it with the preview's proration date, so the invoice equals what was shown.
 import { trpc } from '../../lib/trpc';
-import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
-import { Banner, FormAlert } from '../../components/Banner';
+import { FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Dialog } from '../../components/Dialog';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import {
   type BillingSummary,
   type ChangePreview,
@@ -85,59 +85,52 @@ export function ChangePlanDialog({
       }
     >
       <div className="preview" aria-live="polite" aria-busy={preview.isFetching}>
-        {!p && (preview.isPending || preview.isFetching) ? (
-          <Skeleton lines={4} label="Calculating what you'll pay…" />
-        ) : !p ? (
-          <Banner
-            tone="error"
-            title="We couldn't preview this change"
-            action={
-              <Button size="sm" variant="secondary" onClick={() => void preview.refetch()} loading={preview.isFetching}>
-                Try again
-              </Button>
-            }
-          >
-            {queryErrorMessage(preview.error)}
-          </Banner>
-        ) : (
-          <>
-            <div className="preview-total">
-              <span>Due today</span>
-              <strong data-testid="preview-amount">
-                {formatMoney(p.billedNow ? p.amountDue : 0, p.currency, { cents: true })}
-              </strong>
-            </div>
-            {!p.billedNow && (
-              <div className="preview-total preview-next">
-                <span>Next invoice{nextDate ? `, ${formatDate(nextDate)}` : ''}</span>
-                <strong data-testid="preview-next-amount">{formatMoney(p.amountDue, p.currency, { cents: true })}</strong>
+        <QueryState
+          query={preview}
+          loadingLabel="Calculating what you'll pay…"
+          skeletonLines={4}
+          errorTitle="We couldn't preview this change"
+        >
+          {(p) => (
+            <>
+              <div className="preview-total">
+                <span>Due today</span>
+                <strong data-testid="preview-amount">
+                  {formatMoney(p.billedNow ? p.amountDue : 0, p.currency, { cents: true })}
+                </strong>
               </div>
-            )}
-            {p.billedNow && p.total < 0 && (
-              <div className="preview-total preview-credit">
-                <span>Credit to your balance</span>
-                <strong>{formatMoney(-p.total, p.currency, { cents: true })}</strong>
-              </div>
-            )}
-            {p.lines.length > 0 && (
-              <table className="preview-lines">
-                <caption className="visually-hidden">
-                  {p.billedNow ? 'What makes up this amount' : 'What makes up your next invoice'}
-                </caption>
-                <tbody>
-                  {p.lines.map((line, i) => (
-                    // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id and never reorder
-                    <tr key={i}>
-                      <th scope="row">{line.description || (line.proration ? 'Proration' : 'Subscription')}</th>
-                      <td className="num">{formatMoney(line.amount, p.currency, { cents: true })}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-            <p className="preview-note">{previewNote(p, summary, target)}</p>
-          </>
-        )}
+              {!p.billedNow && (
+                <div className="preview-total preview-next">
+                  <span>Next invoice{nextDate ? `, ${formatDate(nextDate)}` : ''}</span>
+                  <strong data-testid="preview-next-amount">{formatMoney(p.amountDue, p.currency, { cents: true })}</strong>
+                </div>
+              )}
+              {p.billedNow && p.total < 0 && (
+                <div className="preview-total preview-credit">
+                  <span>Credit to your balance</span>
+                  <strong>{formatMoney(-p.total, p.currency, { cents: true })}</strong>
+                </div>
+              )}
+              {p.lines.length > 0 && (
+                <table className="preview-lines">
+                  <caption className="visually-hidden">
+                    {p.billedNow ? 'What makes up this amount' : 'What makes up your next invoice'}
+                  </caption>
+                  <tbody>
+                    {p.lines.map((line, i) => (
+                      // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id and never reorder
+                      <tr key={i}>
+                        <th scope="row">{line.description || (line.proration ? 'Proration' : 'Subscription')}</th>
+                        <td className="num">{formatMoney(line.amount, p.currency, { cents: true })}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+              <p className="preview-note">{previewNote(p, summary, target)}</p>
+            </>
+          )}
+        </QueryState>
       </div>
       <FormAlert message={changeError} />
       <div className="dialog-actions">

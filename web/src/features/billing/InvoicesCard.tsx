@@ -1,12 +1,8 @@
 // Every invoice Stripe has for the customer: date, amount, status, the PDF and the hosted page.
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
-import { Banner } from '../../components/Banner';
-import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { EmptyState } from '../../components/EmptyState';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { CardIcon } from '../../components/icons';
 import { cx } from '../../components/cx';
 import { formatMoney, invoiceStatus } from './billing-lib';
@@ -15,81 +11,77 @@ export function InvoicesCard({ poll }: { poll: boolean }) {
   const invoices = trpc.billing.invoices.useQuery(undefined, { refetchInterval: poll ? 5_000 : false });
   return (
     <Card title="Invoices" description="Receipts for every payment, as PDF or on Stripe's invoice page.">
-      {invoices.isPending ? (
-        <Skeleton lines={4} label="Loading invoices…" />
-      ) : invoices.isError ? (
-        <Banner
-          tone="error"
-          title="We couldn't load your invoices"
-          action={
-            <Button size="sm" variant="secondary" onClick={() => void invoices.refetch()} loading={invoices.isFetching}>
-              Try again
-            </Button>
-          }
-        >
-          {queryErrorMessage(invoices.error)}
-        </Banner>
-      ) : invoices.data.invoices.length === 0 ? (
-        <EmptyState icon={<CardIcon size={28} />} title="No invoices yet" headingLevel={3}>
-          Your invoices will be listed here after your first payment (trials start with a $0 invoice).
-        </EmptyState>
-      ) : (
-        <table className="invoice-table">
-          <thead>
-            <tr>
-              <th scope="col">Date</th>
-              <th scope="col">Invoice</th>
-              <th scope="col" className="num">
-                Amount
-              </th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="visually-hidden">Links</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {invoices.data.invoices.map((inv) => {
-              const label = inv.number ?? formatDate(inv.created);
-              return (
-                <tr key={inv.id}>
-                  <td data-label="Date">{formatDate(inv.created)}</td>
-                  <td data-label="Invoice" className="invoice-number">
-                    {inv.number ?? '—'}
-                  </td>
-                  <td data-label="Amount" className="num">
-                    {formatMoney(inv.total, inv.currency, { cents: true })}
-                  </td>
-                  <td data-label="Status">
-                    <span
-                      className={cx(
-                        'badge',
-                        inv.status === 'paid' && 'badge-success',
-                        (inv.status === 'open' || inv.status === 'uncollectible') && 'badge-warning',
+      <QueryState
+        query={invoices}
+        loadingLabel="Loading invoices…"
+        skeletonLines={4}
+        errorTitle="We couldn't load your invoices"
+        isEmpty={(data) => data.invoices.length === 0}
+        empty={{
+          icon: <CardIcon size={28} />,
+          title: 'No invoices yet',
+          headingLevel: 3,
+          description: 'Your invoices will be listed here after your first payment (trials start with a $0 invoice).',
+        }}
+      >
+        {(data) => (
+          <table className="invoice-table">
+            <thead>
+              <tr>
+                <th scope="col">Date</th>
+                <th scope="col">Invoice</th>
+                <th scope="col" className="num">
+                  Amount
+                </th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span className="visually-hidden">Links</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.invoices.map((inv) => {
+                const label = inv.number ?? formatDate(inv.created);
+                return (
+                  <tr key={inv.id}>
+                    <td data-label="Date">{formatDate(inv.created)}</td>
+                    <td data-label="Invoice" className="invoice-number">
+                      {inv.number ?? '—'}
+                    </td>
+                    <td data-label="Amount" className="num">
+                      {formatMoney(inv.total, inv.currency, { cents: true })}
+                    </td>
+                    <td data-label="Status">
+                      <span
+                        className={cx(
+                          'badge',
+                          inv.status === 'paid' && 'badge-success',
+                          (inv.status === 'open' || inv.status === 'uncollectible') && 'badge-warning',
+                        )}
+                      >
+                        {invoiceStatus(inv.status)}
+                      </span>
+                    </td>
+                    <td className="invoice-links">
+                      {inv.pdfUrl && (
+                        <a href={inv.pdfUrl} target="_blank" rel="noreferrer">
+                          Download PDF<span className="visually-hidden"> of invoice {label} (opens in a new tab)</span>
+                        </a>
                       )}
-                    >
-                      {invoiceStatus(inv.status)}
-                    </span>
-                  </td>
-                  <td className="invoice-links">
-                    {inv.pdfUrl && (
-                      <a href={inv.pdfUrl} target="_blank" rel="noreferrer">
-                        Download PDF<span className="visually-hidden"> of invoice {label} (opens in a new tab)</span>
-                      </a>
-                    )}
-                    {inv.hostedUrl && (
-                      <a href={inv.hostedUrl} target="_blank" rel="noreferrer">
-                        View invoice
-                        <span className="visually-hidden"> {label} (opens in a new tab)</span>
-                      </a>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+                      {inv.hostedUrl && (
+                        <a href={inv.hostedUrl} target="_blank" rel="noreferrer">
+                          View invoice
+                          <span className="visually-hidden"> {label} (opens in a new tab)</span>
+                        </a>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </QueryState>
     </Card>
   );
 }

@@ -3,12 +3,12 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formErrors } from '../../lib/errors';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { EmptyState } from '../../components/EmptyState';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { BookIcon } from '../../components/icons';
 import { Markdown } from './Markdown';
 import { PlanBadge, kindLabel } from './PlanBadge';
@@ -44,40 +44,41 @@ export function LibraryItemPage() {
     </p>
   );
 
-  if (item.isPending) {
+  // No access and no such item are answers, not failures: each says what it means and what to do.
+  const refusal = item.error?.data?.code;
+  if (refusal === 'FORBIDDEN' || refusal === 'NOT_FOUND') {
     return (
       <div className="page">
         {back}
-        <Skeleton lines={8} label="Loading…" />
-      </div>
-    );
-  }
-  if (item.isError) {
-    const forbidden = item.error.data?.code === 'FORBIDDEN';
-    return (
-      <div className="page">
-        {back}
-        {forbidden ? (
+        {refusal === 'FORBIDDEN' ? (
           <EmptyState
             headingLevel={1}
             icon={<BookIcon size={28} />}
-            title={item.error.message.replace(/^This item unlocks/, 'Unlocks').replace(/\.$/, '')}
+            title={item.error?.message.replace(/^This item unlocks/, 'Unlocks').replace(/\.$/, '')}
             action={<ButtonLink to="/pricing">Upgrade</ButtonLink>}
           >
             This item is part of a higher plan. Upgrade to open it; you can change or cancel any time.
           </EmptyState>
-        ) : item.error.data?.code === 'NOT_FOUND' ? (
+        ) : (
           <EmptyState headingLevel={1} icon={<BookIcon size={28} />} title="Item not found">
             It may have been removed from the library.
           </EmptyState>
-        ) : (
-          <Banner tone="error">{queryErrorMessage(item.error)}</Banner>
         )}
       </div>
     );
   }
-
   const it = item.data;
+  if (!it) {
+    return (
+      <div className="page">
+        {back}
+        <QueryState query={item} loadingLabel="Loading…" skeletonLines={8}>
+          {() => null}
+        </QueryState>
+      </div>
+    );
+  }
+
   return (
     <div className="page page-library-item">
       {back}

@@ -3,12 +3,9 @@
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { queryErrorMessage } from '../../lib/errors';
 import { PageHeader } from '../../components/AppShell';
-import { Banner } from '../../components/Banner';
-import { Button, ButtonLink } from '../../components/Button';
-import { EmptyState } from '../../components/EmptyState';
-import { Skeleton } from '../../components/Spinner';
+import { ButtonLink } from '../../components/Button';
+import { QueryState } from '../../components/QueryState';
 import { BookIcon } from '../../components/icons';
 import { PlanBadge, kindLabel } from './PlanBadge';
 import './library.css';
@@ -55,73 +52,73 @@ export function LibraryPage() {
         </div>
       </search>
 
-      {list.isPending ? (
-        <Skeleton lines={6} label="Loading the library…" />
-      ) : list.isError ? (
-        <Banner
-          tone="error"
-          action={
-            <Button variant="secondary" size="sm" onClick={() => void list.refetch()}>
-              Try again
-            </Button>
-          }
-        >
-          {queryErrorMessage(list.error)}
-        </Banner>
-      ) : list.data.items.length === 0 ? (
-        <EmptyState icon={<BookIcon size={28} />} title="Nothing matches">
-          Try another word or clear the tag filter.
-        </EmptyState>
-      ) : (
-        <ul className="library-grid" aria-label="Library items">
-          {list.data.items.map((item) => {
-            const titleId = `item-${item.slug}`;
-            return (
-              <li
-                key={item.slug}
-                className={`library-card card${item.locked ? ' library-card-locked' : ''}`}
-                aria-labelledby={titleId}
-              >
-                <div className="library-card-top">
-                  <span className="badge">{kindLabel[item.kind]}</span>
-                  <PlanBadge plan={item.minPlan} name={item.requiredPlanName} />
-                </div>
-                <h2 id={titleId} className="library-card-title">
-                  {item.locked ? item.title : <Link to={`/app/library/${item.slug}`}>{item.title}</Link>}
-                </h2>
-                <p className="library-card-summary">{item.summary}</p>
-                <p className="library-tags">
-                  {item.tags.map((t) => (
-                    <button
-                      key={t}
-                      type="button"
-                      className="tag-chip"
-                      onClick={() => setTag(t)}
-                      aria-label={`Show items tagged ${t}`}
-                    >
-                      #{t}
-                    </button>
-                  ))}
-                </p>
-                <div className="library-card-foot">
-                  {item.locked ? (
-                    <>
-                      <span className="library-lock">Unlocks with {item.requiredPlanName}</span>
-                      <ButtonLink to="/pricing" size="sm" aria-label={`Upgrade to open ${item.title}`}>
-                        Upgrade
+      <QueryState
+        query={list}
+        loadingLabel="Loading the library…"
+        skeletonLines={6}
+        isEmpty={(data) => data.items.length === 0}
+        empty={{
+          icon: <BookIcon size={28} />,
+          title: 'Nothing matches',
+          description: 'Try another word or clear the tag filter.',
+        }}
+      >
+        {(data) => (
+          <ul className="library-grid" aria-label="Library items">
+            {data.items.map((item) => {
+              const titleId = `item-${item.slug}`;
+              return (
+                <li
+                  key={item.slug}
+                  className={`library-card card${item.locked ? ' library-card-locked' : ''}`}
+                  aria-labelledby={titleId}
+                >
+                  <div className="library-card-top">
+                    <span className="badge">{kindLabel[item.kind]}</span>
+                    <PlanBadge plan={item.minPlan} name={item.requiredPlanName} />
+                  </div>
+                  <h2 id={titleId} className="library-card-title">
+                    {item.locked ? item.title : <Link to={`/app/library/${item.slug}`}>{item.title}</Link>}
+                  </h2>
+                  <p className="library-card-summary">{item.summary}</p>
+                  <p className="library-tags">
+                    {item.tags.map((t) => (
+                      <button
+                        key={t}
+                        type="button"
+                        className="tag-chip"
+                        onClick={() => setTag(t)}
+                        aria-label={`Show items tagged ${t}`}
+                      >
+                        #{t}
+                      </button>
+                    ))}
+                  </p>
+                  <div className="library-card-foot">
+                    {item.locked ? (
+                      <>
+                        <span className="library-lock">Unlocks with {item.requiredPlanName}</span>
+                        <ButtonLink to="/pricing" size="sm" aria-label={`Upgrade to open ${item.title}`}>
+                          Upgrade
+                        </ButtonLink>
+                      </>
+                    ) : (
+                      <ButtonLink
+                        to={`/app/library/${item.slug}`}
+                        variant="secondary"
+                        size="sm"
+                        aria-label={`Open ${item.title}`}
+                      >
+                        Open
                       </ButtonLink>
-                    </>
-                  ) : (
-                    <ButtonLink to={`/app/library/${item.slug}`} variant="secondary" size="sm" aria-label={`Open ${item.title}`}>
-                      Open
-                    </ButtonLink>
-                  )}
-                </div>
-              </li>
-            );
-          })}
-        </ul>
-      )}
+                    )}
+                  </div>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </QueryState>
     </div>
   );
 }

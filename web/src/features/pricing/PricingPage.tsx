@@ -4,11 +4,11 @@
 import { type ReactNode, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formErrors } from '../../lib/errors';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { Logo } from '../../components/Logo';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { CheckIcon } from '../../components/icons';
 import { useMe } from '../auth/session';
 import { formatMoney, type Interval, type PaidPlanId, type PublicPlan, useActionIds } from '../billing/billing-lib';
@@ -122,51 +122,47 @@ export function PricingPage() {
           {checkoutError && <Banner tone="error">{checkoutError}</Banner>}
         </div>
 
-        {plans.isPending ? (
-          <ul className="plan-grid pricing-grid" aria-label="Plans">
-            {[0, 1, 2].map((i) => (
-              <li key={i} className="plan price-card">
-                <Skeleton lines={6} label="Loading plans…" />
-              </li>
-            ))}
-          </ul>
-        ) : plans.isError ? (
-          <Banner
-            tone="error"
-            title="We couldn't load the plans"
-            action={
-              <Button size="sm" variant="secondary" onClick={() => void plans.refetch()} loading={plans.isFetching}>
-                Try again
-              </Button>
-            }
-          >
-            {queryErrorMessage(plans.error)}
-          </Banner>
-        ) : (
-          <ul className="plan-grid pricing-grid" aria-label="Plans">
-            {plans.data.plans.map((plan) => (
-              <PlanCard
-                key={plan.id}
-                plan={plan}
-                interval={interval}
-                current={currentPlan === plan.id}
-                action={
-                  <PlanAction
-                    plan={plan}
-                    loggedIn={Boolean(user)}
-                    verified={Boolean(user?.emailVerified)}
-                    summaryReady={!user || summary.isSuccess}
-                    subscribed={subscribed}
-                    current={currentPlan === plan.id}
-                    busy={checkout.isPending && choosing === plan.id}
-                    disabled={checkout.isPending || checkout.isSuccess}
-                    onChoose={choose}
-                  />
-                }
-              />
-            ))}
-          </ul>
-        )}
+        <QueryState
+          query={plans}
+          loadingLabel="Loading plans…"
+          skeletonLines={6}
+          placeholder={(skeleton) => (
+            <ul className="plan-grid pricing-grid" aria-label="Plans">
+              {[0, 1, 2].map((i) => (
+                <li key={i} className="plan price-card">
+                  {skeleton}
+                </li>
+              ))}
+            </ul>
+          )}
+          errorTitle="We couldn't load the plans"
+        >
+          {(data) => (
+            <ul className="plan-grid pricing-grid" aria-label="Plans">
+              {data.plans.map((plan) => (
+                <PlanCard
+                  key={plan.id}
+                  plan={plan}
+                  interval={interval}
+                  current={currentPlan === plan.id}
+                  action={
+                    <PlanAction
+                      plan={plan}
+                      loggedIn={Boolean(user)}
+                      verified={Boolean(user?.emailVerified)}
+                      summaryReady={!user || summary.isSuccess}
+                      subscribed={subscribed}
+                      current={currentPlan === plan.id}
+                      busy={checkout.isPending && choosing === plan.id}
+                      disabled={checkout.isPending || checkout.isSuccess}
+                      onChoose={choose}
+                    />
+                  }
+                />
+              ))}
+            </ul>
+          )}
+        </QueryState>
         <p className="fine-print">
           Prices in US dollars. Free trials are for first-time subscribers; you won't be charged until the trial ends, and you can
           cancel before then. Payments are processed securely by Stripe.

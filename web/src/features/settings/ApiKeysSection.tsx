@@ -2,12 +2,12 @@
 // list them, revoke any. The server keeps only a hash.
 import { type FormEvent, useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formErrors } from '../../lib/errors';
 import { formatDateTime, timeAgo } from '../../lib/format';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { TextField } from '../../components/TextField';
 import { CodeIcon } from '../../components/icons';
 import '../library/library.css';
@@ -106,52 +106,54 @@ export function ApiKeysSection() {
           {createErrors.message}
         </Banner>
       )}
-      {keys.isPending ? (
-        <Skeleton lines={2} label="Loading API keys…" />
-      ) : keys.isError ? (
-        <Banner tone="error">{queryErrorMessage(keys.error)}</Banner>
-      ) : keys.data.keys.length === 0 ? (
-        <p className="muted">No API keys yet. Your plan allows {keys.data.max}.</p>
-      ) : (
-        <>
-          <p className="muted">
-            {keys.data.keys.length} of {keys.data.max} keys in use.
-          </p>
-          <ul className="item-list" aria-label="Your API keys">
-            {keys.data.keys.map((k) => {
-              const labelId = `api-key-${k.id}`;
-              return (
-                <li key={k.id} className="item" aria-labelledby={labelId}>
-                  <span className="item-icon">
-                    <CodeIcon />
-                  </span>
-                  <div className="item-main">
-                    <p className="item-title">
-                      <span id={labelId}>{k.name}</span>
-                    </p>
-                    <p className="item-meta">
-                      <code>{k.prefix}…</code>
-                      <span aria-hidden="true">·</span>
-                      <span title={formatDateTime(k.createdAt)}>created {timeAgo(k.createdAt)}</span>
-                      <span aria-hidden="true">·</span>
-                      <span>{k.lastUsedAt ? `last used ${timeAgo(k.lastUsedAt)}` : 'never used'}</span>
-                    </p>
-                  </div>
-                  <Button
-                    variant="secondary"
-                    size="sm"
-                    onClick={() => revoke.mutate({ id: k.id })}
-                    loading={revoke.isPending && revoke.variables?.id === k.id}
-                    aria-label={`Revoke ${k.name}`}
-                  >
-                    Revoke
-                  </Button>
-                </li>
-              );
-            })}
-          </ul>
-        </>
-      )}
+      <QueryState
+        query={keys}
+        loadingLabel="Loading API keys…"
+        skeletonLines={2}
+        isEmpty={(data) => data.keys.length === 0}
+        empty={(data) => ({ description: `No API keys yet. Your plan allows ${data.max}.` })}
+      >
+        {(data) => (
+          <>
+            <p className="muted">
+              {data.keys.length} of {data.max} keys in use.
+            </p>
+            <ul className="item-list" aria-label="Your API keys">
+              {data.keys.map((k) => {
+                const labelId = `api-key-${k.id}`;
+                return (
+                  <li key={k.id} className="item" aria-labelledby={labelId}>
+                    <span className="item-icon">
+                      <CodeIcon />
+                    </span>
+                    <div className="item-main">
+                      <p className="item-title">
+                        <span id={labelId}>{k.name}</span>
+                      </p>
+                      <p className="item-meta">
+                        <code>{k.prefix}…</code>
+                        <span aria-hidden="true">·</span>
+                        <span title={formatDateTime(k.createdAt)}>created {timeAgo(k.createdAt)}</span>
+                        <span aria-hidden="true">·</span>
+                        <span>{k.lastUsedAt ? `last used ${timeAgo(k.lastUsedAt)}` : 'never used'}</span>
+                      </p>
+                    </div>
+                    <Button
+                      variant="secondary"
+                      size="sm"
+                      onClick={() => revoke.mutate({ id: k.id })}
+                      loading={revoke.isPending && revoke.variables?.id === k.id}
+                      aria-label={`Revoke ${k.name}`}
+                    >
+                      Revoke
+                    </Button>
+                  </li>
+                );
+              })}
+            </ul>
+          </>
+        )}
+      </QueryState>
     </Card>
   );
 }

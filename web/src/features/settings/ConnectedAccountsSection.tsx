@@ -1,12 +1,12 @@
 // GitHub / Google accounts linked for signing in. Linking goes through the server's OAuth route
 // and comes back here; unlinking is refused while it would leave no way to sign in.
 import { trpc } from '../../lib/trpc';
-import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
 import { Banner } from '../../components/Banner';
 import { Button, buttonClass } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { GitHubIcon, GoogleIcon } from '../../components/icons';
 
 type Provider = 'github' | 'google';
@@ -24,6 +24,8 @@ export function ConnectedAccountsSection() {
     onSuccess: () => utils.account.connectedAccounts.invalidate(),
   });
   const unlinkError = formErrors(unlink.error).message;
+  // The list needs both answers; a failed providers query counts as no providers set up.
+  const bothLoaded = providers.isPending ? { ...accounts, status: 'pending' as const, data: undefined } : accounts;
 
   const shown = (['github', 'google'] as const).filter(
     (p) => providers.data?.[p] || accounts.data?.accounts.some((a) => a.provider === p),
@@ -32,67 +34,69 @@ export function ConnectedAccountsSection() {
   return (
     <Card title="Connected accounts" description="Sign in to DropIn with GitHub or Google.">
       {unlinkError && <Banner tone="error">{unlinkError}</Banner>}
-      {accounts.isPending || providers.isPending ? (
-        <Skeleton lines={2} label="Loading connected accounts…" />
-      ) : accounts.isError ? (
-        <Banner tone="error">{queryErrorMessage(accounts.error)}</Banner>
-      ) : shown.length === 0 ? (
-        <p className="muted">No sign-in providers are set up on this DropIn, so there is nothing to connect.</p>
-      ) : (
-        <ul className="item-list">
-          {shown.map((p) => {
-            const linked = accounts.data.accounts.find((a) => a.provider === p);
-            const Icon = providerIcon[p];
-            const label = providerLabel[p];
-            const hintId = `unlink-hint-${p}`;
-            return (
-              <li key={p} className="item">
-                <span className="item-icon">
-                  <Icon />
-                </span>
-                <div className="item-main">
-                  <p className="item-title">
-                    {label}
-                    {linked && <span className="badge badge-success">Connected</span>}
-                  </p>
-                  <p className="item-meta">
-                    {linked ? (
-                      <>
-                        <span>{linked.username || linked.email || 'Connected account'}</span>
-                        <span aria-hidden="true">·</span>
-                        <span>since {formatDate(linked.createdAt)}</span>
-                      </>
-                    ) : (
-                      <span>Not connected</span>
-                    )}
-                  </p>
-                  {linked && !accounts.data.canUnlink && (
-                    <p id={hintId} className="item-meta">
-                      Set a password first: this is your only way to sign in.
+      <QueryState
+        query={bothLoaded}
+        loadingLabel="Loading connected accounts…"
+        skeletonLines={2}
+        isEmpty={() => shown.length === 0}
+        empty={{ description: 'No sign-in providers are set up on this DropIn, so there is nothing to connect.' }}
+      >
+        {(data) => (
+          <ul className="item-list">
+            {shown.map((p) => {
+              const linked = data.accounts.find((a) => a.provider === p);
+              const Icon = providerIcon[p];
+              const label = providerLabel[p];
+              const hintId = `unlink-hint-${p}`;
+              return (
+                <li key={p} className="item">
+                  <span className="item-icon">
+                    <Icon />
+                  </span>
+                  <div className="item-main">
+                    <p className="item-title">
+                      {label}
+                      {linked && <span className="badge badge-success">Connected</span>}
                     </p>
-                  )}
-                </div>
-                {linked ? (
-                  <Button
-                    variant="secondary"
-                    size="sm"
-                    disabled={!accounts.data.canUnlink}
-                    aria-describedby={!accounts.data.canUnlink ? hintId : undefined}
-                    loading={unlink.isPending && unlink.variables?.provider === p}
-                    onClick={() => unlink.mutate({ provider: p })}
-                  >
-                    Unlink {label}
-                  </Button>
-                ) : providers.data?.[p] ? (
-                  <a className={buttonClass('secondary', 'sm')} href={`/auth/oauth/${p}?link=1&next=/app/settings`}>
-                    Connect {label}
-                  </a>
-                ) : null}
-              </li>
-            );
-          })}
-        </ul>
-      )}
+                    <p className="item-meta">
+                      {linked ? (
+                        <>
+                          <span>{linked.username || linked.email || 'Connected account'}</span>
+                          <span aria-hidden="true">·</span>
+                          <span>since {formatDate(linked.createdAt)}</span>
+                        </>
+                      ) : (
+                        <span>Not connected</span>
+                      )}
+                    </p>
+                    {linked && !data.canUnlink && (
+                      <p id={hintId} className="item-meta">
+                        Set a password first: this is your only way to sign in.
+                      </p>
+                    )}
+                  </div>
+                  {linked ? (
+                    <Button
+                      variant="secondary"
+                      size="sm"
+                      disabled={!data.canUnlink}
+                      aria-describedby={!data.canUnlink ? hintId : undefined}
+                      loading={unlink.isPending && unlink.variables?.provider === p}
+                      onClick={() => unlink.mutate({ provider: p })}
+                    >
+                      Unlink {label}
+                    </Button>
+                  ) : providers.data?.[p] ? (
+                    <a className={buttonClass('secondary', 'sm')} href={`/auth/oauth/${p}?link=1&next=/app/settings`}>
+                      Connect {label}
+                    </a>
+                  ) : null}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </QueryState>
     </Card>
   );
 }

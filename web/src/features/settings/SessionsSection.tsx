@@ -2,12 +2,12 @@
 // everywhere at once.
 import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formErrors, queryErrorMessage } from '../../lib/errors';
+import { formErrors } from '../../lib/errors';
 import { describeDevice, formatDateTime, isMobileDevice, timeAgo } from '../../lib/format';
 import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
-import { Skeleton } from '../../components/Spinner';
+import { QueryState } from '../../components/QueryState';
 import { DeviceIcon, PhoneIcon } from '../../components/icons';
 import { leaveSignedOut } from '../auth/session';
 
@@ -54,66 +54,58 @@ export function SessionsSection() {
     >
       {actionError && <Banner tone="error">{actionError}</Banner>}
       {status && <Banner tone="success">{status}</Banner>}
-      {sessions.isPending ? (
-        <Skeleton lines={3} label="Loading sessions…" />
-      ) : sessions.isError ? (
-        <Banner
-          tone="error"
-          action={
-            <Button variant="secondary" size="sm" onClick={() => void sessions.refetch()}>
-              Try again
-            </Button>
-          }
-        >
-          {queryErrorMessage(sessions.error)}
-        </Banner>
-      ) : list.length === 0 ? (
-        <p className="muted">No active sessions.</p>
-      ) : (
-        <ul className="item-list">
-          {list.map((s) => {
-            const device = describeDevice(s.userAgent);
-            const labelId = `session-${s.id}`;
-            return (
-              <li key={s.id} className="item" aria-labelledby={labelId}>
-                <span className="item-icon">{isMobileDevice(s.userAgent) ? <PhoneIcon /> : <DeviceIcon />}</span>
-                <div className="item-main">
-                  <p className="item-title">
-                    <span id={labelId}>{device}</span>
-                    {s.current && <span className="badge badge-brand">This device</span>}
-                  </p>
-                  <p className="item-meta">
-                    <span>{s.ip || 'Unknown IP'}</span>
-                    <span aria-hidden="true">·</span>
-                    <span>
-                      Last seen{' '}
-                      <time dateTime={new Date(s.lastSeenAt).toISOString()} title={formatDateTime(s.lastSeenAt)}>
-                        {timeAgo(s.lastSeenAt)}
-                      </time>
-                    </span>
-                    <span aria-hidden="true">·</span>
-                    <span>Signed in {formatDateTime(s.createdAt)}</span>
-                  </p>
-                </div>
-                {!s.current && (
-                  <Button
-                    variant="secondary"
-                    size="sm"
-                    aria-describedby={labelId}
-                    loading={revoke.isPending && revoke.variables?.id === s.id}
-                    onClick={() => {
-                      setStatus(null);
-                      revoke.mutate({ id: s.id });
-                    }}
-                  >
-                    Revoke
-                  </Button>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-      )}
+      <QueryState
+        query={sessions}
+        loadingLabel="Loading sessions…"
+        isEmpty={(data) => data.sessions.length === 0}
+        empty={{ description: 'No active sessions.' }}
+      >
+        {() => (
+          <ul className="item-list">
+            {list.map((s) => {
+              const device = describeDevice(s.userAgent);
+              const labelId = `session-${s.id}`;
+              return (
+                <li key={s.id} className="item" aria-labelledby={labelId}>
+                  <span className="item-icon">{isMobileDevice(s.userAgent) ? <PhoneIcon /> : <DeviceIcon />}</span>
+                  <div className="item-main">
+                    <p className="item-title">
+                      <span id={labelId}>{device}</span>
+                      {s.current && <span className="badge badge-brand">This device</span>}
+                    </p>
+                    <p className="item-meta">
+                      <span>{s.ip || 'Unknown IP'}</span>
+                      <span aria-hidden="true">·</span>
+                      <span>
+                        Last seen{' '}
+                        <time dateTime={new Date(s.lastSeenAt).toISOString()} title={formatDateTime(s.lastSeenAt)}>
+                          {timeAgo(s.lastSeenAt)}
+                        </time>
+                      </span>
+                      <span aria-hidden="true">·</span>
+                      <span>Signed in {formatDateTime(s.createdAt)}</span>
+                    </p>
+                  </div>
+                  {!s.current && (
+                    <Button
+                      variant="secondary"
+                      size="sm"
+                      aria-describedby={labelId}
+                      loading={revoke.isPending && revoke.variables?.id === s.id}
+                      onClick={() => {
+                        setStatus(null);
+                        revoke.mutate({ id: s.id });
+                      }}
+                    >
+                      Revoke
+                    </Button>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </QueryState>
     </Card>
   );
 }
