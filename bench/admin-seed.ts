@@ -2,7 +2,7 @@
 // insertMany) into a throwaway FerretDB and measures the subscribers search/list, the overview,
 // the failed-payments page and the events log, as an admin calls them through the tRPC router
 // (validation included, no HTTP). Prints p50/p95/max per query.
-// Goals (issue 7): subscribers search/list p95 < 150 ms, overview < 300 ms.
+// Goals: subscribers search/list p95 < 150 ms, overview < 300 ms.
 //   npx tsx bench/admin-seed.ts [users=100000] [events=users]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';

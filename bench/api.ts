@@ -1,4 +1,4 @@
-// Issue 5 benchmark: API-key requests through the metered REST API (bearer auth + entitlement +
+// Benchmark: API-key requests through the metered REST API (bearer auth + entitlement +
 // one counted unit per call, stored before the answer, + a content read) against the same
 // server's bare endpoint, in one run. Goal: metered ≥ 35% of bare, and its p99.
 //

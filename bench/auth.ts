@@ -1,4 +1,4 @@
-// Issue 2 benchmark: an authenticated tRPC query (session validation + one read) against a bare
+// Benchmark: an authenticated tRPC query (session validation + one read) against a bare
 // unauthenticated endpoint on the same server, in one run. Goal: authenticated ≥ 40% of bare.
 // Run: npx tsx bench/auth.ts
 import { hashPassword } from '../src/auth/passwords';

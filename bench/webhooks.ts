@@ -1,4 +1,4 @@
-// Issue 4 benchmark, in one run on one database:
+// Webhook benchmark, in one run on one database:
 //  1. signed webhook deliveries per second, from signature verification to the inbox commit,
 //     against raw insertOne throughput of the same documents (goal: ratio ≥ 0.6);
 //  2. requests/s and p99 of the dashboard's billing query for a subscribed user.
