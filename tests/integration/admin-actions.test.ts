@@ -9,7 +9,15 @@ import type { AuditView } from '../../src/admin/audit';
 import { csvCell, type SubscriberDetail, type SubscriberRow } from '../../src/admin/subscribers';
 import type { FailedPaymentRow } from '../../src/admin/payments';
 import type { EventRow } from '../../src/admin/events';
-import { startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import {
+  startBillingWorld,
+  subscribeThroughCheckout,
+  trpc,
+  verifiedUser,
+  type BillingWorld,
+  settle,
+  waitFor,
+} from '../setup/billing';
 
 let world: BillingWorld;
 let admin: { id: string; email: string; cookie: string };
@@ -30,12 +38,6 @@ beforeAll(async () => {
 afterAll(() => world?.close());
 
 const action = () => randomUUID().replaceAll('-', '');
-
-/** Every webhook delivered and processed (deadlines a busy machine can meet). */
-async function settle() {
-  expect((await world.control.waitForDeliveries(30_000)).pending, 'webhook deliveries still pending').toBe(0);
-  await world.server.worker.drain();
-}
 
 async function subscribe(user: { cookie: string }, planId: 'pro' | 'business') {
   await subscribeThroughCheckout(world, user, planId);
@@ -93,7 +95,7 @@ describe('finding and viewing a subscriber', () => {
     expect(detail.subscriptions.map((s) => s.subscriptionId)).toEqual([sub._id]);
     expect(detail.invoices.length).toBeGreaterThan(0);
     expect(detail.sessions).toHaveLength(1);
-    await settle();
+    await settle(world);
     const after = await adminQuery<SubscriberDetail>('subscriber', { userId: user.id });
     expect(after.events.some((e) => e.type === 'customer.subscription.created')).toBe(true);
     expect(JSON.stringify(after)).not.toMatch(/passwordHash|argon2/);
@@ -140,7 +142,7 @@ describe('subscription actions', () => {
     expect((await lastAudit(user.id, 'apply_coupon')).outcome).toBe('ok');
 
     // Drift the mirror by hand (after the webhooks above are done); a resync puts Stripe's truth back.
-    await settle();
+    await settle(world);
     await world.server.deps.db.c.subscriptions.updateOne({ _id: sub._id }, { $set: { status: 'past_due' } });
     await adminMutation('resync', { userId: user.id, actionId: action() });
     expect((await mirrorSub(user.id)).status).toBe('trialing');
@@ -165,7 +167,7 @@ describe('subscription actions', () => {
   it("an admin's cancel tells the subscriber their subscription ended, without waiting for a webhook", async () => {
     const user = await verifiedUser(world);
     await subscribe(user, 'pro');
-    await settle();
+    await settle(world);
     const sub = await mirrorSub(user.id);
     const outbox = world.server.deps.db.c.emailOutbox;
     // No webhook reaches the app: whatever follows the cancel comes from the admin action's own sync.
@@ -206,14 +208,15 @@ describe('failed payments', () => {
     await subscribe(user, 'pro');
     const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
     await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
-    await settle();
+    await settle(world);
     const pmId = (await mirrorSub(user.id)).defaultPaymentMethod!.id;
     await world.control.setCardBehavior(pmId, 'decline_insufficient_funds');
     await world.control.advanceCustomer(customer, { seconds: 31 * DAY });
-    await settle();
+    await settle(world);
     expect((await mirrorSub(user.id)).status).toBe('past_due');
     // The dunning email is sent by the outbox: wait for its row.
     await waitFor(
+      'a dunning email',
       async () => (await world.server.deps.db.c.emailOutbox.countDocuments({ _id: /^payment-failed:/, to: user.email })) > 0,
     );
 
@@ -238,7 +241,7 @@ describe('failed payments', () => {
     expect((await world.stripe.invoices.retrieve(row!.invoiceId!)).status).toBe('paid');
     expect((await world.stripe.subscriptions.retrieve((await mirrorSub(user.id))._id)).status).toBe('active');
     // The retry resyncs at once; webhook syncs racing it on FerretDB converge right after (decision 006).
-    await settle();
+    await settle(world);
     expect((await mirrorSub(user.id)).status).toBe('active');
     const { entries } = await adminQuery<{ entries: AuditView[] }>('audit', { userId: user.id });
     expect(
@@ -254,7 +257,7 @@ describe('Stripe events', () => {
   it('searches the inbox, shows a payload and replays a parked event', async () => {
     const user = await verifiedUser(world);
     await subscribe(user, 'pro');
-    await settle();
+    await settle(world);
     const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
     const { rows, total } = await adminQuery<{ rows: EventRow[]; total: number }>('events', { search: customer });
     expect(total).toBeGreaterThan(0);
@@ -271,7 +274,10 @@ describe('Stripe events', () => {
     expect(parked.rows.map((r) => r.id)).toContain(target.id);
     await adminMutation('replayEvent', { eventId: target.id, actionId: action() });
     await world.server.worker.drain();
-    await waitFor(async () => (await world.server.deps.db.c.webhookEvents.findOne({ _id: target.id }))?.status === 'processed');
+    await waitFor(
+      'the replayed event processed',
+      async () => (await world.server.deps.db.c.webhookEvents.findOne({ _id: target.id }))?.status === 'processed',
+    );
     const audit = await lastAudit(user.id, 'replay_event');
     expect(JSON.parse(audit.before!).status).toBe('parked');
     expect(JSON.parse(audit.after!).status).toMatch(/pending|processing|processed/);
@@ -322,7 +328,7 @@ describe('account actions', () => {
 describe('reconciler', () => {
   it('runs a dry run (report returned, nothing stored) and a real run (listed)', { timeout: 120_000 }, async () => {
     await subscribe(await verifiedUser(world), 'pro');
-    await settle();
+    await settle(world);
     const dry = await adminMutation<{ report: { dryRun: boolean; counts: { checked: number } } }>('startReconcile', {
       dryRun: true,
       actionId: action(),
@@ -330,20 +336,17 @@ describe('reconciler', () => {
     expect(dry.report.dryRun).toBe(true);
     expect(dry.report.counts.checked).toBeGreaterThan(0);
     await adminMutation('startReconcile', { dryRun: false, actionId: action() });
-    await waitFor(async () => {
-      const { runs } = await adminQuery<{ runs: { status: string; dryRun: boolean }[] }>('reconcilerRuns');
-      return runs.some((r) => !r.dryRun && r.status !== 'running');
-    }, 60_000);
+    await waitFor(
+      'a finished real run listed',
+      async () => {
+        const { runs } = await adminQuery<{ runs: { status: string; dryRun: boolean }[] }>('reconcilerRuns');
+        return runs.some((r) => !r.dryRun && r.status !== 'running');
+      },
+      60_000,
+    );
     const { entries } = await adminQuery<{ entries: AuditView[] }>('audit');
     expect(entries.map((e) => e.action)).toEqual(expect.arrayContaining(['reconcile', 'reconcile_dry_run']));
   });
 });
 
 /** Polls `check` until it holds; the deadline only stops a test that would otherwise hang. */
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

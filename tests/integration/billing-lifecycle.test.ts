@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payCheckout, DAY } from '../../src/dev/stripe-emulator/testing';
 import type { BillingSummary } from '../../src/billing/dashboard';
 import type { ChangePreview } from '../../src/billing/changes';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { startBillingWorld, trpc, verifiedUser, type BillingWorld, settle } from '../setup/billing';
 import { inbox } from '../setup/mailpit';
 
 let world: BillingWorld;
@@ -35,12 +35,6 @@ async function summary(user: { cookie: string }) {
   const res = await trpc<BillingSummary>(world, user.cookie, 'query', 'billing.summary');
   expect(res.status, res.error?.message).toBe(200);
   return res.data;
-}
-
-/** Every webhook delivered and processed (deadlines a busy machine can meet). */
-async function settle() {
-  expect((await world.control.waitForDeliveries(30_000)).pending, 'webhook deliveries still pending').toBe(0);
-  await world.server.worker.drain();
 }
 
 describe('subscribing', () => {
@@ -105,7 +99,7 @@ describe('subscribing', () => {
     const user = await verifiedUser(world);
     await world.control.injectWebhookFault({ action: 'duplicate', count: 20 });
     await subscribe(user, 'business');
-    await settle();
+    await settle(world);
     await world.control.clearFaults();
     const rows = await world.server.deps.db.c.webhookEvents.find({ customerId: { $ne: null } }).toArray();
     expect(
@@ -212,7 +206,7 @@ describe('time passing', () => {
     const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
 
     await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
-    await settle();
+    await settle(world);
     let s = await summary(user);
     expect(s.subscription?.status).toBe('active');
 
@@ -231,7 +225,7 @@ describe('time passing', () => {
     const pmId = (await world.server.deps.db.c.subscriptions.findOne({ customerId: customer }))!.defaultPaymentMethod!.id;
     await world.control.setCardBehavior(pmId, 'decline_insufficient_funds');
     await world.control.advanceCustomer(customer, { seconds: 31 * DAY });
-    await settle();
+    await settle(world);
     s = await summary(user);
     expect(s.subscription?.status).toBe('past_due');
     expect(s.alert).toBe('past_due');
@@ -240,7 +234,7 @@ describe('time passing', () => {
     // The customer fixes the card and pays the open invoice: active again without support.
     await world.control.setCardBehavior(pmId, 'succeed');
     await world.stripe.invoices.pay(s.subscription!.latestInvoice!.id);
-    await settle();
+    await settle(world);
     s = await summary(user);
     expect(s.subscription?.status).toBe('active');
   });
@@ -257,7 +251,7 @@ describe('leaving', () => {
     });
     expect(res.status, res.error?.message).toBe(200);
     expect((await world.stripe.subscriptions.retrieve(sub.id)).status).toBe('canceled');
-    await settle();
+    await settle(world);
     // Later webhooks may mirror the ended subscription again, but it belongs to no one.
     const row = await world.server.deps.db.c.subscriptions.findOne({ _id: sub.id });
     expect(row === null || (row.status === 'canceled' && row.userId === null)).toBe(true);

@@ -114,7 +114,10 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 }
 
 /** Every webhook the emulator owes delivered, and every delivered event processed by the app's worker. */
-export async function settle(world: BillingWorld): Promise<void> {
+export async function settle(world: {
+  control: Pick<EmulatorControl, 'waitForDeliveries'>;
+  server: { worker: { drain(timeoutMs?: number): Promise<void> } };
+}): Promise<void> {
   const { pending } = await world.control.waitForDeliveries(30_000);
   expect(pending, 'webhook deliveries still pending').toBe(0);
   await world.server.worker.drain(30_000);
