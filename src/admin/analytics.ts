@@ -3,6 +3,7 @@
 // snapshots keep history; the live figures are cached per process (cache.ts).
 import type { AppDeps } from '../deps';
 import type { AdminSnapshotDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 import { cacheFor } from './cache';
 import { repairFailingOnce } from './failing';
 
@@ -181,7 +182,7 @@ export async function takeSnapshot(deps: AppDeps, now = new Date()): Promise<'wr
     await deps.db.c.adminSnapshots.insertOne(doc);
     return 'written';
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return 'exists';
+    if (isDuplicateKey(err)) return 'exists';
     throw err;
   }
 }

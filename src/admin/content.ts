@@ -9,7 +9,7 @@
 // retried click is recognised as already done rather than as a conflict.
 import type { AppDeps } from '../deps';
 import type { ContentDoc, PlanTier } from '../db/collections';
-import { isDuplicateKey } from '../auth/users';
+import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
 import { invalidateCatalog } from '../content/library';

@@ -7,6 +7,7 @@ import type { Collection } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { InvoiceSummary, SubscriptionDoc, WebhookEventDoc } from '../db/collections';
 import { claim } from '../db/claims';
+import { isDuplicateKey } from '../db/errors';
 
 export const FAILED_STATUSES = ['past_due', 'unpaid', 'incomplete'] as const;
 const isFailing = (status: string) => (FAILED_STATUSES as readonly string[]).includes(status);
@@ -77,7 +78,7 @@ export async function projectFailing(
     await c.replaceOne({ _id: id }, row, { upsert: true });
   } catch (err) {
     // Two syncs raced to create the row (FerretDB upserts are not atomic): write over it by id.
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     await c.replaceOne({ _id: id }, row);
   }
 }
@@ -101,7 +102,7 @@ export async function recordPaymentFailure(
   try {
     await c.replaceOne({ _id: doc._id }, doc, { upsert: true });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     await c.replaceOne({ _id: doc._id }, doc);
   }
 }
@@ -165,7 +166,7 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
   // New rows in bulk (a sync that wrote one meanwhile wins: duplicates are skipped), older ones by id.
   for (let i = 0; i < fresh.length; i += 1_000)
     await proj.insertMany(fresh.slice(i, i + 1_000), { ordered: false }).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
   for (const row of replace) await proj.replaceOne({ _id: row._id }, row);
   // Rows no longer failing, unless a sync wrote them after our read of the mirror.
@@ -189,7 +190,7 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
   const newReasons = [...newest.values()].filter((f) => !recorded.has(f._id));
   for (let i = 0; i < newReasons.length; i += 1_000)
     await failures.insertMany(newReasons.slice(i, i + 1_000), { ordered: false }).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
   for (const f of newest.values()) {
     const at = recorded.get(f._id);

@@ -7,6 +7,7 @@
 // key may get up to (P - 1) × chunk fewer than its limit, never more.
 import type { PlanId } from '../billing/plans';
 import type { AppDeps } from '../deps';
+import { isDuplicateKey } from '../db/errors';
 
 /** Requests per minute per key, by plan. */
 export const API_RATE_PER_MINUTE: Record<PlanId, number> = { free: 60, pro: 600, business: 3_000 };
@@ -77,7 +78,7 @@ async function takeLease(deps: AppDeps, keyId: string, s: Local, chunk: number, 
       s.tokens += chunk;
       return;
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
       // Another process holds this lease: try the next.
     }
   }

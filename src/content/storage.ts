@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Binary } from 'mongodb';
 import type { Collections, ContentFileDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 
 export const CHUNK_BYTES = 1024 * 1024;
 /** The largest upload we accept. nginx's client_max_body_size for the upload route must be above it. */
@@ -52,8 +53,6 @@ export function checkFileName(name: string): { ok: true; contentType: string } |
   return { ok: true, contentType };
 }
 
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
-
 /**
  * Stores `bytes` under `id` (random when omitted). Idempotent for a given id and the same bytes
  * (the seed stores fixed ids from several processes at once).
@@ -70,7 +69,7 @@ export async function storeFile(
     try {
       await c.contentFileChunks.insertOne({ _id: `${id}:${n}`, fileId: id, n, data: new Binary(part) });
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
   const row: ContentFileDoc = {
@@ -86,7 +85,7 @@ export async function storeFile(
   try {
     await c.contentFiles.insertOne(row);
   } catch (err) {
-    if (!isDuplicate(err)) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   return { _id: id, size: row.size, sha256: row.sha256, contentType: row.contentType };
 }

@@ -8,6 +8,7 @@
 import type { Filter } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
+import { isDuplicateKey, refusedRows } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
 import { entitlementOf, planState, type Entitlement, type PlanState } from './entitlements';
@@ -198,16 +199,14 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
           { ordered: false },
         );
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } })
-        .writeErrors;
       // A one-row insert reports a duplicate as the error itself.
-      const single = rows.length === 1 && (err as { code?: number }).code === 11000 ? [{ index: 0, code: 11000 }] : null;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : single;
+      const single = rows.length === 1 && isDuplicateKey(err) ? [{ index: 0, duplicate: true }] : null;
+      const list = refusedRows(err) ?? single;
       if (!list) {
         for (const r of rows) for (const b of r.callers) b.fail(err);
         continue;
       }
-      for (const w of list) failed.set(w.index, w.code === 11000 ? 'duplicate' : err);
+      for (const w of list) failed.set(w.index, w.duplicate ? 'duplicate' : err);
     }
     rows.forEach((r, i) => {
       const f = failed.get(i);

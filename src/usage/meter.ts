@@ -8,6 +8,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { MeterOutboxDoc } from '../db/collections';
 import { claim } from '../db/claims';
+import { isDuplicateKey, refusedRows } from '../db/errors';
 import { API_METER, plans, type Interval, type PlanId } from '../billing/plans';
 import { AppError } from '../lib/errors';
 import { sumUnits } from './counter';
@@ -79,13 +80,8 @@ export async function fillOverage(deps: AppDeps, u: { userId: string; periodStar
       inserted += r.insertedCount;
     } catch (err) {
       // Another filler got some of them first: those are refused by the unique _id.
-      const e = err as {
-        code?: number;
-        result?: { insertedCount?: number };
-        insertedCount?: number;
-        writeErrors?: { code: number }[];
-      };
-      const dupOnly = e.code === 11000 || (e.writeErrors ?? []).every((w) => w.code === 11000);
+      const e = err as { result?: { insertedCount?: number }; insertedCount?: number };
+      const dupOnly = isDuplicateKey(err) || (refusedRows(err) ?? []).every((w) => w.duplicate);
       if (!dupOnly) throw err;
       inserted += e.insertedCount ?? e.result?.insertedCount ?? 0;
     }
