@@ -27,14 +27,14 @@ export async function sumUnits(deps: AppDeps, filter: Filter<UsageEventDoc>): Pr
   return row?.n ?? 0;
 }
 
-// Per-process view of recent counts, so the REST API need not count on every call. Rows are always
-// written; only the *check* may use this figure, and only where nothing can be refused on it: a
-// quota that can refuse is counted exactly (insert-then-count) when it is small or nearly used up.
-// In-flight units reserve a place synchronously, so a burst in one process sees itself.
-// A stale figure is refreshed in the background while callers go on with it: only the first call
-// of a user's period waits for a count. (Waiting on every refresh stalled the whole API for as long
-// as a count takes, which on FerretDB grows with the collection: it uses no secondary index.)
-interface Tracker {
+// Per-server view of recent counts (deps.caches.usage), so the REST API need not count on every
+// call. Rows are always written; only the *check* may use this figure, and only where nothing can
+// be refused on it: a quota that can refuse is counted exactly (insert-then-count) when it is small
+// or nearly used up. In-flight units reserve a place synchronously, so a burst in one process sees
+// itself. A stale figure is refreshed in the background while callers go on with it: only the first
+// call of a user's period waits for a count. (Waiting on every refresh stalled the whole API for as
+// long as a count takes, which grows with the collection where the count is a scan: src/db/indexes.ts.)
+export interface UsageTracker {
   at: number;
   /** Units stored when the figure was counted: a promise only until the first count is in. */
   count: number | Promise<number>;
@@ -43,7 +43,6 @@ interface Tracker {
   /** Units reserved since the refresh in flight started, or null when none is. */
   sinceRefresh: number | null;
 }
-const recent = new Map<string, Tracker>();
 /**
  * How long a count is reused: briefly where a quota can refuse; a minute where overage is billed
  * and the figure only feeds headers and notices (this process's own units count at once; other
@@ -63,7 +62,8 @@ function tracker(
   key: string,
   q: { userId: string; metric: UsageMetric; periodStart: Date },
   freshMs: number,
-): Tracker {
+): UsageTracker {
+  const recent = deps.caches.usage;
   const hit = recent.get(key);
   if (hit && typeof hit.count === 'number' && hit.sinceRefresh === null && Date.now() - hit.at >= freshMs) {
     const t = hit;
@@ -83,7 +83,7 @@ function tracker(
   }
   if (hit) return hit;
   const first = countUsage(deps, q);
-  const t: Tracker = { at: Date.now(), count: first, local: 0, sinceRefresh: null };
+  const t: UsageTracker = { at: Date.now(), count: first, local: 0, sinceRefresh: null };
   first.then(
     (n) => {
       t.count = n;
@@ -96,7 +96,7 @@ function tracker(
 }
 
 /** Reserves a place among the units counted by `t`; returns it and the function giving it back. */
-function reserve(t: Tracker, counted: number): { position: number; release: () => void } {
+function reserve(t: UsageTracker, counted: number): { position: number; release: () => void } {
   const position = counted + t.local;
   t.local += 1;
   if (t.sinceRefresh !== null) t.sinceRefresh += 1;
@@ -322,6 +322,6 @@ export function quotaError(e: Entitlement): AppError {
 }
 
 /** Used by tests and the dashboard after a billing change. */
-export function forgetCounts(): void {
-  recent.clear();
+export function forgetCounts(deps: AppDeps): void {
+  deps.caches.usage.clear();
 }
