@@ -1,7 +1,7 @@
 // A lease that keeps the reconciler to one run at a time across processes and machines.
 // Ownership is decided by inserting a row keyed by the lease period (`reconciler:<epoch>`, epoch =
-// floor(now / leaseMs)) into `claims`: an insert under a unique _id is exact on MongoDB and on
-// FerretDB 1.24, whose concurrent conditional updates are not (docs/decisions/006). The owner
+// floor(now / leaseMs)) into `claims`: of concurrent inserts under one unique _id exactly one
+// succeeds, which conditional updates do not promise (src/db/writes.ts). The owner
 // renews by inserting the next period's row before the current one ends; a crashed owner stops
 // renewing, so its lease is gone at most two periods later.
 import { randomUUID } from 'node:crypto';

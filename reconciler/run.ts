@@ -165,8 +165,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       error = describe(err);
     }
     for (const { drift } of drifts) {
-      // The row as syncCustomer left it: from its result, else read back by _id (an exact-match
-      // read, which FerretDB answers without scanning the collection).
+      // The row as syncCustomer left it: from its result, else read back by _id (a read every
+      // database answers from an index: src/db/reads.ts).
       const row = after.has(drift.subscriptionId)
         ? (after.get(drift.subscriptionId) ?? null)
         : await c.subscriptions.findOne({ _id: drift.subscriptionId });

@@ -123,7 +123,7 @@ function stopHttp(server: Server, inFlight: Set<ServerResponse>, timeoutMs: numb
   });
 }
 
-/** Deletes expired rows; we do not rely on TTL indexes (FerretDB 1.24 lacks them). */
+/** Deletes expired rows: expiry does not rely on TTL indexes (src/db/indexes.ts). */
 function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
   const { c } = deps.db;
   const sweep = async () => {

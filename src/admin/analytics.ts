@@ -52,9 +52,9 @@ const toMoney = (map: Map<string, number>): Money[] =>
 const inWindow = (d: Date | null | undefined, from: number, to: number) => !!d && d.getTime() >= from && d.getTime() <= to;
 
 /**
- * One projected read of the mirror, every figure computed in a single pass here. On FerretDB each
- * range filter, count or $group is a scan of its own (cache.ts), so one scan beats five queries;
- * on MongoDB it is one cheap collection read. Callers go through `overview()`, which caches it.
+ * One projected read of the mirror, every figure computed in a single pass here: a range filter,
+ * count or $group may each be a scan of its own (src/db/reads.ts), so one read beats five queries
+ * wherever they run. Callers go through `overview()`, which caches it.
  */
 export async function computeOverview(deps: AppDeps, now = new Date()): Promise<Overview> {
   const to = now.getTime();

@@ -1,8 +1,9 @@
 // Library file bytes in MongoDB, so every server process (PM2 cluster, several machines) sees the
 // same files with no shared disk. A file is split into 1 MB chunk rows keyed `<fileId>:<n>` (every
-// read is an `_id` equality, the one fast lookup on FerretDB 1.24; GridFS reads by
-// `{files_id, n}`, a scan there) and its metadata row is inserted last: a half-written upload is
-// never served. Rows written before chunking hold the bytes inline (`data`) and are still read.
+// read is an `_id` equality, the one lookup sure to use an index, src/db/reads.ts; GridFS reads by
+// `{files_id, n}`, which may be a scan) and its metadata row is inserted last: a half-written
+// upload is never served. Rows written before chunking hold the bytes inline (`data`) and are still
+// read.
 import { createHash, randomBytes } from 'node:crypto';
 import { Binary } from 'mongodb';
 import type { Collections, ContentFileDoc } from '../db/collections';

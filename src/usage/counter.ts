@@ -1,10 +1,10 @@
 // Usage counting: rows in usage_events, each inserted once under a unique _id and carrying the
-// number of units it counts; usage is the sum of `units`. Never $inc on a shared document: FerretDB
-// 1.24 loses concurrent $inc's (docs/decisions/006, 007). A unit with a caller's idempotency id, or
-// one that may have to be given back, is a row of its own; units whose ids we minted ourselves and
-// that cannot be refused (billed overage) are written together, one row per batch. Quotas are
-// enforced insert-then-count, like the rate limits: the k-th of concurrent units counts at least k,
-// so no more than the quota ever gets through.
+// number of units it counts; usage is the sum of `units`. Never $inc on a shared document: it may
+// lose concurrent increments (src/db/writes.ts; docs/decisions/007). A unit with a caller's
+// idempotency id, or one that may have to be given back, is a row of its own; units whose ids we
+// minted ourselves and that cannot be refused (billed overage) are written together, one row per
+// batch. Quotas are enforced insert-then-count, like the rate limits: the k-th of concurrent units
+// counts at least k, so no more than the quota ever gets through.
 import type { Filter } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
@@ -124,8 +124,8 @@ const queues = new WeakMap<object, { rows: Queued[]; flushing: number }>();
 const BATCH = 500;
 /**
  * Batches in flight at once, per process: one. A second writer only split bursts into smaller
- * batches, and on FerretDB two inserts at once wait on SQLite's write lock, whose busy handler
- * sleeps a millisecond or more (bench/api.ts: no faster with two).
+ * batches without storing them any faster (bench/api.ts: no faster with two; the local database
+ * writes one transaction at a time, docs/decisions/001).
  */
 const WRITERS = 1;
 /**

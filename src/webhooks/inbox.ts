@@ -40,8 +40,8 @@ export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: strin
     return 'new';
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    // A row of its own per duplicate: the worker owns the inbox row's updates, and on FerretDB a
-    // concurrent $inc here could overwrite the worker's status change (docs/decisions/006).
+    // A row of its own per duplicate: the worker owns the inbox row's updates, and a concurrent $inc
+    // here could overwrite the worker's status change (src/db/writes.ts).
     await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: event.id, receivedAt: new Date() });
     return 'duplicate';
   }
