@@ -1,11 +1,12 @@
 // A lease that keeps the reconciler to one run at a time across processes and machines.
 // Ownership is decided by inserting a row keyed by the lease period (`reconciler:<epoch>`, epoch =
-// floor(now / leaseMs)) into `claims`: an insert under a unique _id is exact on MongoDB and on
-// FerretDB 1.24, whose concurrent conditional updates are not (docs/decisions/006). The owner
+// floor(now / leaseMs)) into `claims`: of concurrent inserts under one unique _id exactly one
+// succeeds, which conditional updates do not promise (src/db/writes.ts). The owner
 // renews by inserting the next period's row before the current one ends; a crashed owner stops
 // renewing, so its lease is gone at most two periods later.
 import { randomUUID } from 'node:crypto';
 import type { Collections } from '../src/db/collections';
+import { isDuplicateKey } from '../src/db/errors';
 
 export interface Lease {
   owner: string;
@@ -19,8 +20,6 @@ export interface LeaseOptions {
   leaseMs?: number;
   now?: () => number;
 }
-
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
 
 /** Takes the lease, or returns null when another runner holds it. */
 export async function acquireLease(c: Collections, opts: LeaseOptions = {}): Promise<Lease | null> {
@@ -44,7 +43,7 @@ export async function acquireLease(c: Collections, opts: LeaseOptions = {}): Pro
       held.add(epoch);
       return true;
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
       const row = await c.claims.findOne({ _id: key(epoch) }, { projection: { owner: 1 } });
       return row?.owner === owner;
     }

@@ -1,9 +1,9 @@
 // The mirror read alongside a Stripe listing: one cursor over the mirror sorted newest first, as
 // Stripe lists, advanced page by page (a merge join on `created`). Memory holds one page's worth
 // of rows plus the ids of rows the listing passed without returning (drift candidates).
-// Why not one `$in` read per page: FerretDB 1.24 does not push `$in` down to SQLite, so each such
-// read scans the whole collection (1.3 s per page at 10,000 rows on the dev machine), which makes
-// a run quadratic. The cursor reads each row once, on MongoDB (index `created`) and FerretDB alike.
+// Why not one `$in` read per page: an `$in` may scan the whole collection (src/db/reads.ts; 1.3 s
+// per page at 10,000 rows on the dev machine), which would make a run quadratic. The cursor reads
+// each row once, whether or not the database uses the `created` index.
 import type { Collection, Filter } from 'mongodb';
 import type Stripe from 'stripe';
 import type { SubscriptionDoc } from '../src/db/collections';

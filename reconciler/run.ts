@@ -4,6 +4,7 @@
 import type Stripe from 'stripe';
 import type { AppDeps } from '../src/deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../src/db/collections';
+import { isDuplicateKey } from '../src/db/errors';
 import { syncCustomer } from '../src/billing/sync';
 import { inboxRow } from '../src/webhooks/inbox';
 import { requeueEvent } from '../src/webhooks/worker';
@@ -164,8 +165,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       error = describe(err);
     }
     for (const { drift } of drifts) {
-      // The row as syncCustomer left it: from its result, else read back by _id (an exact-match
-      // read, which FerretDB answers without scanning the collection).
+      // The row as syncCustomer left it: from its result, else read back by _id (a read every
+      // database answers from an index: src/db/reads.ts).
       const row = after.has(drift.subscriptionId)
         ? (after.get(drift.subscriptionId) ?? null)
         : await c.subscriptions.findOne({ _id: drift.subscriptionId });
@@ -352,7 +353,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     // Unordered: a delivery that lands meanwhile wins the unique _id and ours is simply skipped.
     const res = await c.webhookEvents.insertMany(rows, { ordered: false }).catch((err: unknown) => {
       const inserted = (err as { insertedCount?: number; result?: { insertedCount?: number } }).result?.insertedCount;
-      if ((err as { code?: number }).code === 11000 || inserted !== undefined) return { insertedCount: inserted ?? 0 };
+      if (isDuplicateKey(err) || inserted !== undefined) return { insertedCount: inserted ?? 0 };
       throw err;
     });
     report.eventsReplayed += res.insertedCount;

@@ -5,6 +5,7 @@ import type { Mailer } from './email/mailer';
 import type { Logger } from './log';
 import type { Sessions } from './auth/sessions';
 import type { Stripe } from './billing/stripe';
+import type { Caches } from './caches';
 
 export interface AppDeps {
   env: Env;
@@ -14,4 +15,6 @@ export interface AppDeps {
   sessions: Sessions;
   /** Null when no Stripe key is configured (some tests); billing procedures then answer 503. */
   stripe: Stripe | null;
+  /** This instance's own in-memory caches and work in flight, never shared with another instance. */
+  caches: Caches;
 }

@@ -16,6 +16,7 @@ import { startMeterSender, type MeterSender } from './usage/meter';
 import { seedContent } from './content/seed';
 import type { AppDeps } from './deps';
 import { startSnapshotJob } from './admin/analytics';
+import { createCaches } from './caches';
 
 export async function createDeps(env: Env): Promise<AppDeps> {
   // Readable lines for a person running it locally (npm start); JSON lines in production and tests.
@@ -26,7 +27,7 @@ export async function createDeps(env: Env): Promise<AppDeps> {
   const mailer = createMailer(env.SMTP_URL, env.MAIL_FROM, log);
   const sessions = createSessions(env, db.c);
   const stripe = env.STRIPE_SECRET_KEY ? createStripe(env) : null;
-  return { env, db, mailer, log, sessions, stripe };
+  return { env, db, mailer, log, sessions, stripe, caches: createCaches() };
 }
 
 export interface RunningServer {
@@ -122,7 +123,7 @@ function stopHttp(server: Server, inFlight: Set<ServerResponse>, timeoutMs: numb
   });
 }
 
-/** Deletes expired rows; we do not rely on TTL indexes (FerretDB 1.24 lacks them). */
+/** Deletes expired rows: expiry does not rely on TTL indexes (src/db/indexes.ts). */
 function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
   const { c } = deps.db;
   const sweep = async () => {

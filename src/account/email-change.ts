@@ -3,7 +3,7 @@
 import type { AppDeps } from '../deps';
 import { consumeCode, issueCode } from '../auth/email-codes';
 import { limits } from '../auth/limits';
-import { isDuplicateKey } from '../auth/users';
+import { isDuplicateKey } from '../db/errors';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
 import { AppError } from '../lib/errors';

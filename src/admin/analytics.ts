@@ -3,6 +3,7 @@
 // snapshots keep history; the live figures are cached per process (cache.ts).
 import type { AppDeps } from '../deps';
 import type { AdminSnapshotDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 import { cacheFor } from './cache';
 import { repairFailingOnce } from './failing';
 
@@ -51,9 +52,9 @@ const toMoney = (map: Map<string, number>): Money[] =>
 const inWindow = (d: Date | null | undefined, from: number, to: number) => !!d && d.getTime() >= from && d.getTime() <= to;
 
 /**
- * One projected read of the mirror, every figure computed in a single pass here. On FerretDB each
- * range filter, count or $group is a scan of its own (cache.ts), so one scan beats five queries;
- * on MongoDB it is one cheap collection read. Callers go through `overview()`, which caches it.
+ * One projected read of the mirror, every figure computed in a single pass here: a range filter,
+ * count or $group may each be a scan of its own (src/db/reads.ts), so one read beats five queries
+ * wherever they run. Callers go through `overview()`, which caches it.
  */
 export async function computeOverview(deps: AppDeps, now = new Date()): Promise<Overview> {
   const to = now.getTime();
@@ -181,7 +182,7 @@ export async function takeSnapshot(deps: AppDeps, now = new Date()): Promise<'wr
     await deps.db.c.adminSnapshots.insertOne(doc);
     return 'written';
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return 'exists';
+    if (isDuplicateKey(err)) return 'exists';
     throw err;
   }
 }

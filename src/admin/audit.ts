@@ -2,7 +2,7 @@
 // completed after it (ok or failed), so even an action that crashed half-way leaves a trace.
 import type { AppDeps } from '../deps';
 import type { AdminAuditDoc } from '../db/collections';
-import { isDuplicateKey } from '../auth/users';
+import { isDuplicateKey } from '../db/errors';
 import { invalidateAdminCaches } from './cache';
 
 export interface Actor {

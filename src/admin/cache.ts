@@ -1,10 +1,10 @@
-// Read models for the admin panel at scale. On FerretDB 1.24 (SQLite) only single-field equality
-// filters reach an index: sorts, ranges, counts and $in scan the whole collection (measured: a
-// sorted page or a count over 10,000 rows ≈ 230 ms on a busy two-core machine, ten times that at
-// 100,000). So the overview and the subscriber list's order/filters come from compact snapshots
+// Read models for the admin panel at scale. Sorts, ranges, counts and $in may each scan the whole
+// collection (src/db/reads.ts: a sorted page or a count over 10,000 rows ≈ 230 ms, ten times that
+// at 100,000). So the overview and the subscriber list's order/filters come from compact snapshots
 // held in memory per process, rebuilt in the background once they are a minute old (or ten times
 // their build time, whichever is longer) and after any admin action; the rows shown are always
-// read fresh by _id. (On MongoDB the same code runs; the snapshot simply costs less to build.)
+// read fresh by _id. (Where the database answers those from indexes, the snapshot simply costs less
+// to build.)
 import type { AppDeps } from '../deps';
 
 interface Entry<T> {

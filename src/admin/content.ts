@@ -2,14 +2,14 @@
 // file to library items. Every change is audited (before/after) and names the item version it
 // started from: a stale change is refused with a conflict, never applied over someone else's.
 //
-// Why a claim and not a conditional update: on FerretDB 1.24 concurrent conditional updates of one
-// document can all "win" (docs/decisions/006). So a change to version N first inserts the claim
-// `content:<slug>@<N+1>` (a unique insert is exact on FerretDB and MongoDB); only its winner writes
-// the item, with the filter {_id, version: N}. The claim's owner is the client's action id, so a
+// Why a claim and not a conditional update: concurrent conditional updates of one document are not
+// relied on to pick one winner (src/db/writes.ts). So a change to version N first inserts the claim
+// `content:<slug>@<N+1>` (a unique insert lets exactly one through); only its winner writes the
+// item, with the filter {_id, version: N}. The claim's owner is the client's action id, so a
 // retried click is recognised as already done rather than as a conflict.
 import type { AppDeps } from '../deps';
 import type { ContentDoc, PlanTier } from '../db/collections';
-import { isDuplicateKey } from '../auth/users';
+import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
 import { invalidateCatalog } from '../content/library';
@@ -100,8 +100,7 @@ async function claimVersion(deps: AppDeps, slug: string, next: number, actionId:
     const doc = await c.content.findOne({ _id: slug }, { projection: { version: 1 } });
     const abandoned = Date.now() - held.at.getTime() > ABANDONED_CLAIM_MS && (doc ? versionOf(doc) : 0) < next;
     if (!abandoned) throw conflict();
-    // deleteOne's count is exact on FerretDB: of two processes clearing it, the insert above
-    // still lets only one of them take the version.
+    // Of two processes clearing it, the insert above still lets only one of them take the version.
     await c.claims.deleteOne({ _id, owner: held.owner });
   }
   throw conflict();

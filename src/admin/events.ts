@@ -40,8 +40,8 @@ const byReceived = (a: EventRow, b: EventRow) =>
   a.receivedAt === b.receivedAt ? (a.id < b.id ? 1 : -1) : a.receivedAt < b.receivedAt ? 1 : -1;
 
 /**
- * The inbox without payloads, newest first. On FerretDB 1.24 every filter, sort or count over the
- * inbox is a scan (seconds at 100,000 events), so the log is filtered in memory: read live while
+ * The inbox without payloads, newest first. A filter, sort or count over the inbox may be a scan
+ * (src/db/reads.ts: seconds at 100,000 events), so the log is filtered in memory: read live while
  * the inbox is small (a read under 250 ms), served from this snapshot and rebuilt behind once it is
  * large (cache.ts). The page says how fresh it is; payloads and exact event ids are always read live.
  */
@@ -110,7 +110,7 @@ export async function replayEvent(opts: { deps: AppDeps; actor: Actor; actionId:
   const { deps } = opts;
   const row = await deps.db.c.webhookEvents.findOne({ _id: opts.eventId }, { projection: { customerId: 1 } });
   if (!row) throw new AppError('NOT_FOUND', 'No such event.');
-  // The customer's mirror row names its user: an _id read (a user's stripeCustomerId would be a scan on FerretDB).
+  // The customer's mirror row names its user: an _id read (a user's stripeCustomerId may be a scan).
   const userId = row.customerId
     ? ((await deps.db.c.billingCustomers.findOne({ _id: row.customerId }, { projection: { userId: 1 } }))?.userId ?? null)
     : null;

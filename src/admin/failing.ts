@@ -2,11 +2,13 @@
 // (past_due, unpaid, incomplete), keyed by subscription id and written by syncCustomer as it
 // mirrors each subscription, and the last payment failure per customer, written by the webhook
 // worker. The admin page reads these few rows instead of filtering the whole mirror and the inbox,
-// which FerretDB 1.24 answers only by scanning (measured at 100,000 rows: seconds per query).
+// which may each be a scan of the collection (src/db/reads.ts).
 import type { Collection } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { InvoiceSummary, SubscriptionDoc, WebhookEventDoc } from '../db/collections';
 import { claim } from '../db/claims';
+import { isDuplicateKey } from '../db/errors';
+import { replaceOrInsert } from '../db/writes';
 
 export const FAILED_STATUSES = ['past_due', 'unpaid', 'incomplete'] as const;
 const isFailing = (status: string) => (FAILED_STATUSES as readonly string[]).includes(status);
@@ -72,14 +74,8 @@ export async function projectFailing(
     await c.deleteOne({ _id: id });
     return;
   }
-  const row = failingRow(sub, email);
-  try {
-    await c.replaceOne({ _id: id }, row, { upsert: true });
-  } catch (err) {
-    // Two syncs raced to create the row (FerretDB upserts are not atomic): write over it by id.
-    if ((err as { code?: number }).code !== 11000) throw err;
-    await c.replaceOne({ _id: id }, row);
-  }
+  // Two syncs may race to create the row: either one's write stands.
+  await replaceOrInsert(c, failingRow(sub, email));
 }
 
 /** Called by the webhook worker for a processed payment_intent.payment_failed event. */
@@ -98,12 +94,7 @@ export async function recordPaymentFailure(
     at: event.created,
     eventId: event._id,
   };
-  try {
-    await c.replaceOne({ _id: doc._id }, doc, { upsert: true });
-  } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
-    await c.replaceOne({ _id: doc._id }, doc);
-  }
+  await replaceOrInsert(c, doc);
 }
 
 export function failureReason(payload: string): string {
@@ -145,9 +136,9 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
       },
     )
     .toArray()) as SubscriptionDoc[];
-  // One projected read of the accounts rather than an $in of thousands of ids (which FerretDB
-  // checks id by id for every row). The account's email here; syncCustomer writes the customer's
-  // email at Stripe, which is the account's email from when the customer was created.
+  // One projected read of the accounts rather than an $in of thousands of ids (whose cost can grow
+  // with ids × rows: src/db/reads.ts). The account's email here; syncCustomer writes the
+  // customer's email at Stripe, which is the account's email from when the customer was created.
   const emails = subs.length
     ? new Map((await c.users.find({}, { projection: { email: 1 } }).toArray()).map((u) => [u._id, u.email]))
     : new Map<string, string>();
@@ -165,7 +156,7 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
   // New rows in bulk (a sync that wrote one meanwhile wins: duplicates are skipped), older ones by id.
   for (let i = 0; i < fresh.length; i += 1_000)
     await proj.insertMany(fresh.slice(i, i + 1_000), { ordered: false }).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
   for (const row of replace) await proj.replaceOne({ _id: row._id }, row);
   // Rows no longer failing, unless a sync wrote them after our read of the mirror.
@@ -189,7 +180,7 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
   const newReasons = [...newest.values()].filter((f) => !recorded.has(f._id));
   for (let i = 0; i < newReasons.length; i += 1_000)
     await failures.insertMany(newReasons.slice(i, i + 1_000), { ordered: false }).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
   for (const f of newest.values()) {
     const at = recorded.get(f._id);

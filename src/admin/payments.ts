@@ -46,7 +46,7 @@ const byCreated = (a: FailingSubscriptionDoc, b: FailingSubscriptionDoc) =>
 /**
  * Everything the page shows, in three reads: the failing rows and the failure reasons (small
  * collections) and the dunning emails (the outbox rows whose _id starts with the email's purpose: an
- * _id prefix, so an index range on MongoDB; a scan of the outbox on FerretDB, which is why this is
+ * _id prefix, a range that may be a scan of the outbox (src/db/reads.ts), which is why this is
  * one read per build rather than two _id reads per row on every page).
  */
 async function loadFailing(deps: AppDeps): Promise<FailingView> {

@@ -71,9 +71,6 @@ export async function reconcilerRun(deps: AppDeps, id: string): Promise<RunView>
   return toRunView(r, { drifts: true });
 }
 
-/** One background run per process at a time; the lease keeps it to one across processes. */
-let running: Promise<unknown> | null = null;
-
 export async function startReconcile(opts: {
   deps: AppDeps;
   actor: Actor;
@@ -97,11 +94,13 @@ export async function startReconcile(opts: {
         const report = await runReconcile(deps, { dryRun: true });
         return { started: true, report: toRunView(report, { drifts: true }) };
       }
-      if (running) throw new AppError('CONFLICT', 'A run started from this server is still going.');
-      running = runReconcile(deps, {})
+      // One background run per server at a time; the lease keeps it to one across processes.
+      const local = deps.caches.reconcile;
+      if (local.running) throw new AppError('CONFLICT', 'A run started from this server is still going.');
+      local.running = runReconcile(deps, {})
         .catch((err: unknown) => deps.log.error({ err }, 'admin-started reconcile run failed'))
         .finally(() => {
-          running = null;
+          local.running = null;
         });
       return { started: true, report: null };
     },

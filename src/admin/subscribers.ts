@@ -6,6 +6,7 @@ import { listInvoices, type InvoiceRow } from '../billing/dashboard';
 import { usageSummary, type UsageSummary } from '../usage/summary';
 import { AppError } from '../lib/errors';
 import { auditEntries, type AuditView } from './audit';
+import { findByIds } from '../db/reads';
 import { cacheFor } from './cache';
 
 export const SORTS = ['created', 'status', 'plan', 'amount', 'periodEnd'] as const;
@@ -92,7 +93,7 @@ type Filters = Omit<SubscriberQuery, 'sort' | 'dir' | 'page' | 'pageSize' | 'fre
 
 /**
  * All subscriptions with their accounts, as compact rows: two projected reads, rebuilt at most once
- * a minute (see cache.ts for why the list does not sort and count in the database on FerretDB).
+ * a minute (see cache.ts for why the list does not sort and count in the database).
  */
 async function loadIndex(deps: AppDeps): Promise<IndexRow[]> {
   const [subs, users] = await Promise.all([
@@ -212,7 +213,7 @@ async function filtered(
   let rows = filterRows(sortedOnce(snapshot.value, q.sort, q.dir), q, text);
   if (rows.length === 0 && search) {
     // Not in the snapshot: maybe a subscriber newer than it. An exact email or Stripe id is then
-    // looked up in the database (slower on FerretDB, but never misses a brand-new subscriber).
+    // looked up in the database (possibly a scan, but it never misses a brand-new subscriber).
     const exact = await exactMatches(deps, search);
     if (exact) {
       rows = sortRows(filterRows(exact, q, null), q.sort, q.dir);
@@ -251,11 +252,9 @@ function sortedOnce(rows: IndexRow[], sort: SubscriberSort, order: 'asc' | 'desc
 }
 
 async function withAccounts(deps: AppDeps, subs: SubscriptionDoc[]): Promise<SubscriberRow[]> {
-  // One _id read per account: on FerretDB 1.24 an $in (or any other field's equality) scans the
-  // collection, an _id equality does not (measured at 100,000 users: ~10 ms against seconds).
   const ids = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
-  const users = await Promise.all(ids.map((id) => deps.db.c.users.findOne({ _id: id }, { projection: { email: 1, name: 1 } })));
-  const byId = new Map(users.filter((u) => u !== null).map((u) => [u._id, u]));
+  const users = await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } });
+  const byId = new Map(users.map((u) => [u._id, u]));
   return subs.map((s) => toRow(s, s.userId ? byId.get(s.userId) : undefined));
 }
 
@@ -264,8 +263,8 @@ export async function listSubscribers(
   q: SubscriberQuery,
 ): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number; asOf: string | null }> {
   const { rows, asOf } = await filtered(deps, q);
-  // Served from the snapshot as a whole: on FerretDB 1.24 even _id reads scan at 100,000 rows
-  // (measured ~130 ms each), so reading the page's rows again would cost seconds. The page says how
+  // Served from the snapshot as a whole: on a large collection even _id reads slow down
+  // (src/db/reads.ts), so reading the page's rows again would cost seconds. The page says how
   // fresh the snapshot is; the subscriber page reads everything live.
   const page = rows
     .slice((q.page - 1) * q.pageSize, q.page * q.pageSize)
@@ -378,7 +377,7 @@ export async function subscriberDetail(deps: AppDeps, userId: string): Promise<S
   const now = new Date();
   const customerId = user.stripeCustomerId ?? null;
   const [subs, sessions, events, audit] = await Promise.all([
-    // Two equality reads rather than an $or (which FerretDB answers with a scan).
+    // Two equality reads rather than an $or (which may be a scan: src/db/reads.ts).
     Promise.all([
       c.subscriptions.find({ userId }).limit(50).toArray(),
       customerId ? c.subscriptions.find({ customerId }).limit(50).toArray() : Promise.resolve([]),

@@ -66,17 +66,15 @@ export async function revokeApiKey(deps: AppDeps, opts: { userId: string; id: st
   // Someone else's key id is "not found": it reveals nothing.
   if (!doc) throw new AppError('NOT_FOUND', 'No such API key.');
   await deps.db.c.apiKeys.updateOne({ _id: doc._id }, { $set: { revokedAt: new Date() } });
-  forgetKey(doc.hash);
+  forgetKey(deps, doc.hash);
 }
 
 // The REST API looks a key up on every call; a validated key is reused from memory for at most
 // SESSION_CACHE_MS (capped at 5 s), like sessions. The cache is keyed by the key as presented, so a
-// hit costs no hash; revocation in this process evicts at once.
-const keyCache = new Map<string, { at: number; hash: string; key: { id: string; userId: string } | null }>();
-const touched = new Map<string, number>();
-
+// hit costs no hash; revocation in this server evicts at once.
 export async function authenticateApiKey(deps: AppDeps, presented: string): Promise<{ id: string; userId: string } | null> {
   const ttl = Math.min(deps.env.SESSION_CACHE_MS, 5_000);
+  const { validated: keyCache, touched } = deps.caches.apiKeys;
   const hit = keyCache.get(presented);
   if (ttl > 0 && hit && Date.now() - hit.at < ttl) return hit.key;
   if (!/^dropin_(live|test)_[A-Za-z0-9_-]{20,64}$/.test(presented)) return null;
@@ -94,6 +92,7 @@ export async function authenticateApiKey(deps: AppDeps, presented: string): Prom
   return key;
 }
 
-function forgetKey(hash: string): void {
+function forgetKey(deps: AppDeps, hash: string): void {
+  const keyCache = deps.caches.apiKeys.validated;
   for (const [presented, entry] of keyCache) if (entry.hash === hash) keyCache.delete(presented);
 }

@@ -1,12 +1,13 @@
 // Per-key rate limits of the REST API, shared by every server process. Each key's minute is cut
 // into leases of `chunk` requests; a process takes a lease by inserting its row under a unique id
-// (`api:<keyId>:<minute>:<n>`, n < leases), then spends it locally. Inserts under a unique id are
-// exact on MongoDB and on FerretDB 1.24 (decision 006), so however many processes serve a key, no
+// (`api:<keyId>:<minute>:<n>`, n < leases), then spends it locally. Of concurrent inserts under one
+// unique id exactly one succeeds (src/db/writes.ts), so however many processes serve a key, no
 // more than the limit gets through in a minute, for one database write per `chunk` requests.
 // A lease a process does not use up is lost to the others until the minute ends: with P processes a
 // key may get up to (P - 1) × chunk fewer than its limit, never more.
 import type { PlanId } from '../billing/plans';
 import type { AppDeps } from '../deps';
+import { isDuplicateKey } from '../db/errors';
 
 /** Requests per minute per key, by plan. */
 export const API_RATE_PER_MINUTE: Record<PlanId, number> = { free: 60, pro: 600, business: 3_000 };
@@ -77,7 +78,7 @@ async function takeLease(deps: AppDeps, keyId: string, s: Local, chunk: number, 
       s.tokens += chunk;
       return;
     } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
       // Another process holds this lease: try the next.
     }
   }

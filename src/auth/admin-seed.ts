@@ -1,9 +1,9 @@
 // Creates or promotes an admin: used by the local start (ADMIN_EMAIL / ADMIN_PASSWORD) and by
 // `npm run admin:create`. Idempotent: an existing account is promoted and keeps its password, so
 // re-running the seed never resets anyone's credentials.
-import { MongoServerError } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { UserDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { PASSWORD_MAX, PASSWORD_MIN, hashPassword } from './passwords';
@@ -75,7 +75,7 @@ export async function seedAdmin(
       return { userId: user._id, email: address, created: true, promoted: false, disabled: false };
     } catch (err) {
       // Another process (a second server, a parallel script) created it first: promote that one.
-      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
   throw new Error(`Could not create or promote ${address}: the account changed while seeding. Try again.`);

@@ -1,11 +1,12 @@
 // One-time email codes: 6 digits from the CSPRNG, stored only as a salted SHA-256,
 // valid 15 minutes, 5 attempts, single use, and bound to the address they were sent to. Used to
 // verify a new account's email and to confirm an email change.
-// Attempts are counted with the rate limiter's insert-then-count log, and a code is consumed by
-// deleteOne: those stay exact under concurrency on FerretDB 1.24, where `$inc` and
-// findOneAndUpdate do not (see src/lib/rate-limit.ts). The row's `attempts` field is not used.
+// Attempts are counted with the rate limiter's insert-then-count log, and a code is spent by
+// `consume`: both stay exact under concurrency, where `$inc` and findOneAndUpdate are not relied on
+// (src/db/writes.ts). The row's `attempts` field is not used.
 import type { AppDeps } from '../deps';
 import type { EmailCodeDoc, EmailCodePurpose } from '../db/collections';
+import { consume } from '../db/writes';
 import { AppError } from '../lib/errors';
 import { newId, numericCode, safeEqual, sha256 } from '../lib/ids';
 import { CODE_MINUTES } from '../email/templates';
@@ -81,7 +82,6 @@ export async function consumeCode(opts: {
     throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
   }
   if (!safeEqual(doc.codeHash, hashCode(doc._id, code))) throw new AppError('BAD_REQUEST', WRONG, { field: 'code' });
-  const deleted = await deps.db.c.emailCodes.deleteOne({ _id: doc._id });
-  if (deleted.deletedCount !== 1) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
+  if (!(await consume(deps.db.c.emailCodes, { _id: doc._id }))) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
   return { email: doc.email };
 }

@@ -2,6 +2,7 @@
 // Tokens carry 256 bits from the CSPRNG; only their SHA-256 is stored; they live one hour, are
 // bound to the user and the address they were sent to, and a newer one replaces older ones.
 import type { AppDeps } from '../deps';
+import { consume } from '../db/writes';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
 import { AppError } from '../lib/errors';
@@ -41,8 +42,8 @@ const INVALID = 'This reset link is invalid or has expired. Please ask for a new
 
 /**
  * Sets a new password from a reset token. Revokes every session and does not log in (the page
- * sends the person to /login). Of two concurrent uses of one token only one wins: the one whose
- * deleteOne removed the row (findOneAndDelete is not atomic on FerretDB 1.24; deleteOne's count is).
+ * sends the person to /login). Of two concurrent uses of one token only one wins: the one that
+ * consumed the row (src/db/writes.ts).
  */
 export async function resetPassword(opts: { deps: AppDeps; token: string; password: string }): Promise<void> {
   const { deps, token, password } = opts;
@@ -53,8 +54,7 @@ export async function resetPassword(opts: { deps: AppDeps; token: string; passwo
   if (!pending) throw new AppError('BAD_REQUEST', INVALID, { field: 'token' });
   validateNewPassword({ password, email: pending.email });
 
-  const taken = await deps.db.c.passwordResets.deleteOne({ _id });
-  if (taken.deletedCount !== 1) throw new AppError('BAD_REQUEST', INVALID, { field: 'token' });
+  if (!(await consume(deps.db.c.passwordResets, { _id }))) throw new AppError('BAD_REQUEST', INVALID, { field: 'token' });
   const row = pending;
   const user = await deps.db.c.users.findOne({ _id: row.userId });
   // Bound to the address it was sent to: after an email change, old links are dead.

@@ -1,6 +1,6 @@
 // A short-lived in-memory cache of validated sessions. Without it every authenticated request
-// costs two database reads (session, user), which on FerretDB caps an authenticated endpoint at a
-// tenth of a bare one. Correctness comes from eviction, not from the TTL alone:
+// costs two database reads (session, user), which capped an authenticated endpoint at a tenth of a
+// bare one locally (docs/decisions/004). Correctness comes from eviction, not from the TTL alone:
 // - every revocation path (logout, revoke, log out everywhere, password change, disable, delete,
 //   role change) evicts locally at once and writes a row to `session_events`;
 // - every process polls `session_events` each second and evicts what other processes revoked.

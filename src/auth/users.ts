@@ -2,6 +2,7 @@
 // account settings; no HTTP here.
 import type { AppDeps } from '../deps';
 import type { Role, UserDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { hashPassword } from './passwords';
@@ -84,8 +85,4 @@ export async function setPassword(
 export async function disableUser(deps: Pick<AppDeps, 'db' | 'sessions'>, opts: { userId: string }): Promise<void> {
   await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: true, updatedAt: new Date() } });
   await deps.sessions.invalidateAll(opts.userId);
-}
-
-export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
 }

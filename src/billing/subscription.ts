@@ -1,8 +1,9 @@
 // Reads of the mirror that billing actions, entitlements and the dashboard share. They go
-// user → customer → subscriptions by _id, which every database answers from an index (FerretDB
-// 1.24 answers nothing else from one; docs/decisions/006).
+// user → customer → subscriptions by _id, the reads every database answers from an index
+// (src/db/reads.ts).
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
+import { findByIds } from '../db/reads';
 import { AppError } from '../lib/errors';
 import { LIVE_STATUSES } from './mirror';
 
@@ -16,8 +17,8 @@ async function subscriptionsOf(deps: AppDeps, userId: string): Promise<Subscript
   const customer = await c.billingCustomers.findOne({ _id: user.stripeCustomerId }, { projection: { subscriptionIds: 1 } });
   if (!customer) return [];
   if (!customer.subscriptionIds) return c.subscriptions.find({ customerId: user.stripeCustomerId }).toArray();
-  const rows = await Promise.all(customer.subscriptionIds.map((id) => c.subscriptions.findOne({ _id: id })));
-  return rows.filter((r): r is SubscriptionDoc => r !== null && r.userId === userId);
+  const rows = await findByIds(c.subscriptions, customer.subscriptionIds);
+  return rows.filter((r) => r.userId === userId);
 }
 
 /** The user's current subscription: the newest one that has not ended. */

@@ -5,6 +5,7 @@
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, subscriptionDoc } from './mirror';
 import { projectFailing } from '../admin/failing';
@@ -197,10 +198,6 @@ async function resolveUserId(deps: AppDeps, customer: Stripe.Customer | Stripe.D
   // Customers made outside the app (or with edited metadata): fall back to our link.
   const linked = await users.findOne({ stripeCustomerId: customer.id }, { projection: { _id: 1 } });
   return linked?._id ?? null;
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 }
 
 const IGNORED = new Set(['fetchedAt', 'syncedAt']);

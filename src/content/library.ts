@@ -104,9 +104,6 @@ export async function readItem(
   return fullItem(doc, ent.plan);
 }
 
-/** Users with a heavy tool run in progress in this process: one at a time each. */
-const heavyRuns = new Set<string>();
-
 /**
  * The runner of the tool behind a library item, for a user entitled to the item (NOT_FOUND,
  * FORBIDDEN otherwise): access is settled before the caller reads the input.
@@ -121,6 +118,7 @@ export async function itemTool(
   if (!tools[tool].heavy) return (input) => runTool(tool, input);
   // A heavy run takes a share of the server's CPU: a user waits for their last one to finish
   // rather than starting many at once (the rate limit counts calls, not their cost).
+  const { heavyRuns } = deps.caches;
   return async (input) => {
     if (heavyRuns.has(opts.userId))
       throw new AppError('TOO_MANY_REQUESTS', `${item.title} is already running for you: try again when it has finished.`, {

@@ -3,6 +3,7 @@
 // by an admin) is left alone, so any number of processes may seed at once.
 import type { AppDeps } from '../deps';
 import type { ContentDoc, ContentKind, PlanTier } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 import { storeFile } from './storage';
 
 interface SeedItem {
@@ -271,8 +272,6 @@ Flattening curves mean you have found product–market fit for that cohort; curv
   },
 ];
 
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
-
 /** Inserts the starter catalog; returns how many items were new. */
 export async function seedContent(deps: Pick<AppDeps, 'db'>): Promise<number> {
   const { c } = deps.db;
@@ -310,7 +309,7 @@ export async function seedContent(deps: Pick<AppDeps, 'db'>): Promise<number> {
       });
       created++;
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
   return created;

@@ -1,11 +1,13 @@
 // Library file bytes in MongoDB, so every server process (PM2 cluster, several machines) sees the
 // same files with no shared disk. A file is split into 1 MB chunk rows keyed `<fileId>:<n>` (every
-// read is an `_id` equality, the one fast lookup on FerretDB 1.24; GridFS reads by
-// `{files_id, n}`, a scan there) and its metadata row is inserted last: a half-written upload is
-// never served. Rows written before chunking hold the bytes inline (`data`) and are still read.
+// read is an `_id` equality, the one lookup sure to use an index, src/db/reads.ts; GridFS reads by
+// `{files_id, n}`, which may be a scan) and its metadata row is inserted last: a half-written
+// upload is never served. Rows written before chunking hold the bytes inline (`data`) and are still
+// read.
 import { createHash, randomBytes } from 'node:crypto';
 import { Binary } from 'mongodb';
 import type { Collections, ContentFileDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 
 export const CHUNK_BYTES = 1024 * 1024;
 /** The largest upload we accept. nginx's client_max_body_size for the upload route must be above it. */
@@ -52,8 +54,6 @@ export function checkFileName(name: string): { ok: true; contentType: string } |
   return { ok: true, contentType };
 }
 
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
-
 /**
  * Stores `bytes` under `id` (random when omitted). Idempotent for a given id and the same bytes
  * (the seed stores fixed ids from several processes at once).
@@ -70,7 +70,7 @@ export async function storeFile(
     try {
       await c.contentFileChunks.insertOne({ _id: `${id}:${n}`, fileId: id, n, data: new Binary(part) });
     } catch (err) {
-      if (!isDuplicate(err)) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
   }
   const row: ContentFileDoc = {
@@ -86,7 +86,7 @@ export async function storeFile(
   try {
     await c.contentFiles.insertOne(row);
   } catch (err) {
-    if (!isDuplicate(err)) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   return { _id: id, size: row.size, sha256: row.sha256, contentType: row.contentType };
 }

@@ -2,6 +2,7 @@
 // 1.24, whose concurrent updates to one document are not atomic (docs/decisions/006).
 import { randomUUID } from 'node:crypto';
 import type { Collections } from './collections';
+import { isDuplicateKey } from './errors';
 
 const processId = randomUUID();
 
@@ -11,7 +12,7 @@ export async function claim(c: Collections, key: string): Promise<boolean> {
     await c.claims.insertOne({ _id: key, owner: processId, at: new Date() });
     return true;
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
+    if (isDuplicateKey(err)) return false;
     throw err;
   }
 }

@@ -7,6 +7,9 @@
 // for each indexed field: an insert into usage_events cost 383 µs of FerretDB CPU with its one
 // secondary index and 270 µs without). On FerretDB we keep the unique indexes only and drop the
 // others a database made earlier still has (docs/decisions/008).
+//
+// No TTL indexes: FerretDB 1.24 has none, so expired rows are deleted by the server's housekeeping
+// job (startHousekeeping) on every database.
 import type { Collection, CreateIndexesOptions, IndexSpecification } from 'mongodb';
 import type { Collections } from './collections';
 

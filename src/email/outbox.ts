@@ -5,6 +5,7 @@ import type { Collections } from '../db/collections';
 import type { Logger } from '../log';
 import type { Mailer, Message } from './mailer';
 import { claim } from '../db/claims';
+import { isDuplicateKey } from '../db/errors';
 
 interface Deps {
   db: { c: Collections };
@@ -31,7 +32,7 @@ export async function sendOnce(deps: Deps, key: string, message: Message): Promi
       sentAt: null,
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
+    if (isDuplicateKey(err)) return false;
     throw err;
   }
   await deliver(deps, key);

@@ -2,10 +2,10 @@
 //
 // Each limit is a sliding-window log: a hit inserts one row {key, expiresAt}, then counts the live
 // rows for its key. Only two primitives are relied on — an insert is atomic, and a count sees every
-// committed insert — because FerretDB 1.24 on SQLite does NOT apply `$inc`, conditional updates or
-// findOneAndUpdate/findOneAndDelete atomically under concurrency (measured: 50 parallel `$inc`s
-// left a counter at 5). With insert-then-count, the k-th concurrent hit counts at least k rows, so
-// no more than `max` hits are ever let through in a window; a burst can only err on the strict side.
+// committed insert — not `$inc`, conditional updates or findOneAndUpdate/findOneAndDelete, which
+// may not be atomic under concurrency (src/db/writes.ts). With insert-then-count, the k-th
+// concurrent hit counts at least k rows, so no more than `max` hits are ever let through in a
+// window; a burst can only err on the strict side.
 import type { Collections } from '../db/collections';
 import type { Env } from '../env';
 import { AppError } from './errors';

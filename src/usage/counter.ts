@@ -1,13 +1,14 @@
 // Usage counting: rows in usage_events, each inserted once under a unique _id and carrying the
-// number of units it counts; usage is the sum of `units`. Never $inc on a shared document: FerretDB
-// 1.24 loses concurrent $inc's (docs/decisions/006, 007). A unit with a caller's idempotency id, or
-// one that may have to be given back, is a row of its own; units whose ids we minted ourselves and
-// that cannot be refused (billed overage) are written together, one row per batch. Quotas are
-// enforced insert-then-count, like the rate limits: the k-th of concurrent units counts at least k,
-// so no more than the quota ever gets through.
+// number of units it counts; usage is the sum of `units`. Never $inc on a shared document: it may
+// lose concurrent increments (src/db/writes.ts; docs/decisions/007). A unit with a caller's
+// idempotency id, or one that may have to be given back, is a row of its own; units whose ids we
+// minted ourselves and that cannot be refused (billed overage) are written together, one row per
+// batch. Quotas are enforced insert-then-count, like the rate limits: the k-th of concurrent units
+// counts at least k, so no more than the quota ever gets through.
 import type { Filter } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
+import { isDuplicateKey, refusedRows } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
 import { entitlementOf, planState, type Entitlement, type PlanState } from './entitlements';
@@ -26,14 +27,14 @@ export async function sumUnits(deps: AppDeps, filter: Filter<UsageEventDoc>): Pr
   return row?.n ?? 0;
 }
 
-// Per-process view of recent counts, so the REST API need not count on every call. Rows are always
-// written; only the *check* may use this figure, and only where nothing can be refused on it: a
-// quota that can refuse is counted exactly (insert-then-count) when it is small or nearly used up.
-// In-flight units reserve a place synchronously, so a burst in one process sees itself.
-// A stale figure is refreshed in the background while callers go on with it: only the first call
-// of a user's period waits for a count. (Waiting on every refresh stalled the whole API for as long
-// as a count takes, which on FerretDB grows with the collection: it uses no secondary index.)
-interface Tracker {
+// Per-server view of recent counts (deps.caches.usage), so the REST API need not count on every
+// call. Rows are always written; only the *check* may use this figure, and only where nothing can
+// be refused on it: a quota that can refuse is counted exactly (insert-then-count) when it is small
+// or nearly used up. In-flight units reserve a place synchronously, so a burst in one process sees
+// itself. A stale figure is refreshed in the background while callers go on with it: only the first
+// call of a user's period waits for a count. (Waiting on every refresh stalled the whole API for as
+// long as a count takes, which grows with the collection where the count is a scan: src/db/indexes.ts.)
+export interface UsageTracker {
   at: number;
   /** Units stored when the figure was counted: a promise only until the first count is in. */
   count: number | Promise<number>;
@@ -42,7 +43,6 @@ interface Tracker {
   /** Units reserved since the refresh in flight started, or null when none is. */
   sinceRefresh: number | null;
 }
-const recent = new Map<string, Tracker>();
 /**
  * How long a count is reused: briefly where a quota can refuse; a minute where overage is billed
  * and the figure only feeds headers and notices (this process's own units count at once; other
@@ -62,7 +62,8 @@ function tracker(
   key: string,
   q: { userId: string; metric: UsageMetric; periodStart: Date },
   freshMs: number,
-): Tracker {
+): UsageTracker {
+  const recent = deps.caches.usage;
   const hit = recent.get(key);
   if (hit && typeof hit.count === 'number' && hit.sinceRefresh === null && Date.now() - hit.at >= freshMs) {
     const t = hit;
@@ -82,7 +83,7 @@ function tracker(
   }
   if (hit) return hit;
   const first = countUsage(deps, q);
-  const t: Tracker = { at: Date.now(), count: first, local: 0, sinceRefresh: null };
+  const t: UsageTracker = { at: Date.now(), count: first, local: 0, sinceRefresh: null };
   first.then(
     (n) => {
       t.count = n;
@@ -95,7 +96,7 @@ function tracker(
 }
 
 /** Reserves a place among the units counted by `t`; returns it and the function giving it back. */
-function reserve(t: Tracker, counted: number): { position: number; release: () => void } {
+function reserve(t: UsageTracker, counted: number): { position: number; release: () => void } {
   const position = counted + t.local;
   t.local += 1;
   if (t.sinceRefresh !== null) t.sinceRefresh += 1;
@@ -123,8 +124,8 @@ const queues = new WeakMap<object, { rows: Queued[]; flushing: number }>();
 const BATCH = 500;
 /**
  * Batches in flight at once, per process: one. A second writer only split bursts into smaller
- * batches, and on FerretDB two inserts at once wait on SQLite's write lock, whose busy handler
- * sleeps a millisecond or more (bench/api.ts: no faster with two).
+ * batches without storing them any faster (bench/api.ts: no faster with two; the local database
+ * writes one transaction at a time, docs/decisions/001).
  */
 const WRITERS = 1;
 /**
@@ -198,16 +199,14 @@ async function drain(deps: AppDeps, queue: { rows: Queued[]; flushing: number })
           { ordered: false },
         );
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: { index: number; code: number }[] | { index: number; code: number } })
-        .writeErrors;
       // A one-row insert reports a duplicate as the error itself.
-      const single = rows.length === 1 && (err as { code?: number }).code === 11000 ? [{ index: 0, code: 11000 }] : null;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : single;
+      const single = rows.length === 1 && isDuplicateKey(err) ? [{ index: 0, duplicate: true }] : null;
+      const list = refusedRows(err) ?? single;
       if (!list) {
         for (const r of rows) for (const b of r.callers) b.fail(err);
         continue;
       }
-      for (const w of list) failed.set(w.index, w.code === 11000 ? 'duplicate' : err);
+      for (const w of list) failed.set(w.index, w.duplicate ? 'duplicate' : err);
     }
     rows.forEach((r, i) => {
       const f = failed.get(i);
@@ -323,6 +322,6 @@ export function quotaError(e: Entitlement): AppError {
 }
 
 /** Used by tests and the dashboard after a billing change. */
-export function forgetCounts(): void {
-  recent.clear();
+export function forgetCounts(deps: AppDeps): void {
+  deps.caches.usage.clear();
 }

@@ -71,13 +71,12 @@ export function planStateOf(sub: SubscriptionDoc | null, now: Date): PlanState {
   };
 }
 
-// A short per-process cache of the plan in force: the REST API asks on every call. Billing changes
-// reach other processes within SESSION_CACHE_MS (tests run with 0: always fresh).
-const planCache = new Map<string, { at: number; state: Promise<PlanState> }>();
-
 /**
  * The plan in force. `fresh` skips the cache: pages people look at right after paying use it, so an
  * upgrade shows at once; the REST API's hot path accepts a few seconds' lag.
+ *
+ * The cache is short and per server (`deps.caches.plans`): the REST API asks on every call. Billing
+ * changes reach other processes within SESSION_CACHE_MS (tests run with 0: always fresh).
  */
 export async function planState(
   deps: AppDeps,
@@ -86,6 +85,7 @@ export async function planState(
   opts: { fresh?: boolean } = {},
 ): Promise<PlanState> {
   const ttl = Math.min(deps.env.SESSION_CACHE_MS, 5_000);
+  const planCache = deps.caches.plans;
   const hit = planCache.get(userId);
   if (ttl > 0 && !opts.fresh && hit && Date.now() - hit.at < ttl) {
     const state = await hit.state;
@@ -101,8 +101,8 @@ export async function planState(
 }
 
 /** Forget a user's cached plan (after a billing change made by this process). */
-export function forgetPlan(userId: string): void {
-  planCache.delete(userId);
+export function forgetPlan(deps: AppDeps, userId: string): void {
+  deps.caches.plans.delete(userId);
 }
 
 function cheapestPlanWhere(test: (p: (typeof planList)[number]) => boolean, above: PlanId): PlanId | null {

@@ -8,17 +8,16 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { MeterOutboxDoc } from '../db/collections';
 import { claim } from '../db/claims';
+import { isDuplicateKey, refusedRows } from '../db/errors';
 import { API_METER, plans, type Interval, type PlanId } from '../billing/plans';
 import { AppError } from '../lib/errors';
 import { sumUnits } from './counter';
 
-const dirty = new Map<string, { userId: string; periodStart: Date }>();
-let kick: (() => void) | null = null;
-
 /** Called on an overage unit: the sender fills this user's period on its next pass. */
-export function noteOverage(_deps: AppDeps, u: { userId: string; periodStart: Date }): void {
-  dirty.set(`${u.userId}:${u.periodStart.getTime()}`, u);
-  kick?.();
+export function noteOverage(deps: AppDeps, u: { userId: string; periodStart: Date }): void {
+  const local = deps.caches.meter;
+  local.dirty.set(`${u.userId}:${u.periodStart.getTime()}`, u);
+  local.kick?.();
 }
 
 export function meterEventId(userId: string, periodStart: Date, ordinal: number): string {
@@ -79,13 +78,8 @@ export async function fillOverage(deps: AppDeps, u: { userId: string; periodStar
       inserted += r.insertedCount;
     } catch (err) {
       // Another filler got some of them first: those are refused by the unique _id.
-      const e = err as {
-        code?: number;
-        result?: { insertedCount?: number };
-        insertedCount?: number;
-        writeErrors?: { code: number }[];
-      };
-      const dupOnly = e.code === 11000 || (e.writeErrors ?? []).every((w) => w.code === 11000);
+      const e = err as { result?: { insertedCount?: number }; insertedCount?: number };
+      const dupOnly = isDuplicateKey(err) || (refusedRows(err) ?? []).every((w) => w.duplicate);
       if (!dupOnly) throw err;
       inserted += e.insertedCount ?? e.result?.insertedCount ?? 0;
     }
@@ -151,6 +145,7 @@ export async function flushMeter(deps: AppDeps, opts: { all?: boolean } = {}): P
   const stripe = deps.stripe;
   if (!stripe) return { sent: 0, failed: 0 };
   if (opts.all) await fillAllOverage(deps);
+  const { dirty } = deps.caches.meter;
   for (const [key, u] of [...dirty]) {
     dirty.delete(key);
     await fillOverage(deps, u).catch((err) => {
@@ -214,7 +209,8 @@ export function startMeterSender(deps: AppDeps, opts: { intervalMs?: number; swe
   };
   const timer = setInterval(pass, intervalMs);
   timer.unref();
-  kick = () => {
+  const local = deps.caches.meter;
+  local.kick = () => {
     if (soon || stopped) return;
     soon = setTimeout(() => {
       soon = null;
@@ -223,12 +219,12 @@ export function startMeterSender(deps: AppDeps, opts: { intervalMs?: number; swe
     soon.unref();
   };
   return {
-    kick: () => kick?.(),
+    kick: () => local.kick?.(),
     async stop() {
       stopped = true;
       clearInterval(timer);
       if (soon) clearTimeout(soon);
-      kick = null;
+      local.kick = null;
       await running;
     },
   };

@@ -7,15 +7,6 @@ import { sendOnce } from '../email/outbox';
 import { plans, type PlanId } from '../billing/plans';
 import type { Period } from './entitlements';
 
-// Keys this process already enqueued: past a threshold, every later call would otherwise try (and
-// fail) the same unique insert.
-const enqueued = new Set<string>();
-
-/** Notices stored, until both of a period are; then the period joins `passed`. */
-const stored = new Set<string>();
-/** Periods of users past both thresholds whose two notices are stored. */
-const passed = new Set<string>();
-
 const noticeKey = (t: 80 | 100, u: { userId: string; metric: UsageMetric; period: Period }) =>
   `quota-${t}:${u.userId}:${u.metric}:${u.period.start.toISOString()}`;
 
@@ -26,6 +17,9 @@ export async function quotaNotices(
   u: { userId: string; metric: UsageMetric; used: number; limit: number; period: Period; plan: PlanId },
 ): Promise<void> {
   if (u.limit <= 0 || u.used * 100 < u.limit * 80) return;
+  // Keys this server already enqueued: past a threshold, every later call would otherwise try (and
+  // fail) the same unique insert.
+  const { enqueued, stored, passed } = deps.caches.quotaNotices;
   // Past both thresholds every later call lands here: one lookup, not two keys built and looked up.
   const done = `${u.userId}:${u.metric}:${u.period.start.getTime()}`;
   if (passed.has(done)) return;

@@ -5,6 +5,7 @@ import type Stripe from 'stripe';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../deps';
 import type { WebhookEventDoc } from '../db/collections';
+import { isDuplicateKey } from '../db/errors';
 
 export type RecordResult = 'new' | 'duplicate';
 
@@ -38,9 +39,9 @@ export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: strin
     await deps.db.c.webhookEvents.insertOne(inboxRow(event, raw, new Date()), { timeoutMS: INSERT_TIMEOUT_MS });
     return 'new';
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
-    // A row of its own per duplicate: the worker owns the inbox row's updates, and on FerretDB a
-    // concurrent $inc here could overwrite the worker's status change (docs/decisions/006).
+    if (!isDuplicateKey(err)) throw err;
+    // A row of its own per duplicate: the worker owns the inbox row's updates, and a concurrent $inc
+    // here could overwrite the worker's status change (src/db/writes.ts).
     await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: event.id, receivedAt: new Date() });
     return 'duplicate';
   }

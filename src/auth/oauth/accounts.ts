@@ -2,9 +2,9 @@
 // Accounts are keyed on provider + provider user id, never on email; an email match links only
 // when the provider says it verified that address. No transactions: unique indexes (users.email,
 // oauthAccounts._id) settle races, and the loser re-reads what the winner wrote.
-import { MongoServerError } from 'mongodb';
 import type { AppDeps } from '../../deps';
 import type { Collections, OAuthAccountDoc, UserDoc } from '../../db/collections';
+import { isDuplicateKey } from '../../db/errors';
 import { newId } from '../../lib/ids';
 import type { OAuthProfile } from './providers';
 
@@ -130,8 +130,4 @@ async function claimUnverifiedAccount(deps: Deps, user: UserDoc): Promise<void> 
   );
   // Through the sessions module, so cached sessions are evicted on every process too.
   await deps.sessions.invalidateAll(user._id);
-}
-
-function isDuplicateKey(err: unknown): boolean {
-  return err instanceof MongoServerError && err.code === 11000;
 }

@@ -1,0 +1,43 @@
+// In-memory state that belongs to one app instance (one createDeps): caches and work in flight.
+// Each instance has its own, so two in one process (tests run several) stay apart as two server
+// processes would. Copies of deps (a request's, with its own logger) share their instance's.
+import type { PlanState } from './usage/entitlements';
+import type { UsageTracker } from './usage/counter';
+
+export interface Caches {
+  /** The plan in force per user, for a few seconds (usage/entitlements.ts). */
+  plans: Map<string, { at: number; state: Promise<PlanState> }>;
+  /** Usage figures per user, metric and period, refreshed behind callers (usage/counter.ts). */
+  usage: Map<string, UsageTracker>;
+  /** Quota notices already handed to the outbox, so later calls skip the insert (usage/notices.ts). */
+  quotaNotices: {
+    enqueued: Set<string>;
+    /** Notices stored, until both of a period are; then the period joins `passed`. */
+    stored: Set<string>;
+    /** Periods of users past both thresholds whose two notices are stored. */
+    passed: Set<string>;
+  };
+  /** Periods with overage units not yet filled into the outbox, and the sender's wake-up (usage/meter.ts). */
+  meter: { dirty: Map<string, { userId: string; periodStart: Date }>; kick: (() => void) | null };
+  /** Validated API keys by the key as presented, and when each key's lastUsedAt was last written (api/keys.ts). */
+  apiKeys: {
+    validated: Map<string, { at: number; hash: string; key: { id: string; userId: string } | null }>;
+    touched: Map<string, number>;
+  };
+  /** Users with a heavy tool run in progress: one at a time each (content/library.ts). */
+  heavyRuns: Set<string>;
+  /** The reconciler run an admin started here, while it runs (admin/reconcile.ts). */
+  reconcile: { running: Promise<unknown> | null };
+}
+
+export function createCaches(): Caches {
+  return {
+    plans: new Map(),
+    usage: new Map(),
+    quotaNotices: { enqueued: new Set(), stored: new Set(), passed: new Set() },
+    meter: { dirty: new Map(), kick: null },
+    apiKeys: { validated: new Map(), touched: new Map() },
+    heavyRuns: new Set(),
+    reconcile: { running: null },
+  };
+}
