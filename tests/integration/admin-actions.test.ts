@@ -270,7 +270,8 @@ describe('Stripe events', () => {
 
     // Park it as the worker would after repeated failures, then replay it.
     await world.server.deps.db.c.webhookEvents.updateOne({ _id: target.id }, { $set: { status: 'parked', lastError: 'boom' } });
-    const parked = await adminQuery<{ rows: EventRow[] }>('events', { status: 'parked' });
+    // Parked behind the app's back, so the list is read fresh (the admin's Refresh).
+    const parked = await adminQuery<{ rows: EventRow[] }>('events', { status: 'parked', fresh: true });
     expect(parked.rows.map((r) => r.id)).toContain(target.id);
     await adminMutation('replayEvent', { eventId: target.id, actionId: action() });
     await world.server.worker.drain();
