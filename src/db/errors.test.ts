@@ -44,8 +44,8 @@ describe('refusedRows', () => {
     ]);
   });
 
-  it('is empty for a bulk write that failed as a whole', () => {
-    expect(refusedRows(new MongoBulkWriteError(new MongoNetworkError('connection reset'), bulkResult))).toEqual([]);
+  it('names no rows for a bulk write that failed as a whole (its rows may or may not be stored)', () => {
+    expect(refusedRows(new MongoBulkWriteError(new MongoNetworkError('connection reset'), bulkResult))).toBeNull();
   });
 
   it('is null for an error that is not a bulk write', () => {

@@ -14,15 +14,16 @@ export function isDuplicateKey(err: unknown): boolean {
 
 /**
  * The rows an unordered `insertMany` refused, by their index in the batch, and whether each was a
- * duplicate. Null for an error that is not a bulk write's; empty for a bulk write that failed as a
- * whole (a network or write concern error), which names no rows.
+ * duplicate. Null when the error names no rows: not a bulk write's, or a bulk write that failed as a
+ * whole (a network or write concern error), whose rows may or may not be stored.
  */
 export function refusedRows(err: unknown): { index: number; duplicate: boolean }[] | null {
   if (typeof err !== 'object' || err === null) return null;
   const writeErrors = (err as { writeErrors?: WriteError | WriteError[] }).writeErrors;
   if (!writeErrors) return null;
-  return (Array.isArray(writeErrors) ? writeErrors : [writeErrors]).map((w) => ({
+  const rows = (Array.isArray(writeErrors) ? writeErrors : [writeErrors]).map((w) => ({
     index: w.index,
     duplicate: w.code === DUPLICATE_KEY,
   }));
+  return rows.length ? rows : null;
 }

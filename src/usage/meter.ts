@@ -79,7 +79,9 @@ export async function fillOverage(deps: AppDeps, u: { userId: string; periodStar
     } catch (err) {
       // Another filler got some of them first: those are refused by the unique _id.
       const e = err as { result?: { insertedCount?: number }; insertedCount?: number };
-      const dupOnly = isDuplicateKey(err) || (refusedRows(err) ?? []).every((w) => w.duplicate);
+      // A batch that failed as a whole names no rows: not known to be duplicates, so it is an error.
+      const refused = refusedRows(err);
+      const dupOnly = refused ? refused.every((w) => w.duplicate) : isDuplicateKey(err);
       if (!dupOnly) throw err;
       inserted += e.insertedCount ?? e.result?.insertedCount ?? 0;
     }
