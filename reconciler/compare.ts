@@ -3,7 +3,8 @@
 // "a sync now would not change these fields".
 import type Stripe from 'stripe';
 import type { SubscriptionDoc } from '../src/db/collections';
-import { LIVE_STATUSES, paymentMethodSummary, subscriptionDoc } from '../src/billing/mirror';
+import { paymentMethodSummary, subscriptionDoc } from '../src/billing/mirror';
+import { isOpen } from '../src/billing/status';
 
 /** The mirror fields the reconciler vouches for. */
 export const COMPARED_FIELDS = [
@@ -35,8 +36,6 @@ export interface FieldDiff {
 }
 
 export type Expected = Omit<SubscriptionDoc, '_id'>;
-
-const live = new Set<string>(LIVE_STATUSES);
 
 /** JSON-friendly value for reports (dates as ISO strings, payment methods by id and card). */
 export function plain(value: unknown): unknown {
@@ -71,6 +70,6 @@ export function compareRow(expected: Expected, mirror: SubscriptionDoc | null): 
     if (!same(mirror[f], expected[f])) fields.push({ field: f, mirror: plain(mirror[f]), stripe: plain(expected[f]) });
   }
   if (!fields.length) return null;
-  const ended = !live.has(expected.status) && live.has(mirror.status);
+  const ended = !isOpen(expected.status) && isOpen(mirror.status);
   return { kind: ended ? 'ended_in_stripe' : 'fields_differ', fields };
 }

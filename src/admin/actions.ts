@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps';
 import type { Role } from '../db/collections';
 import { requireStripe, syncAfterWrite, syncCustomer } from '../billing/sync';
 import { withStripeErrors } from '../billing/errors';
+import { isEnded } from '../billing/status';
 import { disableUser } from '../auth/users';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
@@ -82,8 +83,7 @@ export async function cancelNow(opts: ActionBase & { subscriptionId: string; ref
   const { deps } = opts;
   const stripe = requireStripe(deps);
   const sub = await requireSubscription(deps, opts.subscriptionId);
-  if (['canceled', 'incomplete_expired'].includes(sub.status))
-    throw new AppError('CONFLICT', 'This subscription has already ended.');
+  if (isEnded(sub.status)) throw new AppError('CONFLICT', 'This subscription has already ended.');
   return audited(
     deps,
     opts.actor,

@@ -4,6 +4,7 @@
 import type { AppDeps } from '../deps';
 import type { AdminSnapshotDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
+import { hasPaymentTrouble, isPaying } from '../billing/status';
 import { cacheFor } from './cache';
 import { repairFailingOnce } from './failing';
 
@@ -35,10 +36,6 @@ export interface Overview {
   atRiskSubscriptions: number;
   computedAt: string;
 }
-
-/** Statuses that pay (or are being dunned) now: MRR and "active subscribers". */
-const PAYING = ['active', 'past_due'];
-const FAILED = ['past_due', 'unpaid', 'incomplete'];
 
 function addMoney(map: Map<string, number>, currency: string, amount: number) {
   map.set(currency, (map.get(currency) ?? 0) + amount);
@@ -93,7 +90,7 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
   let atRiskSubscriptions = 0;
   for (const s of rows) {
     if (s.status === 'trialing') trialing += 1;
-    if (PAYING.includes(s.status)) {
+    if (isPaying(s.status)) {
       active += 1;
       if (s.status === 'past_due') pastDue += 1;
       const plan = s.planId ?? 'unknown';
@@ -108,7 +105,7 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
       if (s.status === 'active') trialsConverted += 1;
     }
     const inv = s.latestInvoice;
-    if (FAILED.includes(s.status) && inv?.status === 'open') {
+    if (hasPaymentTrouble(s.status) && inv?.status === 'open') {
       atRiskSubscriptions += 1;
       addMoney(atRisk, inv.currency, Math.max(0, inv.amountDue - inv.amountPaid));
     }

@@ -9,9 +9,7 @@ import type { InvoiceSummary, SubscriptionDoc, WebhookEventDoc } from '../db/col
 import { claim } from '../db/claims';
 import { isDuplicateKey } from '../db/errors';
 import { replaceOrInsert } from '../db/writes';
-
-export const FAILED_STATUSES = ['past_due', 'unpaid', 'incomplete'] as const;
-const isFailing = (status: string) => (FAILED_STATUSES as readonly string[]).includes(status);
+import { hasPaymentTrouble, PAYMENT_TROUBLE_STATUSES } from '../billing/status';
 
 export interface FailingSubscriptionDoc {
   /** The subscription id. */
@@ -70,7 +68,7 @@ export async function projectFailing(
   email: string | null,
 ): Promise<void> {
   const c = failingSubscriptions(deps);
-  if (!sub || !isFailing(sub.status)) {
+  if (!sub || !hasPaymentTrouble(sub.status)) {
     await c.deleteOne({ _id: id });
     return;
   }
@@ -121,7 +119,7 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
   const scannedAt = new Date();
   const subs = (await c.subscriptions
     .find(
-      { status: { $in: [...FAILED_STATUSES] } },
+      { status: { $in: [...PAYMENT_TROUBLE_STATUSES] } },
       {
         projection: {
           customerId: 1,

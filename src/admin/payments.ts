@@ -8,9 +8,8 @@ import { withStripeErrors } from '../billing/errors';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
 import { cacheFor, invalidateAdminCaches } from './cache';
-import { FAILED_STATUSES, type FailingSubscriptionDoc, failingSubscriptions, paymentFailures } from './failing';
-
-export { FAILED_STATUSES };
+import type { PaymentTroubleStatus } from '../billing/status';
+import { type FailingSubscriptionDoc, failingSubscriptions, paymentFailures } from './failing';
 
 export interface FailedPaymentRow {
   subscriptionId: string;
@@ -77,7 +76,7 @@ const failingCache = (deps: AppDeps) => cacheFor(deps, 'failing-subscriptions', 
 
 export async function failedPayments(
   deps: AppDeps,
-  opts: { status?: (typeof FAILED_STATUSES)[number]; page: number; pageSize: number; fresh?: boolean },
+  opts: { status?: PaymentTroubleStatus; page: number; pageSize: number; fresh?: boolean },
 ): Promise<{ rows: FailedPaymentRow[]; total: number; asOf: string }> {
   const { value: view, at } = await failingCache(deps).get({ fresh: opts.fresh });
   const all = opts.status ? view.rows.filter((s) => s.status === opts.status) : view.rows;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { actionId, noInput, page, pageSize, search } from '../trpc/inputs';
 import { adminProcedure, router } from '../trpc/trpc';
+import { PAYMENT_TROUBLE_STATUSES, SUBSCRIPTION_STATUSES } from '../billing/status';
 import { auditEntries } from './audit';
 import { history, overview } from './analytics';
 import {
@@ -16,7 +17,7 @@ import {
   setDisabled,
   setRole,
 } from './actions';
-import { FAILED_STATUSES, failedPayments, retryPayment } from './payments';
+import { failedPayments, retryPayment } from './payments';
 import { getEvent, listEvents, replayEvent } from './events';
 import { reconcilerRun, reconcilerRuns, startReconcile } from './reconcile';
 import { SORTS, listSubscribers, subscriberDetail, subscribersCsv } from './subscribers';
@@ -33,9 +34,7 @@ const subscriberFilters = {
     .string()
     .regex(/^[a-z0-9_]{1,40}$/)
     .optional(),
-  status: z
-    .enum(['trialing', 'active', 'past_due', 'unpaid', 'incomplete', 'incomplete_expired', 'canceled', 'paused'])
-    .optional(),
+  status: z.enum(SUBSCRIPTION_STATUSES).optional(),
   trialing: z.boolean().optional(),
   cancelling: z.boolean().optional(),
   sort: z.enum(SORTS).default('created'),
@@ -122,7 +121,9 @@ export const adminRouter = router({
     }),
 
   failedPayments: adminProcedure
-    .input(z.object({ status: z.enum(FAILED_STATUSES).optional(), page, pageSize, fresh: z.boolean().optional() }).strict())
+    .input(
+      z.object({ status: z.enum(PAYMENT_TROUBLE_STATUSES).optional(), page, pageSize, fresh: z.boolean().optional() }).strict(),
+    )
     .query(({ ctx, input }) => failedPayments(ctx.deps, input)),
 
   retryPayment: adminProcedure

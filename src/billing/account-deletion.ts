@@ -3,7 +3,7 @@
 // removed, and the person can retry: we never delete an account that would go on being charged.
 import type { AppDeps } from '../deps';
 import { withStripeErrors } from './errors';
-import { LIVE_STATUSES } from './mirror';
+import { OPEN_STATUSES } from './status';
 import { syncCustomer } from './sync';
 
 export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: string; stripeCustomerId?: string }): Promise<void> {
@@ -20,8 +20,8 @@ export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: strin
   const stripe = deps.stripe;
   // Re-read Stripe rather than trusting the mirror: a subscription created moments ago counts too.
   await syncCustomer(deps, customerId, { source: 'account.deletion' });
-  const live = await deps.db.c.subscriptions.find({ customerId, status: { $in: [...LIVE_STATUSES] } }).toArray();
-  for (const sub of live) {
+  const open = await deps.db.c.subscriptions.find({ customerId, status: { $in: [...OPEN_STATUSES] } }).toArray();
+  for (const sub of open) {
     await withStripeErrors(() =>
       stripe.subscriptions.cancel(
         sub._id,

@@ -2,12 +2,12 @@
 // invoice list and the portal, live calls to Stripe.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
-import type { SubscriptionDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { customerIdOf } from './customers';
 import { withStripeErrors } from './errors';
 import { plans, type PlanId } from './plans';
 import { catalogPrices } from './prices';
+import { effectivePlan, hasPaymentTrouble, type PaymentTroubleStatus } from './status';
 import { currentSubscription } from './subscription';
 import { requireStripe } from './sync';
 
@@ -36,17 +36,10 @@ export interface BillingSummary {
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number; expYear: number } | null;
   /** The banner the dashboard should show, if any. */
-  alert: 'past_due' | 'unpaid' | 'incomplete' | 'cancel_scheduled' | null;
+  alert: PaymentTroubleStatus | 'cancel_scheduled' | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** Which plan's entitlements a subscription grants right now (Free when none). */
-export function effectivePlan(sub: SubscriptionDoc | null): PlanId {
-  if (!sub?.planId || !(sub.planId in plans)) return 'free';
-  // past_due keeps access while Stripe retries; unpaid, incomplete and ended fall back to Free.
-  return ['trialing', 'active', 'past_due'].includes(sub.status) ? (sub.planId as PlanId) : 'free';
-}
 
 export async function billingSummary(deps: AppDeps, userId: string): Promise<BillingSummary> {
   const sub = await currentSubscription(deps, userId);
@@ -58,7 +51,7 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
   const pm = sub?.defaultPaymentMethod ?? customerDefault;
   const alert: BillingSummary['alert'] = !sub
     ? null
-    : sub.status === 'past_due' || sub.status === 'unpaid' || sub.status === 'incomplete'
+    : hasPaymentTrouble(sub.status)
       ? sub.status
       : sub.cancelAtPeriodEnd
         ? 'cancel_scheduled'

@@ -97,6 +97,3 @@ export function customerDoc(
     syncedAt: new Date(),
   };
 }
-
-/** Statuses in which a subscription still exists for the customer (it may not grant access). */
-export const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid', 'incomplete', 'paused'] as const;

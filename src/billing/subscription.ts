@@ -5,9 +5,7 @@ import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
 import { findByIds } from '../db/reads';
 import { AppError } from '../lib/errors';
-import { LIVE_STATUSES } from './mirror';
-
-const LIVE = new Set<string>(LIVE_STATUSES);
+import { isOpen } from './status';
 
 /** Every mirrored subscription of the user's Stripe customer. */
 async function subscriptionsOf(deps: AppDeps, userId: string): Promise<SubscriptionDoc[]> {
@@ -21,11 +19,11 @@ async function subscriptionsOf(deps: AppDeps, userId: string): Promise<Subscript
   return rows.filter((r) => r.userId === userId);
 }
 
-/** The user's current subscription: the newest one that has not ended. */
+/** The user's current subscription: the newest open one (not ended). */
 export async function currentSubscription(deps: AppDeps, userId: string): Promise<SubscriptionDoc | null> {
-  const live = (await subscriptionsOf(deps, userId)).filter((s) => LIVE.has(s.status));
-  live.sort((a, b) => b.created.getTime() - a.created.getTime());
-  return live[0] ?? null;
+  const open = (await subscriptionsOf(deps, userId)).filter((s) => isOpen(s.status));
+  open.sort((a, b) => b.created.getTime() - a.created.getTime());
+  return open[0] ?? null;
 }
 
 export async function requireSubscription(deps: AppDeps, userId: string): Promise<SubscriptionDoc> {

@@ -4,8 +4,8 @@
 // Stripe retries; unpaid and ended subscriptions fall back to Free).
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc, UsageMetric } from '../db/collections';
-import { effectivePlan } from '../billing/dashboard';
 import { plans, planList, type PlanId } from '../billing/plans';
+import { effectivePlan } from '../billing/status';
 import { currentSubscription } from '../billing/subscription';
 import { countUsage } from './counter';
 

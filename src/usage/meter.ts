@@ -10,6 +10,7 @@ import type { MeterOutboxDoc } from '../db/collections';
 import { claim } from '../db/claims';
 import { isDuplicateKey, refusedRows } from '../db/errors';
 import { API_METER, plans, type Interval, type PlanId } from '../billing/plans';
+import { grantsAccess } from '../billing/status';
 import { AppError } from '../lib/errors';
 import { sumUnits } from './counter';
 
@@ -281,8 +282,6 @@ export async function overageItemChanges(
   return changes;
 }
 
-const LIVE = new Set(['trialing', 'active', 'past_due']);
-
 /**
  * After a plan change made outside DropIn (the billing portal, the Stripe dashboard), moves the
  * metered overage item to the new plan's rate, as a change made here does in the same update.
@@ -299,7 +298,7 @@ export async function alignOverageItems(
 ): Promise<void> {
   if (!deps.stripe) return;
   for (const { subscriptionId, before, after } of changes) {
-    if (!after || !before || !LIVE.has(after.status) || !after.planId || !after.interval) continue;
+    if (!after || !before || !grantsAccess(after.status) || !after.planId || !after.interval) continue;
     if (before.planId === after.planId && before.interval === after.interval) continue;
     if (!(after.planId in plans)) continue;
     const items = await overageItemChanges(deps, subscriptionId, after.planId as PlanId, after.interval);

@@ -9,7 +9,7 @@ import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
-import { formatMoney, planName, statusOf } from './admin-lib';
+import { formatMoney, type PaymentTroubleStatus, planName, statusOf } from './admin-lib';
 import { Pager } from './Pager';
 import { RefreshButton } from './RefreshButton';
 import { Select } from './SubscribersPage';
@@ -18,7 +18,7 @@ const PAGE_SIZE = 25;
 const EMAIL_WORDS: Record<string, string> = { 'payment-failed': 'Payment failed', 'action-required': 'Action required' };
 
 export function FailedPaymentsPage() {
-  const [status, setStatus] = useState<'' | 'past_due' | 'unpaid' | 'incomplete'>('');
+  const [status, setStatus] = useState<'' | PaymentTroubleStatus>('');
   const [page, setPage] = useState(1);
   const [notice, setNotice] = useState<string | null>(null);
   const input = { status: status || undefined, page, pageSize: PAGE_SIZE };

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
 import { describeDevice, formatDate, formatDateTime, timeAgo } from '../../lib/format';
+import { isOpen } from '../../../../src/billing/status';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
@@ -11,8 +12,6 @@ import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
 import { AuditLog } from './AuditLog';
 import { formatMoney, invoiceStatus, planName, statusOf, type SubscriberDetail } from './admin-lib';
-
-const LIVE = ['trialing', 'active', 'past_due', 'unpaid', 'incomplete', 'paused'];
 
 export function SubscriberPage() {
   const { userId = '' } = useParams();
@@ -171,7 +170,7 @@ function SubscriptionsCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: str
       <ul className="admin-subs">
         {d.subscriptions.map((s) => {
           const st = statusOf(s.status);
-          const live = LIVE.includes(s.status);
+          const live = isOpen(s.status);
           const trialEnd = s.trialEnd ? new Date(s.trialEnd) : null;
           const suggested = new Date(Math.max(Date.now(), trialEnd?.getTime() ?? 0) + 7 * 86_400_000).toISOString().slice(0, 10);
           return (

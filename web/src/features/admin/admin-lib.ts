@@ -22,16 +22,7 @@ export function percent(value: number | null): string {
 export const PLAN_NAMES: Record<string, string> = { pro: 'Pro', business: 'Business', free: 'Free', unknown: 'Unknown' };
 export const planName = (id: string | null) => (id ? (PLAN_NAMES[id] ?? id) : '—');
 
-export const SUBSCRIPTION_STATUSES = [
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'incomplete',
-  'incomplete_expired',
-  'canceled',
-  'paused',
-] as const;
+export { type PaymentTroubleStatus, SUBSCRIPTION_STATUSES } from '../../../../src/billing/status';
 
 /** Pages of a list: "1–25 of 312". */
 export function rangeLabel(page: number, pageSize: number, total: number): string {

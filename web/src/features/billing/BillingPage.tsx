@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
+import { hasPaymentTrouble } from '../../../../src/billing/status';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
@@ -28,13 +29,11 @@ import { ChangePlanDialog, type ChangeTarget } from './ChangePlanDialog';
 import { InvoicesCard } from './InvoicesCard';
 import './billing.css';
 
-const PAYMENT_TROUBLE = ['past_due', 'unpaid', 'incomplete'];
-
 export function BillingPage() {
   const utils = trpc.useUtils();
   const summary = trpc.billing.summary.useQuery(undefined, {
     // While a payment is being sorted out (often in another tab), watch for Stripe's answer.
-    refetchInterval: (q) => (PAYMENT_TROUBLE.includes(q.state.data?.alert ?? '') ? 5_000 : false),
+    refetchInterval: (q) => (hasPaymentTrouble(q.state.data?.alert ?? '') ? 5_000 : false),
   });
   const plans = trpc.billing.plans.useQuery(undefined, { staleTime: 5 * 60_000 });
   const [notice, setNotice] = useState<string | null>(null);
@@ -51,7 +50,7 @@ export function BillingPage() {
   });
   const actionError = formErrors(portal.error ?? resume.error).message;
   const s = summary.data;
-  const poll = PAYMENT_TROUBLE.includes(s?.alert ?? '');
+  const poll = hasPaymentTrouble(s?.alert ?? '');
 
   const openPortal = () => portal.mutate();
   const doResume = () => resume.mutate({ actionId: actions.idFor('resume') });
