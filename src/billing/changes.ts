@@ -8,7 +8,7 @@ import type { SubscriptionDoc } from '../db/collections';
 import { claim } from '../db/claims';
 import { AppError } from '../lib/errors';
 import { toAppError, withStripeErrors } from './errors';
-import { overageItemChanges } from '../usage/meter';
+import { overageItemChanges } from './overage';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { requireSubscription } from './subscription';
@@ -46,7 +46,7 @@ async function billingNow(stripe: Stripe, live: Stripe.Subscription): Promise<nu
 
 async function target(deps: AppDeps, userId: string, planId: PlanId, interval: Interval) {
   const sub = await requireSubscription(deps, userId);
-  const price = await priceFor(deps, planId, interval);
+  const price = await priceFor(requireStripe(deps), planId, interval);
   if (price.id === sub.priceId) throw new AppError('BAD_REQUEST', 'You are already on this plan.', { field: 'planId' });
   const from = sub.planId ? plans[sub.planId as PlanId] : null;
   const to = plans[planId];
@@ -111,7 +111,7 @@ export async function changePlan(opts: {
   if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
   }
-  // The metered overage item follows the plan (same interval, new plan's rate): src/usage/meter.ts.
+  // The metered overage item follows the plan (same interval, new plan's rate): billing/overage.ts.
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, (expand) =>
     stripe.subscriptions.update(

@@ -5,11 +5,11 @@ import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { customerIdOf, ensureCustomer } from './customers';
 import { withStripeErrors } from './errors';
+import { overagePriceFor } from './overage';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { currentSubscription, hadSubscription } from './subscription';
 import { requireStripe, syncCustomer } from './sync';
-import { overagePriceFor } from '../usage/meter';
 
 export async function startCheckout(opts: {
   deps: AppDeps;
@@ -27,8 +27,8 @@ export async function startCheckout(opts: {
     throw new AppError('CONFLICT', 'You already have a subscription. Change your plan from the Billing page.');
   }
   const stripe = requireStripe(deps);
-  const price = await priceFor(deps, planId, interval);
-  // API calls past the plan's quota are billed in arrears through this metered price (src/usage/meter.ts).
+  const price = await priceFor(stripe, planId, interval);
+  // API calls past the plan's quota are billed in arrears through this metered price (billing/overage.ts).
   const overage = await overagePriceFor(deps, planId, interval);
   const customer = await ensureCustomer(deps, user.id);
   const trial = plan.trialDays > 0 && !(await hadSubscription(deps, user.id)) ? plan.trialDays : 0;

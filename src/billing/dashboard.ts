@@ -144,7 +144,7 @@ export interface PublicPlan {
 export async function publicPlans(deps: AppDeps): Promise<PublicPlan[]> {
   let live: Map<string, Stripe.Price> | null = null;
   try {
-    live = deps.stripe ? await catalogPrices(deps) : null;
+    live = deps.stripe ? await catalogPrices(deps.stripe) : null;
   } catch (err) {
     deps.log.warn({ err }, 'could not read prices from Stripe; showing catalog amounts');
   }

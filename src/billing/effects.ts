@@ -6,7 +6,7 @@
 // idempotency key, and the failure record is keyed by customer.
 import type { AppDeps } from '../deps';
 import { recordPaymentFailure } from '../admin/failing';
-import { alignOverageItems } from '../usage/meter';
+import { alignOverageItems } from './overage';
 import { notifyBillingChanges } from './notifications';
 import type { SyncCause, SyncResult } from './sync-result';
 

@@ -9,9 +9,7 @@ import type { AppDeps } from '../deps';
 import type { MeterOutboxDoc } from '../db/collections';
 import { claim } from '../db/claims';
 import { isDuplicateKey, refusedRows } from '../db/errors';
-import { API_METER, plans, type Interval, type PlanId } from '../billing/plans';
-import { grantsAccess } from '../billing/status';
-import { AppError } from '../lib/errors';
+import { API_METER, plans, type PlanId } from '../billing/plans';
 import { sumUnits } from './counter';
 
 /** Called on an overage unit: the sender fills this user's period on its next pass. */
@@ -231,84 +229,4 @@ export function startMeterSender(deps: AppDeps, opts: { intervalMs?: number; swe
       await running;
     },
   };
-}
-
-// ---- The metered price checkout adds beside the plan's price.
-let priceCache: { at: number; stripe: Stripe; byKey: Map<string, Stripe.Price> } | null = null;
-
-export async function overagePriceFor(deps: AppDeps, planId: PlanId, interval: Interval): Promise<Stripe.Price | null> {
-  const spec = plans[planId].overage;
-  if (!spec || !deps.stripe) return null;
-  const stripe = deps.stripe;
-  if (!priceCache || priceCache.stripe !== stripe || Date.now() - priceCache.at > 60_000) {
-    const keys = Object.values(plans).flatMap((p) =>
-      p.overage ? [p.overage.prices.month.lookupKey, p.overage.prices.year.lookupKey] : [],
-    );
-    const list = await stripe.prices.list({ lookup_keys: keys, active: true, limit: 100 });
-    priceCache = { at: Date.now(), stripe, byKey: new Map(list.data.map((p) => [p.lookup_key as string, p])) };
-  }
-  const price = priceCache.byKey.get(spec.prices[interval].lookupKey);
-  if (!price)
-    throw new AppError(
-      'UNAVAILABLE',
-      `The ${plans[planId].name} overage price is not set up in Stripe yet (run npm run stripe:catalog).`,
-    );
-  return price;
-}
-
-/**
- * The item changes that keep a subscription's metered overage price in step with a plan change:
- * Stripe requires every price on a subscription to share one interval, and overage is billed at the
- * new plan's rate. Swaps the metered item's price, adds one if missing, removes it for plans
- * without overage. Used beside the plan item's own swap by src/billing/changes.ts.
- */
-export async function overageItemChanges(
-  deps: AppDeps,
-  subscriptionId: string,
-  planId: PlanId,
-  interval: Interval,
-  /** The subscription as just retrieved, when the caller has it. */
-  live?: Stripe.Subscription,
-): Promise<{ id?: string; price?: string; deleted?: boolean }[]> {
-  if (!deps.stripe) return [];
-  const sub = live ?? (await deps.stripe.subscriptions.retrieve(subscriptionId));
-  const metered = sub.items.data.filter((i) => i.price.recurring?.usage_type === 'metered');
-  const price = await overagePriceFor(deps, planId, interval);
-  const [keep, ...extra] = metered;
-  const changes: { id?: string; price?: string; deleted?: boolean }[] = extra.map((i) => ({ id: i.id, deleted: true }));
-  if (price && !keep) changes.push({ price: price.id });
-  else if (price && keep && keep.price.id !== price.id) changes.push({ id: keep.id, price: price.id });
-  else if (!price && keep) changes.push({ id: keep.id, deleted: true });
-  return changes;
-}
-
-/**
- * After a plan change made outside DropIn (the billing portal, the Stripe dashboard), moves the
- * metered overage item to the new plan's rate, as a change made here does in the same update.
- * Runs on synced changes; a subscription already in step costs one retrieve and changes nothing.
- */
-export async function alignOverageItems(
-  deps: AppDeps,
-  changes: {
-    subscriptionId: string;
-    before: { planId: string | null; interval: string | null } | null;
-    after: { planId: string | null; interval: Interval | null; status: string; priceId: string } | null;
-  }[],
-  opts: { cause: string },
-): Promise<void> {
-  if (!deps.stripe) return;
-  for (const { subscriptionId, before, after } of changes) {
-    if (!after || !before || !grantsAccess(after.status) || !after.planId || !after.interval) continue;
-    if (before.planId === after.planId && before.interval === after.interval) continue;
-    if (!(after.planId in plans)) continue;
-    const items = await overageItemChanges(deps, subscriptionId, after.planId as PlanId, after.interval);
-    if (!items.length) continue;
-    await deps.stripe.subscriptions.update(
-      subscriptionId,
-      { items, proration_behavior: 'none' },
-      // Keyed by the event that showed the change: processing it again cannot apply it twice.
-      { idempotencyKey: `overage-align:${opts.cause}:${subscriptionId}` },
-    );
-    deps.log.info({ subscriptionId, planId: after.planId }, 'moved the metered overage item to the new plan');
-  }
 }
