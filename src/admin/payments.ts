@@ -1,7 +1,7 @@
 // Failed payments: subscriptions in dunning (past_due, unpaid, incomplete) with what is owed, why
 // the last charge failed, Stripe's attempts and next retry, and which dunning emails went out.
-// Read from the small collections in failing.ts (kept by syncCustomer and the webhook worker), not
-// from the whole mirror and inbox; the page makes no Stripe calls.
+// Read from the small collections in billing/payment-failures.ts (kept by syncCustomer and the
+// billing effects), not from the whole mirror and inbox; the page makes no Stripe calls.
 import type { AppDeps } from '../deps';
 import { requireStripe, syncCustomer } from '../billing/sync';
 import { withStripeErrors } from '../billing/errors';
@@ -9,7 +9,7 @@ import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
 import { cacheFor, invalidateAdminCaches } from './cache';
 import type { PaymentTroubleStatus } from '../billing/status';
-import { type FailingSubscriptionDoc, failingSubscriptions, paymentFailures } from './failing';
+import { type FailingSubscriptionDoc, failingSubscriptions, paymentFailures } from '../billing/payment-failures';
 
 export interface FailedPaymentRow {
   subscriptionId: string;

@@ -5,7 +5,7 @@
 // paid invoice, a failure notice per failed attempt), the overage item alignment carries an
 // idempotency key, and the failure record is keyed by customer.
 import type { AppDeps } from '../deps';
-import { recordPaymentFailure } from '../admin/failing';
+import { recordPaymentFailure } from './payment-failures';
 import { alignOverageItems } from './overage';
 import { notifyBillingChanges } from './notifications';
 import type { SyncCause, SyncResult } from './sync-result';

@@ -8,7 +8,7 @@ import type { SubscriptionDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, subscriptionDoc } from './mirror';
-import { projectFailing } from '../admin/failing';
+import { projectFailing } from './payment-failures';
 import { withStripeErrors } from './errors';
 import { applyBillingEffects } from './effects';
 import type { SubscriptionChange, SyncCause, SyncResult } from './sync-result';

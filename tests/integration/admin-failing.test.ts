@@ -1,16 +1,12 @@
-// The failed-payments rows (src/admin/failing.ts): rebuilt from mirror rows written before they
-// existed, kept by projectFailing as a subscription fails and recovers, the newest failure reason
-// kept whatever order events arrive in, and the page reading only these rows. The live path
+// The failed-payments rows (src/billing/payment-failures.ts, rebuilt by src/admin/failing.ts):
+// rebuilt from mirror rows written before they existed, kept by projectFailing as a subscription
+// fails and recovers, the newest failure reason kept whatever order events arrive in, and the page
+// reading only these rows. The live path
 // (syncCustomer and the webhook worker writing them) runs in admin-actions.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionDoc, WebhookEventDoc } from '../../src/db/collections';
-import {
-  failingSubscriptions,
-  paymentFailures,
-  projectFailing,
-  rebuildFailing,
-  recordPaymentFailure,
-} from '../../src/admin/failing';
+import { failingSubscriptions, paymentFailures, projectFailing, recordPaymentFailure } from '../../src/billing/payment-failures';
+import { rebuildFailing } from '../../src/admin/failing';
 import { failedPayments } from '../../src/admin/payments';
 import { createHarness, type Harness } from '../setup/harness';
 
