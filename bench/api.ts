@@ -13,7 +13,7 @@ import { createApiKey } from '../src/api/keys';
 import { newId } from '../src/lib/ids';
 import { performance } from 'node:perf_hooks';
 import { type Figures, load, startBenchServer } from './lib';
-import { sumUnits } from '../src/usage/counter';
+import { sumUnits } from '../src/usage/units';
 
 const server = await startBenchServer();
 try {

@@ -1,31 +1,18 @@
 // Usage counting: rows in usage_events, each inserted once under a unique _id and carrying the
-// number of units it counts; usage is the sum of `units`. Never $inc on a shared document: it may
-// lose concurrent increments (src/db/writes.ts; docs/decisions/007). A unit with a caller's
-// idempotency id, or one that may have to be given back, is a row of its own; units whose ids we
-// minted ourselves and that cannot be refused (billed overage) are written together, one row per
-// batch. Quotas are enforced insert-then-count, like the rate limits: the k-th of concurrent units
-// counts at least k, so no more than the quota ever gets through.
-import type { Filter } from 'mongodb';
+// number of units it counts; usage is the sum of `units` (units.ts). Never $inc on a shared
+// document: it may lose concurrent increments (src/db/writes.ts; docs/decisions/007). A unit with
+// a caller's idempotency id, or one that may have to be given back, is a row of its own; units
+// whose ids we minted ourselves and that cannot be refused (billed overage) are written together,
+// one row per batch. Quotas are enforced insert-then-count, like the rate limits: the k-th of
+// concurrent units counts at least k, so no more than the quota ever gets through.
 import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
 import { isDuplicateKey, refusedRows } from '../db/errors';
 import { AppError } from '../lib/errors';
-import { plans } from '../billing/plans';
-import { entitlementOf, planState, type Entitlement, type PlanState } from './entitlements';
+import { entitlementOf, planState, quotaOf, type Entitlement, type PlanState } from './entitlements';
 import { noteOverage } from './meter';
 import { quotaNotices } from './notices';
-
-export async function countUsage(deps: AppDeps, q: { userId: string; metric: UsageMetric; periodStart: Date }): Promise<number> {
-  return sumUnits(deps, { userId: q.userId, metric: q.metric, periodStart: q.periodStart });
-}
-
-/** Units counted by the usage rows matching `filter` (one $group accumulator: see decision 007). */
-export async function sumUnits(deps: AppDeps, filter: Filter<UsageEventDoc>): Promise<number> {
-  const [row] = await deps.db.c.usageEvents
-    .aggregate<{ n: number }>([{ $match: filter }, { $group: { _id: null, n: { $sum: '$units' } } }])
-    .toArray();
-  return row?.n ?? 0;
-}
+import { countUsage } from './units';
 
 // Per-server view of recent counts (deps.caches.usage), so the REST API need not count on every
 // call. Rows are always written; only the *check* may use this figure, and only where nothing can
@@ -243,9 +230,7 @@ export async function consume(
   const now = opts.now ?? new Date();
   const feature = opts.metric;
   const state = opts.state ?? (await planState(deps, opts.userId, now, { fresh: opts.fresh }));
-  const limits = plans[state.plan].limits;
-  const limit = feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded;
-  const billable = feature === 'api_call' && state.overageBillable;
+  const { limit, billable } = quotaOf(state, feature);
   const q = { userId: opts.userId, metric: opts.metric, periodStart: state.period.start };
   const t = tracker(
     deps,

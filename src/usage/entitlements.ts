@@ -7,7 +7,7 @@ import type { SubscriptionDoc, UsageMetric } from '../db/collections';
 import { plans, planList, type PlanId } from '../billing/plans';
 import { effectivePlan } from '../billing/status';
 import { currentSubscription } from '../billing/subscription';
-import { countUsage } from './counter';
+import { countUsage } from './units';
 
 export type Feature = 'download' | 'api_call' | 'content';
 
@@ -105,6 +105,18 @@ export function forgetPlan(deps: AppDeps, userId: string): void {
   deps.caches.plans.delete(userId);
 }
 
+/**
+ * The units of a quota'd feature the plan in force includes per period, and whether units past them
+ * are billed as overage (paid plans' API calls, outside trials) rather than refused.
+ */
+export function quotaOf(state: PlanState, feature: Exclude<Feature, 'content'>): { limit: number; billable: boolean } {
+  const limits = plans[state.plan].limits;
+  return {
+    limit: feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded,
+    billable: feature === 'api_call' && state.overageBillable,
+  };
+}
+
 function cheapestPlanWhere(test: (p: (typeof planList)[number]) => boolean, above: PlanId): PlanId | null {
   return planList.find((p) => p.rank > rank(above) && test(p))?.id ?? null;
 }
@@ -150,7 +162,6 @@ export function entitlementOf(
   opts: { feature: 'content'; minPlan?: PlanId } | { feature: Exclude<Feature, 'content'>; used: number },
 ): Entitlement {
   const { plan, period } = state;
-  const limits = plans[plan].limits;
 
   if (opts.feature === 'content') {
     const required = opts.minPlan ?? 'free';
@@ -169,12 +180,12 @@ export function entitlementOf(
   }
 
   const used = opts.used;
-  const limit = opts.feature === 'download' ? limits.downloadsPerPeriod : limits.apiCallsIncluded;
+  const { limit, billable } = quotaOf(state, opts.feature);
   const remaining = Math.max(0, limit - used);
   if (used < limit) {
     return { allowed: true, plan, limit, used, remaining, period, overage: false, reason: null, upgradeTo: null };
   }
-  if (opts.feature === 'api_call' && state.overageBillable) {
+  if (billable) {
     return {
       allowed: true,
       plan,

@@ -10,7 +10,7 @@ import type { MeterOutboxDoc } from '../db/collections';
 import { claim } from '../db/claims';
 import { isDuplicateKey, refusedRows } from '../db/errors';
 import { API_METER, plans, type PlanId } from '../billing/plans';
-import { sumUnits } from './counter';
+import { sumUnits } from './units';
 
 /** Called on an overage unit: the sender fills this user's period on its next pass. */
 export function noteOverage(deps: AppDeps, u: { userId: string; periodStart: Date }): void {

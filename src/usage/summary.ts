@@ -4,8 +4,8 @@
 import type { AppDeps } from '../deps';
 import type { UsageMetric } from '../db/collections';
 import { plans, type PlanId } from '../billing/plans';
-import { countUsage } from './counter';
 import { planState } from './entitlements';
+import { countUsage } from './units';
 
 export interface MetricUsage {
   metric: UsageMetric;

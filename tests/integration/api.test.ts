@@ -8,7 +8,7 @@ import { createDeps } from '../../src/server';
 import { seedContent } from '../../src/content/seed';
 import { sha256 } from '../../src/lib/ids';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
-import { sumUnits } from '../../src/usage/counter';
+import { sumUnits } from '../../src/usage/units';
 import { calendarMonth } from '../../src/usage/entitlements';
 
 let h: Harness;

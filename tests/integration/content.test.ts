@@ -7,7 +7,7 @@ import { signDownload } from '../../src/content/signing';
 import type { LibraryItem, LibraryItemFull } from '../../src/content/library';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
 import { errorOf } from '../fixtures/accounts';
-import { sumUnits } from '../../src/usage/counter';
+import { sumUnits } from '../../src/usage/units';
 
 let h: Harness;
 beforeAll(async () => {

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
 import { calendarMonth, entitlement } from '../../src/usage/entitlements';
-import { consume, sumUnits } from '../../src/usage/counter';
+import { consume } from '../../src/usage/counter';
+import { sumUnits } from '../../src/usage/units';
 import { plans, type PlanId } from '../../src/billing/plans';
 import { userWithSession, mirrorSubscription } from './usage.fixtures';
 

@@ -11,7 +11,7 @@ import { flushMeter, fillAllOverage, fillOverage } from '../../src/usage/meter';
 import { planState } from '../../src/usage/entitlements';
 import { API_METER, plans } from '../../src/billing/plans';
 import type { UsageSummary } from '../../src/usage/summary';
-import { sumUnits } from '../../src/usage/counter';
+import { sumUnits } from '../../src/usage/units';
 
 let world: BillingWorld;
 beforeAll(async () => {

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
 import { seedContent } from '../../src/content/seed';
-import { consume, sumUnits } from '../../src/usage/counter';
+import { consume } from '../../src/usage/counter';
+import { sumUnits } from '../../src/usage/units';
 import type { UsageSummary } from '../../src/usage/summary';
 import { inbox, waitForEmail } from '../setup/mailpit';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
