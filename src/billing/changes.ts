@@ -11,6 +11,7 @@ import { toAppError, withStripeErrors } from './errors';
 import { overageItemChanges } from './overage';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
+import { isEnded } from './status';
 import { requireSubscription } from './subscription';
 import { requireStripe, syncAfterWrite, syncCustomer } from './sync';
 
@@ -181,7 +182,7 @@ async function liveSubscription(deps: AppDeps, sub: SubscriptionDoc): Promise<St
   const stripe = requireStripe(deps);
   try {
     const live = await stripe.subscriptions.retrieve(sub._id);
-    if (live.status !== 'canceled' && live.status !== 'incomplete_expired') return live;
+    if (!isEnded(live.status)) return live;
   } catch (err) {
     if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw toAppError(err);
   }
@@ -245,7 +246,7 @@ async function staleOrRefused(deps: AppDeps, acted: SubscriptionDoc, err: Stripe
     return toAppError(err);
   }
   const now = await deps.db.c.subscriptions.findOne({ _id: acted._id });
-  if (!now || now.status === 'canceled' || now.status === 'incomplete_expired')
+  if (!now || isEnded(now.status))
     return new AppError('CONFLICT', 'This subscription has already ended. Start a new one from Pricing.');
   if (now.status !== acted.status || now.priceId !== acted.priceId || now.cancelAtPeriodEnd !== acted.cancelAtPeriodEnd)
     return new AppError('CONFLICT', 'Your subscription changed since this page was loaded. Review it and try again.');
