@@ -1,8 +1,7 @@
 // In-memory state that belongs to one app instance (one createDeps): caches and work in flight.
 // Each instance has its own, so two in one process (tests run several) stay apart as two server
 // processes would. Copies of deps (a request's, with its own logger) share their instance's.
-import type { PlanState } from './usage/entitlements';
-import type { UsageTracker } from './usage/counter';
+import type { PlanState } from './usage/plan-state';
 
 export interface Caches {
   /** The plan in force per user, for a few seconds (usage/entitlements.ts). */
@@ -28,6 +27,17 @@ export interface Caches {
   heavyRuns: Set<string>;
   /** The reconciler run an admin started here, while it runs (admin/reconcile.ts). */
   reconcile: { running: Promise<unknown> | null };
+}
+
+/** usage/counter.ts's figure for one user, metric and period. */
+export interface UsageTracker {
+  at: number;
+  /** Units stored when the figure was counted: a promise only until the first count is in. */
+  count: number | Promise<number>;
+  /** Units this process reserved since then. */
+  local: number;
+  /** Units reserved since the refresh in flight started, or null when none is. */
+  sinceRefresh: number | null;
 }
 
 export function createCaches(): Caches {

@@ -9,7 +9,9 @@ import type { AppDeps } from '../deps';
 import type { UsageEventDoc, UsageMetric } from '../db/collections';
 import { isDuplicateKey, refusedRows } from '../db/errors';
 import { AppError } from '../lib/errors';
-import { entitlementOf, planState, quotaOf, type Entitlement, type PlanState } from './entitlements';
+import type { UsageTracker } from '../caches';
+import { entitlementOf, planState, quotaOf, type Entitlement } from './entitlements';
+import type { PlanState } from './plan-state';
 import { noteOverage } from './meter';
 import { quotaNotices } from './notices';
 import { countUsage } from './units';
@@ -21,15 +23,6 @@ import { countUsage } from './units';
 // itself. A stale figure is refreshed in the background while callers go on with it: only the first
 // call of a user's period waits for a count. (Waiting on every refresh stalled the whole API for as
 // long as a count takes, which grows with the collection where the count is a scan: src/db/indexes.ts.)
-export interface UsageTracker {
-  at: number;
-  /** Units stored when the figure was counted: a promise only until the first count is in. */
-  count: number | Promise<number>;
-  /** Units this process reserved since then. */
-  local: number;
-  /** Units reserved since the refresh in flight started, or null when none is. */
-  sinceRefresh: number | null;
-}
 /**
  * How long a count is reused: briefly where a quota can refuse; a minute where overage is billed
  * and the figure only feeds headers and notices (this process's own units count at once; other

@@ -1,20 +1,14 @@
 // "May this user do X now, and how much is left?" — the one answer every gate uses (content pages,
 // downloads, the REST API, the usage dashboard). Plans and limits come from the plan catalog; the
-// plan in force comes from the billing mirror through effectivePlan (past_due keeps access while
-// Stripe retries; unpaid and ended subscriptions fall back to Free).
+// plan in force comes from the billing mirror (plan-state.ts), read here through a short cache.
 import type { AppDeps } from '../deps';
-import type { SubscriptionDoc, UsageMetric } from '../db/collections';
+import type { UsageMetric } from '../db/collections';
 import { plans, planList, type PlanId } from '../billing/plans';
-import { effectivePlan } from '../billing/status';
 import { currentSubscription } from '../billing/subscription';
+import { type Period, type PlanState, planStateOf } from './plan-state';
 import { countUsage } from './units';
 
 export type Feature = 'download' | 'api_call' | 'content';
-
-export interface Period {
-  start: Date;
-  end: Date;
-}
 
 export interface Entitlement {
   allowed: boolean;
@@ -33,42 +27,10 @@ export interface Entitlement {
   upgradeTo: PlanId | null;
 }
 
-/** What entitlements need from billing: the plan in force and its period, cached briefly. */
-export interface PlanState {
-  plan: PlanId;
-  status: string | null;
-  customerId: string | null;
-  period: Period;
-  /** Billed overage is off during trials: Stripe bills no usage on the invoice that ends a trial. */
-  overageBillable: boolean;
-}
-
 const metricOf: Record<Exclude<Feature, 'content'>, UsageMetric> = { download: 'download', api_call: 'api_call' };
 
 export function rank(plan: PlanId): number {
   return plans[plan].rank;
-}
-
-/** The UTC calendar month containing `now` (Free plans count per month). */
-export function calendarMonth(now: Date): Period {
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-  return { start, end };
-}
-
-export function planStateOf(sub: SubscriptionDoc | null, now: Date): PlanState {
-  const plan = effectivePlan(sub);
-  const subPeriod =
-    plan !== 'free' && sub?.currentPeriodStart && sub.currentPeriodEnd
-      ? { start: sub.currentPeriodStart, end: sub.currentPeriodEnd }
-      : null;
-  return {
-    plan,
-    status: sub?.status ?? null,
-    customerId: sub?.customerId ?? null,
-    period: subPeriod ?? calendarMonth(now),
-    overageBillable: plan !== 'free' && sub?.status !== 'trialing' && Boolean(plans[plan].limits.apiOverage),
-  };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { UsageMetric } from '../db/collections';
 import { compose } from '../email/templates';
 import { sendOnce } from '../email/outbox';
 import { plans, type PlanId } from '../billing/plans';
-import type { Period } from './entitlements';
+import type { Period } from './plan-state';
 
 const noticeKey = (t: 80 | 100, u: { userId: string; metric: UsageMetric; period: Period }) =>
   `quota-${t}:${u.userId}:${u.metric}:${u.period.start.toISOString()}`;

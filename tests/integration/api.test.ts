@@ -9,7 +9,7 @@ import { seedContent } from '../../src/content/seed';
 import { sha256 } from '../../src/lib/ids';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
 import { sumUnits } from '../../src/usage/units';
-import { calendarMonth } from '../../src/usage/entitlements';
+import { calendarMonth } from '../../src/usage/plan-state';
 
 let h: Harness;
 beforeAll(async () => {

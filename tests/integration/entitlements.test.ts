@@ -3,7 +3,8 @@
 // unpaid, incomplete and ended subscriptions fall back to Free and its calendar month.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
-import { calendarMonth, entitlement } from '../../src/usage/entitlements';
+import { entitlement } from '../../src/usage/entitlements';
+import { calendarMonth } from '../../src/usage/plan-state';
 import { consume } from '../../src/usage/counter';
 import { sumUnits } from '../../src/usage/units';
 import { plans, type PlanId } from '../../src/billing/plans';
