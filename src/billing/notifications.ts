@@ -12,10 +12,8 @@ import { plans, type PlanId } from './plans';
 import type { EventRef, SubscriptionChange, SyncResult } from './sync-result';
 import { formatAmount } from '../lib/money';
 import { invoiceSummary } from './mirror';
+import { hasPaymentTrouble, isEnded, isRunning } from './status';
 import { withStripeErrors } from './errors';
-
-const LIVE = new Set(['trialing', 'active', 'past_due', 'unpaid']);
-const ENDED = new Set(['canceled', 'incomplete_expired']);
 
 export function money(amount: number, currency: string): string {
   return formatAmount(amount, currency, { locale: 'en-US' });
@@ -48,8 +46,8 @@ export function noticesFor(
   const billing = { href: `${env.PUBLIC_URL}/app/billing`, label: 'Open billing' };
   const name = planName(after.planId);
 
-  const wasLive = before !== null && LIVE.has(before.status);
-  if (!wasLive && LIVE.has(after.status) && (after.status === 'trialing' || after.status === 'active')) {
+  const wasLive = before !== null && isRunning(before.status);
+  if (!wasLive && isRunning(after.status) && (after.status === 'trialing' || after.status === 'active')) {
     out.push({
       key: `welcome:${after._id}`,
       mail: compose(env, `Welcome to DropIn ${name}`, {
@@ -63,7 +61,7 @@ export function noticesFor(
     });
   }
 
-  if (before && wasLive && LIVE.has(after.status) && before.priceId !== after.priceId) {
+  if (before && wasLive && isRunning(after.status) && before.priceId !== after.priceId) {
     out.push({
       key: `plan-changed:${after._id}:${before.priceId}:${after.priceId}:${after.syncedAt.getTime()}`,
       mail: compose(env, `Your DropIn plan is now ${name}`, {
@@ -73,7 +71,7 @@ export function noticesFor(
     });
   }
 
-  if (after.cancelAtPeriodEnd && !before?.cancelAtPeriodEnd && LIVE.has(after.status)) {
+  if (after.cancelAtPeriodEnd && !before?.cancelAtPeriodEnd && isRunning(after.status)) {
     out.push({
       key: `cancel-scheduled:${after._id}:${after.cancelAt?.getTime() ?? after.currentPeriodEnd?.getTime()}`,
       mail: compose(env, 'Your DropIn subscription will end', {
@@ -85,7 +83,7 @@ export function noticesFor(
     });
   }
 
-  if (ENDED.has(after.status) && before && !ENDED.has(before.status)) {
+  if (isEnded(after.status) && before && !isEnded(before.status)) {
     out.push({
       key: `ended:${after._id}`,
       mail: compose(env, 'Your DropIn subscription has ended', {
@@ -129,7 +127,7 @@ export function noticesFor(
  */
 export function invoiceNotices(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: { PUBLIC_URL: string }): Notice[] {
   if (inv.status === 'paid' && inv.amountPaid > 0) return [receipt(inv, sub, env)];
-  if (inv.status === 'open' && inv.attemptCount > 0 && sub && PAYMENT_TROUBLE.has(sub.status))
+  if (inv.status === 'open' && inv.attemptCount > 0 && sub && isRunning(sub.status) && hasPaymentTrouble(sub.status))
     return [paymentFailed(inv, inv.attemptCount, inv.nextPaymentAttempt, sub, env)];
   return [];
 }
@@ -166,8 +164,6 @@ function paymentFailed(
     }),
   };
 }
-
-const PAYMENT_TROUBLE = new Set(['past_due', 'unpaid']);
 
 /** Events that call for a notice even when the mirror did not change. */
 const EVENT_NOTICES = ['customer.subscription.trial_will_end', 'invoice.payment_action_required'];
