@@ -109,7 +109,8 @@ export async function consumeCode(opts: {
   return { email: doc.email };
 }
 
-export const LINK_INVALID = 'This link is invalid, has expired or was already used. Ask for a new code from the verification page.';
+export const LINK_INVALID =
+  'This link is invalid, has expired or was already used. Ask for a new code from the verification page.';
 const ID_LENGTH = newId().length;
 
 /**

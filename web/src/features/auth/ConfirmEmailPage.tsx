@@ -34,7 +34,9 @@ export function ConfirmEmailPage() {
   if (!token) {
     return (
       <AuthLayout title="Confirmation link incomplete">
-        <Banner tone="error">This link is missing its code. Open the link from the email again, or enter the code instead.</Banner>
+        <Banner tone="error">
+          This link is missing its code. Open the link from the email again, or enter the code instead.
+        </Banner>
         <ButtonLink to={webPages.verifyEmail} block>
           Enter the code
         </ButtonLink>

@@ -67,8 +67,8 @@ export function VerifyEmailPage() {
       title="Verify your email"
       subtitle={
         <>
-          We sent a link and a 6-digit code to <strong>{user.email}</strong>. Open the link, or enter the code below to
-          confirm it's you.
+          We sent a link and a 6-digit code to <strong>{user.email}</strong>. Open the link, or enter the code below to confirm
+          it's you.
         </>
       }
       footer={
