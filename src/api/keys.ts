@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps';
 import type { ApiKeyDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { newId, randomToken, sha256 } from '../lib/ids';
-import { plans } from '../billing/plans';
+import { plans, type PlanId } from '../billing/plans';
 import { planState } from '../usage/entitlements';
 
 export interface ApiKeyView {
@@ -23,12 +23,29 @@ const view = (k: ApiKeyDoc): ApiKeyView => ({
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
 });
 
-export async function listApiKeys(deps: AppDeps, userId: string): Promise<{ keys: ApiKeyView[]; max: number }> {
+export interface ApiKeyList {
+  keys: ApiKeyView[];
+  /** Live keys the user's plan allows. */
+  max: number;
+  /** The user's plan, and the first plan up that allows more keys (null on the top plan). */
+  plan: string;
+  upgrade: { plan: string; max: number } | null;
+}
+
+/** How many keys a plan allows, and the next plan that allows more. */
+function keyAllowance(planId: PlanId): Omit<ApiKeyList, 'keys'> {
+  const plan = plans[planId];
+  const max = plan.limits.apiKeys;
+  const better = Object.values(plans).find((p) => p.rank > plan.rank && p.limits.apiKeys > max);
+  return { max, plan: plan.name, upgrade: better ? { plan: better.name, max: better.limits.apiKeys } : null };
+}
+
+export async function listApiKeys(deps: AppDeps, userId: string): Promise<ApiKeyList> {
   const [keys, state] = await Promise.all([
     deps.db.c.apiKeys.find({ userId, revokedAt: null }).sort({ createdAt: -1 }).toArray(),
     planState(deps, userId, new Date(), { fresh: true }),
   ]);
-  return { keys: keys.map(view), max: plans[state.plan].limits.apiKeys };
+  return { keys: keys.map(view), ...keyAllowance(state.plan) };
 }
 
 export async function createApiKey(
@@ -36,13 +53,13 @@ export async function createApiKey(
   opts: { userId: string; name: string },
 ): Promise<{ key: string; apiKey: ApiKeyView }> {
   const { plan } = await planState(deps, opts.userId, new Date(), { fresh: true });
-  const max = plans[plan].limits.apiKeys;
+  const allowance = keyAllowance(plan);
+  const { max, upgrade } = allowance;
   const live = await deps.db.c.apiKeys.countDocuments({ userId: opts.userId, revokedAt: null });
   if (live >= max) {
-    const better = Object.values(plans).find((p) => p.rank > plans[plan].rank && p.limits.apiKeys > max);
     throw new AppError(
       'PAYMENT_REQUIRED',
-      `${plans[plan].name} allows ${max} API key${max === 1 ? '' : 's'}. Revoke one${better ? `, or upgrade to ${better.name} for ${better.limits.apiKeys}` : ''}.`,
+      `${allowance.plan} allows ${max} API key${max === 1 ? '' : 's'}. Revoke one${upgrade ? `, or upgrade to ${upgrade.plan} for ${upgrade.max}` : ''}.`,
     );
   }
   const mode = deps.env.NODE_ENV === 'production' && deps.env.STRIPE_SECRET_KEY?.includes('_live_') ? 'live' : 'test';

@@ -1,6 +1,8 @@
 // One-time email codes: 6 digits from the CSPRNG, stored only as a salted SHA-256,
 // valid 15 minutes, 5 attempts, single use, and bound to the address they were sent to. Used to
-// verify a new account's email and to confirm an email change.
+// verify a new account's email and to confirm an email change. A verification email also carries a
+// link: its token is the row's id plus 256 random bits (only their hash is stored), so the link and
+// the code are one credential: same lifetime, and using either consumes both.
 // Attempts are counted with the rate limiter's insert-then-count log, and a code is spent by
 // `consume`: both stay exact under concurrency, where `$inc` and findOneAndUpdate are not relied on
 // (src/db/writes.ts). The row's `attempts` field is not used.
@@ -8,7 +10,7 @@ import type { AppDeps } from '../deps';
 import type { EmailCodeDoc, EmailCodePurpose } from '../db/collections';
 import { consume } from '../db/writes';
 import { AppError } from '../lib/errors';
-import { newId, numericCode, safeEqual, sha256 } from '../lib/ids';
+import { newId, numericCode, randomToken, safeEqual, sha256 } from '../lib/ids';
 import { CODE_MINUTES } from '../email/templates';
 import { hit } from '../lib/rate-limit';
 
@@ -29,8 +31,27 @@ export async function issueCode(opts: {
   purpose: EmailCodePurpose;
   email: string;
 }): Promise<string> {
+  return (await issue(opts, false)).code;
+}
+
+/** Like issueCode, with a single-use link token that stands for the same code (see consumeLink). */
+export async function issueCodeWithLink(opts: {
+  deps: Pick<AppDeps, 'db'>;
+  userId: string;
+  purpose: EmailCodePurpose;
+  email: string;
+}): Promise<{ code: string; token: string }> {
+  const { code, token } = await issue(opts, true);
+  return { code, token: token as string };
+}
+
+async function issue(
+  opts: { deps: Pick<AppDeps, 'db'>; userId: string; purpose: EmailCodePurpose; email: string },
+  withLink: boolean,
+): Promise<{ code: string; token: string | null }> {
   const { deps, userId, purpose, email } = opts;
   const code = numericCode(CODE_DIGITS);
+  const secret = withLink ? randomToken(32) : null;
   const now = new Date();
   const doc: EmailCodeDoc = {
     _id: newId(),
@@ -38,6 +59,7 @@ export async function issueCode(opts: {
     purpose,
     email,
     codeHash: '',
+    linkHash: secret ? sha256(secret) : null,
     expiresAt: new Date(now.getTime() + LIFETIME_MS),
     attempts: 0,
     createdAt: now,
@@ -47,7 +69,8 @@ export async function issueCode(opts: {
   // Insert first, then drop the others: at any moment at most one code per purpose stays valid,
   // and a racing second issue can only leave the newest.
   await deps.db.c.emailCodes.deleteMany({ userId, purpose, _id: { $ne: doc._id } });
-  return code;
+  // Ids are fixed-length (newId), so the token splits back into id and secret without a separator.
+  return { code, token: secret ? `${doc._id}${secret}` : null };
 }
 
 const WRONG = 'That code is not right. Check the latest email and try again.';
@@ -84,4 +107,30 @@ export async function consumeCode(opts: {
   if (!safeEqual(doc.codeHash, hashCode(doc._id, code))) throw new AppError('BAD_REQUEST', WRONG, { field: 'code' });
   if (!(await consume(deps.db.c.emailCodes, { _id: doc._id }))) throw new AppError('BAD_REQUEST', GONE, { field: 'code' });
   return { email: doc.email };
+}
+
+export const LINK_INVALID =
+  'This link is invalid, has expired or was already used. Ask for a new code from the verification page.';
+const ID_LENGTH = newId().length;
+
+/**
+ * Consumes the code a link token stands for and returns who it was for and the address it was sent
+ * to. A wrong, tampered, expired or used token gets one BAD_REQUEST on `token` that tells nothing
+ * more. The 256-bit secret makes guessing hopeless, so no attempts are counted here.
+ */
+export async function consumeLink(opts: {
+  deps: Pick<AppDeps, 'db'>;
+  purpose: EmailCodePurpose;
+  token: string;
+}): Promise<{ userId: string; email: string }> {
+  const { deps, purpose, token } = opts;
+  const invalid = new AppError('BAD_REQUEST', LINK_INVALID, { field: 'token' });
+  const _id = token.slice(0, ID_LENGTH);
+  const secret = token.slice(ID_LENGTH);
+  if (!secret) throw invalid;
+  const doc = await deps.db.c.emailCodes.findOne({ _id, purpose, expiresAt: { $gt: new Date() } });
+  if (!doc?.linkHash || !safeEqual(doc.linkHash, sha256(secret))) throw invalid;
+  // Of two concurrent uses only one spends the row.
+  if (!(await consume(deps.db.c.emailCodes, { _id: doc._id }))) throw invalid;
+  return { userId: doc.userId, email: doc.email };
 }

@@ -50,6 +50,13 @@ export const limits = {
     windowSeconds: 15 * 60,
     message: 'Too many code attempts.',
   },
+  /** Opened verification links per IP: the tokens cannot be guessed; this only bounds the work. */
+  verifyLinkIp: {
+    name: 'verify-link:ip',
+    max: 30,
+    windowSeconds: 15 * 60,
+    message: 'Too many verification attempts from this network.',
+  },
   /** One code email a minute, at most five an hour (twenty under `npm start`). */
   sendCodeCooldown: {
     name: 'code-send:cooldown',

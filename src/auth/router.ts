@@ -10,7 +10,7 @@ import type { SessionUser } from './sessions';
 import { signup } from './signup';
 import { enabledOAuthProviders } from './oauth/routes';
 import type { PublicUser } from './users';
-import { resendVerification, verifyEmail } from './verification';
+import { resendVerification, verifyEmail, verifyEmailByLink } from './verification';
 
 function publicUser(u: SessionUser): PublicUser {
   return { id: u.id, email: u.email, name: u.name, role: u.role, emailVerified: u.emailVerified, hasPassword: u.hasPassword };
@@ -53,6 +53,13 @@ export const authRouter = router({
   verifyEmail: protectedProcedure.input(z.object({ code: codeInput }).strict()).mutation(async ({ ctx, input }) => {
     await verifyEmail({ deps: ctx.deps, userId: ctx.user.id, code: input.code });
     return { ok: true as const };
+  }),
+
+  // Public: the emailed link may be opened where nobody is signed in. `signedIn` says whether the
+  // verified account is this browser's, so the page knows to open the app or the login page.
+  verifyEmailLink: publicProcedure.input(z.object({ token: tokenInput }).strict()).mutation(async ({ ctx, input }) => {
+    const { userId } = await verifyEmailByLink({ deps: ctx.deps, ip: ctx.req.ip, token: input.token });
+    return { ok: true as const, signedIn: ctx.user?.id === userId };
   }),
 
   resendVerification: protectedProcedure.input(noInput).mutation(async ({ ctx }) => {

@@ -9,7 +9,7 @@ import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
 import { AppError } from '../lib/errors';
 import { hit } from '../lib/rate-limit';
-import { issueCode } from './email-codes';
+import { issueCodeWithLink } from './email-codes';
 import { limits } from './limits';
 import { loginUser, type SessionTarget } from './login';
 import { hashPassword } from './passwords';
@@ -48,13 +48,13 @@ async function tellOwner(deps: AppDeps, email: string, password: string | null):
 }
 
 /**
- * Issues a verification code for the user's current address and emails it. Starts the resend
- * cooldown (the signup email counts as the first send).
+ * Issues a verification code (and the one-click link that stands for it) for the user's current
+ * address and emails both. Starts the resend cooldown (the signup email counts as the first send).
  */
 export async function sendVerificationCode(opts: { deps: AppDeps; userId: string; email: string }): Promise<void> {
   const { deps, userId, email } = opts;
   await hit(deps, limits.sendCodeCooldown, userId);
   await hit(deps, limits.sendCodeUser, userId);
-  const code = await issueCode({ deps, userId, purpose: 'verify_email', email });
-  sendInBackground(deps, { to: email, ...templates.verificationCode(deps.env, { code }) });
+  const { code, token } = await issueCodeWithLink({ deps, userId, purpose: 'verify_email', email });
+  sendInBackground(deps, { to: email, ...templates.verificationCode(deps.env, { code, token }) });
 }

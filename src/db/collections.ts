@@ -45,6 +45,8 @@ export interface EmailCodeDoc {
   /** The address the code was sent to; the code only proves ownership of this address. */
   email: string;
   codeHash: string;
+  /** SHA-256 of the secret half of an emailed link's token, for codes sent with a link; else null. */
+  linkHash?: string | null;
   expiresAt: Date;
   attempts: number;
   createdAt: Date;

@@ -12,6 +12,7 @@ export const webPages = {
   forgotPassword: '/forgot-password',
   resetPassword: '/reset-password',
   verifyEmail: '/verify-email',
+  confirmEmail: '/confirm-email',
   dashboard: '/app',
   library: '/app/library',
   libraryItem: '/app/library/:slug',

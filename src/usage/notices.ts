@@ -49,7 +49,7 @@ export async function quotaNotices(
   }
 }
 
-function quotaMail(
+export function quotaMail(
   env: { PUBLIC_URL: string },
   u: { metric: UsageMetric; limit: number; plan: PlanId; period: Period; threshold: 80 | 100 },
 ) {

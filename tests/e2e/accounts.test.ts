@@ -104,4 +104,57 @@ describe('accounts in the browser', () => {
     await desk.close();
     await otherDevice.close();
   });
+
+  it('sign up → open the emailed link → verified; the link then works no more, anywhere', { timeout: 120_000 }, async () => {
+    const email = `e2e-link-${Date.now()}@example.test`;
+    const base = server.env.PUBLIC_URL;
+    const desk = await browser.newContext({ baseURL: base });
+    const phone = await browser.newContext({ baseURL: base });
+    desk.setDefaultTimeout(10_000);
+    phone.setDefaultTimeout(10_000);
+    const page = await desk.newPage();
+
+    await page.goto('/signup');
+    await page.getByLabel('Name').fill('Link Example');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(/\/verify-email/);
+
+    const link = linkFrom(await waitForEmail(email, /verification code/), `${base}/confirm-email?token=`);
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Confirm my email' }).click();
+    await page.waitForURL(/\/app$/);
+    await page.getByText('Your email is verified. Welcome to DropIn!').waitFor();
+    await page.goto('/verify-email');
+    await page.getByRole('heading', { name: 'Your email is verified' }).waitFor();
+
+    // The same link opened on another device, signed out: refused, and nothing else is said.
+    const other = await phone.newPage();
+    await other.goto(link);
+    await other.getByRole('button', { name: 'Confirm my email' }).click();
+    await other.getByText(/invalid, has expired or was already used/).waitFor();
+    expect(other.url()).toContain('/confirm-email');
+
+    // A fresh link opened signed out verifies too, then asks to log in.
+    const second = `e2e-link2-${Date.now()}@example.test`;
+    const signup = await (await browser.newContext({ baseURL: base })).newPage();
+    signup.setDefaultTimeout(10_000);
+    await signup.goto('/signup');
+    await signup.getByLabel('Name').fill('Second Example');
+    await signup.getByLabel('Email').fill(second);
+    await signup.getByLabel('Password').fill('correct horse battery staple');
+    await signup.getByRole('button', { name: 'Create account' }).click();
+    await signup.waitForURL(/\/verify-email/);
+    await other.goto(linkFrom(await waitForEmail(second, /verification code/), `${base}/confirm-email?token=`));
+    await other.getByRole('button', { name: 'Confirm my email' }).click();
+    await other.waitForURL(/\/login\?notice=email-verified/);
+    await other.getByText('Your email is verified. Log in to continue.').waitFor();
+    await signup.reload();
+    await signup.getByRole('heading', { name: 'Your email is verified' }).waitFor();
+    await signup.context().close();
+
+    await desk.close();
+    await phone.close();
+  });
 });

@@ -68,6 +68,8 @@ describe('API keys in settings', () => {
     expect(list.body.result!.data).toEqual({
       keys: [expect.objectContaining({ id: apiKey.id, name: 'CI script', prefix: key.slice(0, 16) })],
       max: 1,
+      plan: 'Free',
+      upgrade: { plan: 'Pro', max: 5 },
     });
     expect(JSON.stringify(list.body)).not.toContain(key);
   });

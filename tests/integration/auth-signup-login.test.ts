@@ -1,7 +1,7 @@
 // Sign-up, email verification, login and logout over real HTTP, with FerretDB and Mailpit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
-import { codeFrom, inbox, sendsSettled, waitForEmail, watchSends } from '../setup/mailpit';
+import { codeFrom, inbox, linkFrom, sendsSettled, waitForEmail, watchSends } from '../setup/mailpit';
 import { createAccount, errorOf, GOOD_PASSWORD, login, me, newBrowser, signUp, uniqueEmail } from '../fixtures/accounts';
 
 let h: Harness;
@@ -92,6 +92,78 @@ describe('sign-up', () => {
     expect(mem).toBeGreaterThanOrEqual(19456);
     expect(time).toBeGreaterThanOrEqual(2);
     expect(par).toBeGreaterThanOrEqual(1);
+  });
+});
+
+/** The token of the one-click link in the newest verification email to `email`. */
+async function linkToken(email: string, skip = 0): Promise<string> {
+  const link = linkFrom(await waitForEmail(email, /verification code/, { skip }), `${h.env.PUBLIC_URL}/confirm-email?token=`);
+  return new URL(link).searchParams.get('token') as string;
+}
+
+describe('the emailed verification link', () => {
+  it('verifies once, from a browser that is not signed in; a second use is refused', async () => {
+    const { b, email } = await signUp(h);
+    const token = await linkToken(email);
+    const elsewhere = newBrowser(h);
+    // Opening the link (what a mail scanner does) only serves the web app's page; nothing is verified.
+    await elsewhere.request(`/confirm-email?token=${token}`);
+    expect((await me(b))?.emailVerified).toBe(false);
+
+    const ok = await elsewhere.mutation('auth.verifyEmailLink', { token });
+    expect(ok.body).toEqual({ result: { data: { ok: true, signedIn: false } } });
+    expect((await me(b))?.emailVerified).toBe(true);
+    expect(await me(elsewhere), 'verifying does not sign anyone in').toBeNull();
+
+    const again = await newBrowser(h).mutation('auth.verifyEmailLink', { token });
+    expect(again.status).toBe(400);
+    expect(errorOf(again.body).data.fieldErrors?.token).toMatch(/invalid, has expired or was already used/);
+  });
+
+  it('tells the browser that signed up that it is signed in', async () => {
+    const { b, email } = await signUp(h);
+    const res = await b.mutation('auth.verifyEmailLink', { token: await linkToken(email) });
+    expect(res.body).toEqual({ result: { data: { ok: true, signedIn: true } } });
+  });
+
+  it('refuses a tampered token with the same answer as an unknown one, and leaves the account unverified', async () => {
+    const { b, email } = await signUp(h);
+    const token = await linkToken(email);
+    const last = token.at(-1) === 'A' ? 'B' : 'A';
+    const answers = [];
+    for (const bad of [`${token.slice(0, -1)}${last}`, `x${token.slice(1)}`, token.slice(0, 22), 'A'.repeat(65)]) {
+      const res = await newBrowser(h).mutation('auth.verifyEmailLink', { token: bad });
+      expect(res.status, bad).toBe(400);
+      answers.push(errorOf(res.body).data.fieldErrors);
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size, 'one answer for every bad token').toBe(1);
+    expect((await me(b))?.emailVerified).toBe(false);
+    // The real link still works afterwards.
+    expect((await newBrowser(h).mutation('auth.verifyEmailLink', { token })).status).toBe(200);
+  });
+
+  it('stores only a hash of the link, expires with the code, and dies when the code is used', async () => {
+    const { b, email, userId } = await signUp(h);
+    const mail = await waitForEmail(email, /verification code/);
+    const token = await linkToken(email);
+    const row = await h.deps.db.c.emailCodes.findOne({ userId });
+    expect(JSON.stringify(row)).not.toContain(token.slice(22));
+    expect(row?.linkHash).toMatch(/^[0-9a-f]{64}$/);
+
+    await h.deps.db.c.emailCodes.updateMany({ userId }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await newBrowser(h).mutation('auth.verifyEmailLink', { token })).status, 'expired').toBe(400);
+    await h.deps.db.c.emailCodes.updateMany({ userId }, { $set: { expiresAt: new Date(Date.now() + 60_000) } });
+
+    expect((await b.mutation('auth.verifyEmail', { code: codeFrom(mail) })).status).toBe(200);
+    expect((await newBrowser(h).mutation('auth.verifyEmailLink', { token })).status, 'code already used').toBe(400);
+  });
+
+  it('is bound to the address it was sent to', async () => {
+    const { b, email, userId } = await signUp(h);
+    const token = await linkToken(email);
+    await h.deps.db.c.users.updateOne({ _id: userId }, { $set: { email: uniqueEmail() } });
+    expect((await newBrowser(h).mutation('auth.verifyEmailLink', { token })).status).toBe(400);
+    expect((await me(b))?.emailVerified).toBe(false);
   });
 });
 

@@ -78,6 +78,7 @@ const PUBLIC = new Set([
   'auth.logout',
   'auth.requestPasswordReset',
   'auth.resetPassword',
+  'auth.verifyEmailLink', // the emailed one-click link, opened where nobody may be signed in
   'billing.plans', // the pricing catalog: plan names and prices, no user data
   'content.list', // the library catalog: titles, summaries, plan locks; never bodies or files
 ]);

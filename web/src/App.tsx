@@ -10,6 +10,7 @@ import { SignupPage } from './features/auth/SignupPage';
 import { VerifyEmailPage } from './features/auth/VerifyEmailPage';
 import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
 import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
+import { ConfirmEmailPage } from './features/auth/ConfirmEmailPage';
 import { RequireAuth } from './features/auth/session';
 import { DashboardPage } from './features/app/DashboardPage';
 import { AdminArea } from './features/admin/AdminArea';
@@ -50,6 +51,7 @@ export const appRoutes = createRoutesFromElements(
     <Route path={p.login} element={<LoginPage />} />
     <Route path={p.forgotPassword} element={<ForgotPasswordPage />} />
     <Route path={p.resetPassword} element={<ResetPasswordPage />} />
+    <Route path={p.confirmEmail} element={<ConfirmEmailPage />} />
     <Route element={<RequireAuth />}>
       <Route path={p.verifyEmail} element={<VerifyEmailPage />} />
       <Route path={p.dashboard} element={<AppShell />}>

@@ -6,6 +6,7 @@ export const notices: Record<string, string> = {
   'password-reset': 'Your password has been reset. Log in with your new password.',
   'account-deleted': 'Your account and personal data have been deleted. Sorry to see you go.',
   'session-expired': 'Your session has ended. Please log in again.',
+  'email-verified': 'Your email is verified. Log in to continue.',
 };
 
 export const oauthErrors: Record<string, string> = {

@@ -49,16 +49,24 @@ function render(emu: Emulator, session: Stripe.Checkout.Session, view: View = {}
     .map((li) => {
       const price = li.price!;
       const metered = price.recurring?.usage_type === 'metered';
+      const every = esc(price.recurring?.interval ?? 'month');
+      if (metered) {
+        // The usage line names what it charges for and keeps its price short, so neither side wraps
+        // into the other on a narrow screen.
+        const label = esc(price.nickname ?? `${productName(emu, price)} usage`);
+        return `<li><span>${label}<br><small class="muted">Billed each ${every} for what you use</small></span><span class="amount">${formatMoney(price.unit_amount ?? 0, currency)} / unit</span></li>`;
+      }
       const label = `${esc(productName(emu, price))}${li.quantity && li.quantity > 1 ? ` × ${li.quantity}` : ''}`;
-      const amount = metered
-        ? `${formatMoney(price.unit_amount ?? 0, currency)} per unit, billed monthly for usage`
-        : `${formatMoney(li.amount_subtotal, currency)} / ${esc(price.recurring?.interval ?? 'month')}`;
-      return `<li><span>${label}</span><span>${amount}</span></li>`;
+      return `<li><span>${label}</span><span class="amount">${formatMoney(li.amount_subtotal, currency)} / ${every}</span></li>`;
     })
     .join('');
+  // A plan with a usage price has two items on one product: name each product once, and only
+  // those of the fixed-price items when there are any.
+  const fixed = items.filter((li) => li.price?.recurring?.usage_type !== 'metered');
+  const products = esc([...new Set((fixed.length ? fixed : items).map((li) => productName(emu, li.price!)))].join(', '));
   const summary = `<section class="card" aria-labelledby="summary-title">
 <p class="muted">DropIn</p>
-<h1 id="summary-title">${trial ? `Try ${esc(items.map((i) => productName(emu, i.price!)).join(', '))}` : `Subscribe to ${esc(items.map((i) => productName(emu, i.price!)).join(', '))}`}</h1>
+<h1 id="summary-title">${trial ? `Try ${products}` : `Subscribe to ${products}`}</h1>
 ${trial ? `<p class="price">${trial} days free</p><p class="muted">Then ${formatMoney(subtotal - (promo?.amount ?? 0), currency)} per ${esc(interval)} starting ${formatDate(emu.now(customer?.id) + trial * 86_400)}</p>` : `<p class="price">${formatMoney(subtotal, currency)} <span class="muted" style="font-size:1rem">per ${esc(interval)}</span></p>`}
 <ul class="lines" style="list-style:none;padding:0">${lines}
 ${promo ? `<li><span>Promotion code ${esc(promo.label)}</span><span>−${formatMoney(promo.amount, currency)}</span></li>` : ''}

@@ -32,7 +32,8 @@ button:focus-visible,.button:focus-visible,a:focus-visible,input:focus-visible{o
 .notice{color:#0a3069;background:#ddf4ff;border:1px solid #b6e3ff;border-radius:6px;padding:.6rem .8rem;margin:.75rem 0}
 table{width:100%;border-collapse:collapse}th,td{text-align:left;padding:.5rem .25rem;border-bottom:1px solid #eaeef2}
 td.num,th.num{text-align:right}
-.lines li{display:flex;justify-content:space-between;gap:1rem;padding:.35rem 0}
+.lines li{display:flex;justify-content:space-between;align-items:baseline;gap:1rem;padding:.35rem 0}
+.lines li>span:first-child{min-width:0}.lines .amount{flex:none;text-align:right;white-space:nowrap}
 .status{display:inline-block;font-size:.8rem;font-weight:600;padding:.1rem .5rem;border-radius:999px;background:#eef0f4}
 .inline{display:inline}
 .default-submit{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden;padding:0;border:0}

@@ -1,5 +1,5 @@
-// Confirm the account's address with the emailed 6-digit code. "Resend code" respects the
-// server's cooldown and shows it counting down.
+// Confirm the account's address with the emailed 6-digit code (the same email's link leads to
+// ConfirmEmailPage instead). "Resend code" respects the server's cooldown and shows it counting down.
 import { type FormEvent, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { waitInWords, withoutRetry } from '../../../../src/lib/try-again';
@@ -67,7 +67,8 @@ export function VerifyEmailPage() {
       title="Verify your email"
       subtitle={
         <>
-          We sent a 6-digit code to <strong>{user.email}</strong>. Enter it below to confirm it's you.
+          We sent a link and a 6-digit code to <strong>{user.email}</strong>. Open the link, or enter the code below to confirm
+          it's you.
         </>
       }
       footer={

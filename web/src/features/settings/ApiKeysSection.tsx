@@ -1,5 +1,6 @@
 // Personal API keys for the developer API: create one with a name (shown once, with a copy button),
-// list them, revoke any. The server keeps only a hash.
+// list them, revoke any. The server keeps only a hash. At the plan's limit the form gives way to
+// what the plan allows and the upgrade that allows more.
 import { type FormEvent, useState } from 'react';
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
@@ -36,6 +37,7 @@ export function ApiKeysSection() {
   });
   const createErrors = formErrors(create.error, ['name']);
   const needsUpgrade = create.error?.data?.code === 'PAYMENT_REQUIRED';
+  const atLimit = keys.data ? keys.data.keys.length >= keys.data.max : false;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -76,22 +78,42 @@ export function ApiKeysSection() {
           </p>
         </Banner>
       )}
-      <form className="api-key-form" onSubmit={submit} noValidate>
-        <TextField
-          label="Key name"
-          name="name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          error={createErrors.fields.name}
-          hint="Say where it is used, e.g. “Reporting script”."
-          maxLength={60}
-        />
-        <div className="button-row">
-          <Button type="submit" loading={create.isPending}>
-            Create key
-          </Button>
-        </div>
-      </form>
+      {/* The form waits for the list: it is not offered only to be taken away at the limit. */}
+      {keys.isPending ? null : atLimit && keys.data ? (
+        // At the plan's limit a form would only be refused: say why, and how to get more.
+        <Banner
+          tone="info"
+          title={`${keys.data.plan} allows ${keys.data.max} API key${keys.data.max === 1 ? '' : 's'}`}
+          action={
+            keys.data.upgrade ? (
+              <ButtonLink to="/pricing" size="sm">
+                Upgrade to {keys.data.upgrade.plan}
+              </ButtonLink>
+            ) : undefined
+          }
+        >
+          {keys.data.upgrade
+            ? `Revoke a key below to create another, or upgrade to ${keys.data.upgrade.plan} for ${keys.data.upgrade.max} keys.`
+            : 'Revoke a key below to create another.'}
+        </Banner>
+      ) : (
+        <form className="api-key-form" onSubmit={submit} noValidate>
+          <TextField
+            label="Key name"
+            name="name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            error={createErrors.fields.name}
+            hint="Say where it is used, e.g. “Reporting script”."
+            maxLength={60}
+          />
+          <div className="button-row">
+            <Button type="submit" loading={create.isPending}>
+              Create key
+            </Button>
+          </div>
+        </form>
+      )}
       {createErrors.message && (
         <Banner
           tone="error"

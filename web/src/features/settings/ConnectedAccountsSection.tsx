@@ -1,5 +1,6 @@
 // GitHub / Google accounts linked for signing in. Linking goes through the server's OAuth route
-// and comes back here; unlinking is refused while it would leave no way to sign in.
+// and comes back here; unlinking is refused while it would leave no way to sign in. Hidden on a
+// server with no provider configured, unless an account linked earlier is still there to unlink.
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
@@ -30,17 +31,15 @@ export function ConnectedAccountsSection() {
   const shown = (['github', 'google'] as const).filter(
     (p) => providers.data?.[p] || accounts.data?.accounts.some((a) => a.provider === p),
   );
+  // No provider set up on this server (the same answer that hides the login page's buttons) and
+  // nothing linked from before: there is nothing to show or do here.
+  const noProviders = (providers.isSuccess || providers.isError) && !providers.data?.github && !providers.data?.google;
+  if (noProviders && !accounts.data?.accounts.length) return null;
 
   return (
     <Card title="Connected accounts" description="Sign in to DropIn with GitHub or Google.">
       {unlinkError && <Banner tone="error">{unlinkError}</Banner>}
-      <QueryState
-        query={bothLoaded}
-        loadingLabel="Loading connected accounts…"
-        skeletonLines={2}
-        isEmpty={() => shown.length === 0}
-        empty={{ description: 'No sign-in providers are set up on this DropIn, so there is nothing to connect.' }}
-      >
+      <QueryState query={bothLoaded} loadingLabel="Loading connected accounts…" skeletonLines={2}>
         {(data) => (
           <ul className="item-list">
             {shown.map((p) => {
