@@ -29,6 +29,9 @@ function planName(planId: string | null): string {
   return (planId && plans[planId as PlanId]?.name) || 'your plan';
 }
 
+/** Why a billing email came, for its footer. */
+const BILLING_REASON = 'you have a DropIn subscription';
+
 interface Notice {
   key: string;
   mail: Mail;
@@ -51,6 +54,7 @@ export function noticesFor(
     out.push({
       key: `welcome:${after._id}`,
       mail: compose(env, `Welcome to DropIn ${name}`, {
+        reason: BILLING_REASON,
         paragraphs: [
           after.status === 'trialing'
             ? `Your ${name} trial has started. It ends on ${day(after.trialEnd)}; we will remind you 3 days before.`
@@ -65,6 +69,7 @@ export function noticesFor(
     out.push({
       key: `plan-changed:${after._id}:${before.priceId}:${after.priceId}:${after.syncedAt.getTime()}`,
       mail: compose(env, `Your DropIn plan is now ${name}`, {
+        reason: BILLING_REASON,
         paragraphs: [`You moved from ${planName(before.planId)} (${before.interval}ly) to ${name} (${after.interval}ly).`],
         link: billing,
       }),
@@ -75,6 +80,7 @@ export function noticesFor(
     out.push({
       key: `cancel-scheduled:${after._id}:${after.cancelAt?.getTime() ?? after.currentPeriodEnd?.getTime()}`,
       mail: compose(env, 'Your DropIn subscription will end', {
+        reason: BILLING_REASON,
         paragraphs: [
           `Your ${name} subscription will end on ${day(after.cancelAt ?? after.currentPeriodEnd)}. You can resume it any time before then.`,
         ],
@@ -87,6 +93,7 @@ export function noticesFor(
     out.push({
       key: `ended:${after._id}`,
       mail: compose(env, 'Your DropIn subscription has ended', {
+        reason: BILLING_REASON,
         paragraphs: [
           `Your ${name} subscription has ended and your account is back on Free. Your content and settings are still here.`,
         ],
@@ -100,6 +107,7 @@ export function noticesFor(
     out.push({
       key: `action-required:${inv.id}`,
       mail: compose(env, 'Confirm your DropIn payment', {
+        reason: BILLING_REASON,
         paragraphs: [`Your bank asks you to confirm the payment of ${money(inv.amountDue, inv.currency)} for DropIn ${name}.`],
         link: inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'Confirm the payment' } : billing,
       }),
@@ -110,6 +118,7 @@ export function noticesFor(
     out.push({
       key: `trial-ending:${after._id}:${after.trialEnd.getTime()}`,
       mail: compose(env, `Your DropIn ${name} trial ends soon`, {
+        reason: BILLING_REASON,
         paragraphs: [
           `Your trial ends on ${day(after.trialEnd)}. ${after.cancelAtPeriodEnd ? 'Your subscription is set to end then.' : `After that we will charge ${after.unitAmount !== null ? money(after.unitAmount, after.currency) : 'the plan price'} per ${after.interval ?? 'period'}.`}`,
         ],
@@ -137,6 +146,7 @@ function receipt(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: { PUBLIC
   return {
     key: `receipt:${inv.id}`,
     mail: compose(env, `Receipt for ${money(inv.amountPaid, inv.currency)}`, {
+      reason: BILLING_REASON,
       paragraphs: [
         `We received your payment of ${money(inv.amountPaid, inv.currency)} for DropIn ${planName(sub?.planId ?? null)}. Thank you!`,
       ],
@@ -157,6 +167,7 @@ function paymentFailed(
   return {
     key: `payment-failed:${inv.id}:${attempt}`,
     mail: compose(env, 'Your DropIn payment failed', {
+      reason: BILLING_REASON,
       paragraphs: [
         `We could not charge ${money(inv.amountDue, inv.currency)} for DropIn ${planName(sub?.planId ?? null)}. ${retry} your access, update your card or pay the invoice now.`,
       ],
