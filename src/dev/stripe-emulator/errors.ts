@@ -77,6 +77,7 @@ const NOUNS: Record<string, string> = {
   pi: 'payment_intent',
   inpay: 'invoice payment',
   ch: 'charge',
+  re: 'refund',
   ii: 'invoiceitem',
   di: 'discount',
 };

@@ -173,6 +173,8 @@ export class State {
   invoices = new Collection<Stripe.Invoice>();
   invoicePayments = new Collection<Stripe.InvoicePayment>();
   paymentIntents = new Collection<Stripe.PaymentIntent>();
+  charges = new Collection<Stripe.Charge>();
+  refunds = new Collection<Stripe.Refund>();
   checkoutSessions = new Collection<Stripe.Checkout.Session>();
   portalSessions = new Collection<Stripe.BillingPortal.Session>();
   portalConfigurations = new Collection<Stripe.BillingPortal.Configuration>();
@@ -221,6 +223,8 @@ export class State {
       in: this.invoices,
       inpay: this.invoicePayments,
       pi: this.paymentIntents,
+      ch: this.charges,
+      re: this.refunds,
       cs: this.checkoutSessions,
       bps: this.portalSessions,
       bpc: this.portalConfigurations,

@@ -8,6 +8,7 @@ import { fullList } from '../list.js';
 import { decimalString, idOf } from '../resources/common.js';
 import type { PendingItem } from '../store.js';
 import { behaviorOf } from '../resources/paymentMethods.js';
+import { recordCharge } from './charges.js';
 
 export interface LineSpec {
   amount: number;
@@ -446,7 +447,7 @@ export function markPaid(emu: Emulator, invoice: Stripe.Invoice, pi: Stripe.Paym
     pi.amount_received = pi.amount;
     pi.last_payment_error = null;
     pi.next_action = null;
-    pi.latest_charge = newId('ch');
+    pi.latest_charge = recordCharge(emu, pi).id;
     emu.emit('payment_intent.succeeded', pi, { customer: customerId });
     const inpay = invoicePaymentOf(emu, invoice.id);
     if (inpay) {

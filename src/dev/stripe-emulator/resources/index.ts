@@ -9,6 +9,7 @@ import { registerInvoices } from './invoices.js';
 import { registerMeters } from './meters.js';
 import { registerPaymentMethods } from './paymentMethods.js';
 import { registerPortal } from './portal.js';
+import { registerRefunds } from './refunds.js';
 import { registerSubscriptions } from './subscriptions.js';
 import { registerTestClocks } from './testClocks.js';
 
@@ -21,6 +22,7 @@ export function buildApiRouter(): Router {
   registerCheckout(router);
   registerSubscriptions(router);
   registerInvoices(router);
+  registerRefunds(router);
   registerTestClocks(router);
   registerEvents(router);
   registerMeters(router);

@@ -454,12 +454,31 @@ export function registerInvoices(router: Router): void {
   });
 
   router.get('/v1/invoice_payments', ({ emu, raw, path }) => {
-    const params = parse<{ limit?: number; starting_after?: string; ending_before?: string; invoice?: string; status?: string }>(
-      { ...listFields, invoice: p.str, status: p.str, payment: p.any, created: p.range },
+    const params = parse<{
+      limit?: number;
+      starting_after?: string;
+      ending_before?: string;
+      invoice?: string;
+      status?: string;
+      payment?: { type?: string; payment_intent?: string; payment_record?: string };
+    }>(
+      {
+        ...listFields,
+        invoice: p.str,
+        status: p.str,
+        payment: p.obj({ type: p.enum('payment_intent', 'payment_record'), payment_intent: p.str, payment_record: p.str }),
+        created: p.range,
+      },
       raw,
     );
+    const pay = params.payment;
     const items = emu.state.invoicePayments.newestFirst(
-      (x) => (!params.invoice || x.invoice === params.invoice) && (!params.status || x.status === params.status),
+      (x) =>
+        (!params.invoice || x.invoice === params.invoice) &&
+        (!params.status || x.status === params.status) &&
+        (!pay?.type || x.payment.type === pay.type) &&
+        (!pay?.payment_intent || idOf(x.payment.payment_intent ?? null) === pay.payment_intent) &&
+        (!pay?.payment_record || idOf(x.payment.payment_record ?? null) === pay.payment_record),
     );
     return paginate(items, params, path);
   });
