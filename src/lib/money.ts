@@ -27,6 +27,28 @@ export function majorUnits(amount: number, currency: string): number {
   return ZERO_DECIMAL.has(currency.toLowerCase()) ? amount : amount / 100;
 }
 
+/** How many decimals a typed amount may have in this currency: 2, or 0 for zero-decimal ones. */
+export function decimalsOf(currency: string): number {
+  return ZERO_DECIMAL.has(currency.toLowerCase()) ? 0 : 2;
+}
+
+/**
+ * An amount a person typed, in whole units of the currency ("6", "6.5", "1,200.00", "$6"), as
+ * Stripe's integer in the smallest unit: "6.50" usd → 650, "1200" jpy → 1200. Null when it is not
+ * a plain positive-or-zero number with at most the currency's decimals. Digits are read as text,
+ * never through floating point, so "0.29" is 29 and not 28.999….
+ */
+export function parseAmount(text: string, currency: string): number | null {
+  const decimals = decimalsOf(currency);
+  const s = text.trim().replace(/^\p{Sc}\s*/u, '');
+  const m = /^(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d*))?$/.exec(s);
+  if (!m || (!m[1] && !m[2]) || (m[2] ?? '').length > decimals) return null;
+  const whole = (m[1] ?? '0').replaceAll(',', '');
+  const fraction = (m[2] ?? '').padEnd(decimals, '0');
+  const value = Number(whole + fraction);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
 /** Intl.NumberFormat is costly to build and amounts are formatted in every list row: one per kind. */
 const formats = new Map<string, Intl.NumberFormat>();
 
