@@ -9,6 +9,8 @@ import type { Role } from '../db/collections';
 import { requireStripe, syncAfterWrite, syncCustomer } from '../billing/sync';
 import { withStripeErrors } from '../billing/errors';
 import { isEnded } from '../billing/status';
+import { paidInvoice } from '../billing/refunds';
+import { formatAmount } from '../lib/money';
 import { disableUser } from '../auth/users';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
@@ -167,6 +169,73 @@ export async function applyCoupon(opts: ActionBase & { subscriptionId: string; c
         ),
       );
       await syncAfterWrite(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
+    },
+  );
+}
+
+export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
+
+/**
+ * Refunds all or part of a paid invoice's card payment. The amount is checked against what Stripe
+ * says is still refundable, so a refusal names the field and changes nothing; the subscriber is
+ * emailed by the effects that follow the sync (billing/refunds.ts), once per refund.
+ */
+export async function refundInvoice(
+  opts: ActionBase & {
+    userId: string;
+    invoiceId: string;
+    amount: number;
+    reason: (typeof REFUND_REASONS)[number];
+    note: string;
+  },
+) {
+  const { deps } = opts;
+  const stripe = requireStripe(deps);
+  const user = await requireUser(deps, opts.userId);
+  const paid = await paidInvoice(deps, stripe, opts.invoiceId);
+  if (!user.stripeCustomerId || paid.customerId !== user.stripeCustomerId)
+    throw new AppError('NOT_FOUND', 'This account has no such invoice.', { field: 'invoiceId' });
+  const money = (amount: number) => formatAmount(amount, paid.charge.currency, { locale: 'en-US' });
+  if (paid.refundable === 0)
+    throw new AppError('CONFLICT', 'This invoice has already been refunded in full.', { field: 'amount' });
+  if (opts.amount > paid.refundable)
+    throw new AppError(
+      'BAD_REQUEST',
+      `The amount ${money(opts.amount)} is more than the ${money(paid.refundable)} still refundable on this invoice.`,
+      { field: 'amount' },
+    );
+  return audited(
+    deps,
+    opts.actor,
+    { action: 'refund', targetType: 'invoice', targetId: opts.invoiceId, userId: opts.userId, actionId: opts.actionId },
+    async () => {
+      const charge = await withStripeErrors(() => stripe.charges.retrieve(paid.charge.id));
+      return {
+        invoice: paid.invoice.number ?? paid.invoice.id,
+        currency: charge.currency,
+        paid: charge.amount,
+        refunded: charge.amount_refunded,
+        refundable: charge.amount - charge.amount_refunded,
+      };
+    },
+    async () => {
+      const refund = await withStripeErrors(() =>
+        stripe.refunds.create(
+          {
+            payment_intent: paid.paymentIntentId,
+            amount: opts.amount,
+            reason: opts.reason,
+            metadata: {
+              dropin_invoice: opts.invoiceId,
+              dropin_admin: opts.actor.email,
+              ...(opts.note ? { note: opts.note } : {}),
+            },
+          },
+          idem('refund', opts.actionId),
+        ),
+      );
+      await syncAfterWrite(deps, paid.customerId, { source: 'admin.action', key: opts.actionId, refundId: refund.id });
+      return { refundId: refund.id, amount: refund.amount, currency: refund.currency };
     },
   );
 }

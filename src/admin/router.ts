@@ -12,6 +12,8 @@ import {
   cancelNow,
   extendTrial,
   listCoupons,
+  REFUND_REASONS,
+  refundInvoice,
   resyncCustomer,
   revokeSessions,
   setDisabled,
@@ -101,6 +103,25 @@ export const adminRouter = router({
       await applyCoupon({ deps: ctx.deps, actor: actor(ctx), ...input });
       return { ok: true };
     }),
+
+  refundInvoice: adminProcedure
+    .input(
+      z
+        .object({
+          userId,
+          invoiceId: id('in', 'invoice'),
+          amount: z
+            .number()
+            .int('must be a whole number in the smallest currency unit')
+            .positive('must be more than zero')
+            .max(99_999_999),
+          reason: z.enum(REFUND_REASONS),
+          note: z.string().trim().max(500, 'must be at most 500 characters').default(''),
+          actionId,
+        })
+        .strict(),
+    )
+    .mutation(({ ctx, input }) => refundInvoice({ deps: ctx.deps, actor: actor(ctx), ...input })),
 
   revokeSessions: adminProcedure
     .input(z.object({ userId, actionId }).strict())

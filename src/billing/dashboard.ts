@@ -6,6 +6,7 @@ import { AppError } from '../lib/errors';
 import { customerIdOf } from './customers';
 import { withStripeErrors } from './errors';
 import { plans, type PlanId } from './plans';
+import { paymentIntentOf } from './refunds';
 import { catalogPrices } from './prices';
 import { effectivePlan, hasPaymentTrouble, type PaymentTroubleStatus } from './status';
 import { currentSubscription } from './subscription';
@@ -98,27 +99,46 @@ export interface InvoiceRow {
   status: string | null;
   pdfUrl: string | null;
   hostedUrl: string | null;
+  /** Refunded so far of the card payment that paid it. */
+  amountRefunded: number;
+  /** What can still be refunded (0 unless it was paid by card). */
+  refundable: number;
 }
 
 export async function listInvoices(deps: AppDeps, userId: string): Promise<InvoiceRow[]> {
   const customer = await customerIdOf(deps, userId);
   if (!customer) return [];
   const stripe = requireStripe(deps);
-  const list = await withStripeErrors(() => stripe.invoices.list({ customer, limit: 24 }));
+  // Refunds live on the charge that paid an invoice: the invoices' payments name its PaymentIntent.
+  const [list, charges] = await withStripeErrors(() =>
+    Promise.all([
+      stripe.invoices.list({ customer, limit: 24, expand: ['data.payments'] }),
+      stripe.charges.list({ customer, limit: 100 }),
+    ]),
+  );
+  const chargeOf = new Map(
+    charges.data.map((ch) => [typeof ch.payment_intent === 'string' ? ch.payment_intent : ch.payment_intent?.id, ch]),
+  );
   return list.data
     .filter((inv: Stripe.Invoice) => inv.status !== 'draft')
-    .map((inv: Stripe.Invoice) => ({
-      id: inv.id as string,
-      number: inv.number ?? null,
-      created: new Date(inv.created * 1000).toISOString(),
-      total: inv.total,
-      amountPaid: inv.amount_paid,
-      amountDue: inv.amount_due,
-      currency: inv.currency,
-      status: inv.status,
-      pdfUrl: inv.invoice_pdf ?? null,
-      hostedUrl: inv.hosted_invoice_url ?? null,
-    }));
+    .map((inv: Stripe.Invoice) => {
+      const pi = paymentIntentOf(inv);
+      const charge = pi ? chargeOf.get(pi) : undefined;
+      return {
+        id: inv.id as string,
+        number: inv.number ?? null,
+        created: new Date(inv.created * 1000).toISOString(),
+        total: inv.total,
+        amountPaid: inv.amount_paid,
+        amountDue: inv.amount_due,
+        currency: inv.currency,
+        status: inv.status,
+        pdfUrl: inv.invoice_pdf ?? null,
+        hostedUrl: inv.hosted_invoice_url ?? null,
+        amountRefunded: charge?.amount_refunded ?? 0,
+        refundable: inv.status === 'paid' && charge ? Math.max(0, charge.amount - charge.amount_refunded) : 0,
+      };
+    });
 }
 
 export async function portalUrl(deps: AppDeps, userId: string): Promise<string> {

@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps';
 import { recordPaymentFailure } from './payment-failures';
 import { alignOverageItems } from './overage';
 import { notifyBillingChanges } from './notifications';
+import { notifyRefunds } from './refunds';
 import type { SyncCause, SyncResult } from './sync-result';
 
 export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cause: SyncCause): Promise<void> {
@@ -21,6 +22,8 @@ export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cau
   });
   // Why a charge failed, for the admin's failed-payments list (the one thing kept from a payload).
   for (const event of events) await recordPaymentFailure(deps, event);
+  // A refund email per refund the cause names (refund events, or the refund an admin just made).
+  await notifyRefunds(deps, result, cause);
 }
 
 /** The invoices a cause is about: those its invoice events name, or the one the action acted on. */

@@ -32,4 +32,6 @@ export type SyncCause =
       source: 'checkout' | 'user.action' | 'admin.action' | 'payment.retry' | 'reconciler' | 'account.deletion';
       key?: string;
       invoiceId?: string;
+      /** A refund the action made, so the subscriber hears of it without waiting for its webhook. */
+      refundId?: string;
     };
