@@ -1,4 +1,4 @@
-// Small display helpers: relative times and a readable device name from a user agent.
+// Small display helpers: relative times, counted words and a readable device name from a user agent.
 
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 const dtf = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -24,6 +24,13 @@ export function timeAgo(value: string | Date, now = Date.now()): string {
   if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour');
   if (abs < 30 * 86_400) return rtf.format(Math.round(seconds / 86_400), 'day');
   return formatDate(value);
+}
+
+const plurals = new Intl.PluralRules('en-US');
+
+/** A count with its word: "1 attempt", "2 attempts", "0 sessions"; `many` for irregular words. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${plurals.select(count) === 'one' ? one : many}`;
 }
 
 export function describeDevice(userAgent: string): string {

@@ -3,7 +3,7 @@
 import { type FormEvent, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, plural } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
@@ -157,8 +157,9 @@ function EventTableRow({ e, onView, onReplayed }: { e: EventRow; onView: () => v
       <td data-label="Processing">
         <span className={`badge badge-${tone}`}>{e.status}</span>
         <div className="muted admin-small">
-          {e.attempts} attempt(s){e.processedAt ? ` · done ${formatDateTime(e.processedAt)}` : ''}
-          {e.duplicates ? ` · ${e.duplicates} duplicate(s)` : ''}
+          {plural(e.attempts, 'attempt')}
+          {e.processedAt ? ` · done ${formatDateTime(e.processedAt)}` : ''}
+          {e.duplicates ? ` · ${plural(e.duplicates, 'duplicate')}` : ''}
         </div>
         {e.lastError && <div className="admin-small admin-danger-text">{e.lastError}</div>}
       </td>
@@ -185,7 +186,7 @@ function EventTableRow({ e, onView, onReplayed }: { e: EventRow; onView: () => v
 function PayloadDialog({ id, onClose }: { id: string; onClose: () => void }) {
   const event = trpc.admin.event.useQuery({ id });
   return (
-    <Dialog open onClose={onClose} title="Event payload" description={<code>{id}</code>}>
+    <Dialog open wide onClose={onClose} title="Event payload" description={<code>{id}</code>}>
       <QueryState query={event} loadingLabel="Loading payload…" skeletonLines={6}>
         {(data) => (
           <section aria-label="Payload JSON">

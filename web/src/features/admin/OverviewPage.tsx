@@ -1,7 +1,7 @@
 // Revenue and subscriber figures now (from the mirror) and over time (daily snapshots).
 import { useMemo, useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, plural } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
@@ -101,12 +101,12 @@ export function OverviewPage() {
             <Kpi
               label="Trial conversion"
               value={percent(o.trialConversionRate)}
-              hint={`${o.trialsConverted30d} of ${o.trialsEnded30d} trials ended in 30 days`}
+              hint={`${o.trialsConverted30d.toLocaleString()} of ${plural(o.trialsEnded30d, 'trial')} ended in 30 days`}
             />
             <Kpi
               label="At risk (failed payments)"
               value={moneyList(o.atRisk)}
-              hint={`${o.atRiskSubscriptions} subscriptions`}
+              hint={plural(o.atRiskSubscriptions, 'subscription')}
               tone={o.atRiskSubscriptions ? 'danger' : undefined}
             />
           </dl>

@@ -2,7 +2,7 @@
 // dry run (which reports without changing anything and is not stored).
 import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, plural } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
@@ -87,8 +87,8 @@ export function ReconcilerPage() {
                       {r.dryRun && <span className="badge badge-neutral admin-badge-gap">dry run</span>}
                       <div className="muted admin-small">
                         {r.counts.checked.toLocaleString()} checked · {r.counts.inSync.toLocaleString()} in sync ·{' '}
-                        {r.counts.drifted} drifted · {r.counts.repaired} repaired · {r.counts.failed} failed · {r.eventsReplayed}{' '}
-                        events replayed
+                        {r.counts.drifted} drifted · {r.counts.repaired} repaired · {r.counts.failed} failed ·{' '}
+                        {plural(r.eventsReplayed, 'event')} replayed
                         {r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}
                       </div>
                     </div>
@@ -125,7 +125,11 @@ function RunDrifts({ id }: { id: string }) {
 
 function RunDetail({ run }: { run: RunView }) {
   if (run.drifts.length === 0)
-    return <p className="muted">No drift: {run.counts.checked.toLocaleString()} subscriptions match Stripe.</p>;
+    return (
+      <p className="muted">
+        No drift: {plural(run.counts.checked, 'subscription')} {run.counts.checked === 1 ? 'matches' : 'match'} Stripe.
+      </p>
+    );
   return (
     <div className="admin-table-wrap">
       <table className="admin-table">

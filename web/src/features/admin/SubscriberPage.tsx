@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { describeDevice, formatDate, formatDateTime, timeAgo } from '../../lib/format';
+import { describeDevice, formatDate, formatDateTime, plural, timeAgo } from '../../lib/format';
 import { isOpen } from '../../../../src/billing/status';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
@@ -11,7 +11,8 @@ import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
 import { AuditLog } from './AuditLog';
-import { formatMoney, invoiceStatus, planName, statusOf, type SubscriberDetail } from './admin-lib';
+import { formatMoney, invoiceStatus, planName, refundOf, statusOf, type SubscriberDetail } from './admin-lib';
+import { RefundAction } from './RefundAction';
 
 export function SubscriberPage() {
   const { userId = '' } = useParams();
@@ -42,7 +43,7 @@ export function SubscriberPage() {
           <>
             <AccountCard d={d} onDone={setNotice} />
             <SubscriptionsCard d={d} onDone={setNotice} />
-            <InvoicesCard d={d} />
+            <InvoicesCard d={d} onDone={setNotice} />
             {d.usage && <UsageCard usage={d.usage} />}
             <SessionsCard d={d} onDone={setNotice} />
             <EventsCard d={d} />
@@ -192,7 +193,7 @@ function SubscriptionsCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: str
                   {s.latestInvoice && s.latestInvoice.status === 'open' && (
                     <div className="admin-small admin-danger-text">
                       Open invoice {formatMoney(s.latestInvoice.amountDue, s.latestInvoice.currency)},{' '}
-                      {s.latestInvoice.attemptCount} attempt(s)
+                      {plural(s.latestInvoice.attemptCount, 'attempt')}
                       {s.latestInvoice.nextPaymentAttempt
                         ? `, next retry ${formatDateTime(s.latestInvoice.nextPaymentAttempt)}`
                         : ''}
@@ -321,9 +322,12 @@ function SubscriptionsCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: str
   );
 }
 
-function InvoicesCard({ d }: { d: SubscriberDetail }) {
+function InvoicesCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: string) => void }) {
   return (
-    <Card title="Invoices">
+    <Card
+      title="Invoices"
+      actions={!d.invoicesError && <RefundAction account={d.account} invoices={d.invoices} onDone={onDone} />}
+    >
       {d.invoicesError ? (
         <Banner tone="warning">Invoices could not be read from Stripe: {d.invoicesError}</Banner>
       ) : d.invoices.length === 0 ? (
@@ -353,7 +357,10 @@ function InvoicesCard({ d }: { d: SubscriberDetail }) {
                   <td data-label="Total" className="num">
                     {formatMoney(i.total, i.currency)}
                   </td>
-                  <td data-label="Status">{invoiceStatus(i.status)}</td>
+                  <td data-label="Status">
+                    {invoiceStatus(i.status)}
+                    <RefundNote invoice={i} />
+                  </td>
                   <td data-label="PDF">
                     {i.pdfUrl ? (
                       <a href={i.pdfUrl} target="_blank" rel="noreferrer">
@@ -371,6 +378,12 @@ function InvoicesCard({ d }: { d: SubscriberDetail }) {
       )}
     </Card>
   );
+}
+
+/** "Partially refunded: $6.00" under an invoice's status, when anything was refunded. */
+function RefundNote({ invoice }: { invoice: SubscriberDetail['invoices'][number] }) {
+  const refund = refundOf(invoice);
+  return refund && <div className="admin-small">{`${refund.label}: ${refund.amount}`}</div>;
 }
 
 function UsageCard({ usage }: { usage: NonNullable<SubscriberDetail['usage']> }) {
@@ -401,7 +414,7 @@ function SessionsCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: string) 
           <AdminAction
             label="Revoke all sessions"
             title="Log this user out everywhere?"
-            description={`All ${d.sessions.length} session(s) end at once; the user can log in again.`}
+            description={`${d.sessions.length === 1 ? 'Their only session ends' : `All ${plural(d.sessions.length, 'session')} end`} at once; the user can log in again.`}
             confirmLabel="Revoke sessions"
             danger
             doneMessage="All sessions revoked."
@@ -449,7 +462,8 @@ function EventsCard({ d }: { d: SubscriberDetail }) {
                 {e.status}
               </span>{' '}
               <span className="muted admin-small">
-                {formatDateTime(e.receivedAt)} · {e.attempts} attempt(s){e.lastError ? ` · ${e.lastError}` : ''}
+                {formatDateTime(e.receivedAt)} · {plural(e.attempts, 'attempt')}
+                {e.lastError ? ` · ${e.lastError}` : ''}
               </span>
             </li>
           ))}

@@ -4,7 +4,7 @@
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../../../src/trpc/root';
 
-export { formatMoney, statusOf, useActionIds, invoiceStatus } from '../billing/billing-lib';
+export { formatMoney, statusOf, useActionIds, invoiceStatus, refundOf } from '../billing/billing-lib';
 
 export type AdminOutputs = inferRouterOutputs<AppRouter>['admin'];
 export type Overview = AdminOutputs['overview'];

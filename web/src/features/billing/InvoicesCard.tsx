@@ -1,11 +1,12 @@
-// Every invoice Stripe has for the customer: date, amount, status, the PDF and the hosted page.
+// Every invoice Stripe has for the customer: date, amount, status (and what was refunded of it), the
+// PDF and the hosted page.
 import { trpc } from '../../lib/trpc';
 import { formatDate } from '../../lib/format';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
 import { CardIcon } from '../../components/icons';
 import { cx } from '../../components/cx';
-import { formatMoney, invoiceStatus } from './billing-lib';
+import { formatMoney, invoiceStatus, refundOf } from './billing-lib';
 
 export function InvoicesCard({ poll }: { poll: boolean }) {
   const invoices = trpc.billing.invoices.useQuery(undefined, { refetchInterval: poll ? 5_000 : false });
@@ -42,6 +43,7 @@ export function InvoicesCard({ poll }: { poll: boolean }) {
             <tbody>
               {data.invoices.map((inv) => {
                 const label = inv.number ?? formatDate(inv.created);
+                const refund = refundOf(inv);
                 return (
                   <tr key={inv.id}>
                     <td data-label="Date">{formatDate(inv.created)}</td>
@@ -55,12 +57,13 @@ export function InvoicesCard({ poll }: { poll: boolean }) {
                       <span
                         className={cx(
                           'badge',
-                          inv.status === 'paid' && 'badge-success',
+                          inv.status === 'paid' && !refund && 'badge-success',
                           (inv.status === 'open' || inv.status === 'uncollectible') && 'badge-warning',
                         )}
                       >
-                        {invoiceStatus(inv.status)}
+                        {refund ? refund.label : invoiceStatus(inv.status)}
                       </span>
+                      {refund && <span className="invoice-refund">Refunded {refund.amount}</span>}
                     </td>
                     <td className="invoice-links">
                       {inv.pdfUrl && (

@@ -53,6 +53,19 @@ export function invoiceStatus(status: string | null): string {
   return status ? (invoiceWords[status] ?? status) : '—';
 }
 
+/** What was refunded of an invoice: "Refunded" or "Partially refunded", with the amount; null when nothing. */
+export function refundOf(inv: {
+  amountRefunded: number;
+  refundable: number;
+  currency: string;
+}): { label: 'Refunded' | 'Partially refunded'; amount: string } | null {
+  if (inv.amountRefunded <= 0) return null;
+  return {
+    label: inv.refundable > 0 ? 'Partially refunded' : 'Refunded',
+    amount: formatMoney(inv.amountRefunded, inv.currency, { cents: true }),
+  };
+}
+
 export function newActionId(): string {
   return crypto.randomUUID().replaceAll('-', '');
 }
