@@ -67,6 +67,7 @@ export function refundNotice(
         `It goes back to ${card}; banks usually show it within 5 to 10 business days.`,
       ],
       link: { href: `${env.PUBLIC_URL}/app/billing`, label: 'See your invoices' },
+      reason: 'you have a DropIn subscription',
     }),
   };
 }

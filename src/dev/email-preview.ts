@@ -3,6 +3,7 @@
 // come from the same functions the app sends them with, fed sample subscriptions and invoices.
 import type { InvoiceSummary, SubscriptionDoc } from '../db/collections';
 import { invoiceNotices, noticesFor } from '../billing/notifications';
+import { refundNotice } from '../billing/refunds';
 import { type Mail, type TemplateEnv, templates } from '../email/templates';
 import { quotaMail } from '../usage/notices';
 
@@ -181,6 +182,15 @@ export function previewEmails(env: TemplateEnv): PreviewEmail[] {
         ),
         'action-required',
       ),
+    },
+    {
+      kind: 'refund',
+      title: 'Refund (part of a payment)',
+      mail: refundNotice(
+        { id: 're_sample', amount: 950, currency: 'usd' },
+        { planId: 'pro', paid: 1900, card: { brand: 'visa', last4: '4242' } },
+        env,
+      ).mail,
     },
     {
       kind: 'quota-80',
