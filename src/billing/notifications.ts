@@ -30,7 +30,7 @@ function planName(planId: string | null): string {
 }
 
 /** Why a billing email came, for its footer. */
-const BILLING_REASON = 'you have a DropIn subscription';
+export const BILLING_REASON = 'you have a DropIn subscription';
 
 interface Notice {
   key: string;

@@ -8,6 +8,7 @@ import { sendOnce } from '../email/outbox';
 import { formatAmount } from '../lib/money';
 import { AppError } from '../lib/errors';
 import { withStripeErrors } from './errors';
+import { BILLING_REASON } from './notifications';
 import { plans, type PlanId } from './plans';
 import type { SyncCause, SyncResult } from './sync-result';
 
@@ -67,7 +68,7 @@ export function refundNotice(
         `It goes back to ${card}; banks usually show it within 5 to 10 business days.`,
       ],
       link: { href: `${env.PUBLIC_URL}/app/billing`, label: 'See your invoices' },
-      reason: 'you have a DropIn subscription',
+      reason: BILLING_REASON,
     }),
   };
 }
