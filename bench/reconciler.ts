@@ -19,7 +19,7 @@ import { parseEnv } from '../src/env';
 import { createDeps } from '../src/server';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/lib/ids';
-import { expectedRow } from '../reconciler/compare';
+import { expectedRow } from '../src/billing/reconcile/compare';
 import { customerDoc } from '../src/billing/mirror';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,7 +38,7 @@ interface RunFigures {
 
 if (process.argv.includes('--run')) {
   // Child: one reconciler run, as `npm run reconcile` would do it, reporting its own memory.
-  const { runReconcile } = await import('../reconciler/run');
+  const { runReconcile } = await import('../src/billing/reconcile/run');
   const env = parseEnv();
   const deps = await createDeps(env);
   const rssAfterConnectMb = process.memoryUsage().rss / 2 ** 20;

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { EnvError, parseEnv } from '../src/env';
 import { createDeps } from '../src/server';
 import { localServicesFile, withLocalServices } from './local';
-import { runReconcile, type ReconcileProgress, type ReconcileReport } from './run';
+import { runReconcile, type ReconcileProgress, type ReconcileReport } from '../src/billing/reconcile/run';
 
 const usage = `Usage: npm run reconcile -- [--dry-run] [--customer cus_…] [--json]
   --dry-run          report drift without repairing, replaying or storing anything

@@ -4,7 +4,7 @@
 import cron from 'node-cron';
 import { EnvError, parseEnv } from '../src/env';
 import { createDeps } from '../src/server';
-import { runReconcile } from './run';
+import { runReconcile } from '../src/billing/reconcile/run';
 
 try {
   const env = parseEnv();

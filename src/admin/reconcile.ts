@@ -3,7 +3,7 @@
 // dry run stores nothing, so it is awaited and its report returned.
 import type { AppDeps } from '../deps';
 import type { ReconcileRunDoc } from '../db/collections';
-import { latestRuns, runReconcile } from '../../reconciler/run';
+import { latestRuns, runReconcile } from '../billing/reconcile/run';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
 

@@ -338,7 +338,7 @@ export interface ApiKeyDoc {
 
 export type ReconcileRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
 
-/** One reconciler run: what it checked, the drift it found and repaired (reconciler/report.ts). */
+/** One reconciler run: what it checked, the drift it found and repaired (src/billing/reconcile/run.ts). */
 export interface ReconcileRunDoc {
   _id: string;
   startedAt: Date;

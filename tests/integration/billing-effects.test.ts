@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/auth/users';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { runReconcile } from '../../reconciler/run';
+import { runReconcile } from '../../src/billing/reconcile/run';
 import { settle, startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 
 let world: BillingWorld;

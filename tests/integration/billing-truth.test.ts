@@ -2,7 +2,7 @@
 // even when its webhook never came, and every answer to a subscriber tells what Stripe really did.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runReconcile } from '../../reconciler/run';
+import { runReconcile } from '../../src/billing/reconcile/run';
 import {
   settle,
   startBillingWorld,

@@ -13,9 +13,9 @@ import type Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
-import { compareRow, expectedRow } from '../../reconciler/compare';
-import { latestRuns, runReconcile, type ReconcileReport } from '../../reconciler/run';
-import { acquireLease } from '../../reconciler/lease';
+import { compareRow, expectedRow } from '../../src/billing/reconcile/compare';
+import { latestRuns, runReconcile, type ReconcileReport } from '../../src/billing/reconcile/run';
+import { acquireLease } from '../../src/billing/reconcile/lease';
 import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 
 let world: BillingWorld;

@@ -2,14 +2,14 @@
 // Stripe subscription page by page, compare each with the mirror and repair drifted customers
 // through syncCustomer. Every run (except dry runs) leaves a report in `reconcile_runs`.
 import type Stripe from 'stripe';
-import type { AppDeps } from '../src/deps';
-import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../src/db/collections';
-import { isDuplicateKey } from '../src/db/errors';
-import { syncCustomer } from '../src/billing/sync';
-import { inboxRow } from '../src/webhooks/inbox';
-import { requeueEvent } from '../src/webhooks/worker';
-import { AppError } from '../src/lib/errors';
-import { newId } from '../src/lib/ids';
+import type { AppDeps } from '../../deps';
+import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../../db/collections';
+import { isDuplicateKey } from '../../db/errors';
+import { syncCustomer } from '../sync';
+import { inboxRow } from '../../webhooks/inbox';
+import { requeueEvent } from '../../webhooks/worker';
+import { AppError } from '../../lib/errors';
+import { newId } from '../../lib/ids';
 import { acquireLease, type Lease } from './lease';
 import { createBudgetedStripe } from './stripe';
 import { MirrorStream } from './mirror-stream';

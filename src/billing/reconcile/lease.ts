@@ -5,8 +5,8 @@
 // renews by inserting the next period's row before the current one ends; a crashed owner stops
 // renewing, so its lease is gone at most two periods later.
 import { randomUUID } from 'node:crypto';
-import type { Collections } from '../src/db/collections';
-import { isDuplicateKey } from '../src/db/errors';
+import type { Collections } from '../../db/collections';
+import { isDuplicateKey } from '../../db/errors';
 
 export interface Lease {
   owner: string;

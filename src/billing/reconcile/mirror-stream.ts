@@ -6,7 +6,7 @@
 // each row once, whether or not the database uses the `created` index.
 import type { Collection, Filter } from 'mongodb';
 import type Stripe from 'stripe';
-import type { SubscriptionDoc } from '../src/db/collections';
+import type { SubscriptionDoc } from '../../db/collections';
 
 export class MirrorStream {
   private readonly it: AsyncIterator<SubscriptionDoc>;

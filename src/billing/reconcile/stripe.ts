@@ -3,7 +3,7 @@
 // included. It is separate from the server's client so the count is the reconciler's alone and
 // its pace never slows user requests in the same process (tests, a CLI run beside the server).
 import Stripe from 'stripe';
-import type { Env } from '../src/env';
+import type { Env } from '../../env';
 
 export interface BudgetedStripe {
   stripe: Stripe;

@@ -2,9 +2,9 @@
 // comes from the same subscriptionDoc mapping syncCustomer writes, so "in sync" means exactly
 // "a sync now would not change these fields".
 import type Stripe from 'stripe';
-import type { SubscriptionDoc } from '../src/db/collections';
-import { paymentMethodSummary, subscriptionDoc } from '../src/billing/mirror';
-import { isOpen } from '../src/billing/status';
+import type { SubscriptionDoc } from '../../db/collections';
+import { paymentMethodSummary, subscriptionDoc } from '../mirror';
+import { isOpen } from '../status';
 
 /** The mirror fields the reconciler vouches for. */
 export const COMPARED_FIELDS = [
