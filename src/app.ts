@@ -7,9 +7,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import type { AppDeps } from './deps';
-import type { Logger } from './log';
 import { appRouter } from './trpc/root';
 import { createInnerContext } from './trpc/context';
+import type { AppEnv } from './http/app-env';
 import { clientIp } from './http/client-ip';
 import { csrfGuard } from './http/csrf';
 import { notFound, onHttpError } from './http/errors';
@@ -21,8 +21,6 @@ import { stripeWebhookRoutes } from './webhooks/route';
 import { restApi, toolBodyLimit } from './api/rest';
 import { fileRoutes } from './content/files';
 import { contentUploadRoutes } from './content/upload-route';
-
-export type AppEnv = { Variables: { log: Logger; ip: string; requestId: string } };
 
 export interface AppOptions {
   /** Folder with the built web app (index.html + assets). Served when it exists. */

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../http/app-env';
 import type { AppDeps } from '../deps';
 import { jsonError, notFound, onHttpError } from '../http/errors';
 import { valid } from '../http/validate';

@@ -2,7 +2,7 @@
 // Forged, expired or someone else's links are 403 and count nothing (the download was counted
 // when the URL was issued); files of unpublished items are 404 even on a valid link.
 import { type Context, Hono } from 'hono';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../http/app-env';
 import type { AppDeps } from '../deps';
 import { jsonError } from '../http/errors';
 import { verifyDownload } from './signing';

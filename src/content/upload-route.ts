@@ -4,7 +4,7 @@
 // (same-origin POSTs only). The body is read up to MAX_UPLOAD_BYTES and refused with 413 beyond.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../http/app-env';
 import type { AppDeps } from '../deps';
 import type { SessionUser } from '../auth/sessions';
 import { invalidInput, jsonError } from '../http/errors';

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
-import type { AppEnv } from '../app';
+import type { AppEnv } from '../http/app-env';
 import { jsonError } from '../http/errors';
 import { recordEvent } from './inbox';
 

@@ -5,7 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { AppDeps } from '../../deps';
-import type { AppEnv } from '../../app';
+import type { AppEnv } from '../../http/app-env';
 import { jsonError } from '../../http/errors';
 import { safeEqual } from '../../lib/ids';
 import { loginUser } from '../login';
