@@ -10,7 +10,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startFerretDB, startMailpit } from '../scripts/services';
 import { parseEnv } from '../src/env';
-import { createDeps } from '../src/server';
+import { createServerDeps } from '../src/server';
 import type { EmailOutboxDoc, SubscriptionDoc, UserDoc, WebhookEventDoc } from '../src/db/collections';
 import { appRouter } from '../src/trpc/root';
 import { createInnerContext } from '../src/trpc/context';
@@ -268,7 +268,7 @@ async function main() {
     SMTP_URL: mailpit.smtpUrl,
     PUBLIC_URL: 'http://127.0.0.1:1',
   });
-  const deps = await createDeps(env);
+  const deps = await createServerDeps(env);
   try {
     const now = Date.now();
     const t0 = performance.now();
@@ -334,7 +334,7 @@ async function main() {
     await caller.admin.overview();
     console.log(`first overview (computes it)                 ${(performance.now() - coldOverview).toFixed(0)} ms`);
     // A process started after that one (a deploy, a restart) serves the overview it stored.
-    const later = await createDeps(env);
+    const later = await createServerDeps(env);
     const laterOverview = performance.now();
     await overview(later);
     console.log(`first overview in a new process (stored)     ${(performance.now() - laterOverview).toFixed(0)} ms`);

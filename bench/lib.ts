@@ -6,7 +6,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { startFerretDB, startMailpit, freePort } from '../scripts/services';
 import { parseEnv } from '../src/env';
-import { createDeps, startServer, type RunningServer } from '../src/server';
+import { createServerDeps, startServer, type RunningServer } from '../src/server';
 
 export interface BenchServer extends RunningServer {
   stopAll(): Promise<void>;
@@ -40,7 +40,7 @@ export async function startBenchServer(
     RATE_LIMIT_DISABLED: 'true',
     ...extraEnv,
   });
-  const server = await startServer(await createDeps(env), { webDist: path.join(dir, 'no-web') });
+  const server = await startServer(await createServerDeps(env), { webDist: path.join(dir, 'no-web') });
   return {
     ...server,
     emulatorUrl: emulator?.url ?? null,

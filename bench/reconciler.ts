@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { freePort, startFerretDB } from '../scripts/services';
 import { parseEnv } from '../src/env';
-import { createDeps } from '../src/server';
+import { createDeps } from '../src/deps';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/lib/ids';
 import { expectedRow } from '../src/billing/reconcile/compare';

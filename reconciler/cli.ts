@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { EnvError, parseEnv } from '../src/env';
-import { createDeps } from '../src/server';
+import { createDeps } from '../src/deps';
 import { localServicesFile, withLocalServices } from './local';
 import { runReconcile, type ReconcileProgress, type ReconcileReport } from '../src/billing/reconcile/run';
 

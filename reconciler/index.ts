@@ -3,7 +3,7 @@
 // these processes exist; on SIGTERM the current run finishes its customer, stores its report and exits.
 import cron from 'node-cron';
 import { EnvError, parseEnv } from '../src/env';
-import { createDeps } from '../src/server';
+import { createDeps } from '../src/deps';
 import { runReconcile } from '../src/billing/reconcile/run';
 
 try {

@@ -144,10 +144,10 @@ export async function startLocalDropIn(opts: LocalOptions = {}): Promise<LocalDr
     if (!opts.dev) await ensureWebBuild({ log });
 
     const { parseEnv } = await import('../src/env');
-    const { createDeps, startServer } = await import('../src/server');
+    const { createServerDeps, startServer } = await import('../src/server');
     const { seedAdmin } = await import('../src/auth/admin-seed');
     const env = parseEnv(vars);
-    const deps = await createDeps(env);
+    const deps = await createServerDeps(env);
     await seedAdmin(deps, env.ADMIN_EMAIL as string, env.ADMIN_PASSWORD as string);
     const server = await startServer(deps, { webDist: defaultWebDist });
     stops.unshift(server.close);

@@ -29,7 +29,7 @@ async function main() {
     webhookRetrySchedule: [50, 100, 200, 400],
   });
   const { parseEnv } = await import('../src/env');
-  const { createDeps, startServer } = await import('../src/server');
+  const { createServerDeps, startServer } = await import('../src/server');
   const env = parseEnv({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -42,7 +42,7 @@ async function main() {
     MAILPIT_URL: mailpit.apiUrl,
     ...stripeEnv,
   });
-  const server = await startServer(await createDeps(env), { webDist });
+  const server = await startServer(await createServerDeps(env), { webDist });
   const control = emulatorControl(emulator.url);
   const settle = async () => {
     await control.waitForDeliveries(10_000);

@@ -24,7 +24,7 @@ async function main() {
   const mailpit = await startMailpit();
   const port = await freePort();
   const { parseEnv } = await import('../src/env');
-  const { createDeps, startServer } = await import('../src/server');
+  const { createServerDeps, startServer } = await import('../src/server');
   const env = parseEnv({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -41,7 +41,7 @@ async function main() {
     GOOGLE_CLIENT_ID: 'screenshots',
     GOOGLE_CLIENT_SECRET: 'screenshots',
   });
-  const server = await startServer(await createDeps(env), { webDist });
+  const server = await startServer(await createServerDeps(env), { webDist });
   const { seedAdmin } = await import('../src/auth/admin-seed');
   await seedAdmin(server.deps, ADMIN_EMAIL, ADMIN_PASSWORD);
   const browser = await chromium.launch({

@@ -6,7 +6,7 @@ import { requestId } from 'hono/request-id';
 import { bodyLimit } from 'hono/body-limit';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
-import type { AppDeps } from './deps';
+import type { ServerDeps } from './deps';
 import { appRouter } from './trpc/root';
 import { createInnerContext } from './trpc/context';
 import type { AppEnv } from './http/app-env';
@@ -29,7 +29,7 @@ export interface AppOptions {
   onWebhookRecorded?: () => void;
 }
 
-export function createApp(deps: AppDeps, opts: AppOptions = {}) {
+export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
   const { env } = deps;
   const app = new Hono<AppEnv>();
   const production = env.NODE_ENV === 'production';

@@ -1,11 +1,11 @@
 // Production entry: parse env, connect, start the server, and stop it gracefully on a signal.
 import cluster from 'node:cluster';
 import { EnvError, parseEnv } from './env';
-import { createDeps, startServer } from './server';
+import { createServerDeps, startServer } from './server';
 
 try {
   const env = parseEnv();
-  const server = await startServer(await createDeps(env));
+  const server = await startServer(await createServerDeps(env));
   const log = server.deps.log;
   // PM2 (wait_ready) moves traffic to a reloaded instance only once it says it is listening.
   process.send?.('ready');

@@ -1,38 +1,27 @@
-// Builds the app's dependencies from the parsed env and starts the HTTP server, with graceful
+// Builds the server's dependencies (a job's, plus sessions) and starts the HTTP server, with graceful
 // shutdown. `src/index.ts` (production) and `scripts/start.ts` (local defaults) both call this.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Env } from './env';
-import { createLogger } from './log';
-import { connectDatabase } from './db/client';
-import { createMailer } from './email/mailer';
 import { createSessions } from './auth/sessions';
 import { createApp } from './app';
-import { createStripe } from './billing/stripe';
 import { startWebhookWorker, type WebhookWorker } from './webhooks/worker';
 import { startOutboxRetry } from './email/outbox';
 import { startMeterSender, type MeterSender } from './usage/meter';
 import { seedContent } from './content/seed';
-import type { AppDeps } from './deps';
+import { createDeps, type ServerDeps } from './deps';
 import { startSnapshotJob } from './admin/analytics';
-import { createCaches } from './caches';
 
-export async function createDeps(env: Env): Promise<AppDeps> {
-  // Readable lines for a person running it locally (npm start); JSON lines in production and tests.
-  const log = createLogger(env.LOG_LEVEL, { pretty: env.NODE_ENV === 'development' && env.LOG_LEVEL !== 'silent' });
-  if (!env.MONGODB_URI) throw new Error('MONGODB_URI is not set');
-  if (!env.SMTP_URL) throw new Error('SMTP_URL is not set');
-  const db = await connectDatabase(env.MONGODB_URI, env.MONGODB_DB);
-  const mailer = createMailer(env.SMTP_URL, env.MAIL_FROM, log);
-  const sessions = createSessions(env, db.c);
-  const stripe = env.STRIPE_SECRET_KEY ? createStripe(env) : null;
-  return { env, db, mailer, log, sessions, stripe, caches: createCaches() };
+/** A job's dependencies plus the sessions request handlers need. */
+export async function createServerDeps(env: Env): Promise<ServerDeps> {
+  const deps = await createDeps(env);
+  return { ...deps, sessions: createSessions(env, deps.db.c) };
 }
 
 export interface RunningServer {
   url: string;
-  deps: AppDeps;
+  deps: ServerDeps;
   worker: WebhookWorker;
   /**
    * Graceful stop: no new connections, in-flight requests and the webhook row in hand finish,
@@ -41,7 +30,7 @@ export interface RunningServer {
   close(opts?: { timeoutMs?: number }): Promise<void>;
 }
 
-export async function startServer(deps: AppDeps, opts: { webDist?: string } = {}): Promise<RunningServer> {
+export async function startServer(deps: ServerDeps, opts: { webDist?: string } = {}): Promise<RunningServer> {
   const { env, log } = deps;
   if (env.NODE_ENV === 'production' && !env.DOWNLOAD_SIGNING_SECRET)
     throw new Error('DOWNLOAD_SIGNING_SECRET is required in production');
@@ -124,7 +113,7 @@ function stopHttp(server: Server, inFlight: Set<ServerResponse>, timeoutMs: numb
 }
 
 /** Deletes expired rows: expiry does not rely on TTL indexes (src/db/indexes.ts). */
-function startHousekeeping(deps: AppDeps): NodeJS.Timeout {
+function startHousekeeping(deps: ServerDeps): NodeJS.Timeout {
   const { c } = deps.db;
   const sweep = async () => {
     const now = new Date();

@@ -1,7 +1,7 @@
 // Deleting an account: needs the current password (or a fresh login for password-less accounts),
 // then removes sessions, codes, reset tokens, OAuth links and the user, and says goodbye by email.
 import { cancelBillingForDeletion } from '../billing/account-deletion';
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
 import { requireRecentAuth } from './reauth';
@@ -11,12 +11,12 @@ import type { UserDoc } from '../db/collections';
  * Runs before any data is removed: cancels the user's Stripe subscriptions. Throwing stops the
  * deletion with nothing removed.
  */
-export async function beforeAccountDeletion(opts: { deps: AppDeps; user: UserDoc }): Promise<void> {
+export async function beforeAccountDeletion(opts: { deps: ServerDeps; user: UserDoc }): Promise<void> {
   await cancelBillingForDeletion(opts.deps, opts.user);
 }
 
 export async function deleteAccount(opts: {
-  deps: AppDeps;
+  deps: ServerDeps;
   userId: string;
   sessionPublicId: string;
   password: string | undefined;

@@ -1,6 +1,6 @@
 // Changing the email address: prove the current password, then prove the new address with a code
 // sent there; only then does the account switch, and the old address is told of the change.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { consumeCode, issueCode } from '../auth/email-codes';
 import { limits } from '../auth/limits';
 import { isDuplicateKey } from '../db/errors';
@@ -15,7 +15,7 @@ import { requireRecentAuth } from './reauth';
  * tell that address's owner instead, so this form cannot probe which addresses have accounts.
  */
 export async function requestEmailChange(opts: {
-  deps: AppDeps;
+  deps: ServerDeps;
   userId: string;
   sessionPublicId: string;
   newEmail: string;
@@ -36,7 +36,7 @@ export async function requestEmailChange(opts: {
   sendInBackground(deps, { to: newEmail, ...templates.newAddressCode(deps.env, { code }) });
 }
 
-export async function confirmEmailChange(opts: { deps: AppDeps; userId: string; code: string }): Promise<void> {
+export async function confirmEmailChange(opts: { deps: ServerDeps; userId: string; code: string }): Promise<void> {
   const { deps, userId, code } = opts;
   await hit(deps, limits.codeUser, userId);
   const { email: newEmail } = await consumeCode({ deps, userId, purpose: 'change_email', code });

@@ -1,6 +1,6 @@
 // Changing the password from settings: needs the current one, keeps this session, ends the others,
 // and tells the owner by email; it needs the current password, and every other session ends.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { validateNewPassword } from '../auth/password-policy';
 import { setPassword } from '../auth/users';
 import { sendInBackground } from '../email/send';
@@ -8,7 +8,7 @@ import { templates } from '../email/templates';
 import { requireRecentAuth } from './reauth';
 
 export async function changePassword(opts: {
-  deps: AppDeps;
+  deps: ServerDeps;
   userId: string;
   sessionPublicId: string;
   /** Optional only for accounts without a password, which need a fresh session instead. */

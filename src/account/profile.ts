@@ -1,9 +1,9 @@
 // The display name.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { toPublicUser, type PublicUser } from '../auth/users';
 import { AppError } from '../lib/errors';
 
-export async function updateProfile(opts: { deps: AppDeps; userId: string; name: string }): Promise<PublicUser> {
+export async function updateProfile(opts: { deps: ServerDeps; userId: string; name: string }): Promise<PublicUser> {
   const user = await opts.deps.db.c.users.findOneAndUpdate(
     { _id: opts.userId },
     { $set: { name: opts.name, updatedAt: new Date() } },

@@ -1,7 +1,7 @@
 // The user's own sessions: list them (device, IP, last seen) and revoke any. Sessions are
 // addressed by their public id, never by the token or its hash, and always within the user's own
 // rows, so another user's id is simply not found: a user lists and revokes only their own sessions.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { AppError } from '../lib/errors';
 
 export interface SessionView {
@@ -13,7 +13,7 @@ export interface SessionView {
   lastSeenAt: string;
 }
 
-export async function listSessions(opts: { deps: AppDeps; userId: string; currentPublicId: string }): Promise<SessionView[]> {
+export async function listSessions(opts: { deps: ServerDeps; userId: string; currentPublicId: string }): Promise<SessionView[]> {
   const now = new Date();
   const docs = await opts.deps.db.c.sessions
     .find({ userId: opts.userId, expiresAt: { $gt: now }, absoluteExpiresAt: { $gt: now } })
@@ -32,7 +32,7 @@ export async function listSessions(opts: { deps: AppDeps; userId: string; curren
 
 /** Revokes one of the user's sessions; returns whether it was the current one. */
 export async function revokeSession(opts: {
-  deps: AppDeps;
+  deps: ServerDeps;
   userId: string;
   publicId: string;
   currentPublicId: string;

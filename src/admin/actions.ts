@@ -4,7 +4,7 @@
 // admin's page) show the result at once, without waiting for the webhook; once Stripe accepted a
 // write the action is reported done even if that sync has to finish in the background.
 import type Stripe from 'stripe';
-import type { AppDeps } from '../deps';
+import type { AppDeps, ServerDeps } from '../deps';
 import type { Role } from '../db/collections';
 import { requireStripe, syncAfterWrite, syncCustomer } from '../billing/sync';
 import { withStripeErrors } from '../billing/errors';
@@ -16,7 +16,7 @@ import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
 
 interface ActionBase {
-  deps: AppDeps;
+  deps: ServerDeps;
   actor: Actor;
   actionId: string;
 }

@@ -1,7 +1,7 @@
 // Logging in and out. `loginUser` is the one way a session starts (password login, signup, OAuth),
 // so session fixation is handled in one place: whatever token the browser presented is ended and a
 // fresh one is issued.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { check, hit, reset } from '../lib/rate-limit';
 import { limits } from './limits';
@@ -20,7 +20,7 @@ export interface SessionTarget {
 
 /** Starts a new session for `userId` and appends its cookie. Refuses disabled users. */
 export async function loginUser(
-  ctx: { deps: Pick<AppDeps, 'db' | 'sessions'>; req: SessionTarget },
+  ctx: { deps: Pick<ServerDeps, 'db' | 'sessions'>; req: SessionTarget },
   userId: string,
 ): Promise<void> {
   const { deps, req } = ctx;
@@ -40,7 +40,7 @@ const INVALID = 'Incorrect email or password.';
  * tells whether an account exists.
  */
 export async function loginWithPassword(opts: {
-  deps: AppDeps;
+  deps: ServerDeps;
   req: SessionTarget;
   email: string;
   password: string;
@@ -69,14 +69,14 @@ export async function loginWithPassword(opts: {
 }
 
 /** Ends the current session and clears the cookie. */
-export async function logout(opts: { deps: Pick<AppDeps, 'sessions'>; req: SessionTarget }): Promise<void> {
+export async function logout(opts: { deps: Pick<ServerDeps, 'sessions'>; req: SessionTarget }): Promise<void> {
   if (opts.req.sessionToken) await opts.deps.sessions.invalidate(opts.req.sessionToken);
   opts.req.resHeaders.append('Set-Cookie', opts.deps.sessions.blankCookie());
 }
 
 /** Ends every session of the user, this one included; returns how many were ended. */
 export async function logoutEverywhere(opts: {
-  deps: Pick<AppDeps, 'sessions'>;
+  deps: Pick<ServerDeps, 'sessions'>;
   req: SessionTarget;
   userId: string;
 }): Promise<number> {

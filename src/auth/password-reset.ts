@@ -1,7 +1,7 @@
 // Forgot password → emailed single-use link → new password.
 // Tokens carry 256 bits from the CSPRNG; only their SHA-256 is stored; they live one hour, are
 // bound to the user and the address they were sent to, and a newer one replaces older ones.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { consume } from '../db/writes';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
@@ -15,7 +15,7 @@ import { findUserByEmail, setPassword } from './users';
 const LIFETIME_MS = 60 * 60_000;
 
 /** Always answers the same: whether an email goes out depends on the account, not the answer. */
-export async function requestPasswordReset(opts: { deps: AppDeps; ip: string; email: string }): Promise<void> {
+export async function requestPasswordReset(opts: { deps: ServerDeps; ip: string; email: string }): Promise<void> {
   const { deps, ip, email } = opts;
   await hit(deps, limits.resetIp, ip);
   await hit(deps, limits.resetEmail, email);
@@ -45,7 +45,7 @@ const INVALID = 'This reset link is invalid or has expired. Please ask for a new
  * sends the person to /login). Of two concurrent uses of one token only one wins: the one that
  * consumed the row (src/db/writes.ts).
  */
-export async function resetPassword(opts: { deps: AppDeps; token: string; password: string }): Promise<void> {
+export async function resetPassword(opts: { deps: ServerDeps; token: string; password: string }): Promise<void> {
   const { deps, token, password } = opts;
   const _id = sha256(token);
   const now = new Date();

@@ -4,7 +4,7 @@
 // account is logged in (a session cookie is set) while an existing one is not: logging the caller
 // into someone else's account is not an option, and the web shows "check your email" either way.
 // The per-IP limit keeps that difference from being useful for bulk enumeration.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
 import { AppError } from '../lib/errors';
@@ -17,7 +17,7 @@ import { validateNewPassword } from './password-policy';
 import { createUser, findUserByEmail } from './users';
 
 export async function signup(opts: {
-  deps: AppDeps;
+  deps: ServerDeps;
   req: SessionTarget;
   email: string;
   password: string;
@@ -41,7 +41,7 @@ export async function signup(opts: {
   await loginUser({ deps, req }, userId);
 }
 
-async function tellOwner(deps: AppDeps, email: string, password: string | null): Promise<void> {
+async function tellOwner(deps: ServerDeps, email: string, password: string | null): Promise<void> {
   // A new signup spends one Argon2 hash; spend one here too so timing does not tell the cases apart.
   if (password !== null) await hashPassword(password);
   sendInBackground(deps, { to: email, ...templates.signupAttempt(deps.env) });
@@ -51,7 +51,7 @@ async function tellOwner(deps: AppDeps, email: string, password: string | null):
  * Issues a verification code (and the one-click link that stands for it) for the user's current
  * address and emails both. Starts the resend cooldown (the signup email counts as the first send).
  */
-export async function sendVerificationCode(opts: { deps: AppDeps; userId: string; email: string }): Promise<void> {
+export async function sendVerificationCode(opts: { deps: ServerDeps; userId: string; email: string }): Promise<void> {
   const { deps, userId, email } = opts;
   await hit(deps, limits.sendCodeCooldown, userId);
   await hit(deps, limits.sendCodeUser, userId);

@@ -1,6 +1,6 @@
 // Users: creation, look-up and password storage. Shared by signup, OAuth, the admin seed and the
 // account settings; no HTTP here.
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import type { Role, UserDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
@@ -38,7 +38,7 @@ export function normalizeEmail(email: string): string {
  * email is taken (the unique index decides, so two racing signups cannot both win).
  */
 export async function createUser(
-  deps: Pick<AppDeps, 'db'>,
+  deps: Pick<ServerDeps, 'db'>,
   opts: { email: string; password: string | null; name: string; emailVerified: boolean; role?: Role },
 ): Promise<UserDoc> {
   const now = new Date();
@@ -62,17 +62,17 @@ export async function createUser(
   return user;
 }
 
-export function findUserByEmail(deps: Pick<AppDeps, 'db'>, email: string): Promise<UserDoc | null> {
+export function findUserByEmail(deps: Pick<ServerDeps, 'db'>, email: string): Promise<UserDoc | null> {
   return deps.db.c.users.findOne({ email: normalizeEmail(email) });
 }
 
-export function findUserById(deps: Pick<AppDeps, 'db'>, userId: string): Promise<UserDoc | null> {
+export function findUserById(deps: Pick<ServerDeps, 'db'>, userId: string): Promise<UserDoc | null> {
   return deps.db.c.users.findOne({ _id: userId });
 }
 
 /** Stores a new password hash. Does not revoke sessions or send email: the calling flow decides. */
 export async function setPassword(
-  deps: Pick<AppDeps, 'db' | 'sessions'>,
+  deps: Pick<ServerDeps, 'db' | 'sessions'>,
   opts: { userId: string; password: string },
 ): Promise<void> {
   const passwordHash = await hashPassword(opts.password);
@@ -82,7 +82,7 @@ export async function setPassword(
 }
 
 /** Disables a user and ends every session at once, on every process. */
-export async function disableUser(deps: Pick<AppDeps, 'db' | 'sessions'>, opts: { userId: string }): Promise<void> {
+export async function disableUser(deps: Pick<ServerDeps, 'db' | 'sessions'>, opts: { userId: string }): Promise<void> {
   await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: true, updatedAt: new Date() } });
   await deps.sessions.invalidateAll(opts.userId);
 }

@@ -1,6 +1,6 @@
 // Email verification after signup: submit the emailed code, open the emailed link, or ask for a
 // new one (60 s cooldown).
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { AppError } from '../lib/errors';
 import { hit } from '../lib/rate-limit';
 import { consumeCode, consumeLink, LINK_INVALID } from './email-codes';
@@ -8,7 +8,7 @@ import { limits, RESEND_COOLDOWN_SECONDS } from './limits';
 import { sendVerificationCode } from './signup';
 import { findUserById } from './users';
 
-export async function verifyEmail(opts: { deps: AppDeps; userId: string; code: string }): Promise<void> {
+export async function verifyEmail(opts: { deps: ServerDeps; userId: string; code: string }): Promise<void> {
   const { deps, userId, code } = opts;
   await hit(deps, limits.codeUser, userId);
   const user = await findUserById(deps, userId);
@@ -32,7 +32,7 @@ export async function verifyEmail(opts: { deps: AppDeps; userId: string; code: s
  * calls this (a POST), so mail scanners and link prefetchers that only GET never spend it.
  * Returns whose account it was, so the caller can tell whether that is the signed-in user.
  */
-export async function verifyEmailByLink(opts: { deps: AppDeps; ip: string; token: string }): Promise<{ userId: string }> {
+export async function verifyEmailByLink(opts: { deps: ServerDeps; ip: string; token: string }): Promise<{ userId: string }> {
   const { deps, ip, token } = opts;
   await hit(deps, limits.verifyLinkIp, ip);
   const { userId, email } = await consumeLink({ deps, purpose: 'verify_email', token });
@@ -49,7 +49,7 @@ export async function verifyEmailByLink(opts: { deps: AppDeps; ip: string; token
   return { userId };
 }
 
-export async function resendVerification(opts: { deps: AppDeps; userId: string }): Promise<{ cooldownSeconds: number }> {
+export async function resendVerification(opts: { deps: ServerDeps; userId: string }): Promise<{ cooldownSeconds: number }> {
   const user = await findUserById(opts.deps, opts.userId);
   if (!user) throw new AppError('UNAUTHORIZED', 'Please log in.');
   if (user.emailVerified) throw new AppError('BAD_REQUEST', 'Your email address is already verified.');

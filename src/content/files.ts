@@ -3,12 +3,12 @@
 // when the URL was issued); files of unpublished items are 404 even on a valid link.
 import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../http/app-env';
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import { jsonError } from '../http/errors';
 import { verifyDownload } from './signing';
 import { fileForDownload } from './library';
 
-export function fileRoutes(deps: AppDeps) {
+export function fileRoutes(deps: ServerDeps) {
   const app = new Hono<AppEnv>();
   app.get('/:id', async (c) => {
     const fileId = c.req.param('id');

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../http/app-env';
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import type { SessionUser } from '../auth/sessions';
 import { invalidInput, jsonError } from '../http/errors';
 import { actionId, itemSlug } from '../trpc/inputs';
@@ -43,7 +43,7 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, max: number)
   return Buffer.concat(parts);
 }
 
-export function contentUploadRoutes(deps: AppDeps) {
+export function contentUploadRoutes(deps: ServerDeps) {
   const app = new Hono<AppEnv>();
 
   const requireAdmin = async (

@@ -1,7 +1,6 @@
-// The one error model. Domain code throws AppError with a small set of codes; tRPC and plain
-// routes map them to status codes. Anything else is an unexpected failure: logged, and shown to
-// the user as a short honest message.
-import { TRPCError } from '@trpc/server';
+// The one error model. Domain code throws AppError with a small set of codes; tRPC (src/trpc/trpc.ts)
+// and plain routes map them to status codes. Anything else is an unexpected failure: logged, and
+// shown to the user as a short honest message.
 
 export type AppErrorCode =
   | 'BAD_REQUEST'
@@ -37,10 +36,4 @@ export class AppError extends Error {
   get status(): number {
     return httpStatus[this.code];
   }
-}
-
-export function toTRPCError(err: AppError): TRPCError {
-  const code =
-    err.code === 'PAYMENT_REQUIRED' ? 'PAYMENT_REQUIRED' : err.code === 'UNAVAILABLE' ? 'SERVICE_UNAVAILABLE' : err.code;
-  return new TRPCError({ code, message: err.message, cause: err });
 }

@@ -1,6 +1,6 @@
 // tRPC context, split in two: the inner part (deps + user) can be built without a request by
 // tests and the reconciler; the outer part reads the request (cookie, IP, user agent).
-import type { AppDeps } from '../deps';
+import type { ServerDeps } from '../deps';
 import type { SessionInfo, SessionUser } from '../auth/sessions';
 
 export interface RequestInfo {
@@ -13,14 +13,14 @@ export interface RequestInfo {
 }
 
 export interface InnerContext {
-  deps: AppDeps;
+  deps: ServerDeps;
   user: SessionUser | null;
   session: SessionInfo | null;
   req: RequestInfo;
 }
 
 export function createInnerContext(opts: {
-  deps: AppDeps;
+  deps: ServerDeps;
   user?: SessionUser | null;
   session?: SessionInfo | null;
   req?: Partial<RequestInfo>;

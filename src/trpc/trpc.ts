@@ -1,7 +1,7 @@
 // The only tRPC builders. Every procedure visibly picks its guard: public, protected or admin.
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
-import { AppError, toTRPCError } from '../lib/errors';
+import { AppError } from '../lib/errors';
 import type { Context } from './context';
 
 const t = initTRPC.context<Context>().create({
@@ -24,6 +24,12 @@ const t = initTRPC.context<Context>().create({
     };
   },
 });
+
+function toTRPCError(err: AppError): TRPCError {
+  const code =
+    err.code === 'PAYMENT_REQUIRED' ? 'PAYMENT_REQUIRED' : err.code === 'UNAVAILABLE' ? 'SERVICE_UNAVAILABLE' : err.code;
+  return new TRPCError({ code, message: err.message, cause: err });
+}
 
 /** Maps AppError to its tRPC code; unknown errors pass through and are logged by the handler. */
 const errorMapping = t.middleware(async ({ next }) => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionDoc } from '../../src/db/collections';
 import { computeOverview, history, overview, takeSnapshot } from '../../src/admin/analytics';
-import { createDeps } from '../../src/server';
+import { createServerDeps } from '../../src/server';
 import { createUser } from '../../src/auth/users';
 import { appRouter } from '../../src/trpc/root';
 import { createInnerContext } from '../../src/trpc/context';
@@ -167,7 +167,7 @@ describe('admin overview', () => {
   it('a process that starts later serves the stored overview at once, then its own', async () => {
     const first = await overview(h.deps);
     // A new server process on the same database (a deploy or a restart).
-    const later = await createDeps(h.env);
+    const later = await createServerDeps(h.env);
     try {
       await h.deps.db.c.subscriptions.insertOne(sub({ planId: 'business', unitAmount: 4_900 }));
       const served = await overview(later);

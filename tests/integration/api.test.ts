@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
 import { createApp } from '../../src/app';
-import { createDeps } from '../../src/server';
+import { createServerDeps } from '../../src/server';
 import { seedContent } from '../../src/content/seed';
 import { sha256 } from '../../src/lib/ids';
 import { loggedIn, mirrorSubscription } from './usage.fixtures';
@@ -129,7 +129,7 @@ describe('REST API authentication', () => {
 
   it('the rate holds across server processes sharing the database', { timeout: 120_000 }, async () => {
     // A second server on the same database, as PM2's cluster runs one per core.
-    const other = await createDeps(h.env);
+    const other = await createServerDeps(h.env);
     try {
       const otherApp = createApp(other);
       const { u, results } = await burstInOneMinute((key) =>

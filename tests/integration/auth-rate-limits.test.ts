@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { limits } from '../../src/auth/limits';
 import { hit, maxFor } from '../../src/lib/rate-limit';
-import { createDeps } from '../../src/server';
+import { createServerDeps } from '../../src/server';
 import { createHarness, testEnv, type Browser, type Harness } from '../setup/harness';
 import { codeFrom, waitForEmail } from '../setup/mailpit';
 import { createAccount, errorOf, GOOD_PASSWORD, login, newBrowser, randomIp, signUp, uniqueEmail } from '../fixtures/accounts';
@@ -130,7 +130,7 @@ describe('login', () => {
 
   it('holds across server processes sharing the database', async () => {
     const { email } = await createAccount(h);
-    const otherDeps = await createDeps(testEnv({ MONGODB_DB: h.env.MONGODB_DB }));
+    const otherDeps = await createServerDeps(testEnv({ MONGODB_DB: h.env.MONGODB_DB }));
     try {
       const otherApp = createApp(otherDeps);
       const ip = randomIp();

@@ -1,7 +1,7 @@
 // Notices are stored before they are sent, so a server that stopped mid-send loses none: the next
 // server to start sends what was left pending, without waiting for a later sweep.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDeps } from '../../src/server';
+import { createServerDeps } from '../../src/server';
 import { startTestServer, testEnv } from '../setup/harness';
 import { waitForEmail } from '../setup/mailpit';
 import { newId } from '../../src/lib/ids';
@@ -19,7 +19,7 @@ describe('the email outbox', () => {
       .toLowerCase()
       .replace(/[^a-z0-9]/g, '')}@example.test`;
     // What a process that stopped between storing and sending leaves behind.
-    const earlier = await createDeps(env);
+    const earlier = await createServerDeps(env);
     await earlier.db.c.emailOutbox.insertOne({
       _id: `receipt:in_${newId()}`,
       to,

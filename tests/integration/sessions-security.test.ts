@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { parseEnv } from '../../src/env';
-import { createDeps } from '../../src/server';
+import { createServerDeps } from '../../src/server';
 import { createApp } from '../../src/app';
 import { createMailer } from '../../src/email/mailer';
 import { disableUser } from '../../src/auth/users';
@@ -69,7 +69,7 @@ describe('session cookie', () => {
       STRIPE_SECRET_KEY: 'sk_test_production_variant',
       STRIPE_WEBHOOK_SECRET: 'whsec_production_variant',
     });
-    const deps = await createDeps(env);
+    const deps = await createServerDeps(env);
     try {
       const app = createApp(deps);
       const res = await app.request(
@@ -150,7 +150,7 @@ describe('session token', () => {
 
   it('never reaches a log line (nor do passwords or emailed codes)', async () => {
     const lines: string[] = [];
-    const deps = await createDeps(testEnv({ LOG_LEVEL: 'trace' }));
+    const deps = await createServerDeps(testEnv({ LOG_LEVEL: 'trace' }));
     deps.log = pino(
       { level: 'trace' },
       new Writable({

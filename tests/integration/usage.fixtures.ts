@@ -1,12 +1,12 @@
 // Fixtures for the content, usage, API and meter suites: users with a session cookie, and billing
 // mirror rows in any plan × status (the mirror is what entitlements read).
 import type { Harness, Browser } from '../setup/harness';
-import type { AppDeps } from '../../src/deps';
+import type { AppDeps, ServerDeps } from '../../src/deps';
 import { createUser } from '../../src/auth/users';
 import { newId } from '../../src/lib/ids';
 import type { PlanId } from '../../src/billing/plans';
 
-export async function userWithSession(deps: AppDeps, name = 'Usage Tester') {
+export async function userWithSession(deps: ServerDeps, name = 'Usage Tester') {
   const email = `usage-${newId()
     .toLowerCase()
     .replace(/[^a-z0-9]/g, '')}@example.test`;

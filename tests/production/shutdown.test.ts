@@ -4,13 +4,13 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createDeps, startServer } from '../../src/server';
+import { createServerDeps, startServer } from '../../src/server';
 import { testEnv } from '../setup/harness';
 
 /** A listening server on a free port with fake Stripe keys (the webhook route needs a secret). */
 async function start() {
   const env = testEnv({ HOST: '127.0.0.1', STRIPE_WEBHOOK_SECRET: 'whsec_shutdown_test', STRIPE_SECRET_KEY: 'sk_test_shutdown' });
-  return startServer(await createDeps(env));
+  return startServer(await createServerDeps(env));
 }
 
 /**

@@ -2,15 +2,15 @@
 // Mailpit, the Hono app for `app.request()`, and tRPC callers. Nothing is mocked.
 import { inject } from 'vitest';
 import { parseEnv, type Env } from '../../src/env';
-import { createDeps, startServer, type RunningServer } from '../../src/server';
+import { createServerDeps, startServer, type RunningServer } from '../../src/server';
 import { createApp } from '../../src/app';
-import type { AppDeps } from '../../src/deps';
+import type { ServerDeps } from '../../src/deps';
 import { newId } from '../../src/lib/ids';
 import { freePort } from '../../scripts/services';
 
 export interface Harness {
   env: Env;
-  deps: AppDeps;
+  deps: ServerDeps;
   app: ReturnType<typeof createApp>;
   /** A cookie-keeping client for app.request(), like one browser. */
   browser(opts?: { ip?: string; origin?: string; userAgent?: string }): Browser;
@@ -58,7 +58,7 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
 
 export async function createHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   const env = testEnv(overrides);
-  const deps = await createDeps(env);
+  const deps = await createServerDeps(env);
   const app = createApp(deps);
   return {
     env,
@@ -81,7 +81,7 @@ export async function startTestServer(
   // A real port chosen up front, so PUBLIC_URL (and every emailed link) points at this server.
   const port = await freePort();
   const env = testEnv({ HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
-  const deps = await createDeps(env);
+  const deps = await createServerDeps(env);
   const server = await startServer(deps, opts);
   return {
     ...server,

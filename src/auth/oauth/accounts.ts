@@ -2,7 +2,7 @@
 // Accounts are keyed on provider + provider user id, never on email; an email match links only
 // when the provider says it verified that address. No transactions: unique indexes (users.email,
 // oauthAccounts._id) settle races, and the loser re-reads what the winner wrote.
-import type { AppDeps } from '../../deps';
+import type { ServerDeps } from '../../deps';
 import type { Collections, OAuthAccountDoc, UserDoc } from '../../db/collections';
 import { isDuplicateKey } from '../../db/errors';
 import { newId } from '../../lib/ids';
@@ -25,7 +25,7 @@ export function oauthAccountId(provider: string, providerUserId: string): string
 }
 
 /** Login (or sign-up) with an OAuth profile. */
-type Deps = Pick<AppDeps, 'db' | 'sessions'>;
+type Deps = Pick<ServerDeps, 'db' | 'sessions'>;
 
 export async function resolveOAuthLogin(opts: { deps: Deps; profile: OAuthProfile }, attempt = 0): Promise<OAuthOutcome> {
   const { deps, profile } = opts;

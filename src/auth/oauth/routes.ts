@@ -4,7 +4,7 @@
 // A provider exists only when its client id and secret are configured; otherwise 404.
 import { Hono, type Context } from 'hono';
 import { getCookie } from 'hono/cookie';
-import type { AppDeps } from '../../deps';
+import type { ServerDeps } from '../../deps';
 import type { AppEnv } from '../../http/app-env';
 import { jsonError } from '../../http/errors';
 import { safeEqual } from '../../lib/ids';
@@ -43,7 +43,7 @@ const FAILURE_REDIRECTS: Record<Exclude<OAuthOutcome, { ok: true }>['reason'], s
   provider_already_linked: '/app/settings?error=oauth_provider_already_linked',
 };
 
-export function oauthRoutes(deps: AppDeps) {
+export function oauthRoutes(deps: ServerDeps) {
   const { env, sessions } = deps;
   const providers = configuredProviders(env);
   const production = env.NODE_ENV === 'production';
@@ -157,7 +157,7 @@ export function oauthRoutes(deps: AppDeps) {
 }
 
 /** The providers a page may offer (configured ones only). */
-export function enabledOAuthProviders(deps: Pick<AppDeps, 'env'>): { id: string; label: string }[] {
+export function enabledOAuthProviders(deps: Pick<ServerDeps, 'env'>): { id: string; label: string }[] {
   return [...configuredProviders(deps.env).values()].map((p) => ({ id: p.name, label: p.label }));
 }
 
