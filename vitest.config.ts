@@ -8,10 +8,10 @@ export default defineConfig({
     maxWorkers: 2,
     pool: 'forks',
     reporters: ['default'],
-    // Unit tests next to the code need no services; everything under tests/ runs against the real
+    // Unit tests next to the code (src/, scripts/) need no services; everything under tests/ runs against the real
     // FerretDB and Mailpit, which the global setup starts only when one of those files runs.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'] } },
       {
         extends: true,
         test: {
