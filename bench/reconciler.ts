@@ -1,4 +1,4 @@
-// Reconciler benchmark (issue 6). Run: `npx tsx bench/reconciler.ts` (BENCH_SUBSCRIPTIONS=2000 for a
+// Reconciler benchmark. Run: `npx tsx bench/reconciler.ts` (BENCH_SUBSCRIPTIONS=2000 for a
 // smaller run). Seeds the emulator with N customers, each with a card and a subscription, and a
 // matching mirror (rows computed with the same mapping syncCustomer writes), then runs the
 // reconciler in its own process twice: with no drift, and after 5% of the subscriptions were
@@ -30,6 +30,7 @@ interface RunFigures {
   checked: number;
   drifted: number;
   repaired: number;
+  alreadyFixed: number;
   failed: number;
   status: string;
   rssAfterConnectMb: number;
@@ -50,6 +51,7 @@ if (process.argv.includes('--run')) {
     checked: report.counts.checked,
     drifted: report.counts.drifted,
     repaired: report.counts.repaired,
+    alreadyFixed: report.counts.alreadyFixed ?? 0,
     failed: report.counts.failed,
     status: report.status,
     rssAfterConnectMb,
@@ -184,7 +186,7 @@ try {
     owner: 'bench-seed',
     eventsSince: null,
     eventsComplete: true,
-    counts: { checked: 0, inSync: 0, drifted: 0, repaired: 0, failed: 0, byKind: {} },
+    counts: { checked: 0, inSync: 0, drifted: 0, repaired: 0, alreadyFixed: 0, failed: 0, byKind: {} },
     drifts: [],
     driftsOmitted: 0,
     errors: [],
@@ -222,6 +224,7 @@ try {
     'calls / sub': +(f.stripeCalls / Math.max(1, f.checked)).toFixed(4),
     'drift found': f.drifted,
     repaired: f.repaired,
+    'already fixed': f.alreadyFixed,
     failed: f.failed,
     'RSS after connect MB': Math.round(f.rssAfterConnectMb),
     'peak RSS MB': Math.round(f.peakRssMb),

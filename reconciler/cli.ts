@@ -95,6 +95,7 @@ export function summary(r: ReconcileReport): string {
     ['in sync', r.counts.inSync],
     ['drifted', r.counts.drifted],
     [r.dryRun ? 'would repair' : 'repaired', r.dryRun ? r.counts.drifted : r.counts.repaired],
+    ['already fixed', r.counts.alreadyFixed ?? 0],
     ['failed', r.counts.failed],
     [r.dryRun ? 'events to replay' : 'events replayed', r.eventsReplayed],
     [r.dryRun ? 'parked to retry' : 'parked retried', r.parkedRetried],
@@ -112,8 +113,8 @@ export function summary(r: ReconcileReport): string {
     lines.push(
       'Drift by kind',
       ...table(
-        ['kind', 'found', 'repaired', 'failed'],
-        kinds.map(([k, v]) => [k, String(v.found), String(v.repaired), String(v.failed)]),
+        ['kind', 'found', 'repaired', 'already fixed', 'failed'],
+        kinds.map(([k, v]) => [k, String(v.found), String(v.repaired), String(v.alreadyFixed ?? 0), String(v.failed)]),
       ),
       '',
     );
@@ -121,7 +122,7 @@ export function summary(r: ReconcileReport): string {
   for (const d of r.drifts.slice(0, 20)) {
     const fields = d.fields.map((f) => `${f.field}: ${JSON.stringify(f.mirror)} → ${JSON.stringify(f.stripe)}`).join('; ');
     lines.push(
-      `  ${d.subscriptionId} (${d.customerId}) ${d.kind}${d.repaired ? ' repaired' : d.error ? ` FAILED: ${d.error}` : ''}: ${fields}`,
+      `  ${d.subscriptionId} (${d.customerId}) ${d.kind}${d.repaired ? ' repaired' : d.alreadyFixed ? ' already fixed' : d.error ? ` FAILED: ${d.error}` : ''}: ${fields}`,
     );
   }
   if (r.drifts.length > 20 || r.driftsOmitted) lines.push(`  … ${r.drifts.length - 20 + r.driftsOmitted} more (use --json)`);

@@ -26,6 +26,8 @@ export interface RunView {
     userId: string | null;
     kind: string;
     repaired: boolean;
+    /** The mirror already equalled Stripe when the run came to repair it. */
+    alreadyFixed: boolean;
     error: string | null;
     fields: { field: string; mirror: string; stripe: string }[];
   }[];
@@ -54,6 +56,7 @@ export function toRunView(r: ReconcileRunDoc, opts: { drifts: boolean }): RunVie
           userId: d.userId,
           kind: d.kind,
           repaired: d.repaired,
+          alreadyFixed: d.alreadyFixed ?? false,
           error: d.error,
           fields: d.fields.map((f) => ({ field: f.field, mirror: show(f.mirror), stripe: show(f.stripe) })),
         }))

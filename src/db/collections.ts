@@ -353,13 +353,20 @@ export interface ReconcileRunDoc {
   eventsSince: Date | null;
   /** True once every event since `eventsSince` reached the inbox: the next run starts from this run. */
   eventsComplete: boolean;
+  /**
+   * Every drift seen at compare time counts in `drifted`, and ends as one of `repaired` (the run's
+   * sync made the mirror equal Stripe), `alreadyFixed` (by the time the run came to repair it, the
+   * mirror already equalled Stripe: the live webhook worker or a user action got there first) or
+   * `failed`. `alreadyFixed` is absent from reports stored before it was counted.
+   */
   counts: {
     checked: number;
     inSync: number;
     drifted: number;
     repaired: number;
+    alreadyFixed?: number;
     failed: number;
-    byKind: Record<string, { found: number; repaired: number; failed: number }>;
+    byKind: Record<string, { found: number; repaired: number; alreadyFixed?: number; failed: number }>;
   };
   drifts: {
     subscriptionId: string;
@@ -367,7 +374,10 @@ export interface ReconcileRunDoc {
     userId: string | null;
     kind: string;
     fields: { field: string; mirror: unknown; stripe: unknown; after: unknown }[];
+    /** The run's own sync made the mirror equal Stripe. */
     repaired: boolean;
+    /** The mirror already equalled Stripe when the run came to repair it. */
+    alreadyFixed?: boolean;
     error: string | null;
   }[];
   /** How many drifts were found beyond the ones stored (a report stays far below 16 MB). */

@@ -9,11 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import type Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
-import { compareRow, expectedRow } from '../../src/billing/reconcile/compare';
+import { COMPARED_FIELDS, compareRow, expectedRow } from '../../src/billing/reconcile/compare';
+import { collections } from '../../src/db/collections';
 import { latestRuns, runReconcile, type ReconcileReport } from '../../src/billing/reconcile/run';
 import { acquireLease } from '../../src/billing/reconcile/lease';
 import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
@@ -88,6 +90,12 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The emulator's API faults still armed, with how many calls each will still fail. */
+async function apiFaults(): Promise<{ pathPrefix?: string; remaining: number }[]> {
+  const res = await fetch(`${world.emulatorUrl}/_emulator/faults`);
+  return ((await res.json()) as { api: { pathPrefix?: string; remaining: number }[] }).api;
 }
 
 /** Every webhook delivered and processed by the app's worker. */
@@ -218,6 +226,133 @@ describe('the reconciler', () => {
     expect(second.counts.checked).toBe(report.counts.checked - 1); // s5 is gone for good
     expect(second.eventsReplayed).toBe(0);
     expect((await latestRuns(deps()))[0]?._id).toBe(second._id);
+  });
+
+  it('counts every drift it saw: missed events reach the worker only after the compare', { timeout: 120_000 }, async () => {
+    const { stripe, control } = world;
+    // Subscriptions on a test clock, which the run lists after everything else: holding that
+    // listing up gives the worker all the time it wants before they are compared.
+    const price = (await stripe.prices.list({ lookup_keys: ['dropin_pro_monthly'] })).data[0]!;
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const subIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const customer = await stripe.customers.create({
+        test_clock: clock.id,
+        payment_method: 'pm_card_visa',
+        invoice_settings: { default_payment_method: 'pm_card_visa' },
+      });
+      subIds.push((await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] })).id);
+    }
+    await settle();
+    expect(await deps().db.c.subscriptions.countDocuments({ _id: { $in: subIds } })).toBe(subIds.length);
+    // The endpoint misses every change; the worker keeps running, as beside a live server.
+    await control.injectWebhookFault({ action: 'drop', count: 1_000 });
+    for (const id of subIds) await stripe.subscriptions.update(id, { cancel_at_period_end: true });
+    await deliveriesDone();
+    await control.clearFaults();
+
+    await control.injectApiFault({ status: 429, count: 10_000, pathPrefix: '/v1/test_helpers/test_clocks' });
+    const run = runReconcile(deps(), { ...fast, maxAttempts: 1_000 });
+    try {
+      await until('the test-clock listing is held up', async () => (await apiFaults()).some((f) => f.remaining < 10_000));
+      // Whatever the inbox holds by now, the worker processes.
+      await world.server.worker.drain(30_000);
+    } finally {
+      await control.clearFaults();
+    }
+    const report = await run;
+
+    expect(report.status, report.errors.join('; ')).toBe('succeeded');
+    expect(report.drifts.map((d) => d.subscriptionId).sort()).toEqual([...subIds].sort());
+    expect(report.counts.drifted).toBe(subIds.length);
+    expect(report.counts.repaired).toBe(subIds.length);
+    expect(report.eventsReplayed).toBeGreaterThanOrEqual(subIds.length);
+    // The replayed events change nothing more once the worker has them.
+    await world.server.worker.drain(30_000);
+    await expectConverged();
+  });
+
+  it('a drift fixed by someone else between the compare and the repair counts as found and already fixed', async () => {
+    const [fixedMeanwhile, repairedByRun] = await subscribed(['pro', 'business']);
+    await world.control.injectWebhookFault({ action: 'drop', count: 1_000 });
+    for (const s of [fixedMeanwhile, repairedByRun])
+      await world.stripe.subscriptions.update(s.subId, { cancel_at_period_end: true });
+    await deliveriesDone();
+    await world.control.clearFaults();
+    // What a sync would write now, for the fields the reconciler compares.
+    const current = await world.stripe.subscriptions.retrieve(fixedMeanwhile.subId, {
+      expand: EXPAND.map((e) => e.slice('data.'.length)),
+    });
+    const { expected } = expectedRow(current);
+    const fixed = Object.fromEntries(COMPARED_FIELDS.map((f) => [f, expected[f]]));
+
+    // The repair of that one customer is held up (429) until the test has fixed its row.
+    await world.control.injectApiFault({ status: 429, count: 10_000, pathPrefix: `/v1/customers/${fixedMeanwhile.customerId}` });
+    const run = runReconcile(deps(), { ...fast, maxAttempts: 1_000 });
+    try {
+      await until('the repair is held up', async () => (await apiFaults()).some((f) => f.remaining < 10_000));
+      await deps().db.c.subscriptions.updateOne({ _id: fixedMeanwhile.subId }, { $set: fixed });
+    } finally {
+      await world.control.clearFaults();
+    }
+    const report = await run;
+
+    expect(report.status, report.errors.join('; ')).toBe('succeeded');
+    expect(report.counts.drifted).toBe(2);
+    expect(report.counts.repaired).toBe(1);
+    expect(report.counts.alreadyFixed).toBe(1);
+    expect(report.counts.failed).toBe(0);
+    const meanwhile = report.drifts.find((d) => d.subscriptionId === fixedMeanwhile.subId);
+    expect(meanwhile).toMatchObject({ repaired: false, alreadyFixed: true, error: null });
+    expect(meanwhile?.fields).toContainEqual({ field: 'cancelAtPeriodEnd', mirror: false, stripe: true, after: true });
+    expect(report.drifts.find((d) => d.subscriptionId === repairedByRun.subId)).toMatchObject({
+      repaired: true,
+      alreadyFixed: false,
+      error: null,
+    });
+    expect(report.counts.byKind.fields_differ).toEqual({ found: 2, repaired: 1, alreadyFixed: 1, failed: 0 });
+    await expectConverged();
+  });
+
+  it('replays missed events with one inbox lookup per page of events', { timeout: 120_000 }, async () => {
+    const [s] = await subscribed(['pro']);
+    await world.control.injectWebhookFault({ action: 'drop', count: 1_000 });
+    // More missed events than one page holds (no drift: metadata is not mirrored).
+    for (let i = 0; i < 150; i++) await world.stripe.subscriptions.update(s.subId, { metadata: { step: String(i) } });
+    await deliveriesDone();
+    await world.control.clearFaults();
+    const dropped = new Set((await world.control.deliveries({ status: 'dropped' })).map((d) => d.event));
+    let events = 0;
+    for await (const _ of world.stripe.events.list({ limit: 100 })) events++;
+
+    // The same run, through a client that counts the inbox lookups.
+    const env = world.server.env;
+    const client = new MongoClient(env.MONGODB_URI as string, { monitorCommands: true });
+    const lookups: number[] = [];
+    client.on('commandStarted', (e) => {
+      const filter = e.command.filter as { _id?: { $in?: unknown[] } } | undefined;
+      if (e.commandName === 'find' && e.command.find === 'webhook_events' && filter?._id?.$in)
+        lookups.push(filter._id.$in.length);
+    });
+    try {
+      await client.connect();
+      const db = client.db(env.MONGODB_DB);
+      const report = await runReconcile({ ...deps(), db: { ...deps().db, client, db, c: collections(db) } }, fast);
+      expect(report.status, report.errors.join('; ')).toBe('succeeded');
+      expect(report.counts.drifted).toBe(0);
+      // The dropped deliveries, and any event the endpoint is not subscribed to.
+      expect(report.eventsReplayed).toBeGreaterThanOrEqual(dropped.size);
+      // Every event was looked up once, a page at a time; the failed-delivery listing, which
+      // repeats the dropped ones, needed no lookup of its own.
+      const pages = Math.ceil(events / 100);
+      expect(lookups).toHaveLength(pages);
+      expect(lookups.reduce((a, b) => a + b, 0)).toBe(events);
+      // Stripe: one subscription page, one test-clock page (read once per run), and the pages of the
+      // two event listings.
+      expect(report.stripeCalls).toBeLessThanOrEqual(1 + 1 + 2 * pages);
+    } finally {
+      await client.close();
+    }
   });
 
   it('retries parked inbox rows', async () => {

@@ -1,11 +1,13 @@
-// One reconciler run: replay events our endpoint missed, retry parked inbox rows, then stream every
-// Stripe subscription page by page, compare each with the mirror and repair drifted customers
-// through syncCustomer. Every run (except dry runs) leaves a report in `reconcile_runs`.
+// One reconciler run: stream every Stripe subscription page by page, compare each with the mirror
+// and repair drifted customers through syncCustomer; then replay events our endpoint missed and
+// retry parked inbox rows. Comparing comes first so that every drift is seen: replayed events
+// handed to the live webhook worker earlier would fix the mirror before the compare, hiding the
+// drift they fixed. Every run (except dry runs) leaves a report in `reconcile_runs`.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../../deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../../db/collections';
 import { isDuplicateKey } from '../../db/errors';
-import { syncCustomer } from '../sync';
+import { syncCustomer, type SubscriptionChange } from '../sync';
 import { inboxRow } from '../../webhooks/inbox';
 import { requeueEvent } from '../../webhooks/worker';
 import { AppError } from '../../lib/errors';
@@ -19,7 +21,7 @@ export type ReconcileReport = ReconcileRunDoc;
 type Drift = ReconcileRunDoc['drifts'][number];
 
 export interface ReconcileProgress {
-  phase: 'events' | 'parked' | 'subscriptions' | 'orphans' | 'done';
+  phase: 'subscriptions' | 'orphans' | 'events' | 'parked' | 'done';
   checked: number;
   /** The mirror's row count: Stripe lists have no total, so this is the bar's best guess. */
   estimatedTotal: number;
@@ -78,7 +80,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     owner: '',
     eventsSince: null,
     eventsComplete: false,
-    counts: { checked: 0, inSync: 0, drifted: 0, repaired: 0, failed: 0, byKind: {} },
+    counts: { checked: 0, inSync: 0, drifted: 0, repaired: 0, alreadyFixed: 0, failed: 0, byKind: {} },
     drifts: [],
     driftsOmitted: 0,
     errors: [],
@@ -145,42 +147,54 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
 
   const recordDrift = (d: Drift) => {
     report.counts.drifted++;
-    report.counts.byKind[d.kind] ??= { found: 0, repaired: 0, failed: 0 };
+    report.counts.byKind[d.kind] ??= { found: 0, repaired: 0, alreadyFixed: 0, failed: 0 };
     report.counts.byKind[d.kind]!.found++;
     if (report.drifts.length < maxStoredDrifts) report.drifts.push(d);
     else report.driftsOmitted++;
   };
 
-  /** Repairs each drifted customer once, then reads the rows back to record before/after. */
+  /**
+   * Repairs one drifted customer, then records for each drift the row as the repair left it and who
+   * fixed it: the run's sync (it changed a row that still differed), or someone before it (the live
+   * worker processing a webhook, a user action) between the compare and the repair.
+   */
   const repairOne = async (customerId: string, drifts: { drift: Drift; diffs: FieldDiff[] }[]) => {
     let error: string | null = null;
-    const after = new Map<string, SubscriptionDoc | null>();
+    const changes = new Map<string, SubscriptionChange>();
     try {
       const result = await withBackoff(`repair of ${customerId}`, () =>
         syncCustomer(repairDeps, customerId, { source: 'reconciler' }),
       );
-      for (const ch of result.changes) after.set(ch.subscriptionId, ch.after);
+      for (const ch of result.changes) changes.set(ch.subscriptionId, ch);
     } catch (err) {
       if (err instanceof FatalRunError) throw err;
       error = describe(err);
     }
     for (const { drift } of drifts) {
+      const change = changes.get(drift.subscriptionId);
       // The row as syncCustomer left it: from its result, else read back by _id (a read every
       // database answers from an index: src/db/reads.ts).
-      const row = after.has(drift.subscriptionId)
-        ? (after.get(drift.subscriptionId) ?? null)
-        : await c.subscriptions.findOne({ _id: drift.subscriptionId });
+      const row = change ? change.after : await c.subscriptions.findOne({ _id: drift.subscriptionId });
       for (const f of drift.fields) f.after = row ? plain(row[f.field as keyof SubscriptionDoc]) : null;
       const converged =
-        drift.kind === 'unknown_to_stripe'
-          ? row === null
-          : drift.fields.every((f) => JSON.stringify(f.after) === JSON.stringify(f.stripe));
-      drift.repaired = !error && converged;
+        drift.kind === 'unknown_to_stripe' ? row === null : drift.fields.every((f) => sameJson(f.after, f.stripe));
+      // Our sync fixed it when it changed the row and the row it replaced still differed from Stripe.
+      const before = change?.before;
+      const fixedMeanwhile =
+        !change ||
+        (drift.kind !== 'unknown_to_stripe' &&
+          before != null &&
+          drift.fields.every((f) => sameJson(plain(before[f.field as keyof SubscriptionDoc]), f.stripe)));
+      drift.repaired = !error && converged && !fixedMeanwhile;
+      drift.alreadyFixed = !error && converged && fixedMeanwhile;
       drift.error = error ?? (converged ? null : 'the mirror still differs after syncCustomer (Stripe changed meanwhile?)');
       const k = report.counts.byKind[drift.kind]!;
       if (drift.repaired) {
         report.counts.repaired++;
         k.repaired++;
+      } else if (drift.alreadyFixed) {
+        report.counts.alreadyFixed = (report.counts.alreadyFixed ?? 0) + 1;
+        k.alreadyFixed = (k.alreadyFixed ?? 0) + 1;
       } else {
         report.counts.failed++;
         k.failed++;
@@ -205,6 +219,9 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     if (failed) throw failed.reason;
     checkLease();
   };
+
+  /** Event ids this run's replay has looked up already (the failed-delivery listing overlaps the first). */
+  const eventsLookedUp = new Set<string>();
 
   /** Compares one page of Stripe subscriptions with their mirror rows, then repairs. */
   const seen = new Set<string>();
@@ -233,6 +250,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
         kind: diff.kind,
         fields: diff.fields.map((f) => ({ ...f, after: null })),
         repaired: false,
+        alreadyFixed: false,
         error: null,
       };
       recordDrift(drift);
@@ -263,14 +281,6 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
   };
 
   try {
-    if (scope === 'all') {
-      progress('events');
-      await replayEvents();
-      report.eventsComplete = true;
-    }
-    progress('parked');
-    await retryParked();
-
     progress('subscriptions');
     const mirror = new MirrorStream(c.subscriptions, opts.customerId ? { customerId: opts.customerId } : {});
     if (opts.customerId) {
@@ -285,6 +295,16 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
 
     progress('orphans');
     await checkOrphans(await mirror.rest());
+
+    // Only now do missed events reach the worker: had it processed them before the compare, the
+    // drift they fix would have gone unseen.
+    if (scope === 'all') {
+      progress('events');
+      await replayEvents();
+      report.eventsComplete = true;
+    }
+    progress('parked');
+    await retryParked();
     report.status = 'succeeded';
   } catch (err) {
     report.status = 'failed';
@@ -337,7 +357,11 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     }
   }
 
-  async function insertMissing(events: Stripe.Event[]) {
+  /** One inbox lookup per page of events; events an earlier page of this run held are skipped. */
+  async function insertMissing(page: Stripe.Event[]) {
+    const events = page.filter((e) => !eventsLookedUp.has(e.id));
+    for (const e of events) eventsLookedUp.add(e.id);
+    if (!events.length) return;
     const known = await c.webhookEvents.find({ _id: { $in: events.map((e) => e.id) } }, { projection: { _id: 1 } }).toArray();
     const have = new Set(known.map((k) => k._id));
     const now = new Date();
@@ -412,6 +436,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
           kind: 'unknown_to_stripe' satisfies DriftKind,
           fields: COMPARED_FIELDS.map((f) => ({ field: f, mirror: plain(row[f]), stripe: null, after: null })),
           repaired: false,
+          alreadyFixed: false,
           error: null,
         };
         recordDrift(drift);
@@ -446,6 +471,8 @@ function retryable(err: unknown): boolean {
   if (e.type === 'StripeConnectionError') return true;
   return e.statusCode === 429 || (e.statusCode !== undefined && e.statusCode >= 500);
 }
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

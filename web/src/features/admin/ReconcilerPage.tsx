@@ -87,8 +87,9 @@ export function ReconcilerPage() {
                       {r.dryRun && <span className="badge badge-neutral admin-badge-gap">dry run</span>}
                       <div className="muted admin-small">
                         {r.counts.checked.toLocaleString()} checked · {r.counts.inSync.toLocaleString()} in sync ·{' '}
-                        {r.counts.drifted} drifted · {r.counts.repaired} repaired · {r.counts.failed} failed ·{' '}
-                        {plural(r.eventsReplayed, 'event')} replayed
+                        {r.counts.drifted} drifted · {r.counts.repaired} repaired ·{' '}
+                        {r.counts.alreadyFixed ? `${r.counts.alreadyFixed} already fixed · ` : ''}
+                        {r.counts.failed} failed · {plural(r.eventsReplayed, 'event')} replayed
                         {r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}
                       </div>
                     </div>
@@ -159,7 +160,9 @@ function RunDetail({ run }: { run: RunView }) {
                   ))}
                 </ul>
               </td>
-              <td data-label="Repaired">{d.repaired ? 'Yes' : d.error ? `No: ${d.error}` : 'No'}</td>
+              <td data-label="Repaired">
+                {d.repaired ? 'Yes' : d.alreadyFixed ? 'Already fixed' : d.error ? `No: ${d.error}` : 'No'}
+              </td>
             </tr>
           ))}
         </tbody>
