@@ -5,6 +5,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../src/deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../src/db/collections';
 import { isDuplicateKey } from '../src/db/errors';
+import { SCHEDULE_EXPAND } from '../src/billing/mirror';
 import { syncCustomer } from '../src/billing/sync';
 import { inboxRow } from '../src/webhooks/inbox';
 import { requeueEvent } from '../src/webhooks/worker';
@@ -50,7 +51,11 @@ export interface ReconcileOptions {
 const PAGE = 100;
 /** syncCustomer calls in flight at once: they wait mostly on the database, not on Stripe. */
 const REPAIR_CONCURRENCY = 4;
-const SUB_EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
+const SUB_EXPAND = [
+  'data.customer.invoice_settings.default_payment_method',
+  'data.default_payment_method',
+  `data.${SCHEDULE_EXPAND}`,
+];
 
 class FatalRunError extends Error {}
 
