@@ -1,5 +1,6 @@
-// Changing a subscription: plan swaps with an exact preview, cancel at period end, resume.
-// Every write goes through writeSubscription: an idempotency key derived from the user's action,
+// Changing a subscription: upgrades at once with an exact preview; downgrades and interval switches
+// scheduled for the end of the paid period (a Stripe subscription schedule) and undone by releasing
+// it; cancel at period end, resume. Every write goes through writeSubscription: an idempotency key derived from the user's action,
 // an answer that tells what Stripe really did, and a sync at once so the dashboard shows it
 // without waiting for a webhook.
 import Stripe from 'stripe';
@@ -8,7 +9,8 @@ import type { SubscriptionDoc } from '../db/collections';
 import { claim } from '../db/claims';
 import { AppError } from '../lib/errors';
 import { toAppError, withStripeErrors } from './errors';
-import { overageItemChanges } from './overage';
+import { overageItemChanges, overagePriceFor } from './overage';
+import { planItem, SCHEDULE_EXPAND } from './mirror';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { isEnded } from './status';
@@ -25,9 +27,15 @@ export interface ChangePreview {
   direction: 'upgrade' | 'downgrade' | 'interval';
   /**
    * Whether this invoice is billed at once. False when the change invoices nothing now (during a
-   * trial): the preview is then the next invoice, at the end of the trial or period.
+   * trial, or a change scheduled for the period end): the preview is then the next invoice.
    */
   billedNow: boolean;
+  /**
+   * For a change scheduled for the end of the paid period (unix seconds): nothing is charged now,
+   * and `total` and `lines` are the new plan's price on the next invoice (metered overage used until
+   * then is billed beside it). Null when the change is made at once.
+   */
+  effectiveAt: number | null;
 }
 
 // Charge or credit the difference now, so what the preview shows is exactly what is billed.
@@ -44,6 +52,20 @@ async function billingNow(stripe: Stripe, live: Stripe.Subscription): Promise<nu
   const id = typeof clock === 'string' ? clock : clock.id;
   return (await withStripeErrors(() => stripe.testHelpers.testClocks.retrieve(id))).frozen_time;
 }
+
+/**
+ * When a change takes effect: a downgrade or an interval switch waits for the end of the period the
+ * customer has paid for (null: at once). In a trial nothing has been paid, so every change is
+ * immediate, as it is when the period is not paid (past due).
+ */
+function scheduledAt(direction: ChangePreview['direction'], live: Stripe.Subscription): number | null {
+  if (direction === 'upgrade' || live.status !== 'active') return null;
+  if (live.cancel_at_period_end || live.cancel_at)
+    throw new AppError('CONFLICT', 'Your subscription is set to end. Resume it first to change your plan at the renewal.');
+  return planItem(live).current_period_end;
+}
+
+const idOf = (v: string | { id: string } | null): string | null => (v === null ? null : typeof v === 'string' ? v : v.id);
 
 async function target(deps: AppDeps, userId: string, planId: PlanId, interval: Interval) {
   const sub = await requireSubscription(deps, userId);
@@ -67,6 +89,27 @@ export async function previewChange(opts: {
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const live = await liveSubscription(deps, sub);
   const prorationDate = await billingNow(stripe, live);
+  const at = scheduledAt(direction, live);
+  if (at !== null) {
+    const quantity = planItem(live).quantity ?? 1;
+    const amount = (price.unit_amount ?? 0) * quantity;
+    return {
+      prorationDate,
+      amountDue: 0,
+      total: amount,
+      currency: price.currency,
+      lines: [
+        {
+          description: `${plans[opts.planId].name} (${opts.interval === 'month' ? 'monthly' : 'yearly'})`,
+          amount,
+          proration: false,
+        },
+      ],
+      direction,
+      billedNow: false,
+      effectiveAt: at,
+    };
+  }
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   const invoice = await withStripeErrors(() =>
     stripe.invoices.createPreview({
@@ -91,6 +134,7 @@ export async function previewChange(opts: {
     })),
     direction,
     billedNow: invoice.billing_reason !== 'upcoming',
+    effectiveAt: null,
   };
 }
 
@@ -106,16 +150,26 @@ export async function changePlan(opts: {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
   if (await actionDone(deps, userId, opts.actionId)) return;
-  const { sub, price } = await target(deps, userId, opts.planId, opts.interval);
+  const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const live = await liveSubscription(deps, sub);
+  const at = scheduledAt(direction, live);
+  if (at !== null) return scheduleChange(deps, { ...opts, sub, live, price, at });
   const now = await billingNow(stripe, live);
   if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
   }
   // The metered overage item follows the plan (same interval, new plan's rate): billing/overage.ts.
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
-  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, (expand) =>
-    stripe.subscriptions.update(
+  // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.
+  const scheduleId = idOf(live.schedule);
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, async (expand) => {
+    if (scheduleId)
+      await stripe.subscriptionSchedules.release(
+        scheduleId,
+        {},
+        { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-release` },
+      );
+    return stripe.subscriptions.update(
       sub._id,
       {
         items: [{ id: sub.itemId, price: price.id }, ...overage],
@@ -127,8 +181,81 @@ export async function changePlan(opts: {
         expand,
       },
       { idempotencyKey: `dropin-change-${userId}-${opts.actionId}` },
-    ),
-  );
+    );
+  });
+}
+
+/**
+ * Schedules a change for the end of the paid period: the subscription's schedule (made from it, or
+ * the one it already has) keeps today's items until `at`, then bills the new price and the new
+ * plan's metered overage price, with no proration; afterwards it releases the subscription.
+ */
+async function scheduleChange(
+  deps: AppDeps,
+  opts: {
+    userId: string;
+    planId: PlanId;
+    interval: Interval;
+    actionId: string;
+    sub: SubscriptionDoc;
+    live: Stripe.Subscription;
+    price: Stripe.Price;
+    at: number;
+  },
+): Promise<void> {
+  const { userId, sub, live } = opts;
+  const stripe = requireStripe(deps);
+  const overage = await withStripeErrors(() => overagePriceFor(deps, opts.planId, opts.interval));
+  const key = `dropin-change-${userId}-${opts.actionId}`;
+  const item = (p: Stripe.Price, quantity: number) =>
+    p.recurring?.usage_type === 'metered' ? { price: p.id } : { price: p.id, quantity };
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, async (expand) => {
+    const existing = idOf(live.schedule);
+    const schedule = existing
+      ? await stripe.subscriptionSchedules.retrieve(existing)
+      : await stripe.subscriptionSchedules.create({ from_subscription: sub._id }, { idempotencyKey: `${key}-schedule` });
+    const start = schedule.current_phase?.start_date ?? schedule.phases[0]?.start_date;
+    await stripe.subscriptionSchedules.update(
+      schedule.id,
+      {
+        end_behavior: 'release',
+        phases: [
+          {
+            items: live.items.data.map((i) => item(i.price, i.quantity ?? 1)),
+            start_date: start,
+            end_date: opts.at,
+            proration_behavior: 'none',
+          },
+          {
+            items: [item(opts.price, planItem(live).quantity ?? 1), ...(overage ? [item(overage, 1)] : [])],
+            proration_behavior: 'none',
+            metadata: { dropin_plan: opts.planId },
+          },
+        ],
+      },
+      { idempotencyKey: key },
+    );
+    return stripe.subscriptions.retrieve(sub._id, { expand });
+  });
+}
+
+/** Drops a change scheduled for the period end: the schedule releases the subscription as it is today. */
+export async function undoScheduledChange(opts: { deps: AppDeps; userId: string; actionId: string }): Promise<void> {
+  const { deps, userId } = opts;
+  const stripe = requireStripe(deps);
+  if (await actionDone(deps, userId, opts.actionId)) return;
+  const sub = await requireSubscription(deps, userId);
+  const live = await liveSubscription(deps, sub);
+  const scheduleId = idOf(live.schedule);
+  if (!scheduleId) {
+    // Already released, or the change has happened: show what is true now.
+    await syncCustomer(deps, sub.customerId, { source: 'user.action' });
+    throw new AppError('CONFLICT', 'There is no scheduled change to undo any more. Your plan is shown as it is now.');
+  }
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, async (expand) => {
+    await stripe.subscriptionSchedules.release(scheduleId, {}, { idempotencyKey: `dropin-undo-${userId}-${opts.actionId}` });
+    return stripe.subscriptions.retrieve(sub._id, { expand });
+  });
 }
 
 export async function cancelAtPeriodEnd(opts: {
@@ -143,8 +270,17 @@ export async function cancelAtPeriodEnd(opts: {
   if (await actionDone(deps, userId, opts.actionId)) return;
   const sub = await requireSubscription(deps, userId);
   if (sub.cancelAtPeriodEnd) return;
-  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, (expand) =>
-    stripe.subscriptions.update(
+  // Stripe refuses cancellation changes on a subscription its schedule manages. Ending at the period
+  // end supersedes a change scheduled for then, so the schedule lets go of it first.
+  const scheduleId = idOf((await liveSubscription(deps, sub)).schedule);
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, async (expand) => {
+    if (scheduleId)
+      await stripe.subscriptionSchedules.release(
+        scheduleId,
+        {},
+        { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}-release` },
+      );
+    return stripe.subscriptions.update(
       sub._id,
       {
         cancel_at_period_end: true,
@@ -155,8 +291,8 @@ export async function cancelAtPeriodEnd(opts: {
         expand,
       },
       { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}` },
-    ),
-  );
+    );
+  });
 }
 
 export async function resume(opts: { deps: AppDeps; userId: string; actionId: string }): Promise<void> {
@@ -194,7 +330,7 @@ async function liveSubscription(deps: AppDeps, sub: SubscriptionDoc): Promise<St
 }
 
 /** Expanded like the sync's reads, so a written object can stand in for a read. */
-const WRITE_EXPAND = ['latest_invoice', 'default_payment_method'];
+const WRITE_EXPAND = ['latest_invoice', 'default_payment_method', SCHEDULE_EXPAND];
 
 const doneKey = (userId: string, actionId: string) => `billing-action:${userId}:${actionId}`;
 
@@ -248,7 +384,12 @@ async function staleOrRefused(deps: AppDeps, acted: SubscriptionDoc, err: Stripe
   const now = await deps.db.c.subscriptions.findOne({ _id: acted._id });
   if (!now || isEnded(now.status))
     return new AppError('CONFLICT', 'This subscription has already ended. Start a new one from Pricing.');
-  if (now.status !== acted.status || now.priceId !== acted.priceId || now.cancelAtPeriodEnd !== acted.cancelAtPeriodEnd)
+  if (
+    now.status !== acted.status ||
+    now.priceId !== acted.priceId ||
+    now.cancelAtPeriodEnd !== acted.cancelAtPeriodEnd ||
+    JSON.stringify(now.scheduledChange ?? null) !== JSON.stringify(acted.scheduledChange ?? null)
+  )
     return new AppError('CONFLICT', 'Your subscription changed since this page was loaded. Review it and try again.');
   return toAppError(err);
 }

@@ -26,6 +26,14 @@ export interface BillingSummary {
     trialDaysLeft: number | null;
     cancelAtPeriodEnd: boolean;
     cancelAt: string | null;
+    /** A plan change scheduled for the end of the period (a downgrade or interval switch). */
+    scheduledChange: {
+      planId: string | null;
+      planName: string | null;
+      interval: 'month' | 'year' | null;
+      unitAmount: number | null;
+      at: string;
+    } | null;
     latestInvoice: {
       id: string;
       status: string | null;
@@ -74,6 +82,18 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
           : null,
       cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
       cancelAt: iso(sub.cancelAt),
+      scheduledChange: sub.scheduledChange
+        ? {
+            planId: sub.scheduledChange.planId,
+            planName:
+              sub.scheduledChange.planId && sub.scheduledChange.planId in plans
+                ? plans[sub.scheduledChange.planId as PlanId].name
+                : null,
+            interval: sub.scheduledChange.interval,
+            unitAmount: sub.scheduledChange.unitAmount,
+            at: sub.scheduledChange.at.toISOString(),
+          }
+        : null,
       latestInvoice: sub.latestInvoice && {
         id: sub.latestInvoice.id,
         status: sub.latestInvoice.status,

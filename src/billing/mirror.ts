@@ -1,7 +1,13 @@
 // Maps Stripe objects to the mirror's shapes. Pure functions: no I/O, easy to test, and the one
 // place that knows where this API version keeps things (periods on items, invoice payments).
 import type Stripe from 'stripe';
-import type { BillingCustomerDoc, InvoiceSummary, PaymentMethodSummary, SubscriptionDoc } from '../db/collections';
+import type {
+  BillingCustomerDoc,
+  InvoiceSummary,
+  PaymentMethodSummary,
+  ScheduledChange,
+  SubscriptionDoc,
+} from '../db/collections';
 import { planForLookupKey } from './plans';
 
 const date = (unix: number | null | undefined): Date | null => (unix ? new Date(unix * 1000) : null);
@@ -32,6 +38,34 @@ export function planItem(sub: Stripe.Subscription): Stripe.SubscriptionItem {
   const item = licensed ?? items[0];
   if (!item) throw new Error(`Subscription ${sub.id} has no items`);
   return item;
+}
+
+/** How our reads expand a subscription's schedule, so its next phase's plan can be named. */
+export const SCHEDULE_EXPAND = 'schedule.phases.items.price';
+
+/**
+ * The change the subscription's schedule will make when its current phase ends: the next phase's
+ * plan price, if it differs from today's. Null without a schedule (or one not expanded, or one
+ * whose phases change nothing we show).
+ */
+export function scheduledChange(sub: Stripe.Subscription): ScheduledChange | null {
+  const sched = sub.schedule;
+  if (!sched || typeof sched === 'string') return null;
+  if (sched.status !== 'active' && sched.status !== 'not_started') return null;
+  const end = sched.current_phase?.end_date;
+  const next = end === undefined ? undefined : sched.phases.find((ph) => ph.start_date === end);
+  if (!next) return null;
+  const prices = next.items.map((i) => i.price).filter((p): p is Stripe.Price => typeof p === 'object' && !p.deleted);
+  const price = prices.find((p) => p.recurring?.usage_type !== 'metered');
+  if (!price || price.id === planItem(sub).price.id) return null;
+  const known = planForLookupKey(price.lookup_key);
+  return {
+    planId: known?.plan.id ?? null,
+    priceId: price.id,
+    interval: price.recurring?.interval === 'year' ? 'year' : price.recurring?.interval === 'month' ? 'month' : null,
+    unitAmount: price.unit_amount ?? null,
+    at: new Date(next.start_date * 1000),
+  };
 }
 
 export function subscriptionDoc(
@@ -66,6 +100,7 @@ export function subscriptionDoc(
     // The subscription's own default wins; otherwise invoices charge the customer's default.
     defaultPaymentMethod: paymentMethodSummary(sub.default_payment_method) ?? ctx.customerDefault,
     latestInvoice: invoiceSummary(sub.latest_invoice),
+    scheduledChange: scheduledChange(sub),
     created: new Date(sub.created * 1000),
     fetchedAt: ctx.fetchedAt,
     syncedAt: new Date(),

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { actionId, noInput } from '../trpc/inputs';
 import { protectedProcedure, publicProcedure, router } from '../trpc/trpc';
-import { changePlan, cancelAtPeriodEnd, previewChange, resume } from './changes';
+import { changePlan, cancelAtPeriodEnd, previewChange, resume, undoScheduledChange } from './changes';
 import { completeCheckout, startCheckout } from './checkout';
 import { billingSummary, listInvoices, portalUrl, publicPlans } from './dashboard';
 
@@ -44,6 +44,11 @@ export const billingRouter = router({
       await changePlan({ deps: ctx.deps, userId: ctx.user.id, ...input });
       return billingSummary(ctx.deps, ctx.user.id);
     }),
+
+  undoScheduledChange: protectedProcedure.input(z.object({ actionId }).strict()).mutation(async ({ ctx, input }) => {
+    await undoScheduledChange({ deps: ctx.deps, userId: ctx.user.id, actionId: input.actionId });
+    return billingSummary(ctx.deps, ctx.user.id);
+  }),
 
   cancel: protectedProcedure
     .input(z.object({ reason: feedback.nullable(), comment: z.string().trim().max(500).default(''), actionId }).strict())

@@ -7,7 +7,7 @@ import type { AppDeps } from '../deps';
 import type { SubscriptionDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
-import { customerDoc, subscriptionDoc } from './mirror';
+import { customerDoc, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
 import { projectFailing } from './payment-failures';
 import { withStripeErrors } from './errors';
 import { applyBillingEffects } from './effects';
@@ -39,7 +39,12 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
     Promise.all([
       stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] }),
       stripe.subscriptions
-        .list({ customer: customerId, status: 'all', limit: 100, expand: ['data.default_payment_method', 'data.latest_invoice'] })
+        .list({
+          customer: customerId,
+          status: 'all',
+          limit: 100,
+          expand: ['data.default_payment_method', 'data.latest_invoice', `data.${SCHEDULE_EXPAND}`],
+        })
         .autoPagingToArray({ limit: 10_000 }),
     ]),
   );
@@ -139,7 +144,7 @@ export async function syncAfterWrite(
 
 /**
  * Mirrors one subscription from an object Stripe has just returned for a write we made (expanded
- * like the sync's list: latest invoice and default payment method), then applies the effects. For
+ * like the sync's list: latest invoice, default payment method and schedule), then applies the effects. For
  * when the write was accepted but Stripe cannot be read back right now: the row is what Stripe
  * answered, and a later full sync (whose reads start after `fetchedAt`) writes over it.
  * `fetchedAt` is taken before the write was sent.

@@ -143,10 +143,26 @@ export interface SubscriptionDoc {
   cancellationFeedback: string | null;
   defaultPaymentMethod: PaymentMethodSummary | null;
   latestInvoice: InvoiceSummary | null;
+  /**
+   * The plan change a subscription schedule makes at the end of the current phase (a downgrade or
+   * interval switch at the period end); null when none is pending. Absent on rows mirrored before
+   * it existed, which read as null.
+   */
+  scheduledChange?: ScheduledChange | null;
   created: Date;
   /** When the Stripe reads behind this row started: an older read never overwrites a newer one. */
   fetchedAt: Date;
   syncedAt: Date;
+}
+
+export interface ScheduledChange {
+  /** Our plan, from the next phase's price; null for a price the catalog does not know. */
+  planId: string | null;
+  priceId: string;
+  interval: 'month' | 'year' | null;
+  unitAmount: number | null;
+  /** When the change takes effect (the current phase's end). */
+  at: Date;
 }
 
 export interface BillingCustomerDoc {

@@ -2,11 +2,12 @@
 // pricing → sign up → verify → Checkout with 4242… → Pro trialing → upgrade to Business with the
 // previewed amount → cancel → resume → time passes → the renewal invoice and its PDF. And a card
 // that fails after the trial: past_due banner, the email, a new card in the portal, active again.
+// And a downgrade scheduled for the renewal, shown on the plan card, then undone from the keyboard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import { inBrowserSession, launchBrowser, signUpAndVerify } from '../setup/browser';
-import { verifiedUser, type BillingWorld } from '../setup/billing';
+import { subscribeThroughCheckout, verifiedUser, type BillingWorld } from '../setup/billing';
 import { startE2E } from '../setup/e2e';
 import { waitForEmail } from '../setup/mailpit';
 
@@ -186,6 +187,61 @@ describe('billing in the browser', () => {
         await planRegion(page).getByText('Active', { exact: true }).waitFor();
         expect(await page.getByText('Your last payment failed').count()).toBe(0);
         await page.getByRole('region', { name: 'Payment method' }).getByText('4242').waitFor();
+      },
+      user.cookie,
+    );
+  });
+
+  it('a downgrade is scheduled for the renewal, shown on the plan card, and undone from the keyboard', {
+    timeout: 180_000,
+  }, async () => {
+    const user = await verifiedUser(world, 'Hedy Example');
+    await subscribeThroughCheckout(world, user, 'business');
+    const customer = await customerOf(user.email);
+    await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
+    await settle();
+    await session(
+      'schedule-downgrade',
+      async (page) => {
+        await page.goto('/app/billing');
+        await planRegion(page).getByText('Active', { exact: true }).waitFor();
+        await page.getByRole('button', { name: 'Downgrade to Pro monthly' }).click();
+        const dialog = page.getByRole('dialog');
+        await dialog.getByTestId('preview-amount').waitFor();
+        expect(cents((await dialog.getByTestId('preview-amount').textContent()) ?? '')).toBe(0);
+        expect(cents((await dialog.getByTestId('preview-next-amount').textContent()) ?? '')).toBe(1200);
+        await dialog.getByText(/^Your plan changes to Pro on .+\. Nothing is charged now\./).waitFor();
+        const invoicesBefore = (await world.stripe.invoices.list({ customer })).data.length;
+        await dialog.getByRole('button', { name: 'Schedule the change' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        await page.getByText(/^Your plan changes to Pro on .+\. Nothing is charged now\.$/).waitFor();
+        const plan = planRegion(page);
+        await plan.getByText(/^Changes to Pro on /).waitFor();
+        await plan.getByText('Business', { exact: true }).waitFor();
+        expect((await world.stripe.invoices.list({ customer })).data.length, 'nothing invoiced now').toBe(invoicesBefore);
+
+        for (const width of [1280, 390]) {
+          await page.setViewportSize({ width, height: 900 });
+          await page.screenshot({ path: `test-results/billing-scheduled-change-${width}.png`, fullPage: true });
+        }
+        await page.setViewportSize({ width: 1280, height: 900 });
+
+        // Undo from the keyboard: Escape backs out with focus back on Undo; Enter on "Keep Business" confirms.
+        const undo = plan.getByRole('button', { name: 'Undo' });
+        await undo.focus();
+        await page.keyboard.press('Enter');
+        await dialog.getByRole('heading', { name: 'Keep Business?' }).waitFor();
+        await page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'hidden' });
+        expect(await undo.evaluate((el) => el === document.activeElement)).toBe(true);
+        await page.keyboard.press('Enter');
+        await dialog.getByRole('button', { name: 'Keep Business' }).focus();
+        await page.keyboard.press('Enter');
+        await dialog.waitFor({ state: 'hidden' });
+        await page.getByText('Your Business plan stays as it is and renews as usual.').waitFor();
+        expect(await plan.getByText(/Changes to Pro/).count()).toBe(0);
+        const sub = (await world.stripe.subscriptions.list({ customer })).data[0]!;
+        expect(sub.schedule).toBeNull();
       },
       user.cookie,
     );

@@ -17,6 +17,8 @@ export const COMPARED_FIELDS = [
   'trialEnd',
   'cancelAtPeriodEnd',
   'defaultPaymentMethod',
+  // Rows mirrored before this field existed read as null, as Stripe does for a subscription without a schedule.
+  'scheduledChange',
 ] as const satisfies readonly (keyof SubscriptionDoc)[];
 
 export type DriftKind =

@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../../deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../../db/collections';
 import { isDuplicateKey } from '../../db/errors';
+import { SCHEDULE_EXPAND } from '../mirror';
 import { syncCustomer, type SubscriptionChange } from '../sync';
 import { inboxRow } from '../../webhooks/inbox';
 import { requeueEvent } from '../../webhooks/worker';
@@ -52,7 +53,11 @@ export interface ReconcileOptions {
 const PAGE = 100;
 /** syncCustomer calls in flight at once: they wait mostly on the database, not on Stripe. */
 const REPAIR_CONCURRENCY = 4;
-const SUB_EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
+const SUB_EXPAND = [
+  'data.customer.invoice_settings.default_payment_method',
+  'data.default_payment_method',
+  `data.${SCHEDULE_EXPAND}`,
+];
 
 class FatalRunError extends Error {}
 

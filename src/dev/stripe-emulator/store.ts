@@ -170,6 +170,7 @@ export class State {
   prices = new Collection<Stripe.Price>();
   paymentMethods = new Collection<Stripe.PaymentMethod>();
   subscriptions = new Collection<Stripe.Subscription>();
+  subscriptionSchedules = new Collection<Stripe.SubscriptionSchedule>();
   invoices = new Collection<Stripe.Invoice>();
   invoicePayments = new Collection<Stripe.InvoicePayment>();
   paymentIntents = new Collection<Stripe.PaymentIntent>();
@@ -237,16 +238,19 @@ export class State {
   }
 
   removeObject(id: string): boolean {
-    const prefix = id.split('_')[0] ?? '';
-    const col = this.byPrefix()[prefix] ?? this.coupons;
-    return col.delete(id);
+    return (this.collectionOf(id) ?? this.coupons).delete(id);
   }
 
   findObject(id: string): { id: string } | undefined {
-    const prefix = id.split('_')[0] ?? '';
-    const col = this.byPrefix()[prefix];
+    const col = this.collectionOf(id);
     if (col) return col.get(id);
     return this.coupons.get(id); // coupons take any id
+  }
+
+  private collectionOf(id: string): Collection<{ id: string }> | undefined {
+    // `sub_sched_…` shares its first segment with subscriptions.
+    if (id.startsWith('sub_sched_')) return this.subscriptionSchedules as unknown as Collection<{ id: string }>;
+    return this.byPrefix()[id.split('_')[0] ?? ''];
   }
 
   toJSON(): Record<string, unknown> {

@@ -20,6 +20,7 @@ import {
   type LineSpec,
   type PaymentOutcome,
 } from './invoices.js';
+import { activeSchedule, endScheduleWith, release } from './schedules.js';
 import { addUnits, DAY, formatDate, nextBoundary } from './time.js';
 
 export interface ItemInput {
@@ -97,6 +98,80 @@ export function buildItem(
   } satisfies Stripe.SubscriptionItem;
   // Metered items carry no quantity: usage comes from the meter.
   return isMetered(input.price) ? item : { ...item, quantity: input.quantity };
+}
+
+// ---- subscription schedules ----------------------------------------------------------------------
+// A schedule's phase that ends at a renewal hands the subscription its next phase's items (no
+// proration: the new period is billed at the new prices); the last phase's end releases the
+// subscription (end_behavior `release`) or has canceled it already (`cancel`, through its `cancel_at`).
+
+/**
+ * What the subscription bills once its period ending at `boundary` is over: the next phase's items
+ * when a phase of its schedule starts there, else its own items.
+ */
+export function itemsAfter(emu: Emulator, sub: Stripe.Subscription, boundary: number): Stripe.SubscriptionItem[] {
+  const sched = activeSchedule(emu, sub);
+  const next = sched?.phases.find((ph) => ph.start_date === boundary);
+  if (!sched || !next) return sub.items.data;
+  const period = { start: boundary, end: boundary };
+  return phaseItems(emu, sub, next, period, boundary);
+}
+
+/** The subscription's items for `phase`: items whose price stays keep their id. */
+export function phaseItems(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  phase: Stripe.SubscriptionSchedule.Phase,
+  period: { start: number; end: number },
+  now: number,
+): Stripe.SubscriptionItem[] {
+  return phase.items.map((pi) => {
+    const priceId = idOf(pi.price as string)!;
+    const price = emu.state.prices.get(priceId)!;
+    const kept = sub.items.data.find((it) => it.price.id === priceId);
+    const item = buildItem(
+      emu,
+      sub.id,
+      { price, quantity: pi.quantity ?? 1, metadata: pi.metadata ?? {} },
+      period,
+      kept?.created ?? now,
+    );
+    return kept ? { ...item, id: kept.id } : item;
+  });
+}
+
+/**
+ * At a renewal (`boundary` = the period end): when the current phase ends there, apply the next
+ * phase to the subscription (inside the caller's single `customer.subscription.updated`) and return
+ * what to finish once that event is out; null when the schedule has nothing to do now.
+ */
+export function switchPhaseAtRenewal(emu: Emulator, sub: Stripe.Subscription, boundary: number): { finish: () => void } | null {
+  const sched = activeSchedule(emu, sub);
+  if (!sched?.current_phase || sched.current_phase.end_date !== boundary) return null;
+  const before = snapshot(sched);
+  const next = sched.phases.find((ph) => ph.start_date === boundary);
+  if (next) {
+    sub.items.data = phaseItems(emu, sub, next, { start: boundary, end: boundary }, boundary);
+    if (next.metadata && Object.keys(next.metadata).length) sub.metadata = { ...sub.metadata, ...next.metadata };
+    sched.current_phase = { start_date: next.start_date, end_date: next.end_date };
+    return {
+      finish: () =>
+        emu.emit('subscription_schedule.updated', sched, {
+          customer: idOf(sched.customer as string),
+          previous: previousAttributes(before, sched),
+        }),
+    };
+  }
+  // The last phase is over. `cancel` ended the subscription already (its cancel_at is this boundary).
+  sub.schedule = null;
+  release(sched, boundary, sub.id);
+  return {
+    finish: () =>
+      emu.emit('subscription_schedule.released', sched, {
+        customer: idOf(sched.customer as string),
+        previous: previousAttributes(before, sched),
+      }),
+  };
 }
 
 // ---- lines -------------------------------------------------------------------------------------
@@ -584,6 +659,7 @@ export function cancelSubscriptionNow(
     reason: opts.reason ?? sub.cancellation_details?.reason ?? 'cancellation_requested',
   };
   emu.emit('customer.subscription.deleted', sub, { customer: customer.id, previous: previousAttributes(before, sub) });
+  endScheduleWith(emu, sub, now);
   return sub;
 }
 
@@ -594,18 +670,21 @@ function renew(emu: Emulator, sub: Stripe.Subscription): void {
   const old = periodOf(sub);
   const now = old.end;
   const endingTrial = sub.status === 'trialing';
+  // Usage is billed in arrears for the period that just ended, at the prices it was used under;
+  // licensed items in advance.
+  const metered = endingTrial ? [] : meteredLines(emu, sub, old);
+  const pending = takePendingItems(emu, customer.id, sub.id).map(pendingToLine);
+  // One `customer.subscription.updated` for the new period (the trial's end, a schedule's next phase).
+  const before = snapshot(sub);
+  const phase = switchPhaseAtRenewal(emu, sub, now);
   const { interval, count } = intervalOf(sub.items.data[0]!.price);
-  const anchor = sub.billing_cycle_anchor;
-  const nextEnd = nextBoundary(anchor, interval, count, now);
+  const was = intervalOf(before.items.data[0]!.price);
+  // A phase with another interval starts a new billing cycle at the switch.
+  if (was.interval !== interval || was.count !== count) sub.billing_cycle_anchor = now;
+  const nextEnd = nextBoundary(sub.billing_cycle_anchor, interval, count, now);
   const period = { start: now, end: nextEnd };
 
-  // Usage is billed in arrears for the period that just ended; licensed items in advance.
-  const metered = endingTrial ? [] : meteredLines(emu, sub, old);
-  const lines = [
-    ...takePendingItems(emu, customer.id, sub.id).map(pendingToLine),
-    ...licensedLines(emu, sub, period, false),
-    ...metered,
-  ];
+  const lines = [...pending, ...licensedLines(emu, sub, period, false), ...metered];
   const invoice = newInvoice(emu, {
     customer,
     subscription: sub,
@@ -618,12 +697,12 @@ function renew(emu: Emulator, sub: Stripe.Subscription): void {
     discounts: activeDiscounts(emu, sub, now),
   });
   invoice.automatically_finalizes_at = now + emu.state.settings.finalizeDelaySeconds;
-  // One `customer.subscription.updated` for the new period (and the trial's end), as Stripe sends it.
-  changeSubscription(emu, sub, () => {
-    sub.items.data = sub.items.data.map((it) => ({ ...it, current_period_start: period.start, current_period_end: period.end }));
-    if (endingTrial) sub.status = 'active';
-    sub.latest_invoice = invoice.id;
-  });
+  sub.items.data = sub.items.data.map((it) => ({ ...it, current_period_start: period.start, current_period_end: period.end }));
+  if (endingTrial) sub.status = 'active';
+  sub.latest_invoice = invoice.id;
+  const previous = previousAttributes(before, sub);
+  if (Object.keys(previous).length > 0) emu.emit('customer.subscription.updated', sub, { customer: customer.id, previous });
+  phase?.finish();
   saveDraft(emu, invoice);
   if (emu.state.settings.finalizeDelaySeconds <= 0) {
     finalizeAndCharge(emu, invoice);

@@ -10,6 +10,7 @@ import { registerMeters } from './meters.js';
 import { registerPaymentMethods } from './paymentMethods.js';
 import { registerPortal } from './portal.js';
 import { registerRefunds } from './refunds.js';
+import { registerSubscriptionSchedules } from './subscriptionSchedules.js';
 import { registerSubscriptions } from './subscriptions.js';
 import { registerTestClocks } from './testClocks.js';
 
@@ -21,6 +22,7 @@ export function buildApiRouter(): Router {
   registerDiscounts(router);
   registerCheckout(router);
   registerSubscriptions(router);
+  registerSubscriptionSchedules(router);
   registerInvoices(router);
   registerRefunds(router);
   registerTestClocks(router);

@@ -13,6 +13,7 @@ import {
   activeDiscounts,
   afterInvoicePayment,
   buildItem,
+  itemsAfter,
   meteredUsage,
   outcomeError,
   periodOf,
@@ -88,20 +89,37 @@ export function upcomingInvoice(
 ): Stripe.Invoice {
   const customer = mustGet(emu.state.customers, idOf(sub.customer as string), 'customer');
   const period = periodOf(sub);
-  const price = items[0]!.price;
-  const nextEnd = nextBoundary(
-    sub.billing_cycle_anchor,
-    price.recurring?.interval ?? 'month',
-    price.recurring?.interval_count ?? 1,
-    period.end,
-  );
+  const usagePeriod = sub.status === 'trialing' ? null : period;
+  // A schedule's next phase starting at the renewal bills its items for the new period.
+  const after = items === sub.items.data ? itemsAfter(emu, sub, period.end) : items;
+  const price = after[0]!.price;
+  const interval = price.recurring?.interval ?? 'month';
+  const count = price.recurring?.interval_count ?? 1;
+  const sameCycle =
+    interval === items[0]!.price.recurring?.interval && count === (items[0]!.price.recurring?.interval_count ?? 1);
+  const nextEnd = sameCycle
+    ? nextBoundary(sub.billing_cycle_anchor, interval, count, period.end)
+    : addUnits(period.end, interval, count);
+  const next = { start: period.end, end: nextEnd };
   const pending = emu.state.pendingItems
     .filter((x) => x.customer === customer.id && (x.subscription === sub.id || x.subscription === null))
     .map(pendingToLine);
+  const isMetered = (it: Stripe.SubscriptionItem) => it.price.recurring?.usage_type === 'metered';
   const lines = [
     ...pending,
     ...extra,
-    ...itemLines(emu, sub, items, { start: period.end, end: nextEnd }, sub.status === 'trialing' ? null : period),
+    ...(after === items
+      ? itemLines(emu, sub, items, next, usagePeriod)
+      : [
+          ...itemLines(
+            emu,
+            sub,
+            after.filter((it) => !isMetered(it)),
+            next,
+            null,
+          ),
+          ...itemLines(emu, sub, items.filter(isMetered), next, usagePeriod),
+        ]),
   ];
   const invoice = newInvoice(emu, {
     customer,

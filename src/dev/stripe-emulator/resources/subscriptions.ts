@@ -31,6 +31,7 @@ import {
   voidInvoice,
   type LineSpec,
 } from '../engine/invoices.js';
+import { activeSchedule } from '../engine/schedules.js';
 import { addUnits, formatDate } from '../engine/time.js';
 import type { PendingItem } from '../store.js';
 import { idOf, mergeMetadata, mustGet } from './common.js';
@@ -307,6 +308,13 @@ export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body
         { param: extra },
       );
     }
+  }
+  const schedule = activeSchedule(emu, sub);
+  if (schedule && (body.cancel_at_period_end !== undefined || body.cancel_at !== undefined)) {
+    throw invalidRequest(
+      `The subscription is managed by the subscription schedule \`${schedule.id}\`, and updating any cancelation behavior directly is not allowed. Please update the schedule instead.`,
+      { param: body.cancel_at_period_end !== undefined ? 'cancel_at_period_end' : 'cancel_at' },
+    );
   }
   if (body.default_payment_method) requireAttached(emu, customer.id, body.default_payment_method);
   const plan = planUpdate(emu, sub, body, now);

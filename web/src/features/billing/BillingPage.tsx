@@ -1,5 +1,6 @@
 // The billing dashboard: the plan and its state, banners when something needs doing (a failed
-// payment, a scheduled cancellation), the card on file, plan changes with an exact preview,
+// payment, a scheduled cancellation), the card on file, plan changes with an exact preview (a
+// downgrade or interval switch is scheduled for the renewal, and can be undone until then),
 // cancel and resume, and the invoices. Reads come from our mirror of Stripe (billing.summary).
 import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
@@ -21,12 +22,14 @@ import {
   type PaidPlanId,
   perInterval,
   type PublicPlan,
+  scheduledChangeLabel,
   statusOf,
   useActionIds,
 } from './billing-lib';
 import { CancelDialog } from './CancelDialog';
 import { ChangePlanDialog, type ChangeTarget } from './ChangePlanDialog';
 import { InvoicesCard } from './InvoicesCard';
+import { UndoChangeDialog } from './UndoChangeDialog';
 import './billing.css';
 
 export function BillingPage() {
@@ -39,6 +42,7 @@ export function BillingPage() {
   const [notice, setNotice] = useState<string | null>(null);
   const [changing, setChanging] = useState<ChangeTarget | null>(null);
   const [canceling, setCanceling] = useState(false);
+  const [undoing, setUndoing] = useState(false);
   const actions = useActionIds();
   const portal = trpc.billing.portal.useMutation({ onSuccess: ({ url }) => window.location.assign(url) });
   const resume = trpc.billing.resume.useMutation({
@@ -82,6 +86,10 @@ export function BillingPage() {
                 setNotice(null);
                 setCanceling(true);
               }}
+              onUndo={() => {
+                setNotice(null);
+                setUndoing(true);
+              }}
             />
             {data.subscription || data.paymentMethod ? (
               <PaymentMethodCard summary={data} onPortal={openPortal} busy={portal.isPending} />
@@ -109,8 +117,20 @@ export function BillingPage() {
             setChanging(null);
             const sub = next.subscription;
             setNotice(
-              `You're now on ${next.plan.name}${sub?.interval ? ` (${sub.interval === 'month' ? 'monthly' : 'yearly'})` : ''}.`,
+              sub?.scheduledChange
+                ? `Your plan ${scheduledChangeLabel(next, sub.scheduledChange).replace(/^Changes/, 'changes')}. Nothing is charged now.`
+                : `You're now on ${next.plan.name}${sub?.interval ? ` (${sub.interval === 'month' ? 'monthly' : 'yearly'})` : ''}.`,
             );
+          }}
+        />
+      )}
+      {undoing && s && (
+        <UndoChangeDialog
+          summary={s}
+          onClose={() => setUndoing(false)}
+          onUndone={(next) => {
+            setUndoing(false);
+            setNotice(`Your ${next.plan.name} plan stays as it is and renews as usual.`);
           }}
         />
       )}
@@ -200,7 +220,17 @@ function AlertBanner({
   );
 }
 
-function PlanCard({ summary, plans, onCancel }: { summary: BillingSummary; plans: PublicPlan[]; onCancel: () => void }) {
+function PlanCard({
+  summary,
+  plans,
+  onCancel,
+  onUndo,
+}: {
+  summary: BillingSummary;
+  plans: PublicPlan[];
+  onCancel: () => void;
+  onUndo: () => void;
+}) {
   const sub = summary.subscription;
   if (!sub) {
     const free = plans.find((p) => p.id === 'free');
@@ -229,6 +259,9 @@ function PlanCard({ summary, plans, onCancel }: { summary: BillingSummary; plans
   const price = sub.unitAmount !== null && interval ? perInterval(sub.unitAmount, sub.currency, interval) : null;
   const planName = sub.planId ? sub.planId.charAt(0).toUpperCase() + sub.planId.slice(1) : summary.plan.name;
   const end = sub.cancelAt ?? sub.currentPeriodEnd;
+  const change = sub.scheduledChange;
+  // The renewal bills the scheduled plan's price.
+  const renewalAmount = change?.unitAmount ?? sub.unitAmount;
   return (
     <Card
       title="Your plan"
@@ -272,7 +305,7 @@ function PlanCard({ summary, plans, onCancel }: { summary: BillingSummary; plans
               <div>
                 <dt>{sub.status === 'trialing' ? 'First payment' : 'Next renewal'}</dt>
                 <dd>
-                  {sub.unitAmount !== null ? `${formatMoney(sub.unitAmount, sub.currency)} on ` : ''}
+                  {renewalAmount !== null ? `${formatMoney(renewalAmount, sub.currency)} on ` : ''}
                   {formatDate(sub.currentPeriodEnd)}
                 </dd>
               </div>
@@ -280,6 +313,17 @@ function PlanCard({ summary, plans, onCancel }: { summary: BillingSummary; plans
           )}
         </dl>
       </div>
+      {change && (
+        <div className="scheduled-change">
+          <p id="scheduled-change-text">
+            <span className="strong">{scheduledChangeLabel(summary, change)}</span>
+            <span className="muted"> · {planName} until then; nothing is charged before the change.</span>
+          </p>
+          <Button size="sm" variant="secondary" onClick={onUndo} aria-describedby="scheduled-change-text">
+            Undo
+          </Button>
+        </div>
+      )}
     </Card>
   );
 }
@@ -392,8 +436,9 @@ function ChangePlanCard({
           )}
         </QueryState>
         <p className="muted small-print">
-          Upgrades and downgrades are prorated to the day: you pay (or get credit for) the difference right away. Moving to Free
-          means canceling your subscription.
+          Upgrades are prorated to the day: you pay the difference right away. Downgrades and switches between monthly and yearly
+          billing take effect at your next renewal, so you keep what you paid for until then (during a free trial, at once).
+          Moving to Free means canceling your subscription.
         </p>
       </div>
     </section>

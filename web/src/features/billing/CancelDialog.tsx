@@ -68,6 +68,9 @@ export function CancelDialog({
             <>You keep {summary.plan.name} until the end of the current period and won't be charged again.</>
           )}{' '}
           After that you move to Free. You can resume any time before then.
+          {sub?.scheduledChange
+            ? ` The change to ${sub.scheduledChange.planName ?? 'another plan'} scheduled for then is dropped.`
+            : ''}
         </p>
       }
     >

@@ -1,5 +1,7 @@
 // Previews a plan change with Stripe (exactly what is charged or credited now, line by line) and
-// applies it with the preview's proration date, so the invoice equals what was shown.
+// applies it with the preview's proration date, so the invoice equals what was shown. A downgrade
+// or interval switch is scheduled for the renewal instead: nothing is charged now, and the preview
+// shows the next invoice and its date.
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
@@ -63,7 +65,8 @@ export function ChangePlanDialog({
   const changeError = formErrors(change.error).message;
   const sub = summary.subscription;
   const p = preview.data;
-  const nextDate = sub?.status === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : (sub?.currentPeriodEnd ?? null);
+  const trialNext = sub?.status === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : (sub?.currentPeriodEnd ?? null);
+  const nextDate = p?.effectiveAt ? new Date(p.effectiveAt * 1000) : trialNext;
 
   function confirm() {
     if (!p) return;
@@ -102,7 +105,9 @@ export function ChangePlanDialog({
               {!p.billedNow && (
                 <div className="preview-total preview-next">
                   <span>Next invoice{nextDate ? `, ${formatDate(nextDate)}` : ''}</span>
-                  <strong data-testid="preview-next-amount">{formatMoney(p.amountDue, p.currency, { cents: true })}</strong>
+                  <strong data-testid="preview-next-amount">
+                    {formatMoney(p.effectiveAt ? p.total : p.amountDue, p.currency, { cents: true })}
+                  </strong>
                 </div>
               )}
               {p.billedNow && p.total < 0 && (
@@ -138,7 +143,7 @@ export function ChangePlanDialog({
           Keep current plan
         </Button>
         <Button onClick={confirm} disabled={!p || preview.isFetching} loading={change.isPending}>
-          Confirm change
+          {p?.effectiveAt ? 'Schedule the change' : 'Confirm change'}
         </Button>
       </div>
     </Dialog>
@@ -148,6 +153,9 @@ export function ChangePlanDialog({
 function previewNote(p: ChangePreview, summary: BillingSummary, target: ChangeTarget): string {
   const sub = summary.subscription;
   const then = target.amount !== null ? perInterval(target.amount, target.currency, target.interval) : 'the new price';
+  if (p.effectiveAt) {
+    return `Your plan changes to ${target.planName} on ${formatDate(new Date(p.effectiveAt * 1000))}. Nothing is charged now. You keep ${summary.plan.name} until then; API overage used until then is billed on that invoice at your current rate.`;
+  }
   if (!p.billedNow) {
     return sub?.status === 'trialing' && sub.trialEnd
       ? `You're in your free trial, so nothing is charged now. Your plan changes at once; the first payment is on ${formatDate(sub.trialEnd)}.`

@@ -5,6 +5,7 @@ import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../../../src/trpc/root';
 import type { ApiError } from '../../lib/errors';
 import { formatAmount } from '../../../../src/lib/money';
+import { formatDate } from '../../lib/format';
 
 type Outputs = inferRouterOutputs<AppRouter>['billing'];
 export type BillingSummary = Outputs['summary'];
@@ -36,6 +37,21 @@ const statusWords: Record<string, { label: string; tone: 'brand' | 'success' | '
   paused: { label: 'Paused', tone: 'warning' },
   canceled: { label: 'Canceled', tone: 'neutral' },
 };
+
+/** The plan a summary shows ("Business"), named from the subscription's own plan when it has one. */
+export function planLabel(summary: BillingSummary): string {
+  const id = summary.subscription?.planId;
+  return id ? id.charAt(0).toUpperCase() + id.slice(1) : summary.plan.name;
+}
+
+/** "Changes to Pro on Jan 2, 2027", or "… to Business (yearly) …" when the billing interval changes too. */
+export function scheduledChangeLabel(summary: BillingSummary, change: NonNullable<Subscription['scheduledChange']>): string {
+  const sub = summary.subscription;
+  const name = change.planName ?? 'another plan';
+  const interval =
+    change.interval && change.interval !== sub?.interval ? ` (${change.interval === 'month' ? 'monthly' : 'yearly'})` : '';
+  return `Changes to ${name}${interval} on ${formatDate(change.at)}`;
+}
 
 export function statusOf(status: string) {
   return statusWords[status] ?? { label: status.replace(/_/g, ' '), tone: 'neutral' as const };
