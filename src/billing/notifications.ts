@@ -76,6 +76,24 @@ export function noticesFor(
     });
   }
 
+  const next = after.scheduledChange;
+  if (next && isRunning(after.status) && before?.scheduledChange?.priceId !== next.priceId) {
+    const to = planName(next.planId);
+    const price =
+      next.unitAmount !== null && next.interval ? ` at ${money(next.unitAmount, after.currency)} / ${next.interval}` : '';
+    out.push({
+      key: `change-scheduled:${after._id}:${next.priceId}:${next.at.getTime()}`,
+      mail: compose(env, `Your DropIn plan changes to ${to} on ${day(next.at)}`, {
+        reason: BILLING_REASON,
+        paragraphs: [
+          `You keep ${name} until ${day(next.at)}, then move to ${to}${next.interval ? ` (${next.interval}ly)` : ''}${price}. Nothing is charged now.`,
+          'Changed your mind? Undo it on the billing page.',
+        ],
+        link: billing,
+      }),
+    });
+  }
+
   if (after.cancelAtPeriodEnd && !before?.cancelAtPeriodEnd && isRunning(after.status)) {
     out.push({
       key: `cancel-scheduled:${after._id}:${after.cancelAt?.getTime() ?? after.currentPeriodEnd?.getTime()}`,

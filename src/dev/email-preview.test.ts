@@ -23,6 +23,7 @@ describe('email preview', () => {
         'welcome',
         'trial-ending',
         'plan-changed',
+        'change-scheduled',
         'cancel-scheduled',
         'ended',
         'receipt',
@@ -48,7 +49,15 @@ describe('email preview', () => {
 
   it('links each billing email to the right page', () => {
     const billing = `${env.PUBLIC_URL}/app/billing`;
-    for (const kind of ['welcome', 'welcome-trial', 'trial-ending', 'plan-changed', 'cancel-scheduled', 'refund'])
+    for (const kind of [
+      'welcome',
+      'welcome-trial',
+      'trial-ending',
+      'plan-changed',
+      'change-scheduled',
+      'cancel-scheduled',
+      'refund',
+    ])
       expect(buttonHref(byKind.get(kind)?.html ?? ''), kind).toBe(billing);
     expect(buttonHref(byKind.get('ended')?.html ?? '')).toBe(`${env.PUBLIC_URL}/pricing`);
     for (const kind of ['receipt', 'payment-failed', 'action-required'])

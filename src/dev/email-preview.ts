@@ -134,6 +134,31 @@ export function previewEmails(env: TemplateEnv): PreviewEmail[] {
       ),
     },
     {
+      kind: 'change-scheduled',
+      title: 'Plan change scheduled',
+      mail: notice(
+        noticesFor(
+          {
+            subscriptionId: active._id,
+            userId: 'u',
+            before: active,
+            after: {
+              ...active,
+              scheduledChange: {
+                planId: 'pro',
+                priceId: 'price_pro_yearly',
+                interval: 'year',
+                unitAmount: 12000,
+                at: active.currentPeriodEnd ?? new Date(),
+              },
+            },
+          },
+          env,
+        ),
+        'change-scheduled',
+      ),
+    },
+    {
       kind: 'cancel-scheduled',
       title: 'Cancellation scheduled',
       mail: notice(
