@@ -51,8 +51,8 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
 
   const userId = await resolveUserId(deps, customer);
   const seen = subscriptions.map((sub) => sub.id);
-  // Every read and write below is by _id: FerretDB 1.24 (SQLite) answers only _id filters from an
-  // index, and scans the collection for anything else (docs/decisions/006).
+  // Every read and write below is by _id, the one filter every database we run on answers from an
+  // index (src/db/reads.ts).
   const previous = await c.billingCustomers.findOne({ _id: customerId });
   const cust = { ...customerDoc(customer, { userId, fetchedAt }), subscriptionIds: seen };
   let superseded = false;
