@@ -136,9 +136,13 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
       stripe.charges.list({ customer, limit: 100 }),
     ]),
   );
-  const chargeOf = new Map(
-    charges.data.map((ch) => [typeof ch.payment_intent === 'string' ? ch.payment_intent : ch.payment_intent?.id, ch]),
-  );
+  // A PaymentIntent retried after a decline keeps its failed charges: the one that paid is the
+  // succeeded one.
+  const chargeOf = new Map<string | undefined, Stripe.Charge>();
+  for (const ch of charges.data) {
+    const pi = typeof ch.payment_intent === 'string' ? ch.payment_intent : ch.payment_intent?.id;
+    if (ch.status === 'succeeded' && !chargeOf.has(pi)) chargeOf.set(pi, ch);
+  }
   return list.data
     .filter((inv: Stripe.Invoice) => inv.status !== 'draft')
     .map((inv: Stripe.Invoice) => {

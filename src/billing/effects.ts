@@ -17,9 +17,7 @@ export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cau
   // action names, and from the event types that call for one on their own.
   await notifyBillingChanges(deps, result, { events, invoiceIds: invoicesNamed(cause) });
   // A plan switched anywhere (the billing portal included) moves the metered overage item along.
-  await alignOverageItems(deps, result.changes, {
-    cause: events.at(-1)?._id ?? `${cause.source}:${('key' in cause && cause.key) || result.customerId}`,
-  });
+  await alignOverageItems(deps, result.changes);
   // Why a charge failed, for the admin's failed-payments list (the one thing kept from a payload).
   for (const event of events) await recordPaymentFailure(deps, event);
   // A refund email per refund the cause names (refund events, or the refund an admin just made).

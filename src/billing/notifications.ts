@@ -67,7 +67,7 @@ export function noticesFor(
 
   if (before && wasLive && isRunning(after.status) && before.priceId !== after.priceId) {
     out.push({
-      key: `plan-changed:${after._id}:${before.priceId}:${after.priceId}:${after.syncedAt.getTime()}`,
+      key: `plan-changed:${after._id}:${before.priceId}:${after.priceId}:${after.latestInvoice?.id ?? after.currentPeriodStart?.getTime()}`,
       mail: compose(env, `Your DropIn plan is now ${name}`, {
         reason: BILLING_REASON,
         paragraphs: [`You moved from ${planName(before.planId)} (${before.interval}ly) to ${name} (${after.interval}ly).`],

@@ -1,6 +1,7 @@
 // The metered overage price a paid plan carries beside its plan price: API calls past the plan's
 // quota are billed through it in arrears (usage/meter.ts reports them). A subscription keeps one
 // such item, at its current plan's rate and interval, whoever changed the plan.
+import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
@@ -59,7 +60,6 @@ export async function alignOverageItems(
     before: { planId: string | null; interval: string | null } | null;
     after: { planId: string | null; interval: Interval | null; status: string; priceId: string } | null;
   }[],
-  opts: { cause: string },
 ): Promise<void> {
   if (!deps.stripe) return;
   for (const { subscriptionId, before, after } of changes) {
@@ -71,8 +71,11 @@ export async function alignOverageItems(
     await deps.stripe.subscriptions.update(
       subscriptionId,
       { items, proration_behavior: 'none' },
-      // Keyed by the event that showed the change: processing it again cannot apply it twice.
-      { idempotencyKey: `overage-align:${opts.cause}:${subscriptionId}` },
+      // Keyed by the edit itself (the items name the item ids it removes): the same alignment
+      // retried is applied once, and a later, different one is never mistaken for it.
+      {
+        idempotencyKey: `overage-align:${subscriptionId}:${createHash('sha256').update(JSON.stringify(items)).digest('hex').slice(0, 32)}`,
+      },
     );
     deps.log.info({ subscriptionId, planId: after.planId }, 'moved the metered overage item to the new plan');
   }

@@ -11,6 +11,7 @@ import { customerDoc, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
 import { projectFailing } from './payment-failures';
 import { withStripeErrors } from './errors';
 import { applyBillingEffects } from './effects';
+import { newId } from '../lib/ids';
 import type { SubscriptionChange, SyncCause, SyncResult } from './sync-result';
 
 export type { SubscriptionChange, SyncCause, SyncResult };
@@ -26,8 +27,31 @@ export function requireStripe(deps: AppDeps): Stripe {
  */
 export async function syncCustomer(deps: AppDeps, customerId: string, cause: SyncCause): Promise<SyncResult> {
   const result = await mirrorCustomer(deps, customerId);
-  await applyBillingEffects(deps, result, cause);
+  await applyEffects(deps, result, cause);
   return result;
+}
+
+/**
+ * Applies what follows a sync, so that it survives a failure midway. A result with changes is
+ * stored before its effects run and removed once they all ran; what an earlier sync of the customer
+ * left unfinished runs first. A result without changes needs no record: its effects come from its
+ * cause (events, a named invoice), which is retried with it.
+ */
+async function applyEffects(deps: AppDeps, result: SyncResult, cause: SyncCause): Promise<void> {
+  const pending = deps.db.c.pendingEffects;
+  const unfinished = await pending.find({ customerId: result.customerId }).sort({ at: 1 }).toArray();
+  for (const row of unfinished) {
+    await applyBillingEffects(deps, row.result as SyncResult, row.cause as SyncCause);
+    await pending.deleteOne({ _id: row._id });
+  }
+  if (!result.changes.length) {
+    await applyBillingEffects(deps, result, cause);
+    return;
+  }
+  const id = newId();
+  await pending.insertOne({ _id: id, customerId: result.customerId, at: new Date(), result, cause });
+  await applyBillingEffects(deps, result, cause);
+  await pending.deleteOne({ _id: id });
 }
 
 async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncResult> {
@@ -128,7 +152,10 @@ export async function syncAfterWrite(
   } catch (err) {
     deps.log.warn({ err, customerId }, 'sync after an accepted write failed; syncing again in the background');
   }
-  if (written) await mirrorWrittenSubscription(deps, written.subscription, { fetchedAt: written.fetchedAt, cause });
+  if (written)
+    await mirrorWrittenSubscription(deps, written.subscription, { fetchedAt: written.fetchedAt, cause }).catch((err: unknown) =>
+      deps.log.warn({ err, customerId }, 'mirroring the written object failed; the background resync follows'),
+    );
   const delays = [2_000, 10_000, 60_000];
   const attempt = (i: number) => {
     const timer = setTimeout(() => {
@@ -180,7 +207,7 @@ export async function mirrorWrittenSubscription(
   const after = { _id: sub.id, ...doc };
   await projectFailing(deps, sub.id, after, customer?.email ?? null);
   if (!before || differs(before, after)) result.changes.push({ subscriptionId: sub.id, userId, before, after });
-  await applyBillingEffects(deps, result, opts.cause);
+  await applyEffects(deps, result, opts.cause);
   return result;
 }
 

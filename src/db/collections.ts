@@ -233,6 +233,21 @@ export interface EmailOutboxDoc {
  * under a unique _id is exact on it and on MongoDB. So "only one worker may do X" is an insert
  * here, keyed by X (see docs/decisions/006-atomicity-on-ferretdb.md).
  */
+/**
+ * What follows a sync's changes, kept until it has all been applied. The changes exist only once
+ * (the next sync of the customer sees the mirror already equal to Stripe), so a sync whose effects
+ * fail midway leaves this row, and the customer's next sync applies it first. Effects are
+ * idempotent, so applying one twice is harmless.
+ */
+export interface PendingEffectsDoc {
+  _id: string;
+  customerId: string;
+  at: Date;
+  /** A SyncResult and its SyncCause (billing/sync-result.ts), as stored. */
+  result: unknown;
+  cause: unknown;
+}
+
 export interface ClaimDoc {
   _id: string;
   owner: string;
@@ -480,6 +495,7 @@ export interface Collections {
   adminAudit: Collection<AdminAuditDoc>;
   adminSnapshots: Collection<AdminSnapshotDoc>;
   adminOverview: Collection<AdminOverviewDoc>;
+  pendingEffects: Collection<PendingEffectsDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -507,5 +523,6 @@ export function collections(db: Db): Collections {
     adminAudit: db.collection<AdminAuditDoc>('admin_audit'),
     adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),
     adminOverview: db.collection<AdminOverviewDoc>('admin_overview'),
+    pendingEffects: db.collection<PendingEffectsDoc>('pending_effects'),
   };
 }
