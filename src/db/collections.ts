@@ -350,6 +350,8 @@ export interface ApiKeyDoc {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The plan-limit slot this key holds while live (claims `api-key-slot:<userId>:<slot>`). */
+  slot?: number;
 }
 
 export type ReconcileRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -409,12 +411,15 @@ export interface ReconcileRunDoc {
 
 /** One admin action: who did what to whom, and the state before and after (JSON strings). */
 export interface AdminAuditDoc {
-  /** `<action>:<actionId>`: a double click of the same confirmed action is recorded once. */
+  /**
+   * `action:<actionId>` for a write: one confirmed action, recorded once however often it is sent,
+   * and bound to its action and target (src/admin/audit.ts). A read of personal data gets its own id.
+   */
   _id: string;
   actorId: string;
   actorEmail: string;
   action: string;
-  targetType: 'user' | 'subscription' | 'invoice' | 'event' | 'reconciler' | 'content';
+  targetType: 'user' | 'subscription' | 'invoice' | 'event' | 'reconciler' | 'content' | 'subscriber_list';
   targetId: string;
   /** The user the action concerns, when there is one: the subscriber page lists by it. */
   userId: string | null;
