@@ -39,7 +39,7 @@ export async function deleteAccount(opts: {
   await endCredentials(deps, userId);
   await Promise.all([
     c.apiKeys.deleteMany({ userId }),
-    c.claims.deleteMany({ _id: { $regex: `^${keySlotPrefix(userId)}:` } }),
+    c.slots.deleteMany({ _id: { $regex: `^${keySlotPrefix(userId)}:` } }),
     c.emailCodes.deleteMany({ userId }),
     c.passwordResets.deleteMany({ userId }),
     c.oauthAccounts.deleteMany({ userId }),

@@ -8,7 +8,7 @@ import { AppError } from '../lib/errors';
 import { newId, randomToken, sha256 } from '../lib/ids';
 import { plans, type PlanId } from '../billing/plans';
 import { planState } from '../usage/entitlements';
-import { claimSlot, release } from '../db/claims';
+import { claimSlot, releaseSlot } from '../db/claims';
 import { accountAllowsCredentials } from '../auth/account-state';
 
 /** The claims key prefix of a user's key slots. */
@@ -89,7 +89,7 @@ export async function createApiKey(
   try {
     await deps.db.c.apiKeys.insertOne(doc);
   } catch (err) {
-    await release(deps.db.c, `${keySlotPrefix(opts.userId)}:${slot}`);
+    await releaseSlot(deps.db.c, `${keySlotPrefix(opts.userId)}:${slot}`);
     throw err;
   }
   return { key, apiKey: view(doc) };
@@ -101,7 +101,7 @@ export async function revokeApiKey(deps: AppDeps, opts: { userId: string; id: st
   if (!doc) throw new AppError('NOT_FOUND', 'No such API key.');
   await deps.db.c.apiKeys.updateOne({ _id: doc._id }, { $set: { revokedAt: new Date() } });
   forgetKey(deps, doc.hash);
-  if (doc.slot !== undefined) await release(deps.db.c, `${keySlotPrefix(opts.userId)}:${doc.slot}`);
+  if (doc.slot !== undefined) await releaseSlot(deps.db.c, `${keySlotPrefix(opts.userId)}:${doc.slot}`);
 }
 
 // The REST API looks a key up on every call; a validated key is reused from memory for at most

@@ -350,7 +350,7 @@ export interface ApiKeyDoc {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
-  /** The plan-limit slot this key holds while live (claims `api-key-slot:<userId>:<slot>`). */
+  /** The plan-limit slot this key holds while live (`slots` row `api-key-slot:<userId>:<slot>`). */
   slot?: number;
 }
 
@@ -475,6 +475,8 @@ export interface Collections {
   webhookDuplicates: Collection<WebhookDuplicateDoc>;
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
+  /** Numbered slots of count-limited things, held while the thing lives (db/claims.ts claimSlot); never swept. */
+  slots: Collection<ClaimDoc>;
   reconcileRuns: Collection<ReconcileRunDoc>;
   content: Collection<ContentDoc>;
   contentFiles: Collection<ContentFileDoc>;
@@ -502,6 +504,7 @@ export function collections(db: Db): Collections {
     webhookDuplicates: db.collection<WebhookDuplicateDoc>('webhook_duplicates'),
     emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
     claims: db.collection<ClaimDoc>('claims'),
+    slots: db.collection<ClaimDoc>('slots'),
     reconcileRuns: db.collection<ReconcileRunDoc>('reconcile_runs'),
     content: db.collection<ContentDoc>('content'),
     contentFiles: db.collection<ContentFileDoc>('content_files'),
