@@ -69,7 +69,8 @@ export const createCallerFactory = t.createCallerFactory;
 
 /** Refuses NUL and broken Unicode anywhere in the input, naming the field (src/lib/text.ts). */
 const cleanText = t.middleware(async ({ getRawInput, next }) => {
-  const field = firstUncleanText(await getRawInput());
+  // Input that does not even parse is left to the schema (after the guards), as before.
+  const field = firstUncleanText(await getRawInput().catch(() => undefined));
   if (field) throw new AppError('BAD_REQUEST', uncleanTextMessage(field), { field });
   return next();
 });
