@@ -131,7 +131,7 @@ describe('finding 4: a malformed cookie never breaks a request', () => {
     ['/trpc/auth.me', 200],
     ['/files/nothing?exp=1&u=x&sig=y', 403],
     ['/api/admin/content/some-item/file', 401],
-  ])('%s with Cookie: other=%%E0%%A4%%A → %i', async (path, status) => {
+  ])('%s with a malformed sibling cookie answers %i, not 500', async (path, status) => {
     const res = await newBrowser(h).request(path, { headers: { cookie: 'other=%E0%A4%A' } });
     expect(res.status).toBe(status);
   });
