@@ -12,6 +12,7 @@ import { createInnerContext } from './trpc/context';
 import type { AppEnv } from './http/app-env';
 import { clientIp } from './http/client-ip';
 import { csrfGuard } from './http/csrf';
+import { hostGuard } from './http/host-check';
 import { notFound, onHttpError } from './http/errors';
 import { securityHeaders } from './http/security-headers';
 import { AppError } from './lib/errors';
@@ -21,6 +22,9 @@ import { stripeWebhookRoutes } from './webhooks/route';
 import { restApi, toolBodyLimit } from './api/rest';
 import { fileRoutes } from './content/files';
 import { contentUploadRoutes } from './content/upload-route';
+
+/** Calls per tRPC batch: the web app's client sends no more (web/src/lib/trpc.ts maxItems). */
+export const MAX_BATCH = 10;
 
 export interface AppOptions {
   /** Folder with the built web app (index.html + assets). Served when it exists. */
@@ -51,6 +55,7 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
     }
   });
   app.use(securityHeaders({ production }));
+  app.use(hostGuard({ publicUrl: env.PUBLIC_URL, production }));
   app.use(csrfGuard({ publicUrl: env.PUBLIC_URL, exemptPrefixes: ['/webhooks/', '/api/v1/'] }));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -77,6 +82,9 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
     if (c.req.method === 'POST' && !(c.req.header('content-type') ?? '').startsWith('application/json')) {
       return c.json({ error: 'Content-Type must be application/json.' }, 415);
     }
+    const calls = c.req.path.slice('/trpc/'.length).split(',').length;
+    if (calls > MAX_BATCH)
+      return c.json({ error: `A request may carry at most ${MAX_BATCH} calls; this one has ${calls}.` }, 400);
     const token = deps.sessions.readCookie(c.req.header('cookie'));
     const auth = await deps.sessions.validate(token);
     let procedureHeaders: Headers | null = null;
@@ -102,7 +110,8 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
       // The renewal cookie for the presented token goes out only when no procedure set a session
       // cookie itself: after a login or logout it would come last and put the old token back.
       responseMeta: () => {
-        const headers = new Headers();
+        // Answers are personal (or may be, with a session), so no cache keeps one.
+        const headers = new Headers({ 'Cache-Control': 'private, no-store' });
         if (auth.setCookie && !procedureHeaders?.has('set-cookie')) headers.append('Set-Cookie', auth.setCookie);
         return { headers };
       },

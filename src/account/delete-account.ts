@@ -1,11 +1,13 @@
 // Deleting an account: needs the current password (or a fresh login for password-less accounts),
-// then removes sessions, codes, reset tokens, OAuth links and the user, and says goodbye by email.
+// then removes sessions, API keys, codes, reset tokens, OAuth links and the user, and says goodbye by email.
 import { cancelBillingForDeletion } from '../billing/account-deletion';
 import type { ServerDeps } from '../deps';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
 import { requireRecentAuth } from './reauth';
 import type { UserDoc } from '../db/collections';
+import { endCredentials } from '../auth/account-state';
+import { keySlotPrefix } from '../api/keys';
 
 /**
  * Runs before any data is removed: cancels the user's Stripe subscriptions. Throwing stops the
@@ -34,8 +36,10 @@ export async function deleteAccount(opts: {
   // No transactions: sessions go first, so whatever happens next the account is logged out
   // everywhere; if a later step fails the user can log in again and retry. The user row goes last,
   // so nothing is left pointing at a missing user.
-  await deps.sessions.invalidateAll(userId);
+  await endCredentials(deps, userId);
   await Promise.all([
+    c.apiKeys.deleteMany({ userId }),
+    c.slots.deleteMany({ _id: { $regex: `^${keySlotPrefix(userId)}:` } }),
     c.emailCodes.deleteMany({ userId }),
     c.passwordResets.deleteMany({ userId }),
     c.oauthAccounts.deleteMany({ userId }),

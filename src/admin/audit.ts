@@ -1,8 +1,15 @@
-// The admin audit log: every admin action is recorded before it runs (outcome "started") and
-// completed after it (ok or failed), so even an action that crashed half-way leaves a trace.
+// The admin audit log: every admin write is recorded before it runs (outcome "started") and
+// completed after it (ok or failed), so even an action that crashed half-way leaves a trace. A write
+// that cannot be recorded does not run. The entry's id is the client's action id, and the entry
+// binds it to its action and target: the same confirmed action sent again (double click, retry) runs
+// again under its entry (the work is idempotent), while the id sent with another action or target is
+// refused, so nothing runs unrecorded. Reads of personal data (a subscriber's page, the CSV export)
+// are recorded too, by `auditedRead`.
 import type { AppDeps } from '../deps';
 import type { AdminAuditDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
+import { AppError } from '../lib/errors';
+import { newId } from '../lib/ids';
 import { invalidateAdminCaches } from './cache';
 
 export interface Actor {
@@ -47,9 +54,8 @@ export async function audited<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const { c } = deps.db;
-  const _id = `${target.action}:${target.actionId}`;
+  const _id = `action:${target.actionId}`;
   const before = json(await snapshot());
-  let recorded = true;
   try {
     await c.adminAudit.insertOne({
       _id,
@@ -66,27 +72,51 @@ export async function audited<T>(
       after: null,
     });
   } catch (err) {
-    // The same confirmed action again (double click, retry): the work below is idempotent, the
-    // entry already exists.
     if (!isDuplicateKey(err)) throw err;
-    recorded = false;
+    const entry = await c.adminAudit.findOne({ _id });
+    if (!entry) throw err;
+    if (entry.action !== target.action || entry.targetType !== target.targetType || entry.targetId !== target.targetId)
+      throw new AppError(
+        'CONFLICT',
+        `This action id was already used for another action (${entry.action} on ${entry.targetType} ${entry.targetId}). Reload the page and confirm again.`,
+      );
   }
   try {
     const result = await fn().finally(() => invalidateAdminCaches(deps));
-    if (recorded) {
-      const after = json(await snapshot().catch(() => null));
-      await c.adminAudit.updateOne({ _id }, { $set: { outcome: 'ok', after } });
-    }
+    const after = json(await snapshot().catch(() => null));
+    await c.adminAudit.updateOne({ _id }, { $set: { outcome: 'ok', after, error: null } });
     return result;
   } catch (err) {
-    if (recorded) {
-      const message = err instanceof Error ? err.message : String(err);
-      await c.adminAudit
-        .updateOne({ _id }, { $set: { outcome: 'failed', error: message.slice(0, 1_000) } })
-        .catch((e: unknown) => deps.log.warn({ err: e }, 'could not complete an audit entry'));
-    }
+    const message = err instanceof Error ? err.message : String(err);
+    await c.adminAudit
+      .updateOne({ _id }, { $set: { outcome: 'failed', error: message.slice(0, 1_000) } })
+      .catch((e: unknown) => deps.log.warn({ err: e }, 'could not complete an audit entry'));
     throw err;
   }
+}
+
+/** Records that `actor` read personal data (who looked at whose data); the read runs only once recorded. */
+export async function auditedRead<T>(
+  deps: AppDeps,
+  actor: Actor,
+  target: Omit<AuditTarget, 'actionId'>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await deps.db.c.adminAudit.insertOne({
+    _id: `read:${newId()}`,
+    actorId: actor.id,
+    actorEmail: actor.email,
+    action: target.action,
+    targetType: target.targetType,
+    targetId: target.targetId,
+    userId: target.userId,
+    at: new Date(),
+    outcome: 'ok',
+    error: null,
+    before: null,
+    after: null,
+  });
+  return fn();
 }
 
 export function toAuditView(d: AdminAuditDoc): AuditView {

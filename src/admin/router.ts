@@ -1,11 +1,12 @@
 // The admin router: every procedure uses adminProcedure (401 anonymous, 403 for a normal user;
 // tests/integration/security-router-walk.test.ts walks them all). Procedures validate and call the
-// domain functions in this folder; every action is audited there.
+// domain functions in this folder; every write is audited there (audit.ts `audited`), and reads of a
+// subscriber's personal data here (`auditedRead`).
 import { z } from 'zod';
 import { actionId, noInput, page, pageSize, search } from '../trpc/inputs';
 import { adminProcedure, router } from '../trpc/trpc';
 import { PAYMENT_TROUBLE_STATUSES, SUBSCRIPTION_STATUSES } from '../billing/status';
-import { auditEntries } from './audit';
+import { auditEntries, auditedRead } from './audit';
 import { history, overview } from './analytics';
 import {
   applyCoupon,
@@ -65,11 +66,25 @@ export const adminRouter = router({
 
   subscribersCsv: adminProcedure
     .input(z.object(subscriberFilters).strict())
-    .query(({ ctx, input }) => subscribersCsv(ctx.deps, input)),
+    .query(({ ctx, input }) =>
+      auditedRead(
+        ctx.deps,
+        actor(ctx),
+        { action: 'export_subscribers', targetType: 'subscriber_list', targetId: 'csv', userId: null },
+        () => subscribersCsv(ctx.deps, input),
+      ),
+    ),
 
   subscriber: adminProcedure
     .input(z.object({ userId }).strict())
-    .query(({ ctx, input }) => subscriberDetail(ctx.deps, input.userId)),
+    .query(({ ctx, input }) =>
+      auditedRead(
+        ctx.deps,
+        actor(ctx),
+        { action: 'view_subscriber', targetType: 'user', targetId: input.userId, userId: input.userId },
+        () => subscriberDetail(ctx.deps, input.userId),
+      ),
+    ),
 
   coupons: adminProcedure.input(noInput).query(async ({ ctx }) => ({ coupons: await listCoupons(ctx.deps) })),
 

@@ -1,11 +1,18 @@
 // Personal API keys for the developer API. A key is shown once at creation; only its SHA-256 is
-// stored, so a leaked api_keys collection opens nothing. Each plan allows a number of live keys.
+// stored, so a leaked api_keys collection opens nothing. Each plan allows a number of live keys;
+// each live key holds one numbered slot (src/db/claims.ts claimSlot), so racing creations cannot
+// pass the limit. A key answers only while its account allows credentials (auth/account-state.ts).
 import type { AppDeps } from '../deps';
 import type { ApiKeyDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { newId, randomToken, sha256 } from '../lib/ids';
 import { plans, type PlanId } from '../billing/plans';
 import { planState } from '../usage/entitlements';
+import { claimSlot, releaseSlot } from '../db/claims';
+import { accountAllowsCredentials } from '../auth/account-state';
+
+/** The claims key prefix of a user's key slots. */
+export const keySlotPrefix = (userId: string) => `api-key-slot:${userId}`;
 
 export interface ApiKeyView {
   id: string;
@@ -55,13 +62,17 @@ export async function createApiKey(
   const { plan } = await planState(deps, opts.userId, new Date(), { fresh: true });
   const allowance = keyAllowance(plan);
   const { max, upgrade } = allowance;
-  const live = await deps.db.c.apiKeys.countDocuments({ userId: opts.userId, revokedAt: null });
-  if (live >= max) {
-    throw new AppError(
+  const refuse = () =>
+    new AppError(
       'PAYMENT_REQUIRED',
       `${allowance.plan} allows ${max} API key${max === 1 ? '' : 's'}. Revoke one${upgrade ? `, or upgrade to ${upgrade.plan} for ${upgrade.max}` : ''}.`,
     );
-  }
+  // The count refuses at once when the limit is plainly reached (and counts keys that hold no
+  // slot); the slot is what holds under races.
+  const live = await deps.db.c.apiKeys.countDocuments({ userId: opts.userId, revokedAt: null });
+  if (live >= max) throw refuse();
+  const slot = await claimSlot(deps.db.c, keySlotPrefix(opts.userId), max);
+  if (slot === null) throw refuse();
   const mode = deps.env.NODE_ENV === 'production' && deps.env.STRIPE_SECRET_KEY?.includes('_live_') ? 'live' : 'test';
   const key = `dropin_${mode}_${randomToken(24)}`;
   const doc: ApiKeyDoc = {
@@ -73,8 +84,14 @@ export async function createApiKey(
     createdAt: new Date(),
     lastUsedAt: null,
     revokedAt: null,
+    slot,
   };
-  await deps.db.c.apiKeys.insertOne(doc);
+  try {
+    await deps.db.c.apiKeys.insertOne(doc);
+  } catch (err) {
+    await releaseSlot(deps.db.c, `${keySlotPrefix(opts.userId)}:${slot}`);
+    throw err;
+  }
   return { key, apiKey: view(doc) };
 }
 
@@ -84,6 +101,7 @@ export async function revokeApiKey(deps: AppDeps, opts: { userId: string; id: st
   if (!doc) throw new AppError('NOT_FOUND', 'No such API key.');
   await deps.db.c.apiKeys.updateOne({ _id: doc._id }, { $set: { revokedAt: new Date() } });
   forgetKey(deps, doc.hash);
+  if (doc.slot !== undefined) await releaseSlot(deps.db.c, `${keySlotPrefix(opts.userId)}:${doc.slot}`);
 }
 
 // The REST API looks a key up on every call; a validated key is reused from memory for at most
@@ -97,7 +115,7 @@ export async function authenticateApiKey(deps: AppDeps, presented: string): Prom
   if (!/^dropin_(live|test)_[A-Za-z0-9_-]{20,64}$/.test(presented)) return null;
   const hash = sha256(presented);
   const doc = await deps.db.c.apiKeys.findOne({ hash, revokedAt: null }, { projection: { userId: 1 } });
-  const key = doc ? { id: doc._id, userId: doc.userId } : null;
+  const key = doc && (await accountAllowsCredentials(deps, doc.userId)) ? { id: doc._id, userId: doc.userId } : null;
   if (ttl > 0) {
     keyCache.set(presented, { at: Date.now(), hash, key });
     if (keyCache.size > 100_000) keyCache.clear();

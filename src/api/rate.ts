@@ -24,8 +24,13 @@ interface Local {
   /** A lease being taken, so a burst in one process waits for one insert, not one each. */
   taking: Promise<void> | null;
 }
-/** Per connection, so two servers in one test process keep apart as two processes would. */
-const states = new WeakMap<object, Map<string, Local>>();
+/**
+ * Per connection, so two servers in one test process keep apart as two processes would; per key,
+ * one state per minute. Calls of two minutes overlap at every minute's turn (and a caller may pass
+ * its own clock), so each minute keeps its own state: were one replaced by the other, each would
+ * drop the other's lease and burn a fresh one, until a burst found every lease gone.
+ */
+const states = new WeakMap<object, Map<string, Map<number, Local>>>();
 
 export function leaseSize(perMinute: number): { chunk: number; leases: number } {
   const chunk = Math.max(1, Math.ceil(perMinute / LEASES));
@@ -43,13 +48,20 @@ export async function takeToken(deps: AppDeps, keyId: string, perMinute: number,
     local = new Map();
     states.set(deps.db.c.rateLimits, local);
   }
+  let minutes = local.get(stateKey);
+  if (!minutes) {
+    if (local.size > 100_000) local.clear();
+    minutes = new Map();
+    local.set(stateKey, minutes);
+  }
+  let s = minutes.get(window);
+  if (!s) {
+    s = { window, tokens: 0, next: 0, taking: null };
+    minutes.set(window, s);
+    // Only this minute and the one before can still be asked for.
+    for (const w of minutes.keys()) if (w < window - 1) minutes.delete(w);
+  }
   for (;;) {
-    let s = local.get(stateKey);
-    if (!s || s.window !== window) {
-      s = { window, tokens: 0, next: 0, taking: null };
-      local.set(stateKey, s);
-      if (local.size > 100_000) local.clear();
-    }
     if (s.tokens > 0) {
       s.tokens -= 1;
       return 0;

@@ -52,7 +52,7 @@ export function restApi(deps: AppDeps) {
   const api = new Hono<ApiEnv>();
 
   api.use('*', async (c, next) => {
-    c.header('Cache-Control', 'no-store');
+    c.header('Cache-Control', 'private, no-store');
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {

@@ -1,7 +1,8 @@
 // Every rate limit of the account flows, in one place so they can be read and tuned together.
 // Login throttling is keyed on account + IP (with an escalating second tier as backoff) so an
-// attacker elsewhere cannot lock the owner out; the per-account limit across all IPs is loose and
-// counts failures only, and a password reset clears it.
+// attacker elsewhere cannot lock the owner out; the per-account limit across all IPs counts failures
+// only, and once reached it refuses the addresses that have been failing on the account, never the
+// owner's (src/auth/login.ts); a password reset clears it.
 //
 // `developmentMax` loosens a limit under `npm start` (NODE_ENV=development), where one person, or a
 // team sharing one address, signs up and resets test accounts: only the limits such a person would
@@ -19,6 +20,11 @@ export const limits = {
   loginAccountIpLong: { name: 'login:acct-ip-long', max: 15, windowSeconds: 60 * 60, message: LOGIN },
   /** Failed logins on one account from anywhere: loose, a distributed-guessing backstop. */
   loginAccountFailures: { name: 'login:acct-fail', max: 100, windowSeconds: 60 * 60, message: LOGIN },
+  /**
+   * Failed logins on one account from one IP. Once the account-wide limit is reached, only an
+   * address with fewer than this many failures (the owner's, a typo allowed) has its password checked.
+   */
+  loginAccountIpFailures: { name: 'login:acct-ip-fail', max: 2, windowSeconds: 60 * 60, message: LOGIN },
 
   signupIp: {
     name: 'signup:ip',

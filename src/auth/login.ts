@@ -3,7 +3,8 @@
 // fresh one is issued.
 import type { ServerDeps } from '../deps';
 import { AppError } from '../lib/errors';
-import { check, hit, reset } from '../lib/rate-limit';
+import { check, hit, type Limit, reset } from '../lib/rate-limit';
+import { credentialAllowed } from './account-state';
 import { limits } from './limits';
 import { verifyDummy, verifyPassword } from './passwords';
 import { findUserByEmail } from './users';
@@ -26,7 +27,7 @@ export async function loginUser(
   const { deps, req } = ctx;
   const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { disabled: 1 } });
   if (!user) throw new AppError('NOT_FOUND', 'This account no longer exists.');
-  if (user.disabled) throw new AppError('FORBIDDEN', 'This account has been disabled.');
+  if (!credentialAllowed(user)) throw new AppError('FORBIDDEN', 'This account has been disabled.');
   if (req.sessionToken) await deps.sessions.invalidate(req.sessionToken);
   const { cookie } = await deps.sessions.create(userId, { ip: req.ip, userAgent: req.userAgent });
   req.resHeaders.append('Set-Cookie', cookie);
@@ -51,21 +52,49 @@ export async function loginWithPassword(opts: {
   await hit(deps, limits.loginIp, req.ip);
   await hit(deps, limits.loginAccountIp, accountIp);
   await hit(deps, limits.loginAccountIpLong, accountIp);
-  await check(deps, limits.loginAccountFailures, email);
+  // Past the account-wide failure limit (guessing spread over many addresses) the account is not
+  // locked: an address that has not been failing on it still has its password checked, so the owner
+  // gets in; an address that has been failing is refused without a check.
+  const accountBusy = await isLimited(deps, limits.loginAccountFailures, email);
+  if (accountBusy) await check(deps, limits.loginAccountIpFailures, accountIp);
 
   const user = await findUserByEmail(deps, email);
   const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, password) : await verifyDummy(password);
   if (!user || !ok) {
-    await hit(deps, limits.loginAccountFailures, email).catch((err: unknown) => {
-      // This failure's own answer stays "incorrect"; the limit bites on the next attempt.
-      if (!(err instanceof AppError)) throw err;
-    });
+    await Promise.all([
+      countFailure(deps, limits.loginAccountFailures, email),
+      countFailure(deps, limits.loginAccountIpFailures, accountIp),
+    ]);
+    // Guessing stays throttled: past the account limit a wrong password is answered as throttled.
+    if (accountBusy) await check(deps, limits.loginAccountFailures, email);
     throw new AppError('BAD_REQUEST', INVALID, { field: 'password' });
   }
-  if (user.disabled) throw new AppError('FORBIDDEN', 'This account has been disabled.');
+  if (!credentialAllowed(user)) throw new AppError('FORBIDDEN', 'This account has been disabled.');
+  // A second factor, once the account has one, is asked here: after the password, before the session.
   await loginUser({ deps, req }, user._id);
   // The owner got in from here: their earlier typos on this device should not count any more.
-  await Promise.all([reset(deps, limits.loginAccountIp, accountIp), reset(deps, limits.loginAccountIpLong, accountIp)]);
+  await Promise.all([
+    reset(deps, limits.loginAccountIp, accountIp),
+    reset(deps, limits.loginAccountIpLong, accountIp),
+    reset(deps, limits.loginAccountIpFailures, accountIp),
+  ]);
+}
+
+/** Counts a failed login; the limit bites on the next attempt, this one's answer stays "incorrect". */
+async function countFailure(deps: ServerDeps, limit: Limit, key: string): Promise<void> {
+  await hit(deps, limit, key).catch((err: unknown) => {
+    if (!(err instanceof AppError)) throw err;
+  });
+}
+
+async function isLimited(deps: ServerDeps, limit: Limit, key: string): Promise<boolean> {
+  try {
+    await check(deps, limit, key);
+    return false;
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'TOO_MANY_REQUESTS') return true;
+    throw err;
+  }
 }
 
 /** Ends the current session and clears the cookie. */

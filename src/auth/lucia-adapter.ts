@@ -5,6 +5,7 @@ import type { Adapter, DatabaseSession, DatabaseUser } from 'lucia';
 import { newId, sha256 } from '../lib/ids';
 import type { Collections, SessionDoc } from '../db/collections';
 import type { SessionCache } from './session-cache';
+import { credentialAllowed } from './account-state';
 
 export class MongoSessionAdapter implements Adapter {
   constructor(
@@ -19,7 +20,7 @@ export class MongoSessionAdapter implements Adapter {
     const doc = await this.c.sessions.findOne({ _id: hash });
     if (!doc) return [null, null];
     const user = await this.c.users.findOne({ _id: doc.userId });
-    if (!user || user.disabled) return [null, null];
+    if (!user || !credentialAllowed(user)) return [null, null];
     const result: [DatabaseSession, DatabaseUser] = [
       toDatabaseSession(sessionId, doc),
       {

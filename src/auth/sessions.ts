@@ -6,6 +6,7 @@ import type { Collections, Role } from '../db/collections';
 import { MongoSessionAdapter } from './lucia-adapter';
 import { SessionCache } from './session-cache';
 import { sha256 } from '../lib/ids';
+import { readCookie } from '../http/cookies';
 
 export interface SessionUser {
   id: string;
@@ -97,8 +98,9 @@ export function createSessions(env: Env, c: Collections) {
       };
     },
 
+    /** The session token in a Cookie header; never throws on another cookie's bad encoding. */
     readCookie(cookieHeader: string | undefined | null): string | null {
-      return cookieHeader ? lucia.readSessionCookie(cookieHeader) : null;
+      return readCookie(cookieHeader, lucia.sessionCookieName);
     },
 
     blankCookie(): string {

@@ -6,6 +6,7 @@ import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { hashPassword } from './passwords';
+import { endCredentials } from './account-state';
 
 /** The only user shape that leaves the server (auth.me, account.updateProfile). */
 export interface PublicUser {
@@ -81,8 +82,8 @@ export async function setPassword(
   await deps.sessions.userChanged(opts.userId);
 }
 
-/** Disables a user and ends every session at once, on every process. */
-export async function disableUser(deps: Pick<ServerDeps, 'db' | 'sessions'>, opts: { userId: string }): Promise<void> {
+/** Disables a user and ends every credential (sessions, API keys) at once. */
+export async function disableUser(deps: Pick<ServerDeps, 'db' | 'sessions' | 'caches'>, opts: { userId: string }): Promise<void> {
   await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { disabled: true, updatedAt: new Date() } });
-  await deps.sessions.invalidateAll(opts.userId);
+  await endCredentials(deps, opts.userId);
 }

@@ -8,7 +8,8 @@ import { plans, type PlanId } from '../billing/plans';
 import { entitlement, entitlementOf, planState, rank } from '../usage/entitlements';
 import type { PlanState } from '../usage/plan-state';
 import { consume } from '../usage/counter';
-import { signDownload } from './signing';
+import { DOWNLOAD_URL_TTL_SECONDS, signDownload } from './signing';
+import { firstClaimedAt } from '../db/claims';
 import { openFile } from './storage';
 import { isToolId, runTool, type ToolId, tools } from './tools';
 
@@ -165,9 +166,15 @@ export async function startDownload(
   if (!doc.file) throw new AppError('BAD_REQUEST', 'This item has nothing to download.');
   const access = await entitlement(deps, { userId: opts.userId, feature: 'content', minPlan: doc.minPlan, fresh: true });
   if (!access.allowed) throw new AppError('FORBIDDEN', access.reason ?? 'This item is not included in your plan.');
-  const unitId = `download:${opts.userId}:${opts.actionId ?? randomUUID()}`;
+  // One download is one user, file and action id: the same click sent again counts once and gets
+  // the same signed URL (signed at the first call's time), and an id reused for another file
+  // counts that file too. A link repeated after it expired is not renewed.
+  const unitId = `download:${opts.userId}:${doc.file.id}:${opts.actionId ?? randomUUID()}`;
   const ent = await consume(deps, { userId: opts.userId, metric: 'download', unitId, ref: doc._id, fresh: true });
-  const signed = signDownload(deps.env, doc.file.id, opts.userId);
+  const issuedAt = await firstClaimedAt(deps.db.c, `${unitId}:url`);
+  if (issuedAt.getTime() + DOWNLOAD_URL_TTL_SECONDS * 1000 <= Date.now())
+    throw new AppError('CONFLICT', 'This download link has expired. Start the download again from the library.');
+  const signed = signDownload(deps.env, doc.file.id, opts.userId, issuedAt.getTime());
   return {
     url: signed.url,
     expiresAt: signed.expiresAt.toISOString(),

@@ -1,6 +1,7 @@
 // Short-lived signed download URLs: /files/<fileId>?exp=<unix>&u=<userId>&sig=<HMAC>. The
 // signature binds the file, the expiry and the user; the /files route also requires that user's
-// session, so a copied URL stops working after expiry or in another user's browser.
+// session, so a copied URL stops working after expiry or in another user's browser, and with it
+// the account's state (a disabled or deleted account has no session: src/auth/account-state.ts).
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Env } from '../env';
 import { safeEqual } from '../lib/ids';

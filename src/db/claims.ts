@@ -16,3 +16,41 @@ export async function claim(c: Collections, key: string): Promise<boolean> {
     throw err;
   }
 }
+
+/** Gives a slot back, so it can be taken again (a key revoked). */
+export async function releaseSlot(c: Collections, key: string): Promise<void> {
+  await c.slots.deleteOne({ _id: key });
+}
+
+/**
+ * Takes one of `max` numbered slots under `prefix` (`<prefix>:0` … `<prefix>:<max-1>`), or null when
+ * all are taken. How a count-limited thing is taken: each one holds a slot, so however many callers
+ * race, no more than `max` win, where counting and then inserting would let several through.
+ */
+export async function claimSlot(c: Collections, prefix: string, max: number): Promise<number | null> {
+  for (let n = 0; n < max; n++) {
+    try {
+      await c.slots.insertOne({ _id: `${prefix}:${n}`, owner: processId, at: new Date() });
+      return n;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+  return null;
+}
+
+/**
+ * When `key` was first claimed: now for the first caller, the first caller's time for every later
+ * one. Lets a repeated request answer what the first one did (the same signed URL).
+ */
+export async function firstClaimedAt(c: Collections, key: string, now = new Date()): Promise<Date> {
+  try {
+    await c.claims.insertOne({ _id: key, owner: processId, at: now });
+    return now;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    const held = await c.claims.findOne({ _id: key });
+    if (!held) throw err;
+    return held.at;
+  }
+}

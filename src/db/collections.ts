@@ -365,6 +365,8 @@ export interface ApiKeyDoc {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The plan-limit slot this key holds while live (`slots` row `api-key-slot:<userId>:<slot>`). */
+  slot?: number;
 }
 
 export type ReconcileRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -424,12 +426,15 @@ export interface ReconcileRunDoc {
 
 /** One admin action: who did what to whom, and the state before and after (JSON strings). */
 export interface AdminAuditDoc {
-  /** `<action>:<actionId>`: a double click of the same confirmed action is recorded once. */
+  /**
+   * `action:<actionId>` for a write: one confirmed action, recorded once however often it is sent,
+   * and bound to its action and target (src/admin/audit.ts). A read of personal data gets its own id.
+   */
   _id: string;
   actorId: string;
   actorEmail: string;
   action: string;
-  targetType: 'user' | 'subscription' | 'invoice' | 'event' | 'reconciler' | 'content';
+  targetType: 'user' | 'subscription' | 'invoice' | 'event' | 'reconciler' | 'content' | 'subscriber_list';
   targetId: string;
   /** The user the action concerns, when there is one: the subscriber page lists by it. */
   userId: string | null;
@@ -485,6 +490,8 @@ export interface Collections {
   webhookDuplicates: Collection<WebhookDuplicateDoc>;
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
+  /** Numbered slots of count-limited things, held while the thing lives (db/claims.ts claimSlot); never swept. */
+  slots: Collection<ClaimDoc>;
   reconcileRuns: Collection<ReconcileRunDoc>;
   content: Collection<ContentDoc>;
   contentFiles: Collection<ContentFileDoc>;
@@ -513,6 +520,7 @@ export function collections(db: Db): Collections {
     webhookDuplicates: db.collection<WebhookDuplicateDoc>('webhook_duplicates'),
     emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
     claims: db.collection<ClaimDoc>('claims'),
+    slots: db.collection<ClaimDoc>('slots'),
     reconcileRuns: db.collection<ReconcileRunDoc>('reconcile_runs'),
     content: db.collection<ContentDoc>('content'),
     contentFiles: db.collection<ContentFileDoc>('content_files'),

@@ -2,23 +2,46 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { AppError } from '../lib/errors';
+import { firstUncleanText, uncleanTextMessage } from '../lib/text';
 import type { Context } from './context';
+
+/**
+ * A failed schema as the forms use it: each field's message (shown next to the field), and one
+ * sentence per field for `message` ("userId is not a user id."), never the issues' JSON.
+ */
+function zodSentences(err: ZodError): { message: string; fields: Record<string, string> } {
+  const fields: Record<string, string> = {};
+  const sentences: string[] = [];
+  for (const i of err.issues) {
+    const path = [...i.path, ...(i.code === 'unrecognized_keys' ? i.keys.slice(0, 1) : [])];
+    const field = path.map(String).join('.') || 'input';
+    if (fields[field]) continue;
+    const text = i.code === 'unrecognized_keys' ? 'is not accepted here' : i.message;
+    fields[field] = text;
+    // Our own messages follow the field name ("is not a user id"); zod's defaults are sentences.
+    const sentence = /^[a-z]/.test(text) ? `${field} ${text}` : `${field}: ${text}`;
+    sentences.push(/[.!?]$/.test(sentence) ? sentence : `${sentence}.`);
+  }
+  return { message: sentences.join(' '), fields };
+}
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    const zod = cause instanceof ZodError ? zodSentences(cause) : null;
     return {
       ...shape,
+      // A failed schema answers in sentences, never the issues' JSON.
+      message: zod ? zod.message : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
         // Field errors let forms show each message next to its field.
-        fieldErrors:
-          cause instanceof ZodError
-            ? (Object.fromEntries(cause.issues.map((i) => [i.path.join('.') || 'input', i.message])) as Record<string, string>)
-            : cause instanceof AppError && cause.details.field
-              ? { [cause.details.field]: error.message }
-              : null,
+        fieldErrors: zod
+          ? zod.fields
+          : cause instanceof AppError && cause.details.field
+            ? { [cause.details.field]: error.message }
+            : null,
         retryAfterSeconds: cause instanceof AppError ? (cause.details.retryAfterSeconds ?? null) : null,
       },
     };
@@ -44,7 +67,15 @@ const errorMapping = t.middleware(async ({ next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(errorMapping);
+/** Refuses NUL and broken Unicode anywhere in the input, naming the field (src/lib/text.ts). */
+const cleanText = t.middleware(async ({ getRawInput, next }) => {
+  // Input that does not even parse is left to the schema (after the guards), as before.
+  const field = firstUncleanText(await getRawInput().catch(() => undefined));
+  if (field) throw new AppError('BAD_REQUEST', uncleanTextMessage(field), { field });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).use(cleanText);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user || !ctx.session) {

@@ -29,6 +29,13 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
         c.get('log').warn({ reason: err instanceof Error ? err.message : String(err) }, 'rejected webhook signature');
         return jsonError(c, 400, 'Invalid signature or timestamp.');
       }
+      // Signed but not an event we can process (no data object): refused with 400 and nothing stored.
+      // Stripe never sends one, so it is a bug or a misuse of the signing secret; parking it would
+      // keep a row no worker can act on, and a 503 would have Stripe retry it for days.
+      if (!isProcessable(event)) {
+        c.get('log').warn({ event: (event as { id?: unknown }).id }, 'signed webhook event without data');
+        return jsonError(c, 400, 'The event has no data object; it was not stored.');
+      }
       try {
         const result = await recordEvent(deps, event, raw);
         if (result === 'new') opts.onRecorded?.();
@@ -40,4 +47,16 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
     },
   );
   return app;
+}
+
+function isProcessable(event: Stripe.Event): boolean {
+  const e = event as unknown as { id?: unknown; type?: unknown; data?: { object?: unknown } };
+  return (
+    typeof e.id === 'string' &&
+    typeof e.type === 'string' &&
+    typeof e.data === 'object' &&
+    e.data !== null &&
+    typeof e.data.object === 'object' &&
+    e.data.object !== null
+  );
 }

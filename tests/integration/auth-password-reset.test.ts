@@ -54,32 +54,31 @@ describe('requesting a reset', () => {
     expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBeLessThanOrEqual(3600_000);
   });
 
-  it('builds the link from PUBLIC_URL even when the request carries a forged Host header', async () => {
+  it('refuses a forged Host (421) and builds the link from PUBLIC_URL whatever X-Forwarded-Host says', async () => {
     const server = await startTestServer({ PUBLIC_URL: 'http://dropin.test' });
     try {
       const { email } = await createAccount({ ...h, deps: server.deps } as Harness, { password: null });
       const url = new URL(server.url);
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = http.request(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: '/trpc/auth.requestPasswordReset',
-            method: 'POST',
-            headers: {
-              host: 'evil.example',
-              'x-forwarded-host': 'evil.example',
-              'content-type': 'application/json',
+      const send = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.request(
+            {
+              host: url.hostname,
+              port: url.port,
+              path: '/trpc/auth.requestPasswordReset',
+              method: 'POST',
+              headers: { host, 'x-forwarded-host': 'evil.example', 'content-type': 'application/json' },
             },
-          },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          },
-        );
-        req.on('error', reject);
-        req.end(JSON.stringify({ email }));
-      });
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end(JSON.stringify({ email }));
+        });
+      expect(await send('evil.example')).toBe(421);
+      const status = await send('dropin.test');
       expect(status).toBe(200);
       const mail = await waitForEmail(email, RESET_SUBJECT);
       expect(mail.text).not.toContain('evil.example');

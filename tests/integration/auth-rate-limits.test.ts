@@ -89,8 +89,9 @@ describe('login', () => {
     // Fill the window as 99 failures from elsewhere would, through the limiter itself.
     for (let i = 0; i < limits.loginAccountFailures.max - 1; i++) await hit(h.deps, limits.loginAccountFailures, email);
     expect((await newBrowser(h).mutation('auth.login', { email, password: WRONG })).status).toBe(400);
-    const res = await newBrowser(h).mutation('auth.login', { email, password: GOOD_PASSWORD });
-    expect(res.status).toBe(429);
+    // Past it a guess is throttled; the owner, from an address that has not been failing, is not.
+    expect((await newBrowser(h).mutation('auth.login', { email, password: WRONG })).status).toBe(429);
+    expect((await newBrowser(h).mutation('auth.login', { email, password: GOOD_PASSWORD })).status).toBe(200);
 
     await newBrowser(h).mutation('auth.requestPasswordReset', { email });
     const link = (await waitForEmail(email, /Reset your DropIn password/)).text.match(/token=([\w-]+)/)?.[1] as string;

@@ -67,6 +67,16 @@ describe('signature checks', () => {
     expect(await world.server.deps.db.c.webhookDuplicates.countDocuments({ eventId: id })).toBe(1);
   });
 
+  it('a signed event without a data object is a 400 and stores nothing', async () => {
+    const event = JSON.parse(fakeEvent());
+    delete event.data;
+    const body = JSON.stringify(event);
+    const res = await post(body, signPayload(body, secret(), Math.floor(Date.now() / 1000)));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: expect.stringMatching(/no data object/) });
+    expect(await world.server.deps.db.c.webhookEvents.countDocuments({ _id: event.id })).toBe(0);
+  });
+
   it('rejects missing, malformed and wrong signatures, and stale timestamps, storing nothing', async () => {
     const now = Math.floor(Date.now() / 1000);
     const cases: [string, string | null][] = [

@@ -2,11 +2,14 @@
 //   - sends garbage (wrong types, huge strings, 50-deep objects, {"$ne": null} operators, arrays,
 //     extra privileged fields) anonymously and as a logged-in user: always 4xx, never 5xx;
 //   - checks every admin procedure answers 401 anonymous / 403 to a normal user;
-//   - checks anonymous callers get 401 from everything not deliberately public.
+//   - checks anonymous callers get 401 from everything not deliberately public;
+//   - checks a disabled user's session gets 401 from every procedure not deliberately public, and a
+//     demoted admin's session 403 from every admin procedure (account state binds the session).
 // A procedure added tomorrow is walked tomorrow; a guard test makes sure the walk is not empty.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../../src/trpc/root';
 import { seedAdmin } from '../../src/auth/admin-seed';
+import { createUser } from '../../src/auth/users';
 import { createInnerContext } from '../../src/trpc/context';
 import { adminProcedure, createCallerFactory, protectedProcedure, router } from '../../src/trpc/trpc';
 import { GOOD_PASSWORD, uniqueEmail } from '../fixtures/accounts';
@@ -406,6 +409,44 @@ describe('router walker: access control (35)', () => {
       const res = await call(h.browser({ ip: '198.51.100.83' }), p, fields);
       expect(res.status, `${p.name} is not on the PUBLIC list but answered ${res.status} to an anonymous caller`).toBe(401);
       expect(isProtectedBuilt(p), `${p.name} should be built from protectedProcedure or adminProcedure`).toBe(true);
+    },
+  );
+});
+
+describe('router walker: account state binds the session', () => {
+  /** A session made before its account changed: only the account state can refuse it. */
+  async function staleSession(change: (userId: string) => Promise<void>, role: 'user' | 'admin'): Promise<Browser> {
+    const userId =
+      role === 'admin'
+        ? (await seedAdmin(h.deps, uniqueEmail(), GOOD_PASSWORD)).userId
+        : (await createUser(h.deps, { email: uniqueEmail(), password: null, name: 'Stale', emailVerified: true }))._id;
+    const b = h.browser({ ip: '198.51.100.85' });
+    const { token } = await h.deps.sessions.create(userId, { ip: '198.51.100.85', userAgent: 'walker' });
+    b.cookies.set(h.deps.sessions.cookieName, token);
+    await change(userId);
+    await h.deps.sessions.userChanged(userId);
+    return b;
+  }
+
+  it.each(procedures.filter((p) => !PUBLIC.has(p.name)).map((p) => [p.name, p] as const))(
+    "%s answers 401 to a disabled user's session",
+    async (_n, p) => {
+      const b = await staleSession(async (id) => {
+        await h.deps.db.c.users.updateOne({ _id: id }, { $set: { disabled: true } });
+      }, 'user');
+      const fields = p.fields ? Object.fromEntries(p.fields.map((f) => [f, 'x'])) : undefined;
+      expect((await call(b, p, fields)).status, p.name).toBe(401);
+    },
+  );
+
+  it.each(procedures.filter((p) => isAdminBuilt(p)).map((p) => [p.name, p] as const))(
+    "%s answers 403 to a demoted admin's session",
+    async (_n, p) => {
+      const b = await staleSession(async (id) => {
+        await h.deps.db.c.users.updateOne({ _id: id }, { $set: { role: 'user' } });
+      }, 'admin');
+      const fields = p.fields ? Object.fromEntries(p.fields.map((f) => [f, 'x'])) : undefined;
+      expect((await call(b, p, fields)).status, p.name).toBe(403);
     },
   );
 });

@@ -3,9 +3,9 @@
 //   GET /:provider/callback             → check state, exchange the code, log in or link, redirect
 // A provider exists only when its client id and secret are configured; otherwise 404.
 import { Hono, type Context } from 'hono';
-import { getCookie } from 'hono/cookie';
 import type { ServerDeps } from '../../deps';
 import type { AppEnv } from '../../http/app-env';
+import { readCookie } from '../../http/cookies';
 import { jsonError } from '../../http/errors';
 import { safeEqual } from '../../lib/ids';
 import { loginUser } from '../login';
@@ -98,8 +98,8 @@ export function oauthRoutes(deps: ServerDeps) {
     // The code is in this URL: do not leak it to whatever the next page loads.
     c.header('Referrer-Policy', 'no-referrer');
 
-    const flow = decodeFlow(getCookie(c, stateCookie));
-    const verifier = getCookie(c, verifierCookie) ?? null;
+    const flow = decodeFlow(readCookie(c.req.header('cookie'), stateCookie) ?? undefined);
+    const verifier = readCookie(c.req.header('cookie'), verifierCookie);
     // Whatever happens next, the state and verifier are single-use.
     clearFlowCookies(c);
 

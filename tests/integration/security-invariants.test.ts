@@ -1,0 +1,269 @@
+// The security invariants, each held in one place: account state binds every credential, every
+// admin write is audited under an action id bound to its target, count-limited things are taken as
+// unique slots, cookie parsing never throws, and the weaker points around them (batch size, cache
+// headers, read audits, text hygiene, error sentences, the Host header, API rate leases).
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedAdmin } from '../../src/auth/admin-seed';
+import { limits } from '../../src/auth/limits';
+import { hit } from '../../src/lib/rate-limit';
+import { takeToken } from '../../src/api/rate';
+import { seedContent } from '../../src/content/seed';
+import { deleteAccount } from '../../src/account/delete-account';
+import { sumUnits } from '../../src/usage/units';
+import { GOOD_PASSWORD, createAccount, newBrowser, uniqueEmail } from '../fixtures/accounts';
+import { createHarness, type Browser, type Harness } from '../setup/harness';
+import { mirrorSubscription } from './usage.fixtures';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+  await seedContent(h.deps);
+});
+afterAll(() => h?.close());
+
+const action = () => randomUUID().replaceAll('-', '');
+
+/** A browser carrying a fresh session of `userId` (no login round trip). */
+async function sessionOf(userId: string): Promise<Browser> {
+  const b = newBrowser(h);
+  const { token } = await h.deps.sessions.create(userId, { ip: '127.0.0.1', userAgent: 'test' });
+  b.cookies.set(h.deps.sessions.cookieName, token);
+  return b;
+}
+
+async function newAdmin(): Promise<{ b: Browser; userId: string }> {
+  const seeded = await seedAdmin(h.deps, uniqueEmail(), GOOD_PASSWORD);
+  return { b: await sessionOf(seeded.userId), userId: seeded.userId };
+}
+
+async function newKey(b: Browser): Promise<string> {
+  const res = await b.mutation<{ key: string }>('apiKeys.create', { name: 'k' });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.result!.data.key;
+}
+
+const apiGet = (key: string, path = '/content') =>
+  h.app.request(`${h.env.PUBLIC_URL}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } });
+
+describe('finding 1: guessing cannot lock the owner out', () => {
+  it('past the account-wide failure limit the owner still gets in from a clean address; guessers do not', async () => {
+    const { email } = await createAccount(h);
+    // Guessing spread over many addresses fills the account-wide window…
+    for (let i = 0; i < limits.loginAccountFailures.max - 2; i++) await hit(h.deps, limits.loginAccountFailures, email);
+    const attacker = newBrowser(h);
+    for (let i = 0; i < 2; i++)
+      expect((await attacker.mutation('auth.login', { email, password: 'wrong-guess-1' })).status).toBe(400);
+    // …so further guesses are throttled, from the failing address and from a fresh one alike.
+    expect((await attacker.mutation('auth.login', { email, password: 'wrong-guess-2' })).status).toBe(429);
+    expect((await newBrowser(h).mutation('auth.login', { email, password: 'wrong-guess-3' })).status).toBe(429);
+    // The right password from the failing address is refused without being checked…
+    expect((await attacker.mutation('auth.login', { email, password: GOOD_PASSWORD })).status).toBe(429);
+    // …and from the owner's address, which has not been failing, it gets in.
+    const owner = newBrowser(h);
+    const res = await owner.mutation('auth.login', { email, password: GOOD_PASSWORD });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await owner.query<{ user: { email: string } | null }>('auth.me')).body.result?.data.user?.email).toBe(email);
+  });
+});
+
+describe('finding 2: account state binds every credential', () => {
+  it('disabling an account stops its API keys at once', async () => {
+    const u = await createAccount(h);
+    const key = await newKey(u.b);
+    expect((await apiGet(key)).status).toBe(200);
+    const admin = await newAdmin();
+    const res = await admin.b.mutation('admin.setDisabled', { userId: u.userId, disabled: true, actionId: action() });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await apiGet(key)).status).toBe(401);
+    // Enabled again, the key works again: the key was not revoked, the account refused it.
+    await admin.b.mutation('admin.setDisabled', { userId: u.userId, disabled: false, actionId: action() });
+    expect((await apiGet(key)).status).toBe(200);
+  });
+
+  it('a disabled flag alone (no session revocation) refuses the session, the API key and the download link', async () => {
+    const u = await createAccount(h);
+    const key = await newKey(u.b);
+    const dl = await u.b.mutation<{ url: string }>('content.download', { slug: 'content-calendar-template' });
+    expect(dl.status).toBe(200);
+    await h.deps.db.c.users.updateOne({ _id: u.userId }, { $set: { disabled: true } });
+    await h.deps.sessions.userChanged(u.userId);
+    expect((await u.b.query<{ user: unknown }>('auth.me')).body.result?.data.user).toBeNull();
+    expect((await apiGet(key)).status).toBe(401);
+    expect((await u.b.request(dl.body.result!.data.url)).status).toBe(403);
+  });
+
+  it('deleting an account removes its API keys', async () => {
+    const u = await createAccount(h);
+    const key = await newKey(u.b);
+    const session = await h.deps.db.c.sessions.findOne({ userId: u.userId });
+    await deleteAccount({ deps: h.deps, userId: u.userId, sessionPublicId: session!.publicId, password: u.password });
+    expect(await h.deps.db.c.apiKeys.countDocuments({ userId: u.userId })).toBe(0);
+    expect((await apiGet(key)).status).toBe(401);
+  });
+});
+
+describe('finding 3: every admin write is audited under an id bound to its target', () => {
+  it.each([
+    ['setRole', (userId: string, id: string) => ({ userId, role: 'admin', actionId: id })],
+    ['setDisabled', (userId: string, id: string) => ({ userId, disabled: true, actionId: id })],
+  ] as const)('%s: the same action id for another user is a 409 and changes nothing', async (proc, input) => {
+    const admin = await newAdmin();
+    const x = await createAccount(h);
+    const y = await createAccount(h);
+    const id = action();
+    expect((await admin.b.mutation(`admin.${proc}`, input(x.userId, id))).status).toBe(200);
+    const before = await h.deps.db.c.users.findOne({ _id: y.userId });
+    const again = await admin.b.mutation(`admin.${proc}`, input(y.userId, id));
+    expect(again.status).toBe(409);
+    expect(again.body.error?.message).toMatch(/already used/);
+    const after = await h.deps.db.c.users.findOne({ _id: y.userId });
+    expect({ role: after?.role, disabled: after?.disabled }).toEqual({ role: before?.role, disabled: before?.disabled });
+    expect(await h.deps.db.c.adminAudit.countDocuments({ targetId: y.userId })).toBe(0);
+    // The same action for the same target again (a double click) is fine and recorded once.
+    expect((await admin.b.mutation(`admin.${proc}`, input(x.userId, id))).status).toBe(200);
+    expect(await h.deps.db.c.adminAudit.countDocuments({ targetId: x.userId })).toBe(1);
+  });
+});
+
+describe('finding 4: a malformed cookie never breaks a request', () => {
+  it.each([
+    ['/trpc/auth.me', 200],
+    ['/files/nothing?exp=1&u=x&sig=y', 403],
+    ['/api/admin/content/some-item/file', 401],
+  ])('%s with a malformed sibling cookie answers %i, not 500', async (path, status) => {
+    const res = await newBrowser(h).request(path, { headers: { cookie: 'other=%E0%A4%A' } });
+    expect(res.status).toBe(status);
+  });
+
+  it('a logged-in browser with a bad sibling cookie stays logged in, and can log in', async () => {
+    const u = await createAccount(h);
+    const token = u.b.cookies.get(h.deps.sessions.cookieName) as string;
+    const cookie = `other=%E0%A4%A; ${h.deps.sessions.cookieName}=${token}`;
+    const me = await newBrowser(h).request('/trpc/auth.me', { headers: { cookie } });
+    expect(me.status).toBe(200);
+    expect(JSON.stringify(await me.json())).toContain(u.email);
+    const login = await newBrowser(h).request('/trpc/auth.login', {
+      method: 'POST',
+      headers: { cookie: 'other=%E0%A4%A' },
+      json: { email: u.email, password: u.password },
+    });
+    expect(login.status).toBe(200);
+  });
+});
+
+describe('finding 5: count-limited things are taken as unique slots', () => {
+  it('12 parallel apiKeys.create on Free leave exactly 1 key; revoking frees the slot', async () => {
+    const u = await createAccount(h);
+    const results = await Promise.all(Array.from({ length: 12 }, () => u.b.mutation('apiKeys.create', { name: 'race' })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.every((r) => r.status === 200 || r.status === 402)).toBe(true);
+    expect(await h.deps.db.c.apiKeys.countDocuments({ userId: u.userId, revokedAt: null })).toBe(1);
+    const list = await u.b.query<{ keys: { id: string }[] }>('apiKeys.list');
+    const id = list.body.result!.data.keys[0]!.id;
+    expect((await u.b.mutation('apiKeys.revoke', { id })).status).toBe(200);
+    expect((await u.b.mutation('apiKeys.create', { name: 'again' })).status).toBe(200);
+  });
+});
+
+describe('finding 6: one download is one user, file and action id', () => {
+  it('8 calls with one action id return one URL and count once', async () => {
+    const u = await createAccount(h);
+    const actionId = action();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        u.b.mutation<{ url: string; used: number }>('content.download', { slug: 'content-calendar-template', actionId }),
+      ),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(results.map((r) => r.body.result!.data.url)).size).toBe(1);
+    expect(await sumUnits(h.deps, { userId: u.userId, metric: 'download' })).toBe(1);
+  });
+
+  it('one action id across two files counts each file', async () => {
+    const u = await createAccount(h);
+    await mirrorSubscription(h.deps, u.userId, { planId: 'pro', status: 'active' });
+    const actionId = action();
+    for (const slug of ['content-calendar-template', 'saas-metrics-workbook']) {
+      const res = await u.b.mutation('content.download', { slug, actionId });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    expect(await sumUnits(h.deps, { userId: u.userId, metric: 'download' })).toBe(2);
+  });
+});
+
+describe('weak points', () => {
+  it('a tRPC batch of more than 10 calls is a 400 with a sentence', async () => {
+    const paths = Array.from({ length: 11 }, () => 'content.list').join(',');
+    const res = await newBrowser(h).request(`/trpc/${paths}?batch=1&input=%7B%7D`);
+    expect(res.status).toBe(400);
+    expect((await res.json()) as { error: string }).toEqual({ error: expect.stringMatching(/at most 10 calls/) });
+    const ten = Array.from({ length: 10 }, () => 'content.list').join(',');
+    expect((await newBrowser(h).request(`/trpc/${ten}?batch=1&input=%7B%7D`)).status).toBe(200);
+  });
+
+  it('personal answers carry Cache-Control: no-store (tRPC and the REST API)', async () => {
+    const u = await createAccount(h);
+    const me = await u.b.request('/trpc/auth.me');
+    expect(me.headers.get('cache-control')).toBe('private, no-store');
+    const billing = await u.b.request('/trpc/billing.plans');
+    expect(billing.headers.get('cache-control')).toMatch(/no-store/);
+    const key = await newKey(u.b);
+    expect((await apiGet(key, '/usage')).headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('viewing a subscriber and exporting the CSV leave read audit entries', async () => {
+    const admin = await newAdmin();
+    const u = await createAccount(h);
+    expect((await admin.b.query('admin.subscriber', { userId: u.userId })).status).toBe(200);
+    expect(
+      await h.deps.db.c.adminAudit.countDocuments({ action: 'view_subscriber', targetId: u.userId, actorId: admin.userId }),
+    ).toBe(1);
+    expect((await admin.b.query('admin.subscribersCsv', {})).status).toBe(200);
+    expect(await h.deps.db.c.adminAudit.countDocuments({ action: 'export_subscribers', actorId: admin.userId })).toBe(1);
+  });
+
+  it.each([
+    ['a NUL', 'Ma\u0000llory'],
+    ['a lone surrogate', 'Mal\ud800lory'],
+  ])('a name with %s is refused with a sentence and not stored', async (_what, name) => {
+    const u = await createAccount(h);
+    const res = await u.b.mutation('account.updateProfile', { name });
+    expect(res.status).toBe(400);
+    expect(res.body.error?.message).toMatch(/^name contains a character that is not allowed/);
+    expect(res.body.error?.data.fieldErrors).toMatchObject({ name: expect.any(String) });
+    expect((await h.deps.db.c.users.findOne({ _id: u.userId }))?.name).toBe('Test Person');
+  });
+
+  it('validation errors come back as a sentence per field, not zod JSON', async () => {
+    const res = await newBrowser(h).mutation('auth.signup', { email: 'not-an-email', password: 3 });
+    expect(res.status).toBe(400);
+    const message = res.body.error?.message ?? '';
+    expect(message).not.toMatch(/^\s*[[{]/);
+    expect(message).toMatch(/email/);
+    expect(message).toMatch(/password/);
+    expect(res.body.error?.data.fieldErrors).toMatchObject({ email: expect.any(String), password: expect.any(String) });
+  });
+
+  it('a request for another host is 421 (DNS rebinding); health checks answer any host', async () => {
+    const other = await h.app.request('http://rebound.example/trpc/auth.me');
+    expect(other.status).toBe(421);
+    const withHeader = await h.app.request(`${h.env.PUBLIC_URL}/trpc/auth.me`, { headers: { host: 'rebound.example' } });
+    expect(withHeader.status).toBe(421);
+    expect((await h.app.request('http://rebound.example/healthz')).status).toBe(200);
+    expect((await h.app.request(`${h.env.PUBLIC_URL}/trpc/auth.me`)).status).toBe(200);
+  });
+});
+
+describe('API rate leases', () => {
+  it('calls of two minutes interleaved keep their own leases: 200 calls at 600/min all pass', async () => {
+    const keyId = `k_${action()}`;
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    const waits = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => takeToken(h.deps, keyId, 600, minute + (i % 2 === 0 ? 59_000 : 60_500))),
+    );
+    expect(waits.filter((w) => w > 0)).toHaveLength(0);
+    // Each minute took what it needed: 100 calls at 30 a lease is 4 leases, not 20.
+    expect(await h.deps.db.c.rateLimits.countDocuments({ key: `api:${keyId}` })).toBeLessThanOrEqual(8);
+  });
+});
