@@ -6,6 +6,7 @@ import { AppError } from '../lib/errors';
 import { check, hit, reset } from '../lib/rate-limit';
 import { limits } from './limits';
 import { verifyDummy, verifyPassword } from './passwords';
+import { pendingSecondFactor } from './two-factor/second-factor';
 import { findUserByEmail } from './users';
 
 /** What loginUser needs from the request; tRPC's ctx.req fits, and so can a Hono route's values. */
@@ -16,7 +17,12 @@ export interface SessionTarget {
   sessionToken?: string | null;
   /** The session cookie is appended here as `Set-Cookie`. */
   resHeaders: Headers;
+  /** This browser's remembered-device token (two-factor), if it has one. */
+  rememberedDevice?: string | null;
 }
+
+/** After the password: signed in, or a second factor is needed first (no session yet). */
+export type LoginResult = { twoFactorRequired: false } | { twoFactorRequired: true; pendingToken: string };
 
 /** Starts a new session for `userId` and appends its cookie. Refuses disabled users. */
 export async function loginUser(
@@ -44,7 +50,7 @@ export async function loginWithPassword(opts: {
   req: SessionTarget;
   email: string;
   password: string;
-}): Promise<void> {
+}): Promise<LoginResult> {
   const { deps, req, email, password } = opts;
   const accountIp = `${email}|${req.ip}`;
   // Attempts are counted before the password is checked, so parallel guesses cannot slip past.
@@ -63,9 +69,12 @@ export async function loginWithPassword(opts: {
     throw new AppError('BAD_REQUEST', INVALID, { field: 'password' });
   }
   if (user.disabled) throw new AppError('FORBIDDEN', 'This account has been disabled.');
-  await loginUser({ deps, req }, user._id);
+  // With two-factor on, the session starts only after the code step (src/auth/two-factor/login-step.ts).
+  const pendingToken = await pendingSecondFactor(deps, req, user._id);
+  if (!pendingToken) await loginUser({ deps, req }, user._id);
   // The owner got in from here: their earlier typos on this device should not count any more.
   await Promise.all([reset(deps, limits.loginAccountIp, accountIp), reset(deps, limits.loginAccountIpLong, accountIp)]);
+  return pendingToken ? { twoFactorRequired: true, pendingToken } : { twoFactorRequired: false };
 }
 
 /** Ends the current session and clears the cookie. */

@@ -14,6 +14,7 @@ export interface SessionUser {
   role: Role;
   emailVerified: boolean;
   hasPassword: boolean;
+  twoFactorEnabled: boolean;
   createdAt: Date;
 }
 

@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import { AppError } from '../lib/errors';
 import type { Context } from './context';
+import { ADMIN_TWO_FACTOR_MESSAGE, adminNeedsTwoFactor } from '../auth/two-factor/second-factor';
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
@@ -56,6 +57,10 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
   if (ctx.user.role !== 'admin') {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Admins only.' });
+  }
+  // ADMIN_REQUIRE_2FA: enforced here, not only by the web app's redirect to enrolment.
+  if (adminNeedsTwoFactor(ctx.deps.env, ctx.user)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: ADMIN_TWO_FACTOR_MESSAGE });
   }
   return next({ ctx });
 });
