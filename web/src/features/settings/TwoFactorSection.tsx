@@ -125,14 +125,10 @@ function Enrol({ onEnabled }: { onEnabled: (codes: string[]) => void }) {
             width={192}
             height={192}
           />
-          <p className="muted">Can't scan it? Enter this key in the app instead:</p>
-          <input
-            className="input two-factor-secret"
-            readOnly
-            aria-label="Setup key"
-            value={secret.match(/.{1,4}/g)?.join(' ') ?? secret}
-            onFocus={(e) => e.currentTarget.select()}
-          />
+          <p className="muted">Can't scan it? Enter this setup key in the app instead:</p>
+          <p className="two-factor-secret">
+            <code>{secret.match(/.{1,4}/g)?.join(' ') ?? secret}</code>
+          </p>
         </li>
         <li>
           <form ref={formRef} className="form" onSubmit={onSubmit} noValidate>
