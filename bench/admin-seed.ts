@@ -307,6 +307,7 @@ async function main() {
       role: 'admin' as const,
       emailVerified: true,
       hasPassword: true,
+      twoFactorEnabled: false,
       createdAt: new Date(),
     };
     const caller = createCallerFactory(appRouter)(

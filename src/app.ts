@@ -10,6 +10,7 @@ import type { ServerDeps } from './deps';
 import { appRouter } from './trpc/root';
 import { createInnerContext } from './trpc/context';
 import type { AppEnv } from './http/app-env';
+import { readRememberedDevice } from './auth/two-factor/second-factor';
 import { clientIp } from './http/client-ip';
 import { csrfGuard } from './http/csrf';
 import { hostGuard } from './http/host-check';
@@ -104,6 +105,7 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
             userAgent: c.req.header('user-agent') ?? '',
             sessionToken: auth.user ? token : null,
             resHeaders: trpcHeaders,
+            rememberedDevice: readRememberedDevice(deps.env, c.req.header('cookie')),
           },
         });
       },

@@ -78,6 +78,8 @@ export const envSchema = z
     RECONCILE_CRON: z.string().min(9).default('17 3 * * *'),
     RECONCILE_RPS: z.coerce.number().positive().max(100).default(20),
 
+    /** Admins must turn on two-factor sign-in before the admin area (and its procedures) opens. */
+    ADMIN_REQUIRE_2FA: bool,
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8).optional(),
 

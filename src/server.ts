@@ -122,6 +122,8 @@ function startHousekeeping(deps: ServerDeps): NodeJS.Timeout {
         deps.sessions.deleteExpired(),
         c.emailCodes.deleteMany({ expiresAt: { $lte: now } }),
         c.passwordResets.deleteMany({ expiresAt: { $lte: now } }),
+        c.pendingLogins.deleteMany({ expiresAt: { $lte: now } }),
+        c.rememberedDevices.deleteMany({ expiresAt: { $lte: now } }),
         c.rateLimits.deleteMany({ expiresAt: { $lte: now } }),
         c.sessionEvents.deleteMany({ at: { $lte: new Date(now.getTime() - 60_000) } }),
         c.claims.deleteMany({ at: { $lte: new Date(now.getTime() - 7 * 86_400_000) } }),

@@ -5,6 +5,7 @@ import type { ServerDeps } from '../deps';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
 import { requireRecentAuth } from './reauth';
+import { removeTwoFactor } from '../auth/two-factor/enrolment';
 import type { UserDoc } from '../db/collections';
 import { endCredentials } from '../auth/account-state';
 import { keySlotPrefix } from '../api/keys';
@@ -43,6 +44,7 @@ export async function deleteAccount(opts: {
     c.emailCodes.deleteMany({ userId }),
     c.passwordResets.deleteMany({ userId }),
     c.oauthAccounts.deleteMany({ userId }),
+    removeTwoFactor(deps, userId),
   ]);
   await c.users.deleteOne({ _id: userId });
   deps.log.info({ userId }, 'account deleted');

@@ -12,6 +12,7 @@ import { isEnded } from '../billing/status';
 import { paidInvoice } from '../billing/refunds';
 import { formatAmount } from '../lib/money';
 import { disableUser } from '../auth/users';
+import { removeTwoFactor } from '../auth/two-factor/enrolment';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
 
@@ -22,9 +23,12 @@ interface ActionBase {
 }
 
 async function accountState(deps: AppDeps, userId: string) {
-  const u = await deps.db.c.users.findOne({ _id: userId }, { projection: { email: 1, role: 1, disabled: 1 } });
+  const u = await deps.db.c.users.findOne(
+    { _id: userId },
+    { projection: { email: 1, role: 1, disabled: 1, twoFactorEnabledAt: 1 } },
+  );
   const sessions = await deps.db.c.sessions.countDocuments({ userId, expiresAt: { $gt: new Date() } });
-  return u && { email: u.email, role: u.role, disabled: u.disabled, sessions };
+  return u && { email: u.email, role: u.role, disabled: u.disabled, twoFactor: !!u.twoFactorEnabledAt, sessions };
 }
 
 async function subscriptionState(deps: AppDeps, subscriptionId: string) {
@@ -294,6 +298,19 @@ export async function setDisabled(opts: ActionBase & { userId: string; disabled:
         await deps.sessions.userChanged(opts.userId);
       }
     },
+  );
+}
+
+/** Turns off a user's two-factor sign-in (lost phone and recovery codes); they can enrol again. */
+export async function resetTwoFactor(opts: ActionBase & { userId: string }) {
+  const { deps } = opts;
+  await requireUser(deps, opts.userId);
+  return audited(
+    deps,
+    opts.actor,
+    { action: 'reset_two_factor', targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
+    () => accountState(deps, opts.userId),
+    () => removeTwoFactor(deps, opts.userId),
   );
 }
 

@@ -15,6 +15,7 @@ import {
   listCoupons,
   REFUND_REASONS,
   refundInvoice,
+  resetTwoFactor,
   resyncCustomer,
   revokeSessions,
   setDisabled,
@@ -148,6 +149,11 @@ export const adminRouter = router({
       await setDisabled({ deps: ctx.deps, actor: actor(ctx), ...input });
       return { ok: true };
     }),
+
+  resetTwoFactor: adminProcedure.input(z.object({ userId, actionId }).strict()).mutation(async ({ ctx, input }) => {
+    await resetTwoFactor({ deps: ctx.deps, actor: actor(ctx), ...input });
+    return { ok: true };
+  }),
 
   setRole: adminProcedure
     .input(z.object({ userId, role: z.enum(['user', 'admin']), actionId }).strict())

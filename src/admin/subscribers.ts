@@ -346,6 +346,7 @@ export interface SubscriberDetail {
     role: 'user' | 'admin';
     disabled: boolean;
     emailVerified: boolean;
+    twoFactorEnabled: boolean;
     createdAt: string;
     stripeCustomerId: string | null;
   };
@@ -418,6 +419,7 @@ export async function subscriberDetail(deps: AppDeps, userId: string): Promise<S
       role: user.role,
       disabled: user.disabled,
       emailVerified: user.emailVerified,
+      twoFactorEnabled: !!user.twoFactorEnabledAt,
       createdAt: user.createdAt.toISOString(),
       stripeCustomerId: customerId,
     },

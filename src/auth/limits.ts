@@ -63,6 +63,21 @@ export const limits = {
     windowSeconds: 15 * 60,
     message: 'Too many verification attempts from this network.',
   },
+  /** Second-factor codes (authenticator or recovery) per user, counted before they are checked. */
+  twoFactorUser: {
+    name: '2fa:user',
+    max: 10,
+    windowSeconds: 15 * 60,
+    message: 'Too many code attempts.',
+  },
+  /** Codes tried on one pending login: after five, the password has to be entered again. */
+  twoFactorPending: {
+    name: '2fa:pending',
+    max: 5,
+    windowSeconds: 10 * 60,
+    message: 'Too many code attempts. Log in again.',
+  },
+
   /** One code email a minute, at most five an hour (twenty under `npm start`). */
   sendCodeCooldown: {
     name: 'code-send:cooldown',

@@ -7,6 +7,7 @@ import { check, hit, type Limit, reset } from '../lib/rate-limit';
 import { credentialAllowed } from './account-state';
 import { limits } from './limits';
 import { verifyDummy, verifyPassword } from './passwords';
+import { pendingSecondFactor } from './two-factor/second-factor';
 import { findUserByEmail } from './users';
 
 /** What loginUser needs from the request; tRPC's ctx.req fits, and so can a Hono route's values. */
@@ -17,7 +18,12 @@ export interface SessionTarget {
   sessionToken?: string | null;
   /** The session cookie is appended here as `Set-Cookie`. */
   resHeaders: Headers;
+  /** This browser's remembered-device token (two-factor), if it has one. */
+  rememberedDevice?: string | null;
 }
+
+/** After the password: signed in, or a second factor is needed first (no session yet). */
+export type LoginResult = { twoFactorRequired: false } | { twoFactorRequired: true; pendingToken: string };
 
 /** Starts a new session for `userId` and appends its cookie. Refuses disabled users. */
 export async function loginUser(
@@ -45,7 +51,7 @@ export async function loginWithPassword(opts: {
   req: SessionTarget;
   email: string;
   password: string;
-}): Promise<void> {
+}): Promise<LoginResult> {
   const { deps, req, email, password } = opts;
   const accountIp = `${email}|${req.ip}`;
   // Attempts are counted before the password is checked, so parallel guesses cannot slip past.
@@ -70,14 +76,16 @@ export async function loginWithPassword(opts: {
     throw new AppError('BAD_REQUEST', INVALID, { field: 'password' });
   }
   if (!credentialAllowed(user)) throw new AppError('FORBIDDEN', 'This account has been disabled.');
-  // A second factor, once the account has one, is asked here: after the password, before the session.
-  await loginUser({ deps, req }, user._id);
+  // With two-factor on, the session starts only after the code step (src/auth/two-factor/login-step.ts).
+  const pendingToken = await pendingSecondFactor(deps, req, user._id);
+  if (!pendingToken) await loginUser({ deps, req }, user._id);
   // The owner got in from here: their earlier typos on this device should not count any more.
   await Promise.all([
     reset(deps, limits.loginAccountIp, accountIp),
     reset(deps, limits.loginAccountIpLong, accountIp),
     reset(deps, limits.loginAccountIpFailures, accountIp),
   ]);
+  return pendingToken ? { twoFactorRequired: true, pendingToken } : { twoFactorRequired: false };
 }
 
 /** Counts a failed login; the limit bites on the next attempt, this one's answer stays "incorrect". */

@@ -31,6 +31,7 @@ export class MongoSessionAdapter implements Adapter {
           role: user.role,
           emailVerified: user.emailVerified,
           hasPassword: user.passwordHash !== null,
+          twoFactorEnabled: !!user.twoFactorEnabledAt,
           createdAt: user.createdAt,
         },
       },

@@ -5,20 +5,42 @@ import { protectedProcedure, publicProcedure, router } from '../trpc/trpc';
 import { loginWithPassword, logout, logoutEverywhere } from './login';
 import { requestPasswordReset, resetPassword } from './password-reset';
 import { noInput } from '../trpc/inputs';
-import { codeInput, emailInput, nameInput, newPasswordInput, passwordInput, tokenInput } from './schemas';
+import {
+  codeInput,
+  emailInput,
+  nameInput,
+  newPasswordInput,
+  passwordInput,
+  recoveryCodeInput,
+  tokenInput,
+  totpCodeInput,
+} from './schemas';
 import type { SessionUser } from './sessions';
 import { signup } from './signup';
+import { completeTwoFactorLogin } from './two-factor/login-step';
 import { enabledOAuthProviders } from './oauth/routes';
 import type { PublicUser } from './users';
 import { resendVerification, verifyEmail, verifyEmailByLink } from './verification';
 
 function publicUser(u: SessionUser): PublicUser {
-  return { id: u.id, email: u.email, name: u.name, role: u.role, emailVerified: u.emailVerified, hasPassword: u.hasPassword };
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    emailVerified: u.emailVerified,
+    hasPassword: u.hasPassword,
+    twoFactorEnabled: u.twoFactorEnabled,
+  };
 }
 
 export const authRouter = router({
   // Queries take no input; a strict empty input still refuses anything sent anyway.
-  me: publicProcedure.input(noInput).query(({ ctx }) => ({ user: ctx.user ? publicUser(ctx.user) : null })),
+  me: publicProcedure.input(noInput).query(({ ctx }) => ({
+    user: ctx.user ? publicUser(ctx.user) : null,
+    // Only admins learn the setting: it is what sends them to enrolment before the admin area.
+    adminRequiresTwoFactor: ctx.user?.role === 'admin' && ctx.deps.env.ADMIN_REQUIRE_2FA,
+  })),
 
   // Only providers with both a client id and a secret: a half-configured one would lead to a 404.
   providers: publicProcedure.input(noInput).query(({ ctx }) => {
@@ -36,8 +58,31 @@ export const authRouter = router({
   login: publicProcedure
     .input(z.object({ email: emailInput, password: passwordInput }).strict())
     .mutation(async ({ ctx, input }) => {
-      await loginWithPassword({ deps: ctx.deps, req: ctx.req, email: input.email, password: input.password });
-      return { ok: true as const };
+      const result = await loginWithPassword({ deps: ctx.deps, req: ctx.req, email: input.email, password: input.password });
+      return { ok: true as const, ...result };
+    }),
+
+  // The code step after a password (or OAuth) login of a user with two-factor on.
+  verifyTwoFactor: publicProcedure
+    .input(
+      z
+        .object({
+          pendingToken: tokenInput,
+          code: totpCodeInput.optional(),
+          recoveryCode: recoveryCodeInput.optional(),
+          rememberDevice: z.boolean().default(false),
+        })
+        .strict(),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const { recoveryCodesLeft } = await completeTwoFactorLogin({
+        deps: ctx.deps,
+        req: ctx.req,
+        pendingToken: input.pendingToken,
+        factor: { code: input.code, recoveryCode: input.recoveryCode },
+        rememberDevice: input.rememberDevice,
+      });
+      return { ok: true as const, recoveryCodesLeft };
     }),
 
   logout: publicProcedure.input(noInput).mutation(async ({ ctx }) => {

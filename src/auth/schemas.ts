@@ -36,3 +36,16 @@ export const tokenInput = z
   .regex(/^[A-Za-z0-9_-]+$/, 'This link is not valid.');
 
 export const providerInput = z.enum(['github', 'google']);
+
+/** A 6-digit code from an authenticator app (spaces allowed, as some apps show "123 456"). */
+export const totpCodeInput = z
+  .string()
+  .transform((v) => v.replace(/\s/g, ''))
+  .pipe(z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app.'));
+
+/** A recovery code as printed (`xxxxx-xxxxx`); case, spaces and dashes do not matter. */
+export const recoveryCodeInput = z
+  .string()
+  .trim()
+  .max(40, 'Enter one of your recovery codes.')
+  .regex(/^[A-Za-z2-7\s-]{10,40}$/, 'Enter one of your recovery codes.');

@@ -15,6 +15,7 @@ export interface SessionUser {
   role: Role;
   emailVerified: boolean;
   hasPassword: boolean;
+  twoFactorEnabled: boolean;
   createdAt: Date;
 }
 

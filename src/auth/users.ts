@@ -7,6 +7,7 @@ import { AppError } from '../lib/errors';
 import { newId } from '../lib/ids';
 import { hashPassword } from './passwords';
 import { endCredentials } from './account-state';
+import { forgetDevices } from './two-factor/second-factor';
 
 /** The only user shape that leaves the server (auth.me, account.updateProfile). */
 export interface PublicUser {
@@ -16,9 +17,12 @@ export interface PublicUser {
   role: Role;
   emailVerified: boolean;
   hasPassword: boolean;
+  twoFactorEnabled: boolean;
 }
 
-export function toPublicUser(u: Pick<UserDoc, '_id' | 'email' | 'name' | 'role' | 'emailVerified' | 'passwordHash'>): PublicUser {
+export function toPublicUser(
+  u: Pick<UserDoc, '_id' | 'email' | 'name' | 'role' | 'emailVerified' | 'passwordHash' | 'twoFactorEnabledAt'>,
+): PublicUser {
   return {
     id: u._id,
     email: u.email,
@@ -26,6 +30,7 @@ export function toPublicUser(u: Pick<UserDoc, '_id' | 'email' | 'name' | 'role' 
     role: u.role,
     emailVerified: u.emailVerified,
     hasPassword: u.passwordHash !== null,
+    twoFactorEnabled: !!u.twoFactorEnabledAt,
   };
 }
 
@@ -78,6 +83,8 @@ export async function setPassword(
 ): Promise<void> {
   const passwordHash = await hashPassword(opts.password);
   await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { passwordHash, updatedAt: new Date() } });
+  // A remembered device was vouched for under the old password: it asks for the code again.
+  await forgetDevices(deps, opts.userId);
   // Sessions carry hasPassword; cached ones must see the change.
   await deps.sessions.userChanged(opts.userId);
 }

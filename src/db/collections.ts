@@ -19,6 +19,8 @@ export interface UserDoc {
   updatedAt: Date;
   /** Set when the account is first sent to Stripe (billing). */
   stripeCustomerId?: string;
+  /** When two-factor sign-in was turned on; null or missing while it is off (src/auth/two-factor). */
+  twoFactorEnabledAt?: Date | null;
 }
 
 export interface SessionDoc {
@@ -71,6 +73,44 @@ export interface RateLimitDoc {
 }
 
 export type OAuthProvider = 'github' | 'google';
+
+/**
+ * A user's TOTP secret (base32), kept apart from the user document so no user read carries it and
+ * never sent to the web after enrolment. `confirmedAt` stays null until a code from the app was
+ * accepted; two-factor is on only while the user's `twoFactorEnabledAt` is set.
+ */
+export interface TwoFactorSecretDoc {
+  /** The user id: one secret per user. */
+  _id: string;
+  secret: string;
+  createdAt: Date;
+  confirmedAt: Date | null;
+}
+
+/** One unused recovery code (Argon2id hash). Using it claims `recovery:<_id>`, then deletes the row. */
+export interface RecoveryCodeDoc {
+  _id: string;
+  userId: string;
+  hash: string;
+  createdAt: Date;
+}
+
+/** A password login waiting for its second factor; the browser holds the token, we its SHA-256. */
+export interface PendingLoginDoc {
+  _id: string;
+  userId: string;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+/** A browser that may skip the second factor for its user until `expiresAt` (SHA-256 of the cookie). */
+export interface RememberedDeviceDoc {
+  _id: string;
+  userId: string;
+  userAgent: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
 
 export interface OAuthAccountDoc {
   /** `${provider}:${providerUserId}` — accounts are keyed on the provider's id, never on email. */
@@ -483,6 +523,10 @@ export interface Collections {
   passwordResets: Collection<PasswordResetDoc>;
   rateLimits: Collection<RateLimitDoc>;
   oauthAccounts: Collection<OAuthAccountDoc>;
+  twoFactorSecrets: Collection<TwoFactorSecretDoc>;
+  recoveryCodes: Collection<RecoveryCodeDoc>;
+  pendingLogins: Collection<PendingLoginDoc>;
+  rememberedDevices: Collection<RememberedDeviceDoc>;
   sessionEvents: Collection<SessionEventDoc>;
   subscriptions: Collection<SubscriptionDoc>;
   billingCustomers: Collection<BillingCustomerDoc>;
@@ -513,6 +557,10 @@ export function collections(db: Db): Collections {
     passwordResets: db.collection<PasswordResetDoc>('password_resets'),
     rateLimits: db.collection<RateLimitDoc>('rate_limits'),
     oauthAccounts: db.collection<OAuthAccountDoc>('oauth_accounts'),
+    twoFactorSecrets: db.collection<TwoFactorSecretDoc>('two_factor_secrets'),
+    recoveryCodes: db.collection<RecoveryCodeDoc>('recovery_codes'),
+    pendingLogins: db.collection<PendingLoginDoc>('pending_logins'),
+    rememberedDevices: db.collection<RememberedDeviceDoc>('remembered_devices'),
     sessionEvents: db.collection<SessionEventDoc>('session_events'),
     subscriptions: db.collection<SubscriptionDoc>('subscriptions'),
     billingCustomers: db.collection<BillingCustomerDoc>('billing_customers'),

@@ -10,6 +10,8 @@ export interface RequestInfo {
   sessionToken: string | null;
   /** Headers to add to the response (Set-Cookie from login/logout/renewal). */
   resHeaders: Headers;
+  /** The remembered-device token (two-factor) from the cookie, if any. */
+  rememberedDevice: string | null;
 }
 
 export interface InnerContext {
@@ -34,6 +36,7 @@ export function createInnerContext(opts: {
       userAgent: opts.req?.userAgent ?? 'test',
       sessionToken: opts.req?.sessionToken ?? null,
       resHeaders: opts.req?.resHeaders ?? new Headers(),
+      rememberedDevice: opts.req?.rememberedDevice ?? null,
     },
   };
 }

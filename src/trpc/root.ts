@@ -7,10 +7,12 @@ import { contentRouter } from '../content/router';
 import { usageRouter } from '../usage/router';
 import { apiKeysRouter } from '../api/router';
 import { adminRouter } from '../admin/router';
+import { twoFactorRouter } from '../auth/two-factor/router';
 
 export const appRouter = router({
   auth: authRouter,
   account: accountRouter,
+  twoFactor: twoFactorRouter,
   billing: billingRouter,
   content: contentRouter,
   usage: usageRouter,

@@ -43,7 +43,17 @@ describe('profile', () => {
     const res = await b.mutation('account.updateProfile', { name: '  Ada Lovelace ' });
     expect(res.body).toEqual({
       result: {
-        data: { user: { id: userId, email, name: 'Ada Lovelace', role: 'user', emailVerified: true, hasPassword: true } },
+        data: {
+          user: {
+            id: userId,
+            email,
+            name: 'Ada Lovelace',
+            role: 'user',
+            emailVerified: true,
+            hasPassword: true,
+            twoFactorEnabled: false,
+          },
+        },
       },
     });
     expect(((await me(b)) as { name?: string } | null)?.name).toBe('Ada Lovelace');

@@ -153,6 +153,7 @@ describe('admin overview', () => {
           role: 'admin',
           emailVerified: true,
           hasPassword: false,
+          twoFactorEnabled: false,
           createdAt: admin.createdAt,
         },
         session: { publicId: 'p', expiresAt: new Date(Date.now() + DAY), absoluteExpiresAt: new Date(Date.now() + DAY) },

@@ -6,6 +6,7 @@ import { createHarness, startTestServer, type Browser, type Harness } from '../s
 import { startOAuthStandin, type OAuthStandin } from '../setup/oauth-standin';
 import { hashPassword } from '../../src/auth/passwords';
 import { newId } from '../../src/lib/ids';
+import { totpCode, totpStep } from '../../src/auth/two-factor/totp';
 
 let h: Harness;
 let standin: OAuthStandin;
@@ -196,6 +197,30 @@ describe('OAuth callback: who gets logged in', () => {
     expect((await me(second))?.id).toBe(userId);
     expect(second.cookies.get(h.deps.sessions.cookieName)).not.toBe(first.cookies.get(h.deps.sessions.cookieName));
     expect(await h.deps.db.c.users.countDocuments({ email: `renamed${seq}@example.com` })).toBe(0);
+  });
+
+  it('asks a user with two-factor on for the code before any session starts', async () => {
+    const first = h.browser();
+    await login(first, 'github');
+    const userId = (await me(first))?.id;
+    const start = await first.mutation<{ secret: string }>('twoFactor.start');
+    const secret = start.body.result?.data.secret as string;
+    expect((await first.mutation('twoFactor.confirm', { code: totpCode(secret) })).status).toBe(200);
+
+    const second = h.browser();
+    const res = await login(second, 'github', '?next=/app/library');
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.get('location') as string, h.env.PUBLIC_URL);
+    expect(location.pathname).toBe('/login');
+    expect(location.searchParams.get('next')).toBe('/app/library');
+    const pendingToken = new URLSearchParams(location.hash.slice(1)).get('two-factor');
+    expect(pendingToken).toBeTruthy();
+    expect(sessionCookieIn(res)).toBeUndefined();
+    expect(await me(second)).toBeNull();
+
+    const done = await second.mutation('auth.verifyTwoFactor', { pendingToken, code: totpCode(secret, totpStep() + 1) });
+    expect(done.status).toBe(200);
+    expect((await me(second))?.id).toBe(userId);
   });
 
   it('links to an existing account when the provider verified the same email', async () => {

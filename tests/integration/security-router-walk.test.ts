@@ -78,6 +78,7 @@ const PUBLIC = new Set([
   'auth.providers',
   'auth.signup',
   'auth.login',
+  'auth.verifyTwoFactor', // the code step of a login: there is no session yet, only a pending-login token
   'auth.logout',
   'auth.requestPasswordReset',
   'auth.resetPassword',

@@ -9,6 +9,7 @@ import { readCookie } from '../../http/cookies';
 import { jsonError } from '../../http/errors';
 import { safeEqual } from '../../lib/ids';
 import { loginUser } from '../login';
+import { pendingSecondFactor, readRememberedDevice } from '../two-factor/second-factor';
 import { linkToUser, resolveOAuthLogin, type OAuthOutcome } from './accounts';
 import {
   OAuthRejectedError,
@@ -137,6 +138,20 @@ export function oauthRoutes(deps: ServerDeps) {
       outcome = await resolveOAuthLogin({ deps, profile });
     }
     if (!outcome.ok) return c.redirect(FAILURE_REDIRECTS[outcome.reason], 302);
+
+    // A user with two-factor on (and not linking from a signed-in session) goes to the code step
+    // first; the pending token travels in the fragment, which is never sent to a server.
+    if (!flow.u) {
+      const pendingToken = await pendingSecondFactor(
+        deps,
+        { rememberedDevice: readRememberedDevice(env, c.req.header('cookie')) },
+        outcome.userId,
+      );
+      if (pendingToken) {
+        const next = encodeURIComponent(safeNext(flow.n, env.PUBLIC_URL));
+        return c.redirect(`/login?next=${next}#two-factor=${pendingToken}`, 302);
+      }
+    }
 
     // loginUser is the one way a session starts: it ends the token presented (fixation) and issues
     // a fresh one.

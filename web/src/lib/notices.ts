@@ -7,6 +7,7 @@ export const notices: Record<string, string> = {
   'account-deleted': 'Your account and personal data have been deleted. Sorry to see you go.',
   'session-expired': 'Your session has ended. Please log in again.',
   'email-verified': 'Your email is verified. Log in to continue.',
+  'admin-two-factor': 'Turn on two-factor authentication below to use the admin area.',
 };
 
 export const oauthErrors: Record<string, string> = {

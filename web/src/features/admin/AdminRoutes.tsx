@@ -1,13 +1,13 @@
 // The admin area: only for admins (the server refuses everyone else anyway), with a tab bar for
 // its sections. Each section is its own page under /app/admin/…; one that fails to render leaves
 // the tabs working.
-import { createRoutesFromElements, NavLink, Route, useRoutes } from 'react-router';
+import { createRoutesFromElements, Navigate, NavLink, Route, useRoutes } from 'react-router';
 import { childPath, webPages } from '../../../../src/lib/web-routes';
 import { PageHeader } from '../../components/AppShell';
 import { EmptyState } from '../../components/EmptyState';
 import { PageErrorBoundary } from '../../components/ErrorBoundary';
 import { ShieldIcon } from '../../components/icons';
-import { useCurrentUser } from '../auth/session';
+import { useCurrentUser, useMe } from '../auth/session';
 import { AppNotFoundPage } from '../app/NotFoundPage';
 import { OverviewPage } from './OverviewPage';
 import { SubscribersPage } from './SubscribersPage';
@@ -48,6 +48,7 @@ export const adminRoutes = createRoutesFromElements(
 
 export function AdminRoutes() {
   const user = useCurrentUser();
+  const me = useMe();
   const section = useRoutes(adminRoutes);
   if (user.role !== 'admin') {
     return (
@@ -60,6 +61,10 @@ export function AdminRoutes() {
         </div>
       </div>
     );
+  }
+  // ADMIN_REQUIRE_2FA: enrol first (the server refuses every admin procedure until then).
+  if (me.data?.adminRequiresTwoFactor && !user.twoFactorEnabled) {
+    return <Navigate to={`${webPages.settings}?notice=admin-two-factor#two-factor`} replace />;
   }
   return (
     <div className="admin">

@@ -96,6 +96,18 @@ function AccountCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: string) =
               run={(_f, actionId) => utils.client.admin.setDisabled.mutate({ userId: a.id, disabled: true, actionId })}
             />
           )}
+          {a.twoFactorEnabled && (
+            <AdminAction
+              label="Reset two-factor"
+              title="Reset two-factor authentication?"
+              description={`${a.email} can then sign in with their password alone, until they turn two-factor on again. Do this only once you are sure it is them (a lost phone and lost recovery codes). It is recorded in the audit log.`}
+              confirmLabel="Reset two-factor"
+              danger
+              doneMessage="Two-factor authentication reset."
+              onDone={onDone}
+              run={(_f, actionId) => utils.client.admin.resetTwoFactor.mutate({ userId: a.id, actionId })}
+            />
+          )}
           {a.role === 'admin' ? (
             <AdminAction
               label="Remove admin role"
@@ -131,6 +143,9 @@ function AccountCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: string) =
           )}
         </Fact>
         <Fact label="Role">{a.role === 'admin' ? 'Admin' : 'User'}</Fact>
+        <Fact label="Two-factor">
+          {a.twoFactorEnabled ? <span className="badge badge-success">On</span> : <span className="badge">Off</span>}
+        </Fact>
         <Fact label="State">
           {a.disabled ? (
             <span className="badge badge-danger">Disabled</span>

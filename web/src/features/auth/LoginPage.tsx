@@ -12,6 +12,18 @@ import { Button } from '../../components/Button';
 import { TextField } from '../../components/TextField';
 import { OAuthButtons } from './OAuthButtons';
 import { useMe, useRefreshMe } from './session';
+import { TwoFactorStep } from './TwoFactorStep';
+
+/**
+ * A pending login handed over by the OAuth callback in the fragment (#two-factor=…), which no server
+ * sees; it is removed from the address bar once read.
+ */
+function takePendingTokenFromHash(): string | null {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('two-factor');
+  if (!token) return null;
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+  return /^[A-Za-z0-9_-]{16,200}$/.test(token) ? token : null;
+}
 
 export function LoginPage() {
   const [params] = useSearchParams();
@@ -23,18 +35,38 @@ export function LoginPage() {
   const navigate = useNavigate();
   const formRef = useRef<HTMLFormElement>(null);
   const [done, setDone] = useState(false);
+  const [pendingToken, setPendingToken] = useState<string | null>(takePendingTokenFromHash);
 
+  const signedIn = async () => {
+    setDone(true);
+    await refreshMe().catch(() => undefined);
+    navigate(next, { replace: true });
+  };
   const login = trpc.auth.login.useMutation({
-    onSuccess: async () => {
-      setDone(true);
-      await refreshMe().catch(() => undefined);
-      navigate(next, { replace: true });
+    onSuccess: async (res) => {
+      if (res.twoFactorRequired) setPendingToken(res.pendingToken);
+      else await signedIn();
     },
   });
   const errors = useFormErrors(login, ['email', 'password']);
   useFocusFirstInvalid(formRef, login.error);
 
   if (me.data?.user && !done) return <Navigate to={next} replace />;
+
+  if (pendingToken) {
+    return (
+      <AuthLayout title="Two-factor authentication" subtitle="One more step: confirm it's you.">
+        <TwoFactorStep
+          pendingToken={pendingToken}
+          onSignedIn={signedIn}
+          onRestart={() => {
+            login.reset();
+            setPendingToken(null);
+          }}
+        />
+      </AuthLayout>
+    );
+  }
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
