@@ -58,10 +58,18 @@ async function billingNow(stripe: Stripe, live: Stripe.Subscription): Promise<nu
  * customer has paid for (null: at once). In a trial nothing has been paid, so every change is
  * immediate, as it is when the period is not paid (past due).
  */
-function scheduledAt(direction: ChangePreview['direction'], live: Stripe.Subscription): number | null {
+async function scheduledAt(
+  deps: AppDeps,
+  sub: SubscriptionDoc,
+  direction: ChangePreview['direction'],
+  live: Stripe.Subscription,
+): Promise<number | null> {
   if (direction === 'upgrade' || live.status !== 'active') return null;
-  if (live.cancel_at_period_end || live.cancel_at)
+  if (live.cancel_at_period_end || live.cancel_at) {
+    // Ended on Stripe's side while our page does not show it yet: the mirror catches up first.
+    if (!sub.cancelAtPeriodEnd) await syncCustomer(deps, sub.customerId, { source: 'user.action' }).catch(() => undefined);
     throw new AppError('CONFLICT', 'Your subscription is set to end. Resume it first to change your plan at the renewal.');
+  }
   return planItem(live).current_period_end;
 }
 
@@ -89,7 +97,7 @@ export async function previewChange(opts: {
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const live = await liveSubscription(deps, sub);
   const prorationDate = await billingNow(stripe, live);
-  const at = scheduledAt(direction, live);
+  const at = await scheduledAt(deps, sub, direction, live);
   if (at !== null) {
     const quantity = planItem(live).quantity ?? 1;
     const amount = (price.unit_amount ?? 0) * quantity;
@@ -152,7 +160,7 @@ export async function changePlan(opts: {
   if (await actionDone(deps, userId, opts.actionId)) return;
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const live = await liveSubscription(deps, sub);
-  const at = scheduledAt(direction, live);
+  const at = await scheduledAt(deps, sub, direction, live);
   if (at !== null) return scheduleChange(deps, { ...opts, sub, live, price, at });
   const now = await billingNow(stripe, live);
   if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
@@ -235,7 +243,7 @@ async function scheduleChange(
       },
       { idempotencyKey: key },
     );
-    return stripe.subscriptions.retrieve(sub._id, { expand });
+    return readBack(stripe, sub._id, expand);
   });
 }
 
@@ -254,7 +262,7 @@ export async function undoScheduledChange(opts: { deps: AppDeps; userId: string;
   }
   await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, async (expand) => {
     await stripe.subscriptionSchedules.release(scheduleId, {}, { idempotencyKey: `dropin-undo-${userId}-${opts.actionId}` });
-    return stripe.subscriptions.retrieve(sub._id, { expand });
+    return readBack(stripe, sub._id, expand);
   });
 }
 
@@ -352,12 +360,12 @@ async function actionDone(deps: AppDeps, userId: string, actionId: string): Prom
 async function writeSubscription(
   deps: AppDeps,
   action: { userId: string; actionId: string; sub: SubscriptionDoc },
-  write: (expand: string[]) => Promise<Stripe.Subscription>,
+  write: (expand: string[]) => Promise<Stripe.Subscription | null>,
 ): Promise<void> {
   const { sub } = action;
   const cause = { source: 'user.action', key: action.actionId } as const;
   const fetchedAt = new Date();
-  let written: Stripe.Subscription;
+  let written: Stripe.Subscription | null;
   try {
     written = await write(WRITE_EXPAND);
   } catch (err) {
@@ -370,7 +378,15 @@ async function writeSubscription(
     throw toAppError(err);
   }
   await claim(deps.db.c, doneKey(action.userId, action.actionId));
-  await syncAfterWrite(deps, sub.customerId, cause, { subscription: written, fetchedAt });
+  await syncAfterWrite(deps, sub.customerId, cause, written ? { subscription: written, fetchedAt } : undefined);
+}
+
+/**
+ * The subscription after a write that returns no subscription (a schedule's). The write is done
+ * whatever this read meets, so a failed read is null: the sync that follows reads it again.
+ */
+async function readBack(stripe: Stripe, id: string, expand: string[]): Promise<Stripe.Subscription | null> {
+  return stripe.subscriptions.retrieve(id, { expand }).catch(() => null);
 }
 
 /** Stripe refused a write: because our mirror is behind (answered in our words), or for its own reason. */
