@@ -13,6 +13,8 @@ import type { SyncCause, SyncResult } from './sync-result';
 
 export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cause: SyncCause): Promise<void> {
   const events = cause.source === 'webhook' ? cause.events : [];
+  // What the account may do follows at once in this process (others re-read within seconds).
+  for (const change of result.changes) if (change.userId) deps.caches.plans.delete(change.userId);
   // Notices: from the mirror's before/after, from what Stripe says of each invoice an event or the
   // action names, and from the event types that call for one on their own.
   await notifyBillingChanges(deps, result, { events, invoiceIds: invoicesNamed(cause) });

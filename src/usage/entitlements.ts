@@ -62,11 +62,6 @@ export async function planState(
   return state;
 }
 
-/** Forget a user's cached plan (after a billing change made by this process). */
-export function forgetPlan(deps: AppDeps, userId: string): void {
-  deps.caches.plans.delete(userId);
-}
-
 /**
  * The units of a quota'd feature the plan in force includes per period, and whether units past them
  * are billed as overage (paid plans' API calls, outside trials) rather than refused.
