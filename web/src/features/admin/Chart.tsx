@@ -81,30 +81,33 @@ export function LineChart({ title, days, series }: { title: string; days: string
       ) : (
         <>
           <div ref={box} className="admin-chart-canvas" aria-hidden="true" />
-          <table className="visually-hidden">
-            <caption>{title}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Day</th>
-                {series.map((s) => (
-                  <th key={s.label} scope="col">
-                    {s.label}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {days.map((d, i) => (
-                <tr key={d}>
-                  <th scope="row">{d}</th>
-                  {series.map((s) => {
-                    const v = s.values[i];
-                    return <td key={s.label}>{v === null || v === undefined ? '—' : (s.format ?? String)(v)}</td>;
-                  })}
+          {/* A table is as wide as its cells whatever its width: the hidden box around it clips it. */}
+          <div className="visually-hidden">
+            <table>
+              <caption>{title}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Day</th>
+                  {series.map((s) => (
+                    <th key={s.label} scope="col">
+                      {s.label}
+                    </th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {days.map((d, i) => (
+                  <tr key={d}>
+                    <th scope="row">{d}</th>
+                    {series.map((s) => {
+                      const v = s.values[i];
+                      return <td key={s.label}>{v === null || v === undefined ? '—' : (s.format ?? String)(v)}</td>;
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </>
       )}
     </figure>

@@ -50,8 +50,8 @@ export function DashboardPage() {
           </p>
         )}
         <p className="muted">
-          You're on board. Soon this page will also show this month's usage and the newest pieces in the library. Until then,{' '}
-          <Link to="/app/settings">manage your profile and sign-in</Link>.
+          You're on board. See this month's <Link to="/app/usage">usage</Link>, browse the <Link to="/app/library">library</Link>,
+          or <Link to="/app/settings">manage your profile and sign-in</Link>.
         </p>
       </Card>
       <div className="tile-grid">

@@ -6,7 +6,7 @@ import { formatDate } from '../../lib/format';
 import { FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Dialog } from '../../components/Dialog';
-import { type BillingSummary, type Interval, perInterval, planLabel, scheduledChangeLabel, useActionIds } from './billing-lib';
+import { type BillingSummary, type Interval, perInterval, planLabel, useActionIds } from './billing-lib';
 
 export function UndoChangeDialog({
   summary,
@@ -40,7 +40,7 @@ export function UndoChangeDialog({
       title={`Keep ${current}?`}
       description={
         <p>
-          {change ? `Your plan will no longer ${scheduledChangeLabel(summary, change).toLowerCase()}. ` : ''}
+          {change ? `The change to ${change.planName ?? 'another plan'} on ${formatDate(change.at)} is cancelled. ` : ''}
           {current} renews as usual
           {sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''}
           {price ? ` at ${price}` : ''}.
