@@ -52,7 +52,7 @@ describe('accounts in the browser', () => {
     await other.getByLabel('Email').fill(email);
     await other.getByLabel('Password').fill(firstPassword);
     await other.getByRole('button', { name: 'Log in' }).click();
-    await other.waitForURL(/\/app/);
+    await other.waitForURL((url) => url.pathname.startsWith('/app'));
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL((u) => !u.pathname.startsWith('/app'));
@@ -81,14 +81,14 @@ describe('accounts in the browser', () => {
 
     await page.getByLabel('Password').fill(newPassword);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/app/);
+    await page.waitForURL((url) => url.pathname.startsWith('/app'));
 
     // The reset revoked the other device's session; log it in again to have one to revoke here.
     await other.goto('/login');
     await other.getByLabel('Email').fill(email);
     await other.getByLabel('Password').fill(newPassword);
     await other.getByRole('button', { name: 'Log in' }).click();
-    await other.waitForURL(/\/app/);
+    await other.waitForURL((url) => url.pathname.startsWith('/app'));
 
     await page.goto('/app/settings');
     const sessionRows = page.getByRole('region', { name: /sessions/i }).getByRole('listitem');

@@ -52,7 +52,7 @@ describe('two-factor sign-in in the browser', () => {
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL(/\/app/);
+      await page.waitForURL((url) => url.pathname.startsWith('/app'));
 
       await page.goto('/app/settings');
       const section = page.getByRole('region', { name: 'Two-factor authentication' });
@@ -92,7 +92,7 @@ describe('two-factor sign-in in the browser', () => {
       await codeField.fill(appCode(key, 1));
       await page.getByLabel('Remember this device for 30 days').check();
       await page.getByRole('button', { name: 'Verify' }).click();
-      await page.waitForURL(/\/app/);
+      await page.waitForURL((url) => url.pathname.startsWith('/app'));
       await page.getByRole('heading', { level: 1 }).first().waitFor();
     } catch (err) {
       mkdirSync('test-results', { recursive: true });

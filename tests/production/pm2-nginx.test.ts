@@ -258,7 +258,7 @@ describe('production: PM2 and nginx', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/\/app/);
+    await page.waitForURL((url) => url.pathname.startsWith('/app'));
     await page.getByRole('heading', { level: 1 }).first().waitFor();
 
     const cookies = await context.cookies();

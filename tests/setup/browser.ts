@@ -69,5 +69,6 @@ export async function signUpAndVerify(
   await page.waitForURL(/\/verify-email/);
   await page.getByLabel(/code/i).fill(codeFrom(await waitForEmail(who.email, /verif|code/i, opts)));
   await page.getByRole('button', { name: 'Verify email' }).click();
-  await page.waitForURL(/\/app/);
+  // The verify page's own address can name /app (where it goes next): wait for the path itself.
+  await page.waitForURL((url) => url.pathname.startsWith('/app'));
 }
