@@ -9,14 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
 import { compareRow, expectedRow } from '../../reconciler/compare';
 import { latestRuns, runReconcile, type ReconcileReport } from '../../reconciler/run';
 import { acquireLease } from '../../reconciler/lease';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { allStripeSubscriptions, startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 
 let world: BillingWorld;
 beforeEach(async () => {
@@ -26,7 +25,6 @@ afterEach(() => world?.close());
 
 const deps = () => world.server.deps;
 const action = () => randomUUID().replaceAll('-', '');
-const EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
 // Fast backoff so fault tests take seconds, not minutes.
 const fast = { backoffBaseMs: 20, rps: 100 };
 
@@ -56,19 +54,9 @@ async function subscribed<const P extends readonly ('pro' | 'business')[]>(plans
   return subs as { [K in keyof P]: Awaited<ReturnType<typeof subscribe>> };
 }
 
-async function allStripeSubscriptions(): Promise<Stripe.Subscription[]> {
-  const out: Stripe.Subscription[] = [];
-  for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand: EXPAND })) out.push(s);
-  for await (const clock of world.stripe.testHelpers.testClocks.list({ limit: 100 })) {
-    for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand: EXPAND, test_clock: clock.id }))
-      out.push(s);
-  }
-  return out;
-}
-
 /** Every Stripe subscription has an equal mirror row, and the mirror has nothing else. */
 async function expectConverged() {
-  const subs = await allStripeSubscriptions();
+  const subs = await allStripeSubscriptions(world);
   const rows = await deps().db.c.subscriptions.find({}).toArray();
   const byId = new Map(rows.map((r) => [r._id, r]));
   for (const sub of subs) expect(compareRow(expectedRow(sub).expected, byId.get(sub.id) ?? null), sub.id).toBeNull();
