@@ -17,6 +17,7 @@ import {
   subscribeThroughCheckout,
   trpc,
   verifiedUser,
+  waitFor,
   type BillingWorld,
   type RestartableBillingWorld,
 } from '../setup/billing';
@@ -154,15 +155,6 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
       while (next < items.length) await fn(items[next++] as T);
     }),
   );
-}
-
-/** Polls `check` until it holds; the deadline only bounds a run that would otherwise hang. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -343,7 +335,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
       } catch (err) {
         if (attempt >= 5) throw err;
         await (restarting ??
-          until(
+          waitFor(
             'the server answers again',
             async () => !!(await fetch(`${world.server.env.PUBLIC_URL}/healthz`).catch(() => null)),
           ));
@@ -495,7 +487,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
 
   // ---- Faults stop; deliveries and the inbox settle. ----
   await control.clearFaults();
-  await settle(world, log, opts.settleTimeoutMs);
+  await settleInbox(world, log, opts.settleTimeoutMs);
 
   const deliveries = await control.deliveries();
   const acked = deliveries.filter((d) => d.attempts.some((a) => a.status !== null && a.status >= 200 && a.status < 300));
@@ -532,12 +524,12 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
   let t = Date.now();
   const r1 = await runReconcile(deps(), opts.reconcile);
   const r1Ms = Date.now() - t;
-  await settle(world, log, opts.settleTimeoutMs);
+  await settleInbox(world, log, opts.settleTimeoutMs);
   const mismatchesAfterReconcile = await mismatches(world);
   t = Date.now();
   const r2 = await runReconcile(deps(), opts.reconcile);
   const r2Ms = Date.now() - t;
-  await settle(world, log, opts.settleTimeoutMs);
+  await settleInbox(world, log, opts.settleTimeoutMs);
 
   // ---- Receipts and emails. ----
   const paid: Stripe.Invoice[] = [];
@@ -549,7 +541,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
   const outbox = await deps()
     .db.c.emailOutbox.find({ to: { $in: subscribers.map((s) => s.user.email) } })
     .toArray();
-  await until('every email sent', async () => {
+  await waitFor('every email sent', async () => {
     const pending = await deps().db.c.emailOutbox.countDocuments({ _id: { $in: outbox.map((o) => o._id) }, status: 'pending' });
     return pending === 0;
   });
@@ -557,7 +549,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
   const mails = new Map<string, Email[]>();
   // Mailpit has every message the outbox sent (it answers the SMTP transaction once stored).
   const sent = outbox.length;
-  await until('Mailpit has every sent email', async () => {
+  await waitFor('Mailpit has every sent email', async () => {
     mails.clear();
     for (const sub of subscribers) mails.set(sub.user.email, await inbox(sub.user.email, opts.mailpitUrl));
     return [...mails.values()].reduce((n, m) => n + m.length, 0) >= sent;
@@ -625,16 +617,20 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
   };
 }
 
-/** Every webhook the emulator owes delivered, and every inbox row processed (retries included). */
-async function settle(world: BillingWorld, log: (line: string) => void, timeoutMs = 300_000): Promise<void> {
-  await until('webhook deliveries done', async () => (await world.control.waitForDeliveries(10_000)).pending === 0, timeoutMs);
+/**
+ * Every webhook the emulator owes delivered, and every inbox row processed: unlike settle() in the
+ * billing setup, rows waiting out a retry's backoff are waited for too, with a progress line, for
+ * a backlog of hundreds of events.
+ */
+async function settleInbox(world: BillingWorld, log: (line: string) => void, timeoutMs = 300_000): Promise<void> {
+  await waitFor('webhook deliveries done', async () => (await world.control.waitForDeliveries(10_000)).pending === 0, timeoutMs);
   const waiting = () => world.server.deps.db.c.webhookEvents.find({ status: { $in: ['pending', 'processing'] } });
   const started = Date.now();
   const backlog = await world.server.deps.db.c.webhookEvents.countDocuments({ status: { $in: ['pending', 'processing'] } });
   const total = await world.server.deps.db.c.webhookEvents.countDocuments({});
   let lastReport = Date.now();
   try {
-    await until(
+    await waitFor(
       'the inbox processed',
       async () => {
         world.server.worker.kick();
