@@ -77,7 +77,7 @@ try {
     'receipts for no paid invoice': f.receiptsWithoutPaidInvoice.length,
     'receipts not in Mailpit exactly once': Object.keys(f.mailpitReceiptsNotOnce).length,
     'emails sent / sent twice': `${f.emailsSent} / ${f.duplicateEmails.length}`,
-    'actions / answered failed': `${f.actions} / ${f.actionsFailed}`,
+    'actions / answered failed / tried again': `${f.actions} / ${f.actionsFailed} / ${f.triedAgain}`,
     'untruthful answers (failed, but made)': f.untruthful.length,
     'answered done, not made': f.okButNotApplied.length,
     'acknowledged events lost': f.acknowledgedLost.length,

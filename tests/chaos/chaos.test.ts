@@ -3,7 +3,8 @@
 // API calls and changes subscriptions silently, and the server restarts mid-burst (tests/chaos/
 // driver.ts). Afterwards one reconcile makes the mirror equal Stripe and a second finds nothing;
 // every paid invoice has exactly one receipt, no email goes out twice, no acknowledged event is
-// lost, and no action is answered as failed when Stripe made the change. CHAOS_SEED replays a run.
+// lost, and no action is answered as failed when Stripe made the change (when Stripe did not answer,
+// the user tries again once with the same action id, as the page offers). CHAOS_SEED replays a run.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBillingWorld, type RestartableBillingWorld } from '../setup/billing';
 import { runChaos, type ChaosFigures } from './driver';
@@ -16,6 +17,7 @@ beforeAll(async () => {
   world = await startBillingWorld();
   figures = await runChaos(world, {
     subscribers: 20,
+    steps: 4,
     seed,
     mailpitUrl: inject('mailpitUrl'),
     reconcile: { backoffBaseMs: 20, rps: 100 },

@@ -47,8 +47,11 @@ export interface ActionRecord {
   subscriber: number;
   action: 'changePlan' | 'cancel' | 'resume';
   fault: ApiFaultMode;
+  /** The answer the user is left with (after trying again once when Stripe did not answer). */
   answeredOk: boolean;
   answer: string;
+  /** The first answer, when Stripe did not answer it and the user tried again. */
+  firstAnswer: string | null;
   /** Stripe made the change (a plan change waiting on payment counts as made). */
   applied: boolean;
 }
@@ -89,7 +92,9 @@ export interface ChaosFigures {
   acknowledgedLost: string[];
   actions: number;
   actionsFailed: number;
-  /** Answered as failed although Stripe made the change. */
+  /** Actions whose first answer was that Stripe did not answer, so the user tried again. */
+  triedAgain: number;
+  /** Answered as failed (after trying again) although Stripe made the change. */
   untruthful: ActionRecord[];
   /** Answered as done although Stripe did not make the change. */
   okButNotApplied: ActionRecord[];
@@ -380,14 +385,19 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
   ) => {
     const before = await control.getObject<StoredSubscription>(sub.subscriptionId);
     await injectFault(sub, fault);
-    const res = await run();
+    const first = await run();
+    const describe = (res: { status: number; error?: { message: string } }) =>
+      res.status === 200 ? 'ok' : `${res.status} ${res.error?.message ?? ''}`;
+    // Stripe did not answer: the page offers to try again, with the same action id.
+    const res = first.status === 503 ? await run() : first;
     const after = await control.getObject<StoredSubscription>(sub.subscriptionId);
     actions.push({
       subscriber: sub.index,
       action,
       fault,
       answeredOk: res.status === 200,
-      answer: res.status === 200 ? 'ok' : `${res.status} ${res.error?.message ?? ''}`,
+      answer: describe(res),
+      firstAnswer: res === first ? null : describe(first),
       applied: made(before, after),
     });
   };
@@ -563,7 +573,8 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
       if (m.subject.startsWith('Receipt for') && invoice) mailpitReceipts.set(invoice, (mailpitReceipts.get(invoice) ?? 0) + 1);
       // A plan change may be made twice (Pro → Business → Pro) and say the same thing; it is keyed by its time.
       if (!invoice && m.subject.startsWith('Your DropIn plan is now')) continue;
-      const key = `${to} | ${m.subject} | ${invoice ?? m.text}`;
+      // One notice per failed attempt of an invoice is expected; each says when the next one is.
+      const key = `${to} | ${m.subject} | ${invoice ?? ''} | ${m.text}`;
       seen.set(key, (seen.get(key) ?? 0) + 1);
     }
   }
@@ -611,6 +622,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
     acknowledgedLost,
     actions: actions.length,
     actionsFailed: failed.length,
+    triedAgain: actions.filter((a) => a.firstAnswer !== null).length,
     untruthful: failed.filter((a) => a.applied),
     okButNotApplied: actions.filter((a) => a.answeredOk && !a.applied),
     lagMs: { p50: percentile(lags, 50), p95: percentile(lags, 95), events: lags.length },
