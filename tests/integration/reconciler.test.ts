@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import type Stripe from 'stripe';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { createUser } from '../../src/auth/users';
@@ -18,7 +17,7 @@ import { COMPARED_FIELDS, compareRow, expectedRow } from '../../src/billing/reco
 import { collections } from '../../src/db/collections';
 import { latestRuns, runReconcile, type ReconcileReport } from '../../src/billing/reconcile/run';
 import { acquireLease } from '../../src/billing/reconcile/lease';
-import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import { allStripeSubscriptions, startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 
 let world: BillingWorld;
 beforeEach(async () => {
@@ -27,8 +26,8 @@ beforeEach(async () => {
 afterEach(() => world?.close());
 
 const deps = () => world.server.deps;
-const action = () => randomUUID().replaceAll('-', '');
 const EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
+const action = () => randomUUID().replaceAll('-', '');
 // Fast backoff so fault tests take seconds, not minutes.
 const fast = { backoffBaseMs: 20, rps: 100 };
 
@@ -58,19 +57,9 @@ async function subscribed<const P extends readonly ('pro' | 'business')[]>(plans
   return subs as { [K in keyof P]: Awaited<ReturnType<typeof subscribe>> };
 }
 
-async function allStripeSubscriptions(): Promise<Stripe.Subscription[]> {
-  const out: Stripe.Subscription[] = [];
-  for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand: EXPAND })) out.push(s);
-  for await (const clock of world.stripe.testHelpers.testClocks.list({ limit: 100 })) {
-    for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand: EXPAND, test_clock: clock.id }))
-      out.push(s);
-  }
-  return out;
-}
-
 /** Every Stripe subscription has an equal mirror row, and the mirror has nothing else. */
 async function expectConverged() {
-  const subs = await allStripeSubscriptions();
+  const subs = await allStripeSubscriptions(world);
   const rows = await deps().db.c.subscriptions.find({}).toArray();
   const byId = new Map(rows.map((r) => [r._id, r]));
   for (const sub of subs) expect(compareRow(expectedRow(sub).expected, byId.get(sub.id) ?? null), sub.id).toBeNull();

@@ -2,29 +2,38 @@
 // the webhook endpoint registered with its signing secret, the real SDK over HTTP.
 import type Stripe from 'stripe';
 import { emulatorControl, type EmulatorControl } from '../../src/dev/stripe-emulator/index';
-import { startLocalStripe } from '../../src/dev/local-stripe';
+import { startLocalStripe, type LocalStripe } from '../../src/dev/local-stripe';
 import { clearPriceCache } from '../../src/billing/prices';
 import { freePort } from '../../scripts/services';
-import { startTestServer } from './harness';
+import { startTestServer, type TestServer } from './harness';
+import type { RunningServer } from '../../src/server';
+import type { Env } from '../../src/env';
 import { newId } from '../../src/lib/ids';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 
 export interface BillingWorld {
-  server: Awaited<ReturnType<typeof startTestServer>>;
+  server: RunningServer & { env: Env };
   stripe: Stripe;
   control: EmulatorControl;
   emulatorUrl: string;
   close(): Promise<void>;
 }
 
+/** A world whose app server can be restarted (a test server, not `npm start`'s). */
+export interface RestartableBillingWorld extends BillingWorld {
+  server: TestServer;
+  /** Stops the app server and starts a new one on the same database, port and emulator. */
+  restartServer(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
 export async function startBillingWorld(
   overrides: Record<string, string> = {},
   opts: { webDist?: string } = {},
-): Promise<BillingWorld> {
+): Promise<RestartableBillingWorld> {
   const port = await freePort();
-  const { emulator, stripe, env } = await startLocalStripe({
+  const local = await startLocalStripe({
     serverPort: port,
     tickIntervalMs: 0,
     webhookRetrySchedule: [50, 100, 200, 400],
@@ -34,21 +43,44 @@ export async function startBillingWorld(
     {
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ...env,
+      ...local.env,
       ...overrides,
     },
     opts,
   );
-  return {
+  return billingWorld(server, local);
+}
+
+/** The world around a server already started on `local`'s STRIPE_* variables. */
+export function billingWorld(server: TestServer, local: Pick<LocalStripe, 'emulator' | 'stripe'>): RestartableBillingWorld {
+  const world: RestartableBillingWorld = {
     server,
-    stripe,
-    control: emulatorControl(emulator.url),
-    emulatorUrl: emulator.url,
+    stripe: local.stripe,
+    control: emulatorControl(local.emulator.url),
+    emulatorUrl: local.emulator.url,
+    async restartServer(opts) {
+      world.server = await world.server.restart(opts);
+    },
     async close() {
-      await server.close();
-      await emulator.stop();
+      await world.server.close();
+      await local.emulator.stop();
     },
   };
+  return world;
+}
+
+const SUBSCRIPTION_EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
+
+/** Every subscription in the emulator, those on test clocks included, expanded as the reconciler lists them. */
+export async function allStripeSubscriptions(world: BillingWorld): Promise<Stripe.Subscription[]> {
+  const out: Stripe.Subscription[] = [];
+  const expand = SUBSCRIPTION_EXPAND;
+  for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand })) out.push(s);
+  for await (const clock of world.stripe.testHelpers.testClocks.list({ limit: 100 })) {
+    for await (const s of world.stripe.subscriptions.list({ status: 'all', limit: 100, expand, test_clock: clock.id }))
+      out.push(s);
+  }
+  return out;
 }
 
 /** A verified user with a session cookie, made through the app's own functions. */

@@ -73,14 +73,30 @@ export async function createHarness(overrides: Record<string, string> = {}): Pro
   };
 }
 
+export interface TestServer extends RunningServer {
+  env: Env;
+  /** Stops the server and drops its database. */
+  close(): Promise<void>;
+  /**
+   * Stops this server (in-flight requests get `timeoutMs` to finish, then are cut) and starts a new
+   * one on the same env: the same database, port and Stripe, as a process restart would.
+   */
+  restart(opts?: { timeoutMs?: number }): Promise<TestServer>;
+}
+
 /** A real listening server (for Chromium, OAuth redirects, benchmarks). */
 export async function startTestServer(
   overrides: Record<string, string> = {},
   opts: { webDist?: string } = {},
-): Promise<RunningServer & { env: Env }> {
+): Promise<TestServer> {
   // A real port chosen up front, so PUBLIC_URL (and every emailed link) points at this server.
   const port = await freePort();
   const env = testEnv({ HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
+  return serveEnv(env, opts);
+}
+
+/** A listening server on `env` as it is (the benchmarks parse their own). */
+export async function serveEnv(env: Env, opts: { webDist?: string } = {}): Promise<TestServer> {
   const deps = await createServerDeps(env);
   const server = await startServer(deps, opts);
   return {
@@ -89,6 +105,10 @@ export async function startTestServer(
     async close() {
       await deps.db.db.dropDatabase().catch(() => {});
       await server.close();
+    },
+    async restart(stop = {}) {
+      await server.close(stop);
+      return serveEnv(env, opts);
     },
   };
 }

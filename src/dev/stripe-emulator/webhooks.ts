@@ -182,7 +182,15 @@ export class WebhookDispatcher {
   async idle(maxWaitMs = 5000): Promise<void> {
     const until = Date.now() + maxWaitMs;
     while (Date.now() < until) {
-      await Promise.all([...this.chains.values()]);
+      // A long queue to a slow endpoint can take longer than the wait: the deadline bounds it too.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...this.chains.values()]),
+        new Promise((r) => {
+          timer = setTimeout(r, until - Date.now());
+        }),
+      ]);
+      clearTimeout(timer);
       if (!this.deliveries.some((d) => d.status === 'pending') && this.held.length === 0) return;
       await new Promise((r) => setTimeout(r, 20));
     }
