@@ -170,7 +170,8 @@ export async function changePlan(opts: {
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.
   const scheduleId = idOf(live.schedule);
-  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, async (expand) => {
+  const applied = (row: SubscriptionDoc) => row.priceId === price.id;
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub, applied }, async (expand) => {
     if (scheduleId)
       await stripe.subscriptionSchedules.release(
         scheduleId,
@@ -281,26 +282,30 @@ export async function cancelAtPeriodEnd(opts: {
   // Stripe refuses cancellation changes on a subscription its schedule manages. Ending at the period
   // end supersedes a change scheduled for then, so the schedule lets go of it first.
   const scheduleId = idOf((await liveSubscription(deps, sub)).schedule);
-  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, async (expand) => {
-    if (scheduleId)
-      await stripe.subscriptionSchedules.release(
-        scheduleId,
-        {},
-        { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}-release` },
-      );
-    return stripe.subscriptions.update(
-      sub._id,
-      {
-        cancel_at_period_end: true,
-        cancellation_details: {
-          ...(opts.reason ? { feedback: opts.reason } : {}),
-          ...(opts.comment ? { comment: opts.comment } : {}),
+  await writeSubscription(
+    deps,
+    { userId, actionId: opts.actionId, sub, applied: (row) => row.cancelAtPeriodEnd },
+    async (expand) => {
+      if (scheduleId)
+        await stripe.subscriptionSchedules.release(
+          scheduleId,
+          {},
+          { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}-release` },
+        );
+      return stripe.subscriptions.update(
+        sub._id,
+        {
+          cancel_at_period_end: true,
+          cancellation_details: {
+            ...(opts.reason ? { feedback: opts.reason } : {}),
+            ...(opts.comment ? { comment: opts.comment } : {}),
+          },
+          expand,
         },
-        expand,
-      },
-      { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}` },
-    );
-  });
+        { idempotencyKey: `dropin-cancel-${userId}-${opts.actionId}` },
+      );
+    },
+  );
 }
 
 export async function resume(opts: { deps: AppDeps; userId: string; actionId: string }): Promise<void> {
@@ -309,7 +314,7 @@ export async function resume(opts: { deps: AppDeps; userId: string; actionId: st
   if (await actionDone(deps, userId, opts.actionId)) return;
   const sub = await requireSubscription(deps, userId);
   if (!sub.cancelAtPeriodEnd) return;
-  await writeSubscription(deps, { userId, actionId: opts.actionId, sub }, (expand) =>
+  await writeSubscription(deps, { userId, actionId: opts.actionId, sub, applied: (row) => !row.cancelAtPeriodEnd }, (expand) =>
     stripe.subscriptions.update(
       sub._id,
       { cancel_at_period_end: false, expand },
@@ -359,7 +364,13 @@ async function actionDone(deps: AppDeps, userId: string, actionId: string): Prom
  */
 async function writeSubscription(
   deps: AppDeps,
-  action: { userId: string; actionId: string; sub: SubscriptionDoc },
+  action: {
+    userId: string;
+    actionId: string;
+    sub: SubscriptionDoc;
+    /** Whether a mirror row shows this action's outcome (see the idempotency case below). */
+    applied?: (row: SubscriptionDoc) => boolean;
+  },
   write: (expand: string[]) => Promise<Stripe.Subscription | null>,
 ): Promise<void> {
   const { sub } = action;
@@ -369,6 +380,17 @@ async function writeSubscription(
   try {
     written = await write(WRITE_EXPAND);
   } catch (err) {
+    // Stripe has this action's key with other parameters: an earlier try of this very action
+    // reached it (its answer was lost), and what it asks for now was worked out from the state
+    // that try made. If that outcome is in place, the action is done.
+    if (err instanceof Stripe.errors.StripeIdempotencyError && action.applied) {
+      await syncCustomer(deps, sub.customerId, cause).catch(() => undefined);
+      const row = await deps.db.c.subscriptions.findOne({ _id: sub._id });
+      if (row && action.applied(row)) {
+        await claim(deps.db.c, doneKey(action.userId, action.actionId));
+        return;
+      }
+    }
     if (err instanceof Stripe.errors.StripeInvalidRequestError) throw await staleOrRefused(deps, sub, err);
     if (err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeAPIError)
       throw new AppError(

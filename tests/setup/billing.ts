@@ -3,6 +3,7 @@
 import type Stripe from 'stripe';
 import { emulatorControl, type EmulatorControl } from '../../src/dev/stripe-emulator/index';
 import { startLocalStripe, type LocalStripe } from '../../src/dev/local-stripe';
+import { SCHEDULE_EXPAND } from '../../src/billing/mirror';
 import { clearPriceCache } from '../../src/billing/prices';
 import { freePort } from '../../scripts/services';
 import { startTestServer, type TestServer } from './harness';
@@ -69,7 +70,11 @@ export function billingWorld(server: TestServer, local: Pick<LocalStripe, 'emula
   return world;
 }
 
-const SUBSCRIPTION_EXPAND = ['data.customer.invoice_settings.default_payment_method', 'data.default_payment_method'];
+const SUBSCRIPTION_EXPAND = [
+  'data.customer.invoice_settings.default_payment_method',
+  'data.default_payment_method',
+  `data.${SCHEDULE_EXPAND}`,
+];
 
 /** Every subscription in the emulator, those on test clocks included, expanded as the reconciler lists them. */
 export async function allStripeSubscriptions(world: BillingWorld): Promise<Stripe.Subscription[]> {
