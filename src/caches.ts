@@ -25,6 +25,8 @@ export interface Caches {
   };
   /** Users with a heavy tool run in progress: one at a time each (content/library.ts). */
   heavyRuns: Set<string>;
+  /** Wakes this instance's admin figures job when a change was recorded here (billing/figures/job.ts). */
+  figures: { kick: (() => void) | null };
   /** The reconciler run an admin started here, while it runs (admin/reconcile.ts). */
   reconcile: { running: Promise<unknown> | null };
 }
@@ -48,6 +50,7 @@ export function createCaches(): Caches {
     meter: { dirty: new Map(), kick: null },
     apiKeys: { validated: new Map(), touched: new Map() },
     heavyRuns: new Set(),
+    figures: { kick: null },
     reconcile: { running: null },
   };
 }

@@ -12,6 +12,7 @@ import { startMeterSender, type MeterSender } from './usage/meter';
 import { seedContent } from './content/seed';
 import { createDeps, type ServerDeps } from './deps';
 import { startSnapshotJob } from './admin/analytics';
+import { startFiguresJob } from './billing/figures/job';
 
 /** A job's dependencies plus the sessions request handlers need. */
 export async function createServerDeps(env: Env): Promise<ServerDeps> {
@@ -45,6 +46,7 @@ export async function startServer(deps: ServerDeps, opts: { webDist?: string } =
   });
   const jobs = startHousekeeping(deps);
   const snapshots = startSnapshotJob(deps);
+  const figures = startFiguresJob(deps);
   const outbox = startOutboxRetry(deps);
   deps.sessions.startCache((err) => log.warn({ err }, 'session cache poll failed'));
   const server: ServerType = await new Promise((resolve) => {
@@ -77,6 +79,7 @@ export async function startServer(deps: ServerDeps, opts: { webDist?: string } =
           worker.stop(),
           meter.stop(),
           snapshots.stop(),
+          figures.stop(),
           outbox.stop(),
           deps.sessions.stopCache(),
         ]);

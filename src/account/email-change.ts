@@ -1,5 +1,6 @@
 // Changing the email address: prove the current password, then prove the new address with a code
 // sent there; only then does the account switch, and the old address is told of the change.
+import { refreshSubscriberAccount } from '../billing/figures/subscriber-rows';
 import type { ServerDeps } from '../deps';
 import { consumeCode, issueCode } from '../auth/email-codes';
 import { limits } from '../auth/limits';
@@ -55,6 +56,8 @@ export async function confirmEmailChange(opts: { deps: ServerDeps; userId: strin
     });
   if (!before) throw new AppError('UNAUTHORIZED', 'Please log in.');
   await deps.sessions.userChanged(userId);
+  // The admin's subscriber list shows and finds the new address.
+  await refreshSubscriberAccount(deps, userId);
   // Links and codes sent to the old address must not keep working.
   await Promise.all([
     deps.db.c.passwordResets.deleteMany({ userId }),

@@ -1,18 +1,42 @@
-// Revenue analytics for the admin overview, from the subscriptions mirror (no aggregation stage
-// beyond what every target database has: one projected read, figures computed in code). Daily
-// snapshots keep history; the live figures are cached per process (cache.ts).
+// Revenue analytics for the admin overview, read from the figures the billing effects keep up to
+// date (src/billing/figures): the totals now, what happened each day, and each day's closing
+// snapshot. A fresh overview is a handful of reads by `_id`, never a pass over the mirror.
 import type { AppDeps } from '../deps';
-import type { AdminSnapshotDoc } from '../db/collections';
-import { isDuplicateKey } from '../db/errors';
-import { hasPaymentTrouble, isPaying } from '../billing/status';
-import { cacheFor } from './cache';
+import { findByIds } from '../db/reads';
 import { repairFailingOnce } from './failing';
+import {
+  type ByCurrency,
+  dayKey,
+  emptyDay,
+  type FigureDayDoc,
+  type FiguresDoc,
+  figureCollections,
+  MOVEMENT_KINDS,
+  type MovementKind,
+  RECOVERY_STEPS,
+  type RecoveryStep,
+} from '../billing/figures/model';
+import { moneyList } from '../billing/figures/fold';
 
 const DAY = 86_400_000;
 
 export interface Money {
   currency: string;
   amount: number;
+}
+
+export interface RecoveryFigures {
+  windowDays: number;
+  /** Invoices won back after their payment failed, and what they brought in. */
+  recovered: Money[];
+  recoveredCount: number;
+  /** Payments that began to fail in the window. */
+  failures: number;
+  /** recoveredCount ÷ failures (null without failures). */
+  rate: number | null;
+  /** Mean days from the first failure to the payment (null without recoveries). */
+  avgDaysToRecover: number | null;
+  byStep: Record<RecoveryStep, number>;
 }
 
 export interface Overview {
@@ -25,163 +49,163 @@ export interface Overview {
   pastDue: number;
   newSubscriptions30d: number;
   churned30d: number;
-  /** churned30d over the subscribers at the window's start (active now + churned − new). */
+  /** Paying subscribers 30 days ago: that day's closing snapshot, or estimated (active now + churned − new). */
+  churnBase30d: number;
+  churnBaseEstimated: boolean;
+  /** churned30d ÷ churnBase30d. */
   churnRate30d: number | null;
-  /** Trials that ended in the last 30 days, and how many of them are now paying (active). */
+  /** Trials that ended in the last 30 days, and how many of them turned into paid (active) subscriptions. */
   trialsEnded30d: number;
   trialsConverted30d: number;
   trialConversionRate: number | null;
   /** Open invoices of past_due, unpaid and incomplete subscriptions. */
   atRisk: Money[];
   atRiskSubscriptions: number;
+  /** MRR of past_due subscriptions: lost unless their payment is recovered. */
+  atRiskMrr: Money[];
+  /** MRR movements in the last 30 days. */
+  movements30d: { kind: MovementKind; count: number; mrr: Money[] }[];
+  /**
+   * Net revenue retention over 30 days, per currency: (MRR 30 days ago + expansion − contraction −
+   * churn) ÷ MRR 30 days ago, where MRR 30 days ago = MRR now − the net of the window's movements.
+   */
+  nrr30d: { currency: string; rate: number | null; startMrr: number; expansion: number; contraction: number; churn: number }[];
+  recovery: RecoveryFigures[];
+  /** When the figures last changed. */
   computedAt: string;
 }
 
-function addMoney(map: Map<string, number>, currency: string, amount: number) {
-  map.set(currency, (map.get(currency) ?? 0) + amount);
+/** The last `n` UTC days up to and including `now`'s, oldest first. */
+function lastDays(now: Date, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => dayKey(new Date(now.getTime() - (n - 1 - i) * DAY)));
 }
 
-const toMoney = (map: Map<string, number>): Money[] =>
-  [...map.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([currency, amount]) => ({ currency, amount: Math.round(amount) }));
+const add = (into: ByCurrency, from: ByCurrency) => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+};
 
-const inWindow = (d: Date | null | undefined, from: number, to: number) => !!d && d.getTime() >= from && d.getTime() <= to;
-
-/**
- * One projected read of the mirror, every figure computed in a single pass here: a range filter,
- * count or $group may each be a scan of its own (src/db/reads.ts), so one read beats five queries
- * wherever they run. Callers go through `overview()`, which caches it.
- */
-export async function computeOverview(deps: AppDeps, now = new Date()): Promise<Overview> {
-  const to = now.getTime();
-  const from = to - 30 * DAY;
-  const rows = await deps.db.c.subscriptions
-    .find(
-      {},
-      {
-        projection: {
-          status: 1,
-          planId: 1,
-          interval: 1,
-          currency: 1,
-          unitAmount: 1,
-          quantity: 1,
-          created: 1,
-          endedAt: 1,
-          trialStart: 1,
-          trialEnd: 1,
-          latestInvoice: 1,
-        },
-      },
-    )
-    .toArray();
-
-  const mrr = new Map<string, number>();
-  const atRisk = new Map<string, number>();
-  const byPlan = new Map<string, number>();
-  let active = 0;
-  let trialing = 0;
-  let pastDue = 0;
-  let newCount = 0;
-  let churned = 0;
-  let trialsEnded = 0;
-  let trialsConverted = 0;
-  let atRiskSubscriptions = 0;
-  for (const s of rows) {
-    if (s.status === 'trialing') trialing += 1;
-    if (isPaying(s.status)) {
-      active += 1;
-      if (s.status === 'past_due') pastDue += 1;
-      const plan = s.planId ?? 'unknown';
-      byPlan.set(plan, (byPlan.get(plan) ?? 0) + 1);
-      const perPeriod = (s.unitAmount ?? 0) * (s.quantity ?? 1);
-      addMoney(mrr, s.currency, s.interval === 'year' ? perPeriod / 12 : perPeriod);
+function sumDays(days: FigureDayDoc[]) {
+  const total = emptyDay('sum');
+  for (const d of days) {
+    total.newSubscriptions += d.newSubscriptions;
+    total.churned += d.churned;
+    total.trialsEnded += d.trialsEnded;
+    total.trialsConverted += d.trialsConverted;
+    for (const k of MOVEMENT_KINDS) {
+      total.movements[k].count += d.movements[k].count;
+      add(total.movements[k].mrr12, d.movements[k].mrr12);
     }
-    if (inWindow(s.created, from, to)) newCount += 1;
-    if (s.status === 'canceled' && inWindow(s.endedAt, from, to)) churned += 1;
-    if (s.trialStart && inWindow(s.trialEnd, from, to)) {
-      trialsEnded += 1;
-      if (s.status === 'active') trialsConverted += 1;
-    }
-    const inv = s.latestInvoice;
-    if (hasPaymentTrouble(s.status) && inv?.status === 'open') {
-      atRiskSubscriptions += 1;
-      addMoney(atRisk, inv.currency, Math.max(0, inv.amountDue - inv.amountPaid));
-    }
+    total.failures.count += d.failures.count;
+    add(total.failures.amount, d.failures.amount);
+    total.recovered.count += d.recovered.count;
+    add(total.recovered.amount, d.recovered.amount);
+    total.recovered.days += d.recovered.days;
+    for (const s of RECOVERY_STEPS) total.recovered.byStep[s] += d.recovered.byStep[s];
   }
-  const arr = new Map([...mrr.entries()].map(([cur, amount]) => [cur, amount * 12]));
-  const atStart = active + churned - newCount;
+  return total;
+}
 
+function recoveryOf(days: FigureDayDoc[], windowDays: number): RecoveryFigures {
+  const t = sumDays(days);
   return {
-    mrr: toMoney(mrr),
-    arr: toMoney(arr),
-    activeSubscribers: active,
-    byPlan: [...byPlan.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([planId, n]) => ({ planId, active: n })),
-    trialing,
-    pastDue,
-    newSubscriptions30d: newCount,
-    churned30d: churned,
-    churnRate30d: atStart > 0 ? churned / atStart : null,
-    trialsEnded30d: trialsEnded,
-    trialsConverted30d: trialsConverted,
-    trialConversionRate: trialsEnded > 0 ? trialsConverted / trialsEnded : null,
-    atRisk: toMoney(atRisk),
-    atRiskSubscriptions,
-    computedAt: now.toISOString(),
+    windowDays,
+    recovered: moneyList(t.recovered.amount, 1),
+    recoveredCount: t.recovered.count,
+    failures: t.failures.count,
+    rate: t.failures.count > 0 ? Math.min(1, t.recovered.count / t.failures.count) : null,
+    avgDaysToRecover: t.recovered.count > 0 ? t.recovered.days / t.recovered.count : null,
+    byStep: t.recovered.byStep,
+  };
+}
+
+/** The overview from stored figures as of `now` (30- and 90-day windows end today). */
+export async function computeOverview(deps: AppDeps, now = new Date()): Promise<Overview> {
+  const col = figureCollections(deps);
+  const keys90 = lastDays(now, 90);
+  const [totals, dayDocs, base] = await Promise.all([
+    col.figures.findOne({ _id: 'totals' }),
+    findByIds(col.days, keys90),
+    deps.db.c.adminSnapshots.findOne({ _id: dayKey(new Date(now.getTime() - 30 * DAY)) }),
+  ]);
+  const f: FiguresDoc = totals ?? {
+    _id: 'totals',
+    mrr12: {},
+    active: 0,
+    byPlan: {},
+    trialing: 0,
+    pastDue: 0,
+    atRisk: {},
+    atRiskSubscriptions: 0,
+    atRiskMrr12: {},
+    folds: 0,
+    updatedAt: now,
+    rebuiltAt: now,
+  };
+  const from30 = keys90[60] as string;
+  const days30 = dayDocs.filter((d) => d._id >= from30);
+  const w = sumDays(days30);
+  const estimatedBase = f.active + w.churned - w.newSubscriptions;
+  const churnBase = base ? base.activeSubscribers : Math.max(0, estimatedBase);
+  const currencies = [...new Set([...Object.keys(f.mrr12), ...MOVEMENT_KINDS.flatMap((k) => Object.keys(w.movements[k].mrr12))])].sort();
+  const mv = (k: MovementKind, cur: string) => (w.movements[k].mrr12[cur] ?? 0) / 12;
+  return {
+    mrr: moneyList(f.mrr12),
+    arr: moneyList(f.mrr12, 1),
+    activeSubscribers: f.active,
+    byPlan: Object.entries(f.byPlan)
+      .filter(([, n]) => n > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([planId, active]) => ({ planId, active })),
+    trialing: f.trialing,
+    pastDue: f.pastDue,
+    newSubscriptions30d: w.newSubscriptions,
+    churned30d: w.churned,
+    churnBase30d: churnBase,
+    churnBaseEstimated: !base,
+    churnRate30d: churnBase > 0 ? w.churned / churnBase : null,
+    trialsEnded30d: w.trialsEnded,
+    trialsConverted30d: w.trialsConverted,
+    trialConversionRate: w.trialsEnded > 0 ? w.trialsConverted / w.trialsEnded : null,
+    atRisk: moneyList(f.atRisk, 1),
+    atRiskSubscriptions: f.atRiskSubscriptions,
+    atRiskMrr: moneyList(f.atRiskMrr12),
+    movements30d: MOVEMENT_KINDS.map((kind) => ({
+      kind,
+      count: w.movements[kind].count,
+      mrr: moneyList(w.movements[kind].mrr12),
+    })),
+    nrr30d: currencies.map((currency) => {
+      const now12 = (f.mrr12[currency] ?? 0) / 12;
+      const start =
+        now12 - (mv('new', currency) + mv('reactivation', currency) + mv('expansion', currency)) + mv('contraction', currency) + mv('churn', currency);
+      const kept = start + mv('expansion', currency) - mv('contraction', currency) - mv('churn', currency);
+      return {
+        currency,
+        rate: start > 0 ? kept / start : null,
+        startMrr: Math.round(start),
+        expansion: Math.round(mv('expansion', currency)),
+        contraction: Math.round(mv('contraction', currency)),
+        churn: Math.round(mv('churn', currency)),
+      };
+    }),
+    recovery: [recoveryOf(days30, 30), recoveryOf(dayDocs, 90)],
+    computedAt: f.updatedAt.toISOString(),
   };
 }
 
 /**
- * The overview as admins read it: computed at most once a minute per process (served stale while a
- * rebuild runs), at once after an admin action, or on demand (`fresh`, the Refresh button).
+ * The overview as admins read it: a second per process at most (every web process reads the same
+ * stored figures, so all show a change within about a second of its fold). `fresh` skips that second.
  */
+const held = new WeakMap<object, { at: number; value: Promise<Overview> }>();
+
 export async function overview(deps: AppDeps, opts: { fresh?: boolean } = {}): Promise<Overview> {
-  const cache = cacheFor(deps, 'overview', async () => {
-    const o = await computeOverview(deps);
-    // Stored for processes that start later (a deploy, a restart): they serve it while computing
-    // their own, instead of keeping the first admin waiting for a full read of the mirror.
-    await deps.db.c.adminOverview
-      .updateOne({ _id: 'latest' }, { $set: { at: new Date(o.computedAt), json: JSON.stringify(o) } }, { upsert: true })
-      .catch((err: unknown) => deps.log.warn({ err }, 'storing the admin overview failed'));
-    return o;
-  });
-  if (!opts.fresh) {
-    await cache.prime(async () => {
-      const doc = await deps.db.c.adminOverview.findOne({ _id: 'latest' });
-      return doc ? { value: JSON.parse(doc.json) as Overview, at: doc.at.getTime() } : null;
-    });
-  }
-  return (await cache.get(opts)).value;
-}
-
-export const dayKey = (d: Date): string => d.toISOString().slice(0, 10);
-
-/**
- * Writes today's snapshot if it is not there yet. The unique `YYYY-MM-DD` _id makes this safe to
- * run from every process, any number of times: the first insert of the day wins.
- */
-export async function takeSnapshot(deps: AppDeps, now = new Date()): Promise<'written' | 'exists'> {
-  const _id = dayKey(now);
-  if (await deps.db.c.adminSnapshots.findOne({ _id }, { projection: { _id: 1 } })) return 'exists';
-  const o = await computeOverview(deps, now);
-  const doc: AdminSnapshotDoc = {
-    _id,
-    at: now,
-    mrr: o.mrr,
-    activeSubscribers: o.activeSubscribers,
-    trialing: o.trialing,
-    pastDue: o.pastDue,
-    newSubscriptions30d: o.newSubscriptions30d,
-    churned30d: o.churned30d,
-  };
-  try {
-    await deps.db.c.adminSnapshots.insertOne(doc);
-    return 'written';
-  } catch (err) {
-    if (isDuplicateKey(err)) return 'exists';
-    throw err;
-  }
+  const entry = held.get(deps.db);
+  if (!opts.fresh && entry && Date.now() - entry.at < 1_000) return entry.value;
+  const value = computeOverview(deps);
+  held.set(deps.db, { at: Date.now(), value });
+  value.catch(() => held.delete(deps.db));
+  return value;
 }
 
 export interface HistoryPoint {
@@ -190,57 +214,78 @@ export interface HistoryPoint {
   activeSubscribers: number;
   trialing: number;
   pastDue: number;
-  newSubscriptions30d: number;
-  churned30d: number;
-}
-
-export async function history(deps: AppDeps, opts: { days: number }): Promise<HistoryPoint[]> {
-  const from = dayKey(new Date(Date.now() - opts.days * DAY));
-  const docs = await deps.db.c.adminSnapshots
-    .find({ _id: { $gte: from } })
-    .sort({ _id: 1 })
-    .limit(opts.days + 1)
-    .toArray();
-  return docs.map((d) => ({
-    day: d._id,
-    mrr: d.mrr,
-    activeSubscribers: d.activeSubscribers,
-    trialing: d.trialing,
-    pastDue: d.pastDue,
-    newSubscriptions30d: d.newSubscriptions30d,
-    churned30d: d.churned30d,
-  }));
+  /** Subscriptions started and ended that day. */
+  newSubscriptions: number;
+  churned: number;
 }
 
 /**
- * The scheduled job: a snapshot at start and then every hour (only the day's first one sticks); at
- * start, also the weekly rebuild of the failed-payments rows (one process a week does it).
+ * One point a day: each past day's closing figures (a day without a change keeps the day before's),
+ * and today's live figures, so the last point always equals the cards above the chart.
  */
-export function startSnapshotJob(deps: AppDeps, everyMs = 3_600_000): { stop(): Promise<void> } {
-  // The run in flight, so stopping can wait for it before the database closes.
+export async function history(deps: AppDeps, opts: { days: number; now?: Date }): Promise<HistoryPoint[]> {
+  const now = opts.now ?? new Date();
+  const keys = lastDays(now, opts.days);
+  const col = figureCollections(deps);
+  const [snaps, dayDocs, live, before] = await Promise.all([
+    findByIds(deps.db.c.adminSnapshots, keys),
+    findByIds(col.days, keys),
+    computeOverview(deps, now),
+    // The closing figures before the window, to carry into its first days.
+    deps.db.c.adminSnapshots
+      .find({ _id: { $lt: keys[0] as string } })
+      .sort({ _id: -1 })
+      .limit(1)
+      .toArray(),
+  ]);
+  const snapBy = new Map(snaps.map((s) => [s._id, s]));
+  const dayBy = new Map(dayDocs.map((d) => [d._id, d]));
+  const today = dayKey(now);
+  let carried = before[0] ?? null;
+  const points: HistoryPoint[] = [];
+  for (const key of keys) {
+    const snap = snapBy.get(key) ?? null;
+    if (snap) carried = snap;
+    const d = dayBy.get(key);
+    const counts = { newSubscriptions: d?.newSubscriptions ?? 0, churned: d?.churned ?? 0 };
+    if (key === today) {
+      points.push({
+        day: key,
+        mrr: live.mrr,
+        activeSubscribers: live.activeSubscribers,
+        trialing: live.trialing,
+        pastDue: live.pastDue,
+        ...counts,
+      });
+    } else if (carried) {
+      points.push({
+        day: key,
+        mrr: carried.mrr,
+        activeSubscribers: carried.activeSubscribers,
+        trialing: carried.trialing,
+        pastDue: carried.pastDue,
+        ...counts,
+      });
+    }
+  }
+  return points;
+}
+
+/** At start, the weekly rebuild of the failed-payments rows (one process a week does it). */
+export function startSnapshotJob(deps: AppDeps): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
-  const track = (work: () => Promise<void>) => {
-    if (running) return;
-    running = work().finally(() => {
-      running = null;
-    });
-  };
-  const snapshot = async () => {
-    await takeSnapshot(deps).catch((err: unknown) => deps.log.warn({ err }, 'admin snapshot failed; will retry next hour'));
-  };
   const first = setTimeout(() => {
-    track(async () => {
-      await snapshot();
-      await repairFailingOnce(deps).catch((err: unknown) => deps.log.warn({ err }, 'rebuilding the failed-payments rows failed'));
-    });
+    running = repairFailingOnce(deps)
+      .then(() => undefined)
+      .catch((err: unknown) => deps.log.warn({ err }, 'rebuilding the failed-payments rows failed'))
+      .finally(() => {
+        running = null;
+      });
   }, 5_000);
-  const timer = setInterval(() => track(snapshot), everyMs);
   first.unref();
-  timer.unref();
   return {
     async stop() {
       clearTimeout(first);
-      clearInterval(timer);
       await running;
     },
   };

@@ -1,5 +1,7 @@
-// The subscriber list (one row per subscription in the mirror, with its account), its CSV export
-// and the subscriber detail page. Search, filters, sort and paging all run in the database.
+// The subscriber list (one row per subscription, with its account: the rows the billing effects keep
+// in billing/figures/subscriber-rows.ts), its CSV export and the subscriber detail page. Search,
+// filters, sort, count and paging run in the database (indexed on MongoDB: src/db/indexes.ts);
+// an exact email, customer or subscription id is read by `_id`.
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc, UserDoc } from '../db/collections';
 import { listInvoices, type InvoiceRow } from '../billing/dashboard';
@@ -7,7 +9,8 @@ import { usageSummary, type UsageSummary } from '../usage/summary';
 import { AppError } from '../lib/errors';
 import { auditEntries, type AuditView } from './audit';
 import { findByIds } from '../db/reads';
-import { cacheFor } from './cache';
+import type { Filter } from 'mongodb';
+import { type SubscriberRowDoc, subscriberKeys, subscriberRows } from '../billing/figures/subscriber-rows';
 
 export const SORTS = ['created', 'status', 'plan', 'amount', 'periodEnd'] as const;
 export type SubscriberSort = (typeof SORTS)[number];
@@ -22,7 +25,7 @@ export interface SubscriberQuery {
   dir: 'asc' | 'desc';
   page: number;
   pageSize: number;
-  /** Rebuild the list snapshot now (the Refresh button) instead of serving the one held. */
+  /** Query now (the Refresh button) instead of answering from the last two seconds' answers. */
   fresh?: boolean;
 }
 
@@ -81,201 +84,164 @@ function toRow(
   };
 }
 
-/** One subscription in the list snapshot: what the list filters, sorts, searches and exports. */
-interface IndexRow extends SubscriberRow {
-  createdMs: number;
-  periodEndMs: number;
-  /** Lower-cased email, name and ids, for "contains" search. */
-  haystack: string;
-}
-
 type Filters = Omit<SubscriberQuery, 'sort' | 'dir' | 'page' | 'pageSize' | 'fresh'>;
 
-/**
- * All subscriptions with their accounts, as compact rows: two projected reads, rebuilt at most once
- * a minute (see cache.ts for why the list does not sort and count in the database).
- */
-async function loadIndex(deps: AppDeps): Promise<IndexRow[]> {
-  const [subs, users] = await Promise.all([
-    deps.db.c.subscriptions
-      .find(
-        {},
-        {
-          projection: {
-            userId: 1,
-            customerId: 1,
-            status: 1,
-            planId: 1,
-            interval: 1,
-            unitAmount: 1,
-            currency: 1,
-            trialEnd: 1,
-            cancelAtPeriodEnd: 1,
-            currentPeriodEnd: 1,
-            created: 1,
-          },
-        },
-      )
-      .toArray(),
-    deps.db.c.users.find({}, { projection: { email: 1, name: 1 } }).toArray(),
-  ]);
-  const byId = new Map(users.map((u) => [u._id, u]));
-  return subs.map((s) => indexRow(toRow(s as SubscriptionDoc, s.userId ? byId.get(s.userId) : undefined), s as SubscriptionDoc));
-}
-
-const index = (deps: AppDeps, fresh = false) => cacheFor(deps, 'subscriber-index', () => loadIndex(deps)).get({ fresh });
-
-/**
- * Exact look-ups (an email, cus_…, sub_…) in the database, for what the snapshot does not hold yet.
- */
-async function exactMatches(deps: AppDeps, search: string): Promise<IndexRow[] | null> {
-  const { c } = deps.db;
-  let subs: SubscriptionDoc[];
-  if (/^sub_[A-Za-z0-9]+$/.test(search)) {
-    const one = await c.subscriptions.findOne({ _id: search });
-    subs = one ? [one] : [];
-  } else if (/^cus_[A-Za-z0-9]+$/.test(search)) {
-    subs = await c.subscriptions.find({ customerId: search }).limit(500).toArray();
-  } else if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(search)) {
-    const user = await c.users.findOne({ email: search.toLowerCase() }, { projection: { _id: 1 } });
-    subs = user ? await c.subscriptions.find({ userId: user._id }).limit(500).toArray() : [];
-  } else {
-    return null;
-  }
-  const rows = await withAccounts(deps, subs);
-  return rows.map((row, i) => indexRow(row, subs[i] as SubscriptionDoc));
-}
-
-/**
- * A snapshot row, written out field by field in one order: every row then shares one hidden class
- * in V8. Rows made by spreading came out with many, which made reading a field in the filter loop
- * megamorphic: a search over 100,000 rows took ~100 ms instead of ~10 (measured).
- */
-function indexRow(row: SubscriberRow, s: Pick<SubscriptionDoc, 'created' | 'currentPeriodEnd'>): IndexRow {
+function fromDoc(d: SubscriberRowDoc): SubscriberRow {
   return {
-    subscriptionId: row.subscriptionId,
-    customerId: row.customerId,
-    userId: row.userId,
-    email: row.email,
-    name: row.name,
-    planId: row.planId,
-    interval: row.interval,
-    status: row.status,
-    unitAmount: row.unitAmount,
-    currency: row.currency,
-    trialEnd: row.trialEnd,
-    cancelAtPeriodEnd: row.cancelAtPeriodEnd,
-    currentPeriodEnd: row.currentPeriodEnd,
-    created: row.created,
-    createdMs: s.created.getTime(),
-    periodEndMs: s.currentPeriodEnd?.getTime() ?? 0,
-    haystack: `${row.email ?? ''}\n${(row.name ?? '').toLowerCase()}\n${row.subscriptionId.toLowerCase()}\n${row.customerId.toLowerCase()}`,
+    subscriptionId: d._id,
+    customerId: d.customerId,
+    userId: d.userId,
+    email: d.email,
+    name: d.name,
+    planId: d.planId,
+    interval: d.interval,
+    status: d.status,
+    unitAmount: d.unitAmount,
+    currency: d.currency,
+    trialEnd: iso(d.trialEnd),
+    cancelAtPeriodEnd: d.cancelAtPeriodEnd,
+    currentPeriodEnd: iso(d.currentPeriodEnd),
+    created: d.created.toISOString(),
   };
 }
 
-/**
- * The rows that pass the filters and contain `text`, in their order. A plain loop over locals: at
- * 100,000 rows a predicate reading the query object per row was the whole cost of a search.
- */
-function filterRows(rows: IndexRow[], q: Filters, text: string | null): IndexRow[] {
-  const { planId, status, trialing, cancelling } = q;
-  if (!planId && !status && trialing === undefined && cancelling === undefined && !text) return rows;
-  const out: IndexRow[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i] as IndexRow;
-    if (planId && r.planId !== planId) continue;
-    if (status && r.status !== status) continue;
-    if (trialing !== undefined && (r.status === 'trialing') !== trialing) continue;
-    if (cancelling !== undefined && r.cancelAtPeriodEnd !== cancelling) continue;
-    if (text && !r.haystack.includes(text)) continue;
-    out.push(r);
-  }
-  return out;
-}
-
-const sortKey: Record<SubscriberSort, (r: IndexRow) => number | string> = {
-  created: (r) => r.createdMs,
-  status: (r) => r.status,
-  plan: (r) => r.planId ?? '',
-  amount: (r) => r.unitAmount ?? -1,
-  periodEnd: (r) => r.periodEndMs,
+const SORT_FIELD: Record<SubscriberSort, keyof SubscriberRowDoc> = {
+  created: 'created',
+  status: 'status',
+  plan: 'planId',
+  amount: 'unitAmount',
+  periodEnd: 'currentPeriodEnd',
 };
 
-async function filtered(
-  deps: AppDeps,
-  q: Omit<SubscriberQuery, 'page' | 'pageSize'>,
-): Promise<{ rows: IndexRow[]; asOf: Date | null }> {
-  const search = q.search?.trim() ?? '';
-  const snapshot = await index(deps, q.fresh);
-  let asOf: Date | null = new Date(snapshot.at);
-  // The snapshot sorted once per order (filtering keeps the order), not on every request.
-  const text = search.toLowerCase() || null;
-  let rows = filterRows(sortedOnce(snapshot.value, q.sort, q.dir), q, text);
-  if (rows.length === 0 && search) {
-    // Not in the snapshot: maybe a subscriber newer than it. An exact email or Stripe id is then
-    // looked up in the database (possibly a scan, but it never misses a brand-new subscriber).
-    const exact = await exactMatches(deps, search);
-    if (exact) {
-      rows = sortRows(filterRows(exact, q, null), q.sort, q.dir);
-      asOf = null;
-    }
-  }
-  return { rows, asOf };
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The filters as a query on the subscriber rows; a search matches the start of words (all of its words). */
+function filterOf(q: Filters): Filter<SubscriberRowDoc> {
+  const and: Filter<SubscriberRowDoc>[] = [];
+  if (q.planId) and.push({ planId: q.planId });
+  if (q.status) and.push({ status: q.status });
+  if (q.trialing === true) and.push({ status: 'trialing' });
+  if (q.trialing === false) and.push({ status: { $ne: 'trialing' } });
+  if (q.cancelling !== undefined) and.push({ cancelAtPeriodEnd: q.cancelling });
+  for (const term of wordsOfQuery(q.search)) and.push({ words: { $regex: `^${escapeRegex(term)}` } });
+  return and.length === 0 ? {} : and.length === 1 ? (and[0] as Filter<SubscriberRowDoc>) : { $and: and };
 }
 
-function sortRows(rows: IndexRow[], sort: SubscriberSort, order: 'asc' | 'desc'): IndexRow[] {
-  const key = sortKey[sort];
-  const dir = order === 'asc' ? 1 : -1;
-  return rows.sort((a, b) => {
+function wordsOfQuery(search: string | undefined): string[] {
+  const text = search?.trim().toLowerCase() ?? '';
+  if (!text) return [];
+  // An email or an id is one word as typed; other text is split like the stored words.
+  if (/^[^\s@]+@[^\s@]+$/.test(text) || /^(sub|cus)_/.test(text)) return [text];
+  return text.split(/[^\p{L}\p{N}_@.]+/u).filter(Boolean);
+}
+
+/** Rows an exact search names (an email, a customer, a subscription), read by `_id`; null for other searches. */
+async function exactRows(deps: AppDeps, search: string): Promise<SubscriberRowDoc[] | null> {
+  const rows = subscriberRows(deps);
+  const text = search.trim();
+  let ids: string[];
+  if (/^sub_[A-Za-z0-9]+$/.test(text)) ids = [text];
+  else if (/^cus_[A-Za-z0-9]+$/.test(text)) {
+    const customer = await deps.db.c.billingCustomers.findOne({ _id: text }, { projection: { subscriptionIds: 1 } });
+    ids = customer?.subscriptionIds ?? [];
+  } else if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(text)) {
+    const key = await subscriberKeys(deps).findOne({ _id: `email:${text.toLowerCase()}` });
+    ids = key?.subscriptionIds ?? [];
+  } else return null;
+  return findByIds(rows, ids.slice(0, 500));
+}
+
+function matches(d: SubscriberRowDoc, q: Filters): boolean {
+  if (q.planId && d.planId !== q.planId) return false;
+  if (q.status && d.status !== q.status) return false;
+  if (q.trialing !== undefined && (d.status === 'trialing') !== q.trialing) return false;
+  if (q.cancelling !== undefined && d.cancelAtPeriodEnd !== q.cancelling) return false;
+  return true;
+}
+
+function compare(sort: SubscriberSort, dir: 'asc' | 'desc') {
+  const field = SORT_FIELD[sort];
+  const sign = dir === 'asc' ? 1 : -1;
+  const key = (d: SubscriberRowDoc) => {
+    const v = d[field];
+    return v instanceof Date ? v.getTime() : (v ?? '');
+  };
+  return (a: SubscriberRowDoc, b: SubscriberRowDoc) => {
     const ka = key(a);
     const kb = key(b);
-    if (ka !== kb) return (ka < kb ? -1 : 1) * dir;
-    return (a.subscriptionId < b.subscriptionId ? -1 : 1) * dir;
-  });
+    if (ka !== kb) return (ka < kb ? -1 : 1) * sign;
+    return (a._id < b._id ? -1 : 1) * sign;
+  };
 }
 
-const sortedViews = new WeakMap<IndexRow[], Map<string, IndexRow[]>>();
-
-function sortedOnce(rows: IndexRow[], sort: SubscriberSort, order: 'asc' | 'desc'): IndexRow[] {
-  let views = sortedViews.get(rows);
-  if (!views) {
-    views = new Map();
-    sortedViews.set(rows, views);
-  }
-  const key = `${sort}:${order}`;
-  let view = views.get(key);
-  if (!view) {
-    view = sortRows([...rows], sort, order);
-    views.set(key, view);
-  }
-  return view;
+interface ListPage {
+  rows: SubscriberRow[];
+  total: number;
 }
 
-async function withAccounts(deps: AppDeps, subs: SubscriptionDoc[]): Promise<SubscriberRow[]> {
-  const ids = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
-  const users = await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } });
-  const byId = new Map(users.map((u) => [u._id, u]));
-  return subs.map((s) => toRow(s, s.userId ? byId.get(s.userId) : undefined));
+/**
+ * Recent answers, per process: at most 200 of them, each for 2 seconds, so a change shows within
+ * seconds while an admin paging back and forth (or several on one list) costs one query.
+ */
+const recent = new WeakMap<object, Map<string, { at: number; value: Promise<ListPage> }>>();
+const RECENT_MAX = 200;
+const RECENT_MS = 2_000;
+
+function remembered(deps: AppDeps, key: string, fresh: boolean | undefined, load: () => Promise<ListPage>): Promise<ListPage> {
+  let map = recent.get(deps.db);
+  if (!map) {
+    map = new Map();
+    recent.set(deps.db, map);
+  }
+  const hit = map.get(key);
+  if (!fresh && hit && Date.now() - hit.at < RECENT_MS) {
+    map.delete(key);
+    map.set(key, hit);
+    return hit.value;
+  }
+  const value = load();
+  map.set(key, { at: Date.now(), value });
+  value.catch(() => map.delete(key));
+  while (map.size > RECENT_MAX) map.delete(map.keys().next().value as string);
+  return value;
+}
+
+async function queryRows(
+  deps: AppDeps,
+  q: Omit<SubscriberQuery, 'page' | 'pageSize'>,
+  range: { skip: number; limit: number },
+): Promise<{ docs: SubscriberRowDoc[]; total: number }> {
+  const exact = q.search ? await exactRows(deps, q.search) : null;
+  if (exact) {
+    const all = exact.filter((d) => matches(d, q)).sort(compare(q.sort, q.dir));
+    return { docs: all.slice(range.skip, range.skip + range.limit), total: all.length };
+  }
+  const filter = filterOf(q);
+  const field = SORT_FIELD[q.sort];
+  const order = q.dir === 'asc' ? 1 : -1;
+  const rows = subscriberRows(deps);
+  const [docs, total] = await Promise.all([
+    rows
+      .find(filter, { projection: { words: 0 } })
+      .sort({ [field]: order, _id: order })
+      .skip(range.skip)
+      .limit(range.limit)
+      .toArray(),
+    rows.countDocuments(filter),
+  ]);
+  return { docs, total };
 }
 
 export async function listSubscribers(
   deps: AppDeps,
   q: SubscriberQuery,
 ): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number; asOf: string | null }> {
-  const { rows, asOf } = await filtered(deps, q);
-  // Served from the snapshot as a whole: on a large collection even _id reads slow down
-  // (src/db/reads.ts), so reading the page's rows again would cost seconds. The page says how
-  // fresh the snapshot is; the subscriber page reads everything live.
-  const page = rows
-    .slice((q.page - 1) * q.pageSize, q.page * q.pageSize)
-    .map(({ createdMs, periodEndMs, haystack, ...row }) => row);
-  return {
-    rows: page,
-    total: rows.length,
-    page: q.page,
-    pageSize: q.pageSize,
-    asOf: asOf?.toISOString() ?? null,
-  };
+  const { fresh, ...key } = q;
+  const { rows, total } = await remembered(deps, JSON.stringify(key), fresh, async () => {
+    const { docs, total } = await queryRows(deps, q, { skip: (q.page - 1) * q.pageSize, limit: q.pageSize });
+    return { rows: docs.map(fromDoc), total };
+  });
+  return { rows, total, page: q.page, pageSize: q.pageSize, asOf: null };
 }
 
 const CSV_MAX = 50_000;
@@ -285,9 +251,9 @@ export async function subscribersCsv(
   deps: AppDeps,
   q: Omit<SubscriberQuery, 'page' | 'pageSize'>,
 ): Promise<{ csv: string; rows: number; truncated: boolean }> {
-  const { rows: all } = await filtered(deps, q);
-  const truncated = all.length > CSV_MAX;
-  const rows = all.slice(0, CSV_MAX);
+  const { docs, total } = await queryRows(deps, q, { skip: 0, limit: CSV_MAX });
+  const truncated = total > CSV_MAX;
+  const rows = docs.map(fromDoc);
   const header = [
     'subscription_id',
     'customer_id',
@@ -369,6 +335,13 @@ export interface SubscriberDetail {
   sessions: { id: string; ip: string; userAgent: string; createdAt: string; lastSeenAt: string; expiresAt: string }[];
   events: { id: string; type: string; status: string; receivedAt: string; attempts: number; lastError: string | null }[];
   audit: AuditView[];
+}
+
+async function withAccounts(deps: AppDeps, subs: SubscriptionDoc[]): Promise<SubscriberRow[]> {
+  const ids = [...new Set(subs.map((s) => s.userId).filter((id): id is string => id !== null))];
+  const users = await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } });
+  const byId = new Map(users.map((u) => [u._id, u]));
+  return subs.map((s) => toRow(s, s.userId ? byId.get(s.userId) : undefined));
 }
 
 export async function subscriberDetail(deps: AppDeps, userId: string): Promise<SubscriberDetail> {

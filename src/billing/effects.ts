@@ -9,6 +9,8 @@ import { recordPaymentFailure } from './payment-failures';
 import { alignOverageItems } from './overage';
 import { notifyBillingChanges } from './notifications';
 import { notifyRefunds } from './refunds';
+import { recordFigureChanges } from './figures/record';
+import { projectSubscriberRows } from './figures/subscriber-rows';
 import type { SyncCause, SyncResult } from './sync-result';
 
 export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cause: SyncCause): Promise<void> {
@@ -24,6 +26,9 @@ export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cau
   for (const event of events) await recordPaymentFailure(deps, event);
   // A refund email per refund the cause names (refund events, or the refund an admin just made).
   await notifyRefunds(deps, result, cause);
+  // The admin's figures (MRR, movements, recoveries) and its subscriber list follow every change.
+  await recordFigureChanges(deps, result, cause);
+  await projectSubscriberRows(deps, result);
 }
 
 /** The invoices a cause is about: those its invoice events name, or the one the action acted on. */

@@ -516,6 +516,75 @@ export interface WebhookDuplicateDoc {
   receivedAt: Date;
 }
 
+
+// ---- Admin read models kept by the billing effects (src/billing/figures/).
+
+export type MovementKind = 'new' | 'expansion' | 'contraction' | 'churn' | 'reactivation';
+export type RecoveryStep = 'retry' | 'card_update' | 'manual';
+
+/** One MRR movement, with the subscriber behind it (the overview's numbers open these). */
+export interface MrrMovementDoc {
+  /** The change's id and the currency. */
+  _id: string;
+  day: string;
+  month: string;
+  kind: MovementKind;
+  currency: string;
+  /** Size of the movement (always positive), × 12 like every MRR figure here. */
+  mrr12: number;
+  fromMrr12: number;
+  toMrr12: number;
+  fromPlan: string | null;
+  toPlan: string | null;
+  subscriptionId: string;
+  customerId: string;
+  userId: string | null;
+  at: Date;
+}
+
+/** One invoice won back after its payment failed: how, how much, and how long it took. */
+export interface RecoveryDoc {
+  _id: string;
+  day: string;
+  subscriptionId: string;
+  customerId: string;
+  userId: string | null;
+  step: RecoveryStep;
+  amount: number;
+  currency: string;
+  failedAt: Date;
+  recoveredAt: Date;
+  days: number;
+}
+
+/** The admin's subscriber list: one row per subscription with its account (src/billing/figures/subscriber-rows.ts). */
+export interface SubscriberRowDoc {
+  /** The subscription id. */
+  _id: string;
+  customerId: string;
+  userId: string | null;
+  email: string | null;
+  name: string | null;
+  planId: string | null;
+  interval: 'month' | 'year' | null;
+  status: string;
+  unitAmount: number | null;
+  currency: string;
+  trialEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  currentPeriodEnd: Date | null;
+  created: Date;
+  /** Lower-cased: the email, its parts, each word of the name, the ids. A search matches word prefixes. */
+  words: string[];
+  fetchedAt: Date;
+}
+
+/** An exact look-up key (`email:<address>`) and the subscriptions behind it. */
+export interface SubscriberKeyDoc {
+  _id: string;
+  subscriptionIds: string[];
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -547,6 +616,10 @@ export interface Collections {
   adminSnapshots: Collection<AdminSnapshotDoc>;
   adminOverview: Collection<AdminOverviewDoc>;
   pendingEffects: Collection<PendingEffectsDoc>;
+  adminSubscribers: Collection<SubscriberRowDoc>;
+  adminSubscriberKeys: Collection<SubscriberKeyDoc>;
+  adminMovements: Collection<MrrMovementDoc>;
+  adminRecoveries: Collection<RecoveryDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -580,5 +653,9 @@ export function collections(db: Db): Collections {
     adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),
     adminOverview: db.collection<AdminOverviewDoc>('admin_overview'),
     pendingEffects: db.collection<PendingEffectsDoc>('pending_effects'),
+    adminSubscribers: db.collection<SubscriberRowDoc>('admin_subscribers'),
+    adminSubscriberKeys: db.collection<SubscriberKeyDoc>('admin_subscriber_keys'),
+    adminMovements: db.collection<MrrMovementDoc>('admin_mrr_movements'),
+    adminRecoveries: db.collection<RecoveryDoc>('admin_recoveries'),
   };
 }

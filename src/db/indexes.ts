@@ -62,6 +62,18 @@ function definitions(c: Collections): IndexDef[] {
     [c.subscriptions, { endedAt: -1 }, { name: 'ended' }],
     [c.subscriptions, { trialEnd: -1 }, { name: 'trial_end' }],
     [c.webhookEvents, { type: 1, receivedAt: -1 }, { name: 'type_received' }],
+    // The admin's subscriber list: each sort, the filters before the sort, and word-prefix search.
+    [c.adminSubscribers, { created: -1, _id: -1 }, { name: 'created' }],
+    [c.adminSubscribers, { status: 1, created: -1 }, { name: 'status_created' }],
+    [c.adminSubscribers, { planId: 1, status: 1, created: -1 }, { name: 'plan_status_created' }],
+    [c.adminSubscribers, { cancelAtPeriodEnd: 1, created: -1 }, { name: 'cancelling_created' }],
+    [c.adminSubscribers, { unitAmount: 1, _id: 1 }, { name: 'amount' }],
+    [c.adminSubscribers, { currentPeriodEnd: 1, _id: 1 }, { name: 'period_end' }],
+    [c.adminSubscribers, { planId: 1, _id: 1 }, { name: 'plan' }],
+    [c.adminSubscribers, { words: 1, created: -1 }, { name: 'words_created' }],
+    [c.adminMovements, { kind: 1, day: 1 }, { name: 'kind_day' }],
+    [c.adminMovements, { kind: 1, month: 1 }, { name: 'kind_month' }],
+    [c.adminRecoveries, { day: 1 }, { name: 'day' }],
   ];
 }
 

@@ -1,0 +1,208 @@
+// The admin's revenue figures, kept up to date as billing changes rather than computed from the
+// whole mirror: what one subscription contributes to them, the stored shapes, and the pure rules
+// that turn one subscription's change into movements of the figures. No I/O here; fold.ts applies
+// these to the stored figures, rebuild.ts recomputes everything from the mirror.
+import type { Collection } from 'mongodb';
+import { refusedRows } from '../../db/errors';
+import type { AppDeps } from '../../deps';
+import type { MovementKind, MrrMovementDoc, RecoveryDoc, RecoveryStep, SubscriptionDoc } from '../../db/collections';
+
+export type { MrrMovementDoc, RecoveryDoc };
+import { hasPaymentTrouble, isPaying } from '../status';
+
+/**
+ * What one subscription adds to the figures. Money is in twelfths of the currency's smallest unit,
+ * so a yearly price's monthly share (1/12) stays a whole number and sums never drift.
+ */
+export interface Contribution {
+  status: string;
+  planId: string | null;
+  currency: string;
+  /** Monthly recurring revenue × 12: the price × quantity while paying (active, past_due), else 0. */
+  mrr12: number;
+  /** An open invoice is owed while the subscription has payment trouble (past_due, unpaid, incomplete). */
+  owing: boolean;
+  /** What that invoice still owes, else 0. */
+  atRisk: number;
+  atRiskCurrency: string;
+  created: Date;
+  endedAt: Date | null;
+  trialStart: Date | null;
+  trialEnd: Date | null;
+}
+
+export function contributionOf(s: SubscriptionDoc): Contribution {
+  const perPeriod = (s.unitAmount ?? 0) * (s.quantity ?? 1);
+  const inv = s.latestInvoice;
+  const owing = hasPaymentTrouble(s.status) && inv?.status === 'open';
+  return {
+    status: s.status,
+    planId: s.planId,
+    currency: s.currency,
+    mrr12: isPaying(s.status) ? (s.interval === 'year' ? perPeriod : perPeriod * 12) : 0,
+    owing,
+    atRisk: owing && inv ? Math.max(0, inv.amountDue - inv.amountPaid) : 0,
+    atRiskCurrency: inv?.currency ?? s.currency,
+    created: s.created,
+    endedAt: s.endedAt,
+    trialStart: s.trialStart,
+    trialEnd: s.trialEnd,
+  };
+}
+
+/** One subscription's change as the billing effects saw it, waiting to be folded into the figures. */
+export interface FigureChangeDoc {
+  /** `<subscriptionId>:<fetchedAt ms>` (`:gone` when it left the mirror): a change applied twice is stored once. */
+  _id: string;
+  subscriptionId: string;
+  customerId: string;
+  userId: string | null;
+  /** When the Stripe reads behind the change started: an older change never undoes a newer one. */
+  at: Date;
+  after: Contribution | null;
+  /** What started the sync (webhook, checkout, payment.retry, …): which step recovered a payment. */
+  source: string;
+  /** Set when the change names a card update (the default payment method changed). */
+  cardChanged: boolean;
+  insertedAt: Date;
+}
+
+/** What the figures last counted for one subscription (`sub:<id>`) or customer (`cus:<id>`). */
+export interface FigureSubjectDoc {
+  _id: string;
+  /** The change counted last (its `at`): older changes are skipped. */
+  at: Date;
+  contribution: Contribution | null;
+  /** Customers: ever had recurring revenue, so a return counts as reactivation, not new. */
+  everPaid?: boolean;
+  /** Subscriptions: how a trial ended, so a later first payment still counts as a conversion. */
+  trial?: { endedDay: string; converted: boolean } | null;
+  /** Subscriptions: when payment trouble began, while it lasts (for days to recover). */
+  trouble?: { since: Date; amount: number; currency: string; cardUpdated: boolean } | null;
+}
+
+export const MOVEMENT_KINDS = ['new', 'expansion', 'contraction', 'churn', 'reactivation'] as const satisfies readonly MovementKind[];
+export const RECOVERY_STEPS = ['retry', 'card_update', 'manual'] as const satisfies readonly RecoveryStep[];
+export type { MovementKind, RecoveryStep };
+
+/** Amounts by currency code (codes are [a-z]{3}: safe as field names). */
+export type ByCurrency = Record<string, number>;
+
+/** The figures now (_id `totals`): read by every overview, written by the folder only. */
+export interface FiguresDoc {
+  _id: string;
+  mrr12: ByCurrency;
+  active: number;
+  byPlan: Record<string, number>;
+  trialing: number;
+  pastDue: number;
+  atRisk: ByCurrency;
+  atRiskSubscriptions: number;
+  /** MRR of subscriptions whose renewal is failing (past_due): lost unless recovered. */
+  atRiskMrr12: ByCurrency;
+  /** Folds applied since the last rebuild: lets a check see that nothing moved while it counted. */
+  folds: number;
+  updatedAt: Date;
+  rebuiltAt: Date;
+}
+
+/** What happened on one UTC day. Counts from a rebuild (subscriptions, trials) and from folds (all). */
+export interface FigureDayDoc {
+  /** `YYYY-MM-DD`. */
+  _id: string;
+  newSubscriptions: number;
+  churned: number;
+  trialsEnded: number;
+  trialsConverted: number;
+  movements: Record<MovementKind, { count: number; mrr12: ByCurrency }>;
+  /** Payments that began to fail this day (an open invoice owed), and what they owed. */
+  failures: { count: number; amount: ByCurrency };
+  /** Failed payments won back this day: how many, how much, the days each took (summed), by step. */
+  recovered: { count: number; amount: ByCurrency; days: number; byStep: Record<RecoveryStep, number> };
+}
+
+export function figureCollections(deps: AppDeps) {
+  const db = deps.db.db;
+  return {
+    changes: db.collection<FigureChangeDoc>('admin_figure_changes'),
+    subjects: db.collection<FigureSubjectDoc>('admin_figure_subjects'),
+    figures: db.collection<FiguresDoc>('admin_figures'),
+    days: db.collection<FigureDayDoc>('admin_figure_days'),
+    movements: deps.db.c.adminMovements,
+    recoveries: deps.db.c.adminRecoveries,
+  };
+}
+export type FigureCollections = ReturnType<typeof figureCollections>;
+export type { Collection };
+
+export const dayKey = (d: Date): string => d.toISOString().slice(0, 10);
+
+export function emptyFigures(now: Date): FiguresDoc {
+  return {
+    _id: 'totals',
+    mrr12: {},
+    active: 0,
+    byPlan: {},
+    trialing: 0,
+    pastDue: 0,
+    atRisk: {},
+    atRiskSubscriptions: 0,
+    atRiskMrr12: {},
+    folds: 0,
+    updatedAt: now,
+    rebuiltAt: now,
+  };
+}
+
+export function emptyDay(day: string): FigureDayDoc {
+  const movements = {} as FigureDayDoc['movements'];
+  for (const k of MOVEMENT_KINDS) movements[k] = { count: 0, mrr12: {} };
+  return {
+    _id: day,
+    newSubscriptions: 0,
+    churned: 0,
+    trialsEnded: 0,
+    trialsConverted: 0,
+    movements,
+    failures: { count: 0, amount: {} },
+    recovered: { count: 0, amount: {}, days: 0, byStep: { retry: 0, card_update: 0, manual: 0 } },
+  };
+}
+
+const bump = (map: Record<string, number>, key: string, by: number) => {
+  const v = (map[key] ?? 0) + by;
+  if (v === 0) delete map[key];
+  else map[key] = v;
+};
+
+/** Adds (sign 1) or takes away (sign −1) a contribution's share of the figures now. */
+export function addTo(f: FiguresDoc, c: Contribution | null, sign: 1 | -1): void {
+  if (!c) return;
+  if (isPaying(c.status)) {
+    f.active += sign;
+    bump(f.byPlan, c.planId ?? 'unknown', sign);
+    if (c.status === 'past_due') {
+      f.pastDue += sign;
+      if (c.mrr12) bump(f.atRiskMrr12, c.currency, sign * c.mrr12);
+    }
+  }
+  if (c.mrr12) bump(f.mrr12, c.currency, sign * c.mrr12);
+  if (c.status === 'trialing') f.trialing += sign;
+  if (c.owing) {
+    f.atRiskSubscriptions += sign;
+    bump(f.atRisk, c.atRiskCurrency, sign * c.atRisk);
+  }
+}
+
+export { bump };
+
+/** Inserts rows keyed by what they record; rows already stored (the same thing recorded again) are fine. */
+export async function insertOnce<T extends { _id: string }>(coll: Collection<T>, docs: T[]): Promise<void> {
+  if (!docs.length) return;
+  try {
+    await coll.insertMany(docs as never, { ordered: false });
+  } catch (err) {
+    const refused = refusedRows(err);
+    if (!refused || refused.some((r) => !r.duplicate)) throw err;
+  }
+}

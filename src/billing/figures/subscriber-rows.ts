@@ -1,0 +1,129 @@
+// The admin's subscriber list as its own small collection: one row per subscription with the account's
+// email and name and the words a search matches, kept by the billing effects as subscriptions change
+// (and by `refreshSubscriberAccount` when an account's name or email changes). Lists and searches
+// are queries on it (indexed on MongoDB: src/db/indexes.ts); exact look-ups (an email, a customer,
+// a subscription) are reads by `_id`, which every database answers from an index.
+import type { Collection } from 'mongodb';
+import type { AppDeps } from '../../deps';
+import type { SubscriberKeyDoc, SubscriberRowDoc, SubscriptionDoc, UserDoc } from '../../db/collections';
+import { findByIds } from '../../db/reads';
+import { replaceOrInsert } from '../../db/writes';
+import type { SyncResult } from '../sync-result';
+
+export type { SubscriberKeyDoc, SubscriberRowDoc };
+export const subscriberRows = (deps: AppDeps): Collection<SubscriberRowDoc> => deps.db.c.adminSubscribers;
+export const subscriberKeys = (deps: AppDeps): Collection<SubscriberKeyDoc> => deps.db.c.adminSubscriberKeys;
+
+/** The words of a text as search matches them: lower-cased runs of letters and digits, and the whole. */
+export function wordsOf(...texts: (string | null | undefined)[]): string[] {
+  const out = new Set<string>();
+  for (const t of texts) {
+    if (!t) continue;
+    const lower = t.toLowerCase();
+    out.add(lower);
+    for (const w of lower.split(/[^\p{L}\p{N}_]+/u)) if (w) out.add(w);
+  }
+  return [...out];
+}
+
+export function subscriberRow(s: SubscriptionDoc, user: Pick<UserDoc, 'email' | 'name'> | null): SubscriberRowDoc {
+  return {
+    _id: s._id,
+    customerId: s.customerId,
+    userId: s.userId,
+    email: user?.email ?? null,
+    name: user?.name ?? null,
+    planId: s.planId,
+    interval: s.interval,
+    status: s.status,
+    unitAmount: s.unitAmount,
+    currency: s.currency,
+    trialEnd: s.trialEnd,
+    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+    currentPeriodEnd: s.currentPeriodEnd,
+    created: s.created,
+    words: wordsOf(user?.email, user?.name, s._id, s.customerId),
+    fetchedAt: s.fetchedAt,
+  };
+}
+
+/** Called by the billing effects: each changed subscription's row is written (or removed) by `_id`. */
+export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): Promise<void> {
+  if (!result.changes.length) return;
+  const rows = subscriberRows(deps);
+  const userIds = [...new Set(result.changes.map((c) => c.after?.userId).filter((id): id is string => !!id))];
+  const users = new Map(
+    (await findByIds(deps.db.c.users, userIds, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u]),
+  );
+  for (const change of result.changes) {
+    const s = change.after;
+    if (!s) {
+      await rows.deleteOne({ _id: change.subscriptionId });
+      continue;
+    }
+    const current = await rows.findOne({ _id: s._id }, { projection: { fetchedAt: 1 } });
+    // A newer sync already wrote this row.
+    if (current && current.fetchedAt > s.fetchedAt) continue;
+    const user = s.userId ? (users.get(s.userId) ?? null) : null;
+    await replaceOrInsert(rows, subscriberRow(s, user));
+    if (user) await addKey(deps, `email:${user.email}`, s._id);
+  }
+}
+
+async function addKey(deps: AppDeps, key: string, subscriptionId: string): Promise<void> {
+  const keys = subscriberKeys(deps);
+  const row = await keys.findOne({ _id: key });
+  if (row?.subscriptionIds.includes(subscriptionId)) return;
+  await replaceOrInsert(keys, { _id: key, subscriptionIds: [...(row?.subscriptionIds ?? []), subscriptionId] });
+}
+
+/**
+ * After an account's name or email changed: its rows carry the new ones, and the new address finds
+ * them. Reads the account's subscriptions by its customer's list (all by `_id`).
+ */
+export async function refreshSubscriberAccount(deps: AppDeps, userId: string): Promise<void> {
+  const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { email: 1, name: 1, stripeCustomerId: 1 } });
+  if (!user?.stripeCustomerId) return;
+  const customer = await deps.db.c.billingCustomers.findOne({ _id: user.stripeCustomerId }, { projection: { subscriptionIds: 1 } });
+  const subs = await findByIds(deps.db.c.subscriptions, customer?.subscriptionIds ?? []);
+  for (const s of subs) {
+    await replaceOrInsert(subscriberRows(deps), subscriberRow(s, user));
+    await addKey(deps, `email:${user.email}`, s._id);
+  }
+}
+
+/** Rewrites every row from the mirror (an existing database, or after a check): bulk writes in batches. */
+export async function rebuildSubscriberRows(deps: AppDeps): Promise<number> {
+  const rows = subscriberRows(deps);
+  const BATCH = 1_000;
+  let n = 0;
+  let batch: SubscriptionDoc[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    const ids = [...new Set(batch.map((s) => s.userId).filter((id): id is string => !!id))];
+    const users = new Map(
+      (await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u]),
+    );
+    const docs = batch.map((s) => subscriberRow(s, s.userId ? (users.get(s.userId) ?? null) : null));
+    await rows.bulkWrite(
+      docs.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
+      { ordered: false },
+    );
+    const keys = new Map<string, string[]>();
+    for (const d of docs) if (d.email) keys.set(`email:${d.email}`, [...(keys.get(`email:${d.email}`) ?? []), d._id]);
+    await subscriberKeys(deps).bulkWrite(
+      [...keys].map(([_id, subscriptionIds]) => ({
+        updateOne: { filter: { _id }, update: { $addToSet: { subscriptionIds: { $each: subscriptionIds } } }, upsert: true },
+      })),
+      { ordered: false },
+    );
+    n += batch.length;
+    batch = [];
+  };
+  for await (const s of deps.db.c.subscriptions.find({})) {
+    batch.push(s);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  return n;
+}
