@@ -8,6 +8,7 @@ import {
   type ByCurrency,
   dayKey,
   emptyDay,
+  emptyFigures,
   type FigureDayDoc,
   type FiguresDoc,
   figureCollections,
@@ -127,26 +128,15 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
     findByIds(col.days, keys90),
     deps.db.c.adminSnapshots.findOne({ _id: dayKey(new Date(now.getTime() - 30 * DAY)) }),
   ]);
-  const f: FiguresDoc = totals ?? {
-    _id: 'totals',
-    mrr12: {},
-    active: 0,
-    byPlan: {},
-    trialing: 0,
-    pastDue: 0,
-    atRisk: {},
-    atRiskSubscriptions: 0,
-    atRiskMrr12: {},
-    folds: 0,
-    updatedAt: now,
-    rebuiltAt: now,
-  };
+  const f: FiguresDoc = totals ?? emptyFigures(now);
   const from30 = keys90[60] as string;
   const days30 = dayDocs.filter((d) => d._id >= from30);
   const w = sumDays(days30);
   const estimatedBase = f.active + w.churned - w.newSubscriptions;
   const churnBase = base ? base.activeSubscribers : Math.max(0, estimatedBase);
-  const currencies = [...new Set([...Object.keys(f.mrr12), ...MOVEMENT_KINDS.flatMap((k) => Object.keys(w.movements[k].mrr12))])].sort();
+  const currencies = [
+    ...new Set([...Object.keys(f.mrr12), ...MOVEMENT_KINDS.flatMap((k) => Object.keys(w.movements[k].mrr12))]),
+  ].sort();
   const mv = (k: MovementKind, cur: string) => (w.movements[k].mrr12[cur] ?? 0) / 12;
   return {
     mrr: moneyList(f.mrr12),
@@ -177,7 +167,10 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
     nrr30d: currencies.map((currency) => {
       const now12 = (f.mrr12[currency] ?? 0) / 12;
       const start =
-        now12 - (mv('new', currency) + mv('reactivation', currency) + mv('expansion', currency)) + mv('contraction', currency) + mv('churn', currency);
+        now12 -
+        (mv('new', currency) + mv('reactivation', currency) + mv('expansion', currency)) +
+        mv('contraction', currency) +
+        mv('churn', currency);
       const kept = start + mv('expansion', currency) - mv('contraction', currency) - mv('churn', currency);
       return {
         currency,

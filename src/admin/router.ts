@@ -26,6 +26,8 @@ import { getEvent, listEvents, replayEvent } from './events';
 import { reconcilerRun, reconcilerRuns, startReconcile } from './reconcile';
 import { SORTS, listSubscribers, subscriberDetail, subscribersCsv } from './subscribers';
 import { contentAdminRouter } from '../content/admin-router';
+import { movementList, movementSummary, movementsCsv, recentRecoveries } from './movements';
+import { MOVEMENT_KINDS } from '../billing/figures/model';
 
 const id = (prefix: string, what: string) =>
   z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]{1,200}$`), `is not a ${what} id`);
@@ -45,6 +47,9 @@ const subscriberFilters = {
   dir: z.enum(['asc', 'desc']).default('desc'),
 };
 
+/** A day (YYYY-MM-DD) or a month (YYYY-MM). */
+const period = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be a day (YYYY-MM-DD) or a month (YYYY-MM)');
+
 const actor = (ctx: { user: { id: string; email: string } }) => ({ id: ctx.user.id, email: ctx.user.email });
 
 export const adminRouter = router({
@@ -60,6 +65,31 @@ export const adminRouter = router({
         .optional(),
     )
     .query(async ({ ctx, input }) => ({ points: await history(ctx.deps, { days: input?.days ?? 90 }) })),
+
+  movements: adminProcedure
+    .input(
+      z.object({ by: z.enum(['day', 'month']).default('day'), count: z.number().int().min(1).max(400).default(30) }).strict(),
+    )
+    .query(async ({ ctx, input }) => ({ periods: await movementSummary(ctx.deps, input) })),
+
+  movementList: adminProcedure
+    .input(z.object({ kind: z.enum(MOVEMENT_KINDS), period, page, pageSize }).strict())
+    .query(({ ctx, input }) => movementList(ctx.deps, input)),
+
+  movementsCsv: adminProcedure
+    .input(z.object({ kind: z.enum(MOVEMENT_KINDS), period }).strict())
+    .query(({ ctx, input }) =>
+      auditedRead(
+        ctx.deps,
+        actor(ctx),
+        { action: 'export_movements', targetType: 'subscriber_list', targetId: `${input.kind}:${input.period}`, userId: null },
+        () => movementsCsv(ctx.deps, input),
+      ),
+    ),
+
+  recoveries: adminProcedure
+    .input(z.object({ days: z.union([z.literal(30), z.literal(90)]).default(30) }).strict())
+    .query(async ({ ctx, input }) => ({ rows: await recentRecoveries(ctx.deps, { days: input.days, limit: 100 }) })),
 
   subscribers: adminProcedure
     .input(z.object({ ...subscriberFilters, page, pageSize, fresh: z.boolean().optional() }).strict())

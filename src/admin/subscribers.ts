@@ -11,6 +11,7 @@ import { auditEntries, type AuditView } from './audit';
 import { findByIds } from '../db/reads';
 import type { Filter } from 'mongodb';
 import { type SubscriberRowDoc, subscriberKeys, subscriberRows } from '../billing/figures/subscriber-rows';
+import { figureCollections } from '../billing/figures/model';
 
 export const SORTS = ['created', 'status', 'plan', 'amount', 'periodEnd'] as const;
 export type SubscriberSort = (typeof SORTS)[number];
@@ -180,30 +181,71 @@ interface ListPage {
 }
 
 /**
- * Recent answers, per process: at most 200 of them, each for 2 seconds, so a change shows within
- * seconds while an admin paging back and forth (or several on one list) costs one query.
+ * Answers already given, per process: at most 200, each valid while no change has been folded into
+ * the figures since it was read (the figures' version, one read by `_id`) and for a minute at most.
+ * Paging back and forth, or several admins on one list, costs one query; a change shows as soon as
+ * it is folded, on every process.
  */
-const recent = new WeakMap<object, Map<string, { at: number; value: Promise<ListPage> }>>();
+const recent = new WeakMap<object, Map<string, { version: string; at: number; value: Promise<ListPage> }>>();
 const RECENT_MAX = 200;
-const RECENT_MS = 2_000;
+const RECENT_MS = 60_000;
 
-function remembered(deps: AppDeps, key: string, fresh: boolean | undefined, load: () => Promise<ListPage>): Promise<ListPage> {
+async function listVersion(deps: AppDeps): Promise<string> {
+  const f = await figureCollections(deps).figures.findOne({ _id: 'totals' }, { projection: { folds: 1, rebuiltAt: 1 } });
+  return f ? `${f.rebuiltAt.getTime()}:${f.folds}` : 'none';
+}
+
+async function remembered(
+  deps: AppDeps,
+  key: string,
+  fresh: boolean | undefined,
+  load: () => Promise<ListPage>,
+): Promise<ListPage> {
   let map = recent.get(deps.db);
   if (!map) {
     map = new Map();
     recent.set(deps.db, map);
   }
+  const version = await listVersion(deps);
   const hit = map.get(key);
-  if (!fresh && hit && Date.now() - hit.at < RECENT_MS) {
+  if (!fresh && hit && hit.version === version && Date.now() - hit.at < RECENT_MS) {
     map.delete(key);
     map.set(key, hit);
     return hit.value;
   }
   const value = load();
-  map.set(key, { at: Date.now(), value });
-  value.catch(() => map.delete(key));
-  while (map.size > RECENT_MAX) map.delete(map.keys().next().value as string);
+  const entries = map;
+  entries.set(key, { version, at: Date.now(), value });
+  value.catch(() => entries.delete(key));
+  while (entries.size > RECENT_MAX) entries.delete(entries.keys().next().value as string);
   return value;
+}
+
+/**
+ * The count of a list with no search, from the figures (a read by `_id`) where they hold it: every
+ * subscription, by status, by plan and status, or those cancelling. Null when the query needs a count.
+ */
+async function countFromFigures(deps: AppDeps, q: Filters): Promise<number | null> {
+  if (q.search?.trim()) return null;
+  const hasPlanOrStatus = !!q.planId || !!q.status || q.trialing !== undefined;
+  if (q.cancelling !== undefined && (hasPlanOrStatus || !q.cancelling)) return null;
+  const f = await figureCollections(deps).figures.findOne(
+    { _id: 'totals' },
+    { projection: { byStatus: 1, byPlanStatus: 1, cancelling: 1 } },
+  );
+  if (!f?.byStatus) return null;
+  if (q.cancelling) return f.cancelling;
+  const status = q.status ?? (q.trialing === true ? 'trialing' : null);
+  if (status && q.trialing !== undefined && (status === 'trialing') !== q.trialing) return 0;
+  let n = 0;
+  for (const [key, count] of Object.entries(f.byPlanStatus)) {
+    const [plan, st] = key.split(':') as [string, string];
+    if (q.planId && plan !== q.planId) continue;
+    if (status && st !== status) continue;
+    if (q.trialing === false && st === 'trialing') continue;
+    n += count;
+  }
+  return n;
 }
 
 async function queryRows(
@@ -220,16 +262,16 @@ async function queryRows(
   const field = SORT_FIELD[q.sort];
   const order = q.dir === 'asc' ? 1 : -1;
   const rows = subscriberRows(deps);
-  const [docs, total] = await Promise.all([
+  const [docs, known] = await Promise.all([
     rows
       .find(filter, { projection: { words: 0 } })
       .sort({ [field]: order, _id: order })
       .skip(range.skip)
       .limit(range.limit)
       .toArray(),
-    rows.countDocuments(filter),
+    countFromFigures(deps, q),
   ]);
-  return { docs, total };
+  return { docs, total: known ?? (await rows.countDocuments(filter)) };
 }
 
 export async function listSubscribers(

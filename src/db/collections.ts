@@ -516,7 +516,6 @@ export interface WebhookDuplicateDoc {
   receivedAt: Date;
 }
 
-
 // ---- Admin read models kept by the billing effects (src/billing/figures/).
 
 export type MovementKind = 'new' | 'expansion' | 'contraction' | 'churn' | 'reactivation';

@@ -1,18 +1,30 @@
-// Admin analytics against a hand-computed fixture: mirror rows inserted directly (the overview
-// reads only the mirror), figures worked out by hand below, then the daily snapshot and history.
+// Admin analytics against a hand-computed fixture. The mirror rows are inserted directly and the
+// figures built from them (as on an existing database), then changes go through the billing
+// effects (applyBillingEffects, as every sync does) and are folded; each figure is checked against
+// the values worked out by hand below. Then: the closing snapshot and history, the drift check, and
+// freshness across two server processes on one database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionDoc } from '../../src/db/collections';
-import { computeOverview, history, overview, takeSnapshot } from '../../src/admin/analytics';
-import { createServerDeps } from '../../src/server';
+import { computeOverview, history } from '../../src/admin/analytics';
+import { applyBillingEffects } from '../../src/billing/effects';
+import type { SyncCause } from '../../src/billing/sync-result';
+import { foldChanges } from '../../src/billing/figures/fold';
+import { checkFigures, rebuildFigures } from '../../src/billing/figures/rebuild';
+import { dayKey, figureCollections } from '../../src/billing/figures/model';
+import { startFiguresJob } from '../../src/billing/figures/job';
 import { createUser } from '../../src/auth/users';
 import { appRouter } from '../../src/trpc/root';
 import { createInnerContext } from '../../src/trpc/context';
 import { createCallerFactory } from '../../src/trpc/trpc';
-import { createHarness, type Harness } from '../setup/harness';
+import type { AppDeps, ServerDeps } from '../../src/deps';
+import { freePort } from '../../scripts/services';
+import { createHarness, type Harness, serveEnv, startTestServer } from '../setup/harness';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const NOW = new Date('2026-11-26T12:00:00Z');
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
+const later = (ms: number) => new Date(NOW.getTime() + ms);
 
 let h: Harness;
 beforeAll(async () => {
@@ -54,16 +66,18 @@ function sub(over: Partial<SubscriptionDoc>): SubscriptionDoc {
   };
 }
 
-const openInvoice = (amountDue: number, currency = 'usd') => ({
+const invoice = (amountDue: number, status: 'open' | 'paid' = 'open') => ({
   id: `in_fixture${n}`,
-  status: 'open',
+  status,
   amountDue,
-  amountPaid: 0,
-  currency,
+  amountPaid: status === 'paid' ? amountDue : 0,
+  currency: 'usd',
   hostedInvoiceUrl: null,
   attemptCount: 2,
-  nextPaymentAttempt: ago(-3),
+  nextPaymentAttempt: status === 'open' ? ago(-3) : null,
 });
+
+const card = (id: string) => ({ id, brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 });
 
 /**
  * The fixture, and what each row contributes:
@@ -84,31 +98,61 @@ const openInvoice = (amountDue: number, currency = 'usd') => ({
  * active (active + past_due) = rows 1 2 3 4 9 11 = 6: pro 4, business 2; trialing 1; past_due 1
  * new in 30 d = rows 2 5 9 11 12 = 5; churned = rows 6 10 = 2; churn rate = 2 / (6 + 2 − 5) = 2/3
  * trials ended in 30 d = rows 9 10 11, converted (active) = 9 11 → 2/3
- * at risk usd = 49000 + 1200 + 4900 = 55100 over 3 subscriptions
+ * at risk usd = 49000 + 1200 + 4900 = 55100 over 3 subscriptions; at-risk MRR = 49000/12 → 4083
+ * failures: rows 4, 8, 12 (still open; counted on their period's start, 5 days ago)
  */
+const rows: SubscriptionDoc[] = [];
 async function insertFixture() {
-  const rows: SubscriptionDoc[] = [];
   rows.push(sub({}));
   rows.push(sub({ interval: 'year', unitAmount: 12_000, created: ago(10) }));
   rows.push(sub({ planId: 'business', unitAmount: 4_900, quantity: 2, created: ago(100) }));
   rows.push(sub({ planId: 'business', interval: 'year', unitAmount: 49_000, status: 'past_due', created: ago(200) }));
-  (rows[3] as SubscriptionDoc).latestInvoice = openInvoice(49_000);
+  (rows[3] as SubscriptionDoc).latestInvoice = invoice(49_000);
   rows.push(sub({ status: 'trialing', created: ago(5), trialStart: ago(5), trialEnd: ago(-9) }));
   rows.push(sub({ status: 'canceled', created: ago(90), canceledAt: ago(3), endedAt: ago(3) }));
   rows.push(sub({ planId: 'business', unitAmount: 4_900, status: 'canceled', created: ago(120), endedAt: ago(45) }));
   rows.push(sub({ status: 'unpaid', created: ago(70) }));
-  (rows[7] as SubscriptionDoc).latestInvoice = openInvoice(1_200);
+  (rows[7] as SubscriptionDoc).latestInvoice = invoice(1_200);
   rows.push(sub({ unitAmount: 1_000, currency: 'eur', created: ago(20), trialStart: ago(20), trialEnd: ago(6) }));
   rows.push(sub({ status: 'canceled', created: ago(40), trialStart: ago(40), trialEnd: ago(26), endedAt: ago(26) }));
   rows.push(sub({ created: ago(28), trialStart: ago(28), trialEnd: ago(14) }));
   rows.push(sub({ planId: 'business', unitAmount: 4_900, status: 'incomplete', created: ago(1) }));
-  (rows[11] as SubscriptionDoc).latestInvoice = openInvoice(4_900);
+  (rows[11] as SubscriptionDoc).latestInvoice = invoice(4_900);
   await h.deps.db.c.subscriptions.insertMany(rows);
 }
 
-describe('admin overview', () => {
-  it('matches the hand-computed figures (monthly and yearly prices, churn, conversion, at risk)', async () => {
+/** One subscription changed as a sync would report it: the mirror row written, then the effects. */
+async function change(
+  deps: AppDeps,
+  row: number,
+  at: Date,
+  over: Partial<SubscriptionDoc>,
+  cause: SyncCause = { source: 'webhook', events: [] },
+) {
+  const before = rows[row - 1] as SubscriptionDoc;
+  const after = { ...before, ...over, fetchedAt: at, syncedAt: at };
+  rows[row - 1] = after;
+  await deps.db.c.subscriptions.replaceOne({ _id: after._id }, after, { upsert: true });
+  await applyBillingEffects(
+    deps,
+    {
+      customerId: after.customerId,
+      userId: after.userId,
+      changes: [{ subscriptionId: after._id, userId: after.userId, before, after }],
+      superseded: false,
+    },
+    cause,
+  );
+}
+
+async function foldAll(deps: AppDeps) {
+  for (;;) if (!(await foldChanges(deps)).more) break;
+}
+
+describe('admin figures', () => {
+  it('built from the mirror, match the hand-computed figures', async () => {
     await insertFixture();
+    await rebuildFigures(h.deps, NOW);
     const o = await computeOverview(h.deps, NOW);
     expect(o.mrr).toEqual([
       { currency: 'eur', amount: 1_000 },
@@ -127,80 +171,257 @@ describe('admin overview', () => {
     expect(o.pastDue).toBe(1);
     expect(o.newSubscriptions30d).toBe(5);
     expect(o.churned30d).toBe(2);
+    expect(o.churnBase30d).toBe(3);
+    expect(o.churnBaseEstimated).toBe(true);
     expect(o.churnRate30d).toBeCloseTo(2 / 3, 10);
     expect(o.trialsEnded30d).toBe(3);
     expect(o.trialsConverted30d).toBe(2);
     expect(o.trialConversionRate).toBeCloseTo(2 / 3, 10);
     expect(o.atRisk).toEqual([{ currency: 'usd', amount: 55_100 }]);
     expect(o.atRiskSubscriptions).toBe(3);
+    expect(o.atRiskMrr).toEqual([{ currency: 'usd', amount: 4_083 }]);
+    expect(o.recovery[0]).toMatchObject({ windowDays: 30, failures: 3, recoveredCount: 0, rate: 0 });
   });
 
-  it('is served by admin.overview to an admin', async () => {
-    const admin = await createUser(h.deps, {
-      email: `analytics-admin-${Date.now()}@example.test`,
-      password: null,
-      name: 'A',
-      emailVerified: true,
-      role: 'admin',
-    });
-    const caller = createCallerFactory(appRouter)(
-      createInnerContext({
-        deps: h.deps,
-        user: {
-          id: admin._id,
-          email: admin.email,
-          name: admin.name,
-          role: 'admin',
-          emailVerified: true,
-          hasPassword: false,
-          twoFactorEnabled: false,
-          createdAt: admin.createdAt,
-        },
-        session: { publicId: 'p', expiresAt: new Date(Date.now() + DAY), absoluteExpiresAt: new Date(Date.now() + DAY) },
-      }),
+  /**
+   * Then, through the billing effects, one hour after NOW:
+   *  a row 1 pro 1200 → business 4900             expansion 3700
+   *  b row 3 quantity 2 → 1                        contraction 4900
+   *  c row 2 canceled                              churn 1000 (12000/12); churned +1
+   *  d row 4 card changed while past_due, then paid (active)   recovered 49000 by card update
+   *  e row 5 trial → active                        trial converted; new MRR 1200 (customer never paid)
+   *  f row 13, a new active pro monthly 1200       new subscription; new MRR 1200
+   *  g row 8 unpaid → active, after an admin's retry   reactivation 1200; recovered 1200, manual
+   *  h row 12 incomplete → incomplete_expired      no longer at risk, not recovered
+   *
+   * MRR usd × 12 = 207400 + 44400 − 58800 − 12000 + 3 × 14400 = 224200 → 18683
+   * active = 6 − 1 (2) + 1 (5) + 1 (13) + 1 (8) = 8: pro 9 11 5 13 8 = 5, business 1 3 4 = 3
+   * new 30 d = 6, churned 30 d = 3, churn rate 3 / (8 + 3 − 6) = 3/5; trials ended 4, converted 3
+   * NRR usd: start = 18683.33 − (2400 + 1200 + 3700) + 4900 + 1000 = 17283.33,
+   *   kept = 17283.33 + 3700 − 4900 − 1000 = 15083.33 → 0.8727
+   * recovered 30 d: 49000 + 1200 = 50200 of 3 failures → 2/3; each took 5 days and 1 hour
+   */
+  it('follow each change through the billing effects: movements, trials, recoveries', async () => {
+    await change(h.deps, 1, later(HOUR), { planId: 'business', unitAmount: 4_900 });
+    await change(h.deps, 3, later(HOUR), { quantity: 1 });
+    await change(h.deps, 2, later(HOUR), { status: 'canceled', canceledAt: later(HOUR), endedAt: later(HOUR) });
+    await change(h.deps, 4, later(HOUR / 2), { defaultPaymentMethod: card('pm_new') });
+    await change(h.deps, 4, later(HOUR), { status: 'active', latestInvoice: invoice(49_000, 'paid') });
+    await change(h.deps, 5, later(HOUR), { status: 'active', trialEnd: later(HOUR) });
+    rows.push(sub({ created: later(HOUR) }));
+    await change(h.deps, 13, later(HOUR), {});
+    await change(
+      h.deps,
+      8,
+      later(HOUR),
+      { status: 'active', latestInvoice: invoice(1_200, 'paid') },
+      { source: 'payment.retry' },
     );
-    const o = await caller.admin.overview();
-    // Against the real clock the 30-day windows move, but MRR and counts by status do not.
-    expect(o.mrr.find((m) => m.currency === 'usd')?.amount).toBe(17_283);
-    expect(o.activeSubscribers).toBe(6);
+    await change(h.deps, 12, later(HOUR), { status: 'incomplete_expired' });
+    // Effects that run twice (a sync that failed midway) are queued once.
+    await change(h.deps, 13, later(HOUR), {});
+    await foldAll(h.deps);
+
+    const o = await computeOverview(h.deps, later(2 * HOUR));
+    expect(o.mrr).toEqual([
+      { currency: 'eur', amount: 1_000 },
+      { currency: 'usd', amount: 18_683 },
+    ]);
+    expect(o.activeSubscribers).toBe(8);
+    expect(o.byPlan).toEqual([
+      { planId: 'business', active: 3 },
+      { planId: 'pro', active: 5 },
+    ]);
+    expect(o.trialing).toBe(0);
+    expect(o.pastDue).toBe(0);
+    expect(o.newSubscriptions30d).toBe(6);
+    expect(o.churned30d).toBe(3);
+    expect(o.churnRate30d).toBeCloseTo(3 / 5, 10);
+    expect(o.trialsEnded30d).toBe(4);
+    expect(o.trialsConverted30d).toBe(3);
+    expect(o.atRisk).toEqual([]);
+    expect(o.atRiskSubscriptions).toBe(0);
+    expect(o.atRiskMrr).toEqual([]);
+    const mv = Object.fromEntries(o.movements30d.map((m) => [m.kind, m]));
+    expect(mv.new).toEqual({ kind: 'new', count: 2, mrr: [{ currency: 'usd', amount: 2_400 }] });
+    expect(mv.expansion).toEqual({ kind: 'expansion', count: 1, mrr: [{ currency: 'usd', amount: 3_700 }] });
+    expect(mv.contraction).toEqual({ kind: 'contraction', count: 1, mrr: [{ currency: 'usd', amount: 4_900 }] });
+    expect(mv.churn).toEqual({ kind: 'churn', count: 1, mrr: [{ currency: 'usd', amount: 1_000 }] });
+    expect(mv.reactivation).toEqual({ kind: 'reactivation', count: 1, mrr: [{ currency: 'usd', amount: 1_200 }] });
+    const nrr = o.nrr30d.find((x) => x.currency === 'usd');
+    expect(nrr?.startMrr).toBe(17_283);
+    expect(nrr?.rate).toBeCloseTo(15_083.333 / 17_283.333, 4);
+    const r30 = o.recovery[0];
+    expect(r30?.recovered).toEqual([{ currency: 'usd', amount: 50_200 }]);
+    expect(r30?.recoveredCount).toBe(2);
+    expect(r30?.failures).toBe(3);
+    expect(r30?.rate).toBeCloseTo(2 / 3, 10);
+    expect(r30?.avgDaysToRecover).toBeCloseTo(5 + 1 / 24, 6);
+    expect(r30?.byStep).toEqual({ retry: 0, card_update: 1, manual: 1 });
+
+    // The subscribers behind each number.
+    const movements = await h.deps.db.c.adminMovements.find({ day: dayKey(NOW) }).toArray();
+    expect(movements.map((m) => `${m.kind}:${m.subscriptionId}`).sort()).toEqual([
+      'churn:sub_fixture2',
+      'contraction:sub_fixture3',
+      'expansion:sub_fixture1',
+      'new:sub_fixture13',
+      'new:sub_fixture5',
+      'reactivation:sub_fixture8',
+    ]);
+    const recoveries = await h.deps.db.c.adminRecoveries.find({}).toArray();
+    expect(recoveries.map((r) => `${r.step}:${r.subscriptionId}:${r.amount}`).sort()).toEqual([
+      'card_update:sub_fixture4:49000',
+      'manual:sub_fixture8:1200',
+    ]);
   });
 
-  it('a process that starts later serves the stored overview at once, then its own', async () => {
-    const first = await overview(h.deps);
-    // A new server process on the same database (a deploy or a restart).
-    const later = await createServerDeps(h.env);
+  it('an older change arriving after a newer one does not undo it', async () => {
+    const before = await computeOverview(h.deps, later(2 * HOUR));
+    // Row 1 as it was at NOW (before its upgrade), recorded late.
+    await change(h.deps, 1, later(HOUR / 4), { planId: 'pro', unitAmount: 1_200 });
+    await foldAll(h.deps);
+    const after = await computeOverview(h.deps, later(2 * HOUR));
+    expect(after.mrr).toEqual(before.mrr);
+    // The mirror back to the newer row, as the next sync would leave it.
+    await change(h.deps, 1, later(HOUR), { planId: 'business', unitAmount: 4_900 });
+    await foldAll(h.deps);
+  });
+
+  it("keep each day's closing figures, and today's point of the history is the live figure", async () => {
+    const today = dayKey(new Date());
+    const closing = await h.deps.db.c.adminSnapshots.findOne({ _id: today });
+    const live = await computeOverview(h.deps);
+    expect(closing?.mrr).toEqual(live.mrr);
+    expect(closing?.activeSubscribers).toBe(live.activeSubscribers);
+    // An earlier day's closing figures, and a day in between with no change: carried forward.
+    const d2 = dayKey(new Date(Date.now() - 2 * DAY));
+    await h.deps.db.c.adminSnapshots.replaceOne(
+      { _id: d2 },
+      {
+        at: new Date(),
+        mrr: [{ currency: 'usd', amount: 500 }],
+        activeSubscribers: 2,
+        trialing: 1,
+        pastDue: 0,
+        newSubscriptions30d: 0,
+        churned30d: 0,
+      },
+      { upsert: true },
+    );
+    const points = await history(h.deps, { days: 3 });
+    expect(points.map((p) => p.day)).toEqual([d2, dayKey(new Date(Date.now() - DAY)), today]);
+    expect(points[1]?.activeSubscribers).toBe(2);
+    expect(points[2]?.mrr).toEqual(live.mrr);
+    expect(points[2]?.activeSubscribers).toBe(live.activeSubscribers);
+  });
+
+  it('a check finds figures that drifted from the mirror, and the figures job rebuilds them', async () => {
+    expect((await checkFigures(h.deps)).result).toBe('ok');
+    const col = figureCollections(h.deps);
+    await col.figures.updateOne({ _id: 'totals' }, { $set: { active: 99 } });
+    expect(await checkFigures(h.deps)).toEqual({ result: 'drift', fields: ['active'] });
+    const job = startFiguresJob(h.deps, { everyMs: 60_000 });
     try {
-      await h.deps.db.c.subscriptions.insertOne(sub({ planId: 'business', unitAmount: 4_900 }));
-      const served = await overview(later);
-      expect(served.computedAt).toBe(first.computedAt);
-      expect(served.activeSubscribers).toBe(first.activeSubscribers);
-      // Refresh computes from the mirror and stores the result for the next process.
-      const fresh = await overview(later, { fresh: true });
-      expect(fresh.activeSubscribers).toBe(first.activeSubscribers + 1);
-      const stored = await h.deps.db.c.adminOverview.findOne({ _id: 'latest' });
-      expect(JSON.parse(stored!.json).computedAt).toBe(fresh.computedAt);
+      await job.tick();
+      expect((await computeOverview(h.deps)).activeSubscribers).toBe(8);
+      expect((await checkFigures(h.deps)).result).toBe('ok');
     } finally {
-      await h.deps.db.c.subscriptions.deleteOne({ _id: `sub_fixture${n}` });
-      later.mailer.close();
-      await later.db.close();
+      await job.stop();
     }
   });
+});
 
-  it('takes one snapshot a day (idempotent by its YYYY-MM-DD id) and serves it as history', async () => {
-    expect(await takeSnapshot(h.deps, NOW)).toBe('written');
-    expect(await takeSnapshot(h.deps, new Date(NOW.getTime() + 3_600_000))).toBe('exists');
-    // Racing processes: every insert but one is refused by the unique id.
-    const day2 = new Date(NOW.getTime() + DAY);
-    const results = await Promise.all([1, 2, 3, 4].map(() => takeSnapshot(h.deps, day2)));
-    expect(results.filter((r) => r === 'written')).toHaveLength(1);
-    const rows = await h.deps.db.c.adminSnapshots.find({}).sort({ _id: 1 }).toArray();
-    expect(rows.map((r) => r._id)).toEqual(['2026-11-26', '2026-11-27']);
-    expect(rows[0]?.mrr).toEqual([
-      { currency: 'eur', amount: 1_000 },
-      { currency: 'usd', amount: 17_283 },
-    ]);
-    const points = await history(h.deps, { days: 3650 });
-    expect(points.map((p) => p.day)).toEqual(['2026-11-26', '2026-11-27']);
-    expect(points[0]?.churned30d).toBe(2);
+function adminCaller(deps: ServerDeps, admin: { _id: string; email: string; name: string; createdAt: Date }) {
+  return createCallerFactory(appRouter)(
+    createInnerContext({
+      deps,
+      user: {
+        id: admin._id,
+        email: admin.email,
+        name: admin.name,
+        role: 'admin',
+        emailVerified: true,
+        hasPassword: false,
+        twoFactorEnabled: false,
+        createdAt: admin.createdAt,
+      },
+      session: { publicId: 'p', expiresAt: new Date(Date.now() + DAY), absoluteExpiresAt: new Date(Date.now() + DAY) },
+    }),
+  );
+}
+
+async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v) || Date.now() > until) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('freshness across server processes', () => {
+  it('a change made through one process reaches the overview, list and search of another', async () => {
+    const one = await startTestServer();
+    const two = await serveEnv({ ...one.env, PORT: await freePort() });
+    try {
+      const admin = await createUser(two.deps, {
+        email: `fresh-admin-${Date.now()}@example.test`,
+        password: null,
+        name: 'A',
+        emailVerified: true,
+        role: 'admin',
+      });
+      const caller = adminCaller(two.deps, admin);
+      // Both processes have started their figures job; one of them holds the lease.
+      const before = await waitFor(
+        () => caller.admin.overview(),
+        (o) => o.computedAt !== undefined,
+      );
+      const person = await createUser(one.deps, {
+        email: `grace.fresh.${Date.now()}@example.test`,
+        password: null,
+        name: 'Grace Freshwater',
+        emailVerified: true,
+        role: 'user',
+      });
+      const row = { ...sub({ userId: person._id, unitAmount: 2_500, created: new Date(), fetchedAt: new Date() }) };
+      await one.deps.db.c.subscriptions.insertOne(row);
+      const changedAt = Date.now();
+      await applyBillingEffects(
+        one.deps,
+        {
+          customerId: row.customerId,
+          userId: person._id,
+          changes: [{ subscriptionId: row._id, userId: person._id, before: null, after: row }],
+          superseded: false,
+        },
+        { source: 'checkout' },
+      );
+
+      const o = await waitFor(
+        () => caller.admin.overview(),
+        (x) => x.activeSubscribers === before.activeSubscribers + 1,
+      );
+      const overviewMs = Date.now() - changedAt;
+      expect(o.activeSubscribers).toBe(before.activeSubscribers + 1);
+      expect(o.mrr).toContainEqual({
+        currency: 'usd',
+        amount: (before.mrr.find((m) => m.currency === 'usd')?.amount ?? 0) + 2_500,
+      });
+      const found = await waitFor(
+        () => caller.admin.subscribers({ search: 'freshwater' }),
+        (r) => r.total === 1,
+      );
+      expect(found.rows[0]?.email).toBe(person.email);
+      const byEmail = await caller.admin.subscribers({ search: person.email });
+      expect(byEmail.rows.map((r) => r.subscriptionId)).toEqual([row._id]);
+      const newest = await caller.admin.subscribers({});
+      expect(newest.rows[0]?.subscriptionId).toBe(row._id);
+      console.log(`overview on the other process showed the change after ${overviewMs} ms`);
+    } finally {
+      await two.close();
+      await one.close();
+    }
   });
 });

@@ -62,10 +62,7 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   const batch = waiting.slice(0, BATCH);
 
   const subjectIds = [...new Set(batch.flatMap((ch) => [`sub:${ch.subscriptionId}`, `cus:${ch.customerId}`]))];
-  const [totals, subjects] = await Promise.all([
-    col.figures.findOne({ _id: 'totals' }),
-    findByIds(col.subjects, subjectIds),
-  ]);
+  const [totals, subjects] = await Promise.all([col.figures.findOne({ _id: 'totals' }), findByIds(col.subjects, subjectIds)]);
   const work: Work = {
     totals: totals ?? emptyFigures(new Date()),
     subjects: new Map(subjects.map((s) => [s._id, s])),
@@ -186,8 +183,7 @@ async function trialOutcome(
   day: (key: string) => Promise<FigureDayDoc>,
 ) {
   const endedNow =
-    n.status !== 'trialing' &&
-    (p?.status === 'trialing' || (firstSeen && !!n.trialStart && !!n.trialEnd && n.trialEnd <= ch.at));
+    n.status !== 'trialing' && (p?.status === 'trialing' || (firstSeen && !!n.trialStart && !!n.trialEnd && n.trialEnd <= ch.at));
   if (endedNow) {
     const at = n.trialEnd && n.trialEnd < ch.at ? n.trialEnd : ch.at;
     const d = await day(dayKey(at));
@@ -277,7 +273,7 @@ async function recovery(
   }
   if (!trouble) return;
   subject.trouble = null;
-  if (!n || n.status !== 'active' || !p) return;
+  if (n?.status !== 'active' || !p) return;
   const step: RecoveryStep =
     ch.source === 'payment.retry' || ch.source === 'admin.action'
       ? 'manual'

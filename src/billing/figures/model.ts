@@ -25,6 +25,7 @@ export interface Contribution {
   /** What that invoice still owes, else 0. */
   atRisk: number;
   atRiskCurrency: string;
+  cancelAtPeriodEnd: boolean;
   created: Date;
   endedAt: Date | null;
   trialStart: Date | null;
@@ -43,6 +44,7 @@ export function contributionOf(s: SubscriptionDoc): Contribution {
     owing,
     atRisk: owing && inv ? Math.max(0, inv.amountDue - inv.amountPaid) : 0,
     atRiskCurrency: inv?.currency ?? s.currency,
+    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
     created: s.created,
     endedAt: s.endedAt,
     trialStart: s.trialStart,
@@ -81,7 +83,13 @@ export interface FigureSubjectDoc {
   trouble?: { since: Date; amount: number; currency: string; cardUpdated: boolean } | null;
 }
 
-export const MOVEMENT_KINDS = ['new', 'expansion', 'contraction', 'churn', 'reactivation'] as const satisfies readonly MovementKind[];
+export const MOVEMENT_KINDS = [
+  'new',
+  'expansion',
+  'contraction',
+  'churn',
+  'reactivation',
+] as const satisfies readonly MovementKind[];
 export const RECOVERY_STEPS = ['retry', 'card_update', 'manual'] as const satisfies readonly RecoveryStep[];
 export type { MovementKind, RecoveryStep };
 
@@ -100,6 +108,10 @@ export interface FiguresDoc {
   atRiskSubscriptions: number;
   /** MRR of subscriptions whose renewal is failing (past_due): lost unless recovered. */
   atRiskMrr12: ByCurrency;
+  /** Subscriptions by status, by `<plan>:<status>`, and set to cancel at the period end: the list's counts. */
+  byStatus: Record<string, number>;
+  byPlanStatus: Record<string, number>;
+  cancelling: number;
   /** Folds applied since the last rebuild: lets a check see that nothing moved while it counted. */
   folds: number;
   updatedAt: Date;
@@ -148,6 +160,9 @@ export function emptyFigures(now: Date): FiguresDoc {
     atRisk: {},
     atRiskSubscriptions: 0,
     atRiskMrr12: {},
+    byStatus: {},
+    byPlanStatus: {},
+    cancelling: 0,
     folds: 0,
     updatedAt: now,
     rebuiltAt: now,
@@ -178,6 +193,9 @@ const bump = (map: Record<string, number>, key: string, by: number) => {
 /** Adds (sign 1) or takes away (sign −1) a contribution's share of the figures now. */
 export function addTo(f: FiguresDoc, c: Contribution | null, sign: 1 | -1): void {
   if (!c) return;
+  bump(f.byStatus, c.status, sign);
+  bump(f.byPlanStatus, `${c.planId ?? 'unknown'}:${c.status}`, sign);
+  if (c.cancelAtPeriodEnd) f.cancelling += sign;
   if (isPaying(c.status)) {
     f.active += sign;
     bump(f.byPlan, c.planId ?? 'unknown', sign);

@@ -36,6 +36,7 @@ const PROJECTION = {
   trialEnd: 1,
   latestInvoice: 1,
   currentPeriodStart: 1,
+  cancelAtPeriodEnd: 1,
   fetchedAt: 1,
 } as const;
 
@@ -90,14 +91,16 @@ export async function computeFromMirror(deps: AppDeps, now = new Date()): Promis
       at: s.fetchedAt,
       contribution: c,
       trial,
-      trouble: c.owing
-        ? { since, amount: c.atRisk, currency: c.atRiskCurrency, cardUpdated: false }
-        : null,
+      trouble: c.owing ? { since, amount: c.atRisk, currency: c.atRiskCurrency, cardUpdated: false } : null,
     });
     const cusKey = `cus:${s.customerId}`;
     const cus = customers.get(cusKey) ?? { _id: cusKey, at: s.fetchedAt, contribution: null, everPaid: false };
     // Paid once: paying now, or ended after the trial (or without one).
-    if (isPaying(s.status) || s.status === 'unpaid' || (s.status === 'canceled' && (!s.trialEnd || (s.endedAt ?? now) > s.trialEnd)))
+    if (
+      isPaying(s.status) ||
+      s.status === 'unpaid' ||
+      (s.status === 'canceled' && (!s.trialEnd || (s.endedAt ?? now) > s.trialEnd))
+    )
       cus.everPaid = true;
     if (s.fetchedAt > cus.at) cus.at = s.fetchedAt;
     customers.set(cusKey, cus);
@@ -141,7 +144,19 @@ export async function rebuildFigures(deps: AppDeps, now = new Date()): Promise<{
 
 export type FigureCheck = 'ok' | 'drift' | 'busy' | 'missing';
 
-const GAUGES = ['mrr12', 'active', 'byPlan', 'trialing', 'pastDue', 'atRisk', 'atRiskSubscriptions', 'atRiskMrr12'] as const;
+const GAUGES = [
+  'mrr12',
+  'active',
+  'byPlan',
+  'trialing',
+  'pastDue',
+  'atRisk',
+  'atRiskSubscriptions',
+  'atRiskMrr12',
+  'byStatus',
+  'byPlanStatus',
+  'cancelling',
+] as const;
 
 /**
  * Compares the stored figures with the mirror. Only meaningful when nothing was folded while the

@@ -84,7 +84,10 @@ async function addKey(deps: AppDeps, key: string, subscriptionId: string): Promi
 export async function refreshSubscriberAccount(deps: AppDeps, userId: string): Promise<void> {
   const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { email: 1, name: 1, stripeCustomerId: 1 } });
   if (!user?.stripeCustomerId) return;
-  const customer = await deps.db.c.billingCustomers.findOne({ _id: user.stripeCustomerId }, { projection: { subscriptionIds: 1 } });
+  const customer = await deps.db.c.billingCustomers.findOne(
+    { _id: user.stripeCustomerId },
+    { projection: { subscriptionIds: 1 } },
+  );
   const subs = await findByIds(deps.db.c.subscriptions, customer?.subscriptionIds ?? []);
   for (const s of subs) {
     await replaceOrInsert(subscriberRows(deps), subscriberRow(s, user));
@@ -101,9 +104,7 @@ export async function rebuildSubscriberRows(deps: AppDeps): Promise<number> {
   const flush = async () => {
     if (!batch.length) return;
     const ids = [...new Set(batch.map((s) => s.userId).filter((id): id is string => !!id))];
-    const users = new Map(
-      (await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u]),
-    );
+    const users = new Map((await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u]));
     const docs = batch.map((s) => subscriberRow(s, s.userId ? (users.get(s.userId) ?? null) : null));
     await rows.bulkWrite(
       docs.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
