@@ -10,7 +10,7 @@ import { AppError } from '../lib/errors';
 import { auditEntries, type AuditView } from './audit';
 import { findByIds } from '../db/reads';
 import type { Filter } from 'mongodb';
-import { type SubscriberRowDoc, subscriberKeys, subscriberRows } from '../billing/figures/subscriber-rows';
+import { listVersion, type SubscriberRowDoc, subscriberKeys, subscriberRows } from '../billing/figures/subscriber-rows';
 import { figureCollections } from '../billing/figures/model';
 
 export const SORTS = ['created', 'status', 'plan', 'amount', 'periodEnd'] as const;
@@ -181,19 +181,14 @@ interface ListPage {
 }
 
 /**
- * Answers already given, per process: at most 200, each valid while no change has been folded into
- * the figures since it was read (the figures' version, one read by `_id`) and for a minute at most.
- * Paging back and forth, or several admins on one list, costs one query; a change shows as soon as
- * it is folded, on every process.
+ * Answers already given, per process: at most 200, each valid while no subscriber row has changed
+ * since it was read (the rows' version stamp, one read by `_id`) and for a minute at most. Paging
+ * back and forth, or several admins on one list, costs one query; a change shows on every process
+ * as soon as its row is written.
  */
 const recent = new WeakMap<object, Map<string, { version: string; at: number; value: Promise<ListPage> }>>();
 const RECENT_MAX = 200;
 const RECENT_MS = 60_000;
-
-async function listVersion(deps: AppDeps): Promise<string> {
-  const f = await figureCollections(deps).figures.findOne({ _id: 'totals' }, { projection: { folds: 1, rebuiltAt: 1 } });
-  return f ? `${f.rebuiltAt.getTime()}:${f.folds}` : 'none';
-}
 
 async function remembered(
   deps: AppDeps,

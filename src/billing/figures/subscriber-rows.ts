@@ -8,11 +8,26 @@ import type { AppDeps } from '../../deps';
 import type { SubscriberKeyDoc, SubscriberRowDoc, SubscriptionDoc, UserDoc } from '../../db/collections';
 import { findByIds } from '../../db/reads';
 import { replaceOrInsert } from '../../db/writes';
+import { newId } from '../../lib/ids';
 import type { SyncResult } from '../sync-result';
 
 export type { SubscriberKeyDoc, SubscriberRowDoc };
 export const subscriberRows = (deps: AppDeps): Collection<SubscriberRowDoc> => deps.db.c.adminSubscribers;
 export const subscriberKeys = (deps: AppDeps): Collection<SubscriberKeyDoc> => deps.db.c.adminSubscriberKeys;
+
+/**
+ * A stamp that changes whenever any row does: answers cached by the admin's list stay valid while
+ * it holds (src/admin/subscribers.ts). Racing writers each leave a new stamp, which is all it needs.
+ */
+const versions = (deps: AppDeps) => deps.db.db.collection<{ _id: string; stamp: string }>('admin_subscribers_version');
+
+export async function listVersion(deps: AppDeps): Promise<string> {
+  return (await versions(deps).findOne({ _id: 'list' }))?.stamp ?? 'none';
+}
+
+async function bumpListVersion(deps: AppDeps): Promise<void> {
+  await replaceOrInsert(versions(deps), { _id: 'list', stamp: newId() });
+}
 
 /** The words of a text as search matches them: lower-cased runs of letters and digits, and the whole. */
 export function wordsOf(...texts: (string | null | undefined)[]): string[] {
@@ -68,6 +83,7 @@ export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): 
     await replaceOrInsert(rows, subscriberRow(s, user));
     if (user) await addKey(deps, `email:${user.email}`, s._id);
   }
+  await bumpListVersion(deps);
 }
 
 async function addKey(deps: AppDeps, key: string, subscriptionId: string): Promise<void> {
@@ -93,6 +109,7 @@ export async function refreshSubscriberAccount(deps: AppDeps, userId: string): P
     await replaceOrInsert(subscriberRows(deps), subscriberRow(s, user));
     await addKey(deps, `email:${user.email}`, s._id);
   }
+  if (subs.length) await bumpListVersion(deps);
 }
 
 /** Rewrites every row from the mirror (an existing database, or after a check): bulk writes in batches. */
@@ -126,5 +143,6 @@ export async function rebuildSubscriberRows(deps: AppDeps): Promise<number> {
     if (batch.length >= BATCH) await flush();
   }
   await flush();
+  await bumpListVersion(deps);
   return n;
 }
