@@ -460,6 +460,11 @@ export interface ReconcileRunDoc {
   parkedRetried: number;
   stripeCalls: number;
   durationMs: number | null;
+  /**
+   * The admin figures checked against the mirror after the run: ok, drift (a rebuild was asked
+   * for), busy (changes were being folded; the next run checks) or missing (not built yet).
+   */
+  figures?: { result: 'ok' | 'drift' | 'busy' | 'missing'; fields: string[] };
 }
 
 // ---- Admin: the audit log of every admin action, and daily analytics snapshots.

@@ -14,6 +14,7 @@ import { requeueEvent } from '../../webhooks/worker';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
 import { acquireLease, type Lease } from './lease';
+import { checkFigures } from '../figures/rebuild';
 import { createBudgetedStripe } from './stripe';
 import { MirrorStream } from './mirror-stream';
 import { compareRow, expectedRow, plain, COMPARED_FIELDS, type DriftKind, type FieldDiff } from './compare';
@@ -310,6 +311,11 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     }
     progress('parked');
     await retryParked();
+    // The admin's figures against the mirror this run just made true: a drift asks for a rebuild.
+    if (scope === 'all' && !dryRun) {
+      report.figures = await checkFigures(deps);
+      if (report.figures.result === 'drift') log.warn({ fields: report.figures.fields }, 'admin figures drifted; rebuilding');
+    }
     report.status = 'succeeded';
   } catch (err) {
     report.status = 'failed';
