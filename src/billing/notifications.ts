@@ -14,6 +14,10 @@ import { formatAmount } from '../lib/money';
 import { invoiceSummary } from './mirror';
 import { hasPaymentTrouble, isEnded, isRunning } from './status';
 import { withStripeErrors } from './errors';
+import { payLink } from './pay-link';
+
+/** What notices need of the environment: links to the app, and the key of the pay links. */
+type NoticeEnv = { PUBLIC_URL: string; STRIPE_WEBHOOK_SECRET?: string | undefined };
 
 export function money(amount: number, currency: string): string {
   return formatAmount(amount, currency, { locale: 'en-US' });
@@ -38,11 +42,7 @@ interface Notice {
 }
 
 /** The notices a subscription change calls for, each with its once-only key. */
-export function noticesFor(
-  change: SubscriptionChange,
-  env: { PUBLIC_URL: string },
-  eventTypes: ReadonlySet<string> = new Set(),
-): Notice[] {
+export function noticesFor(change: SubscriptionChange, env: NoticeEnv, eventTypes: ReadonlySet<string> = new Set()): Notice[] {
   const { before, after } = change;
   if (!after) return [];
   const out: Notice[] = [];
@@ -126,8 +126,17 @@ export function noticesFor(
       key: `action-required:${inv.id}`,
       mail: compose(env, 'Confirm your DropIn payment', {
         reason: BILLING_REASON,
-        paragraphs: [`Your bank asks you to confirm the payment of ${money(inv.amountDue, inv.currency)} for DropIn ${name}.`],
-        link: inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'Confirm the payment' } : billing,
+        paragraphs: [
+          `Your bank asks you to confirm the payment of ${money(inv.amountDue, inv.currency)} for DropIn ${name}.`,
+          ...(inv.hostedInvoiceUrl
+            ? [`Confirm it on the invoice: ${inv.hostedInvoiceUrl} — or use another card with the button below.`]
+            : []),
+        ],
+        link: dunningLink(
+          env,
+          inv,
+          inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'Confirm the payment' } : billing,
+        ),
       }),
     });
   }
@@ -152,14 +161,14 @@ export function noticesFor(
  * positive amount), and a notice for its latest failed attempt while its subscription is past due
  * or unpaid (a first payment that fails is answered on the Checkout page, not by email).
  */
-export function invoiceNotices(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: { PUBLIC_URL: string }): Notice[] {
+export function invoiceNotices(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: NoticeEnv): Notice[] {
   if (inv.status === 'paid' && inv.amountPaid > 0) return [receipt(inv, sub, env)];
   if (inv.status === 'open' && inv.attemptCount > 0 && sub && isRunning(sub.status) && hasPaymentTrouble(sub.status))
     return [paymentFailed(inv, inv.attemptCount, inv.nextPaymentAttempt, sub, env)];
   return [];
 }
 
-function receipt(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: { PUBLIC_URL: string }): Notice {
+function receipt(inv: InvoiceSummary, sub: SubscriptionDoc | null, env: NoticeEnv): Notice {
   const billing = { href: `${env.PUBLIC_URL}/app/billing`, label: 'Open billing' };
   return {
     key: `receipt:${inv.id}`,
@@ -178,20 +187,28 @@ function paymentFailed(
   attempt: number,
   nextAttempt: Date | null,
   sub: SubscriptionDoc | null,
-  env: { PUBLIC_URL: string },
+  env: NoticeEnv,
 ): Notice {
   const billing = { href: `${env.PUBLIC_URL}/app/billing`, label: 'Open billing' };
   const retry = nextAttempt ? `We will try again on ${day(nextAttempt)}; to keep` : 'To keep';
+  const invoiceLink = inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'Pay the invoice' } : billing;
   return {
     key: `payment-failed:${inv.id}:${attempt}`,
     mail: compose(env, 'Your DropIn payment failed', {
       reason: BILLING_REASON,
       paragraphs: [
         `We could not charge ${money(inv.amountDue, inv.currency)} for DropIn ${planName(sub?.planId ?? null)}. ${retry} your access, update your card or pay the invoice now.`,
+        ...(inv.hostedInvoiceUrl ? [`To pay with the card on file instead: ${inv.hostedInvoiceUrl}`] : []),
       ],
-      link: inv.hostedInvoiceUrl ? { href: inv.hostedInvoiceUrl, label: 'Pay the invoice' } : billing,
+      link: dunningLink(env, inv, invoiceLink),
     }),
   };
+}
+
+/** The button of a dunning email: one click to update the card, which pays what is owed. */
+function dunningLink(env: NoticeEnv, inv: InvoiceSummary, fallback: { href: string; label: string }) {
+  const href = payLink(env, inv.id);
+  return href ? { href, label: 'Update card and pay' } : fallback;
 }
 
 /** Events that call for a notice even when the mirror did not change. */
