@@ -88,6 +88,16 @@ export const envSchema = z
      * start without it); elsewhere a random key is made per process (URLs live 5 minutes).
      */
     DOWNLOAD_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+
+    /**
+     * Stripe's retry setting for failed payments, as set in its dashboard: days after each failed
+     * attempt until the next (the default matches Stripe's and the emulator's). Shown to subscribers
+     * and admins as the retry schedule (src/billing/retry-schedule.ts).
+     */
+    STRIPE_RETRY_DAYS: z
+      .string()
+      .regex(/^\s*\d{1,2}\s*(,\s*\d{1,2}\s*)*$/, 'must list whole days separated by commas (e.g. 3,5,7)')
+      .default('3,5,7'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

@@ -9,6 +9,7 @@ import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
 import { cacheFor, invalidateAdminCaches } from './cache';
 import type { PaymentTroubleStatus } from '../billing/status';
+import { parseRetryDays, type RetryStep, retrySchedule } from '../billing/retry-schedule';
 import { type FailingSubscriptionDoc, failingSubscriptions, paymentFailures } from '../billing/payment-failures';
 
 export interface FailedPaymentRow {
@@ -24,6 +25,8 @@ export interface FailedPaymentRow {
   currency: string;
   attempts: number;
   nextRetry: string | null;
+  /** The attempts still to come: Stripe's next one, then the retry setting's. */
+  retrySchedule: RetryStep[];
   failureReason: string | null;
   hostedInvoiceUrl: string | null;
   dunningEmails: { kind: string; status: string; sentAt: string | null }[];
@@ -96,6 +99,13 @@ export async function failedPayments(
       currency: inv?.currency ?? s.currency,
       attempts: inv?.attemptCount ?? 0,
       nextRetry: inv?.nextPaymentAttempt?.toISOString() ?? null,
+      retrySchedule: inv
+        ? retrySchedule({
+            attempts: inv.attemptCount,
+            next: inv.nextPaymentAttempt,
+            retryDays: parseRetryDays(deps.env.STRIPE_RETRY_DAYS),
+          })
+        : [],
       failureReason: view.reasons.get(s.customerId) ?? null,
       hostedInvoiceUrl: inv?.hostedInvoiceUrl ?? null,
       dunningEmails: inv ? (view.emails.get(inv.id) ?? []) : [],

@@ -1,5 +1,6 @@
 // What the billing dashboard shows: read from the mirror (fast, no Stripe call) plus, for the
 // invoice list and the portal, live calls to Stripe.
+import { parseRetryDays, type RetryStep, retrySchedule } from './retry-schedule';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
@@ -40,6 +41,8 @@ export interface BillingSummary {
       amountDue: number;
       hostedInvoiceUrl: string | null;
       nextPaymentAttempt: string | null;
+      /** While a payment fails: the attempts still to come (billing/retry-schedule.ts). */
+      retrySchedule: RetryStep[];
     } | null;
     syncedAt: string;
   } | null;
@@ -100,6 +103,14 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
         amountDue: sub.latestInvoice.amountDue,
         hostedInvoiceUrl: sub.latestInvoice.hostedInvoiceUrl,
         nextPaymentAttempt: iso(sub.latestInvoice.nextPaymentAttempt),
+        retrySchedule:
+          sub.latestInvoice.status === 'open'
+            ? retrySchedule({
+                attempts: sub.latestInvoice.attemptCount,
+                next: sub.latestInvoice.nextPaymentAttempt,
+                retryDays: parseRetryDays(deps.env.STRIPE_RETRY_DAYS),
+              })
+            : [],
       },
       syncedAt: sub.syncedAt.toISOString(),
     },

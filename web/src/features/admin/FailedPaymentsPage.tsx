@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { trpc } from '../../lib/trpc';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime, plural } from '../../lib/format';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
@@ -13,6 +13,8 @@ import { formatMoney, type PaymentTroubleStatus, planName, statusOf } from './ad
 import { Pager } from './Pager';
 import { RefreshButton } from './RefreshButton';
 import { Select } from './SubscribersPage';
+import { RecoveryFigures } from './RecoveryFigures';
+import { RecoveriesCard } from './RecoveriesCard';
 
 const PAGE_SIZE = 25;
 const EMAIL_WORDS: Record<string, string> = { 'payment-failed': 'Payment failed', 'action-required': 'Action required' };
@@ -25,6 +27,7 @@ export function FailedPaymentsPage() {
   const list = trpc.admin.failedPayments.useQuery(input, { placeholderData: (p) => p });
   const utils = trpc.useUtils();
   const asOf = list.data?.asOf;
+  const overview = trpc.admin.overview.useQuery(undefined, { refetchInterval: 5_000 });
 
   return (
     <div className="page page-wide">
@@ -40,6 +43,7 @@ export function FailedPaymentsPage() {
         }
       />
       {notice && <Banner tone="success">{notice}</Banner>}
+      {overview.data && <RecoveryFigures recovery={overview.data.recovery} />}
       <Card>
         <div className="admin-filters">
           <Select
@@ -95,11 +99,19 @@ export function FailedPaymentsPage() {
                             </div>
                             <div className="admin-fact">
                               <dt>Attempts</dt>
-                              <dd>{r.attempts}</dd>
+                              <dd>{plural(r.attempts, 'attempt')}</dd>
                             </div>
                             <div className="admin-fact">
-                              <dt>Next retry</dt>
-                              <dd>{r.nextRetry ? formatDateTime(r.nextRetry) : 'None scheduled'}</dd>
+                              <dt>Retry schedule</dt>
+                              <dd>
+                                {r.retrySchedule.length === 0
+                                  ? 'No more retries: Stripe has stopped trying'
+                                  : r.retrySchedule
+                                      .map(
+                                        (s) => `attempt ${s.attempt} ${formatDateTime(s.at)}${s.scheduled ? ' (scheduled)' : ''}`,
+                                      )
+                                      .join(' · ')}
+                              </dd>
                             </div>
                             <div className="admin-fact">
                               <dt>Dunning emails</dt>
@@ -160,6 +172,7 @@ export function FailedPaymentsPage() {
           )}
         </QueryState>
       </Card>
+      <RecoveriesCard />
     </div>
   );
 }
