@@ -66,7 +66,9 @@ async function shot(page: Page, name: string) {
 }
 
 const kpi = (page: Page, label: string) =>
-  page.locator('.admin-kpi', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('.admin-kpi-value');
+  page
+    .locator('.admin-kpi', { has: page.locator('.admin-kpi-name', { hasText: new RegExp(`^${label}$`) }) })
+    .locator('.admin-kpi-value');
 
 describe('the admin panel', () => {
   it('finds a subscriber, sees the failed payment, replays a parked event, runs the reconciler, retries the payment', {
@@ -169,6 +171,30 @@ describe('the admin panel', () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await expect.poll(() => kpi(page, 'Past due').textContent()).toBe('0');
     await expect.poll(() => kpi(page, 'Active subscribers').textContent()).toBe('1');
+    // The admin's retry recovered the invoice: counted, with its step.
+    await expect.poll(() => kpi(page, 'Recovered \\(30 days\\)').textContent()).toMatch(/^\$12(\.00)?$/);
+    await page
+      .getByText(/admin retry 1/)
+      .first()
+      .waitFor();
+    // A definition on focus, then the subscribers behind today's new MRR.
+    await page.getByRole('button', { name: 'How Churn rate (30 days) is counted' }).focus();
+    await page
+      .getByRole('tooltip')
+      .filter({ hasText: /ended \(canceled\) in the last 30 days/ })
+      .waitFor();
+    await shot(page, 'overview-after');
+    await page
+      .getByRole('button', { name: /^New on \d{4}-\d{2}-\d{2}: / })
+      .first()
+      .click();
+    const dialog = page.getByRole('dialog', { name: /New MRR/ });
+    await dialog.getByRole('link', { name: user.email }).waitFor();
+    await shot(page, 'movements-dialog');
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('link', { name: 'Failed payments' }).click();
+    await page.getByRole('row', { name: new RegExp(`${user.email}.*Admin retry`) }).waitFor();
+    await shot(page, 'failed-payments-recovered');
 
     // The same pages on a phone.
     const phone = await adminPage({ width: 390, height: 844 });
@@ -177,6 +203,10 @@ describe('the admin panel', () => {
     await shot(phone, 'subscribers-phone');
     await phone.goto('/app/admin');
     await phone.locator('.admin-kpi').first().waitFor();
+    await phone.getByRole('table', { name: /MRR movements/ }).waitFor();
     await shot(phone, 'overview-phone');
+    await phone.goto('/app/admin/failed-payments');
+    await phone.getByRole('heading', { name: 'Recovered payments' }).waitFor();
+    await shot(phone, 'failed-payments-phone');
   });
 });

@@ -37,7 +37,7 @@ export function Kpi({
   return (
     <div className={`admin-kpi${tone ? ` admin-kpi-${tone}` : ''}`}>
       <dt className="admin-kpi-label">
-        {label}
+        <span className="admin-kpi-name">{label}</span>
         {definition && <Definition label={label}>{definition}</Definition>}
       </dt>
       <dd className="admin-kpi-value">{value}</dd>
