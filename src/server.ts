@@ -13,6 +13,7 @@ import { seedContent } from './content/seed';
 import { createDeps, type ServerDeps } from './deps';
 import { startSnapshotJob } from './admin/analytics';
 import { startFiguresJob } from './billing/figures/job';
+import { startCardExpiryJob } from './billing/card-expiry';
 
 /** A job's dependencies plus the sessions request handlers need. */
 export async function createServerDeps(env: Env): Promise<ServerDeps> {
@@ -47,6 +48,7 @@ export async function startServer(deps: ServerDeps, opts: { webDist?: string } =
   const jobs = startHousekeeping(deps);
   const snapshots = startSnapshotJob(deps);
   const figures = startFiguresJob(deps);
+  const cardExpiry = startCardExpiryJob(deps);
   const outbox = startOutboxRetry(deps);
   deps.sessions.startCache((err) => log.warn({ err }, 'session cache poll failed'));
   const server: ServerType = await new Promise((resolve) => {
@@ -80,6 +82,7 @@ export async function startServer(deps: ServerDeps, opts: { webDist?: string } =
           meter.stop(),
           snapshots.stop(),
           figures.stop(),
+          cardExpiry.stop(),
           outbox.stop(),
           deps.sessions.stopCache(),
         ]);

@@ -1,6 +1,7 @@
 // What the billing dashboard shows: read from the mirror (fast, no Stripe call) plus, for the
 // invoice list and the portal, live calls to Stripe.
 import { parseRetryDays, type RetryStep, retrySchedule } from './retry-schedule';
+import { cardExpiryWarning } from './card-expiry';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
@@ -47,6 +48,11 @@ export interface BillingSummary {
     syncedAt: string;
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number; expYear: number } | null;
+  /**
+   * The card on file expires before the next charge, which is at most 30 days away: the dashboard
+   * warns (the same rule sends the 30- and 7-day emails: billing/card-expiry.ts).
+   */
+  cardExpiring: { brand: string; last4: string; expiresAt: string; chargeAt: string } | null;
   /** The banner the dashboard should show, if any. */
   alert: PaymentTroubleStatus | 'cancel_scheduled' | null;
 }
@@ -61,6 +67,7 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
     : ((await deps.db.c.billingCustomers.findOne({ userId }, { projection: { defaultPaymentMethod: 1 } }))
         ?.defaultPaymentMethod ?? null);
   const pm = sub?.defaultPaymentMethod ?? customerDefault;
+  const expiring = sub ? cardExpiryWarning({ ...sub, defaultPaymentMethod: pm }, new Date()) : null;
   const alert: BillingSummary['alert'] = !sub
     ? null
     : hasPaymentTrouble(sub.status)
@@ -115,6 +122,12 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
       syncedAt: sub.syncedAt.toISOString(),
     },
     paymentMethod: pm && { brand: pm.brand, last4: pm.last4, expMonth: pm.expMonth, expYear: pm.expYear },
+    cardExpiring: expiring && {
+      brand: expiring.card.brand,
+      last4: expiring.card.last4,
+      expiresAt: expiring.expiresAt.toISOString(),
+      chargeAt: expiring.chargeAt.toISOString(),
+    },
     alert,
   };
 }

@@ -29,7 +29,7 @@ function day(d: Date | null): string {
     : 'the end of the period';
 }
 
-function planName(planId: string | null): string {
+export function planName(planId: string | null): string {
   return (planId && plans[planId as PlanId]?.name) || 'your plan';
 }
 
