@@ -9,7 +9,7 @@ import { waitForEmail } from '../setup/mailpit';
 
 const DAY = 86_400_000;
 const CHARGE = new Date('2027-01-15T10:00:00Z');
-const before = (days: number) => new Date(CHARGE.getTime() - days * DAY);
+const daysBefore = (days: number) => new Date(CHARGE.getTime() - days * DAY);
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ function sub(over: Partial<SubscriptionDoc>): SubscriptionDoc {
     currency: 'usd',
     quantity: 1,
     itemId: 'si_x',
-    currentPeriodStart: before(31),
+    currentPeriodStart: daysBefore(31),
     currentPeriodEnd: CHARGE,
     trialStart: null,
     trialEnd: null,
@@ -42,7 +42,7 @@ function sub(over: Partial<SubscriptionDoc>): SubscriptionDoc {
     cancellationFeedback: null,
     defaultPaymentMethod: { id: 'pm_old', brand: 'visa', last4: '4242', expMonth: 12, expYear: 2026 },
     latestInvoice: null,
-    created: before(90),
+    created: daysBefore(90),
     fetchedAt: new Date(),
     syncedAt: new Date(),
     ...over,
@@ -51,16 +51,16 @@ function sub(over: Partial<SubscriptionDoc>): SubscriptionDoc {
 
 describe('card expiry warnings', () => {
   it('warn only when the card runs out before a charge at most 30 days away', () => {
-    expect(cardExpiryWarning(sub({}), before(40))).toBeNull();
-    expect(cardExpiryWarning(sub({}), before(25))?.tier).toBe(30);
-    expect(cardExpiryWarning(sub({}), before(5))?.tier).toBe(7);
+    expect(cardExpiryWarning(sub({}), daysBefore(40))).toBeNull();
+    expect(cardExpiryWarning(sub({}), daysBefore(25))?.tier).toBe(30);
+    expect(cardExpiryWarning(sub({}), daysBefore(5))?.tier).toBe(7);
     // A card that lasts past the charge, a subscription that ends, an ended one: nothing.
     const lasting = { id: 'pm_new', brand: 'visa', last4: '1111', expMonth: 1, expYear: 2027 };
-    expect(cardExpiryWarning(sub({ defaultPaymentMethod: lasting }), before(5))).toBeNull();
-    expect(cardExpiryWarning(sub({ cancelAtPeriodEnd: true }), before(5))).toBeNull();
-    expect(cardExpiryWarning(sub({ status: 'canceled' }), before(5))).toBeNull();
+    expect(cardExpiryWarning(sub({ defaultPaymentMethod: lasting }), daysBefore(5))).toBeNull();
+    expect(cardExpiryWarning(sub({ cancelAtPeriodEnd: true }), daysBefore(5))).toBeNull();
+    expect(cardExpiryWarning(sub({ status: 'canceled' }), daysBefore(5))).toBeNull();
     // A trial is charged when it ends.
-    expect(cardExpiryWarning(sub({ status: 'trialing', trialEnd: before(-3) }), before(2))?.chargeAt).toEqual(before(-3));
+    expect(cardExpiryWarning(sub({ status: 'trialing', trialEnd: daysBefore(-3) }), daysBefore(2))?.chargeAt).toEqual(daysBefore(-3));
   });
 
   it('email 30 and 7 days ahead, each once per card and charge', async () => {
@@ -74,15 +74,15 @@ describe('card expiry warnings', () => {
     await h.deps.db.c.subscriptions.insertOne(sub({ userId: user._id }));
     const outbox = () => h.deps.db.c.emailOutbox.find({ to: user.email }).toArray();
 
-    await sendCardExpiryWarnings(h.deps, before(25));
-    await sendCardExpiryWarnings(h.deps, before(24));
+    await sendCardExpiryWarnings(h.deps, daysBefore(25));
+    await sendCardExpiryWarnings(h.deps, daysBefore(24));
     expect((await outbox()).map((m) => m._id)).toEqual([`card-expiring:pm_old:${CHARGE.getTime()}:30`]);
     const mail = await waitForEmail(user.email, /card on file is about to expire/);
     expect(mail.text).toContain('ending in 4242');
     expect(mail.text).toContain('January 15, 2027');
 
-    await sendCardExpiryWarnings(h.deps, before(6));
-    await sendCardExpiryWarnings(h.deps, before(2));
+    await sendCardExpiryWarnings(h.deps, daysBefore(6));
+    await sendCardExpiryWarnings(h.deps, daysBefore(2));
     expect((await outbox()).map((m) => m._id).sort()).toEqual([
       `card-expiring:pm_old:${CHARGE.getTime()}:30`,
       `card-expiring:pm_old:${CHARGE.getTime()}:7`,
