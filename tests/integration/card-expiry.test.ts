@@ -60,7 +60,9 @@ describe('card expiry warnings', () => {
     expect(cardExpiryWarning(sub({ cancelAtPeriodEnd: true }), daysBefore(5))).toBeNull();
     expect(cardExpiryWarning(sub({ status: 'canceled' }), daysBefore(5))).toBeNull();
     // A trial is charged when it ends.
-    expect(cardExpiryWarning(sub({ status: 'trialing', trialEnd: daysBefore(-3) }), daysBefore(2))?.chargeAt).toEqual(daysBefore(-3));
+    expect(cardExpiryWarning(sub({ status: 'trialing', trialEnd: daysBefore(-3) }), daysBefore(2))?.chargeAt).toEqual(
+      daysBefore(-3),
+    );
   });
 
   it('email 30 and 7 days ahead, each once per card and charge', async () => {
