@@ -56,7 +56,12 @@ export function MovementsCard() {
         </fieldset>
       }
     >
-      <QueryState query={q} loadingLabel="Loading movements…">
+      <QueryState
+        query={q}
+        loadingLabel="Loading movements…"
+        isEmpty={(d) => d.periods.every((p) => p.kinds.every((k) => !k.count))}
+        empty={{ description: `No MRR moved in the last ${by === 'day' ? '14 days' : '12 months'}.` }}
+      >
         {(data) => (
           <div className="admin-table-wrap">
             <table className="admin-table admin-movements">
@@ -77,10 +82,10 @@ export function MovementsCard() {
               </thead>
               <tbody>
                 {data.periods.map((p) => (
-                  <tr key={p.period}>
+                  <tr key={p.period} className={p.kinds.some((k) => k.count) ? undefined : 'admin-empty-period'}>
                     <th scope="row">{p.period}</th>
                     {p.kinds.map((k) => (
-                      <td key={k.kind} className="num">
+                      <td key={k.kind} className="num" data-label={KIND_NAMES[k.kind]}>
                         {k.count ? (
                           <button
                             type="button"
@@ -95,7 +100,9 @@ export function MovementsCard() {
                         )}
                       </td>
                     ))}
-                    <td className="num">{money(p.net)}</td>
+                    <td className="num" data-label="Net">
+                      {money(p.net)}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -172,7 +179,7 @@ function MovementDialog({ kind, period, onClose }: { kind: Kind; period: string;
                       </td>
                       <td>{formatDateTime(r.at)}</td>
                       <td>{r.fromPlan === r.toPlan ? planName(r.toPlan) : `${planName(r.fromPlan)} → ${planName(r.toPlan)}`}</td>
-                      <td className="num">
+                      <td className="num" data-label="MRR">
                         {formatMoney(r.fromMrr, r.currency)} → {formatMoney(r.toMrr, r.currency)}
                       </td>
                     </tr>

@@ -93,7 +93,7 @@ export function OverviewPage() {
               <Kpi
                 label="Churn rate (30 days)"
                 value={percent(o.churnRate30d)}
-                hint={`${o.churned30d.toLocaleString()} of ${plural(o.churnBase30d, 'paying subscriber')} ${o.churnBaseEstimated ? '(estimated)' : ''} 30 days ago`}
+                hint={`${o.churned30d.toLocaleString()} of ${plural(o.churnBase30d, 'paying subscriber')} 30 days ago${o.churnBaseEstimated ? ' (estimated)' : ''}`}
                 definition="Subscriptions that ended (canceled) in the last 30 days ÷ paying subscribers 30 days ago. That base is the day's closing figure, or, before there is one, paying now + ended − started in the 30 days."
               />
               <Kpi

@@ -68,10 +68,14 @@ export function RecoveriesCard() {
                         <code>{r.subscriptionId}</code>
                       )}
                     </td>
-                    <td className="num">{formatMoney(r.amount, r.currency, { cents: true })}</td>
-                    <td>{formatDateTime(r.recoveredAt)}</td>
-                    <td className="num">{r.days.toFixed(1)}</td>
-                    <td>{STEP_NAMES[r.step] ?? r.step}</td>
+                    <td className="num" data-label="Amount">
+                      {formatMoney(r.amount, r.currency, { cents: true })}
+                    </td>
+                    <td data-label="Recovered">{formatDateTime(r.recoveredAt)}</td>
+                    <td className="num" data-label="Days">
+                      {r.days.toFixed(1)}
+                    </td>
+                    <td data-label="Step">{STEP_NAMES[r.step] ?? r.step}</td>
                   </tr>
                 ))}
               </tbody>
