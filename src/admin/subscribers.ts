@@ -210,8 +210,15 @@ async function remembered(
   }
   const value = load();
   const entries = map;
-  entries.set(key, { version, at: Date.now(), value });
-  value.catch(() => entries.delete(key));
+  const entry = { version, at: Date.now(), value };
+  entries.set(key, entry);
+  // Its minute counts from the answer, not from the question (a slow query is not stale at once).
+  value.then(
+    () => {
+      entry.at = Date.now();
+    },
+    () => entries.delete(key),
+  );
   while (entries.size > RECENT_MAX) entries.delete(entries.keys().next().value as string);
   return value;
 }
