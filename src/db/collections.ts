@@ -490,28 +490,21 @@ export interface AdminAuditDoc {
   after: string | null;
 }
 
-/** The overview's figures as they were on one UTC day, written once a day by a scheduled job. */
+/**
+ * The overview's figures at the close of one UTC day: written after every fold of the figures that
+ * day (src/billing/figures/fold.ts), so the day's last change leaves its closing values.
+ */
 export interface AdminSnapshotDoc {
-  /** `YYYY-MM-DD` (UTC): one row per day, the unique _id makes the job idempotent. */
+  /** `YYYY-MM-DD` (UTC): one row per day. */
   _id: string;
   at: Date;
   mrr: { currency: string; amount: number }[];
   activeSubscribers: number;
   trialing: number;
   pastDue: number;
-  newSubscriptions30d: number;
-  churned30d: number;
-}
-
-/**
- * The admin overview last computed by any process (_id `latest`): a new process serves it, marked
- * with its time, while it computes its own (src/admin/analytics.ts).
- */
-export interface AdminOverviewDoc {
-  _id: string;
-  at: Date;
-  /** The Overview as JSON: its shape is the web's, not a query's. */
-  json: string;
+  /** On rows written before each day's counts were kept apart (admin_figure_days); unread now. */
+  newSubscriptions30d?: number;
+  churned30d?: number;
 }
 
 /** One repeated delivery of an event already in the inbox (acknowledged, not re-processed). */
@@ -618,7 +611,6 @@ export interface Collections {
   apiKeys: Collection<ApiKeyDoc>;
   adminAudit: Collection<AdminAuditDoc>;
   adminSnapshots: Collection<AdminSnapshotDoc>;
-  adminOverview: Collection<AdminOverviewDoc>;
   pendingEffects: Collection<PendingEffectsDoc>;
   adminSubscribers: Collection<SubscriberRowDoc>;
   adminSubscriberKeys: Collection<SubscriberKeyDoc>;
@@ -655,7 +647,6 @@ export function collections(db: Db): Collections {
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     adminAudit: db.collection<AdminAuditDoc>('admin_audit'),
     adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),
-    adminOverview: db.collection<AdminOverviewDoc>('admin_overview'),
     pendingEffects: db.collection<PendingEffectsDoc>('pending_effects'),
     adminSubscribers: db.collection<SubscriberRowDoc>('admin_subscribers'),
     adminSubscriberKeys: db.collection<SubscriberKeyDoc>('admin_subscriber_keys'),

@@ -304,8 +304,6 @@ describe('admin figures', () => {
         activeSubscribers: 2,
         trialing: 1,
         pastDue: 0,
-        newSubscriptions30d: 0,
-        churned30d: 0,
       },
       { upsert: true },
     );

@@ -124,8 +124,6 @@ export async function writeClosing(deps: AppDeps, totals: FiguresDoc, now: Date)
     activeSubscribers: totals.active,
     trialing: totals.trialing,
     pastDue: totals.pastDue,
-    newSubscriptions30d: 0,
-    churned30d: 0,
   };
   await deps.db.c.adminSnapshots.replaceOne({ _id: doc._id }, doc, { upsert: true });
 }
