@@ -24,16 +24,18 @@ export function payLink(env: LinkEnv, invoiceId: string): string | null {
   return sig ? `${env.PUBLIC_URL}/billing/pay/${encodeURIComponent(invoiceId)}?sig=${sig}` : null;
 }
 
-export type PayLinkTarget = { ok: true; url: string } | { ok: false; status: 403 | 404; message: string };
+export type PayLinkTarget = { ok: true; url: string } | { ok: false; status: 404; message: string };
 
-/** Where a pay link leads now: the portal while the invoice is open, the billing page once it is settled. */
+/**
+ * Where a pay link leads now: the portal while the invoice is open; the billing page (behind the
+ * login) once it is settled, or when the link is not one we signed (an old secret, a typo).
+ */
 export async function followPayLink(deps: AppDeps, opts: { invoiceId: string; sig: string | undefined }): Promise<PayLinkTarget> {
+  const billing = `${deps.env.PUBLIC_URL}/app/billing`;
   const expected = sign(deps.env, opts.invoiceId);
-  if (!expected || !opts.sig || !safeEqual(expected, opts.sig))
-    return { ok: false, status: 403, message: 'This payment link is not valid. Open Billing in DropIn to pay.' };
+  if (!expected || !opts.sig || !safeEqual(expected, opts.sig)) return { ok: true, url: billing };
   const stripe = deps.stripe;
   if (!stripe) throw new AppError('UNAVAILABLE', 'Billing is not configured on this server.');
-  const billing = `${deps.env.PUBLIC_URL}/app/billing`;
   const invoice = await withStripeErrors(() => stripe.invoices.retrieve(opts.invoiceId)).catch(() => null);
   if (!invoice?.customer) return { ok: false, status: 404, message: 'This invoice no longer exists.' };
   if (invoice.status !== 'open') return { ok: true, url: billing };

@@ -1,7 +1,7 @@
 // Failed-payment recovery, end to end at the HTTP level: a renewal's card declines, the dunning email
 // carries a one-click "update card and pay" link, the link opens the billing portal, a new card
 // pays the invoice, and the overview's recovered revenue moves (recovered by a card update). A
-// forged link opens nothing; a settled invoice's link leads to the billing page.
+// forged link opens no portal; a settled invoice's link leads to the billing page.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/auth/users';
@@ -57,9 +57,10 @@ describe('the dunning email link', () => {
     expect(link, email.text).toBeDefined();
     expect(email.text).toMatch(/Update card and pay/);
 
-    // A forged signature opens nothing.
+    // A forged signature opens no portal: it leads to the billing page, behind the login.
     const forged = await get(`${link!.split('?')[0]}?sig=${'x'.repeat(43)}`);
-    expect(forged.status).toBe(403);
+    expect(forged.status).toBe(303);
+    expect(forged.headers.get('location')).toBe(`${world.server.env.PUBLIC_URL}/app/billing`);
 
     // The link opens the portal's card form; a new card pays what is owed.
     const opened = await get(link!);
