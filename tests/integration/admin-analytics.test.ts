@@ -3,9 +3,10 @@
 // effects (applyBillingEffects, as every sync does) and are folded; each figure is checked against
 // the values worked out by hand below. Then: the closing snapshot and history, the drift check, and
 // freshness across two server processes on one database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { SubscriptionDoc } from '../../src/db/collections';
 import { computeOverview, history } from '../../src/admin/analytics';
+import { movementList, movementSummary, movementsCsv } from '../../src/admin/movements';
 import { applyBillingEffects } from '../../src/billing/effects';
 import type { SyncCause } from '../../src/billing/sync-result';
 import { foldChanges } from '../../src/billing/figures/fold';
@@ -26,11 +27,12 @@ const NOW = new Date('2026-11-26T12:00:00Z');
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
 const later = (ms: number) => new Date(NOW.getTime() + ms);
 
+// Each test builds its own world: a database of its own with the fixture and its figures.
 let h: Harness;
-beforeAll(async () => {
-  h = await createHarness();
+const harnesses: Harness[] = [];
+afterAll(async () => {
+  for (const one of harnesses) await one.close();
 });
-afterAll(() => h?.close());
 
 let n = 0;
 function sub(over: Partial<SubscriptionDoc>): SubscriptionDoc {
@@ -102,7 +104,12 @@ const card = (id: string) => ({ id, brand: 'visa', last4: '4242', expMonth: 12, 
  * failures: rows 4, 8, 12 (still open; counted on their period's start, 5 days ago)
  */
 const rows: SubscriptionDoc[] = [];
-async function insertFixture() {
+/** A new database with the fixture's mirror rows and the figures built from them at NOW. */
+async function fixture() {
+  h = await createHarness();
+  harnesses.push(h);
+  n = 0;
+  rows.length = 0;
   rows.push(sub({}));
   rows.push(sub({ interval: 'year', unitAmount: 12_000, created: ago(10) }));
   rows.push(sub({ planId: 'business', unitAmount: 4_900, quantity: 2, created: ago(100) }));
@@ -119,6 +126,7 @@ async function insertFixture() {
   rows.push(sub({ planId: 'business', unitAmount: 4_900, status: 'incomplete', created: ago(1) }));
   (rows[11] as SubscriptionDoc).latestInvoice = invoice(4_900);
   await h.deps.db.c.subscriptions.insertMany(rows);
+  await rebuildFigures(h.deps, NOW);
 }
 
 /** One subscription changed as a sync would report it: the mirror row written, then the effects. */
@@ -149,10 +157,26 @@ async function foldAll(deps: AppDeps) {
   for (;;) if (!(await foldChanges(deps)).more) break;
 }
 
+/** The changes of the second fixture test, one hour after NOW, through the billing effects. */
+async function changesOfTheHour() {
+  await change(h.deps, 1, later(HOUR), { planId: 'business', unitAmount: 4_900 });
+  await change(h.deps, 3, later(HOUR), { quantity: 1 });
+  await change(h.deps, 2, later(HOUR), { status: 'canceled', canceledAt: later(HOUR), endedAt: later(HOUR) });
+  await change(h.deps, 4, later(HOUR / 2), { defaultPaymentMethod: card('pm_new') });
+  await change(h.deps, 4, later(HOUR), { status: 'active', latestInvoice: invoice(49_000, 'paid') });
+  await change(h.deps, 5, later(HOUR), { status: 'active', trialEnd: later(HOUR) });
+  rows.push(sub({ created: later(HOUR) }));
+  await change(h.deps, 13, later(HOUR), {});
+  await change(h.deps, 8, later(HOUR), { status: 'active', latestInvoice: invoice(1_200, 'paid') }, { source: 'payment.retry' });
+  await change(h.deps, 12, later(HOUR), { status: 'incomplete_expired' });
+  // Effects that run twice (a sync that failed midway) are queued once.
+  await change(h.deps, 13, later(HOUR), {});
+  await foldAll(h.deps);
+}
+
 describe('admin figures', () => {
   it('built from the mirror, match the hand-computed figures', async () => {
-    await insertFixture();
-    await rebuildFigures(h.deps, NOW);
+    await fixture();
     const o = await computeOverview(h.deps, NOW);
     expect(o.mrr).toEqual([
       { currency: 'eur', amount: 1_000 },
@@ -202,24 +226,8 @@ describe('admin figures', () => {
    * recovered 30 d: 49000 + 1200 = 50200 of 3 failures → 2/3; each took 5 days and 1 hour
    */
   it('follow each change through the billing effects: movements, trials, recoveries', async () => {
-    await change(h.deps, 1, later(HOUR), { planId: 'business', unitAmount: 4_900 });
-    await change(h.deps, 3, later(HOUR), { quantity: 1 });
-    await change(h.deps, 2, later(HOUR), { status: 'canceled', canceledAt: later(HOUR), endedAt: later(HOUR) });
-    await change(h.deps, 4, later(HOUR / 2), { defaultPaymentMethod: card('pm_new') });
-    await change(h.deps, 4, later(HOUR), { status: 'active', latestInvoice: invoice(49_000, 'paid') });
-    await change(h.deps, 5, later(HOUR), { status: 'active', trialEnd: later(HOUR) });
-    rows.push(sub({ created: later(HOUR) }));
-    await change(h.deps, 13, later(HOUR), {});
-    await change(
-      h.deps,
-      8,
-      later(HOUR),
-      { status: 'active', latestInvoice: invoice(1_200, 'paid') },
-      { source: 'payment.retry' },
-    );
-    await change(h.deps, 12, later(HOUR), { status: 'incomplete_expired' });
-    // Effects that run twice (a sync that failed midway) are queued once.
-    await change(h.deps, 13, later(HOUR), {});
+    await fixture();
+    await changesOfTheHour();
     await foldAll(h.deps);
 
     const o = await computeOverview(h.deps, later(2 * HOUR));
@@ -269,6 +277,36 @@ describe('admin figures', () => {
       'new:sub_fixture5',
       'reactivation:sub_fixture8',
     ]);
+    // Per day and per month, one click away, and as CSV with cells a spreadsheet will not run.
+    const summary = await movementSummary(h.deps, { by: 'month', count: 1, now: NOW });
+    expect(summary[0]?.kinds.find((k) => k.kind === 'new')).toEqual({
+      kind: 'new',
+      count: 2,
+      mrr: [{ currency: 'usd', amount: 2_400 }],
+    });
+    expect(summary[0]?.net).toEqual([{ currency: 'usd', amount: 2_400 + 3_700 + 1_200 - 4_900 - 1_000 }]);
+    const list = await movementList(h.deps, { kind: 'new', period: dayKey(NOW).slice(0, 7), page: 1, pageSize: 10 });
+    // Newest first; these two share their time, so by id.
+    expect(list.rows.map((r) => [r.subscriptionId, r.fromMrr, r.toMrr])).toEqual([
+      ['sub_fixture5', 0, 1_200],
+      ['sub_fixture13', 0, 1_200],
+    ]);
+    const sneaky = await createUser(h.deps, {
+      email: `sneaky-${Date.now()}@example.test`,
+      password: null,
+      name: '=HYPERLINK("x")',
+      emailVerified: true,
+      role: 'user',
+    });
+    await h.deps.db.c.adminMovements.updateOne(
+      { kind: 'new', subscriptionId: 'sub_fixture13' },
+      { $set: { userId: sneaky._id } },
+    );
+    const csv = await movementsCsv(h.deps, { kind: 'new', period: dayKey(NOW) });
+    expect(csv.rows).toBe(2);
+    expect(csv.csv.split('\r\n')[0]).toMatch(/^at,kind,subscription_id,/);
+    expect(csv.csv).toContain(`"'=HYPERLINK(""x"")"`);
+
     const recoveries = await h.deps.db.c.adminRecoveries.find({}).toArray();
     expect(recoveries.map((r) => `${r.step}:${r.subscriptionId}:${r.amount}`).sort()).toEqual([
       'card_update:sub_fixture4:49000',
@@ -277,6 +315,8 @@ describe('admin figures', () => {
   });
 
   it('an older change arriving after a newer one does not undo it', async () => {
+    await fixture();
+    await changesOfTheHour();
     const before = await computeOverview(h.deps, later(2 * HOUR));
     // Row 1 as it was at NOW (before its upgrade), recorded late.
     await change(h.deps, 1, later(HOUR / 4), { planId: 'pro', unitAmount: 1_200 });
@@ -289,6 +329,8 @@ describe('admin figures', () => {
   });
 
   it("keep each day's closing figures, and today's point of the history is the live figure", async () => {
+    await fixture();
+    await changesOfTheHour();
     const today = dayKey(new Date());
     const closing = await h.deps.db.c.adminSnapshots.findOne({ _id: today });
     const live = await computeOverview(h.deps);
@@ -315,6 +357,8 @@ describe('admin figures', () => {
   });
 
   it('a check finds figures that drifted from the mirror, and the figures job rebuilds them', async () => {
+    await fixture();
+    await changesOfTheHour();
     expect((await checkFigures(h.deps)).result).toBe('ok');
     const col = figureCollections(h.deps);
     await col.figures.updateOne({ _id: 'totals' }, { $set: { active: 99 } });
