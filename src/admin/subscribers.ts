@@ -279,13 +279,13 @@ async function queryRows(
 export async function listSubscribers(
   deps: AppDeps,
   q: SubscriberQuery,
-): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number; asOf: string | null }> {
+): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number }> {
   const { fresh, ...key } = q;
   const { rows, total } = await remembered(deps, JSON.stringify(key), fresh, async () => {
     const { docs, total } = await queryRows(deps, q, { skip: (q.page - 1) * q.pageSize, limit: q.pageSize });
     return { rows: docs.map(fromDoc), total };
   });
-  return { rows, total, page: q.page, pageSize: q.pageSize, asOf: null };
+  return { rows, total, page: q.page, pageSize: q.pageSize };
 }
 
 const CSV_MAX = 50_000;
