@@ -1,21 +1,21 @@
 // Revenue analytics for the admin overview, read from the figures the billing effects keep up to
 // date (src/billing/figures): the totals now, what happened each day, and each day's closing
-// snapshot. A fresh overview is a handful of reads by `_id`, never a pass over the mirror.
+// snapshot. A fresh overview is two reads by `_id` (the totals with their 30- and 90-day windows,
+// and the snapshot 30 days back), never a pass over the mirror.
 import type { AppDeps } from '../deps';
-import { findByIds } from '../db/reads';
 import { repairFailingOnce } from './failing';
 import {
-  type ByCurrency,
   dayKey,
-  emptyDay,
+  dayRows,
   emptyFigures,
   type FigureDayDoc,
   type FiguresDoc,
   figureCollections,
+  lastDays,
   MOVEMENT_KINDS,
   type MovementKind,
-  RECOVERY_STEPS,
   type RecoveryStep,
+  windowsOf,
 } from '../billing/figures/model';
 import { moneyList } from '../billing/figures/fold';
 
@@ -76,38 +76,7 @@ export interface Overview {
   computedAt: string;
 }
 
-/** The last `n` UTC days up to and including `now`'s, oldest first. */
-function lastDays(now: Date, n: number): string[] {
-  return Array.from({ length: n }, (_, i) => dayKey(new Date(now.getTime() - (n - 1 - i) * DAY)));
-}
-
-const add = (into: ByCurrency, from: ByCurrency) => {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
-};
-
-function sumDays(days: FigureDayDoc[]) {
-  const total = emptyDay('sum');
-  for (const d of days) {
-    total.newSubscriptions += d.newSubscriptions;
-    total.churned += d.churned;
-    total.trialsEnded += d.trialsEnded;
-    total.trialsConverted += d.trialsConverted;
-    for (const k of MOVEMENT_KINDS) {
-      total.movements[k].count += d.movements[k].count;
-      add(total.movements[k].mrr12, d.movements[k].mrr12);
-    }
-    total.failures.count += d.failures.count;
-    add(total.failures.amount, d.failures.amount);
-    total.recovered.count += d.recovered.count;
-    add(total.recovered.amount, d.recovered.amount);
-    total.recovered.days += d.recovered.days;
-    for (const s of RECOVERY_STEPS) total.recovered.byStep[s] += d.recovered.byStep[s];
-  }
-  return total;
-}
-
-function recoveryOf(days: FigureDayDoc[], windowDays: number): RecoveryFigures {
-  const t = sumDays(days);
+function recoveryOf(t: FigureDayDoc, windowDays: number): RecoveryFigures {
   return {
     windowDays,
     recovered: moneyList(t.recovered.amount, 1),
@@ -122,16 +91,14 @@ function recoveryOf(days: FigureDayDoc[], windowDays: number): RecoveryFigures {
 /** The overview from stored figures as of `now` (30- and 90-day windows end today). */
 export async function computeOverview(deps: AppDeps, now = new Date()): Promise<Overview> {
   const col = figureCollections(deps);
-  const keys90 = lastDays(now, 90);
-  const [totals, dayDocs, base] = await Promise.all([
+  const [totals, base] = await Promise.all([
     col.figures.findOne({ _id: 'totals' }),
-    findByIds(col.days, keys90),
     deps.db.c.adminSnapshots.findOne({ _id: dayKey(new Date(now.getTime() - 30 * DAY)) }),
   ]);
+  // The windows the folder keeps for today; for another day (or before the folder got to it), summed here.
+  const windows = totals?.windows?.day === dayKey(now) ? totals.windows : windowsOf(now, await dayRows(deps, now));
   const f: FiguresDoc = totals ?? emptyFigures(now);
-  const from30 = keys90[60] as string;
-  const days30 = dayDocs.filter((d) => d._id >= from30);
-  const w = sumDays(days30);
+  const w = windows.d30;
   const estimatedBase = f.active + w.churned - w.newSubscriptions;
   const churnBase = base ? base.activeSubscribers : Math.max(0, estimatedBase);
   const currencies = [
@@ -181,7 +148,7 @@ export async function computeOverview(deps: AppDeps, now = new Date()): Promise<
         churn: Math.round(mv('churn', currency)),
       };
     }),
-    recovery: [recoveryOf(days30, 30), recoveryOf(dayDocs, 90)],
+    recovery: [recoveryOf(windows.d30, 30), recoveryOf(windows.d90, 90)],
     computedAt: f.updatedAt.toISOString(),
   };
 }
@@ -219,10 +186,11 @@ export interface HistoryPoint {
 export async function history(deps: AppDeps, opts: { days: number; now?: Date }): Promise<HistoryPoint[]> {
   const now = opts.now ?? new Date();
   const keys = lastDays(now, opts.days);
-  const col = figureCollections(deps);
+  const range = { $gte: keys[0] as string, $lte: keys[keys.length - 1] as string };
+  // Range reads of two collections with a row a day: one query each, not a read per day.
   const [snaps, dayDocs, live, before] = await Promise.all([
-    findByIds(deps.db.c.adminSnapshots, keys),
-    findByIds(col.days, keys),
+    deps.db.c.adminSnapshots.find({ _id: range }).toArray(),
+    dayRows(deps, now, opts.days),
     computeOverview(deps, now),
     // The closing figures before the window, to carry into its first days.
     deps.db.c.adminSnapshots

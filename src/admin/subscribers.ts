@@ -136,6 +136,9 @@ function wordsOfQuery(search: string | undefined): string[] {
   return text.split(/[^\p{L}\p{N}_@.]+/u).filter(Boolean);
 }
 
+const isExactSearch = (search: string) =>
+  /^(sub|cus)_[A-Za-z0-9]+$/.test(search.trim()) || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(search.trim());
+
 /** Rows an exact search names (an email, a customer, a subscription), read by `_id`; null for other searches. */
 async function exactRows(deps: AppDeps, search: string): Promise<SubscriberRowDoc[] | null> {
   const rows = subscriberRows(deps);
@@ -281,10 +284,13 @@ export async function listSubscribers(
   q: SubscriberQuery,
 ): Promise<{ rows: SubscriberRow[]; total: number; page: number; pageSize: number }> {
   const { fresh, ...key } = q;
-  const { rows, total } = await remembered(deps, JSON.stringify(key), fresh, async () => {
+  const load = async () => {
     const { docs, total } = await queryRows(deps, q, { skip: (q.page - 1) * q.pageSize, limit: q.pageSize });
     return { rows: docs.map(fromDoc), total };
-  });
+  };
+  // An exact search is reads by `_id` already: no cache in front of it.
+  const exact = !!q.search && isExactSearch(q.search);
+  const { rows, total } = exact ? await load() : await remembered(deps, JSON.stringify(key), fresh, load);
   return { rows, total, page: q.page, pageSize: q.pageSize };
 }
 

@@ -21,6 +21,8 @@ import {
   type FigureSubjectDoc,
   figureCollections,
   insertOnce,
+  dayRows,
+  windowsOf,
   type MovementKind,
   type MrrMovementDoc,
   type RecoveryDoc,
@@ -97,6 +99,9 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   const now = new Date();
   work.totals.folds += 1;
   work.totals.updatedAt = now;
+  // The windows from the stored day rows with this fold's rows in their place.
+  const stored = await dayRows(deps, now);
+  work.totals.windows = windowsOf(now, [...stored.filter((d) => !work.days.has(d._id)), ...work.days.values()]);
   await write(col, work);
   await writeClosing(deps, work.totals, now);
   await col.changes.bulkWrite(

@@ -5,7 +5,7 @@
 import type { AppDeps } from '../../deps';
 import { acquireLease, type Lease } from '../reconcile/lease';
 import { foldChanges } from './fold';
-import { figureCollections } from './model';
+import { dayKey, dayRows, figureCollections, windowsOf } from './model';
 import { rebuildFigures } from './rebuild';
 import { rebuildSubscriberRows } from './subscriber-rows';
 
@@ -57,6 +57,11 @@ export function startFiguresJob(
       const r = await foldChanges(deps, { owns });
       if (!r.more) break;
     }
+    // A new day: the 30- and 90-day windows move on even when nothing changed.
+    const now = new Date();
+    const current = await col.figures.findOne({ _id: 'totals' }, { projection: { windows: 1 } });
+    if (current && current.windows?.day !== dayKey(now) && owns())
+      await col.figures.updateOne({ _id: 'totals' }, { $set: { windows: windowsOf(now, await dayRows(deps, now)) } });
   };
 
   const tick = (): Promise<void> => {

@@ -112,6 +112,11 @@ export interface FiguresDoc {
   byStatus: Record<string, number>;
   byPlanStatus: Record<string, number>;
   cancelling: number;
+  /**
+   * What the last 30 and 90 days (today included) add up to, as of `day`: kept by the folder after
+   * each fold and at each day's start, so an overview reads one document.
+   */
+  windows?: { day: string; d30: FigureDayDoc; d90: FigureDayDoc } | null;
   /** Folds applied since the last rebuild: lets a check see that nothing moved while it counted. */
   folds: number;
   updatedAt: Date;
@@ -223,4 +228,51 @@ export async function insertOnce<T extends { _id: string }>(coll: Collection<T>,
     const refused = refusedRows(err);
     if (!refused || refused.some((r) => !r.duplicate)) throw err;
   }
+}
+
+/** The last `n` UTC days up to and including `now`'s, oldest first. */
+export function lastDays(now: Date, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => dayKey(new Date(now.getTime() - (n - 1 - i) * 86_400_000)));
+}
+
+const addAll = (into: ByCurrency, from: ByCurrency) => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+};
+
+/** Day rows added up. */
+export function sumDays(days: FigureDayDoc[]): FigureDayDoc {
+  const total = emptyDay('sum');
+  for (const d of days) {
+    total.newSubscriptions += d.newSubscriptions;
+    total.churned += d.churned;
+    total.trialsEnded += d.trialsEnded;
+    total.trialsConverted += d.trialsConverted;
+    for (const k of MOVEMENT_KINDS) {
+      total.movements[k].count += d.movements[k].count;
+      addAll(total.movements[k].mrr12, d.movements[k].mrr12);
+    }
+    total.failures.count += d.failures.count;
+    addAll(total.failures.amount, d.failures.amount);
+    total.recovered.count += d.recovered.count;
+    addAll(total.recovered.amount, d.recovered.amount);
+    total.recovered.days += d.recovered.days;
+    for (const s of RECOVERY_STEPS) total.recovered.byStep[s] += d.recovered.byStep[s];
+  }
+  return total;
+}
+
+/** The day rows of the 90 days up to `now`: one range read of a collection with a row a day. */
+export async function dayRows(deps: AppDeps, now: Date, n = 90): Promise<FigureDayDoc[]> {
+  const keys = lastDays(now, n);
+  return figureCollections(deps)
+    .days.find({ _id: { $gte: keys[0] as string, $lte: keys[keys.length - 1] as string } })
+    .toArray();
+}
+
+/** The 30- and 90-day sums as of `now`, from day rows (`fresh` replaces stored rows of the same day). */
+export function windowsOf(now: Date, rows: FigureDayDoc[]): NonNullable<FiguresDoc['windows']> {
+  const keys = lastDays(now, 90);
+  const from30 = keys[60] as string;
+  const inRange = rows.filter((d) => d._id >= (keys[0] as string) && d._id <= (keys[89] as string));
+  return { day: dayKey(now), d30: sumDays(inRange.filter((d) => d._id >= from30)), d90: sumDays(inRange) };
 }

@@ -18,6 +18,7 @@ import {
   type FiguresDoc,
   type FigureSubjectDoc,
   figureCollections,
+  windowsOf,
 } from './model';
 
 const BATCH = 2_000;
@@ -136,6 +137,7 @@ export async function rebuildFigures(deps: AppDeps, now = new Date()): Promise<{
       docs.slice(i, i + BATCH).map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
       { ordered: false },
     );
+  computed.totals.windows = windowsOf(now, docs);
   await col.figures.replaceOne({ _id: 'totals' }, computed.totals, { upsert: true });
   await writeClosing(deps, computed.totals, now);
   await col.figures.deleteOne({ _id: 'rebuild' });
