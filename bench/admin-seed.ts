@@ -498,10 +498,15 @@ async function freshness(
       );
       let seenOverview = 0;
       let seenSearch = 0;
+      let lastSearch = 0;
       while ((!seenOverview || !seenSearch) && performance.now() - t < 60_000) {
         if (!seenOverview && (await overview(other)).activeSubscribers > before.activeSubscribers)
           seenOverview = performance.now() - t;
-        if (!seenSearch && (await search(user.email)).total > 0) seenSearch = performance.now() - t;
+        // An admin's search box, not a tight loop: each exact search is two reads by `_id`.
+        if (!seenSearch && performance.now() - lastSearch >= 1_000) {
+          lastSearch = performance.now();
+          if ((await search(user.email)).total > 0) seenSearch = performance.now() - t;
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
       overviewMs.push(seenOverview || Number.POSITIVE_INFINITY);
