@@ -17,6 +17,10 @@ export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cau
   const events = cause.source === 'webhook' ? cause.events : [];
   // What the account may do follows at once in this process (others re-read within seconds).
   for (const change of result.changes) if (change.userId) deps.caches.plans.delete(change.userId);
+  // The admin's figures (MRR, movements, recoveries) and its subscriber list follow every change;
+  // first, so every web process shows the change while the emails below are still being written.
+  await recordFigureChanges(deps, result, cause);
+  await projectSubscriberRows(deps, result);
   // Notices: from the mirror's before/after, from what Stripe says of each invoice an event or the
   // action names, and from the event types that call for one on their own.
   await notifyBillingChanges(deps, result, { events, invoiceIds: invoicesNamed(cause) });
@@ -26,9 +30,6 @@ export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cau
   for (const event of events) await recordPaymentFailure(deps, event);
   // A refund email per refund the cause names (refund events, or the refund an admin just made).
   await notifyRefunds(deps, result, cause);
-  // The admin's figures (MRR, movements, recoveries) and its subscriber list follow every change.
-  await recordFigureChanges(deps, result, cause);
-  await projectSubscriberRows(deps, result);
 }
 
 /** The invoices a cause is about: those its invoice events name, or the one the action acted on. */
