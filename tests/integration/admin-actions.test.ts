@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { createUser } from '../../src/auth/users';
 import type { AuditView } from '../../src/admin/audit';
 import { csvCell, type SubscriberDetail, type SubscriberRow } from '../../src/admin/subscribers';
 import type { FailedPaymentRow } from '../../src/admin/payments';
@@ -24,16 +23,7 @@ let admin: { id: string; email: string; cookie: string };
 
 beforeAll(async () => {
   world = await startBillingWorld({ SESSION_CACHE_MS: '5000' });
-  const email = `admin-${randomUUID().slice(0, 8)}@example.test`;
-  const user = await createUser(world.server.deps, {
-    email,
-    password: 'admin test password',
-    name: 'Ada Admin',
-    emailVerified: true,
-    role: 'admin',
-  });
-  const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
-  admin = { id: user._id, email, cookie: cookie.split(';')[0] as string };
+  admin = await verifiedUser(world, 'Ada Admin', { role: 'admin' });
 });
 afterAll(() => world?.close());
 
