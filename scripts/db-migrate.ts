@@ -58,7 +58,8 @@ async function main(): Promise<number> {
     const dataDir = path.resolve(process.env.DROPIN_DATA_DIR ?? path.join(root, '.data'));
     ferret = await startFerretDB({ dataDir: path.join(dataDir, 'ferretdb') });
     uri = ferret.url;
-    console.log(`Using the local database in ${path.relative(process.cwd(), dataDir) || '.'}/ferretdb`);
+    const shown = path.relative(process.cwd(), dataDir);
+    console.log(`Using the local database in ${shown.startsWith('..') ? dataDir : shown || '.'}/ferretdb`);
   }
   let db: Database | null = null;
   try {
