@@ -62,9 +62,6 @@ describe('the API docs page', () => {
       await expect
         .poll(() => usage.locator('.live-responses-table tbody .response-col_status').first().textContent())
         .toContain('200');
-      await page.screenshot({ path: 'test-results/api-docs-1280.png', fullPage: false });
-      await page.setViewportSize({ width: 390, height: 844 });
-      await page.screenshot({ path: 'test-results/api-docs-390.png', fullPage: false });
 
       expect(elsewhere).toEqual([]);
       expect(problems).toEqual([]);
