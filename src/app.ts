@@ -20,6 +20,7 @@ import { AppError } from './lib/errors';
 import { isWebPage, matchesPattern, shortUrlTarget, webPages } from './lib/web-routes';
 import { oauthRoutes } from './auth/oauth/routes';
 import { stripeWebhookRoutes } from './webhooks/route';
+import { apiDocsRoutes } from './api/docs';
 import { restApi, toolBodyLimit } from './api/rest';
 import { fileRoutes } from './content/files';
 import { contentUploadRoutes } from './content/upload-route';
@@ -68,6 +69,7 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
   app.route('/auth/oauth', oauthRoutes(deps));
   app.route('/webhooks', stripeWebhookRoutes(deps, { onRecorded: opts.onWebhookRecorded }));
   app.route('/api/v1', restApi(deps));
+  app.route('/api/docs', apiDocsRoutes());
   app.route('/files', fileRoutes(deps));
   // Admin file uploads (raw body, up to 20 MB): outside /trpc and its 64 KB body limit; under
   // /api so the dev server's proxy and nginx's API location reach it like the rest of the API.

@@ -516,6 +516,17 @@ export interface WebhookDuplicateDoc {
   receivedAt: Date;
 }
 
+/**
+ * One applied database migration (src/db/migrations/): its id is the step's file name. A row is
+ * written once, after its step finished; a database whose ledger names a step the code does not
+ * have was migrated by a newer version (src/db/migrate.ts).
+ */
+export interface MigrationDoc {
+  _id: string;
+  appliedAt: Date;
+  durationMs: number;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -547,6 +558,7 @@ export interface Collections {
   adminSnapshots: Collection<AdminSnapshotDoc>;
   adminOverview: Collection<AdminOverviewDoc>;
   pendingEffects: Collection<PendingEffectsDoc>;
+  migrations: Collection<MigrationDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -580,5 +592,6 @@ export function collections(db: Db): Collections {
     adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),
     adminOverview: db.collection<AdminOverviewDoc>('admin_overview'),
     pendingEffects: db.collection<PendingEffectsDoc>('pending_effects'),
+    migrations: db.collection<MigrationDoc>('migrations'),
   };
 }

@@ -16,7 +16,7 @@ import { createUser } from '../../src/auth/users';
 import { COMPARED_FIELDS, compareRow, expectedRow } from '../../src/billing/reconcile/compare';
 import { collections } from '../../src/db/collections';
 import { latestRuns, runReconcile, type ReconcileReport } from '../../src/billing/reconcile/run';
-import { acquireLease } from '../../src/billing/reconcile/lease';
+import { acquireLease } from '../../src/db/lease';
 import { allStripeSubscriptions, startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 
 let world: BillingWorld;

@@ -18,6 +18,7 @@ import type { Browser } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/services';
+import { migrations } from '../../src/db/migrations/index';
 import { launchBrowser, signUpAndVerify } from '../setup/browser';
 import { brotliInstalled, nginxBinary, repoRoot, type RunningNginx, selfSignedCert, startNginx } from './nginx';
 import { type Pm2, pm2 } from './pm2';
@@ -185,6 +186,34 @@ describe('production: PM2 and nginx', () => {
     const reconciler = list?.find((p) => p.name === 'dropin-reconciler');
     expect(reconciler?.pm2_env.exec_mode).toBe('fork_mode');
     expect(reconciler?.pm2_env.NODE_ENV).toBe('production');
+  });
+
+  it('the three processes, started together on a fresh database, applied each migration once and recorded it', async () => {
+    const ledger = await mongo
+      .db(dbName)
+      .collection<{ _id: string; appliedAt: Date; durationMs: number }>('migrations')
+      .find({})
+      .toArray();
+    expect(ledger.map((m) => m._id).sort()).toEqual(migrations.map((m) => m.id));
+    for (const m of ledger) expect(typeof m.durationMs).toBe('number');
+    // The lease is given back.
+    expect(
+      await mongo
+        .db(dbName)
+        .collection<{ _id: string }>('claims')
+        .countDocuments({ _id: { $regex: '^migrations:' } }),
+    ).toBe(0);
+  });
+
+  it('serves the REST API spec and its docs page, with its assets, from the bundled build', async () => {
+    const spec = await request('/api/v1/openapi.json');
+    expect(spec.status).toBe(200);
+    expect(JSON.parse(spec.body)).toMatchObject({ openapi: '3.1.0', servers: [{ url: `${base}/api/v1` }] });
+    const docs = await request('/api/docs');
+    expect(docs.status).toBe(200);
+    const assets = [...docs.body.matchAll(/(?:src|href)="(\/api\/docs\/assets\/[^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) expect((await request(asset)).status, asset).toBe(200);
   });
 
   it('serves TLS 1.2 and 1.3 only, offers HTTP/2, and redirects HTTP to HTTPS', async () => {

@@ -13,7 +13,7 @@ import { inboxRow } from '../../webhooks/inbox';
 import { requeueEvent } from '../../webhooks/worker';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { acquireLease, type Lease } from './lease';
+import { acquireLease, type Lease } from '../../db/lease';
 import { createBudgetedStripe } from './stripe';
 import { MirrorStream } from './mirror-stream';
 import { compareRow, expectedRow, plain, COMPARED_FIELDS, type DriftKind, type FieldDiff } from './compare';
