@@ -308,13 +308,19 @@ async function main() {
       emailVerified: true,
       hasPassword: true,
       twoFactorEnabled: false,
+      twoFactorEnabledAt: null,
       createdAt: new Date(),
     };
     const caller = createCallerFactory(appRouter)(
       createInnerContext({
         deps,
         user: admin,
-        session: { publicId: 'bench', expiresAt: new Date(now + DAY), absoluteExpiresAt: new Date(now + DAY) },
+        session: {
+          publicId: 'bench',
+          expiresAt: new Date(now + DAY),
+          absoluteExpiresAt: new Date(now + DAY),
+          secondFactorAt: null,
+        },
       }),
     );
     const runs = Number(process.env.RUNS ?? 40);

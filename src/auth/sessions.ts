@@ -16,6 +16,8 @@ export interface SessionUser {
   emailVerified: boolean;
   hasPassword: boolean;
   twoFactorEnabled: boolean;
+  /** When two-factor sign-in was (last) turned on; a session's second factor counts only after it. */
+  twoFactorEnabledAt: Date | null;
   createdAt: Date;
 }
 
@@ -23,11 +25,15 @@ export interface SessionInfo {
   publicId: string;
   expiresAt: Date;
   absoluteExpiresAt: Date;
+  /** When this session's sign-in passed the second factor (code or remembered device); null if it did not. */
+  secondFactorAt: Date | null;
 }
 
 export interface SessionMeta {
   ip: string;
   userAgent: string;
+  /** The sign-in passed the second factor (src/auth/two-factor/second-factor.ts). */
+  secondFactor?: boolean;
 }
 
 export type Sessions = ReturnType<typeof createSessions>;
@@ -58,7 +64,11 @@ export function createSessions(env: Env, c: Collections) {
       attributes: { secure: production, sameSite: 'lax', path: '/' },
     },
     getUserAttributes: (a) => a,
-    getSessionAttributes: (a) => ({ publicId: a.publicId, absoluteExpiresAt: a.absoluteExpiresAt }),
+    getSessionAttributes: (a) => ({
+      publicId: a.publicId,
+      absoluteExpiresAt: a.absoluteExpiresAt,
+      secondFactorAt: a.secondFactorAt,
+    }),
   });
 
   return {
@@ -71,6 +81,7 @@ export function createSessions(env: Env, c: Collections) {
         ip: meta.ip.slice(0, 64),
         userAgent: meta.userAgent.slice(0, 300),
         publicId: '',
+        secondFactorAt: meta.secondFactor ? new Date() : null,
       });
       return { token: session.id, cookie: lucia.createSessionCookie(session.id).serialize() };
     },
@@ -94,7 +105,12 @@ export function createSessions(env: Env, c: Collections) {
       touchLastSeen(session.publicId);
       return {
         user: { ...user },
-        session: { publicId: session.publicId, expiresAt: session.expiresAt, absoluteExpiresAt: session.absoluteExpiresAt },
+        session: {
+          publicId: session.publicId,
+          expiresAt: session.expiresAt,
+          absoluteExpiresAt: session.absoluteExpiresAt,
+          secondFactorAt: session.secondFactorAt,
+        },
         setCookie: session.fresh ? lucia.createSessionCookie(token).serialize() : null,
       };
     },
@@ -146,8 +162,14 @@ export function createSessions(env: Env, c: Collections) {
 
 declare module 'lucia' {
   interface Register {
-    Lucia: Lucia<{ publicId: string; absoluteExpiresAt: Date }, Omit<SessionUser, 'id'>>;
+    Lucia: Lucia<{ publicId: string; absoluteExpiresAt: Date; secondFactorAt: Date | null }, Omit<SessionUser, 'id'>>;
     DatabaseUserAttributes: Omit<SessionUser, 'id'>;
-    DatabaseSessionAttributes: { publicId: string; absoluteExpiresAt: Date; ip: string; userAgent: string };
+    DatabaseSessionAttributes: {
+      publicId: string;
+      absoluteExpiresAt: Date;
+      ip: string;
+      userAgent: string;
+      secondFactorAt: Date | null;
+    };
   }
 }

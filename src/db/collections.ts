@@ -36,6 +36,11 @@ export interface SessionDoc {
   lastSeenAt: Date;
   ip: string;
   userAgent: string;
+  /**
+   * When this session's sign-in passed the second factor (a code, or a browser remembered after
+   * one); null or absent when it did not. ADMIN_REQUIRE_2FA asks it of admins' sessions.
+   */
+  secondFactorAt?: Date | null;
 }
 
 export type EmailCodePurpose = 'verify_email' | 'change_email';

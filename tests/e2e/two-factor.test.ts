@@ -56,6 +56,7 @@ describe('two-factor sign-in in the browser', () => {
 
       await page.goto('/app/settings');
       const section = page.getByRole('region', { name: 'Two-factor authentication' });
+      await section.getByLabel('Current password').fill(password);
       await section.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
       await section.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
       const key = (await section.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) ?? '';

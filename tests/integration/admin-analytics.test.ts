@@ -154,9 +154,15 @@ describe('admin overview', () => {
           emailVerified: true,
           hasPassword: false,
           twoFactorEnabled: false,
+          twoFactorEnabledAt: null,
           createdAt: admin.createdAt,
         },
-        session: { publicId: 'p', expiresAt: new Date(Date.now() + DAY), absoluteExpiresAt: new Date(Date.now() + DAY) },
+        session: {
+          publicId: 'p',
+          expiresAt: new Date(Date.now() + DAY),
+          absoluteExpiresAt: new Date(Date.now() + DAY),
+          secondFactorAt: null,
+        },
       }),
     );
     const o = await caller.admin.overview();
