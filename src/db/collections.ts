@@ -550,7 +550,10 @@ export interface Collections {
   webhookDuplicates: Collection<WebhookDuplicateDoc>;
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
-  /** Numbered slots of count-limited things, held while the thing lives (db/claims.ts claimSlot); never swept. */
+  /**
+   * Numbered slots of count-limited things, held while the thing lives (db/claims.ts claimSlot);
+   * `owner` names the thing. API key slots whose key is gone are swept (src/api/keys.ts).
+   */
   slots: Collection<ClaimDoc>;
   reconcileRuns: Collection<ReconcileRunDoc>;
   content: Collection<ContentDoc>;

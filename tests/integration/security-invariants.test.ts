@@ -8,6 +8,7 @@ import { seedAdmin } from '../../src/auth/admin-seed';
 import { limits } from '../../src/auth/limits';
 import { hit } from '../../src/lib/rate-limit';
 import { takeToken } from '../../src/api/rate';
+import { keySlotPrefix, sweepKeySlots } from '../../src/api/keys';
 import { seedContent } from '../../src/content/seed';
 import { deleteAccount } from '../../src/account/delete-account';
 import { sumUnits } from '../../src/usage/units';
@@ -163,6 +164,48 @@ describe('finding 5: count-limited things are taken as unique slots', () => {
     const id = list.body.result!.data.keys[0]!.id;
     expect((await u.b.mutation('apiKeys.revoke', { id })).status).toBe(200);
     expect((await u.b.mutation('apiKeys.create', { name: 'again' })).status).toBe(200);
+  });
+});
+
+describe('API key slots are owned by their key', () => {
+  const slotOf = (userId: string, n: number) => `${keySlotPrefix(userId)}:${n}`;
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+
+  it('a slot taken by a creation that never stored its key (a crash) is freed, and the next key gets it', async () => {
+    const u = await createAccount(h);
+    // What a crash between taking the slot and inserting the key leaves behind.
+    await h.deps.db.c.slots.insertOne({ _id: slotOf(u.userId, 0), owner: 'key-never-stored', at: minutesAgo(5) });
+    const res = await u.b.mutation<{ apiKey: { id: string } }>('apiKeys.create', { name: 'after a crash' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const slot = await h.deps.db.c.slots.findOne({ _id: slotOf(u.userId, 0) });
+    expect(slot?.owner, 'the slot names the key that holds it').toBe(res.body.result?.data.apiKey.id);
+    // The Free plan's one key is still the limit.
+    expect((await u.b.mutation('apiKeys.create', { name: 'second' })).status).toBe(402);
+  });
+
+  it('the sweep frees slots whose key is gone or revoked, and keeps live keys and creations in flight', async () => {
+    const live = await createAccount(h);
+    await newKey(live.b);
+    const liveSlot = await h.deps.db.c.slots.findOne({ _id: slotOf(live.userId, 0) });
+    await h.deps.db.c.slots.updateOne({ _id: liveSlot!._id }, { $set: { at: minutesAgo(60) } });
+    const revoked = await createAccount(h);
+    await newKey(revoked.b);
+    const revokedSlot = await h.deps.db.c.slots.findOne({ _id: slotOf(revoked.userId, 0) });
+    // A revocation that stopped before giving its slot back.
+    await h.deps.db.c.apiKeys.updateOne({ _id: revokedSlot!.owner }, { $set: { revokedAt: new Date() } });
+    await h.deps.db.c.slots.updateOne({ _id: revokedSlot!._id }, { $set: { at: minutesAgo(60) } });
+    const orphan = (await createAccount(h)).userId;
+    await h.deps.db.c.slots.insertMany([
+      { _id: slotOf(orphan, 0), owner: 'gone', at: minutesAgo(60) },
+      // Taken a moment ago: its key may be on its way in.
+      { _id: slotOf(orphan, 1), owner: 'in-flight', at: new Date() },
+    ]);
+
+    await sweepKeySlots(h.deps);
+    const left = await h.deps.db.c.slots
+      .find({ _id: { $in: [liveSlot!._id, revokedSlot!._id, slotOf(orphan, 0), slotOf(orphan, 1)] } })
+      .toArray();
+    expect(left.map((s) => s._id).sort()).toEqual([liveSlot!._id, slotOf(orphan, 1)].sort());
   });
 });
 
