@@ -107,44 +107,49 @@ export async function failedPayments(
 export async function retryPayment(opts: { deps: AppDeps; actor: Actor; actionId: string; invoiceId: string }) {
   const { deps } = opts;
   const stripe = requireStripe(deps);
-  // The failing rows first (a small collection); the whole mirror only for an invoice not there.
-  const sub =
-    (await failingSubscriptions(deps).findOne({ 'latestInvoice.id': opts.invoiceId })) ??
-    (await deps.db.c.subscriptions.findOne({ 'latestInvoice.id': opts.invoiceId }));
-  if (!sub) throw new AppError('NOT_FOUND', 'No subscription has this invoice as its latest.');
-  const state = async () => {
-    const s = await deps.db.c.subscriptions.findOne({ _id: sub._id });
-    return (
-      s && { status: s.status, invoiceStatus: s.latestInvoice?.status ?? null, attempts: s.latestInvoice?.attemptCount ?? 0 }
-    );
-  };
-  try {
-    return await audited(
-      deps,
-      opts.actor,
-      { action: 'retry_payment', targetType: 'invoice', targetId: opts.invoiceId, userId: sub.userId, actionId: opts.actionId },
-      state,
-      async () => {
+  return audited({
+    deps,
+    actor: opts.actor,
+    write: { action: 'retry_payment', targetType: 'invoice', targetId: opts.invoiceId, actionId: opts.actionId },
+    prepare: async () => {
+      // The failing rows first (a small collection); the whole mirror only for an invoice not there.
+      const sub =
+        (await failingSubscriptions(deps).findOne({ 'latestInvoice.id': opts.invoiceId })) ??
+        (await deps.db.c.subscriptions.findOne({ 'latestInvoice.id': opts.invoiceId }));
+      if (!sub) throw new AppError('NOT_FOUND', 'No subscription has this invoice as its latest.');
+      return { userId: sub.userId, subscriptionId: sub._id, customerId: sub.customerId };
+    },
+    snapshot: async ({ subscriptionId }) => {
+      const s = await deps.db.c.subscriptions.findOne({ _id: subscriptionId });
+      return (
+        s && { status: s.status, invoiceStatus: s.latestInvoice?.status ?? null, attempts: s.latestInvoice?.attemptCount ?? 0 }
+      );
+    },
+    run: async ({ subscriptionId, customerId }) => {
+      try {
         const inv = await withStripeErrors(() =>
           stripe.invoices.pay(opts.invoiceId, {}, { idempotencyKey: `admin:retry:${opts.actionId}` }),
         );
         return { invoiceStatus: inv.status };
-      },
-    );
-  } finally {
-    // Paid or declined, the attempt changed the invoice: show it now.
-    await syncCustomer(deps, sub.customerId, { source: 'payment.retry', key: opts.actionId, invoiceId: opts.invoiceId }).catch(
-      (err: unknown) => deps.log.warn({ err }, 'resync after a payment retry failed'),
-    );
-    // The retried subscription's row as the resync left it, shown at once even from a snapshot.
-    const row = await failingSubscriptions(deps)
-      .findOne({ _id: sub._id })
-      .catch(() => undefined);
-    if (row !== undefined)
-      failingCache(deps).update((v) => ({
-        ...v,
-        rows: (row ? [...v.rows.filter((r) => r._id !== sub._id), row] : v.rows.filter((r) => r._id !== sub._id)).sort(byCreated),
-      }));
-    invalidateAdminCaches(deps);
-  }
+      } finally {
+        // Paid or declined, the attempt changed the invoice: show it now.
+        await syncCustomer(deps, customerId, { source: 'payment.retry', key: opts.actionId, invoiceId: opts.invoiceId }).catch(
+          (err: unknown) => deps.log.warn({ err }, 'resync after a payment retry failed'),
+        );
+        // The retried subscription's row as the resync left it, shown at once even from a snapshot.
+        const row = await failingSubscriptions(deps)
+          .findOne({ _id: subscriptionId })
+          .catch(() => undefined);
+        if (row !== undefined)
+          failingCache(deps).update((v) => ({
+            ...v,
+            rows: (row
+              ? [...v.rows.filter((r) => r._id !== subscriptionId), row]
+              : v.rows.filter((r) => r._id !== subscriptionId)
+            ).sort(byCreated),
+          }));
+        invalidateAdminCaches(deps);
+      }
+    },
+  });
 }

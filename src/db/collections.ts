@@ -473,7 +473,8 @@ export interface ReconcileRunDoc {
 export interface AdminAuditDoc {
   /**
    * `action:<actionId>` for a write: one confirmed action, recorded once however often it is sent,
-   * and bound to its action and target (src/admin/audit.ts). A read of personal data gets its own id.
+   * and bound to its actor, action, target and parameters (src/admin/audit.ts). A read of personal
+   * data gets its own id.
    */
   _id: string;
   actorId: string;
@@ -488,6 +489,10 @@ export interface AdminAuditDoc {
   error: string | null;
   before: string | null;
   after: string | null;
+  /** SHA-256 of the write's parameters (absent on reads and on entries older than it). */
+  paramsHash?: string;
+  /** The write's answer once it is done (JSON `{"answer": …}`), given again to a retry of the same action id. */
+  result?: string | null;
 }
 
 /** The overview's figures as they were on one UTC day, written once a day by a scheduled job. */

@@ -190,6 +190,49 @@ describe('subscription actions', () => {
     const { entries } = await adminQuery<{ entries: AuditView[] }>('audit', { userId: user.id });
     expect(entries.filter((e) => e.action === 'cancel_now')).toHaveLength(1);
   });
+
+  it('a retry of a finished action answers done; its id with other details or from another admin is refused', async () => {
+    const user = await verifiedUser(world);
+    await subscribe(user, 'business');
+    const sub = await mirrorSub(user.id);
+    const later = (days: number) => {
+      const d = new Date(sub.trialEnd!.getTime() + days * DAY * 1000);
+      d.setUTCMilliseconds(0);
+      return d;
+    };
+    const extendId = action();
+    await adminMutation('extendTrial', { subscriptionId: sub._id, trialEnd: later(7).toISOString(), actionId: extendId });
+    const other = await trpc(world, admin.cookie, 'mutation', 'admin.extendTrial', {
+      subscriptionId: sub._id,
+      trialEnd: later(30).toISOString(),
+      actionId: extendId,
+    });
+    expect(other.status).toBe(409);
+    expect(other.error?.message).toMatch(/already used for extend_trial with other details/);
+    expect((await world.stripe.subscriptions.retrieve(sub._id)).trial_end, 'the first trial end stands').toBe(
+      later(7).getTime() / 1000,
+    );
+
+    const cancelId = action();
+    const input = { subscriptionId: sub._id, refund: false, actionId: cancelId };
+    await adminMutation('cancelSubscription', input);
+    // The subscription has ended now; the retry is answered from its audit entry, not refused as ended.
+    await adminMutation('cancelSubscription', input);
+    const { entries } = await adminQuery<{ entries: AuditView[] }>('audit', { userId: user.id });
+    expect(entries.filter((e) => e.action === 'cancel_now')).toHaveLength(1);
+
+    const second = await createUser(world.server.deps, {
+      email: `admin-${randomUUID().slice(0, 8)}@example.test`,
+      password: 'admin test password',
+      name: 'Bo Admin',
+      emailVerified: true,
+      role: 'admin',
+    });
+    const { cookie } = await world.server.deps.sessions.create(second._id, { ip: '127.0.0.1', userAgent: 'test' });
+    const borrowed = await trpc(world, cookie.split(';')[0] as string, 'mutation', 'admin.cancelSubscription', input);
+    expect(borrowed.status).toBe(409);
+    expect(borrowed.error?.message).toMatch(/already used by another admin/);
+  });
 });
 
 describe('failed payments', () => {

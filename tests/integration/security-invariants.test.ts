@@ -127,6 +127,34 @@ describe('finding 3: every admin write is audited under an id bound to its targe
   });
 });
 
+describe('admin writes: an action id is bound to its parameters', () => {
+  it('a library change sent again with other values under its action id is a 409 and changes nothing', async () => {
+    const admin = await newAdmin();
+    const slug = `bound-${action().slice(0, 8)}`;
+    const id = action();
+    const created = await admin.b.mutation('admin.content.create', {
+      slug,
+      kind: 'article',
+      title: 'Bound',
+      summary: 'A summary.',
+      tags: [],
+      body: 'Body',
+      bodyFormat: 'markdown',
+      minPlan: 'free',
+      published: false,
+      actionId: action(),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    expect((await admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan: 'pro', actionId: id })).status).toBe(200);
+    // Resent as sent: the first answer. Resent with another plan: refused, the plan stays.
+    expect((await admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan: 'pro', actionId: id })).status).toBe(200);
+    const other = await admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan: 'business', actionId: id });
+    expect(other.status).toBe(409);
+    expect(other.body.error?.message).toMatch(/already used for content_set_plan with other details/);
+    expect((await h.deps.db.c.content.findOne({ _id: slug }))?.minPlan).toBe('pro');
+  });
+});
+
 describe('finding 4: a malformed cookie never breaks a request', () => {
   it.each([
     ['/trpc/auth.me', 200],
