@@ -101,12 +101,17 @@ function SignInAgain() {
     <div className="page">
       <PageHeader title="Admin" />
       <div className="card">
-        <EmptyState icon={<ShieldIcon size={28} />} title="Sign in again with your code">
+        <EmptyState
+          icon={<ShieldIcon size={28} />}
+          title="Sign in again with your code"
+          action={
+            <Button onClick={() => logout.mutate()} loading={logout.isPending}>
+              Sign in again
+            </Button>
+          }
+        >
           <p>The admin area needs a session that was signed in with your two-factor code. This one started without it.</p>
           {logout.error && <p role="alert">{logout.error.message}</p>}
-          <Button onClick={() => logout.mutate()} loading={logout.isPending}>
-            Sign in again
-          </Button>
         </EmptyState>
       </div>
     </div>
