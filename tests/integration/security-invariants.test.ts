@@ -145,10 +145,11 @@ describe('admin writes: an action id is bound to its parameters', () => {
       actionId: action(),
     });
     expect(created.status, JSON.stringify(created.body)).toBe(200);
-    expect((await admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan: 'pro', actionId: id })).status).toBe(200);
+    const setPlan = (minPlan: string) => admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan, actionId: id });
+    expect((await setPlan('pro')).status).toBe(200);
     // Resent as sent: the first answer. Resent with another plan: refused, the plan stays.
-    expect((await admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan: 'pro', actionId: id })).status).toBe(200);
-    const other = await admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan: 'business', actionId: id });
+    expect((await setPlan('pro')).status).toBe(200);
+    const other = await setPlan('business');
     expect(other.status).toBe(409);
     expect(other.body.error?.message).toMatch(/already used for content_set_plan with other details/);
     expect((await h.deps.db.c.content.findOne({ _id: slug }))?.minPlan).toBe('pro');
