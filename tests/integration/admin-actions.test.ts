@@ -221,15 +221,10 @@ describe('subscription actions', () => {
     const { entries } = await adminQuery<{ entries: AuditView[] }>('audit', { userId: user.id });
     expect(entries.filter((e) => e.action === 'cancel_now')).toHaveLength(1);
 
-    const second = await createUser(world.server.deps, {
-      email: `admin-${randomUUID().slice(0, 8)}@example.test`,
-      password: 'admin test password',
-      name: 'Bo Admin',
-      emailVerified: true,
-      role: 'admin',
-    });
-    const { cookie } = await world.server.deps.sessions.create(second._id, { ip: '127.0.0.1', userAgent: 'test' });
-    const borrowed = await trpc(world, cookie.split(';')[0] as string, 'mutation', 'admin.cancelSubscription', input);
+    const second = await verifiedUser(world, 'Bo Admin');
+    await world.server.deps.db.c.users.updateOne({ _id: second.id }, { $set: { role: 'admin' } });
+    await world.server.deps.sessions.userChanged(second.id);
+    const borrowed = await trpc(world, second.cookie, 'mutation', 'admin.cancelSubscription', input);
     expect(borrowed.status).toBe(409);
     expect(borrowed.error?.message).toMatch(/already used by another admin/);
   });
