@@ -81,9 +81,12 @@ export async function createApiKey(
   const _id = newId();
   const prefix = keySlotPrefix(opts.userId);
   let slot = await claimSlot(deps.db.c, prefix, max, _id);
-  // All taken while fewer keys are live: one may be left by a crash. Free those, then try once more.
-  if (slot === null && (await sweepKeySlots(deps, { userId: opts.userId })) > 0)
-    slot = await claimSlot(deps.db.c, prefix, max, _id);
+  // All taken while fewer keys are live: a slot may name a revoked key (a password change revokes
+  // keys without their slots) or be left by a crash. Free those, then try once more.
+  if (slot === null) {
+    const freed = (await freeRevokedKeySlots(deps, opts.userId)) + (await sweepKeySlots(deps, { userId: opts.userId }));
+    if (freed > 0) slot = await claimSlot(deps.db.c, prefix, max, _id);
+  }
   if (slot === null) throw refuse();
   const mode = deps.env.NODE_ENV === 'production' && deps.env.STRIPE_SECRET_KEY?.includes('_live_') ? 'live' : 'test';
   const key = `dropin_${mode}_${randomToken(24)}`;
@@ -156,6 +159,22 @@ export async function sweepKeySlots(deps: Pick<AppDeps, 'db'>, opts: { userId?: 
     if (batch.length >= 500) await sweepBatch();
   }
   if (batch.length > 0) await sweepBatch();
+  return freed;
+}
+
+/** Frees a user's slots whose key is revoked; such a slot is done with at once, whatever its age. */
+async function freeRevokedKeySlots(deps: Pick<AppDeps, 'db'>, userId: string): Promise<number> {
+  const { c } = deps.db;
+  const slots = await c.slots.find({ _id: { $regex: `^${escapeRegex(keySlotPrefix(userId))}:` } }).toArray();
+  const revoked = await c.apiKeys
+    .find({ _id: { $in: slots.map((r) => r.owner) }, revokedAt: { $ne: null } }, { projection: { _id: 1 } })
+    .toArray();
+  const revokedIds = new Set(revoked.map((k) => k._id));
+  let freed = 0;
+  for (const row of slots) {
+    if (!revokedIds.has(row.owner)) continue;
+    freed += (await c.slots.deleteOne({ _id: row._id, owner: row.owner })).deletedCount;
+  }
   return freed;
 }
 

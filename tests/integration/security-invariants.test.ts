@@ -13,6 +13,7 @@ import { seedContent } from '../../src/content/seed';
 import { deleteAccount } from '../../src/account/delete-account';
 import { sumUnits } from '../../src/usage/units';
 import { GOOD_PASSWORD, createAccount, newBrowser, uniqueEmail } from '../fixtures/accounts';
+import { linkFrom, waitForEmail } from '../setup/mailpit';
 import { createHarness, type Browser, type Harness } from '../setup/harness';
 import { mirrorSubscription } from './usage.fixtures';
 
@@ -92,6 +93,35 @@ describe('finding 2: account state binds every credential', () => {
     expect((await u.b.query<{ user: unknown }>('auth.me')).body.result?.data.user).toBeNull();
     expect((await apiGet(key)).status).toBe(401);
     expect((await u.b.request(dl.body.result!.data.url)).status).toBe(403);
+  });
+
+  it('changing the password revokes the API keys and ends other sessions; a new key takes the freed slot', async () => {
+    const u = await createAccount(h);
+    const key = await newKey(u.b);
+    const other = await sessionOf(u.userId);
+    expect((await apiGet(key)).status).toBe(200);
+    const res = await u.b.mutation<{ revokedSessions: number; revokedKeys: number }>('account.changePassword', {
+      currentPassword: u.password,
+      newPassword: `${GOOD_PASSWORD}-changed`,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.result?.data).toMatchObject({ revokedSessions: 1, revokedKeys: 1 });
+    expect((await apiGet(key)).status).toBe(401);
+    expect((await other.query<{ user: unknown }>('auth.me')).body.result?.data.user).toBeNull();
+    // Free allows one key: the revoked key's slot is free for the next one, which works.
+    expect((await apiGet(await newKey(u.b))).status).toBe(200);
+  });
+
+  it('resetting the password by email revokes the API keys', async () => {
+    const u = await createAccount(h);
+    const key = await newKey(u.b);
+    expect((await newBrowser(h).mutation('auth.requestPasswordReset', { email: u.email })).status).toBe(200);
+    const link = linkFrom(await waitForEmail(u.email, /Reset your DropIn password/), `${h.env.PUBLIC_URL}/reset-password?token=`);
+    const token = new URL(link).searchParams.get('token') as string;
+    const res = await newBrowser(h).mutation('auth.resetPassword', { token, password: `${GOOD_PASSWORD}-reset` });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await apiGet(key)).status).toBe(401);
+    expect(await h.deps.db.c.apiKeys.countDocuments({ userId: u.userId, revokedAt: null })).toBe(0);
   });
 
   it('deleting an account removes its API keys', async () => {
