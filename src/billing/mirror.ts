@@ -123,6 +123,8 @@ export function customerDoc(
       email: null,
       deleted: true,
       defaultPaymentMethod: null,
+      balance: 0,
+      currency: null,
       fetchedAt: ctx.fetchedAt,
       syncedAt: new Date(),
     };
@@ -134,6 +136,8 @@ export function customerDoc(
     defaultPaymentMethod: paymentMethodSummary(
       customer.invoice_settings?.default_payment_method as Stripe.PaymentMethod | string | null,
     ),
+    balance: customer.balance ?? 0,
+    currency: customer.currency ?? null,
     fetchedAt: ctx.fetchedAt,
     syncedAt: new Date(),
   };

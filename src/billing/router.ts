@@ -4,7 +4,7 @@ import { actionId, noInput } from '../trpc/inputs';
 import { protectedProcedure, publicProcedure, router } from '../trpc/trpc';
 import { changePlan, cancelAtPeriodEnd, previewChange, resume, undoScheduledChange } from './changes';
 import { completeCheckout, startCheckout } from './checkout';
-import { billingSummary, listInvoices, portalUrl, publicPlans } from './dashboard';
+import { billingSummary, listInvoices, nextCharge, portalUrl, publicPlans } from './dashboard';
 
 const planId = z.enum(['pro', 'business']);
 const interval = z.enum(['month', 'year']);
@@ -23,6 +23,8 @@ export const billingRouter = router({
   plans: publicProcedure.input(noInput).query(async ({ ctx }) => ({ plans: await publicPlans(ctx.deps) })),
 
   summary: protectedProcedure.input(noInput).query(({ ctx }) => billingSummary(ctx.deps, ctx.user.id)),
+
+  nextCharge: protectedProcedure.input(noInput).query(({ ctx }) => nextCharge(ctx.deps, ctx.user.id)),
 
   invoices: protectedProcedure.input(noInput).query(async ({ ctx }) => ({ invoices: await listInvoices(ctx.deps, ctx.user.id) })),
 

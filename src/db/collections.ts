@@ -217,6 +217,13 @@ export interface BillingCustomerDoc {
   email: string | null;
   deleted: boolean;
   defaultPaymentMethod: PaymentMethodSummary | null;
+  /**
+   * Stripe's customer balance in the smallest currency unit: negative is credit the next invoices
+   * use up (a downgrade's unused time), positive is owed. Missing on rows mirrored before it was kept.
+   */
+  balance?: number;
+  /** The currency of the balance; null until the customer has been billed. */
+  currency?: string | null;
   /** Every subscription Stripe listed for this customer at the last sync (any status). */
   subscriptionIds?: string[];
   fetchedAt: Date;

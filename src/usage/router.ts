@@ -4,5 +4,7 @@ import { router, protectedProcedure } from '../trpc/trpc';
 import { usageSummary } from './summary';
 
 export const usageRouter = router({
-  summary: protectedProcedure.input(noInput).query(({ ctx }) => usageSummary(ctx.deps, ctx.user.id, { fresh: true })),
+  summary: protectedProcedure
+    .input(noInput)
+    .query(({ ctx }) => usageSummary(ctx.deps, ctx.user.id, { fresh: true, daily: true })),
 });

@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps';
 import type { UsageMetric } from '../db/collections';
 import { plans, type PlanId } from '../billing/plans';
 import { planState } from './entitlements';
-import { countUsage } from './units';
+import { countUsage, unitsPerDay } from './units';
 
 export interface MetricUsage {
   metric: UsageMetric;
@@ -18,6 +18,8 @@ export interface MetricUsage {
   /** Cents per overage unit, when overage is billed; null when it is refused instead. */
   overageUnitAmount: number | null;
   overageAmount: number;
+  /** Units used each UTC day of the period so far, oldest first; null unless asked for (`daily`). */
+  daily: { day: string; units: number }[] | null;
 }
 
 export interface UsageSummary {
@@ -33,11 +35,19 @@ export interface UsageSummary {
 
 const labels: Record<UsageMetric, string> = { download: 'Downloads', api_call: 'API calls' };
 
-export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?: boolean } = {}): Promise<UsageSummary> {
+export async function usageSummary(
+  deps: AppDeps,
+  userId: string,
+  opts: { fresh?: boolean; daily?: boolean } = {},
+): Promise<UsageSummary> {
   const state = await planState(deps, userId, new Date(), opts);
   const plan = plans[state.plan];
   const periodStart = state.period.start;
-  const [downloads, apiCalls, reported, past] = await Promise.all([
+  // The chart runs from the period's start to today (or the period's end, if that came first).
+  const until = new Date(Math.min(Date.now(), state.period.end.getTime()));
+  const perDay = async (metric: UsageMetric) =>
+    opts.daily ? unitsPerDay(deps, { userId, metric, periodStart, from: periodStart, to: until }) : null;
+  const [downloads, apiCalls, reported, past, downloadDays, apiCallDays] = await Promise.all([
     countUsage(deps, { userId, metric: 'download', periodStart }),
     countUsage(deps, { userId, metric: 'api_call', periodStart }),
     deps.db.c.meterOutbox.countDocuments({ userId, periodStart, status: 'sent' }),
@@ -47,8 +57,16 @@ export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?
         { $group: { _id: { periodStart: '$periodStart', periodEnd: '$periodEnd', metric: '$metric' }, n: { $sum: '$units' } } },
       ])
       .toArray(),
+    perDay('download'),
+    perDay('api_call'),
   ]);
-  const metric = (m: UsageMetric, used: number, limit: number, billed: boolean): MetricUsage => {
+  const metric = (
+    m: UsageMetric,
+    used: number,
+    limit: number,
+    billed: boolean,
+    daily: { day: string; units: number }[] | null,
+  ): MetricUsage => {
     const overage = Math.max(0, used - limit);
     const unit = billed ? (plan.overage?.unitAmount ?? 0) : null;
     return {
@@ -60,6 +78,7 @@ export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?
       overage,
       overageUnitAmount: unit,
       overageAmount: overage * (unit ?? 0),
+      daily,
     };
   };
   const byPeriod = new Map<number, { periodStart: string; periodEnd: string; downloads: number; apiCalls: number }>();
@@ -81,8 +100,8 @@ export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?
     period: { start: state.period.start.toISOString(), end: state.period.end.toISOString() },
     currency: 'usd',
     metrics: [
-      metric('download', downloads, plan.limits.downloadsPerPeriod, false),
-      metric('api_call', apiCalls, plan.limits.apiCallsIncluded, state.overageBillable),
+      metric('download', downloads, plan.limits.downloadsPerPeriod, false, downloadDays),
+      metric('api_call', apiCalls, plan.limits.apiCallsIncluded, state.overageBillable, apiCallDays),
     ],
     overageReported: reported,
     history: [...byPeriod.values()].sort((a, b) => b.periodStart.localeCompare(a.periodStart)).slice(0, 12),
