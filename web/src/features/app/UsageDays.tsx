@@ -17,8 +17,9 @@ export function UsageDays({ label, days }: { label: string; days: { day: string;
   const bar = (width - gap * (days.length - 1)) / days.length;
   const summary =
     total === 0
-      ? `No ${label.toLowerCase()} yet this period.`
+      ? `${label}: none yet this period.`
       : `${label} per day: ${total.toLocaleString()} over ${days.length} ${days.length === 1 ? 'day' : 'days'}, most on ${dayLabel(busiest.day)} (${busiest.units.toLocaleString()}).`;
+  if (total === 0) return <p className="usage-days-summary">{summary}</p>;
   return (
     <div className="usage-days">
       <svg

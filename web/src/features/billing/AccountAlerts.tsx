@@ -1,6 +1,7 @@
 // The account alerts the server decides (billing.summary → alerts, src/billing/alerts.ts), as
 // banners with their actions. The app's frame shows the `action_required` ones on every page until
 // they clear; the billing page shows the notices (a scheduled cancellation) as well.
+import { useState } from 'react';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { formErrors } from '../../lib/errors';
@@ -18,18 +19,21 @@ export function AccountAlerts({ show }: { show: 'action_required' | 'notice' }) 
   const summary = trpc.billing.summary.useQuery(undefined, {
     refetchInterval: (q) => alertPollInterval(q.state.data),
   });
+  // What an action on an alert just did ("… will renew as usual"): the alert itself is gone.
+  const [done, setDone] = useState<string | null>(null);
   const alerts = (summary.data?.alerts ?? []).filter((a) => a.severity === show);
-  if (alerts.length === 0) return null;
+  if (alerts.length === 0 && !done) return null;
   return (
     <div className="account-alerts">
+      {done && alerts.length === 0 && <Banner tone="success">{done}</Banner>}
       {alerts.map((a) => (
-        <AlertBanner key={a.id} alert={a} />
+        <AlertBanner key={a.id} alert={a} onDone={setDone} />
       ))}
     </div>
   );
 }
 
-function AlertBanner({ alert }: { alert: Alert }) {
+function AlertBanner({ alert, onDone }: { alert: Alert; onDone: (message: string) => void }) {
   const utils = trpc.useUtils();
   const actions = useActionIds();
   const portal = trpc.billing.portal.useMutation({ onSuccess: ({ url }) => window.location.assign(url) });
@@ -37,7 +41,7 @@ function AlertBanner({ alert }: { alert: Alert }) {
     onSettled: (_d, error) => actions.settle('resume', error),
     onSuccess: (next) => {
       utils.billing.summary.setData(undefined, next);
-      void utils.billing.nextCharge.invalidate();
+      onDone(`Your ${next.plan.name} plan will renew as usual.`);
     },
   });
   const error = formErrors(portal.error ?? resume.error).message;

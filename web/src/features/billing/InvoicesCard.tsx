@@ -48,7 +48,7 @@ export function InvoicesCard({ poll }: { poll: boolean }) {
                 const w = inv.words;
                 const money = (n: number) => formatMoney(n, inv.currency, { cents: true });
                 const notes = [
-                  w.zeroLabel,
+                  w.zeroLabel !== w.title ? w.zeroLabel : null,
                   w.creditUsed > 0 ? `${money(w.creditUsed)} credit applied` : null,
                   w.creditAdded > 0 ? `${money(w.creditAdded)} added to your credit balance` : null,
                   w.debtAdded > 0 ? `includes ${money(w.debtAdded)} owed from before` : null,
