@@ -184,6 +184,7 @@ export class State {
   promotionCodes = new Collection<Stripe.PromotionCode>();
   webhookEndpoints = new Collection<Stripe.WebhookEndpoint>();
   testClocks = new Collection<Stripe.TestHelpers.TestClock>();
+  taxIds = new Collection<Stripe.TaxId>();
   meters = new Collection<Stripe.Billing.Meter>();
   events = new Collection<StoredEvent>();
 
@@ -234,6 +235,7 @@ export class State {
       clock: this.testClocks,
       mtr: this.meters,
       di: this.discounts,
+      txi: this.taxIds,
     } as unknown as Record<string, Collection<{ id: string }>>;
   }
 

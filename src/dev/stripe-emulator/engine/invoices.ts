@@ -9,6 +9,7 @@ import { decimalString, idOf } from '../resources/common.js';
 import type { PendingItem } from '../store.js';
 import { behaviorOf } from '../resources/paymentMethods.js';
 import { recordCharge } from './charges.js';
+import { taxIdsOf } from '../resources/taxIds.js';
 
 export interface LineSpec {
   amount: number;
@@ -198,13 +199,9 @@ export function newInvoice(
     custom_fields: null,
     customer: customer.id,
     customer_account: null,
-    customer_address: customer.address ?? null,
-    customer_email: customer.email,
-    customer_name: customer.name ?? null,
-    customer_phone: customer.phone ?? null,
+    ...customerDetails(emu, customer),
     customer_shipping: null,
     customer_tax_exempt: customer.tax_exempt ?? 'none',
-    customer_tax_ids: [],
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],
@@ -267,6 +264,22 @@ export function newInvoice(
   return invoice;
 }
 
+/**
+ * The customer's details as an invoice prints them. Stripe keeps them in step with the customer
+ * while the invoice is a draft and freezes them when it is finalized.
+ */
+function customerDetails(emu: Emulator, customer: Stripe.Customer) {
+  return {
+    customer_address: customer.address ?? null,
+    customer_email: customer.email,
+    customer_name: customer.name ?? null,
+    customer_phone: customer.phone ?? null,
+    customer_tax_ids: taxIdsOf(emu, customer.id)
+      .reverse()
+      .map((t) => ({ type: t.type, value: t.value })),
+  } satisfies Partial<Stripe.Invoice>;
+}
+
 /** Store a new draft invoice and announce it. */
 export function saveDraft(emu: Emulator, invoice: Stripe.Invoice): Stripe.Invoice {
   emu.state.invoices.set(invoice);
@@ -281,6 +294,7 @@ export function finalizeInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   const customer = emu.state.customers.get(customerId);
   const now = emu.now(customerId);
   computeTotals(emu, invoice);
+  if (customer) Object.assign(invoice, customerDetails(emu, customer));
   const balance = customer?.balance ?? 0;
   const applied = invoice.total + balance;
   invoice.starting_balance = balance;

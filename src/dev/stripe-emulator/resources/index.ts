@@ -12,11 +12,13 @@ import { registerPortal } from './portal.js';
 import { registerRefunds } from './refunds.js';
 import { registerSubscriptionSchedules } from './subscriptionSchedules.js';
 import { registerSubscriptions } from './subscriptions.js';
+import { registerTaxIds } from './taxIds.js';
 import { registerTestClocks } from './testClocks.js';
 
 export function buildApiRouter(): Router {
   const router = new Router();
   registerCustomers(router);
+  registerTaxIds(router);
   registerPaymentMethods(router);
   registerCatalog(router);
   registerDiscounts(router);

@@ -25,6 +25,7 @@ import {
   statusOf,
 } from './billing-lib';
 import { AccountAlerts, alertPollInterval } from './AccountAlerts';
+import { BillingDetailsCard } from './BillingDetailsCard';
 import { CancelDialog } from './CancelDialog';
 import { NextChargeFigure } from './NextCharge';
 import { ChangePlanDialog, type ChangeTarget } from './ChangePlanDialog';
@@ -88,6 +89,7 @@ export function BillingPage() {
           </>
         )}
       </QueryState>
+      {s && (s.subscription || s.paymentMethod) && <BillingDetailsCard />}
       <InvoicesCard poll={poll} />
       {changing && s && (
         <ChangePlanDialog
