@@ -9,6 +9,13 @@ import { billingSummary, listInvoices, nextCharge, portalUrl, publicPlans } from
 
 const planId = z.enum(['pro', 'business']);
 const interval = z.enum(['month', 'year']);
+/** What a person types as a promotion code ("SPRING-20"); Stripe matches it without regard to case. */
+const promotionCode = z
+  .string()
+  .trim()
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[A-Za-z0-9_-]*$/, 'may only contain letters, digits, - and _');
+
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
 
 /** The billing details form, flat so each message lands next to its field. */
@@ -68,11 +75,21 @@ export const billingRouter = router({
     .mutation(({ ctx, input }) => completeCheckout({ deps: ctx.deps, userId: ctx.user.id, sessionId: input.sessionId })),
 
   previewChange: protectedProcedure
-    .input(z.object({ planId, interval }).strict())
+    .input(z.object({ planId, interval, promotionCode: promotionCode.optional() }).strict())
     .query(({ ctx, input }) => previewChange({ deps: ctx.deps, userId: ctx.user.id, ...input })),
 
   changePlan: protectedProcedure
-    .input(z.object({ planId, interval, prorationDate: z.number().int().positive(), actionId }).strict())
+    .input(
+      z
+        .object({
+          planId,
+          interval,
+          prorationDate: z.number().int().positive(),
+          promotionCode: promotionCode.optional(),
+          actionId,
+        })
+        .strict(),
+    )
     .mutation(async ({ ctx, input }) => {
       await changePlan({ deps: ctx.deps, userId: ctx.user.id, ...input });
       return billingSummary(ctx.deps, ctx.user.id);

@@ -65,12 +65,20 @@ export function NextChargeFigure({ summary, label }: { summary: BillingSummary; 
   if (charge.discount > 0) parts.push(`− ${money(charge.discount)} ${charge.discounts[0]?.name ?? 'discount'}`);
   if (charge.creditUsed > 0) parts.push(`− ${money(charge.creditUsed)} credit`);
   return (
-    <div className="next-charge">
-      <dt>{title}</dt>
-      <dd>
-        {money(charge.amountDue)} on {formatDate(charge.at)}
-        {parts.length > 1 && <span className="next-charge-detail">{parts.join(' ')}</span>}
-      </dd>
-    </div>
+    <>
+      <div className="next-charge">
+        <dt>{title}</dt>
+        <dd>
+          {money(charge.amountDue)} on {formatDate(charge.at)}
+          {parts.length > 1 && <span className="next-charge-detail">{parts.join(' ')}</span>}
+        </dd>
+      </div>
+      {charge.discounts.length > 0 && (
+        <div>
+          <dt>Discount</dt>
+          <dd>{charge.discounts.map((d) => (d.code ? `${d.code}: ${d.name}` : d.name)).join(', ')}</dd>
+        </div>
+      )}
+    </>
   );
 }
