@@ -18,8 +18,8 @@ export interface MetricUsage {
   /** Cents per overage unit, when overage is billed; null when it is refused instead. */
   overageUnitAmount: number | null;
   overageAmount: number;
-  /** Units used each UTC day of the period so far, oldest first; null unless asked for (`daily`). */
-  daily: { day: string; units: number }[] | null;
+  /** Units used each UTC day of the period so far, oldest first; only when asked for (`daily`). */
+  daily?: { day: string; units: number }[];
 }
 
 export interface UsageSummary {
@@ -78,7 +78,7 @@ export async function usageSummary(
       overage,
       overageUnitAmount: unit,
       overageAmount: overage * (unit ?? 0),
-      daily,
+      ...(daily ? { daily } : {}),
     };
   };
   const byPeriod = new Map<number, { periodStart: string; periodEnd: string; downloads: number; apiCalls: number }>();
