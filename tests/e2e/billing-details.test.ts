@@ -119,7 +119,11 @@ describe('billing details and promotion codes', () => {
       await dialog.getByText(`Discount (${code})`).waitFor();
       await dialog.getByTestId('preview-next-amount').filter({ hasText: '$39.20' }).waitFor();
       await dialog.getByText(`${code} applied.`).waitFor();
-      await page.screenshot({ path: 'test-results/change-plan-promo-1280.png' });
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: `test-results/change-plan-promo-${width}.png` });
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
       await dialog.getByRole('button', { name: 'Confirm change' }).click();
       await dialog.waitFor({ state: 'hidden' });
 

@@ -210,6 +210,7 @@ describe('the dashboard home', () => {
         await banner.getByText(/We couldn't charge \$12\.00/).waitFor();
         expect(await banner.getByRole('link', { name: /Pay invoice/ }).getAttribute('href')).toMatch(/\/i\/in_/);
         expect(await page.getByText('Your last payment failed').count(), `one banner on ${path}`).toBe(1);
+        if (path === '/app/library') await screenshots(page, 'library-past-due');
       }
       await page.goto('/app');
       await plan(page).getByText('Past due', { exact: true }).waitFor();

@@ -132,7 +132,7 @@ function nextStep(s: BillingSummary): Step | null {
     return {
       tone: 'info',
       title: 'Get the whole library and more API calls',
-      text: 'Try Pro or Business free for 14 days.',
+      text: 'Try Pro or Business free before your first payment.',
       action: { kind: 'link', to: '/pricing', label: 'See plans' },
     };
   return null;
@@ -214,45 +214,47 @@ function PlanCard({ query }: { query: QueryLike<BillingSummary> }) {
                   {formatMoney(sub.unitAmount, sub.currency)} / {sub.interval}
                 </p>
               )}
-              <dl className="dash-facts">
-                {sub && !ending && <NextChargeFigure summary={s} />}
-                {sub && ending && (
-                  <div>
-                    <dt>Ends on</dt>
-                    <dd>{end ? formatDate(end) : '—'}</dd>
-                  </div>
-                )}
-                {sub?.scheduledChange && (
-                  <div>
-                    <dt>Scheduled change</dt>
-                    <dd>{scheduledChangeLabel(s, sub.scheduledChange)}</dd>
-                  </div>
-                )}
-                {credit > 0 && (
-                  <div>
-                    <dt>Credit balance</dt>
-                    <dd>{formatMoney(credit, s.balance.currency, { cents: true })}</dd>
-                  </div>
-                )}
-                {(sub || pm) && (
-                  <div>
-                    <dt>Payment method</dt>
-                    <dd>
-                      {pm ? (
-                        <>
-                          {pm.brand.charAt(0).toUpperCase() + pm.brand.slice(1)} <span aria-hidden="true">••••</span>
-                          <span className="visually-hidden">ending in</span> {pm.last4}
-                          <span className={cx('next-charge-detail', monthsLeft(pm) <= 0 && 'text-warning')}>
-                            {monthsLeft(pm) < 0 ? 'Expired' : 'Expires'} {String(pm.expMonth).padStart(2, '0')}/{pm.expYear}
-                          </span>
-                        </>
-                      ) : (
-                        'No card on file'
-                      )}
-                    </dd>
-                  </div>
-                )}
-              </dl>
+              {(sub || pm || credit > 0) && (
+                <dl className="dash-facts">
+                  {sub && !ending && <NextChargeFigure summary={s} />}
+                  {sub && ending && (
+                    <div>
+                      <dt>Ends on</dt>
+                      <dd>{end ? formatDate(end) : '—'}</dd>
+                    </div>
+                  )}
+                  {sub?.scheduledChange && (
+                    <div>
+                      <dt>Scheduled change</dt>
+                      <dd>{scheduledChangeLabel(s, sub.scheduledChange)}</dd>
+                    </div>
+                  )}
+                  {credit > 0 && (
+                    <div>
+                      <dt>Credit balance</dt>
+                      <dd>{formatMoney(credit, s.balance.currency, { cents: true })}</dd>
+                    </div>
+                  )}
+                  {(sub || pm) && (
+                    <div>
+                      <dt>Payment method</dt>
+                      <dd>
+                        {pm ? (
+                          <>
+                            {pm.brand.charAt(0).toUpperCase() + pm.brand.slice(1)} <span aria-hidden="true">••••</span>
+                            <span className="visually-hidden">ending in</span> {pm.last4}
+                            <span className={cx('next-charge-detail', monthsLeft(pm) <= 0 && 'text-warning')}>
+                              {monthsLeft(pm) < 0 ? 'Expired' : 'Expires'} {String(pm.expMonth).padStart(2, '0')}/{pm.expYear}
+                            </span>
+                          </>
+                        ) : (
+                          'No card on file'
+                        )}
+                      </dd>
+                    </div>
+                  )}
+                </dl>
+              )}
               {!sub && (
                 <p className="muted">
                   You're on Free. <Link to="/pricing">Compare plans</Link>
