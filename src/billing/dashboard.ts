@@ -3,6 +3,7 @@
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
+import { findByIds } from '../db/reads';
 import { customerIdOf } from './customers';
 import { withStripeErrors } from './errors';
 import { plans, type PlanId } from './plans';
@@ -128,6 +129,14 @@ export interface InvoiceRow {
   words: InvoiceWords;
 }
 
+/** When each of the customer's mirrored subscriptions ended its trial (unix seconds). */
+async function trialEndsOf(deps: AppDeps, customerId: string): Promise<Set<number>> {
+  const { c } = deps.db;
+  const row = await c.billingCustomers.findOne({ _id: customerId }, { projection: { subscriptionIds: 1 } });
+  const subs = row?.subscriptionIds ? await findByIds(c.subscriptions, row.subscriptionIds) : [];
+  return new Set(subs.flatMap((s) => (s.trialEnd ? [Math.floor(s.trialEnd.getTime() / 1000)] : [])));
+}
+
 export async function listInvoices(deps: AppDeps, userId: string): Promise<InvoiceRow[]> {
   const customer = await customerIdOf(deps, userId);
   if (!customer) return [];
@@ -139,6 +148,7 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
       stripe.charges.list({ customer, limit: 100 }),
     ]),
   );
+  const trialEnds = await trialEndsOf(deps, customer);
   // A PaymentIntent retried after a decline keeps its failed charges: the one that paid is the
   // succeeded one.
   const chargeOf = new Map<string | undefined, Stripe.Charge>();
@@ -164,7 +174,7 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
         hostedUrl: inv.hosted_invoice_url ?? null,
         amountRefunded: charge?.amount_refunded ?? 0,
         refundable: inv.status === 'paid' && charge ? Math.max(0, charge.amount - charge.amount_refunded) : 0,
-        words: describeInvoice(inv),
+        words: describeInvoice(inv, { trialEnds }),
       };
     });
 }

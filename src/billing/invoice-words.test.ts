@@ -53,6 +53,15 @@ describe('describeInvoice', () => {
     expect(w).toMatchObject({ kind: 'renewal', creditUsed: 500, creditAdded: 0, statusLabel: 'Paid', zeroLabel: null });
   });
 
+  it('the first period after a trial is the first payment, not a renewal', () => {
+    const inv = invoice({ reason: 'subscription_cycle', lines: [line(1200, '1 × DropIn Pro')] });
+    expect(describeInvoice(inv, { trialEnds: new Set([DEC_3]) })).toMatchObject({
+      kind: 'first_payment',
+      title: 'First payment after the trial',
+    });
+    expect(describeInvoice(inv, { trialEnds: new Set([JAN_3]) }).kind).toBe('renewal');
+  });
+
   it('a renewal the balance covers entirely is "Fully credited" and "Paid with credit"', () => {
     const w = describeInvoice(
       invoice({ reason: 'subscription_cycle', lines: [line(1200, '1 × DropIn Pro')], startingBalance: -3700 }),

@@ -3,7 +3,14 @@
 // used or added, and a status that does not call a credit "Paid". Pure: reads the Stripe invoice only.
 import type Stripe from 'stripe';
 
-export type InvoiceKind = 'trial_start' | 'subscription_start' | 'renewal' | 'plan_change' | 'usage' | 'one_off';
+export type InvoiceKind =
+  | 'trial_start'
+  | 'subscription_start'
+  | 'first_payment'
+  | 'renewal'
+  | 'plan_change'
+  | 'usage'
+  | 'one_off';
 
 export interface InvoiceLineWords {
   description: string;
@@ -38,6 +45,7 @@ export interface InvoiceWords {
 const titles: Record<InvoiceKind, string> = {
   trial_start: 'Trial start',
   subscription_start: 'Subscription start',
+  first_payment: 'First payment after the trial',
   renewal: 'Renewal',
   plan_change: 'Plan change',
   usage: 'Usage',
@@ -77,15 +85,20 @@ function kindOf(inv: Stripe.Invoice): InvoiceKind {
   }
 }
 
-export function describeInvoice(inv: Stripe.Invoice): InvoiceWords {
-  const kind = kindOf(inv);
+/**
+ * `trialEnds`: when the customer's trials ended (unix seconds). Stripe bills the first period after
+ * a trial as a cycle, like any renewal; the period starting at a trial's end tells them apart.
+ */
+export function describeInvoice(inv: Stripe.Invoice, opts: { trialEnds?: ReadonlySet<number> } = {}): InvoiceWords {
+  const planLine = inv.lines.data.find((l) => !isProration(l) && l.period && l.period.end > l.period.start);
+  let kind = kindOf(inv);
+  if (kind === 'renewal' && planLine && opts.trialEnds?.has(planLine.period.start)) kind = 'first_payment';
   const lines = inv.lines.data.map((l) => ({
     description: l.description ?? '',
     amount: l.amount,
     period: l.period && l.period.end > l.period.start ? { start: iso(l.period.start), end: iso(l.period.end) } : null,
     proration: isProration(l),
   }));
-  const planLine = inv.lines.data.find((l) => !isProration(l) && l.period && l.period.end > l.period.start);
   const starting = inv.starting_balance ?? 0;
   const ending = inv.ending_balance ?? starting;
   // Balance moves on finalization: credit used brings a negative balance up towards zero; a

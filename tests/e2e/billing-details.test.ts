@@ -79,8 +79,11 @@ describe('billing details and promotion codes', () => {
       await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
       await settle(world);
       await page.reload();
-      const renewal = page.getByRole('region', { name: 'Invoices' }).getByRole('row').filter({ hasText: 'Renewal' });
-      const href = await renewal.getByRole('link', { name: /View invoice/ }).getAttribute('href');
+      const firstPayment = page
+        .getByRole('region', { name: 'Invoices' })
+        .getByRole('row')
+        .filter({ hasText: 'First payment after the trial' });
+      const href = await firstPayment.getByRole('link', { name: /View invoice/ }).getAttribute('href');
       await page.goto(href as string);
       await page.getByText('Acme GmbH').waitFor();
       await page.getByText('Hauptstr. 1').waitFor();

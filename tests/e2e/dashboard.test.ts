@@ -106,7 +106,12 @@ describe('the dashboard home', () => {
       await nextCharge(page)
         .getByText(/^\$12\.00 on /)
         .waitFor();
-      await invoices(page).getByRole('listitem').filter({ hasText: '$12.00' }).filter({ hasText: 'Paid' }).waitFor();
+      await invoices(page)
+        .getByRole('listitem')
+        .filter({ hasText: 'First payment after the trial' })
+        .filter({ hasText: '$12.00' })
+        .filter({ hasText: 'Paid' })
+        .waitFor();
       expect(await page.getByRole('region', { name: /free trial/ }).count(), 'no trial step once paid').toBe(0);
 
       // Upgrade to Business at once, prorated; the dashboard shows the plan change and the new price.
@@ -189,7 +194,12 @@ describe('the dashboard home', () => {
       'query',
       'billing.invoices',
     );
-    expect(invoicesNow.data.invoices.map((i) => i.words.kind)).toEqual(['renewal', 'plan_change', 'renewal', 'trial_start']);
+    expect(invoicesNow.data.invoices.map((i) => i.words.kind)).toEqual([
+      'renewal',
+      'plan_change',
+      'first_payment',
+      'trial_start',
+    ]);
     expect(invoicesNow.data.invoices[0]?.words.creditUsed).toBe(500);
   });
 
