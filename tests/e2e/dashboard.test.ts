@@ -73,7 +73,8 @@ describe('the dashboard home', () => {
       // Trial: the plan, the first payment with its date, the card, the trial's next step, the $0
       // trial invoice labelled as such, usage and the library.
       await page.goto('/app');
-      await page.getByRole('heading', { name: 'Welcome, Ada' }).waitFor();
+      await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+      await page.getByText(/^Welcome, Ada\./).waitFor();
       await plan(page).getByText('Trial', { exact: true }).waitFor();
       await plan(page).getByText('First payment', { exact: true }).waitFor();
       await nextCharge(page)

@@ -44,8 +44,8 @@ export function DashboardPage() {
   return (
     <div className="page dashboard-page">
       <PageHeader
-        title={firstName ? `Welcome, ${firstName}` : 'Dashboard'}
-        description="Your plan, your money, your usage and what's new, at a glance."
+        title="Dashboard"
+        description={`${firstName ? `Welcome, ${firstName}. ` : ''}Your plan, your money, your usage and what's new, at a glance.`}
       />
       {notice && <Banner tone="success">{notice}</Banner>}
       {!user.emailVerified && (
