@@ -269,6 +269,30 @@ describe('the dashboard home', () => {
         .waitFor();
       expect(await page.getByRole('alert').count()).toBe(0);
       await screenshots(page, 'dashboard-free');
+
+      // Keyboard only: Tab from the top reaches every control of the page, each with a name and a
+      // visible focus ring.
+      await page.getByRole('region', { name: 'New in the library' }).getByRole('link').first().waitFor();
+      const reached: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        await page.keyboard.press('Tab');
+        const f = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null;
+          if (!el || el === document.body || !el.closest('main')) return null;
+          const style = getComputedStyle(el);
+          return {
+            name: (el.getAttribute('aria-label') ?? el.textContent ?? '').replace(/\s+/g, ' ').trim(),
+            ring: style.outlineStyle !== 'none' || style.boxShadow !== 'none',
+          };
+        });
+        if (!f) continue;
+        expect(f.name, 'every control has a name').not.toBe('');
+        expect(f.ring, `focus ring on "${f.name}"`).toBe(true);
+        reached.push(f.name);
+      }
+      expect(reached).toEqual(
+        expect.arrayContaining(['See plans', 'Billing details', 'Compare plans', 'Usage details', 'All invoices', 'Library']),
+      );
     });
   });
 });
