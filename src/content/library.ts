@@ -26,8 +26,6 @@ export interface LibraryItem {
   file: { name: string; size: number; contentType: string } | null;
   /** The engine a tool item runs (src/content/tools.ts); null for articles, files and description-only tools. */
   tool: ToolId | null;
-  /** When it was added to the library (ISO). */
-  addedAt: string;
 }
 
 export interface LibraryItemFull extends LibraryItem {
@@ -68,7 +66,6 @@ function toItem(doc: ContentDoc, plan: PlanId): LibraryItem {
     locked: rank(plan) < rank(doc.minPlan),
     file: doc.file && { name: doc.file.name, size: doc.file.size, contentType: doc.file.contentType },
     tool: doc.kind === 'tool' && isToolId(doc._id) ? doc._id : null,
-    addedAt: doc.createdAt.toISOString(),
   };
 }
 

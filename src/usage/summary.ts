@@ -18,8 +18,6 @@ export interface MetricUsage {
   /** Cents per overage unit, when overage is billed; null when it is refused instead. */
   overageUnitAmount: number | null;
   overageAmount: number;
-  /** Units used each UTC day of the period so far, oldest first; only when asked for (`daily`). */
-  daily?: { day: string; units: number }[];
 }
 
 export interface UsageSummary {
@@ -35,19 +33,11 @@ export interface UsageSummary {
 
 const labels: Record<UsageMetric, string> = { download: 'Downloads', api_call: 'API calls' };
 
-export async function usageSummary(
-  deps: AppDeps,
-  userId: string,
-  opts: { fresh?: boolean; daily?: boolean } = {},
-): Promise<UsageSummary> {
+export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?: boolean } = {}): Promise<UsageSummary> {
   const state = await planState(deps, userId, new Date(), opts);
   const plan = plans[state.plan];
   const periodStart = state.period.start;
-  // The chart runs from the period's start to today (or the period's end, if that came first).
-  const until = new Date(Math.min(Date.now(), state.period.end.getTime()));
-  const perDay = async (metric: UsageMetric) =>
-    opts.daily ? unitsPerDay(deps, { userId, metric, periodStart, from: periodStart, to: until }) : null;
-  const [downloads, apiCalls, reported, past, downloadDays, apiCallDays] = await Promise.all([
+  const [downloads, apiCalls, reported, past] = await Promise.all([
     countUsage(deps, { userId, metric: 'download', periodStart }),
     countUsage(deps, { userId, metric: 'api_call', periodStart }),
     deps.db.c.meterOutbox.countDocuments({ userId, periodStart, status: 'sent' }),
@@ -57,16 +47,8 @@ export async function usageSummary(
         { $group: { _id: { periodStart: '$periodStart', periodEnd: '$periodEnd', metric: '$metric' }, n: { $sum: '$units' } } },
       ])
       .toArray(),
-    perDay('download'),
-    perDay('api_call'),
   ]);
-  const metric = (
-    m: UsageMetric,
-    used: number,
-    limit: number,
-    billed: boolean,
-    daily: { day: string; units: number }[] | null,
-  ): MetricUsage => {
+  const metric = (m: UsageMetric, used: number, limit: number, billed: boolean): MetricUsage => {
     const overage = Math.max(0, used - limit);
     const unit = billed ? (plan.overage?.unitAmount ?? 0) : null;
     return {
@@ -78,7 +60,6 @@ export async function usageSummary(
       overage,
       overageUnitAmount: unit,
       overageAmount: overage * (unit ?? 0),
-      ...(daily ? { daily } : {}),
     };
   };
   const byPeriod = new Map<number, { periodStart: string; periodEnd: string; downloads: number; apiCalls: number }>();
@@ -100,10 +81,25 @@ export async function usageSummary(
     period: { start: state.period.start.toISOString(), end: state.period.end.toISOString() },
     currency: 'usd',
     metrics: [
-      metric('download', downloads, plan.limits.downloadsPerPeriod, false, downloadDays),
-      metric('api_call', apiCalls, plan.limits.apiCallsIncluded, state.overageBillable, apiCallDays),
+      metric('download', downloads, plan.limits.downloadsPerPeriod, false),
+      metric('api_call', apiCalls, plan.limits.apiCallsIncluded, state.overageBillable),
     ],
     overageReported: reported,
     history: [...byPeriod.values()].sort((a, b) => b.periodStart.localeCompare(a.periodStart)).slice(0, 12),
   };
+}
+
+export type UsageDays = Record<UsageMetric, { day: string; units: number }[]>;
+
+/**
+ * Each metric's units per UTC day of the current period, from its start to today (or to its end,
+ * if that came first): the dashboard's small charts.
+ */
+export async function usageDays(deps: AppDeps, userId: string, opts: { fresh?: boolean } = {}): Promise<UsageDays> {
+  const state = await planState(deps, userId, new Date(), opts);
+  const periodStart = state.period.start;
+  const to = new Date(Math.min(Date.now(), state.period.end.getTime()));
+  const of = (metric: UsageMetric) => unitsPerDay(deps, { userId, metric, periodStart, from: periodStart, to });
+  const [download, api_call] = await Promise.all([of('download'), of('api_call')]);
+  return { download, api_call };
 }

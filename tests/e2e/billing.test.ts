@@ -114,7 +114,9 @@ describe('billing in the browser', () => {
       await planRegion(page).getByText('Ends on').waitFor();
       // One message about the end, and a badge that says it rather than "Active".
       expect(await page.getByText(/plan ends on/).count()).toBe(1);
-      await planRegion(page).getByText(/^Ends \w{3} \d{1,2}, \d{4}$/).waitFor();
+      await planRegion(page)
+        .getByText(/^Ends \w{3} \d{1,2}, \d{4}$/)
+        .waitFor();
       expect(await planRegion(page).getByText('Active', { exact: true }).count()).toBe(0);
       await page.screenshot({ path: 'test-results/billing-cancel-scheduled-1280.png', fullPage: true });
       await page.getByRole('button', { name: 'Resume subscription' }).click();

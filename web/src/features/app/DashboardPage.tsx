@@ -270,6 +270,7 @@ function PlanCard({ query }: { query: QueryLike<BillingSummary> }) {
 
 function UsageCard() {
   const usage = trpc.usage.summary.useQuery(undefined, { refetchInterval: 30_000 });
+  const days = trpc.usage.days.useQuery(undefined, { refetchInterval: 30_000 });
   return (
     <Card
       title="Usage this period"
@@ -312,7 +313,7 @@ function UsageCard() {
                     >
                       <span style={{ width: `${pct}%` }} />
                     </div>
-                    {m.daily && <UsageDays label={m.label} days={m.daily} />}
+                    {days.data && <UsageDays label={m.label} days={days.data[m.metric]} />}
                   </div>
                 );
               })}
@@ -406,8 +407,7 @@ function LibraryCard() {
                     {item.title}
                   </Link>
                   <span className="next-charge-detail">
-                    {item.kind === 'article' ? 'Article' : item.kind === 'file' ? 'Download' : 'Tool'} · added{' '}
-                    {formatDate(item.addedAt)}
+                    {item.kind === 'article' ? 'Article' : item.kind === 'file' ? 'Download' : 'Tool'} · {item.summary}
                   </span>
                 </span>
                 {item.locked && <span className="badge">{item.requiredPlanName}</span>}
