@@ -13,8 +13,10 @@ export function UsageDays({ label, days }: { label: string; days: { day: string;
   const busiest = days.reduce((a, b) => (b.units > a.units ? b : a));
   const width = 100;
   const height = 32;
-  const gap = days.length > 20 ? 0.6 : 1.5;
-  const bar = (width - gap * (days.length - 1)) / days.length;
+  // At least two weeks' room, so the first days of a period are bars, not one wide block.
+  const slots = Math.max(days.length, 14);
+  const gap = slots > 20 ? 0.6 : 1.5;
+  const bar = (width - gap * (slots - 1)) / slots;
   const summary =
     total === 0
       ? `${label}: none yet this period.`
