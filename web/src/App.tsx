@@ -1,27 +1,38 @@
 // Every route of the web app, and what follows a client-side navigation.
-import { useEffect, useRef } from 'react';
+import { type ComponentType, lazy, Suspense, useEffect, useRef } from 'react';
 import { createRoutesFromElements, Navigate, Route, useLocation, useRoutes } from 'react-router';
 import { shortUrls, webPages } from '../../src/lib/web-routes';
-import { AppShell } from './components/AppShell';
 import { PageErrorBoundary } from './components/ErrorBoundary';
-import { HomePage } from './features/home/HomePage';
-import { LoginPage } from './features/auth/LoginPage';
-import { SignupPage } from './features/auth/SignupPage';
-import { VerifyEmailPage } from './features/auth/VerifyEmailPage';
-import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
-import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
-import { ConfirmEmailPage } from './features/auth/ConfirmEmailPage';
+import { LoadingBlock } from './components/Spinner';
 import { RequireAuth } from './features/auth/session';
-import { DashboardPage } from './features/app/DashboardPage';
 import { AdminArea } from './features/admin/AdminArea';
-import { AppNotFoundPage, NotFoundPage } from './features/app/NotFoundPage';
-import { SettingsPage } from './features/settings/SettingsPage';
-import { PricingPage } from './features/pricing/PricingPage';
-import { BillingPage } from './features/billing/BillingPage';
-import { CheckoutSuccessPage } from './features/billing/CheckoutSuccessPage';
-import { LibraryPage } from './features/library/LibraryPage';
-import { LibraryItemPage } from './features/library/LibraryItemPage';
-import { UsagePage } from './features/usage/UsagePage';
+
+/**
+ * A page loaded on demand: each page is its own chunk, so the first visit to /pricing or /login
+ * downloads that page and the shared frame, not the dashboard, the settings or the admin area.
+ */
+function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  return lazy(() => load().then((m) => ({ default: m[name] })));
+}
+
+const HomePage = lazyPage(() => import('./features/home/HomePage'), 'HomePage');
+const PricingPage = lazyPage(() => import('./features/pricing/PricingPage'), 'PricingPage');
+const LoginPage = lazyPage(() => import('./features/auth/LoginPage'), 'LoginPage');
+const SignupPage = lazyPage(() => import('./features/auth/SignupPage'), 'SignupPage');
+const VerifyEmailPage = lazyPage(() => import('./features/auth/VerifyEmailPage'), 'VerifyEmailPage');
+const ForgotPasswordPage = lazyPage(() => import('./features/auth/ForgotPasswordPage'), 'ForgotPasswordPage');
+const ResetPasswordPage = lazyPage(() => import('./features/auth/ResetPasswordPage'), 'ResetPasswordPage');
+const ConfirmEmailPage = lazyPage(() => import('./features/auth/ConfirmEmailPage'), 'ConfirmEmailPage');
+const AppShell = lazyPage(() => import('./components/AppShell'), 'AppShell');
+const DashboardPage = lazyPage(() => import('./features/app/DashboardPage'), 'DashboardPage');
+const NotFoundPage = lazyPage(() => import('./features/app/NotFoundPage'), 'NotFoundPage');
+const AppNotFoundPage = lazyPage(() => import('./features/app/NotFoundPage'), 'AppNotFoundPage');
+const SettingsPage = lazyPage(() => import('./features/settings/SettingsPage'), 'SettingsPage');
+const BillingPage = lazyPage(() => import('./features/billing/BillingPage'), 'BillingPage');
+const CheckoutSuccessPage = lazyPage(() => import('./features/billing/CheckoutSuccessPage'), 'CheckoutSuccessPage');
+const LibraryPage = lazyPage(() => import('./features/library/LibraryPage'), 'LibraryPage');
+const LibraryItemPage = lazyPage(() => import('./features/library/LibraryItemPage'), 'LibraryItemPage');
+const UsagePage = lazyPage(() => import('./features/usage/UsagePage'), 'UsagePage');
 
 export function App() {
   const page = useRoutes(appRoutes);
@@ -34,7 +45,10 @@ export function App() {
       {/* The last resort, for pages outside the app's frame and the frame itself: each area of the
           app has its own boundary inside. */}
       <PageErrorBoundary home={webPages.home} homeLabel="Go to the home page" standalone>
-        {page}
+        {/* The one boundary for pages on their way. It stays mounted, and the router changes pages
+            in a transition, so moving between pages keeps the current one on screen until the next
+            has loaded; only the first page of a visit shows this. */}
+        <Suspense fallback={<LoadingBlock label="Loading the page…" />}>{page}</Suspense>
       </PageErrorBoundary>
     </>
   );
