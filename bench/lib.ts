@@ -1,5 +1,6 @@
-// Shared benchmark plumbing: a DropIn server with local defaults on throwaway data, and a small
-// autocannon wrapper that returns the figures we print.
+// Shared benchmark plumbing: a DropIn server with local defaults on throwaway data, a small
+// autocannon wrapper that returns the figures we print, and the quick mode and `BENCH` line that
+// `npm run bench` (bench/run.ts) relies on.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ export interface BenchServer extends RunningServer {
 
 export async function startBenchServer(
   extraEnv: Record<string, string> = {},
-  opts: { stripe?: boolean } = {},
+  opts: { stripe?: boolean; webDist?: string } = {},
 ): Promise<BenchServer & { emulatorUrl: string | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-'));
   const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
@@ -40,7 +41,7 @@ export async function startBenchServer(
     RATE_LIMIT_DISABLED: 'true',
     ...extraEnv,
   });
-  const server = await startServer(await createServerDeps(env), { webDist: path.join(dir, 'no-web') });
+  const server = await startServer(await createServerDeps(env), { webDist: opts.webDist ?? path.join(dir, 'no-web') });
   return {
     ...server,
     emulatorUrl: emulator?.url ?? null,
@@ -66,7 +67,12 @@ export interface Figures {
 export async function load(name: string, opts: autocannon.Options): Promise<Figures> {
   // The load generator runs in a worker thread so it does not share the server's event loop.
   // 20 connections unless BENCH_CONNECTIONS says otherwise.
-  const result = await autocannon({ connections: Number(process.env.BENCH_CONNECTIONS ?? 20), duration: 8, workers: 1, ...opts });
+  const result = await autocannon({
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 20),
+    duration: isQuick() ? 3 : 8,
+    workers: 1,
+    ...opts,
+  });
   return {
     name,
     requestsPerSec: Math.round(result.requests.average),
@@ -89,4 +95,36 @@ export function printTable(rows: Figures[]): void {
       non2xx: r.non2xx,
     })),
   );
+}
+
+/**
+ * Quick mode: small sizes and short runs, for `npm run bench` (which passes `--quick` and sets
+ * BENCH_QUICK=1, so processes a bench starts see it too).
+ */
+export function isQuick(): boolean {
+  return process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+}
+
+/** One printed figure, and its goal when it has one. */
+export interface BenchFigure {
+  /** What was measured, e.g. "/pricing JS (gzip)". */
+  name: string;
+  value: number;
+  /** e.g. "KB", "ms", "%", "events/s". */
+  unit: string;
+  /** Goal: the value must be at most this. */
+  max?: number;
+  /** Goal: the value must be at least this. */
+  min?: number;
+  /** A few words the table shows beside the figure (sizes, conditions). */
+  note?: string;
+}
+
+/**
+ * The machine-readable summary of a bench: one line `BENCH {"bench":…,"figures":[…]}` on stdout,
+ * printed once at the end. `npm run bench` collects these lines into its table
+ * (docs/performance.md describes the convention).
+ */
+export function reportFigures(bench: string, figures: BenchFigure[]): void {
+  console.log(`BENCH ${JSON.stringify({ bench, quick: isQuick(), figures })}`);
 }

@@ -1,6 +1,6 @@
 // Every route of the web app, and what follows a client-side navigation.
 import { type ComponentType, lazy, Suspense, useEffect, useRef } from 'react';
-import { createRoutesFromElements, Navigate, Route, useLocation, useRoutes } from 'react-router';
+import { createRoutesFromElements, matchRoutes, Navigate, Route, useLocation, useRoutes } from 'react-router';
 import { shortUrls, webPages } from '../../src/lib/web-routes';
 import { PageErrorBoundary } from './components/ErrorBoundary';
 import { LoadingBlock } from './components/Spinner';
@@ -10,9 +10,15 @@ import { AdminArea } from './features/admin/AdminArea';
 /**
  * A page loaded on demand: each page is its own chunk, so the first visit to /pricing or /login
  * downloads that page and the shared frame, not the dashboard, the settings or the admin area.
+ * `preload` starts the download without rendering the page.
  */
 function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
-  return lazy(() => load().then((m) => ({ default: m[name] })));
+  let loading: Promise<{ default: ComponentType }> | undefined;
+  const preload = () => {
+    loading ??= load().then((m) => ({ default: m[name] }));
+    return loading;
+  };
+  return Object.assign(lazy(preload), { preload });
 }
 
 const HomePage = lazyPage(() => import('./features/home/HomePage'), 'HomePage');
@@ -87,6 +93,16 @@ export const appRoutes = createRoutesFromElements(
     <Route path="*" element={<NotFoundPage />} />
   </>,
 );
+
+/**
+ * The pages the first address needs, fetched as soon as this module runs rather than once React has
+ * drawn the route and met them: their download then overlaps the start of the app.
+ */
+for (const match of matchRoutes(appRoutes, window.location) ?? []) {
+  const type = (match.route.element as { type?: { preload?: () => Promise<unknown> } } | undefined)?.type;
+  // A failed download is the page's to report (its error boundary), when React renders it.
+  type?.preload?.().catch(() => {});
+}
 
 /** A short URL (/billing) goes to its page (/app/billing), query string and all. */
 function ShortUrl({ to }: { to: string }) {
