@@ -10,7 +10,10 @@ import { AdminArea } from './features/admin/AdminArea';
 /**
  * A page loaded on demand: each page is its own chunk, so the first visit to /pricing or /login
  * downloads that page and the shared frame, not the dashboard, the settings or the admin area.
- * `preload` starts the download without rendering the page.
+ * While its code is on the way the page shows a loading state of its own, in the place the page
+ * takes (inside the app's frame for app pages): a new boundary per page, so a navigation replaces
+ * the old page at once rather than leaving it on screen under the new address. `preload` starts the
+ * download without rendering the page.
  */
 function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
   let loading: Promise<{ default: ComponentType }> | undefined;
@@ -18,7 +21,16 @@ function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>
     loading ??= load().then((m) => ({ default: m[name] }));
     return loading;
   };
-  return Object.assign(lazy(preload), { preload });
+  const Lazy = lazy(preload);
+  // biome-ignore lint/correctness/noComponentHookFactories: made once per page when this module loads, never during a render
+  function Page() {
+    return (
+      <Suspense fallback={<LoadingBlock label="Loading the page…" />}>
+        <Lazy />
+      </Suspense>
+    );
+  }
+  return Object.assign(Page, { preload });
 }
 
 const HomePage = lazyPage(() => import('./features/home/HomePage'), 'HomePage');
@@ -51,10 +63,7 @@ export function App() {
       {/* The last resort, for pages outside the app's frame and the frame itself: each area of the
           app has its own boundary inside. */}
       <PageErrorBoundary home={webPages.home} homeLabel="Go to the home page" standalone>
-        {/* The one boundary for pages on their way. It stays mounted, and the router changes pages
-            in a transition, so moving between pages keeps the current one on screen until the next
-            has loaded; only the first page of a visit shows this. */}
-        <Suspense fallback={<LoadingBlock label="Loading the page…" />}>{page}</Suspense>
+        {page}
       </PageErrorBoundary>
     </>
   );
@@ -113,7 +122,9 @@ function ShortUrl({ to }: { to: string }) {
 /**
  * On client-side navigation: start the new page at the top, and if the focused element went away
  * with the old page, move focus to the new page's <main> so keyboard and screen-reader users are
- * not dropped at the top of the document. Pages that autofocus a field keep that focus.
+ * not dropped at the top of the document. Pages that autofocus a field keep that focus. A page
+ * whose code is still on its way has no <main> yet (outside the app's frame): focus goes there
+ * once it is drawn, unless something else took focus meanwhile.
  */
 function RouteChangeFocus() {
   const { pathname } = useLocation();
@@ -124,8 +135,20 @@ function RouteChangeFocus() {
     if (handled.current === pathname) return;
     handled.current = pathname;
     window.scrollTo(0, 0);
-    const active = document.activeElement;
-    if (!active || active === document.body) document.getElementById('main')?.focus();
+    /** True once there is nothing left to do: focus is on something, or on the new <main>. */
+    const focusMain = () => {
+      const active = document.activeElement;
+      if (active && active !== document.body) return true;
+      const main = document.getElementById('main');
+      main?.focus();
+      return Boolean(main);
+    };
+    if (focusMain()) return;
+    const observer = new MutationObserver(() => {
+      if (focusMain()) observer.disconnect();
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    return () => observer.disconnect();
   }, [pathname]);
   return null;
 }
