@@ -44,6 +44,8 @@ const unknown = positionals.filter((p) => !all.includes(p));
 if (unknown.length) throw new Error(`No bench named ${unknown.join(', ')} under bench/ (there are: ${all.join(', ')})`);
 const chosen = positionals.length ? all.filter((b) => positionals.includes(b)) : all;
 
+/** The machine's load when the run starts: figures from a machine busy with other work read differently. */
+const loadAtStart = os.loadavg()[0] ?? 0;
 const logDir = path.join(root, 'bench-results');
 mkdirSync(logDir, { recursive: true });
 const outcomes: Outcome[] = [];
@@ -164,7 +166,8 @@ function machineLine(): string {
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   return (
     `${quick ? 'Quick run' : 'Full run'}, ${date} UTC: ${os.availableParallelism()} cores (nproc), ${cpu}, ` +
-    `${gb} GB RAM, Node ${process.version}, ${os.type()} ${os.release()}`
+    `${gb} GB RAM, Node ${process.version}, ${os.type()} ${os.release()}; ` +
+    `load average ${loadAtStart.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`
   );
 }
 
