@@ -104,13 +104,16 @@ export const appRoutes = createRoutesFromElements(
 );
 
 /**
- * The pages the first address needs, fetched as soon as this module runs rather than once React has
- * drawn the route and met them: their download then overlaps the start of the app.
+ * Starts downloading the pages an address needs. The entry calls it for the first address before
+ * React starts, so the page's code loads while the app starts rather than once React has drawn the
+ * route and met the page.
  */
-for (const match of matchRoutes(appRoutes, window.location) ?? []) {
-  const type = (match.route.element as { type?: { preload?: () => Promise<unknown> } } | undefined)?.type;
-  // A failed download is the page's to report (its error boundary), when React renders it.
-  type?.preload?.().catch(() => {});
+export function preloadPages(pathname: string): void {
+  for (const match of matchRoutes(appRoutes, pathname) ?? []) {
+    const type = (match.route.element as { type?: { preload?: () => Promise<unknown> } } | undefined)?.type;
+    // A failed download is the page's to report (its error boundary), when React renders it.
+    type?.preload?.().catch(() => {});
+  }
 }
 
 /** A short URL (/billing) goes to its page (/app/billing), query string and all. */
