@@ -88,7 +88,12 @@ export function createSessions(env: Env, c: Collections) {
     touchLastSeen(attributes.publicId);
     return {
       user: { ...hit.user.attributes, id: hit.user.id },
-      session: { publicId: attributes.publicId, expiresAt, absoluteExpiresAt: attributes.absoluteExpiresAt },
+      session: {
+        publicId: attributes.publicId,
+        expiresAt,
+        absoluteExpiresAt: attributes.absoluteExpiresAt,
+        secondFactorAt: attributes.secondFactorAt,
+      },
       setCookie: null,
     };
   }
