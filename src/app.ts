@@ -136,6 +136,8 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
     // Hashed file names (Vite): a file's content never changes, so browsers keep it for a year. Set
     // once the file is served: serveStatic builds its response before its onFound hook runs.
     app.use('/assets/*', async (c, next) => {
+      // Source maps are not published (the build makes none; one left in the folder stays private).
+      if (c.req.path.endsWith('.map')) return c.notFound();
       await next();
       if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
     });

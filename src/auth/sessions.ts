@@ -55,8 +55,9 @@ export function createSessions(env: Env, c: Collections) {
       .updateOne({ publicId, lastSeenAt: { $lt: new Date(now - 60_000) } }, { $set: { lastSeenAt: new Date(now) } })
       .catch(() => {});
   };
+  const idle = new TimeSpan(Math.round(env.SESSION_IDLE_HOURS * 60), 'm');
   const lucia = new Lucia(new MongoSessionAdapter(c, cache), {
-    sessionExpiresIn: new TimeSpan(Math.round(env.SESSION_IDLE_HOURS * 60), 'm'),
+    sessionExpiresIn: idle,
     sessionCookie: {
       // __Host- needs Secure, which needs HTTPS: production only.
       name: production ? '__Host-dropin_session' : 'dropin_session',
@@ -70,6 +71,32 @@ export function createSessions(env: Env, c: Collections) {
       secondFactorAt: a.secondFactorAt,
     }),
   });
+
+  /**
+   * The answer for a session this process read from the database moments ago (the session cache),
+   * without Lucia's validation, which costs more than the rest of a small tRPC call: only while the
+   * session is nowhere near an end, so Lucia would give the same answer — not expired (idle or
+   * absolute) and not yet due for its sliding renewal (the last half of the idle period), which
+   * Lucia still handles. Revocations evict the cache entry, so they take effect here at once too.
+   */
+  function recentlyValidated(token: string) {
+    const hit = cache.get(sha256(token));
+    if (!hit) return null;
+    const now = Date.now();
+    const { expiresAt, attributes } = hit.session;
+    if (now >= expiresAt.getTime() - idle.milliseconds() / 2 || now >= attributes.absoluteExpiresAt.getTime()) return null;
+    touchLastSeen(attributes.publicId);
+    return {
+      user: { ...hit.user.attributes, id: hit.user.id },
+      session: {
+        publicId: attributes.publicId,
+        expiresAt,
+        absoluteExpiresAt: attributes.absoluteExpiresAt,
+        secondFactorAt: attributes.secondFactorAt,
+      },
+      setCookie: null,
+    };
+  }
 
   return {
     cookieName: lucia.sessionCookieName,
@@ -94,6 +121,8 @@ export function createSessions(env: Env, c: Collections) {
       token: string | null,
     ): Promise<{ user: SessionUser | null; session: SessionInfo | null; setCookie: string | null }> {
       if (!token) return { user: null, session: null, setCookie: null };
+      const recent = recentlyValidated(token);
+      if (recent) return recent;
       const { user, session } = await lucia.validateSession(token);
       if (!user || !session) {
         return { user: null, session: null, setCookie: lucia.createBlankSessionCookie().serialize() };

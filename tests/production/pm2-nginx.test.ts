@@ -321,6 +321,22 @@ describe('production: PM2 and nginx', () => {
     expect((await request('/assets/index-missing.js')).status).toBe(404);
   });
 
+  it('publishes no source maps: the build makes none, and nginx refuses one left in the folder', async () => {
+    const assets = path.join(appDir, 'dist/web/assets');
+    const files = readdirSync(assets);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const js = files.find((f) => /^index-.*\.js$/.test(f)) as string;
+    expect(readFileSync(path.join(assets, js), 'utf8')).not.toContain('sourceMappingURL');
+    writeFileSync(path.join(assets, `${js}.map`), '{"version":3,"sources":["secret.ts"],"mappings":""}');
+    try {
+      const res = await request(`/assets/${js}.map`);
+      expect(res.status).toBe(404);
+      expect(res.body).not.toContain('secret.ts');
+    } finally {
+      rmSync(path.join(assets, `${js}.map`));
+    }
+  });
+
   it('passes a Stripe-signed webhook through untouched; bad signatures, GETs and huge bodies are refused', {
     timeout: 120_000,
   }, async () => {
