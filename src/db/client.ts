@@ -19,11 +19,12 @@ export async function isFerretDB(db: Db): Promise<boolean> {
   return typeof info.ferretdbVersion === 'string';
 }
 
-export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
+export async function connectDatabase(uri: string, dbName: string, opts: { monitorCommands?: boolean } = {}): Promise<Database> {
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 5_000,
     maxPoolSize: 50,
+    monitorCommands: opts.monitorCommands ?? false,
   });
   await client.connect();
   const db = client.db(dbName);
