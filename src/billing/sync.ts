@@ -4,7 +4,6 @@
 // times, in any order, concurrently. What follows a change is applied by billing/effects.ts.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
-import type { SubscriptionDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';

@@ -118,7 +118,9 @@ describe('webhook worker', () => {
       }
       const ordered = [...batches.values()].sort((a, b) => a.start - b.start);
       for (let i = 1; i < ordered.length; i++)
-        expect(ordered[i]!.start, `${cus} batch ${i} starts after batch ${i - 1} ends`).toBeGreaterThanOrEqual(ordered[i - 1]!.end);
+        expect(ordered[i]!.start, `${cus} batch ${i} starts after batch ${i - 1} ends`).toBeGreaterThanOrEqual(
+          ordered[i - 1]!.end,
+        );
     }
   });
 
