@@ -21,7 +21,7 @@ import { enqueue } from './inbox';
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
 /** Customers synced at once: each sync is a few Stripe reads and a few writes. */
-const CUSTOMERS_AT_ONCE = 16;
+const CUSTOMERS_AT_ONCE = 8;
 /** Queue rows read at a time, besides those this worker knows it cannot take now. */
 const WINDOW = 500;
 /** The group of events that name no customer: nothing to sync, so they are simply marked done. */
