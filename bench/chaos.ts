@@ -32,7 +32,13 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-chaos-'));
 const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
 const mailpit = await startMailpit();
 const port = await freePort();
-const local = await startLocalStripe({ serverPort: port, tickIntervalMs: 0, webhookRetrySchedule: [50, 100, 200, 400] });
+// Deliveries in parallel, as Stripe sends a burst (the emulator's default sends one at a time).
+const local = await startLocalStripe({
+  serverPort: port,
+  tickIntervalMs: 0,
+  webhookRetrySchedule: [50, 100, 200, 400],
+  webhookConcurrency: 8,
+});
 clearPriceCache();
 const env = parseEnv({
   NODE_ENV: 'test',

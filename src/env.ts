@@ -73,6 +73,8 @@ export const envSchema = z
     SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     /** Turns rate limiting off (benchmarks only). */
     RATE_LIMIT_DISABLED: bool,
+    /** Emit the driver's command events (benchmarks time the database by command with them). */
+    MONGODB_MONITOR_COMMANDS: bool,
 
     /** The reconciler's schedule (node-cron syntax, server time) and its Stripe request budget. */
     RECONCILE_CRON: z.string().min(9).default('17 3 * * *'),

@@ -207,6 +207,15 @@ export async function changePlan(opts: {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
   if (await actionDone(deps, userId, opts.actionId)) return;
+  if (await actionTried(deps, userId, opts.actionId)) {
+    // An earlier try of this very action reached Stripe without an answer, and the mirror has
+    // since caught up with it (a webhook): the plan asked for is in place, so the action is done.
+    const current = await requireSubscription(deps, userId);
+    if (current.priceId === (await priceFor(stripe, opts.planId, opts.interval)).id) {
+      await claim(deps.db.c, doneKey(userId, opts.actionId));
+      return;
+    }
+  }
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const live = await liveSubscription(deps, sub);
   const at = await scheduledAt(deps, sub, direction, live);
@@ -408,6 +417,13 @@ const WRITE_EXPAND = ['latest_invoice', 'default_payment_method', SCHEDULE_EXPAN
 
 const doneKey = (userId: string, actionId: string) => `billing-action:${userId}:${actionId}`;
 
+/** Recorded before an action's write is sent: a retry knows an earlier try may have reached Stripe. */
+const triedKey = (userId: string, actionId: string) => `billing-action-tried:${userId}:${actionId}`;
+
+async function actionTried(deps: AppDeps, userId: string, actionId: string): Promise<boolean> {
+  return (await deps.db.c.claims.findOne({ _id: triedKey(userId, actionId) }, { projection: { _id: 1 } })) !== null;
+}
+
 /** True when Stripe already accepted this action: a retry or a second click answers as the first did. */
 async function actionDone(deps: AppDeps, userId: string, actionId: string): Promise<boolean> {
   return (await deps.db.c.claims.findOne({ _id: doneKey(userId, actionId) }, { projection: { _id: 1 } })) !== null;
@@ -438,6 +454,7 @@ async function writeSubscription(
   const cause = { source: 'user.action', key: action.actionId } as const;
   const fetchedAt = new Date();
   let written: Stripe.Subscription | null;
+  await claim(deps.db.c, triedKey(action.userId, action.actionId));
   try {
     written = await write(WRITE_EXPAND);
   } catch (err) {

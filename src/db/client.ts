@@ -27,6 +27,8 @@ export interface ConnectOptions {
    */
   migrate?: boolean;
   log?: Logger;
+  /** Record each command's time (the benchmarks' database profile). */
+  monitorCommands?: boolean;
 }
 
 export async function connectDatabase(uri: string, dbName: string, opts: ConnectOptions = {}): Promise<Database> {
@@ -34,6 +36,7 @@ export async function connectDatabase(uri: string, dbName: string, opts: Connect
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 5_000,
     maxPoolSize: 50,
+    monitorCommands: opts.monitorCommands ?? false,
   });
   await client.connect();
   const db = client.db(dbName);

@@ -526,6 +526,29 @@ export interface AdminOverviewDoc {
   json: string;
 }
 
+/**
+ * Work waiting in the webhook inbox: one small row per event still to be processed, removed once it
+ * is. The worker reads this collection with no filter and no sort (natural order is arrival order),
+ * which FerretDB answers by reading just the rows asked for, where any query on the inbox itself
+ * would read all of it.
+ */
+export interface WebhookQueueDoc {
+  /** The event id (the inbox row's _id). */
+  _id: string;
+  /** What the worker needs of the inbox row, copied so it need not read it (the payload stays there). */
+  type: string;
+  customerId: string | null;
+  objectId: string | null;
+  /** When Stripe created the event: a customer's events are worked oldest first. */
+  created: Date;
+  /** The inbox row's attempts when queued: the next attempt claimed is this plus one. */
+  attempts: number;
+  replayedFromAttempt?: number;
+  /** When the event may be worked on (later while a failed attempt backs off). */
+  at: Date;
+  queuedAt: Date;
+}
+
 /** One repeated delivery of an event already in the inbox (acknowledged, not re-processed). */
 export interface WebhookDuplicateDoc {
   _id: string;
@@ -560,6 +583,7 @@ export interface Collections {
   billingCustomers: Collection<BillingCustomerDoc>;
   webhookEvents: Collection<WebhookEventDoc>;
   webhookDuplicates: Collection<WebhookDuplicateDoc>;
+  webhookQueue: Collection<WebhookQueueDoc>;
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
   /**
@@ -598,6 +622,7 @@ export function collections(db: Db): Collections {
     billingCustomers: db.collection<BillingCustomerDoc>('billing_customers'),
     webhookEvents: db.collection<WebhookEventDoc>('webhook_events'),
     webhookDuplicates: db.collection<WebhookDuplicateDoc>('webhook_duplicates'),
+    webhookQueue: db.collection<WebhookQueueDoc>('webhook_queue'),
     emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
     claims: db.collection<ClaimDoc>('claims'),
     slots: db.collection<ClaimDoc>('slots'),

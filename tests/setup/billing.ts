@@ -31,13 +31,15 @@ export interface RestartableBillingWorld extends BillingWorld {
 
 export async function startBillingWorld(
   overrides: Record<string, string> = {},
-  opts: { webDist?: string } = {},
+  opts: { webDist?: string; webhookConcurrency?: number } = {},
 ): Promise<RestartableBillingWorld> {
   const port = await freePort();
+  const { webhookConcurrency, ...serverOpts } = opts;
   const local = await startLocalStripe({
     serverPort: port,
     tickIntervalMs: 0,
     webhookRetrySchedule: [50, 100, 200, 400],
+    webhookConcurrency,
   });
   clearPriceCache();
   const server = await startTestServer(
@@ -47,7 +49,7 @@ export async function startBillingWorld(
       ...local.env,
       ...overrides,
     },
-    opts,
+    serverOpts,
   );
   return billingWorld(server, local);
 }

@@ -9,7 +9,7 @@ import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../../db
 import { isDuplicateKey } from '../../db/errors';
 import { SCHEDULE_EXPAND } from '../mirror';
 import { syncCustomer, type SubscriptionChange } from '../sync';
-import { inboxRow } from '../../webhooks/inbox';
+import { enqueue, inboxRow } from '../../webhooks/inbox';
 import { requeueEvent } from '../../webhooks/worker';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -386,6 +386,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       throw err;
     });
     report.eventsReplayed += res.insertedCount;
+    // Rows a delivery stored meanwhile are queued already; queueing them again is refused.
+    await enqueue(deps, rows);
   }
 
   async function retryParked() {
