@@ -226,7 +226,13 @@ export async function changePlan(opts: {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
   }
   // The metered overage item follows the plan (same interval, new plan's rate): billing/overage.ts.
+  // A pending update may only change the price and quantity of existing items, so it carries the
+  // metered item's swap; extra metered items are removed first, in an update of their own, and a
+  // missing one is added once the change has applied, by the alignment every synced plan change runs
+  // (alignOverageItems, from billing/effects.ts).
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
+  const swaps = overage.filter((c) => c.id && !c.deleted);
+  const removals = overage.filter((c) => c.deleted);
   // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.
   const scheduleId = idOf(live.schedule);
   const applied = (row: SubscriptionDoc) => row.priceId === price.id;
@@ -248,10 +254,16 @@ export async function changePlan(opts: {
           { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-discount` },
         ),
       );
+    if (removals.length)
+      await stripe.subscriptions.update(
+        sub._id,
+        { items: removals, proration_behavior: 'none' },
+        { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-overage` },
+      );
     return stripe.subscriptions.update(
       sub._id,
       {
-        items: [{ id: sub.itemId, price: price.id }, ...overage],
+        items: [{ id: sub.itemId, price: price.id }, ...swaps],
         proration_behavior: PRORATION,
         proration_date: opts.prorationDate,
         // If the charge fails, Stripe keeps the old plan: our mirror never shows a change Stripe did not make.

@@ -98,6 +98,42 @@ describe('metered overage', () => {
     ]);
   });
 
+  it.each([
+    ['without its metered item', 'missing'],
+    ['with a second metered item', 'extra'],
+  ] as const)('a plan change on a subscription %s ends with exactly one, at the new rate', async (_label, kind) => {
+    const user = await verifiedUser(world);
+    const { subId } = await subscribePro(user);
+    const metered = (await world.stripe.subscriptions.retrieve(subId)).items.data.find(
+      (i) => i.price.recurring?.usage_type === 'metered',
+    )!;
+    // Made on Stripe's side (the dashboard): the app never leaves a subscription like this itself.
+    if (kind === 'missing') await world.stripe.subscriptionItems.del(metered.id);
+    else {
+      const otherOverage = (await world.stripe.prices.list({ lookup_keys: ['dropin_business_api_overage_monthly'] })).data[0]!;
+      await world.stripe.subscriptionItems.create({ subscription: subId, price: otherOverage.id });
+    }
+    await syncCustomer(deps(), (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!, { source: 'user.action' });
+    const preview = await trpc<{ prorationDate: number }>(world, user.cookie, 'query', 'billing.previewChange', {
+      planId: 'business',
+      interval: 'year',
+    });
+    expect(preview.status, preview.error?.message).toBe(200);
+    // The change itself is a pending update, which Stripe lets change existing items only.
+    const changed = await trpc(world, user.cookie, 'mutation', 'billing.changePlan', {
+      planId: 'business',
+      interval: 'year',
+      prorationDate: preview.data.prorationDate,
+      actionId: randomUUID().replaceAll('-', ''),
+    });
+    expect(changed.status, changed.error?.message).toBe(200);
+    const sub = await world.stripe.subscriptions.retrieve(subId);
+    expect(sub.items.data.map((i) => i.price.lookup_key).sort()).toEqual([
+      'dropin_business_api_overage_yearly',
+      'dropin_business_yearly',
+    ]);
+  });
+
   it('a plan switched in the billing portal moves the metered item to the new rate too', { timeout: 120_000 }, async () => {
     const user = await verifiedUser(world);
     const { subId } = await subscribePro(user);

@@ -227,6 +227,33 @@ describe('subscription changes', () => {
     expect(await eventsOf('customer.subscription.pending_update_expired')).toHaveLength(1);
   });
 
+  it('pending_if_incomplete refuses adding, deleting or reconfiguring items, as Stripe does', async () => {
+    const { basic, pro } = await catalog();
+    const { customer } = await clockCustomer();
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
+    const itemId = sub.items.data[0]!.id;
+    const pending = { proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete' } as const;
+    await expect(
+      stripe.subscriptions.update(sub.id, { ...pending, items: [{ id: itemId, price: pro.id }, { price: basic.id }] }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'items[1]' });
+    await expect(
+      stripe.subscriptions.update(sub.id, { ...pending, items: [{ id: itemId, deleted: true }] }),
+    ).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'items[0][deleted]',
+    });
+    await expect(
+      stripe.subscriptions.update(sub.id, { ...pending, items: [{ id: itemId, price: pro.id, metadata: { a: 'b' } }] }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'items[0][metadata]' });
+    // Nothing changed, and the same items without payment_behavior are accepted.
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data.map((i) => i.price.id)).toEqual([basic.id]);
+    const swapped = await stripe.subscriptions.update(sub.id, {
+      ...pending,
+      items: [{ id: itemId, price: pro.id, quantity: 2 }],
+    });
+    expect(swapped.items.data.map((i) => [i.price.id, i.quantity])).toEqual([[pro.id, 2]]);
+  });
+
   it('cancels now, optionally crediting unused time, and lists canceled only with status', async () => {
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer();
