@@ -13,6 +13,7 @@ import { describeInvoice, type InvoiceWords } from './invoice-words';
 import { accountAlerts, type AccountAlert } from './alerts';
 import { effectivePlan, hasPaymentTrouble, isEnded } from './status';
 import { formatAmount } from '../lib/money';
+import { portalConfigurationId } from './portal';
 import { currentSubscription } from './subscription';
 import { requireStripe } from './sync';
 
@@ -254,8 +255,15 @@ export async function portalUrl(deps: AppDeps, userId: string): Promise<string> 
   const customer = await customerIdOf(deps, userId);
   if (!customer) throw new AppError('NOT_FOUND', 'You have no billing account yet. Choose a plan first.');
   const stripe = requireStripe(deps);
+  // DropIn's configuration (plans to switch to, cancel at period end); the account's default if the
+  // catalog push has not made one.
+  const configuration = await withStripeErrors(() => portalConfigurationId(stripe));
   const session = await withStripeErrors(() =>
-    stripe.billingPortal.sessions.create({ customer, return_url: `${deps.env.PUBLIC_URL}/app/billing` }),
+    stripe.billingPortal.sessions.create({
+      customer,
+      return_url: `${deps.env.PUBLIC_URL}/app/billing`,
+      ...(configuration ? { configuration } : {}),
+    }),
   );
   return session.url;
 }

@@ -4,6 +4,7 @@
 // wire the emulator this way.
 import Stripe from 'stripe';
 import { pushCatalog } from '../billing/catalog';
+import { HANDLED_EVENT_TYPES } from '../webhooks/event-types';
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from './stripe-emulator/index';
 
 export interface LocalStripe {
@@ -25,7 +26,12 @@ export async function startLocalStripe(opts: { serverPort: number } & StripeEmul
   for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
     if (endpoint.url === url) await stripe.webhookEndpoints.del(endpoint.id);
   }
-  const endpoint = await stripe.webhookEndpoints.create({ url, enabled_events: ['*'], description: 'DropIn (local)' });
+  // The same event types production subscribes to, so local runs and tests see what it sees.
+  const endpoint = await stripe.webhookEndpoints.create({
+    url,
+    enabled_events: [...HANDLED_EVENT_TYPES],
+    description: 'DropIn (local)',
+  });
   return {
     emulator,
     stripe,

@@ -47,6 +47,13 @@ export interface EmulatorControl {
   updateSettings(settings: Partial<Settings> & { webhookRetrySchedule?: number[] }): Promise<Settings>;
   setCardBehavior(paymentMethodId: string, behavior: CardBehavior): Promise<void>;
   tick(): Promise<{ steps: number }>;
+  /**
+   * A restricted key (`rk_test_…`) with these permissions, by resource as the API paths name them
+   * (`customers`, `checkout.sessions`, `billing.meters`, …); resources left out have none.
+   */
+  restrictedKey(permissions: Record<string, 'read' | 'write'>): Promise<string>;
+  /** Save the account's default portal configuration, as the Dashboard's portal settings page does. */
+  saveDefaultPortalConfiguration(): Promise<{ id: string }>;
 }
 
 export function emulatorControl(baseUrl: string): EmulatorControl {
@@ -82,5 +89,7 @@ export function emulatorControl(baseUrl: string): EmulatorControl {
     setCardBehavior: async (id, behavior) =>
       void (await call('POST', `/payment_methods/${encodeURIComponent(id)}/behavior`, { behavior })),
     tick: () => call('POST', '/tick', {}),
+    restrictedKey: async (permissions) => (await call<{ key: string }>('POST', '/restricted_keys', { permissions })).key,
+    saveDefaultPortalConfiguration: () => call('POST', '/billing_portal/default_configuration', {}),
   };
 }

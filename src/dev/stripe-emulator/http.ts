@@ -58,6 +58,51 @@ function errorJson(err: StripeApiError, requestId: string): string {
   return JSON.stringify({ error: { ...err.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } });
 }
 
+/** The key a request carries (`Bearer <key>`, or Basic with the key as user name). */
+function keyOf(header: string | undefined): string {
+  const bearer = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  const basic = /^Basic\s+(.+)$/i.exec(header ?? '');
+  if (bearer) return bearer[1]!.trim();
+  if (basic) return Buffer.from(basic[1]!, 'base64').toString().split(':')[0] ?? '';
+  return '';
+}
+
+function maskKey(key: string): string {
+  return key.length > 4 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
+}
+
+/**
+ * The resource a restricted key needs access to for an API path, named like the API's own paths
+ * (`customers`, `checkout.sessions`, `billing.meters`); items, invoice payments and meter events
+ * count as their parents.
+ */
+export function permissionResource(path: string): string {
+  const [first = '', second = ''] = path.split('/').slice(2);
+  const grouped = ['billing_portal', 'checkout', 'billing', 'test_helpers', 'radar'];
+  const resource = grouped.includes(first) ? `${first}.${second}` : first;
+  const parents: Record<string, string> = {
+    subscription_items: 'subscriptions',
+    invoice_payments: 'invoices',
+    invoiceitems: 'invoices',
+    'billing.meter_events': 'billing.meters',
+  };
+  return parents[resource] ?? resource;
+}
+
+/** Stripe's 403 for a restricted key without the access a request needs, or null when it has it. */
+function permissionError(emu: Emulator, key: string, method: string, path: string): StripeApiError | null {
+  const permissions = emu.state.restrictedKeys[key];
+  if (!permissions) return null;
+  const resource = permissionResource(path);
+  const needed = method === 'GET' ? 'read' : 'write';
+  const has = permissions[resource];
+  if (has === 'write' || has === needed) return null;
+  return new StripeApiError(403, {
+    type: 'invalid_request_error',
+    message: `The provided key '${maskKey(key)}' does not have the required permissions for this endpoint on account 'acct_emulator'. Having the 'rak_${resource.replaceAll('.', '_')}_${needed}' permission would allow this request to continue.`,
+  });
+}
+
 /** Accepts `Bearer sk_test_…` (and Basic with the key as user name, which Stripe also accepts). */
 function authenticate(header: string | undefined): StripeApiError | null {
   if (!header) {
@@ -67,13 +112,9 @@ function authenticate(header: string | undefined): StripeApiError | null {
         "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
     });
   }
-  let key = '';
-  const bearer = /^Bearer\s+(.+)$/i.exec(header);
-  const basic = /^Basic\s+(.+)$/i.exec(header);
-  if (bearer) key = bearer[1]!.trim();
-  else if (basic) key = Buffer.from(basic[1]!, 'base64').toString().split(':')[0] ?? '';
+  const key = keyOf(header);
   if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key)) {
-    const shown = key.length > 4 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
+    const shown = maskKey(key);
     return new StripeApiError(401, {
       type: 'invalid_request_error',
       code: 'api_key_invalid',
@@ -184,6 +225,8 @@ export class HttpFrontDoor {
 
     const authError = authenticate(req.headers.authorization);
     if (authError) return fail(authError);
+    const permissionDenied = permissionError(this.emu, keyOf(req.headers.authorization), method, path);
+    if (permissionDenied) return fail(permissionDenied);
 
     // Injected API faults (before anything executes, like an outage in front of Stripe).
     const fault = this.emu.apiFaults.find(

@@ -210,6 +210,8 @@ export class State {
   invoicePaymentOf: Record<string, string> = {};
   /** Preset deflate dictionary for stored events (see Emulator.pack), base64. */
   eventDictionary: string | null = null;
+  /** Restricted keys made through the control API: each resource's access (`read` or `write`); none when absent. */
+  restrictedKeys: Record<string, Record<string, 'read' | 'write'>> = {};
   /** Ids of deleted objects that still answer retrieve with a `deleted: true` stub. */
   deleted: Record<string, string> = {};
   settings: Settings = defaultSettings();
