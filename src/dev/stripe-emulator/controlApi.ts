@@ -196,6 +196,12 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
     // What saving the customer portal settings in Stripe's Dashboard does: the account's default.
     if (route === 'POST /_emulator/billing_portal/default_configuration') return ok(saveDefaultPortalConfiguration(emu));
 
+    if (route === 'GET /_emulator/shapes') return ok({ data: [...emu.shapes.values()] });
+    if (route === 'DELETE /_emulator/shapes') {
+      emu.shapes.clear();
+      return ok({ cleared: true });
+    }
+
     if (route === 'POST /_emulator/tick') return ok({ steps: runRealTime(emu) });
 
     return null;

@@ -20,6 +20,21 @@ export interface ApiFault {
   afterExecution?: boolean;
 }
 
+/**
+ * One distinct shape of API request: method, route, the parameter key paths sent (array indexes
+ * collapsed to `[]`) and the expand paths, with the first request of that shape as sent. The
+ * contract test replays them against Stripe's own stripe-mock.
+ */
+export interface RequestShape {
+  method: string;
+  route: string;
+  keys: string[];
+  expand: string[];
+  /** The first request of this shape: its path and its form body or query string. */
+  path: string;
+  params: string;
+}
+
 export interface RequestInfo {
   id: string;
   idempotencyKey: string | null;
@@ -32,6 +47,8 @@ export class Emulator {
   request: RequestInfo | null = null;
   baseUrl = '';
   onChange: () => void = () => {};
+  /** Distinct request shapes seen since start (or the last reset), by shape key. */
+  readonly shapes = new Map<string, RequestShape>();
 
   constructor(readonly webhooks: WebhookDispatcher) {}
 

@@ -124,6 +124,31 @@ function authenticate(header: string | undefined): StripeApiError | null {
   return null;
 }
 
+/** Bounds the shapes kept: a few hundred at most come from DropIn's own calls. */
+const MAX_SHAPES = 5_000;
+
+/** Parameter key paths as Stripe's form encoding names them, array indexes collapsed: `items[][price]`. */
+export function keyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return [...new Set(value.flatMap((v) => keyPaths(v, `${prefix}[]`)))].sort();
+  if (value && typeof value === 'object') {
+    const out = Object.entries(value).flatMap(([k, v]) => keyPaths(v, prefix ? `${prefix}[${k}]` : k));
+    return out.length ? out : [prefix];
+  }
+  return [prefix];
+}
+
+function recordShape(
+  emu: Emulator,
+  req: { method: string; route: string; raw: Record<string, unknown>; path: string; params: string },
+): void {
+  const { expand, ...rest } = req.raw;
+  const expandPaths = (Array.isArray(expand) ? expand : expand === undefined ? [] : [expand]).map(String).sort();
+  const keys = keyPaths(rest).filter(Boolean);
+  const key = `${req.method} ${req.route} ${keys.join(',')} ${expandPaths.join(',')}`;
+  if (emu.shapes.has(key) || emu.shapes.size >= MAX_SHAPES) return;
+  emu.shapes.set(key, { method: req.method, route: req.route, keys, expand: expandPaths, path: req.path, params: req.params });
+}
+
 export class HttpFrontDoor {
   private readonly idempotency = new Map<string, IdempotentResult>();
 
@@ -291,6 +316,13 @@ export class HttpFrontDoor {
       );
     }
 
+    recordShape(this.emu, {
+      method,
+      route: match.pattern,
+      raw,
+      path,
+      params: method === 'POST' ? bodyText : url.search.slice(1),
+    });
     let status = 200;
     let body: string;
     this.emu.request = { id: requestId, idempotencyKey: idemKey };
