@@ -38,6 +38,11 @@ describe('hosted checkout page', () => {
   it('shows a labelled card form and the plan', async () => {
     const cs = await session();
     expect(cs.url).toBe(`${t.emulator.url}/c/pay/${cs.id}`);
+    expect(cs.ui_mode).toBe('hosted_page');
+    await expect(session({ ui_mode: 'embedded_page', return_url: 'https://app.example/r' })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'ui_mode',
+    });
     const html = await (await fetch(cs.url!)).text();
     for (const label of ['Card number', 'Expiration', 'CVC', 'Cardholder name']) expect(html).toContain(`>${label}</label>`);
     expect(html).toContain('>Subscribe</button>');

@@ -184,6 +184,7 @@ export function newInvoice(
     amount_due: 0,
     amount_overpaid: 0,
     amount_paid: 0,
+    amount_paid_off_stripe: 0,
     amount_remaining: 0,
     amount_shipping: 0,
     application: null,
@@ -451,7 +452,10 @@ export function markPaid(emu: Emulator, invoice: Stripe.Invoice, pi: Stripe.Paym
   const customerId = idOf(invoice.customer);
   const now = emu.now(customerId);
   invoice.status = 'paid';
+  delete invoice.status_details;
   invoice.amount_paid = invoice.amount_due;
+  // Paid out of band (no payment intent): the amount was paid outside Stripe.
+  if (!pi) invoice.amount_paid_off_stripe = invoice.amount_due;
   invoice.amount_remaining = 0;
   invoice.status_transitions.paid_at = now;
   invoice.next_payment_attempt = null;
@@ -533,6 +537,7 @@ export function attemptPayment(
 
 export function voidInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   invoice.status = 'void';
+  delete invoice.status_details;
   invoice.status_transitions.voided_at = emu.now(idOf(invoice.customer));
   invoice.next_payment_attempt = null;
   invoice.amount_remaining = 0;

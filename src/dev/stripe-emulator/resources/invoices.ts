@@ -453,6 +453,8 @@ export function registerInvoices(router: Router): void {
     if (invoice.status !== 'open')
       throw invalidRequest('You can only mark open invoices as uncollectible.', { code: 'invoice_not_editable' });
     invoice.status = 'uncollectible';
+    // Present only on uncollectible invoices (2026-09-30.endive); marked by the API: forgiven by the user.
+    invoice.status_details = { uncollectible: { reason: 'user_forgiven' } };
     invoice.status_transitions.marked_uncollectible_at = emu.now(idOf(invoice.customer as string));
     invoice.next_payment_attempt = null;
     emu.emit('invoice.marked_uncollectible', invoice, { customer: idOf(invoice.customer as string) });
