@@ -156,6 +156,31 @@ export class Emulator {
     return this.dictionary;
   }
 
+  /**
+   * Record an API v2 event and send its thin notification (id, type, related object; no data) to
+   * every enabled event destination that subscribes to its type, signed like any webhook. The
+   * receiver fetches the full event with GET /v2/core/events/:id.
+   */
+  emitThin(type: string, data: Record<string, unknown>, related: { id: string; type: string; url: string } | null): string {
+    const created = new Date().toISOString();
+    const id = `evt_test_${newId('').slice(1)}`;
+    const base = { id, object: 'v2.core.event' as const, type, created, livemode: false, context: undefined };
+    const thin = related ? { ...base, related_object: related } : base;
+    this.state.v2Events.set({ ...thin, data } as unknown as Stripe.V2.Core.Event);
+    const json = JSON.stringify(thin);
+    for (const ed of this.state.eventDestinations.values()) {
+      if (ed.status !== 'enabled' || ed.type !== 'webhook_endpoint' || !ed.webhook_endpoint?.url) continue;
+      if (!ed.enabled_events.includes(type) && !ed.enabled_events.includes('*')) continue;
+      this.webhooks.enqueue(id, type, json, {
+        endpointId: ed.id,
+        url: ed.webhook_endpoint.url,
+        secret: ed.webhook_endpoint.signing_secret ?? '',
+      });
+    }
+    this.onChange();
+    return id;
+  }
+
   settleDelivery(eventId: string, ok: boolean): void {
     const ev = this.state.events.get(eventId);
     if (!ev) return;

@@ -203,7 +203,7 @@ export class HttpFrontDoor {
       return;
     }
 
-    if (!path.startsWith('/v1/')) {
+    if (!path.startsWith('/v1/') && !path.startsWith('/v2/')) {
       const page = await this.pages(this.emu, {
         method,
         path,
@@ -279,10 +279,20 @@ export class HttpFrontDoor {
       return fail(apiError('An unknown error occurred (injected by the emulator).'));
     }
 
-    const raw = (method === 'POST' ? qs.parse(bodyText, QS_OPTIONS) : qs.parse(url.search.slice(1), QS_OPTIONS)) as Record<
-      string,
-      unknown
-    >;
+    // API v2 takes JSON bodies; v1 takes form bodies.
+    let raw: Record<string, unknown>;
+    if (path.startsWith('/v2/') && method === 'POST') {
+      try {
+        raw = bodyText ? (JSON.parse(bodyText) as Record<string, unknown>) : {};
+      } catch {
+        return fail(invalidRequest('The request body is not valid JSON.'));
+      }
+    } else {
+      raw = (method === 'POST' ? qs.parse(bodyText, QS_OPTIONS) : qs.parse(url.search.slice(1), QS_OPTIONS)) as Record<
+        string,
+        unknown
+      >;
+    }
 
     let fingerprint = '';
     if (idemKey) {
@@ -316,13 +326,15 @@ export class HttpFrontDoor {
       );
     }
 
-    recordShape(this.emu, {
-      method,
-      route: match.pattern,
-      raw,
-      path,
-      params: method === 'POST' ? bodyText : url.search.slice(1),
-    });
+    // v1 only: the contract test replays shapes to stripe-mock, whose spec has no v2 API.
+    if (path.startsWith('/v1/'))
+      recordShape(this.emu, {
+        method,
+        route: match.pattern,
+        raw,
+        path,
+        params: method === 'POST' ? bodyText : url.search.slice(1),
+      });
     let status = 200;
     let body: string;
     this.emu.request = { id: requestId, idempotencyKey: idemKey };

@@ -187,6 +187,10 @@ export class State {
   taxIds = new Collection<Stripe.TaxId>();
   meters = new Collection<Stripe.Billing.Meter>();
   events = new Collection<StoredEvent>();
+  /** Event destinations (API v2), with their signing secrets. */
+  eventDestinations = new Collection<Stripe.V2.Core.EventDestination>();
+  /** API v2 events (thin events' full form, read with GET /v2/core/events/:id). */
+  v2Events = new Collection<Stripe.V2.Core.Event>();
 
   meterEvents: MeterEventRecord[] = [];
   pendingItems: PendingItem[] = [];

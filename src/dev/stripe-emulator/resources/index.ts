@@ -4,6 +4,7 @@ import { registerCatalog } from './catalog.js';
 import { registerCheckout } from './checkout.js';
 import { registerCustomers } from './customers.js';
 import { registerDiscounts } from './discounts.js';
+import { registerEventDestinations } from './eventDestinations.js';
 import { registerEvents } from './events.js';
 import { registerInvoices } from './invoices.js';
 import { registerMeters } from './meters.js';
@@ -29,6 +30,7 @@ export function buildApiRouter(): Router {
   registerRefunds(router);
   registerTestClocks(router);
   registerEvents(router);
+  registerEventDestinations(router);
   registerMeters(router);
   registerPortal(router);
   return router;
