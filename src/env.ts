@@ -43,6 +43,8 @@ export const envSchema = z
       .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key')
       .optional(),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    /** Signing secret of the event destination for v2 thin events (meter error reports). */
+    STRIPE_EVENTS_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
     /** Points the real SDK at the local emulator (development and tests only). */
     STRIPE_API_BASE: z.url().optional(),
 

@@ -4,6 +4,7 @@ import type { AppDeps } from '../deps';
 import type { SubscriptionDoc, UserDoc } from '../db/collections';
 import { listInvoices, type InvoiceRow } from '../billing/dashboard';
 import { usageSummary, type UsageSummary } from '../usage/summary';
+import { meterErrorsOf } from '../usage/meter-errors';
 import { AppError } from '../lib/errors';
 import { auditEntries, type AuditView } from './audit';
 import { findByIds } from '../db/reads';
@@ -366,6 +367,8 @@ export interface SubscriberDetail {
   invoices: InvoiceRow[];
   invoicesError: string | null;
   usage: UsageSummary | null;
+  /** Meter events Stripe reported it could not apply (overage not billed as sent). */
+  meterErrors: Awaited<ReturnType<typeof meterErrorsOf>>;
   sessions: { id: string; ip: string; userAgent: string; createdAt: string; lastSeenAt: string; expiresAt: string }[];
   events: { id: string; type: string; status: string; receivedAt: string; attempts: number; lastError: string | null }[];
   audit: AuditView[];
@@ -410,6 +413,7 @@ export async function subscriberDetail(deps: AppDeps, userId: string): Promise<S
     invoicesError = err instanceof Error ? err.message : 'Could not read invoices.';
   }
   const usage = await usageSummary(deps, userId).catch(() => null);
+  const meterErrors = await meterErrorsOf(deps, userId);
   const rows = await withAccounts(deps, subs);
   return {
     account: {
@@ -440,6 +444,7 @@ export async function subscriberDetail(deps: AppDeps, userId: string): Promise<S
     invoices,
     invoicesError,
     usage,
+    meterErrors,
     sessions: sessions.map((s) => ({
       id: s.publicId,
       ip: s.ip,

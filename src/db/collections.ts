@@ -398,12 +398,41 @@ export interface MeterOutboxDoc {
   ordinal: number;
   /** Unix seconds sent as the event's timestamp: inside the period it belongs to. */
   timestamp: number;
-  status: 'pending' | 'sent';
+  /** `rejected`: Stripe accepted the event, then reported it could not apply it (meter-errors.ts). */
+  status: 'pending' | 'sent' | 'rejected';
   attempts: number;
   nextAttemptAt: Date;
   lastError: string | null;
   createdAt: Date;
   sentAt: Date | null;
+  /**
+   * The identifier the next send uses when it is not `_id`: a unit Stripe rejected is sent again
+   * under a new one (Stripe keeps an identifier used for a day, rejected or not).
+   */
+  sendAs?: string | null;
+}
+
+/**
+ * A meter event Stripe accepted and then could not apply, as a `v1.billing.meter.error_report_triggered`
+ * report named it (its sample errors). _id: `<event id>:<identifier>`.
+ */
+export interface MeterErrorDoc {
+  _id: string;
+  eventId: string;
+  identifier: string;
+  meterId: string | null;
+  /** The outbox row the identifier belongs to, and its account; null when it is none of ours. */
+  outboxId: string | null;
+  userId: string | null;
+  customerId: string | null;
+  code: string;
+  message: string;
+  /** How many errors of this code the report counted (the samples are a few of them). */
+  errorCount: number;
+  /** Overage units of ours found rejected by this report, and those queued again. */
+  rejectedUnits: number;
+  requeuedUnits: number;
+  receivedAt: Date;
 }
 
 export interface ApiKeyDoc {
@@ -597,6 +626,7 @@ export interface Collections {
   contentFileChunks: Collection<ContentFileChunkDoc>;
   usageEvents: Collection<UsageEventDoc>;
   meterOutbox: Collection<MeterOutboxDoc>;
+  meterErrors: Collection<MeterErrorDoc>;
   apiKeys: Collection<ApiKeyDoc>;
   adminAudit: Collection<AdminAuditDoc>;
   adminSnapshots: Collection<AdminSnapshotDoc>;
@@ -632,6 +662,7 @@ export function collections(db: Db): Collections {
     contentFileChunks: db.collection<ContentFileChunkDoc>('content_file_chunks'),
     usageEvents: db.collection<UsageEventDoc>('usage_events'),
     meterOutbox: db.collection<MeterOutboxDoc>('meter_outbox'),
+    meterErrors: db.collection<MeterErrorDoc>('meter_errors'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     adminAudit: db.collection<AdminAuditDoc>('admin_audit'),
     adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),

@@ -48,3 +48,9 @@ export function missingEventTypes(enabled: readonly string[]): HandledEventType[
   if (enabled.includes('*')) return [];
   return HANDLED_EVENT_TYPES.filter((t) => !enabled.includes(t));
 }
+
+/**
+ * The v2 (thin) event types the event destination at `/webhooks/stripe/events` subscribes to: what
+ * Stripe reports only that way.
+ */
+export const HANDLED_THIN_EVENT_TYPES = ['v1.billing.meter.error_report_triggered'] as const;

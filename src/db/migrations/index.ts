@@ -4,6 +4,7 @@
 // folder so the esbuild bundles carry it.)
 import { migration as indexes } from './0001-indexes';
 import { migration as usageUnits } from './0002-usage-units';
+import { migration as meterErrors } from './0003-meter-errors';
 import type { Migration } from './step';
 
-export const migrations: readonly Migration[] = [indexes, usageUnits];
+export const migrations: readonly Migration[] = [indexes, usageUnits, meterErrors];
