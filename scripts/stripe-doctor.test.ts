@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pushCatalog } from '../src/billing/catalog';
 import { checkStripeAccount, STRIPE_PERMISSIONS } from '../src/billing/doctor';
 import { sdkFor, startTestStripe, type TestStripe } from '../src/dev/stripe-emulator/testing';
-import { HANDLED_EVENT_TYPES } from '../src/webhooks/event-types';
+import { HANDLED_EVENT_TYPES, HANDLED_THIN_EVENT_TYPES } from '../src/webhooks/event-types';
 
 const root = path.resolve(import.meta.dirname, '..');
 const PUBLIC_URL = 'https://dropin.example.com';
@@ -25,6 +25,13 @@ async function readyAccount(): Promise<TestStripe> {
   t = await startTestStripe();
   await pushCatalog(t.stripe);
   await t.stripe.webhookEndpoints.create({ url: WEBHOOK_URL, enabled_events: [...HANDLED_EVENT_TYPES] });
+  await t.stripe.v2.core.eventDestinations.create({
+    name: 'DropIn',
+    type: 'webhook_endpoint',
+    event_payload: 'thin',
+    enabled_events: [...HANDLED_THIN_EVENT_TYPES],
+    webhook_endpoint: { url: `${WEBHOOK_URL}/events` },
+  });
   return t;
 }
 
@@ -54,7 +61,7 @@ describe('stripe:doctor', () => {
     const { code, out } = await doctor(await readyAccount());
     expect(out).toContain('Ready to go live.');
     expect(code).toBe(0);
-    for (const id of ['key', 'permissions', 'catalog', 'portal', 'webhook', 'api-version'])
+    for (const id of ['key', 'permissions', 'catalog', 'portal', 'webhook', 'events', 'api-version'])
       expect(out).toMatch(new RegExp(`^ok +${id} `, 'm'));
   });
 
@@ -101,6 +108,18 @@ describe('stripe:doctor', () => {
     expect(live.out).toContain('a test-mode key: no real payments are taken');
   });
 
+  it('warns, without blocking, when no event destination receives meter error reports', async () => {
+    t = await startTestStripe();
+    await pushCatalog(t.stripe);
+    await t.stripe.webhookEndpoints.create({ url: WEBHOOK_URL, enabled_events: [...HANDLED_EVENT_TYPES] });
+    const report = await checkStripeAccount({ stripe: t.stripe, secretKey: t.emulator.secretKey, publicUrl: PUBLIC_URL });
+    expect(report.checks.find((c) => c.id === 'events')).toMatchObject({
+      status: 'warn',
+      summary: `no event destination for ${WEBHOOK_URL}/events`,
+    });
+    expect(report.ready).toBe(true);
+  });
+
   it('names each permission a restricted key lacks, found by trying it', async () => {
     const account = await readyAccount();
     const all = Object.fromEntries(STRIPE_PERMISSIONS.map((p) => [p.resource, p.access]));
@@ -127,6 +146,7 @@ describe('stripe:doctor', () => {
       ['catalog', 'ok'],
       ['portal', 'ok'],
       ['webhook', 'ok'],
+      ['events', 'ok'],
       ['api-version', 'ok'],
     ]);
     expect(granted.ready).toBe(true);

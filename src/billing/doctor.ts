@@ -4,7 +4,7 @@
 // unless `fix` is set, which pushes the catalog and portal configuration (what `npm run
 // stripe:catalog` does) and checks again. Works the same against the emulator and a real account.
 import Stripe from 'stripe';
-import { HANDLED_EVENT_TYPES, missingEventTypes } from '../webhooks/event-types';
+import { HANDLED_EVENT_TYPES, HANDLED_THIN_EVENT_TYPES, missingEventTypes } from '../webhooks/event-types';
 import { catalogPriceSpecs, catalogProductSpecs, findApiMeter, livePrices, priceMatches, pushCatalog } from './catalog';
 import { API_METER } from './plans';
 import { findPortalConfiguration, portalConfigurationParams, portalDifferences } from './portal';
@@ -13,7 +13,7 @@ export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface Check {
   /** The line of the go-live checklist in docs/deployment.md this verifies. */
-  id: 'key' | 'permissions' | 'catalog' | 'portal' | 'webhook' | 'api-version';
+  id: 'key' | 'permissions' | 'catalog' | 'portal' | 'webhook' | 'events' | 'api-version';
   status: CheckStatus;
   summary: string;
   /** Each problem found, one line each. */
@@ -165,6 +165,13 @@ export const STRIPE_PERMISSIONS: {
     probe: (s) => s.testHelpers.testClocks.retrieve(`clock_${PROBE}`),
   },
   {
+    resource: 'v2.core.event_destinations',
+    label: 'Event destinations',
+    access: 'read',
+    usedFor: 'stripe:doctor only: the destination of meter error reports',
+    probe: (s) => s.v2.core.eventDestinations.retrieve(`ed_${PROBE}`),
+  },
+  {
     resource: 'webhook_endpoints',
     label: 'Webhook endpoints',
     access: 'read',
@@ -195,6 +202,7 @@ export async function checkStripeAccount(opts: {
   checks.push(await guarded('catalog', () => checkCatalog(stripe)));
   checks.push(await guarded('portal', () => checkPortal(stripe)));
   checks.push(await guarded('webhook', () => checkWebhook(stripe, opts.publicUrl)));
+  checks.push(await guarded('events', () => checkEventDestination(stripe, opts.publicUrl)));
   checks.push(await guarded('api-version', () => checkApiVersion(stripe, opts.publicUrl)));
   return { ...finish(checks), ...(fixed ? { fixed } : {}) };
 }
@@ -391,6 +399,27 @@ async function checkWebhook(stripe: Stripe, publicUrl: string): Promise<Check> {
     problems: [...problems, ...warnings],
     ...(problems.length || warnings.length ? { fix } : {}),
   };
+}
+
+/**
+ * Stripe reports meter events it could not apply only as v2 thin events, to an event destination:
+ * without one, unbilled overage goes unnoticed (a warning: nothing else depends on it).
+ */
+async function checkEventDestination(stripe: Stripe, publicUrl: string): Promise<Check> {
+  const url = `${webhookUrl(publicUrl)}/events`;
+  const fix = `In the Dashboard (Developers → Webhooks → Add destination), add an event destination for ${url} with a thin payload and the events ${HANDLED_THIN_EVENT_TYPES.join(', ')}; put its signing secret in STRIPE_EVENTS_WEBHOOK_SECRET.`;
+  const list = await stripe.v2.core.eventDestinations.list({ include: ['webhook_endpoint.url'] });
+  const mine = list.data.filter((ed) => ed.status === 'enabled' && ed.webhook_endpoint?.url === url);
+  const covering = mine.filter((ed) => HANDLED_THIN_EVENT_TYPES.every((t) => ed.enabled_events.includes(t)));
+  if (!covering.length)
+    return {
+      id: 'events',
+      status: 'warn',
+      summary: mine.length ? `the event destination for ${url} misses events` : `no event destination for ${url}`,
+      problems: ['meter events Stripe cannot apply would go unnoticed: that overage is not billed'],
+      fix,
+    };
+  return { id: 'events', status: 'ok', summary: `${covering[0]!.id} sends ${HANDLED_THIN_EVENT_TYPES.join(', ')}`, problems: [] };
 }
 
 /**

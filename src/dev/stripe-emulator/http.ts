@@ -73,11 +73,12 @@ function maskKey(key: string): string {
 
 /**
  * The resource a restricted key needs access to for an API path, named like the API's own paths
- * (`customers`, `checkout.sessions`, `billing.meters`); items, invoice payments and meter events
- * count as their parents.
+ * (`customers`, `checkout.sessions`, `billing.meters`, `v2.core.event_destinations`); items,
+ * invoice payments and meter events count as their parents.
  */
 export function permissionResource(path: string): string {
   const [first = '', second = ''] = path.split('/').slice(2);
+  if (path.startsWith('/v2/')) return `v2.${first}.${second}`;
   const grouped = ['billing_portal', 'checkout', 'billing', 'test_helpers', 'radar'];
   const resource = grouped.includes(first) ? `${first}.${second}` : first;
   const parents: Record<string, string> = {
