@@ -43,6 +43,13 @@ export const HANDLED_EVENT_TYPES = [
 
 export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
 
+const handled: ReadonlySet<string> = new Set(HANDLED_EVENT_TYPES);
+
+/** Whether DropIn's endpoint receives this type (the reconciler replays only those). */
+export function isHandledEventType(type: string): boolean {
+  return handled.has(type);
+}
+
 /** The handled types an endpoint's `enabled_events` leaves out (none when it has `*`). */
 export function missingEventTypes(enabled: readonly string[]): HandledEventType[] {
   if (enabled.includes('*')) return [];

@@ -10,6 +10,7 @@ import { isDuplicateKey } from '../../db/errors';
 import { SCHEDULE_EXPAND } from '../mirror';
 import { syncCustomer, type SubscriptionChange } from '../sync';
 import { enqueue, inboxRow } from '../../webhooks/inbox';
+import { isHandledEventType } from '../../webhooks/event-types';
 import { requeueEvent } from '../../webhooks/worker';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
@@ -364,7 +365,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
 
   /** One inbox lookup per page of events; events an earlier page of this run held are skipped. */
   async function insertMissing(page: Stripe.Event[]) {
-    const events = page.filter((e) => !eventsLookedUp.has(e.id));
+    // Only what the endpoint subscribes to: the others were never meant to reach the inbox.
+    const events = page.filter((e) => !eventsLookedUp.has(e.id) && isHandledEventType(e.type));
     for (const e of events) eventsLookedUp.add(e.id);
     if (!events.length) return;
     const known = await c.webhookEvents.find({ _id: { $in: events.map((e) => e.id) } }, { projection: { _id: 1 } }).toArray();
