@@ -275,7 +275,12 @@ describe('meter error reports (v1.billing.meter.error_report_triggered)', () => 
     await waitFor('the error report recorded and the units sent again', async () => {
       await flushMeter(deps());
       const rows = await deps().db.c.meterOutbox.find({ userId: user.id }).toArray();
-      return rows.length === 3 && rows.every((r) => r.status === 'sent' && r.customerId === customer && r.sendAs);
+      const errors = await deps().db.c.meterErrors.find({ userId: user.id }).toArray();
+      return (
+        rows.length === 3 &&
+        rows.every((r) => r.status === 'sent' && r.customerId === customer && r.sendAs) &&
+        errors.reduce((n, e) => n + e.requeuedUnits, 0) === 3
+      );
     });
     // Each unit is billed once, to the account's customer.
     const meter = (await world.stripe.billing.meters.list()).data.find((m) => m.event_name === API_METER.eventName)!;
