@@ -5,7 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, waitFor, type BillingWorld } from '../setup/billing';
+import {
+  settle,
+  startBillingWorld,
+  subscribeThroughCheckout,
+  trpc,
+  verifiedUser,
+  waitFor,
+  type BillingWorld,
+} from '../setup/billing';
 import { createUser } from '../../src/auth/users';
 import type { SubscriberDetail } from '../../src/admin/subscribers';
 import { syncCustomer } from '../../src/billing/sync';
@@ -234,6 +242,9 @@ describe('metered overage', () => {
 describe('meter error reports (v1.billing.meter.error_report_triggered)', () => {
   /** `n` calls past Pro's quota this period, as one row of units (the count is all that matters here). */
   async function callsPastQuota(userId: string, n: number) {
+    // The paid period subscribePro started, once its webhooks are in: not a cached trial period.
+    await settle(world);
+    deps().caches.plans.delete(userId);
     const state = await planState(deps(), userId);
     await deps().db.c.usageEvents.insertOne({
       _id: `api:fixture:${userId}:bulk`,
