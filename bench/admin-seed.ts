@@ -302,13 +302,19 @@ async function main() {
       emailVerified: true,
       hasPassword: true,
       twoFactorEnabled: false,
+      twoFactorEnabledAt: null,
       createdAt: new Date(),
     };
     const caller = createCallerFactory(appRouter)(
       createInnerContext({
         deps,
         user: admin,
-        session: { publicId: 'bench', expiresAt: new Date(now + DAY), absoluteExpiresAt: new Date(now + DAY) },
+        session: {
+          publicId: 'bench',
+          expiresAt: new Date(now + DAY),
+          absoluteExpiresAt: new Date(now + DAY),
+          secondFactorAt: null,
+        },
       }),
     );
     const runs = Number(process.env.RUNS ?? 40);
@@ -363,7 +369,12 @@ async function main() {
       createInnerContext({
         deps: later,
         user: admin,
-        session: { publicId: 'bench2', expiresAt: new Date(now + DAY), absoluteExpiresAt: new Date(now + DAY) },
+        session: {
+          publicId: 'bench2',
+          expiresAt: new Date(now + DAY),
+          absoluteExpiresAt: new Date(now + DAY),
+          secondFactorAt: null,
+        },
       }),
     );
     const fresh = await freshness(deps, later, now, (text) => otherCaller.admin.subscribers({ search: text }));

@@ -1,10 +1,14 @@
-// Shared benchmark plumbing: a DropIn server with local defaults on throwaway data, and a small
-// autocannon wrapper that returns the figures we print.
+// Shared benchmark plumbing: a DropIn server with local defaults on throwaway data, a small
+// autocannon wrapper that returns the figures we print, and the quick mode and `BENCH` line that
+// `npm run bench` (bench/run.ts) relies on.
+import { spawn } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { startFerretDB, startMailpit, freePort } from '../scripts/services';
+import { root } from '../scripts/tools';
 import { parseEnv } from '../src/env';
 import { createServerDeps, startServer, type RunningServer } from '../src/server';
 
@@ -14,7 +18,7 @@ export interface BenchServer extends RunningServer {
 
 export async function startBenchServer(
   extraEnv: Record<string, string> = {},
-  opts: { stripe?: boolean } = {},
+  opts: { stripe?: boolean; webDist?: string } = {},
 ): Promise<BenchServer & { emulatorUrl: string | null }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-'));
   const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
@@ -40,7 +44,7 @@ export async function startBenchServer(
     RATE_LIMIT_DISABLED: 'true',
     ...extraEnv,
   });
-  const server = await startServer(await createServerDeps(env), { webDist: path.join(dir, 'no-web') });
+  const server = await startServer(await createServerDeps(env), { webDist: opts.webDist ?? path.join(dir, 'no-web') });
   return {
     ...server,
     emulatorUrl: emulator?.url ?? null,
@@ -66,7 +70,12 @@ export interface Figures {
 export async function load(name: string, opts: autocannon.Options): Promise<Figures> {
   // The load generator runs in a worker thread so it does not share the server's event loop.
   // 20 connections unless BENCH_CONNECTIONS says otherwise.
-  const result = await autocannon({ connections: Number(process.env.BENCH_CONNECTIONS ?? 20), duration: 8, workers: 1, ...opts });
+  const result = await autocannon({
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 20),
+    duration: isQuick() ? 3 : 8,
+    workers: 1,
+    ...opts,
+  });
   return {
     name,
     requestsPerSec: Math.round(result.requests.average),
@@ -76,6 +85,77 @@ export async function load(name: string, opts: autocannon.Options): Promise<Figu
     non2xx: result.non2xx,
     requests: result['2xx'],
   };
+}
+
+/**
+ * Like `load`, with the load generator in a process of its own: the CPU time this process spends
+ * while the load runs is the server's alone, so `cpuUsPerRequest` is what one request costs the
+ * server. That figure hardly moves when other work shares the machine, unlike requests per second
+ * (a busy machine takes time slices from the server, not CPU time from each request). It is taken
+ * over the middle of the run (from the second sample with requests arriving to the one before the
+ * last), so the idle moments while the load generator starts and stops do not count.
+ */
+export async function loadCpu(
+  name: string,
+  opts: { url: string; headers?: Record<string, string>; duration?: number; connections?: number },
+): Promise<Figures & { cpuUsPerRequest: number }> {
+  const args = [
+    path.join(root, 'node_modules', 'autocannon', 'autocannon.js'),
+    '--json',
+    '-c',
+    String(opts.connections ?? Number(process.env.BENCH_CONNECTIONS ?? 20)),
+    '-d',
+    String(opts.duration ?? (isQuick() ? 3 : 8)),
+    ...Object.entries(opts.headers ?? {}).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
+    opts.url,
+  ];
+  let served = 0;
+  const onRequest = () => {
+    served++;
+  };
+  diagnostics.subscribe('http.server.request.start', onRequest);
+  const samples: { cpu: number; served: number }[] = [];
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const sampler = setInterval(() => samples.push({ cpu: cpuNow(), served }), 200);
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-2000);
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`autocannon exited ${code}: ${stderr}`))));
+    });
+    const result = JSON.parse(out) as autocannon.Result;
+    const busy = samples.findIndex((x, i) => i > 0 && x.served > (samples[i - 1]?.served ?? 0));
+    const from = samples[busy + 1];
+    const to = samples[samples.length - 2];
+    const cpuUsPerRequest =
+      from && to && to.served > from.served
+        ? Math.round(((to.cpu - from.cpu) / (to.served - from.served)) * 10) / 10
+        : Number.NaN;
+    return {
+      name,
+      requestsPerSec: Math.round(result.requests.average),
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      requests: result['2xx'],
+      cpuUsPerRequest,
+    };
+  } finally {
+    clearInterval(sampler);
+    diagnostics.unsubscribe('http.server.request.start', onRequest);
+  }
 }
 
 export function printTable(rows: Figures[]): void {
@@ -89,4 +169,36 @@ export function printTable(rows: Figures[]): void {
       non2xx: r.non2xx,
     })),
   );
+}
+
+/**
+ * Quick mode: small sizes and short runs, for `npm run bench` (which passes `--quick` and sets
+ * BENCH_QUICK=1, so processes a bench starts see it too).
+ */
+export function isQuick(): boolean {
+  return process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+}
+
+/** One printed figure, and its goal when it has one. */
+export interface BenchFigure {
+  /** What was measured, e.g. "/pricing JS (gzip)". */
+  name: string;
+  value: number;
+  /** e.g. "KB", "ms", "%", "events/s". */
+  unit: string;
+  /** Goal: the value must be at most this. */
+  max?: number;
+  /** Goal: the value must be at least this. */
+  min?: number;
+  /** A few words the table shows beside the figure (sizes, conditions). */
+  note?: string;
+}
+
+/**
+ * The machine-readable summary of a bench: one line `BENCH {"bench":…,"figures":[…]}` on stdout,
+ * printed once at the end. `npm run bench` collects these lines into its table
+ * (docs/performance.md describes the convention).
+ */
+export function reportFigures(bench: string, figures: BenchFigure[]): void {
+  console.log(`BENCH ${JSON.stringify({ bench, quick: isQuick(), figures })}`);
 }

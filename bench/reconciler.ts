@@ -43,6 +43,34 @@ if (process.argv.includes('--run')) {
   const env = parseEnv();
   const deps = await createDeps(env);
   const rssAfterConnectMb = process.memoryUsage().rss / 2 ** 20;
+  const profile = new Map<string, { n: number; ms: number }>();
+  if (process.env.BENCH_PROFILE) {
+    const started = new Map<number, string>();
+    deps.db.client.on('commandStarted', (e) => {
+      const cmd = e.command as Record<string, unknown>;
+      const shape = (v: unknown) =>
+        v && typeof v === 'object'
+          ? Object.keys(v as object)
+              .sort()
+              .join(',')
+          : '';
+      const filter =
+        e.commandName === 'find'
+          ? shape(cmd.filter)
+          : e.commandName === 'update' || e.commandName === 'delete'
+            ? shape(((cmd.updates ?? cmd.deletes) as { q: unknown }[])?.[0]?.q)
+            : '';
+      started.set(e.requestId, `${e.commandName} ${String(cmd[e.commandName] ?? '')} {${filter}}`);
+    });
+    deps.db.client.on('commandSucceeded', (e) => {
+      const key = started.get(e.requestId);
+      if (!key) return;
+      const p = profile.get(key) ?? { n: 0, ms: 0 };
+      p.n++;
+      p.ms += e.duration;
+      profile.set(key, p);
+    });
+  }
   const started = Date.now();
   const report = await runReconcile(deps);
   const figures: RunFigures = {
@@ -57,6 +85,14 @@ if (process.argv.includes('--run')) {
     rssAfterConnectMb,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
+  if (profile.size)
+    console.error(
+      [...profile]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, 20)
+        .map(([k, v]) => `${k}: ${v.n} × ${(v.ms / v.n).toFixed(1)} ms = ${Math.round(v.ms)} ms`)
+        .join('\n'),
+    );
   console.log(JSON.stringify(figures));
   await deps.db.close();
   deps.mailer.close();
@@ -94,6 +130,8 @@ const childEnv = {
   STRIPE_SECRET_KEY: secretKey,
   STRIPE_API_BASE: emulatorUrl,
   RECONCILE_RPS: RPS,
+  // BENCH_PROFILE=1: each run prints its database time by command, collection and filter shape.
+  ...(process.env.BENCH_PROFILE ? { MONGODB_MONITOR_COMMANDS: 'true' } : {}),
 };
 const stripe = new Stripe(secretKey, { host: '127.0.0.1', port: emulatorPort, protocol: 'http', maxNetworkRetries: 3 });
 const db = await connectDatabase(ferret.url, 'bench_reconciler');

@@ -1,4 +1,4 @@
-// Stripe emulator throughput and memory. Run: `npx tsx bench/stripe-emulator.ts`
+// Stripe emulator throughput and memory. Run: `npx tsx bench/stripe-emulator.ts [--quick]`
 // The emulator runs in its own process (as beside the app), started with --expose-gc so its memory
 // figure is live data, not garbage. Prints requests/s for create / retrieve / list over keep-alive
 // HTTP in Stripe's wire format, and the emulator's memory once it holds 10,000 customers with a
@@ -7,10 +7,12 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type BenchFigure, isQuick, reportFigures } from './lib';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 10_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (isQuick() ? 1 : 3));
+const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? (isQuick() ? 1_000 : 10_000));
+const figures: BenchFigure[] = [];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/dev/stripe-emulator/cli.ts'], {
@@ -75,6 +77,7 @@ async function measure(label: string, op: (i: number) => Promise<unknown>): Prom
     }),
   );
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
+  figures.push({ name: label, value: Math.round(done / secs), unit: 'req/s', note: `concurrency ${CONCURRENCY}` });
   console.log(
     `${label.padEnd(40)} ${(done / secs).toFixed(0).padStart(7)} req/s  (${done} requests, concurrency ${CONCURRENCY})`,
   );
@@ -123,6 +126,13 @@ console.log(
   `emulator memory, ${SUBSCRIPTIONS} subscriptions: rss ${mb(full.rss)}, heap used ${mb(full.heapUsed)} (heap reserved ${mb(full.heapTotal ?? 0)}, external ${mb(full.external ?? 0)})`,
 );
 
+figures.push({
+  name: `emulator heap used, ${SUBSCRIPTIONS} subscriptions`,
+  value: Math.round(full.heapUsed / 1024 / 102.4) / 10,
+  unit: 'MB',
+  note: `rss ${mb(full.rss)}`,
+});
+
 // Throughput of simple requests (warmed up first so the figures are not JIT compilation).
 const first = await request('POST', '/v1/customers', 'email=bench%40example.com&metadata[source]=bench');
 const customerId = String(first.json.id);
@@ -137,6 +147,7 @@ await measure('GET /v1/customers?limit=10 (list)', () => request('GET', '/v1/cus
 await measure('GET /v1/subscriptions?limit=100 (of 10k)', () => request('GET', '/v1/subscriptions?limit=100&status=all'));
 await measure('GET /v1/events?limit=100', () => request('GET', '/v1/events?limit=100'));
 
+reportFigures('stripe-emulator', figures);
 agent.destroy();
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));

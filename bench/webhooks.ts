@@ -2,17 +2,17 @@
 //  1. signed webhook deliveries per second, from signature verification to the inbox commit,
 //     against raw insertOne throughput of the same documents (goal: ratio ≥ 0.6);
 //  2. requests/s and p99 of the dashboard's billing query for a subscribed user.
-// Run: npx tsx bench/webhooks.ts
+// Run: npx tsx bench/webhooks.ts [--quick]
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { signPayload } from '../src/dev/stripe-emulator/index';
 import { payCheckout } from '../src/dev/stripe-emulator/testing';
 import { createUser } from '../src/auth/users';
-import { load, printTable, startBenchServer } from './lib';
+import { isQuick, load, printTable, reportFigures, startBenchServer } from './lib';
 import { startWebhookWorker } from '../src/webhooks/worker';
 
 const CONCURRENCY = 20;
-const SECONDS = 8;
+const SECONDS = isQuick() ? 3 : 8;
 
 const server = await startBenchServer({}, { stripe: true });
 try {
@@ -149,6 +149,18 @@ try {
   });
   printTable([dash]);
   agent.destroy();
+  reportFigures('webhooks', [
+    {
+      name: 'webhook ingestion / raw insert',
+      value: Math.round((webhooks.perSec / rawInsert.perSec) * 100) / 100,
+      unit: '×',
+      min: 0.6,
+      note: `${webhooks.perSec} vs ${rawInsert.perSec} per s, ${SECONDS} s each`,
+    },
+    { name: 'webhook ingestion while the worker runs', value: withWorker.perSec, unit: 'events/s' },
+    { name: 'worker drain, no incoming load', value: Math.round((processedLater - processedAtStop) / 5), unit: 'events/s' },
+    { name: 'billing.summary (subscribed user)', value: dash.requestsPerSec, unit: 'req/s', note: `p99 ${dash.p99Ms} ms` },
+  ]);
 } finally {
   await server.stopAll();
 }

@@ -2,6 +2,7 @@
 // reconcile job on RECONCILE_CRON. The MongoDB lease keeps it to one run at a time however many of
 // these processes exist; on SIGTERM the current run finishes its customer, stores its report and exits.
 import cron from 'node-cron';
+import { MigrationError } from '../src/db/migrate';
 import { EnvError, parseEnv } from '../src/env';
 import { createDeps } from '../src/deps';
 import { runReconcile } from '../src/billing/reconcile/run';
@@ -43,6 +44,6 @@ try {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
 } catch (err) {
-  console.error(err instanceof EnvError ? err.message : err);
+  console.error(err instanceof EnvError || err instanceof MigrationError ? err.message : err);
   process.exit(1);
 }

@@ -1,4 +1,5 @@
-// The Go programs DropIn runs locally (FerretDB, Mailpit), built with `go install` from the Go
+// The Go programs DropIn runs locally (FerretDB, Mailpit, and Stripe's stripe-mock for the contract
+// test), built with `go install` from the Go
 // module proxy. Each build is kept in a per-user cache keyed by tool, version and build inputs
 // (`$XDG_CACHE_HOME/dropin/tools`, else `~/.cache/dropin/tools`), so every clone on a machine
 // reuses it, and linked into the project's own bin (`.tools/bin`). Missing tools are built at the
@@ -25,7 +26,7 @@ import { acquireLock } from './lock';
 export const root = path.resolve(import.meta.dirname, '..');
 export const toolsBin = path.join(root, '.tools', 'bin');
 
-export type ToolName = 'ferretdb' | 'mailpit';
+export type ToolName = 'ferretdb' | 'mailpit' | 'stripe-mock';
 
 interface Tool {
   /** Human name for progress lines. */
@@ -34,6 +35,8 @@ interface Tool {
   install: { args: string[]; cwd: string };
   /** Files whose content changes what gets built (besides the arguments). */
   inputs: string[];
+  /** Files of the module's source kept beside the binary (by base name), e.g. a bundled spec. */
+  files?: { module: string; paths: string[] };
 }
 
 const tools: Record<ToolName, Tool> = {
@@ -46,6 +49,13 @@ const tools: Record<ToolName, Tool> = {
     label: 'Mailpit 1.33.1',
     install: { args: ['github.com/axllent/mailpit@v1.33.1'], cwd: root },
     inputs: [],
+  },
+  'stripe-mock': {
+    label: 'stripe-mock 0.203.0 (and its OpenAPI spec)',
+    install: { args: ['github.com/stripe/stripe-mock@v0.203.0'], cwd: root },
+    inputs: [],
+    // The spec it serves, read by the contract test to check expand paths (stripe-mock does not).
+    files: { module: 'github.com/stripe/stripe-mock@v0.203.0', paths: ['embedded/openapi/spec3.json'] },
   },
 };
 
@@ -79,6 +89,11 @@ export async function ensureTools(names: ToolName[], log: (line: string) => void
 
 function cachedBinary(name: ToolName): string {
   return path.join(toolCacheDir(), cacheKey(name), name);
+}
+
+/** A file kept beside a tool's binary (its `files`), after ensureTool has run. */
+export function toolFile(name: ToolName, file: string): string {
+  return path.join(toolCacheDir(), cacheKey(name), file);
 }
 
 /** Hard-links (or copies, across file systems) the cached binary into `.tools/bin`. */
@@ -146,16 +161,31 @@ async function build(name: ToolName): Promise<void> {
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(path.join(cacheDir, `.build-${name}-`));
   try {
-    await run('go', ['install', ...tool.install.args], {
-      cwd: tool.install.cwd,
-      env: { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
-    });
+    const env = { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
+    await run('go', ['install', ...tool.install.args], { cwd: tool.install.cwd, env });
+    if (tool.files) {
+      const modcache = (await output('go', ['env', 'GOMODCACHE'], { cwd: tool.install.cwd, env })).trim();
+      for (const file of tool.files.paths)
+        copyFileSync(path.join(modcache, tool.files.module, file), path.join(work, path.basename(file)));
+    }
     const target = path.join(cacheDir, cacheKey(name));
     // A build left by a process that died after its rename: keep that one.
     if (!existsSync(path.join(target, name))) renameSync(work, target);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+function output(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code})`))));
+  });
 }
 
 function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
@@ -174,5 +204,5 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
 
 // `tsx scripts/tools.ts` builds (or links) every tool; the test command runs it before the tests.
 if (process.argv[1] && import.meta.filename === path.resolve(process.argv[1])) {
-  await ensureTools(['ferretdb', 'mailpit']);
+  await ensureTools(['ferretdb', 'mailpit', 'stripe-mock']);
 }

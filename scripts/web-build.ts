@@ -103,6 +103,8 @@ function keepRecentAssets(fromDir: string, toDir: string): void {
   mkdirSync(to, { recursive: true });
   for (const name of readdirSync(from)) {
     const src = path.join(from, name);
+    // Source maps are not published, whichever build left them there.
+    if (name.endsWith('.map')) continue;
     if (existsSync(path.join(to, name)) || Date.now() - statSync(src).mtimeMs > 86_400_000) continue;
     cpSync(src, path.join(to, name), { preserveTimestamps: true });
   }

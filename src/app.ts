@@ -21,6 +21,7 @@ import { isWebPage, matchesPattern, shortUrlTarget, webPages } from './lib/web-r
 import { oauthRoutes } from './auth/oauth/routes';
 import { stripeWebhookRoutes } from './webhooks/route';
 import { payLinkRoutes } from './billing/pay-link-route';
+import { apiDocsRoutes } from './api/docs';
 import { restApi, toolBodyLimit } from './api/rest';
 import { fileRoutes } from './content/files';
 import { contentUploadRoutes } from './content/upload-route';
@@ -69,6 +70,7 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
   app.route('/auth/oauth', oauthRoutes(deps));
   app.route('/webhooks', stripeWebhookRoutes(deps, { onRecorded: opts.onWebhookRecorded }));
   app.route('/api/v1', restApi(deps));
+  app.route('/api/docs', apiDocsRoutes());
   app.route('/files', fileRoutes(deps));
   app.route('/billing/pay', payLinkRoutes(deps));
   // Admin file uploads (raw body, up to 20 MB): outside /trpc and its 64 KB body limit; under
@@ -136,6 +138,8 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
     // Hashed file names (Vite): a file's content never changes, so browsers keep it for a year. Set
     // once the file is served: serveStatic builds its response before its onFound hook runs.
     app.use('/assets/*', async (c, next) => {
+      // Source maps are not published (the build makes none; one left in the folder stays private).
+      if (c.req.path.endsWith('.map')) return c.notFound();
       await next();
       if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
     });

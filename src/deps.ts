@@ -30,7 +30,7 @@ export async function createDeps(env: Env): Promise<AppDeps> {
   const log = createLogger(env.LOG_LEVEL, { pretty: env.NODE_ENV === 'development' && env.LOG_LEVEL !== 'silent' });
   if (!env.MONGODB_URI) throw new Error('MONGODB_URI is not set');
   if (!env.SMTP_URL) throw new Error('SMTP_URL is not set');
-  const db = await connectDatabase(env.MONGODB_URI, env.MONGODB_DB);
+  const db = await connectDatabase(env.MONGODB_URI, env.MONGODB_DB, { log, monitorCommands: env.MONGODB_MONITOR_COMMANDS });
   const mailer = createMailer(env.SMTP_URL, env.MAIL_FROM, log);
   const stripe = env.STRIPE_SECRET_KEY ? createStripe(env) : null;
   return { env, db, mailer, log, stripe, caches: createCaches() };

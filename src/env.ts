@@ -43,6 +43,8 @@ export const envSchema = z
       .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key')
       .optional(),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    /** Signing secret of the event destination for v2 thin events (meter error reports). */
+    STRIPE_EVENTS_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
     /** Points the real SDK at the local emulator (development and tests only). */
     STRIPE_API_BASE: z.url().optional(),
 
@@ -73,6 +75,8 @@ export const envSchema = z
     SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     /** Turns rate limiting off (benchmarks only). */
     RATE_LIMIT_DISABLED: bool,
+    /** Emit the driver's command events (benchmarks time the database by command with them). */
+    MONGODB_MONITOR_COMMANDS: bool,
 
     /** The reconciler's schedule (node-cron syntax, server time) and its Stripe request budget. */
     RECONCILE_CRON: z.string().min(9).default('17 3 * * *'),

@@ -1,5 +1,6 @@
 // Production entry: parse env, connect, start the server, and stop it gracefully on a signal.
 import cluster from 'node:cluster';
+import { MigrationError } from './db/migrate';
 import { EnvError, parseEnv } from './env';
 import { createServerDeps, startServer } from './server';
 
@@ -36,7 +37,7 @@ try {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
 } catch (err) {
-  console.error(err instanceof EnvError ? err.message : err);
+  console.error(err instanceof EnvError || err instanceof MigrationError ? err.message : err);
   process.exit(1);
 }
 

@@ -10,6 +10,7 @@ import { startWebhookWorker, type WebhookWorker } from './webhooks/worker';
 import { startOutboxRetry } from './email/outbox';
 import { startMeterSender, type MeterSender } from './usage/meter';
 import { seedContent } from './content/seed';
+import { sweepKeySlots } from './api/keys';
 import { createDeps, type ServerDeps } from './deps';
 import { startSnapshotJob } from './admin/analytics';
 import { startFiguresJob } from './billing/figures/job';
@@ -133,6 +134,8 @@ function startHousekeeping(deps: ServerDeps): NodeJS.Timeout {
         c.rateLimits.deleteMany({ expiresAt: { $lte: now } }),
         c.sessionEvents.deleteMany({ at: { $lte: new Date(now.getTime() - 60_000) } }),
         c.claims.deleteMany({ at: { $lte: new Date(now.getTime() - 7 * 86_400_000) } }),
+        // Key slots left by a creation that crashed before storing its key, or by a cut-short revocation.
+        sweepKeySlots(deps),
         // Processed webhook events are kept 30 days for the admin's event log, then dropped.
         c.webhookEvents.deleteMany({ status: 'processed', processedAt: { $lte: new Date(now.getTime() - 30 * 86_400_000) } }),
       ]);

@@ -41,14 +41,14 @@ export const accountRouter = router({
   changePassword: protectedProcedure
     .input(z.object({ currentPassword: passwordInput.optional(), newPassword: newPasswordInput }).strict())
     .mutation(async ({ ctx, input }) => {
-      const { revokedSessions } = await changePassword({
+      const { revokedSessions, revokedKeys } = await changePassword({
         deps: ctx.deps,
         userId: ctx.user.id,
         sessionPublicId: ctx.session.publicId,
         currentPassword: input.currentPassword,
         newPassword: input.newPassword,
       });
-      return { ok: true as const, revokedSessions };
+      return { ok: true as const, revokedSessions, revokedKeys };
     }),
 
   sessions: protectedProcedure.input(noInput).query(async ({ ctx }) => ({

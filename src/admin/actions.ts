@@ -69,71 +69,79 @@ const idem = (action: string, actionId: string) => ({ idempotencyKey: `admin:${a
 
 export async function resyncCustomer(opts: ActionBase & { userId: string }) {
   const { deps } = opts;
-  const user = await requireUser(deps, opts.userId);
-  if (!user.stripeCustomerId) throw new AppError('BAD_REQUEST', 'This account has no Stripe customer yet.');
-  const customerId = user.stripeCustomerId;
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action: 'resync', targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
-    async () =>
+    actor: opts.actor,
+    write: { action: 'resync', targetType: 'user', targetId: opts.userId, actionId: opts.actionId },
+    prepare: async () => {
+      const user = await requireUser(deps, opts.userId);
+      if (!user.stripeCustomerId) throw new AppError('BAD_REQUEST', 'This account has no Stripe customer yet.');
+      return { userId: opts.userId, customerId: user.stripeCustomerId };
+    },
+    snapshot: async ({ customerId }) =>
       await deps.db.c.subscriptions.find({ customerId }, { projection: { status: 1, priceId: 1, syncedAt: 1 } }).toArray(),
-    async () => {
+    run: async ({ customerId }) => {
       const res = await syncCustomer(deps, customerId, { source: 'admin.action', key: opts.actionId });
       return { changes: res.changes.length };
     },
-  );
+  });
 }
 
 export async function cancelNow(opts: ActionBase & { subscriptionId: string; refund: boolean }) {
   const { deps } = opts;
   const stripe = requireStripe(deps);
-  const sub = await requireSubscription(deps, opts.subscriptionId);
-  if (isEnded(sub.status)) throw new AppError('CONFLICT', 'This subscription has already ended.');
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    {
+    actor: opts.actor,
+    write: {
       action: opts.refund ? 'cancel_now_refund' : 'cancel_now',
       targetType: 'subscription',
       targetId: opts.subscriptionId,
-      userId: sub.userId,
       actionId: opts.actionId,
     },
-    () => subscriptionState(deps, opts.subscriptionId),
-    async () => {
+    prepare: async () => {
+      const sub = await requireSubscription(deps, opts.subscriptionId);
+      if (isEnded(sub.status)) throw new AppError('CONFLICT', 'This subscription has already ended.');
+      return { userId: sub.userId, customerId: sub.customerId };
+    },
+    snapshot: () => subscriptionState(deps, opts.subscriptionId),
+    run: async ({ customerId }) => {
       // With a refund: prorate the unused time and invoice the credit now (Stripe adds it to the
       // customer's credit balance); without: end it now and bill nothing more.
       const params: Stripe.SubscriptionCancelParams = opts.refund
         ? { prorate: true, invoice_now: true, cancellation_details: { comment: 'Cancelled by an admin' } }
         : { prorate: false, invoice_now: false, cancellation_details: { comment: 'Cancelled by an admin' } };
       await withStripeErrors(() => stripe.subscriptions.cancel(opts.subscriptionId, params, idem('cancel', opts.actionId)));
-      await syncAfterWrite(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
+      await syncAfterWrite(deps, customerId, { source: 'admin.action', key: opts.actionId });
     },
-  );
+  });
 }
 
 export async function extendTrial(opts: ActionBase & { subscriptionId: string; trialEnd: Date }) {
   const { deps } = opts;
   const stripe = requireStripe(deps);
-  const sub = await requireSubscription(deps, opts.subscriptionId);
-  if (sub.status !== 'trialing') throw new AppError('CONFLICT', 'Only a subscription in its trial can have the trial extended.');
-  if (opts.trialEnd.getTime() <= Date.now() + 60_000)
-    throw new AppError('BAD_REQUEST', 'The new trial end must be in the future.', { field: 'trialEnd' });
-  if (sub.trialEnd && opts.trialEnd.getTime() <= sub.trialEnd.getTime())
-    throw new AppError('BAD_REQUEST', 'The new trial end must be later than the current one.', { field: 'trialEnd' });
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    {
+    actor: opts.actor,
+    write: {
       action: 'extend_trial',
       targetType: 'subscription',
       targetId: opts.subscriptionId,
-      userId: sub.userId,
       actionId: opts.actionId,
+      params: { trialEnd: opts.trialEnd.toISOString() },
     },
-    () => subscriptionState(deps, opts.subscriptionId),
-    async () => {
+    prepare: async () => {
+      const sub = await requireSubscription(deps, opts.subscriptionId);
+      if (sub.status !== 'trialing')
+        throw new AppError('CONFLICT', 'Only a subscription in its trial can have the trial extended.');
+      if (opts.trialEnd.getTime() <= Date.now() + 60_000)
+        throw new AppError('BAD_REQUEST', 'The new trial end must be in the future.', { field: 'trialEnd' });
+      if (sub.trialEnd && opts.trialEnd.getTime() <= sub.trialEnd.getTime())
+        throw new AppError('BAD_REQUEST', 'The new trial end must be later than the current one.', { field: 'trialEnd' });
+      return { userId: sub.userId, customerId: sub.customerId };
+    },
+    snapshot: () => subscriptionState(deps, opts.subscriptionId),
+    run: async ({ customerId }) => {
       await withStripeErrors(() =>
         stripe.subscriptions.update(
           opts.subscriptionId,
@@ -141,30 +149,33 @@ export async function extendTrial(opts: ActionBase & { subscriptionId: string; t
           idem('extend_trial', opts.actionId),
         ),
       );
-      await syncAfterWrite(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
+      await syncAfterWrite(deps, customerId, { source: 'admin.action', key: opts.actionId });
     },
-  );
+  });
 }
 
 export async function applyCoupon(opts: ActionBase & { subscriptionId: string; couponId: string }) {
   const { deps } = opts;
   const stripe = requireStripe(deps);
-  const sub = await requireSubscription(deps, opts.subscriptionId);
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    {
+    actor: opts.actor,
+    write: {
       action: 'apply_coupon',
       targetType: 'subscription',
       targetId: opts.subscriptionId,
-      userId: sub.userId,
       actionId: opts.actionId,
+      params: { couponId: opts.couponId },
     },
-    async () => {
+    prepare: async () => {
+      const sub = await requireSubscription(deps, opts.subscriptionId);
+      return { userId: sub.userId, customerId: sub.customerId };
+    },
+    snapshot: async () => {
       const live = await withStripeErrors(() => stripe.subscriptions.retrieve(opts.subscriptionId));
       return { discounts: live.discounts.map((d) => (typeof d === 'string' ? d : d.id)), couponId: opts.couponId };
     },
-    async () => {
+    run: async ({ customerId }) => {
       await withStripeErrors(() =>
         stripe.subscriptions.update(
           opts.subscriptionId,
@@ -172,9 +183,9 @@ export async function applyCoupon(opts: ActionBase & { subscriptionId: string; c
           idem('coupon', opts.actionId),
         ),
       );
-      await syncAfterWrite(deps, sub.customerId, { source: 'admin.action', key: opts.actionId });
+      await syncAfterWrite(deps, customerId, { source: 'admin.action', key: opts.actionId });
     },
-  );
+  });
 }
 
 export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
@@ -195,24 +206,33 @@ export async function refundInvoice(
 ) {
   const { deps } = opts;
   const stripe = requireStripe(deps);
-  const user = await requireUser(deps, opts.userId);
-  const paid = await paidInvoice(deps, stripe, opts.invoiceId);
-  if (!user.stripeCustomerId || paid.customerId !== user.stripeCustomerId)
-    throw new AppError('NOT_FOUND', 'This account has no such invoice.', { field: 'invoiceId' });
-  const money = (amount: number) => formatAmount(amount, paid.charge.currency, { locale: 'en-US' });
-  if (paid.refundable === 0)
-    throw new AppError('CONFLICT', 'This invoice has already been refunded in full.', { field: 'amount' });
-  if (opts.amount > paid.refundable)
-    throw new AppError(
-      'BAD_REQUEST',
-      `The amount ${money(opts.amount)} is more than the ${money(paid.refundable)} still refundable on this invoice.`,
-      { field: 'amount' },
-    );
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action: 'refund', targetType: 'invoice', targetId: opts.invoiceId, userId: opts.userId, actionId: opts.actionId },
-    async () => {
+    actor: opts.actor,
+    write: {
+      action: 'refund',
+      targetType: 'invoice',
+      targetId: opts.invoiceId,
+      actionId: opts.actionId,
+      params: { userId: opts.userId, amount: opts.amount, reason: opts.reason, note: opts.note },
+    },
+    prepare: async () => {
+      const user = await requireUser(deps, opts.userId);
+      const paid = await paidInvoice(deps, stripe, opts.invoiceId);
+      if (!user.stripeCustomerId || paid.customerId !== user.stripeCustomerId)
+        throw new AppError('NOT_FOUND', 'This account has no such invoice.', { field: 'invoiceId' });
+      const money = (amount: number) => formatAmount(amount, paid.charge.currency, { locale: 'en-US' });
+      if (paid.refundable === 0)
+        throw new AppError('CONFLICT', 'This invoice has already been refunded in full.', { field: 'amount' });
+      if (opts.amount > paid.refundable)
+        throw new AppError(
+          'BAD_REQUEST',
+          `The amount ${money(opts.amount)} is more than the ${money(paid.refundable)} still refundable on this invoice.`,
+          { field: 'amount' },
+        );
+      return { userId: opts.userId, paid };
+    },
+    snapshot: async ({ paid }) => {
       const charge = await withStripeErrors(() => stripe.charges.retrieve(paid.charge.id));
       return {
         invoice: paid.invoice.number ?? paid.invoice.id,
@@ -222,7 +242,7 @@ export async function refundInvoice(
         refundable: charge.amount - charge.amount_refunded,
       };
     },
-    async () => {
+    run: async ({ paid }) => {
       const refund = await withStripeErrors(() =>
         stripe.refunds.create(
           {
@@ -241,7 +261,7 @@ export async function refundInvoice(
       await syncAfterWrite(deps, paid.customerId, { source: 'admin.action', key: opts.actionId, refundId: refund.id });
       return { refundId: refund.id, amount: refund.amount, currency: refund.currency };
     },
-  );
+  });
 }
 
 export async function listCoupons(deps: AppDeps) {
@@ -262,34 +282,39 @@ export async function listCoupons(deps: AppDeps) {
     }));
 }
 
+/** The preconditions of an action on an account: it exists, and it is the one the entry names. */
+const onUser = (deps: AppDeps, userId: string) => async () => {
+  await requireUser(deps, userId);
+  return { userId };
+};
+
 export async function revokeSessions(opts: ActionBase & { userId: string }) {
   const { deps } = opts;
-  await requireUser(deps, opts.userId);
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action: 'revoke_sessions', targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
-    () => accountState(deps, opts.userId),
-    async () => ({ revoked: await deps.sessions.invalidateAll(opts.userId) }),
-  );
+    actor: opts.actor,
+    write: { action: 'revoke_sessions', targetType: 'user', targetId: opts.userId, actionId: opts.actionId },
+    prepare: onUser(deps, opts.userId),
+    snapshot: () => accountState(deps, opts.userId),
+    run: async () => ({ revoked: await deps.sessions.invalidateAll(opts.userId) }),
+  });
 }
 
 export async function setDisabled(opts: ActionBase & { userId: string; disabled: boolean }) {
   const { deps } = opts;
-  await requireUser(deps, opts.userId);
   if (opts.userId === opts.actor.id && opts.disabled) throw new AppError('BAD_REQUEST', 'You cannot disable your own account.');
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    {
+    actor: opts.actor,
+    write: {
       action: opts.disabled ? 'disable' : 'enable',
       targetType: 'user',
       targetId: opts.userId,
-      userId: opts.userId,
       actionId: opts.actionId,
     },
-    () => accountState(deps, opts.userId),
-    async () => {
+    prepare: onUser(deps, opts.userId),
+    snapshot: () => accountState(deps, opts.userId),
+    run: async () => {
       if (opts.disabled) {
         // A disabled account is signed out at once: every session ends, on every process.
         await disableUser(deps, { userId: opts.userId });
@@ -298,36 +323,36 @@ export async function setDisabled(opts: ActionBase & { userId: string; disabled:
         await deps.sessions.userChanged(opts.userId);
       }
     },
-  );
+  });
 }
 
 /** Turns off a user's two-factor sign-in (lost phone and recovery codes); they can enrol again. */
 export async function resetTwoFactor(opts: ActionBase & { userId: string }) {
   const { deps } = opts;
-  await requireUser(deps, opts.userId);
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action: 'reset_two_factor', targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
-    () => accountState(deps, opts.userId),
-    () => removeTwoFactor(deps, opts.userId),
-  );
+    actor: opts.actor,
+    write: { action: 'reset_two_factor', targetType: 'user', targetId: opts.userId, actionId: opts.actionId },
+    prepare: onUser(deps, opts.userId),
+    snapshot: () => accountState(deps, opts.userId),
+    run: () => removeTwoFactor(deps, opts.userId),
+  });
 }
 
 export async function setRole(opts: ActionBase & { userId: string; role: Role }) {
   const { deps } = opts;
-  await requireUser(deps, opts.userId);
   if (opts.userId === opts.actor.id && opts.role !== 'admin')
     throw new AppError('BAD_REQUEST', 'You cannot remove your own admin role; ask another admin.');
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action: `set_role_${opts.role}`, targetType: 'user', targetId: opts.userId, userId: opts.userId, actionId: opts.actionId },
-    () => accountState(deps, opts.userId),
-    async () => {
+    actor: opts.actor,
+    write: { action: `set_role_${opts.role}`, targetType: 'user', targetId: opts.userId, actionId: opts.actionId },
+    prepare: onUser(deps, opts.userId),
+    snapshot: () => accountState(deps, opts.userId),
+    run: async () => {
       await deps.db.c.users.updateOne({ _id: opts.userId }, { $set: { role: opts.role, updatedAt: new Date() } });
       // Cached sessions carry the role: evict them on every process so a demotion bites at once.
       await deps.sessions.userChanged(opts.userId);
     },
-  );
+  });
 }

@@ -7,6 +7,7 @@
 // `content:<slug>@<N+1>` (a unique insert lets exactly one through); only its winner writes the
 // item, with the filter {_id, version: N}. The claim's owner is the client's action id, so a
 // retried click is recognised as already done rather than as a conflict.
+import { createHash } from 'node:crypto';
 import type { AppDeps } from '../deps';
 import type { ContentDoc, PlanTier } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
@@ -14,7 +15,7 @@ import { AppError } from '../lib/errors';
 import { plans } from '../billing/plans';
 import { invalidateCatalog } from '../content/library';
 import { CHUNK_BYTES, storeFile } from '../content/storage';
-import { audited, toAuditView, type Actor, type AuditView } from './audit';
+import { audited, priorAnswer, toAuditView, type Actor, type AuditView } from './audit';
 
 /** What an admin edits: the stored item's own fields (src/db/collections.ts). */
 export type ContentFields = Pick<ContentDoc, 'kind' | 'title' | 'summary' | 'tags' | 'body' | 'bodyFormat' | 'minPlan'>;
@@ -113,29 +114,42 @@ async function alreadyApplied(deps: AppDeps, slug: string, version: number, acti
 }
 
 /**
- * Applies `changes` to the item, provided it is still at `version`; audited as `action`.
- * `changes` sees the current item and may refuse the change (an AppError naming the field).
+ * Applies `changes` to the item, provided it is still at `version`; audited as `action` with
+ * `params` (what the change sets). `changes` sees the current item and may refuse the change (an
+ * AppError naming the field).
  */
 async function changeItem(
   opts: ChangeBase & { version: number },
   action: string,
+  params: Record<string, unknown>,
   changes: (doc: ContentDoc) => Partial<ContentDoc>,
 ): Promise<AdminContentItem> {
   const { deps, slug } = opts;
-  const doc = await requireItem(deps, slug);
-  const current = versionOf(doc);
-  if (current !== opts.version) {
-    if (await alreadyApplied(deps, slug, opts.version, opts.actionId)) return toAdminItem(doc);
-    throw conflict();
-  }
-  // Validate before anything is recorded: bad input changes nothing.
-  const set = changes(doc);
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action, targetType: 'content', targetId: slug, userId: null, actionId: opts.actionId },
-    () => itemState(deps, slug),
-    async () => {
+    actor: opts.actor,
+    write: {
+      action,
+      targetType: 'content',
+      targetId: slug,
+      actionId: opts.actionId,
+      params: { version: opts.version, ...params },
+    },
+    prepare: async () => {
+      const doc = await requireItem(deps, slug);
+      const current = versionOf(doc);
+      if (current !== opts.version) {
+        // This action id already wrote the next version (a retry whose first answer was lost).
+        if (await alreadyApplied(deps, slug, opts.version, opts.actionId))
+          return { userId: null, current, set: null, done: toAdminItem(doc) };
+        throw conflict();
+      }
+      // Validate before anything is recorded: bad input changes nothing.
+      return { userId: null, current, set: changes(doc), done: null };
+    },
+    snapshot: () => itemState(deps, slug),
+    run: async ({ current, set, done }) => {
+      if (done || !set) return done ?? toAdminItem(await requireItem(deps, slug));
       if ((await claimVersion(deps, slug, current + 1, opts.actionId)) === 'mine')
         return toAdminItem(await requireItem(deps, slug));
       const filter = current === 0 ? { _id: slug, version: { $exists: false } } : { _id: slug, version: current };
@@ -144,7 +158,7 @@ async function changeItem(
       invalidateCatalog(deps);
       return toAdminItem(await requireItem(deps, slug));
     },
-  );
+  });
 }
 
 /** A published item must have what its kind promises: a file for file items, a body otherwise. */
@@ -170,17 +184,27 @@ export async function createContent(
     version: 1,
   };
   if (opts.published) publishable(doc);
-  const existing = await deps.db.c.content.findOne({ _id: slug });
-  if (existing) {
-    if (await alreadyApplied(deps, slug, 0, opts.actionId)) return toAdminItem(existing);
-    throw new AppError('CONFLICT', 'An item with this slug already exists. Choose another slug.', { field: 'slug' });
-  }
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action: 'content_create', targetType: 'content', targetId: slug, userId: null, actionId: opts.actionId },
-    () => itemState(deps, slug),
-    async () => {
+    actor: opts.actor,
+    write: {
+      action: 'content_create',
+      targetType: 'content',
+      targetId: slug,
+      actionId: opts.actionId,
+      params: { fields: opts.fields, published: opts.published },
+    },
+    prepare: async () => {
+      const existing = await deps.db.c.content.findOne({ _id: slug });
+      if (existing) {
+        if (await alreadyApplied(deps, slug, 0, opts.actionId)) return { userId: null, done: toAdminItem(existing) };
+        throw new AppError('CONFLICT', 'An item with this slug already exists. Choose another slug.', { field: 'slug' });
+      }
+      return { userId: null, done: null };
+    },
+    snapshot: () => itemState(deps, slug),
+    run: async ({ done }) => {
+      if (done) return done;
       try {
         if ((await claimVersion(deps, slug, 1, opts.actionId)) === 'mine') return toAdminItem(await requireItem(deps, slug));
         await deps.db.c.content.insertOne(doc);
@@ -192,25 +216,25 @@ export async function createContent(
       invalidateCatalog(deps);
       return toAdminItem(doc);
     },
-  );
+  });
 }
 
 export function updateContent(opts: ChangeBase & { version: number; fields: ContentFields }): Promise<AdminContentItem> {
-  return changeItem(opts, 'content_edit', (doc) => {
+  return changeItem(opts, 'content_edit', { fields: opts.fields }, (doc) => {
     if (doc.published) publishable({ ...opts.fields, file: doc.file });
     return { ...opts.fields };
   });
 }
 
 export function setPublished(opts: ChangeBase & { version: number; published: boolean }): Promise<AdminContentItem> {
-  return changeItem(opts, opts.published ? 'content_publish' : 'content_unpublish', (doc) => {
+  return changeItem(opts, opts.published ? 'content_publish' : 'content_unpublish', {}, (doc) => {
     if (opts.published) publishable(doc);
     return { published: opts.published };
   });
 }
 
 export function setMinPlan(opts: ChangeBase & { version: number; minPlan: PlanTier }): Promise<AdminContentItem> {
-  return changeItem(opts, 'content_set_plan', () => ({ minPlan: opts.minPlan }));
+  return changeItem(opts, 'content_set_plan', { minPlan: opts.minPlan }, () => ({ minPlan: opts.minPlan }));
 }
 
 /**
@@ -222,6 +246,25 @@ export async function attachFile(
   opts: ChangeBase & { version: number; name: string; contentType: string; bytes: Uint8Array },
 ): Promise<AdminContentItem> {
   const { deps, slug } = opts;
+  const params = {
+    name: opts.name,
+    contentType: opts.contentType,
+    size: opts.bytes.byteLength,
+    sha256: createHash('sha256').update(opts.bytes).digest('hex'),
+  };
+  // A retry of an upload that went through answers before its bytes are stored again.
+  const prior = await priorAnswer<AdminContentItem>({
+    deps,
+    actor: opts.actor,
+    write: {
+      action: 'content_upload_file',
+      targetType: 'content',
+      targetId: slug,
+      actionId: opts.actionId,
+      params: { version: opts.version, ...params },
+    },
+  });
+  if (prior) return prior.value;
   const doc = await requireItem(deps, slug);
   if (versionOf(doc) !== opts.version) {
     if (await alreadyApplied(deps, slug, opts.version, opts.actionId)) return toAdminItem(doc);
@@ -229,17 +272,22 @@ export async function attachFile(
   }
   const stored = await storeFile(deps.db.c, { bytes: opts.bytes, contentType: opts.contentType, slug, name: opts.name });
   const file = { id: stored._id, name: opts.name, contentType: stored.contentType, size: stored.size };
-  try {
-    return await changeItem(opts, 'content_upload_file', () => ({ file }));
-  } catch (err) {
+  const removeUnused = async () => {
     const current = await deps.db.c.content.findOne({ _id: slug }, { projection: { file: 1 } });
-    if (current?.file?.id !== stored._id) {
-      const chunkIds = Array.from({ length: Math.ceil(stored.size / CHUNK_BYTES) }, (_, n) => `${stored._id}:${n}`);
-      await Promise.all([
-        deps.db.c.contentFiles.deleteOne({ _id: stored._id }),
-        deps.db.c.contentFileChunks.deleteMany({ _id: { $in: chunkIds } }),
-      ]).catch((e: unknown) => deps.log.warn({ err: e, fileId: stored._id }, 'could not remove an unused upload'));
-    }
+    if (current?.file?.id === stored._id) return;
+    const chunkIds = Array.from({ length: Math.ceil(stored.size / CHUNK_BYTES) }, (_, n) => `${stored._id}:${n}`);
+    await Promise.all([
+      deps.db.c.contentFiles.deleteOne({ _id: stored._id }),
+      deps.db.c.contentFileChunks.deleteMany({ _id: { $in: chunkIds } }),
+    ]).catch((e: unknown) => deps.log.warn({ err: e, fileId: stored._id }, 'could not remove an unused upload'));
+  };
+  try {
+    const item = await changeItem(opts, 'content_upload_file', params, () => ({ file }));
+    // Answered by the same upload sent at once from elsewhere: these bytes are not the item's.
+    if (item.file?.id !== stored._id) await removeUnused();
+    return item;
+  } catch (err) {
+    await removeUnused();
     throw err;
   }
 }

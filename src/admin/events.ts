@@ -108,27 +108,30 @@ export async function getEvent(deps: AppDeps, id: string): Promise<EventRow & { 
 
 export async function replayEvent(opts: { deps: AppDeps; actor: Actor; actionId: string; eventId: string }) {
   const { deps } = opts;
-  const row = await deps.db.c.webhookEvents.findOne({ _id: opts.eventId }, { projection: { customerId: 1 } });
-  if (!row) throw new AppError('NOT_FOUND', 'No such event.');
-  // The customer's mirror row names its user: an _id read (a user's stripeCustomerId may be a scan).
-  const userId = row.customerId
-    ? ((await deps.db.c.billingCustomers.findOne({ _id: row.customerId }, { projection: { userId: 1 } }))?.userId ?? null)
-    : null;
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    { action: 'replay_event', targetType: 'event', targetId: opts.eventId, userId, actionId: opts.actionId },
-    async () => {
+    actor: opts.actor,
+    write: { action: 'replay_event', targetType: 'event', targetId: opts.eventId, actionId: opts.actionId },
+    prepare: async () => {
+      const row = await deps.db.c.webhookEvents.findOne({ _id: opts.eventId }, { projection: { customerId: 1 } });
+      if (!row) throw new AppError('NOT_FOUND', 'No such event.');
+      // The customer's mirror row names its user: an _id read (a user's stripeCustomerId may be a scan).
+      const userId = row.customerId
+        ? ((await deps.db.c.billingCustomers.findOne({ _id: row.customerId }, { projection: { userId: 1 } }))?.userId ?? null)
+        : null;
+      return { userId };
+    },
+    snapshot: async () => {
       const e = await deps.db.c.webhookEvents.findOne(
         { _id: opts.eventId },
         { projection: { status: 1, attempts: 1, lastError: 1 } },
       );
       return e && { status: e.status, attempts: e.attempts, lastError: e.lastError };
     },
-    async () => {
+    run: async () => {
       const ok = await requeueEvent(deps, opts.eventId);
       if (!ok) throw new AppError('CONFLICT', 'The event is being processed right now; try again in a moment.');
       return { requeued: true };
     },
-  );
+  });
 }

@@ -8,6 +8,7 @@ import { isDuplicateKey } from '../db/errors';
 import {
   type FailingSubscriptionDoc,
   failingRow,
+  bumpFailingVersion,
   failingSubscriptions,
   failureReason,
   type PaymentFailureDoc,
@@ -91,6 +92,7 @@ export async function rebuildFailing(deps: AppDeps): Promise<{ failing: number; 
     const at = recorded.get(f._id);
     if (at && at < f.at) await failures.replaceOne({ _id: f._id }, f);
   }
+  await bumpFailingVersion(deps);
   return { failing: keep.size, failures: newest.size };
 }
 

@@ -7,10 +7,12 @@ import { requireStripe, syncCustomer } from '../billing/sync';
 import { withStripeErrors } from '../billing/errors';
 import { AppError } from '../lib/errors';
 import { audited, type Actor } from './audit';
-import { cacheFor, invalidateAdminCaches } from './cache';
+import { invalidateAdminCaches } from './cache';
+import { findByIds } from '../db/reads';
 import type { PaymentTroubleStatus } from '../billing/status';
 import { parseRetryDays, type RetryStep, retrySchedule } from '../billing/retry-schedule';
-import { type FailingSubscriptionDoc, failingSubscriptions, paymentFailures } from '../billing/payment-failures';
+import { type FailingSubscriptionDoc, failingSubscriptions, failingVersion, paymentFailures } from '../billing/payment-failures';
+import { DUNNING_KEY } from '../billing/notifications';
 
 export interface FailedPaymentRow {
   subscriptionId: string;
@@ -38,8 +40,8 @@ interface FailingView {
   /** Newest subscription first. */
   rows: FailingSubscriptionDoc[];
   reasons: Map<string, string>;
-  /** By invoice id. */
-  emails: Map<string, DunningEmail[]>;
+  /** By invoice id, with each outbox row's id. */
+  emails: Map<string, (DunningEmail & { id: string })[]>;
 }
 
 const byCreated = (a: FailingSubscriptionDoc, b: FailingSubscriptionDoc) =>
@@ -57,33 +59,58 @@ async function loadFailing(deps: AppDeps): Promise<FailingView> {
     paymentFailures(deps)
       .find({}, { projection: { reason: 1 } })
       .toArray(),
-    deps.db.c.emailOutbox
-      .find({ _id: { $regex: /^(payment-failed|action-required):/ } }, { projection: { status: 1, sentAt: 1 } })
-      .toArray(),
+    deps.db.c.emailOutbox.find({ _id: { $regex: DUNNING_KEY } }, { projection: { status: 1, sentAt: 1 } }).toArray(),
   ]);
-  const emails = new Map<string, DunningEmail[]>();
+  const emails: FailingView['emails'] = new Map();
   for (const m of outbox) {
     const [kind, invoiceId] = m._id.split(':') as [string, string];
     const list = emails.get(invoiceId) ?? [];
-    list.push({ kind, status: m.status, sentAt: m.sentAt?.toISOString() ?? null });
+    list.push({ id: m._id, kind, status: m.status, sentAt: m.sentAt?.toISOString() ?? null });
     emails.set(invoiceId, list);
   }
   return { rows: rows.sort(byCreated), reasons: new Map(failures.map((f) => [f._id, f.reason])), emails };
 }
 
 /**
- * Read on each request while it is quick (under 250 ms: a small account); a large one is served
- * from memory and rebuilt behind (cache.ts), with the admin's own retries applied at once.
+ * The view per process, with the stamp it was read under (billing/payment-failures.ts): served
+ * while the stamp holds and read again as soon as it changes, so the page is always current and a
+ * request on a quiet account costs one `_id` read. Readers of one stamp share one read.
  */
-const failingCache = (deps: AppDeps) => cacheFor(deps, 'failing-subscriptions', () => loadFailing(deps), 0, 250);
+const views = new WeakMap<object, { version: string; at: number; value: Promise<FailingView> }>();
+
+async function failingView(deps: AppDeps, fresh: boolean | undefined): Promise<{ value: FailingView; at: number }> {
+  const version = await failingVersion(deps);
+  const hit = views.get(deps.db);
+  if (!fresh && hit && hit.version === version) return { value: await hit.value, at: hit.at };
+  const entry = { version, at: Date.now(), value: loadFailing(deps) };
+  views.set(deps.db, entry);
+  entry.value.catch(() => {
+    if (views.get(deps.db) === entry) views.delete(deps.db);
+  });
+  return { value: await entry.value, at: entry.at };
+}
+
+/** The page's emails, those still being sent read again by `_id` (sending changes no stamp). */
+async function currentEmails(deps: AppDeps, listed: (DunningEmail & { id: string })[]): Promise<Map<string, DunningEmail>> {
+  const pending = listed.filter((e) => e.status === 'pending').map((e) => e.id);
+  const now = new Map(
+    (await findByIds(deps.db.c.emailOutbox, pending, { projection: { status: 1, sentAt: 1 } })).map((m) => [
+      m._id,
+      { status: m.status, sentAt: m.sentAt?.toISOString() ?? null },
+    ]),
+  );
+  return new Map(listed.map(({ id, ...e }) => [id, { ...e, ...now.get(id) }]));
+}
 
 export async function failedPayments(
   deps: AppDeps,
   opts: { status?: PaymentTroubleStatus; page: number; pageSize: number; fresh?: boolean },
 ): Promise<{ rows: FailedPaymentRow[]; total: number; asOf: string }> {
-  const { value: view, at } = await failingCache(deps).get({ fresh: opts.fresh });
+  const { value: view, at } = await failingView(deps, opts.fresh);
   const all = opts.status ? view.rows.filter((s) => s.status === opts.status) : view.rows;
   const subs = all.slice((opts.page - 1) * opts.pageSize, opts.page * opts.pageSize);
+  const listed = subs.flatMap((s) => (s.latestInvoice ? (view.emails.get(s.latestInvoice.id) ?? []) : []));
+  const emails = await currentEmails(deps, listed);
   const rows = subs.map((s): FailedPaymentRow => {
     const inv = s.latestInvoice;
     return {
@@ -108,7 +135,7 @@ export async function failedPayments(
         : [],
       failureReason: view.reasons.get(s.customerId) ?? null,
       hostedInvoiceUrl: inv?.hostedInvoiceUrl ?? null,
-      dunningEmails: inv ? (view.emails.get(inv.id) ?? []) : [],
+      dunningEmails: inv ? (view.emails.get(inv.id) ?? []).map((e) => emails.get(e.id) as DunningEmail) : [],
     };
   });
   return { rows, total: all.length, asOf: new Date(at).toISOString() };
@@ -117,44 +144,38 @@ export async function failedPayments(
 export async function retryPayment(opts: { deps: AppDeps; actor: Actor; actionId: string; invoiceId: string }) {
   const { deps } = opts;
   const stripe = requireStripe(deps);
-  // The failing rows first (a small collection); the whole mirror only for an invoice not there.
-  const sub =
-    (await failingSubscriptions(deps).findOne({ 'latestInvoice.id': opts.invoiceId })) ??
-    (await deps.db.c.subscriptions.findOne({ 'latestInvoice.id': opts.invoiceId }));
-  if (!sub) throw new AppError('NOT_FOUND', 'No subscription has this invoice as its latest.');
-  const state = async () => {
-    const s = await deps.db.c.subscriptions.findOne({ _id: sub._id });
-    return (
-      s && { status: s.status, invoiceStatus: s.latestInvoice?.status ?? null, attempts: s.latestInvoice?.attemptCount ?? 0 }
-    );
-  };
-  try {
-    return await audited(
-      deps,
-      opts.actor,
-      { action: 'retry_payment', targetType: 'invoice', targetId: opts.invoiceId, userId: sub.userId, actionId: opts.actionId },
-      state,
-      async () => {
+  return audited({
+    deps,
+    actor: opts.actor,
+    write: { action: 'retry_payment', targetType: 'invoice', targetId: opts.invoiceId, actionId: opts.actionId },
+    prepare: async () => {
+      // The failing rows first (a small collection); the whole mirror only for an invoice not there.
+      const sub =
+        (await failingSubscriptions(deps).findOne({ 'latestInvoice.id': opts.invoiceId })) ??
+        (await deps.db.c.subscriptions.findOne({ 'latestInvoice.id': opts.invoiceId }));
+      if (!sub) throw new AppError('NOT_FOUND', 'No subscription has this invoice as its latest.');
+      return { userId: sub.userId, subscriptionId: sub._id, customerId: sub.customerId };
+    },
+    snapshot: async ({ subscriptionId }) => {
+      const s = await deps.db.c.subscriptions.findOne({ _id: subscriptionId });
+      return (
+        s && { status: s.status, invoiceStatus: s.latestInvoice?.status ?? null, attempts: s.latestInvoice?.attemptCount ?? 0 }
+      );
+    },
+    run: async ({ customerId }) => {
+      try {
         const inv = await withStripeErrors(() =>
           stripe.invoices.pay(opts.invoiceId, {}, { idempotencyKey: `admin:retry:${opts.actionId}` }),
         );
         return { invoiceStatus: inv.status };
-      },
-    );
-  } finally {
-    // Paid or declined, the attempt changed the invoice: show it now.
-    await syncCustomer(deps, sub.customerId, { source: 'payment.retry', key: opts.actionId, invoiceId: opts.invoiceId }).catch(
-      (err: unknown) => deps.log.warn({ err }, 'resync after a payment retry failed'),
-    );
-    // The retried subscription's row as the resync left it, shown at once even from a snapshot.
-    const row = await failingSubscriptions(deps)
-      .findOne({ _id: sub._id })
-      .catch(() => undefined);
-    if (row !== undefined)
-      failingCache(deps).update((v) => ({
-        ...v,
-        rows: (row ? [...v.rows.filter((r) => r._id !== sub._id), row] : v.rows.filter((r) => r._id !== sub._id)).sort(byCreated),
-      }));
-    invalidateAdminCaches(deps);
-  }
+      } finally {
+        // Paid or declined, the attempt changed the invoice: show it now.
+        await syncCustomer(deps, customerId, { source: 'payment.retry', key: opts.actionId, invoiceId: opts.invoiceId }).catch(
+          (err: unknown) => deps.log.warn({ err }, 'resync after a payment retry failed'),
+        );
+        // The resync stamped the failed-payments view (billing/payment-failures.ts); other admin views:
+        invalidateAdminCaches(deps);
+      }
+    },
+  });
 }

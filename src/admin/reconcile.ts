@@ -81,18 +81,18 @@ export async function startReconcile(opts: {
   dryRun: boolean;
 }): Promise<{ started: boolean; report: RunView | null }> {
   const { deps } = opts;
-  return audited(
+  return audited({
     deps,
-    opts.actor,
-    {
+    actor: opts.actor,
+    write: {
       action: opts.dryRun ? 'reconcile_dry_run' : 'reconcile',
       targetType: 'reconciler',
       targetId: opts.dryRun ? 'dry-run' : 'run',
-      userId: null,
       actionId: opts.actionId,
     },
-    async () => null,
-    async () => {
+    prepare: async () => ({ userId: null }),
+    snapshot: async () => null,
+    run: async () => {
       if (opts.dryRun) {
         const report = await runReconcile(deps, { dryRun: true });
         return { started: true, report: toRunView(report, { drifts: true }) };
@@ -107,5 +107,5 @@ export async function startReconcile(opts: {
         });
       return { started: true, report: null };
     },
-  );
+  });
 }

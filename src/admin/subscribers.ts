@@ -1,11 +1,12 @@
 // The subscriber list (one row per subscription, with its account: the rows the billing effects keep
 // in billing/figures/subscriber-rows.ts), its CSV export and the subscriber detail page. Search,
-// filters, sort, count and paging run in the database (indexed on MongoDB: src/db/indexes.ts);
+// filters, sort, count and paging run in the database (indexed on MongoDB: src/db/migrations/0004-admin-figures.ts);
 // an exact email, customer or subscription id is read by `_id`.
 import type { AppDeps } from '../deps';
 import type { SubscriptionDoc, UserDoc } from '../db/collections';
 import { listInvoices, type InvoiceRow } from '../billing/dashboard';
 import { usageSummary, type UsageSummary } from '../usage/summary';
+import { meterErrorsOf } from '../usage/meter-errors';
 import { AppError } from '../lib/errors';
 import { auditEntries, type AuditView } from './audit';
 import { findByIds } from '../db/reads';
@@ -382,6 +383,8 @@ export interface SubscriberDetail {
   invoices: InvoiceRow[];
   invoicesError: string | null;
   usage: UsageSummary | null;
+  /** Meter events Stripe reported it could not apply (overage not billed as sent). */
+  meterErrors: Awaited<ReturnType<typeof meterErrorsOf>>;
   sessions: { id: string; ip: string; userAgent: string; createdAt: string; lastSeenAt: string; expiresAt: string }[];
   events: { id: string; type: string; status: string; receivedAt: string; attempts: number; lastError: string | null }[];
   audit: AuditView[];
@@ -433,6 +436,7 @@ export async function subscriberDetail(deps: AppDeps, userId: string): Promise<S
     invoicesError = err instanceof Error ? err.message : 'Could not read invoices.';
   }
   const usage = await usageSummary(deps, userId).catch(() => null);
+  const meterErrors = await meterErrorsOf(deps, userId);
   const rows = await withAccounts(deps, subs);
   return {
     account: {
@@ -463,6 +467,7 @@ export async function subscriberDetail(deps: AppDeps, userId: string): Promise<S
     invoices,
     invoicesError,
     usage,
+    meterErrors,
     sessions: sessions.map((s) => ({
       id: s.publicId,
       ip: s.ip,

@@ -25,17 +25,25 @@ export interface SessionTarget {
 /** After the password: signed in, or a second factor is needed first (no session yet). */
 export type LoginResult = { twoFactorRequired: false } | { twoFactorRequired: true; pendingToken: string };
 
-/** Starts a new session for `userId` and appends its cookie. Refuses disabled users. */
+/**
+ * Starts a new session for `userId` and appends its cookie. Refuses disabled users. `secondFactor`
+ * records that the sign-in passed the second factor (what ADMIN_REQUIRE_2FA asks of admins).
+ */
 export async function loginUser(
   ctx: { deps: Pick<ServerDeps, 'db' | 'sessions'>; req: SessionTarget },
   userId: string,
+  opts: { secondFactor?: boolean } = {},
 ): Promise<void> {
   const { deps, req } = ctx;
   const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { disabled: 1 } });
   if (!user) throw new AppError('NOT_FOUND', 'This account no longer exists.');
   if (!credentialAllowed(user)) throw new AppError('FORBIDDEN', 'This account has been disabled.');
   if (req.sessionToken) await deps.sessions.invalidate(req.sessionToken);
-  const { cookie } = await deps.sessions.create(userId, { ip: req.ip, userAgent: req.userAgent });
+  const { cookie } = await deps.sessions.create(userId, {
+    ip: req.ip,
+    userAgent: req.userAgent,
+    secondFactor: opts.secondFactor ?? false,
+  });
   req.resHeaders.append('Set-Cookie', cookie);
 }
 
@@ -77,15 +85,15 @@ export async function loginWithPassword(opts: {
   }
   if (!credentialAllowed(user)) throw new AppError('FORBIDDEN', 'This account has been disabled.');
   // With two-factor on, the session starts only after the code step (src/auth/two-factor/login-step.ts).
-  const pendingToken = await pendingSecondFactor(deps, req, user._id);
-  if (!pendingToken) await loginUser({ deps, req }, user._id);
+  const step = await pendingSecondFactor(deps, req, user._id);
+  if (step.kind !== 'pending') await loginUser({ deps, req }, user._id, { secondFactor: step.kind === 'remembered' });
   // The owner got in from here: their earlier typos on this device should not count any more.
   await Promise.all([
     reset(deps, limits.loginAccountIp, accountIp),
     reset(deps, limits.loginAccountIpLong, accountIp),
     reset(deps, limits.loginAccountIpFailures, accountIp),
   ]);
-  return pendingToken ? { twoFactorRequired: true, pendingToken } : { twoFactorRequired: false };
+  return step.kind === 'pending' ? { twoFactorRequired: true, pendingToken: step.pendingToken } : { twoFactorRequired: false };
 }
 
 /** Counts a failed login; the limit bites on the next attempt, this one's answer stays "incorrect". */

@@ -32,6 +32,7 @@ export class MongoSessionAdapter implements Adapter {
           emailVerified: user.emailVerified,
           hasPassword: user.passwordHash !== null,
           twoFactorEnabled: !!user.twoFactorEnabledAt,
+          twoFactorEnabledAt: user.twoFactorEnabledAt ?? null,
           createdAt: user.createdAt,
         },
       },
@@ -60,6 +61,7 @@ export class MongoSessionAdapter implements Adapter {
       lastSeenAt: now,
       ip: attrs.ip,
       userAgent: attrs.userAgent,
+      secondFactorAt: attrs.secondFactorAt,
     });
   }
 
@@ -98,6 +100,7 @@ function toDatabaseSession(id: string, doc: SessionDoc): DatabaseSession {
       absoluteExpiresAt: doc.absoluteExpiresAt,
       ip: doc.ip,
       userAgent: doc.userAgent,
+      secondFactorAt: doc.secondFactorAt ?? null,
     },
   };
 }

@@ -2,6 +2,7 @@
 // Tokens carry 256 bits from the CSPRNG; only their SHA-256 is stored; they live one hour, are
 // bound to the user and the address they were sent to, and a newer one replaces older ones.
 import type { ServerDeps } from '../deps';
+import { endCredentialsOnPasswordChange } from './account-state';
 import { consume } from '../db/writes';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
@@ -66,11 +67,11 @@ export async function resetPassword(opts: { deps: ServerDeps; token: string; pas
     await deps.db.c.users.updateOne({ _id: user._id }, { $set: { emailVerified: true } });
     await deps.sessions.userChanged(user._id);
   }
-  await Promise.all([
-    deps.sessions.invalidateAll(user._id),
+  const [ended] = await Promise.all([
+    endCredentialsOnPasswordChange(deps, { userId: user._id }),
     deps.db.c.passwordResets.deleteMany({ userId: user._id }),
     // Whoever was guessing the old password no longer keeps the owner out.
     reset(deps, limits.loginAccountFailures, user.email),
   ]);
-  sendInBackground(deps, { to: user.email, ...templates.passwordChanged(deps.env) });
+  sendInBackground(deps, { to: user.email, ...templates.passwordChanged(deps.env, { revokedKeys: ended.revokedKeys }) });
 }

@@ -18,6 +18,7 @@ import {
 import type { SessionUser } from './sessions';
 import { signup } from './signup';
 import { completeTwoFactorLogin } from './two-factor/login-step';
+import { adminTwoFactorGate } from './two-factor/second-factor';
 import { enabledOAuthProviders } from './oauth/routes';
 import type { PublicUser } from './users';
 import { resendVerification, verifyEmail, verifyEmailByLink } from './verification';
@@ -40,6 +41,8 @@ export const authRouter = router({
     user: ctx.user ? publicUser(ctx.user) : null,
     // Only admins learn the setting: it is what sends them to enrolment before the admin area.
     adminRequiresTwoFactor: ctx.user?.role === 'admin' && ctx.deps.env.ADMIN_REQUIRE_2FA,
+    // What the admin area still asks of this session: 'enrol', 'sign-in' (again, with the code), or nothing.
+    adminTwoFactor: ctx.user?.role === 'admin' && ctx.session ? adminTwoFactorGate(ctx.deps.env, ctx.user, ctx.session) : null,
   })),
 
   // Only providers with both a client id and a secret: a half-configured one would lead to a 404.

@@ -16,6 +16,8 @@ export interface SessionUser {
   emailVerified: boolean;
   hasPassword: boolean;
   twoFactorEnabled: boolean;
+  /** When two-factor sign-in was (last) turned on; a session's second factor counts only after it. */
+  twoFactorEnabledAt: Date | null;
   createdAt: Date;
 }
 
@@ -23,11 +25,15 @@ export interface SessionInfo {
   publicId: string;
   expiresAt: Date;
   absoluteExpiresAt: Date;
+  /** When this session's sign-in passed the second factor (code or remembered device); null if it did not. */
+  secondFactorAt: Date | null;
 }
 
 export interface SessionMeta {
   ip: string;
   userAgent: string;
+  /** The sign-in passed the second factor (src/auth/two-factor/second-factor.ts). */
+  secondFactor?: boolean;
 }
 
 export type Sessions = ReturnType<typeof createSessions>;
@@ -49,8 +55,9 @@ export function createSessions(env: Env, c: Collections) {
       .updateOne({ publicId, lastSeenAt: { $lt: new Date(now - 60_000) } }, { $set: { lastSeenAt: new Date(now) } })
       .catch(() => {});
   };
+  const idle = new TimeSpan(Math.round(env.SESSION_IDLE_HOURS * 60), 'm');
   const lucia = new Lucia(new MongoSessionAdapter(c, cache), {
-    sessionExpiresIn: new TimeSpan(Math.round(env.SESSION_IDLE_HOURS * 60), 'm'),
+    sessionExpiresIn: idle,
     sessionCookie: {
       // __Host- needs Secure, which needs HTTPS: production only.
       name: production ? '__Host-dropin_session' : 'dropin_session',
@@ -58,8 +65,38 @@ export function createSessions(env: Env, c: Collections) {
       attributes: { secure: production, sameSite: 'lax', path: '/' },
     },
     getUserAttributes: (a) => a,
-    getSessionAttributes: (a) => ({ publicId: a.publicId, absoluteExpiresAt: a.absoluteExpiresAt }),
+    getSessionAttributes: (a) => ({
+      publicId: a.publicId,
+      absoluteExpiresAt: a.absoluteExpiresAt,
+      secondFactorAt: a.secondFactorAt,
+    }),
   });
+
+  /**
+   * The answer for a session this process read from the database moments ago (the session cache),
+   * without Lucia's validation, which costs more than the rest of a small tRPC call: only while the
+   * session is nowhere near an end, so Lucia would give the same answer — not expired (idle or
+   * absolute) and not yet due for its sliding renewal (the last half of the idle period), which
+   * Lucia still handles. Revocations evict the cache entry, so they take effect here at once too.
+   */
+  function recentlyValidated(token: string) {
+    const hit = cache.get(sha256(token));
+    if (!hit) return null;
+    const now = Date.now();
+    const { expiresAt, attributes } = hit.session;
+    if (now >= expiresAt.getTime() - idle.milliseconds() / 2 || now >= attributes.absoluteExpiresAt.getTime()) return null;
+    touchLastSeen(attributes.publicId);
+    return {
+      user: { ...hit.user.attributes, id: hit.user.id },
+      session: {
+        publicId: attributes.publicId,
+        expiresAt,
+        absoluteExpiresAt: attributes.absoluteExpiresAt,
+        secondFactorAt: attributes.secondFactorAt,
+      },
+      setCookie: null,
+    };
+  }
 
   return {
     cookieName: lucia.sessionCookieName,
@@ -71,6 +108,7 @@ export function createSessions(env: Env, c: Collections) {
         ip: meta.ip.slice(0, 64),
         userAgent: meta.userAgent.slice(0, 300),
         publicId: '',
+        secondFactorAt: meta.secondFactor ? new Date() : null,
       });
       return { token: session.id, cookie: lucia.createSessionCookie(session.id).serialize() };
     },
@@ -83,6 +121,8 @@ export function createSessions(env: Env, c: Collections) {
       token: string | null,
     ): Promise<{ user: SessionUser | null; session: SessionInfo | null; setCookie: string | null }> {
       if (!token) return { user: null, session: null, setCookie: null };
+      const recent = recentlyValidated(token);
+      if (recent) return recent;
       const { user, session } = await lucia.validateSession(token);
       if (!user || !session) {
         return { user: null, session: null, setCookie: lucia.createBlankSessionCookie().serialize() };
@@ -94,7 +134,12 @@ export function createSessions(env: Env, c: Collections) {
       touchLastSeen(session.publicId);
       return {
         user: { ...user },
-        session: { publicId: session.publicId, expiresAt: session.expiresAt, absoluteExpiresAt: session.absoluteExpiresAt },
+        session: {
+          publicId: session.publicId,
+          expiresAt: session.expiresAt,
+          absoluteExpiresAt: session.absoluteExpiresAt,
+          secondFactorAt: session.secondFactorAt,
+        },
         setCookie: session.fresh ? lucia.createSessionCookie(token).serialize() : null,
       };
     },
@@ -146,8 +191,14 @@ export function createSessions(env: Env, c: Collections) {
 
 declare module 'lucia' {
   interface Register {
-    Lucia: Lucia<{ publicId: string; absoluteExpiresAt: Date }, Omit<SessionUser, 'id'>>;
+    Lucia: Lucia<{ publicId: string; absoluteExpiresAt: Date; secondFactorAt: Date | null }, Omit<SessionUser, 'id'>>;
     DatabaseUserAttributes: Omit<SessionUser, 'id'>;
-    DatabaseSessionAttributes: { publicId: string; absoluteExpiresAt: Date; ip: string; userAgent: string };
+    DatabaseSessionAttributes: {
+      publicId: string;
+      absoluteExpiresAt: Date;
+      ip: string;
+      userAgent: string;
+      secondFactorAt: Date | null;
+    };
   }
 }

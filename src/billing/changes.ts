@@ -30,6 +30,10 @@ export interface ChangePreview {
    * trial, or a change scheduled for the period end): the preview is then the next invoice.
    */
   billedNow: boolean;
+  /** What discounts take off this invoice (the promotion code's, or the subscription's own). */
+  discount: number;
+  /** The promotion code applied with the change, as Stripe spells it; null without one. */
+  promotionCode: string | null;
   /**
    * For a change scheduled for the end of the paid period (unix seconds): nothing is charged now,
    * and `total` and `lines` are the new plan's price on the next invoice (metered overage used until
@@ -91,6 +95,8 @@ export async function previewChange(opts: {
   userId: string;
   planId: PlanId;
   interval: Interval;
+  /** A promotion code the customer typed, applied to the subscription with the change. */
+  promotionCode?: string | undefined;
 }): Promise<ChangePreview> {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
@@ -98,6 +104,7 @@ export async function previewChange(opts: {
   const live = await liveSubscription(deps, sub);
   const prorationDate = await billingNow(stripe, live);
   const at = await scheduledAt(deps, sub, direction, live);
+  const promotion = await promotionFor(deps, opts.promotionCode, at);
   if (at !== null) {
     const quantity = planItem(live).quantity ?? 1;
     const amount = (price.unit_amount ?? 0) * quantity;
@@ -116,10 +123,12 @@ export async function previewChange(opts: {
       direction,
       billedNow: false,
       effectiveAt: at,
+      discount: 0,
+      promotionCode: null,
     };
   }
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
-  const invoice = await withStripeErrors(() =>
+  const invoice = await promotionErrors(() =>
     stripe.invoices.createPreview({
       customer: sub.customerId,
       subscription: sub._id,
@@ -128,6 +137,7 @@ export async function previewChange(opts: {
         proration_date: prorationDate,
         proration_behavior: PRORATION,
       },
+      ...(promotion ? { discounts: [{ promotion_code: promotion.id }] } : {}),
     }),
   );
   return {
@@ -143,7 +153,45 @@ export async function previewChange(opts: {
     direction,
     billedNow: invoice.billing_reason !== 'upcoming',
     effectiveAt: null,
+    discount: invoice.total_discount_amounts?.reduce((n, d) => n + d.amount, 0) ?? 0,
+    promotionCode: promotion?.code ?? null,
   };
+}
+
+/**
+ * The promotion code a customer typed, as Stripe knows it (codes are matched without regard to
+ * case). Unknown or inactive: an error on the field. It rides on a change made now; a change
+ * scheduled for the renewal cannot carry one (its phases would have to), which the field says.
+ */
+async function promotionFor(
+  deps: AppDeps,
+  code: string | undefined,
+  scheduledAt: number | null,
+): Promise<{ id: string; code: string } | null> {
+  if (!code) return null;
+  if (scheduledAt !== null)
+    throw new AppError(
+      'BAD_REQUEST',
+      'Promotion codes apply to upgrades and other changes made now, not to a change scheduled for your renewal.',
+      { field: 'promotionCode' },
+    );
+  const stripe = requireStripe(deps);
+  const found = await withStripeErrors(() => stripe.promotionCodes.list({ code, active: true, limit: 1 }));
+  const promo = found.data[0];
+  if (!promo)
+    throw new AppError('BAD_REQUEST', `"${code}" isn't a valid promotion code, or it has expired.`, { field: 'promotionCode' });
+  return { id: promo.id, code: promo.code };
+}
+
+/** Stripe's refusal of a promotion code (first-time customers only, used up…) as an error on the field. */
+async function promotionErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param?.startsWith('discounts'))
+      throw new AppError('BAD_REQUEST', `This promotion code can't be used here: ${err.message}`, { field: 'promotionCode' });
+    throw toAppError(err);
+  }
 }
 
 export async function changePlan(opts: {
@@ -153,21 +201,38 @@ export async function changePlan(opts: {
   interval: Interval;
   /** From the preview, so the invoice equals what was shown. */
   prorationDate: number;
+  promotionCode?: string | undefined;
   actionId: string;
 }): Promise<void> {
   const { deps, userId } = opts;
   const stripe = requireStripe(deps);
   if (await actionDone(deps, userId, opts.actionId)) return;
+  if (await actionTried(deps, userId, opts.actionId)) {
+    // An earlier try of this very action reached Stripe without an answer, and the mirror has
+    // since caught up with it (a webhook): the plan asked for is in place, so the action is done.
+    const current = await requireSubscription(deps, userId);
+    if (current.priceId === (await priceFor(stripe, opts.planId, opts.interval)).id) {
+      await claim(deps.db.c, doneKey(userId, opts.actionId));
+      return;
+    }
+  }
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const live = await liveSubscription(deps, sub);
   const at = await scheduledAt(deps, sub, direction, live);
+  const promotion = await promotionFor(deps, opts.promotionCode, at);
   if (at !== null) return scheduleChange(deps, { ...opts, sub, live, price, at });
   const now = await billingNow(stripe, live);
   if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
   }
   // The metered overage item follows the plan (same interval, new plan's rate): billing/overage.ts.
+  // A pending update may only change the price and quantity of existing items, so it carries the
+  // metered item's swap; extra metered items are removed first, in an update of their own, and a
+  // missing one is added once the change has applied, by the alignment every synced plan change runs
+  // (alignOverageItems, from billing/effects.ts).
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
+  const swaps = overage.filter((c) => c.id && !c.deleted);
+  const removals = overage.filter((c) => c.deleted);
   // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.
   const scheduleId = idOf(live.schedule);
   const applied = (row: SubscriptionDoc) => row.priceId === price.id;
@@ -178,10 +243,27 @@ export async function changePlan(opts: {
         {},
         { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-release` },
       );
+    // A pending update (pending_if_incomplete) cannot carry discounts, so the promotion code goes on
+    // first: the change's invoice is then discounted as the preview showed. Should the change's
+    // payment fail, the code stays on the current plan.
+    if (promotion)
+      await promotionErrors(() =>
+        stripe.subscriptions.update(
+          sub._id,
+          { discounts: [{ promotion_code: promotion.id }] },
+          { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-discount` },
+        ),
+      );
+    if (removals.length)
+      await stripe.subscriptions.update(
+        sub._id,
+        { items: removals, proration_behavior: 'none' },
+        { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-overage` },
+      );
     return stripe.subscriptions.update(
       sub._id,
       {
-        items: [{ id: sub.itemId, price: price.id }, ...overage],
+        items: [{ id: sub.itemId, price: price.id }, ...swaps],
         proration_behavior: PRORATION,
         proration_date: opts.prorationDate,
         // If the charge fails, Stripe keeps the old plan: our mirror never shows a change Stripe did not make.
@@ -347,6 +429,13 @@ const WRITE_EXPAND = ['latest_invoice', 'default_payment_method', SCHEDULE_EXPAN
 
 const doneKey = (userId: string, actionId: string) => `billing-action:${userId}:${actionId}`;
 
+/** Recorded before an action's write is sent: a retry knows an earlier try may have reached Stripe. */
+const triedKey = (userId: string, actionId: string) => `billing-action-tried:${userId}:${actionId}`;
+
+async function actionTried(deps: AppDeps, userId: string, actionId: string): Promise<boolean> {
+  return (await deps.db.c.claims.findOne({ _id: triedKey(userId, actionId) }, { projection: { _id: 1 } })) !== null;
+}
+
 /** True when Stripe already accepted this action: a retry or a second click answers as the first did. */
 async function actionDone(deps: AppDeps, userId: string, actionId: string): Promise<boolean> {
   return (await deps.db.c.claims.findOne({ _id: doneKey(userId, actionId) }, { projection: { _id: 1 } })) !== null;
@@ -377,6 +466,7 @@ async function writeSubscription(
   const cause = { source: 'user.action', key: action.actionId } as const;
   const fetchedAt = new Date();
   let written: Stripe.Subscription | null;
+  await claim(deps.db.c, triedKey(action.userId, action.actionId));
   try {
     written = await write(WRITE_EXPAND);
   } catch (err) {

@@ -1,16 +1,20 @@
 // What the billing dashboard shows: read from the mirror (fast, no Stripe call) plus, for the
 // invoice list and the portal, live calls to Stripe.
 import { parseRetryDays, type RetryStep, retrySchedule } from './retry-schedule';
-import { cardExpiryWarning } from './card-expiry';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
+import { findByIds } from '../db/reads';
 import { customerIdOf } from './customers';
 import { withStripeErrors } from './errors';
 import { plans, type PlanId } from './plans';
 import { paymentIntentOf } from './refunds';
 import { catalogPrices } from './prices';
-import { effectivePlan, hasPaymentTrouble, type PaymentTroubleStatus } from './status';
+import { describeInvoice, type InvoiceWords } from './invoice-words';
+import { accountAlerts, type AccountAlert } from './alerts';
+import { effectivePlan, hasPaymentTrouble, isEnded } from './status';
+import { formatAmount } from '../lib/money';
+import { portalConfigurationId } from './portal';
 import { currentSubscription } from './subscription';
 import { requireStripe } from './sync';
 
@@ -49,12 +53,12 @@ export interface BillingSummary {
   } | null;
   paymentMethod: { brand: string; last4: string; expMonth: number; expYear: number } | null;
   /**
-   * The card on file expires before the next charge, which is at most 30 days away: the dashboard
-   * warns (the same rule sends the 30- and 7-day emails: billing/card-expiry.ts).
+   * The customer's Stripe balance: negative is credit that the next invoices use up before the card
+   * is charged, positive is owed and added to the next invoice.
    */
-  cardExpiring: { brand: string; last4: string; expiresAt: string; chargeAt: string } | null;
-  /** The banner the dashboard should show, if any. */
-  alert: PaymentTroubleStatus | 'cancel_scheduled' | null;
+  balance: { amount: number; currency: string };
+  /** What needs the subscriber's attention (src/billing/alerts.ts). */
+  alerts: AccountAlert[];
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -62,19 +66,10 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export async function billingSummary(deps: AppDeps, userId: string): Promise<BillingSummary> {
   const sub = await currentSubscription(deps, userId);
   const planId = effectivePlan(sub);
-  const customerDefault = sub
-    ? null
-    : ((await deps.db.c.billingCustomers.findOne({ userId }, { projection: { defaultPaymentMethod: 1 } }))
-        ?.defaultPaymentMethod ?? null);
-  const pm = sub?.defaultPaymentMethod ?? customerDefault;
-  const expiring = sub ? cardExpiryWarning({ ...sub, defaultPaymentMethod: pm }, new Date()) : null;
-  const alert: BillingSummary['alert'] = !sub
-    ? null
-    : hasPaymentTrouble(sub.status)
-      ? sub.status
-      : sub.cancelAtPeriodEnd
-        ? 'cancel_scheduled'
-        : null;
+  const customer = await deps.db.c.billingCustomers.findOne(sub ? { _id: sub.customerId } : { userId }, {
+    projection: { defaultPaymentMethod: 1, balance: 1, currency: 1 },
+  });
+  const pm = sub ? sub.defaultPaymentMethod : (customer?.defaultPaymentMethod ?? null);
   return {
     plan: { id: planId, name: plans[planId].name },
     subscription: sub && {
@@ -122,13 +117,8 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
       syncedAt: sub.syncedAt.toISOString(),
     },
     paymentMethod: pm && { brand: pm.brand, last4: pm.last4, expMonth: pm.expMonth, expYear: pm.expYear },
-    cardExpiring: expiring && {
-      brand: expiring.card.brand,
-      last4: expiring.card.last4,
-      expiresAt: expiring.expiresAt.toISOString(),
-      chargeAt: expiring.chargeAt.toISOString(),
-    },
-    alert,
+    balance: { amount: customer?.balance ?? 0, currency: customer?.currency ?? sub?.currency ?? 'usd' },
+    alerts: accountAlerts({ subscription: sub }),
   };
 }
 
@@ -147,6 +137,16 @@ export interface InvoiceRow {
   amountRefunded: number;
   /** What can still be refunded (0 unless it was paid by card). */
   refundable: number;
+  /** What it is for, its lines and periods, the balance it used or added (src/billing/invoice-words.ts). */
+  words: InvoiceWords;
+}
+
+/** When each of the customer's mirrored subscriptions ended its trial (unix seconds). */
+async function trialEndsOf(deps: AppDeps, customerId: string): Promise<Set<number>> {
+  const { c } = deps.db;
+  const row = await c.billingCustomers.findOne({ _id: customerId }, { projection: { subscriptionIds: 1 } });
+  const subs = row?.subscriptionIds ? await findByIds(c.subscriptions, row.subscriptionIds) : [];
+  return new Set(subs.flatMap((s) => (s.trialEnd ? [Math.floor(s.trialEnd.getTime() / 1000)] : [])));
 }
 
 export async function listInvoices(deps: AppDeps, userId: string): Promise<InvoiceRow[]> {
@@ -160,6 +160,7 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
       stripe.charges.list({ customer, limit: 100 }),
     ]),
   );
+  const trialEnds = await trialEndsOf(deps, customer);
   // A PaymentIntent retried after a decline keeps its failed charges: the one that paid is the
   // succeeded one.
   const chargeOf = new Map<string | undefined, Stripe.Charge>();
@@ -185,16 +186,95 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
         hostedUrl: inv.hosted_invoice_url ?? null,
         amountRefunded: charge?.amount_refunded ?? 0,
         refundable: inv.status === 'paid' && charge ? Math.max(0, charge.amount - charge.amount_refunded) : 0,
+        words: describeInvoice(inv, { trialEnds }),
       };
     });
+}
+
+export interface NextCharge {
+  /** When Stripe will charge it: the renewal, the trial's end, or a scheduled change's start. */
+  at: string;
+  kind: 'renewal' | 'trial_end' | 'scheduled_change';
+  /** What the card will be charged: after discounts and the customer balance. */
+  amountDue: number;
+  /** The plan's price and anything else billed, before discounts. */
+  subtotal: number;
+  discount: number;
+  /** Customer balance credit the invoice will use up. */
+  creditUsed: number;
+  currency: string;
+  /** The discounts in force, named as the coupon is ("20% off", "SPRING"). */
+  discounts: { name: string; code: string | null }[];
+  lines: InvoiceWords['lines'];
+}
+
+/** Why there is no next charge to show. */
+export type NoNextCharge = 'no_subscription' | 'ends' | 'payment_due';
+
+/**
+ * The next charge as Stripe will make it: Stripe's preview of the subscription's upcoming invoice
+ * (discounts, scheduled plan change and customer balance applied), dated from the mirror. None while
+ * the subscription is set to end, and none while a payment is owed (the open invoice is the charge).
+ */
+export async function nextCharge(
+  deps: AppDeps,
+  userId: string,
+): Promise<{ charge: NextCharge; none: null } | { charge: null; none: NoNextCharge }> {
+  const sub = await currentSubscription(deps, userId);
+  if (!sub || isEnded(sub.status)) return { charge: null, none: 'no_subscription' };
+  if (sub.cancelAtPeriodEnd || sub.cancelAt) return { charge: null, none: 'ends' };
+  if (hasPaymentTrouble(sub.status)) return { charge: null, none: 'payment_due' };
+  const stripe = requireStripe(deps);
+  const inv = await withStripeErrors(() =>
+    stripe.invoices.createPreview({
+      customer: sub.customerId,
+      subscription: sub._id,
+      expand: ['discounts.source.coupon', 'discounts.promotion_code'],
+    }),
+  );
+  const words = describeInvoice(inv);
+  const discount = inv.total_discount_amounts?.reduce((n, d) => n + d.amount, 0) ?? 0;
+  const at = sub.scheduledChange?.at ?? (sub.status === 'trialing' ? sub.trialEnd : null) ?? sub.currentPeriodEnd;
+  return {
+    none: null,
+    charge: {
+      at: (at ?? new Date(inv.period_end * 1000)).toISOString(),
+      kind: sub.scheduledChange ? 'scheduled_change' : sub.status === 'trialing' ? 'trial_end' : 'renewal',
+      amountDue: inv.amount_due,
+      subtotal: inv.subtotal,
+      discount,
+      creditUsed: words.creditUsed,
+      currency: inv.currency,
+      discounts: (inv.discounts ?? []).flatMap((d) => (typeof d === 'string' || d.deleted ? [] : [discountName(d)])),
+      lines: words.lines,
+    },
+  };
+}
+
+function discountName(d: Stripe.Discount): { name: string; code: string | null } {
+  const coupon = typeof d.source.coupon === 'object' ? d.source.coupon : null;
+  const code = typeof d.promotion_code === 'object' && d.promotion_code ? d.promotion_code.code : null;
+  const off = coupon?.percent_off
+    ? `${coupon.percent_off}% off`
+    : coupon?.amount_off
+      ? `${formatAmount(coupon.amount_off, coupon.currency ?? 'usd', { trim: true })} off`
+      : 'Discount';
+  return { name: coupon?.name ? `${coupon.name} (${off})` : off, code };
 }
 
 export async function portalUrl(deps: AppDeps, userId: string): Promise<string> {
   const customer = await customerIdOf(deps, userId);
   if (!customer) throw new AppError('NOT_FOUND', 'You have no billing account yet. Choose a plan first.');
   const stripe = requireStripe(deps);
+  // DropIn's configuration (plans to switch to, cancel at period end); the account's default if the
+  // catalog push has not made one.
+  const configuration = await withStripeErrors(() => portalConfigurationId(stripe));
   const session = await withStripeErrors(() =>
-    stripe.billingPortal.sessions.create({ customer, return_url: `${deps.env.PUBLIC_URL}/app/billing` }),
+    stripe.billingPortal.sessions.create({
+      customer,
+      return_url: `${deps.env.PUBLIC_URL}/app/billing`,
+      ...(configuration ? { configuration } : {}),
+    }),
   );
   return session.url;
 }

@@ -13,6 +13,13 @@ import { recordFigureChanges } from './figures/record';
 import { projectSubscriberRows } from './figures/subscriber-rows';
 import type { SyncCause, SyncResult } from './sync-result';
 
+/**
+ * The event types whose stored payload an effect reads (the failed attempt's number and next try,
+ * the decline reason); of every other event only its type, ids and time are used, so the webhook
+ * worker reads the payload of these alone.
+ */
+export const EVENTS_READ_FROM_PAYLOAD: ReadonlySet<string> = new Set(['invoice.payment_failed', 'payment_intent.payment_failed']);
+
 export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cause: SyncCause): Promise<void> {
   const events = cause.source === 'webhook' ? cause.events : [];
   // What the account may do follows at once in this process (others re-read within seconds).

@@ -17,6 +17,12 @@ export function paymentMethodSummary(pm: string | Stripe.PaymentMethod | null | 
   return { id: pm.id, brand: pm.card.brand, last4: pm.card.last4, expMonth: pm.card.exp_month, expYear: pm.card.exp_year };
 }
 
+/** The subscription an invoice bills, or null for a one-off invoice. */
+export function subscriptionOfInvoice(invoice: Stripe.Invoice): string | null {
+  const ref = invoice.parent?.subscription_details?.subscription ?? null;
+  return typeof ref === 'string' ? ref : (ref?.id ?? null);
+}
+
 export function invoiceSummary(inv: string | Stripe.Invoice | null | undefined): InvoiceSummary | null {
   if (!inv || typeof inv === 'string') return null;
   return {
@@ -117,6 +123,8 @@ export function customerDoc(
       email: null,
       deleted: true,
       defaultPaymentMethod: null,
+      balance: 0,
+      currency: null,
       fetchedAt: ctx.fetchedAt,
       syncedAt: new Date(),
     };
@@ -128,6 +136,8 @@ export function customerDoc(
     defaultPaymentMethod: paymentMethodSummary(
       customer.invoice_settings?.default_payment_method as Stripe.PaymentMethod | string | null,
     ),
+    balance: customer.balance ?? 0,
+    currency: customer.currency ?? null,
     fetchedAt: ctx.fetchedAt,
     syncedAt: new Date(),
   };

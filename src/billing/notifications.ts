@@ -3,7 +3,6 @@
 // receipt per paid invoice, a failure notice per failed attempt), whichever sync first sees it.
 // Every notice is keyed by what it reports (`receipt:<invoice>`, `payment-failed:<invoice>:<attempt>`),
 // so duplicate or replayed webhooks, merged events and concurrent syncs never send twice.
-import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { InvoiceSummary, SubscriptionDoc } from '../db/collections';
 import { compose, type Mail } from '../email/templates';
@@ -11,10 +10,14 @@ import { sendOnce } from '../email/outbox';
 import { plans, type PlanId } from './plans';
 import type { EventRef, SubscriptionChange, SyncResult } from './sync-result';
 import { formatAmount } from '../lib/money';
-import { invoiceSummary } from './mirror';
+import { invoiceSummary, subscriptionOfInvoice } from './mirror';
 import { hasPaymentTrouble, isEnded, isRunning } from './status';
 import { withStripeErrors } from './errors';
 import { payLink } from './pay-link';
+import { bumpFailingVersion } from './payment-failures';
+
+/** The keys of the dunning emails (the failed-payments page shows them by invoice). */
+export const DUNNING_KEY = /^(payment-failed|action-required):/;
 
 /** What notices need of the environment: links to the app, and the key of the pay links. */
 type NoticeEnv = { PUBLIC_URL: string; STRIPE_WEBHOOK_SECRET?: string | undefined };
@@ -264,6 +267,8 @@ export async function notifyBillingChanges(
   const user = await c.users.findOne({ _id: result.userId }, { projection: { email: 1 } });
   if (!user) return;
   for (const n of notices) await sendOnce(deps, n.key, { to: user.email, ...n.mail });
+  // The failed-payments page lists the dunning emails: a new one changes it.
+  if (notices.some((n) => DUNNING_KEY.test(n.key))) await bumpFailingVersion(deps);
 }
 
 interface StripeInvoice {
@@ -298,16 +303,9 @@ async function readInvoice(deps: AppDeps, id: string): Promise<StripeInvoice | n
   if (!deps.stripe) return null;
   const stripe = deps.stripe;
   const invoice = await withStripeErrors(() => stripe.invoices.retrieve(id));
-  const subId = subscriptionOf(invoice);
+  const subId = subscriptionOfInvoice(invoice);
   const inv = invoiceSummary(invoice);
   if (!subId || !inv) return null;
   const sub = await deps.db.c.subscriptions.findOne({ _id: subId });
   return { inv, sub, firstPayment: invoice.billing_reason === 'subscription_create' };
-}
-
-function subscriptionOf(invoice: Stripe.Invoice): string | null {
-  const fromParent = invoice.parent?.subscription_details?.subscription;
-  const legacy = (invoice as unknown as { subscription?: string | { id: string } | null }).subscription;
-  const ref = fromParent ?? legacy ?? null;
-  return typeof ref === 'string' ? ref : (ref?.id ?? null);
 }

@@ -9,6 +9,7 @@ import type { AppDeps } from '../deps';
 import { safeEqual } from '../lib/ids';
 import { withStripeErrors } from './errors';
 import { AppError } from '../lib/errors';
+import { portalConfigurationId } from './portal';
 
 type LinkEnv = { PUBLIC_URL: string; STRIPE_WEBHOOK_SECRET?: string | undefined };
 
@@ -40,9 +41,11 @@ export async function followPayLink(deps: AppDeps, opts: { invoiceId: string; si
   if (!invoice?.customer) return { ok: false, status: 404, message: 'This invoice no longer exists.' };
   if (invoice.status !== 'open') return { ok: true, url: billing };
   const customer = typeof invoice.customer === 'string' ? invoice.customer : invoice.customer.id;
+  const configuration = await withStripeErrors(() => portalConfigurationId(stripe));
   const session = await withStripeErrors(() =>
     stripe.billingPortal.sessions.create({
       customer,
+      ...(configuration ? { configuration } : {}),
       return_url: billing,
       flow_data: { type: 'payment_method_update' },
     }),

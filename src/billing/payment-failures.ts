@@ -8,6 +8,7 @@ import type { Collection } from 'mongodb';
 import type { AppDeps } from '../deps';
 import type { InvoiceSummary, SubscriptionDoc, WebhookEventDoc } from '../db/collections';
 import { replaceOrInsert } from '../db/writes';
+import { newId } from '../lib/ids';
 import { hasPaymentTrouble } from './status';
 
 export interface FailingSubscriptionDoc {
@@ -40,6 +41,22 @@ export const failingSubscriptions = (deps: AppDeps): Collection<FailingSubscript
 export const paymentFailures = (deps: AppDeps): Collection<PaymentFailureDoc> =>
   deps.db.db.collection<PaymentFailureDoc>('admin_payment_failures');
 
+/**
+ * A stamp that changes after every change to what the failed-payments page shows: a failing row, a
+ * failure reason, a dunning email queued. Each writer writes first and stamps after, and a reader
+ * reads the stamp before the rows, so a view read under a stamp that still holds is current
+ * (src/admin/payments.ts). Racing writers each leave a new stamp, which is all it needs.
+ */
+const failingVersions = (deps: AppDeps) => deps.db.db.collection<{ _id: string; stamp: string }>('admin_failing_version');
+
+export async function failingVersion(deps: AppDeps): Promise<string> {
+  return (await failingVersions(deps).findOne({ _id: 'failing' }))?.stamp ?? 'none';
+}
+
+export async function bumpFailingVersion(deps: AppDeps): Promise<void> {
+  await replaceOrInsert(failingVersions(deps), { _id: 'failing', stamp: newId() });
+}
+
 /** The row kept for a subscription with payment trouble. */
 export function failingRow(sub: SubscriptionDoc, email: string | null): FailingSubscriptionDoc {
   return {
@@ -69,11 +86,12 @@ export async function projectFailing(
 ): Promise<void> {
   const c = failingSubscriptions(deps);
   if (!sub || !hasPaymentTrouble(sub.status)) {
-    await c.deleteOne({ _id: id });
+    if ((await c.deleteOne({ _id: id })).deletedCount) await bumpFailingVersion(deps);
     return;
   }
   // Two syncs may race to create the row: either one's write stands.
   await replaceOrInsert(c, failingRow(sub, email));
+  await bumpFailingVersion(deps);
 }
 
 /** Called by the billing effects for each webhook event; keeps the reason of a payment_intent.payment_failed. */
@@ -93,6 +111,7 @@ export async function recordPaymentFailure(
     eventId: event._id,
   };
   await replaceOrInsert(c, doc);
+  await bumpFailingVersion(deps);
 }
 
 export function failureReason(payload: string): string {

@@ -9,6 +9,7 @@ import { formatAmount } from '../lib/money';
 import { AppError } from '../lib/errors';
 import { withStripeErrors } from './errors';
 import { BILLING_REASON } from './notifications';
+import { subscriptionOfInvoice } from './mirror';
 import { plans, type PlanId } from './plans';
 import type { SyncCause, SyncResult } from './sync-result';
 
@@ -132,8 +133,7 @@ async function refundContext(deps: AppDeps, stripe: Stripe, refund: Stripe.Refun
   let planId: string | null = null;
   if (typeof invoiceId === 'string') {
     const invoice = await withStripeErrors(() => stripe.invoices.retrieve(invoiceId));
-    const sub = invoice.parent?.subscription_details?.subscription;
-    const subId = typeof sub === 'string' ? sub : (sub?.id ?? null);
+    const subId = subscriptionOfInvoice(invoice);
     if (subId) planId = (await deps.db.c.subscriptions.findOne({ _id: subId }, { projection: { planId: 1 } }))?.planId ?? null;
   }
   const card = charge?.payment_method_details?.card;

@@ -4,7 +4,6 @@
 // times, in any order, concurrently. What follows a change is applied by billing/effects.ts.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
-import type { SubscriptionDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
@@ -75,13 +74,17 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
 
   const userId = await resolveUserId(deps, customer);
   const seen = subscriptions.map((sub) => sub.id);
-  // Every read and write below is by _id, the one filter every database we run on answers from an
-  // index (src/db/reads.ts).
+  // Every read and write below is by _id, the one filter every database we run on answers without
+  // a query over other fields (src/db/reads.ts).
   const previous = await c.billingCustomers.findOne({ _id: customerId });
   const cust = { ...customerDoc(customer, { userId, fetchedAt }), subscriptionIds: seen };
   let superseded = false;
   if (previous && previous.fetchedAt >= fetchedAt) superseded = true;
-  else {
+  else if (previous && !differs(previous, { _id: customerId, ...cust })) {
+    // Nothing but the read times would change: no write. Writes are what a sync costs the
+    // database (on FerretDB each one reads the whole collection), and most syncs a burst of events
+    // starts find the customer as it was.
+  } else {
     try {
       await c.billingCustomers.updateOne({ _id: customerId }, { $set: cust }, { upsert: true });
     } catch (err) {
@@ -234,8 +237,8 @@ async function resolveUserId(deps: AppDeps, customer: Stripe.Customer | Stripe.D
 
 const IGNORED = new Set(['fetchedAt', 'syncedAt']);
 
-function differs(a: SubscriptionDoc, b: SubscriptionDoc): boolean {
-  for (const key of Object.keys(b) as (keyof SubscriptionDoc)[]) {
+function differs<T extends object>(a: T, b: T): boolean {
+  for (const key of Object.keys(b) as (keyof T & string)[]) {
     if (IGNORED.has(key)) continue;
     if (JSON.stringify(a[key] ?? null) !== JSON.stringify(b[key] ?? null)) return true;
   }

@@ -71,7 +71,16 @@ function toItem(doc: ContentDoc, plan: PlanId): LibraryItem {
 
 export async function searchLibrary(
   deps: AppDeps,
-  opts: { userId: string | null; q?: string; tag?: string; kind?: ContentKind; fresh?: boolean },
+  opts: {
+    userId: string | null;
+    q?: string;
+    tag?: string;
+    kind?: ContentKind;
+    fresh?: boolean;
+    /** `plan` (default): what the plan unlocks first, then by title; `newest`: latest added first. */
+    sort?: 'plan' | 'newest';
+    limit?: number;
+  },
 ): Promise<{ plan: PlanId; items: LibraryItem[]; tags: string[] }> {
   const plan = opts.userId ? (await planState(deps, opts.userId, new Date(), { fresh: opts.fresh })).plan : 'free';
   const docs = await publishedCatalog(deps);
@@ -83,9 +92,12 @@ export async function searchLibrary(
     const hay = `${d.title} ${d.summary} ${d.tags.join(' ')} ${d._id}`.toLowerCase();
     return words.every((w) => hay.includes(w));
   });
-  matches.sort((a, b) => rank(a.minPlan) - rank(b.minPlan) || a.title.localeCompare(b.title));
+  if (opts.sort === 'newest')
+    matches.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.title.localeCompare(b.title));
+  else matches.sort((a, b) => rank(a.minPlan) - rank(b.minPlan) || a.title.localeCompare(b.title));
   const tags = [...new Set(docs.flatMap((d) => d.tags))].sort();
-  return { plan, items: matches.map((d) => toItem(d, plan)), tags };
+  const shown = opts.limit === undefined ? matches : matches.slice(0, opts.limit);
+  return { plan, items: shown.map((d) => toItem(d, plan)), tags };
 }
 
 async function publishedItem(deps: AppDeps, slug: string): Promise<ContentDoc> {

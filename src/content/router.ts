@@ -14,6 +14,8 @@ export const contentRouter = router({
           q: search.optional(),
           tag: tag.optional(),
           kind: z.enum(['article', 'file', 'tool']).optional(),
+          sort: z.enum(['plan', 'newest']).optional(),
+          limit: z.number().int().min(1).max(50).optional(),
         })
         .strict()
         .optional(),

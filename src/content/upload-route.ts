@@ -12,7 +12,7 @@ import { actionId, itemSlug } from '../trpc/inputs';
 import { attachFile } from '../admin/content';
 import { sendFile } from './files';
 import { MAX_UPLOAD_BYTES, checkFileName, openFile } from './storage';
-import { ADMIN_TWO_FACTOR_MESSAGE, adminNeedsTwoFactor } from '../auth/two-factor/second-factor';
+import { adminTwoFactorGate, adminTwoFactorMessage } from '../auth/two-factor/second-factor';
 
 const MAX_MB = MAX_UPLOAD_BYTES / (1024 * 1024);
 const slug = itemSlug();
@@ -51,9 +51,10 @@ export function contentUploadRoutes(deps: ServerDeps) {
     cookie: string | undefined,
   ): Promise<{ error: string; status: 401 | 403 } | { user: SessionUser }> => {
     const auth = await deps.sessions.validate(deps.sessions.readCookie(cookie));
-    if (!auth.user) return { error: 'Please log in.', status: 401 as const };
+    if (!auth.user || !auth.session) return { error: 'Please log in.', status: 401 as const };
     if (auth.user.role !== 'admin') return { error: 'Admins only.', status: 403 as const };
-    if (adminNeedsTwoFactor(deps.env, auth.user)) return { error: ADMIN_TWO_FACTOR_MESSAGE, status: 403 as const };
+    const gate = adminTwoFactorGate(deps.env, auth.user, auth.session);
+    if (gate) return { error: adminTwoFactorMessage(gate), status: 403 as const };
     return { user: auth.user };
   };
 

@@ -17,20 +17,22 @@ export async function claim(c: Collections, key: string): Promise<boolean> {
   }
 }
 
-/** Gives a slot back, so it can be taken again (a key revoked). */
-export async function releaseSlot(c: Collections, key: string): Promise<void> {
-  await c.slots.deleteOne({ _id: key });
+/** Gives a slot back, so it can be taken again (a key revoked); only while `owner` still holds it. */
+export async function releaseSlot(c: Collections, key: string, owner: string): Promise<void> {
+  await c.slots.deleteOne({ _id: key, owner });
 }
 
 /**
- * Takes one of `max` numbered slots under `prefix` (`<prefix>:0` … `<prefix>:<max-1>`), or null when
- * all are taken. How a count-limited thing is taken: each one holds a slot, so however many callers
- * race, no more than `max` win, where counting and then inserting would let several through.
+ * Takes one of `max` numbered slots under `prefix` (`<prefix>:0` … `<prefix>:<max-1>`) for `owner`
+ * (the id of the thing that will hold it), or null when all are taken. How a count-limited thing is
+ * taken: each one holds a slot, so however many callers race, no more than `max` win, where
+ * counting and then inserting would let several through. The owner lets a sweep free the slots of
+ * things that never came to be (a crash between the slot and the insert) or are gone.
  */
-export async function claimSlot(c: Collections, prefix: string, max: number): Promise<number | null> {
+export async function claimSlot(c: Collections, prefix: string, max: number, owner: string): Promise<number | null> {
   for (let n = 0; n < max; n++) {
     try {
-      await c.slots.insertOne({ _id: `${prefix}:${n}`, owner: processId, at: new Date() });
+      await c.slots.insertOne({ _id: `${prefix}:${n}`, owner, at: new Date() });
       return n;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;

@@ -36,6 +36,11 @@ export interface SessionDoc {
   lastSeenAt: Date;
   ip: string;
   userAgent: string;
+  /**
+   * When this session's sign-in passed the second factor (a code, or a browser remembered after
+   * one); null or absent when it did not. ADMIN_REQUIRE_2FA asks it of admins' sessions.
+   */
+  secondFactorAt?: Date | null;
 }
 
 export type EmailCodePurpose = 'verify_email' | 'change_email';
@@ -212,6 +217,13 @@ export interface BillingCustomerDoc {
   email: string | null;
   deleted: boolean;
   defaultPaymentMethod: PaymentMethodSummary | null;
+  /**
+   * Stripe's customer balance in the smallest currency unit: negative is credit the next invoices
+   * use up (a downgrade's unused time), positive is owed. Missing on rows mirrored before it was kept.
+   */
+  balance?: number;
+  /** The currency of the balance; null until the customer has been billed. */
+  currency?: string | null;
   /** Every subscription Stripe listed for this customer at the last sync (any status). */
   subscriptionIds?: string[];
   fetchedAt: Date;
@@ -386,12 +398,41 @@ export interface MeterOutboxDoc {
   ordinal: number;
   /** Unix seconds sent as the event's timestamp: inside the period it belongs to. */
   timestamp: number;
-  status: 'pending' | 'sent';
+  /** `rejected`: Stripe accepted the event, then reported it could not apply it (meter-errors.ts). */
+  status: 'pending' | 'sent' | 'rejected';
   attempts: number;
   nextAttemptAt: Date;
   lastError: string | null;
   createdAt: Date;
   sentAt: Date | null;
+  /**
+   * The identifier the next send uses when it is not `_id`: a unit Stripe rejected is sent again
+   * under a new one (Stripe keeps an identifier used for a day, rejected or not).
+   */
+  sendAs?: string | null;
+}
+
+/**
+ * A meter event Stripe accepted and then could not apply, as a `v1.billing.meter.error_report_triggered`
+ * report named it (its sample errors). _id: `<event id>:<identifier>`.
+ */
+export interface MeterErrorDoc {
+  _id: string;
+  eventId: string;
+  identifier: string;
+  meterId: string | null;
+  /** The outbox row the identifier belongs to, and its account; null when it is none of ours. */
+  outboxId: string | null;
+  userId: string | null;
+  customerId: string | null;
+  code: string;
+  message: string;
+  /** How many errors of this code the report counted (the samples are a few of them). */
+  errorCount: number;
+  /** Overage units of ours found rejected by this report, and those queued again. */
+  rejectedUnits: number;
+  requeuedUnits: number;
+  receivedAt: Date;
 }
 
 export interface ApiKeyDoc {
@@ -473,7 +514,8 @@ export interface ReconcileRunDoc {
 export interface AdminAuditDoc {
   /**
    * `action:<actionId>` for a write: one confirmed action, recorded once however often it is sent,
-   * and bound to its action and target (src/admin/audit.ts). A read of personal data gets its own id.
+   * and bound to its actor, action, target and parameters (src/admin/audit.ts). A read of personal
+   * data gets its own id.
    */
   _id: string;
   actorId: string;
@@ -488,6 +530,10 @@ export interface AdminAuditDoc {
   error: string | null;
   before: string | null;
   after: string | null;
+  /** SHA-256 of the write's parameters (absent on reads and on entries older than it). */
+  paramsHash?: string;
+  /** The write's answer once it is done (JSON `{"answer": …}`), given again to a retry of the same action id. */
+  result?: string | null;
 }
 
 /**
@@ -505,6 +551,29 @@ export interface AdminSnapshotDoc {
   /** On rows written before each day's counts were kept apart (admin_figure_days); unread now. */
   newSubscriptions30d?: number;
   churned30d?: number;
+}
+
+/**
+ * Work waiting in the webhook inbox: one small row per event still to be processed, removed once it
+ * is. The worker reads this collection with no filter and no sort (natural order is arrival order),
+ * which FerretDB answers by reading just the rows asked for, where any query on the inbox itself
+ * would read all of it.
+ */
+export interface WebhookQueueDoc {
+  /** The event id (the inbox row's _id). */
+  _id: string;
+  /** What the worker needs of the inbox row, copied so it need not read it (the payload stays there). */
+  type: string;
+  customerId: string | null;
+  objectId: string | null;
+  /** When Stripe created the event: a customer's events are worked oldest first. */
+  created: Date;
+  /** The inbox row's attempts when queued: the next attempt claimed is this plus one. */
+  attempts: number;
+  replayedFromAttempt?: number;
+  /** When the event may be worked on (later while a failed attempt backs off). */
+  at: Date;
+  queuedAt: Date;
 }
 
 /** One repeated delivery of an event already in the inbox (acknowledged, not re-processed). */
@@ -582,6 +651,17 @@ export interface SubscriberKeyDoc {
   subscriptionIds: string[];
 }
 
+/**
+ * One applied database migration (src/db/migrations/): its id is the step's file name. A row is
+ * written once, after its step finished; a database whose ledger names a step the code does not
+ * have was migrated by a newer version (src/db/migrate.ts).
+ */
+export interface MigrationDoc {
+  _id: string;
+  appliedAt: Date;
+  durationMs: number;
+}
+
 export interface Collections {
   users: Collection<UserDoc>;
   sessions: Collection<SessionDoc>;
@@ -598,9 +678,13 @@ export interface Collections {
   billingCustomers: Collection<BillingCustomerDoc>;
   webhookEvents: Collection<WebhookEventDoc>;
   webhookDuplicates: Collection<WebhookDuplicateDoc>;
+  webhookQueue: Collection<WebhookQueueDoc>;
   emailOutbox: Collection<EmailOutboxDoc>;
   claims: Collection<ClaimDoc>;
-  /** Numbered slots of count-limited things, held while the thing lives (db/claims.ts claimSlot); never swept. */
+  /**
+   * Numbered slots of count-limited things, held while the thing lives (db/claims.ts claimSlot);
+   * `owner` names the thing. API key slots whose key is gone are swept (src/api/keys.ts).
+   */
   slots: Collection<ClaimDoc>;
   reconcileRuns: Collection<ReconcileRunDoc>;
   content: Collection<ContentDoc>;
@@ -608,6 +692,7 @@ export interface Collections {
   contentFileChunks: Collection<ContentFileChunkDoc>;
   usageEvents: Collection<UsageEventDoc>;
   meterOutbox: Collection<MeterOutboxDoc>;
+  meterErrors: Collection<MeterErrorDoc>;
   apiKeys: Collection<ApiKeyDoc>;
   adminAudit: Collection<AdminAuditDoc>;
   adminSnapshots: Collection<AdminSnapshotDoc>;
@@ -616,6 +701,7 @@ export interface Collections {
   adminSubscriberKeys: Collection<SubscriberKeyDoc>;
   adminMovements: Collection<MrrMovementDoc>;
   adminRecoveries: Collection<RecoveryDoc>;
+  migrations: Collection<MigrationDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -635,6 +721,7 @@ export function collections(db: Db): Collections {
     billingCustomers: db.collection<BillingCustomerDoc>('billing_customers'),
     webhookEvents: db.collection<WebhookEventDoc>('webhook_events'),
     webhookDuplicates: db.collection<WebhookDuplicateDoc>('webhook_duplicates'),
+    webhookQueue: db.collection<WebhookQueueDoc>('webhook_queue'),
     emailOutbox: db.collection<EmailOutboxDoc>('email_outbox'),
     claims: db.collection<ClaimDoc>('claims'),
     slots: db.collection<ClaimDoc>('slots'),
@@ -644,6 +731,7 @@ export function collections(db: Db): Collections {
     contentFileChunks: db.collection<ContentFileChunkDoc>('content_file_chunks'),
     usageEvents: db.collection<UsageEventDoc>('usage_events'),
     meterOutbox: db.collection<MeterOutboxDoc>('meter_outbox'),
+    meterErrors: db.collection<MeterErrorDoc>('meter_errors'),
     apiKeys: db.collection<ApiKeyDoc>('api_keys'),
     adminAudit: db.collection<AdminAuditDoc>('admin_audit'),
     adminSnapshots: db.collection<AdminSnapshotDoc>('admin_snapshots'),
@@ -652,5 +740,6 @@ export function collections(db: Db): Collections {
     adminSubscriberKeys: db.collection<SubscriberKeyDoc>('admin_subscriber_keys'),
     adminMovements: db.collection<MrrMovementDoc>('admin_mrr_movements'),
     adminRecoveries: db.collection<RecoveryDoc>('admin_recoveries'),
+    migrations: db.collection<MigrationDoc>('migrations'),
   };
 }

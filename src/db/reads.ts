@@ -3,8 +3,11 @@
 // equality, `$in` (each id checked against every row), `$or`, ranges, sorts and counts scan the
 // whole collection there (measured at 100,000 users: ~10 ms for an `_id` read, seconds for a scan;
 // a count or sorted page over 10,000 rows ≈ 230 ms on a busy two-core machine; docs/decisions/006,
-// 008). Even `_id` reads slow down on a large collection (~130 ms each at 100,000 subscriptions). MongoDB uses the indexes in indexes.ts for all of them. So hot paths read by `_id`, and the
-// admin panel's lists are built in memory from snapshots (src/admin/cache.ts).
+// 008). Even `_id` reads and writes scan there: FerretDB's `_id` query does not match the
+// expression of its own `_id` index, so SQLite reads every row (~130 ms a read at 100,000
+// subscriptions; an update is two scans; docs/decisions/013). MongoDB uses the indexes in
+// indexes.ts for all of them. So hot paths read by `_id` and write little, and the admin panel's
+// lists are built in memory from snapshots (src/admin/cache.ts).
 import type { Collection, Filter, FindOptions, WithId } from 'mongodb';
 
 /**

@@ -81,7 +81,7 @@ export function previewEmails(env: TemplateEnv): PreviewEmail[] {
       mail: templates.verificationCode(env, { code: '428913', token: 'sample-token' }),
     },
     { kind: 'password-reset', title: 'Password reset link', mail: templates.passwordResetLink(env, { token: 'sample-token' }) },
-    { kind: 'password-changed', title: 'Password changed', mail: templates.passwordChanged(env) },
+    { kind: 'password-changed', title: 'Password changed', mail: templates.passwordChanged(env, { revokedKeys: 1 }) },
     {
       kind: 'email-change-code',
       title: 'Email change: code to the new address',

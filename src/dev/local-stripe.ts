@@ -4,13 +4,14 @@
 // wire the emulator this way.
 import Stripe from 'stripe';
 import { pushCatalog } from '../billing/catalog';
+import { HANDLED_EVENT_TYPES, HANDLED_THIN_EVENT_TYPES } from '../webhooks/event-types';
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from './stripe-emulator/index';
 
 export interface LocalStripe {
   emulator: StripeEmulator;
   stripe: Stripe;
-  /** STRIPE_SECRET_KEY, STRIPE_API_BASE and STRIPE_WEBHOOK_SECRET for the server's env. */
-  env: Record<'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE' | 'STRIPE_WEBHOOK_SECRET', string>;
+  /** STRIPE_SECRET_KEY, STRIPE_API_BASE and the two signing secrets for the server's env. */
+  env: Record<'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE' | 'STRIPE_WEBHOOK_SECRET' | 'STRIPE_EVENTS_WEBHOOK_SECRET', string>;
   /** Prices the catalog push created or replaced (0 when the emulator already had them). */
   pricesPushed: number;
 }
@@ -25,7 +26,21 @@ export async function startLocalStripe(opts: { serverPort: number } & StripeEmul
   for await (const endpoint of stripe.webhookEndpoints.list({ limit: 100 })) {
     if (endpoint.url === url) await stripe.webhookEndpoints.del(endpoint.id);
   }
-  const endpoint = await stripe.webhookEndpoints.create({ url, enabled_events: ['*'], description: 'DropIn (local)' });
+  // The same event types production subscribes to, so local runs and tests see what it sees.
+  const endpoint = await stripe.webhookEndpoints.create({
+    url,
+    enabled_events: [...HANDLED_EVENT_TYPES],
+    description: 'DropIn (local)',
+  });
+  // And the event destination for v2 thin events (meter error reports).
+  const destination = await stripe.v2.core.eventDestinations.create({
+    name: 'DropIn (local)',
+    type: 'webhook_endpoint',
+    event_payload: 'thin',
+    enabled_events: [...HANDLED_THIN_EVENT_TYPES],
+    webhook_endpoint: { url: `${url}/events` },
+    include: ['webhook_endpoint.signing_secret'],
+  });
   return {
     emulator,
     stripe,
@@ -33,6 +48,7 @@ export async function startLocalStripe(opts: { serverPort: number } & StripeEmul
       STRIPE_SECRET_KEY: emulator.secretKey,
       STRIPE_API_BASE: emulator.url,
       STRIPE_WEBHOOK_SECRET: endpoint.secret as string,
+      STRIPE_EVENTS_WEBHOOK_SECRET: destination.webhook_endpoint?.signing_secret as string,
     },
     pricesPushed: catalog.prices.filter((p) => p.action !== 'unchanged').length,
   };

@@ -41,8 +41,9 @@ export async function sendOnce(deps: Deps, key: string, message: Message): Promi
 
 async function deliver(deps: Deps, key: string): Promise<void> {
   const now = new Date();
-  const current = await deps.db.c.emailOutbox.findOne({ _id: key, status: 'pending' });
-  if (!current || (current.lockedUntil && current.lockedUntil > now)) return;
+  // By _id alone: the one filter FerretDB answers without reading the whole outbox.
+  const current = await deps.db.c.emailOutbox.findOne({ _id: key });
+  if (current?.status !== 'pending' || (current.lockedUntil && current.lockedUntil > now)) return;
   // One sender per attempt, even across processes (an insert is exact where updates are not).
   if (!(await claim(deps.db.c, `outbox:${key}#${current.attempts + 1}`))) return;
   const row = { ...current, attempts: current.attempts + 1 };

@@ -154,10 +154,15 @@ export const templates = {
     });
   },
 
-  passwordChanged(env: TemplateEnv): Mail {
+  passwordChanged(env: TemplateEnv, d: { revokedKeys: number }): Mail {
     return compose(env, 'Your DropIn password was changed', {
       paragraphs: [
         'The password of your DropIn account was just changed, and your other devices were logged out.',
+        ...(d.revokedKeys > 0
+          ? [
+              `${d.revokedKeys === 1 ? 'Your API key was' : `Your ${d.revokedKeys} API keys were`} revoked with it; create new ones in account settings.`,
+            ]
+          : []),
         'If this was not you, reset your password now and review your sessions in account settings.',
       ],
       link: { href: `${env.PUBLIC_URL}/forgot-password`, label: 'Reset password' },

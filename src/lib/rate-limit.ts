@@ -47,17 +47,26 @@ export function limitKey(limit: Limit, key: string): string {
  * Counts one hit against `limit` for `key`; throws TOO_MANY_REQUESTS (with retryAfterSeconds) when
  * the window already holds `maxFor` hits. A refused hit is not kept, so the log of a hammered key
  * stays at that many rows, and the wait ends when its oldest counted hit leaves the window.
+ * Returns the hit's id (null when limits are off), for `takeBack`.
  */
-export async function hit(deps: RateLimitDeps, limit: Limit, key: string, now = Date.now()): Promise<void> {
-  if (deps.env.RATE_LIMIT_DISABLED) return;
+export async function hit(deps: RateLimitDeps, limit: Limit, key: string, now = Date.now()): Promise<string | null> {
+  if (deps.env.RATE_LIMIT_DISABLED) return null;
   const c = deps.db.c.rateLimits;
   const k = limitKey(limit, key);
   const _id = newId();
   await c.insertOne({ _id, key: k, expiresAt: new Date(now + limit.windowSeconds * 1000) });
   const count = await c.countDocuments({ key: k, expiresAt: { $gt: new Date(now) } });
-  if (count <= maxFor(limit, deps.env)) return;
+  if (count <= maxFor(limit, deps.env)) return _id;
   await c.deleteOne({ _id });
   throw await tooMany(deps, limit, k, now);
+}
+
+/**
+ * Uncounts one hit. For limits that count failures only: the attempt is counted before it is
+ * checked (so parallel attempts cannot slip past the limit), and taken back once it succeeded.
+ */
+export async function takeBack(deps: RateLimitDeps, hitId: string | null): Promise<void> {
+  if (hitId) await deps.db.c.rateLimits.deleteOne({ _id: hitId });
 }
 
 /** Throws TOO_MANY_REQUESTS if `key` has no room left in `limit`, without counting a hit. */

@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { AppError } from '../lib/errors';
 import { firstUncleanText, uncleanTextMessage } from '../lib/text';
 import type { Context } from './context';
-import { ADMIN_TWO_FACTOR_MESSAGE, adminNeedsTwoFactor } from '../auth/two-factor/second-factor';
+import { adminTwoFactorGate, adminTwoFactorMessage } from '../auth/two-factor/second-factor';
 
 /**
  * A failed schema as the forms use it: each field's message (shown next to the field), and one
@@ -89,9 +89,9 @@ export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
   if (ctx.user.role !== 'admin') {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Admins only.' });
   }
-  // ADMIN_REQUIRE_2FA: enforced here, not only by the web app's redirect to enrolment.
-  if (adminNeedsTwoFactor(ctx.deps.env, ctx.user)) {
-    throw new TRPCError({ code: 'FORBIDDEN', message: ADMIN_TWO_FACTOR_MESSAGE });
-  }
+  // ADMIN_REQUIRE_2FA: enforced here, not only by the web app's redirect to enrolment. It asks that
+  // this session passed the second factor, not merely that the account has one.
+  const gate = adminTwoFactorGate(ctx.deps.env, ctx.user, ctx.session);
+  if (gate) throw new TRPCError({ code: 'FORBIDDEN', message: adminTwoFactorMessage(gate) });
   return next({ ctx });
 });

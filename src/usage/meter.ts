@@ -123,10 +123,10 @@ async function sendRow(deps: AppDeps, stripe: Stripe, row: MeterOutboxDoc): Prom
       {
         event_name: API_METER.eventName,
         payload: { stripe_customer_id: row.customerId, value: '1' },
-        identifier: row._id,
+        identifier: row.sendAs ?? row._id,
         timestamp: row.timestamp,
       },
-      { idempotencyKey: row._id },
+      { idempotencyKey: row.sendAs ?? row._id },
     );
   } catch (err) {
     if (!isDuplicateIdentifier(err)) {
@@ -138,7 +138,11 @@ async function sendRow(deps: AppDeps, stripe: Stripe, row: MeterOutboxDoc): Prom
       throw err;
     }
   }
-  await c.meterOutbox.updateOne({ _id: row._id }, { $set: { status: 'sent', sentAt: new Date(), lastError: null } });
+  // Unless a meter error report about this very send came first (usage/meter-errors.ts).
+  await c.meterOutbox.updateOne(
+    { _id: row._id, status: 'pending', sendAs: row.sendAs ?? null },
+    { $set: { status: 'sent', sentAt: new Date(), lastError: null } },
+  );
 }
 
 /** One pass: fill the periods that went over, then send what is due. Returns rows sent. */

@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps';
 import type { UsageMetric } from '../db/collections';
 import { plans, type PlanId } from '../billing/plans';
 import { planState } from './entitlements';
-import { countUsage } from './units';
+import { countUsage, unitsPerDay } from './units';
 
 export interface MetricUsage {
   metric: UsageMetric;
@@ -87,4 +87,19 @@ export async function usageSummary(deps: AppDeps, userId: string, opts: { fresh?
     overageReported: reported,
     history: [...byPeriod.values()].sort((a, b) => b.periodStart.localeCompare(a.periodStart)).slice(0, 12),
   };
+}
+
+export type UsageDays = Record<UsageMetric, { day: string; units: number }[]>;
+
+/**
+ * Each metric's units per UTC day of the current period, from its start to today (or to its end,
+ * if that came first): the dashboard's small charts.
+ */
+export async function usageDays(deps: AppDeps, userId: string, opts: { fresh?: boolean } = {}): Promise<UsageDays> {
+  const state = await planState(deps, userId, new Date(), opts);
+  const periodStart = state.period.start;
+  const to = new Date(Math.min(Date.now(), state.period.end.getTime()));
+  const of = (metric: UsageMetric) => unitsPerDay(deps, { userId, metric, periodStart, from: periodStart, to });
+  const [download, api_call] = await Promise.all([of('download'), of('api_call')]);
+  return { download, api_call };
 }

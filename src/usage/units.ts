@@ -17,3 +17,27 @@ export async function sumUnits(deps: AppDeps, filter: Filter<UsageEventDoc>): Pr
     .toArray();
   return row?.n ?? 0;
 }
+
+/**
+ * Units of `metric` the user used each UTC day from `from` up to `to`, oldest first, one entry per
+ * day (zero included). The same rows as `sumUnits`, bucketed here: the databases we run on have no
+ * date-truncating aggregation, and a period's rows are few enough to read their time and count.
+ */
+export async function unitsPerDay(
+  deps: AppDeps,
+  q: { userId: string; metric: UsageMetric; periodStart: Date; from: Date; to: Date },
+): Promise<{ day: string; units: number }[]> {
+  const DAY = 86_400_000;
+  const first = Math.floor(q.from.getTime() / DAY) * DAY;
+  const days = Math.max(1, Math.ceil((q.to.getTime() - first) / DAY));
+  const counts = new Array<number>(days).fill(0);
+  const rows = deps.db.c.usageEvents.find(
+    { userId: q.userId, metric: q.metric, periodStart: q.periodStart },
+    { projection: { _id: 0, at: 1, units: 1 } },
+  );
+  for await (const row of rows) {
+    const i = Math.floor((row.at.getTime() - first) / DAY);
+    if (i >= 0 && i < days) counts[i] = (counts[i] ?? 0) + (row.units ?? 1);
+  }
+  return counts.map((units, i) => ({ day: new Date(first + i * DAY).toISOString().slice(0, 10), units }));
+}

@@ -1,11 +1,12 @@
 // The webhook inbox: a verified event is stored under its event id before we answer Stripe, so a
 // delivery we acknowledged is never lost, and a second delivery of the same event is recorded as a
-// duplicate and never processed again.
+// duplicate and never processed again. Each stored event also gets a row in the work queue
+// (`webhook_queue`), which the worker reads instead of searching the inbox.
 import type Stripe from 'stripe';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../deps';
-import type { WebhookEventDoc } from '../db/collections';
-import { isDuplicateKey } from '../db/errors';
+import type { WebhookEventDoc, WebhookQueueDoc } from '../db/collections';
+import { isDuplicateKey, refusedRows } from '../db/errors';
 
 export type RecordResult = 'new' | 'duplicate';
 
@@ -35,15 +36,62 @@ export function inboxRow(event: Stripe.Event, raw: string, now: Date): WebhookEv
 }
 
 export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: string): Promise<RecordResult> {
+  const row = inboxRow(event, raw, new Date());
   try {
-    await deps.db.c.webhookEvents.insertOne(inboxRow(event, raw, new Date()), { timeoutMS: INSERT_TIMEOUT_MS });
-    return 'new';
+    await deps.db.c.webhookEvents.insertOne(row, { timeoutMS: INSERT_TIMEOUT_MS });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     // A row of its own per duplicate: the worker owns the inbox row's updates, and a concurrent $inc
     // here could overwrite the worker's status change (src/db/writes.ts).
     await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: event.id, receivedAt: new Date() });
+    // An earlier delivery stored the event but may have failed before queueing it (and was then
+    // answered 503): queue it again unless it is done. A stray queue row is harmless, the worker
+    // drops it once it sees the event processed.
+    const stored = await deps.db.c.webhookEvents.findOne({ _id: event.id }, { projection: { payload: 0 } });
+    if (stored && (stored.status === 'pending' || stored.status === 'processing')) await enqueue(deps, [stored]);
     return 'duplicate';
+  }
+  await enqueue(deps, [row], { timeoutMS: INSERT_TIMEOUT_MS });
+  return 'new';
+}
+
+/** What of an inbox row its queue row copies. */
+export type Queueable = Pick<
+  WebhookEventDoc,
+  '_id' | 'type' | 'customerId' | 'objectId' | 'created' | 'attempts' | 'replayedFromAttempt' | 'nextAttemptAt'
+>;
+
+/** The queue row that puts an inbox row in front of the worker. */
+export function queueRow(row: Queueable, now = new Date()): WebhookQueueDoc {
+  return {
+    _id: row._id,
+    type: row.type,
+    customerId: row.customerId,
+    objectId: row.objectId,
+    created: row.created,
+    attempts: row.attempts,
+    ...(row.replayedFromAttempt !== undefined ? { replayedFromAttempt: row.replayedFromAttempt } : {}),
+    at: row.nextAttemptAt,
+    queuedAt: now,
+  };
+}
+
+/**
+ * Puts inbox rows in the work queue; rows already queued stay as they are. Called after the inbox
+ * rows are stored, so a crash in between leaves a row stored but unqueued, which the next delivery
+ * of the event, or the worker's sweep, queues.
+ */
+export async function enqueue(deps: AppDeps, rows: Queueable[], opts: { timeoutMS?: number } = {}): Promise<void> {
+  if (!rows.length) return;
+  const now = new Date();
+  try {
+    await deps.db.c.webhookQueue.insertMany(
+      rows.map((r) => queueRow(r, now)),
+      { ordered: false, ...opts },
+    );
+  } catch (err) {
+    const refused = refusedRows(err);
+    if (!refused?.every((r) => r.duplicate)) throw err;
   }
 }
 

@@ -1,4 +1,4 @@
-// POST /webhooks/stripe. A plain Hono route, not tRPC: the signature is computed over the raw
+// POST /webhooks/stripe (v1 events) and /webhooks/stripe/events (v2 thin events). A plain Hono route, not tRPC: the signature is computed over the raw
 // body. Verify (SDK helper, 300 s tolerance) → store in the inbox → answer 2xx at once; a worker
 // does the processing. If the database cannot take the event we answer 503 so Stripe retries.
 import { Hono } from 'hono';
@@ -7,6 +7,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { AppEnv } from '../http/app-env';
 import { jsonError } from '../http/errors';
+import { recordMeterErrorReport } from '../usage/meter-errors';
 import { recordEvent } from './inbox';
 
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
@@ -43,6 +44,40 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
       } catch (err) {
         c.get('log').error({ err, event: event.id }, 'could not store webhook event');
         return jsonError(c, 503, 'Temporarily unable to accept the event.');
+      }
+    },
+  );
+  // v2 thin events from the event destination (its own secret): the notification names the event,
+  // whose data is read from Stripe before answering; a failure answers 503 so Stripe retries.
+  app.post(
+    '/stripe/events',
+    bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: (c) => jsonError(c, 413, 'Payload too large.') }),
+    async (c) => {
+      const secret = deps.env.STRIPE_EVENTS_WEBHOOK_SECRET;
+      if (!deps.stripe || !secret) return jsonError(c, 503, 'Stripe event destinations are not configured.');
+      const signature = c.req.header('stripe-signature');
+      if (!signature) return jsonError(c, 400, 'Missing Stripe-Signature header.');
+      const raw = await c.req.text();
+      let notification: ReturnType<Stripe['parseEventNotification']>;
+      try {
+        notification = deps.stripe.parseEventNotification(raw, signature, secret, 300);
+      } catch (err) {
+        c.get('log').warn({ reason: err instanceof Error ? err.message : String(err) }, 'rejected event notification signature');
+        return jsonError(c, 400, 'Invalid signature or timestamp.');
+      }
+      if (notification.type !== 'v1.billing.meter.error_report_triggered') {
+        c.get('log').info(
+          { event: notification.id, type: notification.type },
+          'event notification of a type DropIn does not handle',
+        );
+        return c.json({ received: true, handled: false });
+      }
+      try {
+        await recordMeterErrorReport(deps, await notification.fetchEvent());
+        return c.json({ received: true, handled: true });
+      } catch (err) {
+        c.get('log').error({ err, event: notification.id }, 'could not record a meter error report');
+        return jsonError(c, 503, 'Temporarily unable to process the event.');
       }
     },
   );

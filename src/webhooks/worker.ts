@@ -1,19 +1,35 @@
-// Processes inbox rows off the request path. The due events of one customer are merged into one
-// sync (the sync reads Stripe's current state, so one read answers them all) and their effects are
-// applied oldest first; different customers are worked on in parallel, a bounded number at a time.
-// Each event's attempt is claimed by an exact insert, so any number of server processes can run a
-// worker and each event is worked on by one at a time; a crashed worker's lease expires and another
-// picks the row up. Failures retry with exponential backoff; after MAX_ATTEMPTS the row is parked
-// with its error for admins (and the reconciler).
+// Processes inbox rows off the request path. The worker reads the work queue (`webhook_queue`, one
+// small row per event still to do, in arrival order) a window at a time, with no filter, so a
+// backlog costs each read only the rows it returns. The window's events are grouped by customer:
+// one customer's events are merged into one sync (the sync reads Stripe's current state, so one read
+// answers them all) and their effects are applied oldest first; a customer is worked on by one lane
+// at a time, so a later event of theirs waits for the sync in hand; different customers are worked
+// on in parallel, a bounded number at a time. Each event's attempt is claimed by an exact insert, so
+// any number of server processes can run a worker and each event is worked on by one at a time; a
+// crashed worker's claim expires and another picks the event up. Failures retry with exponential
+// backoff; after MAX_ATTEMPTS the row is parked with its error for admins (and the reconciler).
 import type { AppDeps } from '../deps';
-import type { WebhookEventDoc } from '../db/collections';
+import type { WebhookEventDoc, WebhookQueueDoc } from '../db/collections';
+import type { EventRef } from '../billing/sync-result';
+import { EVENTS_READ_FROM_PAYLOAD } from '../billing/effects';
 import { syncCustomer } from '../billing/sync';
+import { randomUUID } from 'node:crypto';
 import { claim } from '../db/claims';
+import { refusedRows } from '../db/errors';
+import { enqueue } from './inbox';
 
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
-/** Customers synced at once: each sync is two Stripe reads and a few writes. */
-const CUSTOMERS_AT_ONCE = 4;
+/** Customers synced at once: each sync is a few Stripe reads and a few writes. */
+const CUSTOMERS_AT_ONCE = 8;
+/** Queue rows read at a time, besides those this worker knows it cannot take now. */
+const WINDOW = 500;
+/** The group of events that name no customer: nothing to sync, so they are simply marked done. */
+const NO_CUSTOMER = '';
+/** An event another worker holds is looked at again after this long. */
+const HELD_RECHECK_MS = 5_000;
+/** Inbox rows left unqueued (a crash between storing and queueing) are looked for this often. */
+const SWEEP_MS = 5 * 60_000;
 
 export interface WebhookWorker {
   /** Look for work now (called right after an event is recorded). */
@@ -27,149 +43,262 @@ export function backoffMs(attempts: number): number {
   return Math.min(1_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 }
 
+/** A customer's queued events (or one event naming no customer), oldest first. */
+interface Group {
+  key: string;
+  rows: WebhookQueueDoc[];
+}
+
 export function startWebhookWorker(
   deps: AppDeps,
-  opts: { pollMs?: number; backoff?: (attempts: number) => number } = {},
+  opts: { pollMs?: number; backoff?: (attempts: number) => number; customersAtOnce?: number } = {},
 ): WebhookWorker {
   const pollMs = opts.pollMs ?? 1_000;
   const backoff = opts.backoff ?? backoffMs;
-  let running: Promise<void> | null = null;
-  let again = false;
+  const lanesMax = opts.customersAtOnce ?? CUSTOMERS_AT_ONCE;
+  const queue = deps.db.c.webhookQueue;
   let stopped = false;
+  /** Groups from the last read, not yet taken by a lane. */
+  let ready: Group[] = [];
+  /** Customers (group keys) a lane is working on, and the events in their hands. */
+  const busy = new Set<string>();
+  const inHand = new Set<string>();
+  /** Events this worker cannot take now, and when to look again: held by another worker, or backing off. */
+  const notNow = new Map<string, number>();
+  let lanes = 0;
+  let reading: Promise<boolean> | null = null;
+  const running = new Set<Promise<void>>();
 
-  const runOnce = async () => {
+  /** Reads the next window of the queue into `ready`; false when it holds nothing to do now. */
+  const read = (): Promise<boolean> => {
+    reading ??= (async () => {
+      const now = Date.now();
+      for (const [id, until] of notNow) if (until <= now) notNow.delete(id);
+      const rows = await queue
+        .find({})
+        .limit(WINDOW + inHand.size + notNow.size)
+        .toArray();
+      ready = groupByCustomer(
+        rows.filter((r) => !inHand.has(r._id) && !notNow.has(r._id)),
+        now,
+        busy,
+        notNow,
+      );
+      return ready.length > 0;
+    })().finally(() => {
+      reading = null;
+    });
+    return reading;
+  };
+
+  const lane = async () => {
     for (;;) {
       if (stopped) return;
-      // One queue query per batch: without an index behind it each query may read the whole
-      // inbox, so claiming one row per query would make a backlog quadratic.
-      const due = await dueRows(deps);
-      if (!due.length) return;
-      let claimedAny = false;
-      await inParallel(groupByCustomer(due), CUSTOMERS_AT_ONCE, async (group) => {
-        const rows: WebhookEventDoc[] = [];
-        for (const candidate of group) {
-          if (stopped) break;
-          const row = await claimRow(deps, candidate);
-          if (row) rows.push(row);
-        }
-        if (!rows.length) return;
-        claimedAny = true;
-        await processRows(deps, rows, backoff);
-      });
-      if (!claimedAny) return;
+      let group = takeGroup();
+      if (!group) {
+        if (!(await read())) return;
+        group = takeGroup();
+        if (!group) continue;
+      }
+      for (const r of group.rows) inHand.add(r._id);
+      try {
+        await workGroup(group);
+      } finally {
+        busy.delete(group.key);
+        for (const r of group.rows) inHand.delete(r._id);
+      }
     }
+  };
+
+  const takeGroup = (): Group | null => {
+    const i = ready.findIndex((g) => !busy.has(g.key));
+    if (i < 0) return null;
+    const [group] = ready.splice(i, 1);
+    busy.add(group!.key);
+    return group!;
+  };
+
+  const workGroup = async (group: Group) => {
+    const { rows, held } = await takeRows(deps, stopped ? [] : group.rows);
+    const recheck = Date.now() + HELD_RECHECK_MS;
+    for (const id of held) notNow.set(id, recheck);
+    if (rows.length) await processRows(deps, rows, backoff);
   };
 
   const kick = () => {
     if (stopped) return;
-    if (running) {
-      again = true;
-      return;
+    while (lanes < lanesMax) {
+      lanes++;
+      const p: Promise<void> = lane()
+        .catch((err) => deps.log.warn({ err }, 'webhook worker lane failed (will retry)'))
+        .finally(() => {
+          lanes--;
+          running.delete(p);
+        });
+      running.add(p);
     }
-    running = runOnce()
-      .catch((err) => deps.log.warn({ err }, 'webhook worker pass failed (will retry)'))
-      .finally(() => {
-        running = null;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
   };
 
+  const sweep = () =>
+    requeueStranded(deps)
+      .then((n) => {
+        if (n) kick();
+      })
+      .catch((err) => deps.log.warn({ err }, 'webhook queue sweep failed (will retry)'));
   const timer = setInterval(kick, pollMs);
   timer.unref();
+  const sweepTimer = setInterval(sweep, SWEEP_MS);
+  sweepTimer.unref();
+  const firstSweep = sweep();
   kick();
 
   return {
     kick,
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
+      await firstSweep;
       while (Date.now() < deadline) {
-        if (running) await running;
-        const waiting = await deps.db.c.webhookEvents.countDocuments({
-          status: { $in: ['pending', 'processing'] },
-          nextAttemptAt: { $lte: new Date() },
-        });
-        if (!waiting && !running) return;
+        const due = await queue
+          .find({ at: { $lte: new Date() } })
+          .limit(1)
+          .toArray();
+        if (!due.length && !lanes) return;
         kick();
-        await new Promise((r) => setTimeout(r, 20));
+        await Promise.race([Promise.all(running), new Promise((r) => setTimeout(r, 20))]);
       }
-      const stuck = await deps.db.c.webhookEvents
-        .find({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: new Date() } })
+      const stuck = await queue
+        .find({ at: { $lte: new Date() } })
         .limit(5)
         .toArray();
-      const detail = stuck.map(
-        (r) =>
-          `${r._id} ${r.type} ${r.status} attempts=${r.attempts} lockedUntil=${r.lockedUntil?.toISOString()} ${r.lastError ?? ''}`,
+      const detail = await Promise.all(
+        stuck.map(async (q) => {
+          const r = await deps.db.c.webhookEvents.findOne({ _id: q._id }, { projection: { payload: 0 } });
+          return r
+            ? `${r._id} ${r.type} ${r.status} attempts=${r.attempts} lockedUntil=${r.lockedUntil?.toISOString()} ${r.lastError ?? ''}`
+            : `${q._id} (queued, not in the inbox)`;
+        }),
       );
       throw new Error(`webhook worker did not drain in time; waiting: ${detail.join(' | ')}`);
     },
     async stop() {
       stopped = true;
       clearInterval(timer);
-      // Finish the row in hand: its lease would otherwise hold it for a minute.
-      if (running) await running;
+      clearInterval(sweepTimer);
+      // Finish the rows in hand: their claims would otherwise hold them for a minute.
+      await Promise.all([...running, firstSweep]);
     },
   };
 }
 
-const BATCH = 200;
-
-/** Due rows by customer, each group oldest event first; rows without a customer stand alone. */
-function groupByCustomer(rows: WebhookEventDoc[]): WebhookEventDoc[][] {
-  const groups = new Map<string, WebhookEventDoc[]>();
+/**
+ * The window's work by customer, each group oldest event first; events naming no customer make
+ * one group. A customer whose events are being worked on stays out (its next events wait their turn);
+ * one with an event backing off is left out until one of its events is due, and then the waiting
+ * ones come along, since one sync answers them all.
+ */
+function groupByCustomer(rows: WebhookQueueDoc[], now: number, busy: Set<string>, notNow: Map<string, number>): Group[] {
+  const groups = new Map<string, WebhookQueueDoc[]>();
   for (const row of rows) {
-    const key = row.customerId ?? `event:${row._id}`;
+    const key = row.customerId ?? NO_CUSTOMER;
+    if (busy.has(key)) continue;
     const group = groups.get(key);
     if (group) group.push(row);
     else groups.set(key, [row]);
   }
-  for (const group of groups.values()) group.sort((a, b) => a.created.getTime() - b.created.getTime());
-  return [...groups.values()];
+  const out: Group[] = [];
+  for (const [key, group] of groups) {
+    if (!group.some((r) => r.at.getTime() <= now)) {
+      for (const r of group) notNow.set(r._id, r.at.getTime());
+      continue;
+    }
+    // Stable: events created in the same second keep their arrival order.
+    group.sort((a, b) => a.created.getTime() - b.created.getTime());
+    out.push({ key, rows: group });
+  }
+  return out;
 }
 
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+/** An event in a worker's hands: what the effects read of it, and the attempt it is on. */
+type Work = EventRef & Pick<WebhookEventDoc, 'attempts' | 'replayedFromAttempt'>;
+
+/**
+ * Queued events claimed for this worker's next attempt of each. `held` lists the events another
+ * worker has now. Only events whose payload the effects read have their inbox row read.
+ */
+async function takeRows(deps: AppDeps, queued: WebhookQueueDoc[]): Promise<{ rows: Work[]; held: string[] }> {
+  const { c } = deps.db;
+  const held: string[] = [];
+  if (!queued.length) return { rows: [], held };
+  // Every attempt of every event is claimed by inserting `webhook:<event>#<attempt>`: one insert
+  // wins, so two workers never run the same attempt. All of a group's claims go in one command.
+  const at = new Date();
+  let refused = new Set<number>();
+  try {
+    await c.claims.insertMany(
+      queued.map((q) => ({ _id: claimKey(q._id, q.attempts + 1), owner: claimOwner, at })),
+      { ordered: false },
+    );
+  } catch (err) {
+    const rows = refusedRows(err);
+    if (!rows?.every((r) => r.duplicate)) throw err;
+    refused = new Set(rows.map((r) => r.index));
+  }
+  const claimed: { q: WebhookQueueDoc; attempts: number }[] = [];
+  for (const [i, q] of queued.entries()) {
+    const attempt = refused.has(i) ? await claimAttempt(deps, q, at) : q.attempts + 1;
+    if (attempt === null) held.push(q._id);
+    else claimed.push({ q, attempts: attempt });
+  }
+  const rows = await Promise.all(
+    claimed.map(async ({ q, attempts }): Promise<Work | null> => {
+      let payload = '';
+      if (EVENTS_READ_FROM_PAYLOAD.has(q.type)) {
+        const row = await c.webhookEvents.findOne({ _id: q._id }, { projection: { payload: 1 } });
+        // Gone from the inbox (a queue row outliving its event): nothing to do.
+        if (!row) {
+          await c.webhookQueue.deleteOne({ _id: q._id });
+          return null;
+        }
+        payload = row.payload;
+      }
+      const { _id, type, customerId, objectId, created, replayedFromAttempt } = q;
+      return { _id, type, customerId, objectId, created, payload, attempts, replayedFromAttempt };
+    }),
+  );
+  return { rows: rows.filter((r): r is Work => r !== null), held };
 }
 
-async function dueRows(deps: AppDeps): Promise<WebhookEventDoc[]> {
-  return deps.db.c.webhookEvents
-    .find({ status: { $in: ['pending', 'processing'] }, nextAttemptAt: { $lte: new Date() } })
-    .sort({ nextAttemptAt: 1 })
-    .limit(BATCH)
+const claimOwner = randomUUID();
+const claimKey = (eventId: string, attempt: number) => `webhook:${eventId}#${attempt}`;
+
+/**
+ * Queues inbox rows still to be worked on that have no queue row: a process stopped between storing
+ * an event and queueing it, or a database written before the queue existed. It reads the whole
+ * inbox, so it runs at start and every few minutes; the event's next delivery queues it sooner.
+ */
+export async function requeueStranded(deps: AppDeps): Promise<number> {
+  const { c } = deps.db;
+  const queued = new Set((await c.webhookQueue.find({}, { projection: { _id: 1 } }).toArray()).map((q) => q._id));
+  const open = await c.webhookEvents
+    .find({ status: { $in: ['pending', 'processing'] } }, { projection: { payload: 0 } })
     .toArray();
+  const missing = open.filter((r) => !queued.has(r._id));
+  // A row stored after the queue was read is listed as missing though its delivery queued it:
+  // queueing it again is refused as a duplicate.
+  for (let i = 0; i < missing.length; i += 500) await enqueue(deps, missing.slice(i, i + 500));
+  return missing.length;
 }
 
 /**
- * Claims one due row for this worker, or null when another worker has it. Each attempt of each event is claimed by inserting
- * `webhook:<event>#<attempt>`; only one insert can succeed, so two workers never run the same
- * attempt. A crashed worker's row stays `processing` until its lease passes; the next claim is for
- * the next attempt number, so it is claimable again.
+ * Claims the row's next attempt number when the first try was refused. A claim whose holder never
+ * recorded its attempt on the row (it crashed mid-attempt) blocks that number for good, so once
+ * such a claim is older than a lease the next number is tried instead; a younger one means another
+ * worker has the event now.
  */
-async function claimRow(deps: AppDeps, row: WebhookEventDoc): Promise<WebhookEventDoc | null> {
-  const now = new Date();
-  if (row.status === 'processing' && row.lockedUntil && row.lockedUntil > now) return null;
-  const attempt = await claimAttempt(deps, row, now);
-  if (attempt === null) return null;
-  const lockedUntil = new Date(now.getTime() + LEASE_MS);
-  await deps.db.c.webhookEvents.updateOne({ _id: row._id }, { $set: { status: 'processing', attempts: attempt, lockedUntil } });
-  return { ...row, status: 'processing', attempts: attempt, lockedUntil };
-}
-
-/**
- * Claims the row's next attempt number. A claim whose holder never recorded it on the row (it
- * crashed between the two writes) blocks that number for good, so once such a claim is older than
- * a lease the next number is tried instead.
- */
-async function claimAttempt(deps: AppDeps, row: WebhookEventDoc, now: Date): Promise<number | null> {
+async function claimAttempt(deps: AppDeps, row: Pick<WebhookEventDoc, '_id' | 'attempts'>, now: Date): Promise<number | null> {
   const { c } = deps.db;
   for (let attempt = row.attempts + 1; attempt <= row.attempts + 5; attempt++) {
-    const key = `webhook:${row._id}#${attempt}`;
+    const key = claimKey(row._id, attempt);
     if (await claim(c, key)) return attempt;
     const held = await c.claims.findOne({ _id: key });
     if (held && held.at.getTime() > now.getTime() - LEASE_MS) return null;
@@ -187,7 +316,7 @@ export async function processRow(
 }
 
 /** Syncs the customer the rows name once, with every row as its cause; all succeed or all retry. */
-async function processRows(deps: AppDeps, rows: WebhookEventDoc[], backoff: (attempts: number) => number): Promise<void> {
+async function processRows(deps: AppDeps, rows: Work[], backoff: (attempts: number) => number): Promise<void> {
   const customerId = rows[0]!.customerId;
   const log = deps.log.child({ events: rows.map((r) => r._id), customerId });
   try {
@@ -200,25 +329,44 @@ async function processRows(deps: AppDeps, rows: WebhookEventDoc[], backoff: (att
         if (!(await customerGone(deps, customerId))) throw err;
       }
     }
-    await deps.db.c.webhookEvents.updateMany(
-      { _id: { $in: rows.map((r) => r._id) } },
-      { $set: { status: 'processed', processedAt: new Date(), lockedUntil: null, lastError: null } },
+    // One command per collection, one statement per row, each by _id (an `$in` filter would read
+    // the whole inbox on FerretDB).
+    const processedAt = new Date();
+    await deps.db.c.webhookEvents.bulkWrite(
+      rows.map((r) => ({
+        updateOne: {
+          filter: { _id: r._id },
+          update: {
+            $set: { status: 'processed' as const, attempts: r.attempts, processedAt, lockedUntil: null, lastError: null },
+          },
+        },
+      })),
+      { ordered: false },
+    );
+    await deps.db.c.webhookQueue.bulkWrite(
+      rows.map((r) => ({ deleteOne: { filter: { _id: r._id } } })),
+      { ordered: false },
     );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     for (const row of rows) {
       const park = row.attempts - (row.replayedFromAttempt ?? 0) >= MAX_ATTEMPTS;
+      const nextAttemptAt = new Date(Date.now() + backoff(row.attempts));
       await deps.db.c.webhookEvents.updateOne(
         { _id: row._id },
         {
           $set: {
             status: park ? 'parked' : 'pending',
+            attempts: row.attempts,
             lockedUntil: null,
             lastError: message.slice(0, 2_000),
-            nextAttemptAt: new Date(Date.now() + backoff(row.attempts)),
+            nextAttemptAt,
           },
         },
       );
+      // Out of the queue when parked; otherwise back at its end, due after the backoff.
+      await deps.db.c.webhookQueue.deleteOne({ _id: row._id });
+      if (!park) await enqueue(deps, [{ ...row, nextAttemptAt }]);
       if (park) log.error({ err, event: row._id, attempts: row.attempts }, 'webhook event parked after repeated failures');
       else log.warn({ err, event: row._id, attempts: row.attempts }, 'webhook event failed; will retry');
     }
@@ -246,9 +394,11 @@ export async function requeueEvent(deps: AppDeps, eventId: string): Promise<bool
   // relative to where the replay starts.
   const row = await deps.db.c.webhookEvents.findOne({ _id: eventId });
   if (!row || row.status === 'processing') return false;
+  const nextAttemptAt = new Date();
   await deps.db.c.webhookEvents.updateOne(
     { _id: eventId },
-    { $set: { status: 'pending', nextAttemptAt: new Date(), lockedUntil: null, replayedFromAttempt: row.attempts } },
+    { $set: { status: 'pending', nextAttemptAt, lockedUntil: null, replayedFromAttempt: row.attempts } },
   );
+  await enqueue(deps, [{ ...row, nextAttemptAt }]);
   return true;
 }

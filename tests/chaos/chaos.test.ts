@@ -14,7 +14,8 @@ let world: RestartableBillingWorld;
 let figures: ChaosFigures;
 
 beforeAll(async () => {
-  world = await startBillingWorld();
+  // Webhooks delivered several at a time, as Stripe sends a burst.
+  world = await startBillingWorld({}, { webhookConcurrency: 4 });
   figures = await runChaos(world, {
     subscribers: 20,
     steps: 4,

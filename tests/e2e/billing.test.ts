@@ -112,6 +112,13 @@ describe('billing in the browser', () => {
       await dialog.waitFor({ state: 'hidden' });
       await page.getByText(/Your Business plan ends on/).waitFor();
       await planRegion(page).getByText('Ends on').waitFor();
+      // One message about the end, and a badge that says it rather than "Active".
+      expect(await page.getByText(/plan ends on/).count()).toBe(1);
+      await planRegion(page)
+        .getByText(/^Ends \w{3} \d{1,2}, \d{4}$/)
+        .waitFor();
+      expect(await planRegion(page).getByText('Active', { exact: true }).count()).toBe(0);
+      await page.screenshot({ path: 'test-results/billing-cancel-scheduled-1280.png', fullPage: true });
       await page.getByRole('button', { name: 'Resume subscription' }).click();
       await page.getByText('Your Business plan will renew as usual.').waitFor();
       expect(await page.getByText(/plan ends on/).count()).toBe(0);

@@ -1,6 +1,7 @@
 // Two-factor sign-in in Chromium, as a person does it: turn it on in Settings with a code from an
 // authenticator app (computed here with the same TOTP library), keep the recovery codes, log out,
-// and log in again with the password and a code.
+// and log in again with the password and a code. The server runs with ADMIN_REQUIRE_2FA, so an
+// admin is sent to enrol first, then asked to sign in again with the code before the admin area opens.
 import { mkdirSync } from 'node:fs';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
 import { generateHOTP } from '@oslojs/otp';
@@ -15,7 +16,7 @@ let server: BillingWorld['server'];
 let browser: Browser;
 
 beforeAll(async () => {
-  server = (await startE2E()).server;
+  server = (await startE2E({ ADMIN_REQUIRE_2FA: 'true' })).server;
   browser = await launchBrowser();
 });
 afterAll(async () => {
@@ -56,6 +57,9 @@ describe('two-factor sign-in in the browser', () => {
 
       await page.goto('/app/settings');
       const section = page.getByRole('region', { name: 'Two-factor authentication' });
+      await section.getByLabel('Current password').waitFor();
+      await shots(page, 'off', section);
+      await section.getByLabel('Current password').fill(password);
       await section.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
       await section.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
       const key = (await section.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) ?? '';
@@ -97,6 +101,53 @@ describe('two-factor sign-in in the browser', () => {
     } catch (err) {
       mkdirSync('test-results', { recursive: true });
       await page.screenshot({ path: 'test-results/two-factor-failure.png', fullPage: true }).catch(() => {});
+      throw err;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an admin enrols when sent to, then signs in again with the code to open the admin area', { timeout: 120_000 }, async () => {
+    const email = `e2e-2fa-admin-${Date.now()}@example.test`;
+    const password = 'correct horse battery staple';
+    await createUser(server.deps, { email, password, name: 'Ada Admin', emailVerified: true, role: 'admin' });
+    const context = await browser.newContext({ baseURL: server.env.PUBLIC_URL, viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(10_000);
+    const page = await context.newPage();
+    const logIn = async () => {
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Log in' }).click();
+    };
+    try {
+      await page.goto('/login');
+      await logIn();
+      await page.waitForURL((url) => url.pathname.startsWith('/app'));
+
+      await page.goto('/app/admin');
+      await page.waitForURL((url) => url.pathname === '/app/settings');
+      const section = page.getByRole('region', { name: 'Two-factor authentication' });
+      await section.getByLabel('Current password').fill(password);
+      await section.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
+      const key = (await section.getByText(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/).textContent()) ?? '';
+      await section.getByLabel('Code from the app').fill(appCode(key));
+      await section.getByRole('button', { name: 'Confirm and turn on' }).click();
+      await section.getByRole('button', { name: "I've saved them" }).click();
+
+      // This session signed in with the password alone: the admin area asks for a sign-in with the code.
+      await page.goto('/app/admin');
+      await page.getByRole('heading', { name: 'Sign in again with your code' }).waitFor();
+      await shots(page, 'admin-sign-in-again');
+      await page.getByRole('button', { name: 'Sign in again' }).click();
+      await page.waitForURL((url) => url.pathname === '/login');
+      await logIn();
+      await page.getByLabel('Authentication code').fill(appCode(key, 1));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.waitForURL((url) => url.pathname.startsWith('/app/admin'));
+      await page.getByRole('navigation', { name: 'Admin sections' }).waitFor();
+    } catch (err) {
+      mkdirSync('test-results', { recursive: true });
+      await page.screenshot({ path: 'test-results/two-factor-admin-failure.png', fullPage: true }).catch(() => {});
       throw err;
     } finally {
       await context.close();

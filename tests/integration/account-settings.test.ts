@@ -184,7 +184,7 @@ describe('changing the password', () => {
     await login(tablet, a.email, a.password);
 
     const res = await a.b.mutation('account.changePassword', { currentPassword: a.password, newPassword: NEW_PASSWORD });
-    expect(res.body).toEqual({ result: { data: { ok: true, revokedSessions: 2 } } });
+    expect(res.body).toEqual({ result: { data: { ok: true, revokedSessions: 2, revokedKeys: 0 } } });
     expect(await me(a.b)).not.toBeNull();
     expect(await me(phone)).toBeNull();
     expect(await me(tablet)).toBeNull();

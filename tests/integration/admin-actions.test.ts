@@ -4,7 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { createUser } from '../../src/auth/users';
 import { updateProfile } from '../../src/account/profile';
 import type { AuditView } from '../../src/admin/audit';
 import { csvCell, type SubscriberDetail, type SubscriberRow } from '../../src/admin/subscribers';
@@ -25,16 +24,7 @@ let admin: { id: string; email: string; cookie: string };
 
 beforeAll(async () => {
   world = await startBillingWorld({ SESSION_CACHE_MS: '5000' });
-  const email = `admin-${randomUUID().slice(0, 8)}@example.test`;
-  const user = await createUser(world.server.deps, {
-    email,
-    password: 'admin test password',
-    name: 'Ada Admin',
-    emailVerified: true,
-    role: 'admin',
-  });
-  const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
-  admin = { id: user._id, email, cookie: cookie.split(';')[0] as string };
+  admin = await verifiedUser(world, 'Ada Admin', { role: 'admin' });
 });
 afterAll(() => world?.close());
 
@@ -71,6 +61,8 @@ describe('finding and viewing a subscriber', () => {
   it('finds a subscriber by email and Stripe id, filters, and shows the detail page', async () => {
     const user = await verifiedUser(world, 'Grace Hopper');
     await subscribe(user, 'pro');
+    // The subscriber row is written by the billing effects of Checkout's sync or of its webhooks.
+    await settle(world);
     const sub = await mirrorSub(user.id);
 
     const byEmail = await adminQuery<{ rows: SubscriberRow[]; total: number }>('subscribers', { search: user.email });
@@ -201,6 +193,44 @@ describe('subscription actions', () => {
     expect((await world.stripe.subscriptions.retrieve(sub._id)).status).toBe('canceled');
     const { entries } = await adminQuery<{ entries: AuditView[] }>('audit', { userId: user.id });
     expect(entries.filter((e) => e.action === 'cancel_now')).toHaveLength(1);
+  });
+
+  it('a retry of a finished action answers done; its id with other details or from another admin is refused', async () => {
+    const user = await verifiedUser(world);
+    await subscribe(user, 'business');
+    const sub = await mirrorSub(user.id);
+    const later = (days: number) => {
+      const d = new Date(sub.trialEnd!.getTime() + days * DAY * 1000);
+      d.setUTCMilliseconds(0);
+      return d;
+    };
+    const extendId = action();
+    await adminMutation('extendTrial', { subscriptionId: sub._id, trialEnd: later(7).toISOString(), actionId: extendId });
+    const other = await trpc(world, admin.cookie, 'mutation', 'admin.extendTrial', {
+      subscriptionId: sub._id,
+      trialEnd: later(30).toISOString(),
+      actionId: extendId,
+    });
+    expect(other.status).toBe(409);
+    expect(other.error?.message).toMatch(/already used for extend_trial with other details/);
+    expect((await world.stripe.subscriptions.retrieve(sub._id)).trial_end, 'the first trial end stands').toBe(
+      later(7).getTime() / 1000,
+    );
+
+    const cancelId = action();
+    const input = { subscriptionId: sub._id, refund: false, actionId: cancelId };
+    await adminMutation('cancelSubscription', input);
+    // The subscription has ended now; the retry is answered from its audit entry, not refused as ended.
+    await adminMutation('cancelSubscription', input);
+    const { entries } = await adminQuery<{ entries: AuditView[] }>('audit', { userId: user.id });
+    expect(entries.filter((e) => e.action === 'cancel_now')).toHaveLength(1);
+
+    const second = await verifiedUser(world, 'Bo Admin');
+    await world.server.deps.db.c.users.updateOne({ _id: second.id }, { $set: { role: 'admin' } });
+    await world.server.deps.sessions.userChanged(second.id);
+    const borrowed = await trpc(world, second.cookie, 'mutation', 'admin.cancelSubscription', input);
+    expect(borrowed.status).toBe(409);
+    expect(borrowed.error?.message).toMatch(/already used by another admin/);
   });
 });
 

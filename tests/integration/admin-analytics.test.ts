@@ -386,9 +386,15 @@ function adminCaller(deps: ServerDeps, admin: { _id: string; email: string; name
         emailVerified: true,
         hasPassword: false,
         twoFactorEnabled: false,
+        twoFactorEnabledAt: null,
         createdAt: admin.createdAt,
       },
-      session: { publicId: 'p', expiresAt: new Date(Date.now() + DAY), absoluteExpiresAt: new Date(Date.now() + DAY) },
+      session: {
+        publicId: 'p',
+        expiresAt: new Date(Date.now() + DAY),
+        absoluteExpiresAt: new Date(Date.now() + DAY),
+        secondFactorAt: null,
+      },
     }),
   );
 }

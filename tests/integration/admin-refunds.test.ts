@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { createUser } from '../../src/auth/users';
 import type { AuditView } from '../../src/admin/audit';
 import type { SubscriberDetail } from '../../src/admin/subscribers';
 import type { InvoiceRow } from '../../src/billing/dashboard';
@@ -25,16 +24,7 @@ let admin: { id: string; email: string; cookie: string };
 
 beforeAll(async () => {
   world = await startBillingWorld();
-  const email = `admin-${randomUUID().slice(0, 8)}@example.test`;
-  const user = await createUser(world.server.deps, {
-    email,
-    password: 'admin test password',
-    name: 'Rita Refunder',
-    emailVerified: true,
-    role: 'admin',
-  });
-  const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
-  admin = { id: user._id, email, cookie: cookie.split(';')[0] as string };
+  admin = await verifiedUser(world, 'Rita Refunder', { role: 'admin' });
 });
 afterAll(() => world?.close());
 

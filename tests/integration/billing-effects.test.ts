@@ -4,7 +4,6 @@
 // everything Stripe sent is delivered and replayed, and the effects must not change.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../../src/auth/users';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import { runReconcile } from '../../src/billing/reconcile/run';
 import { settle, startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
@@ -14,15 +13,7 @@ let admin: { cookie: string };
 
 beforeAll(async () => {
   world = await startBillingWorld();
-  const user = await createUser(world.server.deps, {
-    email: `admin-${randomUUID().slice(0, 8)}@example.test`,
-    password: 'admin test password',
-    name: 'Ada Admin',
-    emailVerified: true,
-    role: 'admin',
-  });
-  const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
-  admin = { cookie: cookie.split(';')[0] as string };
+  admin = await verifiedUser(world, 'Ada Admin', { role: 'admin' });
 });
 afterAll(() => world?.close());
 

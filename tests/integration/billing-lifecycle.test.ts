@@ -192,10 +192,10 @@ describe('changing the plan', () => {
     });
     expect(cancelled.status, cancelled.error?.message).toBe(200);
     expect(cancelled.data.subscription?.cancelAtPeriodEnd).toBe(true);
-    expect(cancelled.data.alert).toBe('cancel_scheduled');
+    expect(cancelled.data.alerts.map((a) => [a.kind, a.severity])).toEqual([['cancel_scheduled', 'notice']]);
     const resumed = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.resume', { actionId: action() });
     expect(resumed.data.subscription?.cancelAtPeriodEnd).toBe(false);
-    expect(resumed.data.alert).toBeNull();
+    expect(resumed.data.alerts).toEqual([]);
   });
 });
 
@@ -228,7 +228,10 @@ describe('time passing', () => {
     await settle(world);
     s = await summary(user);
     expect(s.subscription?.status).toBe('past_due');
-    expect(s.alert).toBe('past_due');
+    // The alert the app shows on every page: pay the open invoice or update the card.
+    expect(s.alerts).toHaveLength(1);
+    expect(s.alerts[0]).toMatchObject({ kind: 'payment_failed', severity: 'action_required' });
+    expect(s.alerts[0]?.actions.map((a) => a.kind)).toEqual(['pay_invoice', 'update_payment_method']);
     expect((await inbox(user.email)).some((m) => /payment failed/i.test(m.subject))).toBe(true);
 
     // The customer fixes the card and pays the open invoice: active again without support.
@@ -237,6 +240,7 @@ describe('time passing', () => {
     await settle(world);
     s = await summary(user);
     expect(s.subscription?.status).toBe('active');
+    expect(s.alerts).toEqual([]);
   });
 });
 

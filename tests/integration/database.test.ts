@@ -1,5 +1,5 @@
-// Startup index upkeep (docs/decisions/008): the unique indexes our correctness rests on exist on
-// every backend; secondary indexes exist on MongoDB and not on FerretDB, which never reads them.
+// Index upkeep through the first migration (docs/decisions/008): the unique indexes our correctness
+// rests on exist on every backend; secondary indexes exist on MongoDB and not on FerretDB.
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database, isFerretDB } from '../../src/db/client';

@@ -5,7 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import {
+  settle,
+  startBillingWorld,
+  subscribeThroughCheckout,
+  trpc,
+  verifiedUser,
+  waitFor,
+  type BillingWorld,
+} from '../setup/billing';
+import { createUser } from '../../src/auth/users';
+import type { SubscriberDetail } from '../../src/admin/subscribers';
 import { syncCustomer } from '../../src/billing/sync';
 import { flushMeter, fillAllOverage, fillOverage } from '../../src/usage/meter';
 import { planState } from '../../src/usage/entitlements';
@@ -84,6 +94,42 @@ describe('metered overage', () => {
       interval: 'year',
     });
     expect(preview.status, preview.error?.message).toBe(200);
+    const changed = await trpc(world, user.cookie, 'mutation', 'billing.changePlan', {
+      planId: 'business',
+      interval: 'year',
+      prorationDate: preview.data.prorationDate,
+      actionId: randomUUID().replaceAll('-', ''),
+    });
+    expect(changed.status, changed.error?.message).toBe(200);
+    const sub = await world.stripe.subscriptions.retrieve(subId);
+    expect(sub.items.data.map((i) => i.price.lookup_key).sort()).toEqual([
+      'dropin_business_api_overage_yearly',
+      'dropin_business_yearly',
+    ]);
+  });
+
+  it.each([
+    ['without its metered item', 'missing'],
+    ['with a second metered item', 'extra'],
+  ] as const)('a plan change on a subscription %s ends with exactly one, at the new rate', async (_label, kind) => {
+    const user = await verifiedUser(world);
+    const { subId } = await subscribePro(user);
+    const metered = (await world.stripe.subscriptions.retrieve(subId)).items.data.find(
+      (i) => i.price.recurring?.usage_type === 'metered',
+    )!;
+    // Made on Stripe's side (the dashboard): the app never leaves a subscription like this itself.
+    if (kind === 'missing') await world.stripe.subscriptionItems.del(metered.id);
+    else {
+      const otherOverage = (await world.stripe.prices.list({ lookup_keys: ['dropin_business_api_overage_monthly'] })).data[0]!;
+      await world.stripe.subscriptionItems.create({ subscription: subId, price: otherOverage.id });
+    }
+    await syncCustomer(deps(), (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!, { source: 'user.action' });
+    const preview = await trpc<{ prorationDate: number }>(world, user.cookie, 'query', 'billing.previewChange', {
+      planId: 'business',
+      interval: 'year',
+    });
+    expect(preview.status, preview.error?.message).toBe(200);
+    // The change itself is a pending update, which Stripe lets change existing items only.
     const changed = await trpc(world, user.cookie, 'mutation', 'billing.changePlan', {
       planId: 'business',
       interval: 'year',
@@ -190,5 +236,101 @@ describe('metered overage', () => {
     const metered = lines.data.filter((l) => l.pricing?.price_details?.price && l.amount !== 1200 && l.quantity === 25);
     expect(metered).toHaveLength(1);
     expect(metered[0]?.amount).toBe(25 * plans.pro.overage!.unitAmount);
+  });
+});
+
+describe('meter error reports (v1.billing.meter.error_report_triggered)', () => {
+  /** `n` calls past Pro's quota this period, as one row of units (the count is all that matters here). */
+  async function callsPastQuota(userId: string, n: number) {
+    // The paid period subscribePro started, once its webhooks are in: not a cached trial period.
+    await settle(world);
+    deps().caches.plans.delete(userId);
+    const state = await planState(deps(), userId);
+    await deps().db.c.usageEvents.insertOne({
+      _id: `api:fixture:${userId}:bulk`,
+      userId,
+      metric: 'api_call',
+      periodStart: state.period.start,
+      periodEnd: state.period.end,
+      planId: state.plan,
+      at: new Date(),
+      ref: null,
+      units: plans.pro.limits.apiCallsIncluded + n,
+    });
+    return state;
+  }
+
+  it('units Stripe could not apply are recorded, shown to admins, and sent again to the account’s customer', {
+    timeout: 120_000,
+  }, async () => {
+    const user = await verifiedUser(world);
+    const { customer } = await subscribePro(user);
+    const email = `admin-${randomUUID().slice(0, 8)}@example.test`;
+    const adminUser = await createUser(deps(), {
+      email,
+      password: 'admin test password',
+      name: 'Ada',
+      emailVerified: true,
+      role: 'admin',
+    });
+    const admin = (await deps().sessions.create(adminUser._id, { ip: '127.0.0.1', userAgent: 'test' })).cookie.split(';')[0]!;
+    // Three units past the quota, queued while the account pointed at a customer Stripe does not
+    // have (a customer deleted and replaced, say); then the account has its real one again.
+    const state = await callsPastQuota(user.id, 3);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: 'cus_replaced' } });
+    await fillOverage(deps(), { userId: user.id, periodStart: state.period.start });
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: customer } });
+    // Stripe accepts the three (sent here or by the server's own sender), then reports them
+    // through the event destination.
+    await flushMeter(deps());
+    await waitFor('the error report recorded and the units sent again', async () => {
+      await flushMeter(deps());
+      const rows = await deps().db.c.meterOutbox.find({ userId: user.id }).toArray();
+      const errors = await deps().db.c.meterErrors.find({ userId: user.id }).toArray();
+      return (
+        rows.length === 3 &&
+        rows.every((r) => r.status === 'sent' && r.customerId === customer && r.sendAs) &&
+        errors.reduce((n, e) => n + e.requeuedUnits, 0) === 3
+      );
+    });
+    // Each unit is billed once, to the account's customer.
+    const meter = (await world.stripe.billing.meters.list()).data.find((m) => m.event_name === API_METER.eventName)!;
+    const summaries = await world.stripe.billing.meters.listEventSummaries(meter.id, {
+      customer,
+      start_time: Math.floor(state.period.start.getTime() / 60_000) * 60,
+      end_time: (Math.floor(Date.now() / 60_000) + 60) * 60,
+    });
+    expect(summaries.data.reduce((s, x) => s + x.aggregated_value, 0)).toBe(3);
+
+    const detail = await trpc<SubscriberDetail>(world, admin, 'query', 'admin.subscriber', { userId: user.id });
+    expect(detail.status, detail.error?.message).toBe(200);
+    expect(detail.data.meterErrors.length).toBeGreaterThanOrEqual(1);
+    expect(detail.data.meterErrors[0]).toMatchObject({
+      code: 'meter_event_customer_not_found',
+      message: expect.stringContaining('cus_replaced'),
+      rejectedUnits: expect.any(Number),
+    });
+    expect(detail.data.meterErrors.reduce((n, e) => n + e.requeuedUnits, 0)).toBe(3);
+    expect(detail.data.usage?.overageReported).toBe(3);
+  });
+
+  it('a unit whose customer is still unknown stays rejected: not counted as reported', { timeout: 120_000 }, async () => {
+    const user = await verifiedUser(world);
+    await subscribePro(user);
+    const real = (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+    const state = await callsPastQuota(user.id, 2);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: 'cus_unknown' } });
+    await fillOverage(deps(), { userId: user.id, periodStart: state.period.start });
+    await flushMeter(deps());
+    await waitFor('both units rejected', async () => {
+      const rows = await deps().db.c.meterOutbox.find({ userId: user.id }).toArray();
+      return rows.length === 2 && rows.every((r) => r.status === 'rejected');
+    });
+    const rows = await deps().db.c.meterOutbox.find({ userId: user.id }).toArray();
+    expect(rows.map((r) => r.lastError)).toEqual([
+      expect.stringContaining('meter_event_customer_not_found'),
+      expect.stringContaining('meter_event_customer_not_found'),
+    ]);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: real } });
   });
 });

@@ -8,10 +8,12 @@ import { seedAdmin } from '../../src/auth/admin-seed';
 import { limits } from '../../src/auth/limits';
 import { hit } from '../../src/lib/rate-limit';
 import { takeToken } from '../../src/api/rate';
+import { keySlotPrefix, sweepKeySlots } from '../../src/api/keys';
 import { seedContent } from '../../src/content/seed';
 import { deleteAccount } from '../../src/account/delete-account';
 import { sumUnits } from '../../src/usage/units';
 import { GOOD_PASSWORD, createAccount, newBrowser, uniqueEmail } from '../fixtures/accounts';
+import { linkFrom, waitForEmail } from '../setup/mailpit';
 import { createHarness, type Browser, type Harness } from '../setup/harness';
 import { mirrorSubscription } from './usage.fixtures';
 
@@ -93,6 +95,35 @@ describe('finding 2: account state binds every credential', () => {
     expect((await u.b.request(dl.body.result!.data.url)).status).toBe(403);
   });
 
+  it('changing the password revokes the API keys and ends other sessions; a new key takes the freed slot', async () => {
+    const u = await createAccount(h);
+    const key = await newKey(u.b);
+    const other = await sessionOf(u.userId);
+    expect((await apiGet(key)).status).toBe(200);
+    const res = await u.b.mutation<{ revokedSessions: number; revokedKeys: number }>('account.changePassword', {
+      currentPassword: u.password,
+      newPassword: `${GOOD_PASSWORD}-changed`,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.result?.data).toMatchObject({ revokedSessions: 1, revokedKeys: 1 });
+    expect((await apiGet(key)).status).toBe(401);
+    expect((await other.query<{ user: unknown }>('auth.me')).body.result?.data.user).toBeNull();
+    // Free allows one key: the revoked key's slot is free for the next one, which works.
+    expect((await apiGet(await newKey(u.b))).status).toBe(200);
+  });
+
+  it('resetting the password by email revokes the API keys', async () => {
+    const u = await createAccount(h);
+    const key = await newKey(u.b);
+    expect((await newBrowser(h).mutation('auth.requestPasswordReset', { email: u.email })).status).toBe(200);
+    const link = linkFrom(await waitForEmail(u.email, /Reset your DropIn password/), `${h.env.PUBLIC_URL}/reset-password?token=`);
+    const token = new URL(link).searchParams.get('token') as string;
+    const res = await newBrowser(h).mutation('auth.resetPassword', { token, password: `${GOOD_PASSWORD}-reset` });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((await apiGet(key)).status).toBe(401);
+    expect(await h.deps.db.c.apiKeys.countDocuments({ userId: u.userId, revokedAt: null })).toBe(0);
+  });
+
   it('deleting an account removes its API keys', async () => {
     const u = await createAccount(h);
     const key = await newKey(u.b);
@@ -123,6 +154,35 @@ describe('finding 3: every admin write is audited under an id bound to its targe
     // The same action for the same target again (a double click) is fine and recorded once.
     expect((await admin.b.mutation(`admin.${proc}`, input(x.userId, id))).status).toBe(200);
     expect(await h.deps.db.c.adminAudit.countDocuments({ targetId: x.userId })).toBe(1);
+  });
+});
+
+describe('admin writes: an action id is bound to its parameters', () => {
+  it('a library change sent again with other values under its action id is a 409 and changes nothing', async () => {
+    const admin = await newAdmin();
+    const slug = `bound-${action().slice(0, 8)}`;
+    const id = action();
+    const created = await admin.b.mutation('admin.content.create', {
+      slug,
+      kind: 'article',
+      title: 'Bound',
+      summary: 'A summary.',
+      tags: [],
+      body: 'Body',
+      bodyFormat: 'markdown',
+      minPlan: 'free',
+      published: false,
+      actionId: action(),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const setPlan = (minPlan: string) => admin.b.mutation('admin.content.setPlan', { slug, version: 1, minPlan, actionId: id });
+    expect((await setPlan('pro')).status).toBe(200);
+    // Resent as sent: the first answer. Resent with another plan: refused, the plan stays.
+    expect((await setPlan('pro')).status).toBe(200);
+    const other = await setPlan('business');
+    expect(other.status).toBe(409);
+    expect(other.body.error?.message).toMatch(/already used for content_set_plan with other details/);
+    expect((await h.deps.db.c.content.findOne({ _id: slug }))?.minPlan).toBe('pro');
   });
 });
 
@@ -163,6 +223,48 @@ describe('finding 5: count-limited things are taken as unique slots', () => {
     const id = list.body.result!.data.keys[0]!.id;
     expect((await u.b.mutation('apiKeys.revoke', { id })).status).toBe(200);
     expect((await u.b.mutation('apiKeys.create', { name: 'again' })).status).toBe(200);
+  });
+});
+
+describe('API key slots are owned by their key', () => {
+  const slotOf = (userId: string, n: number) => `${keySlotPrefix(userId)}:${n}`;
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
+
+  it('a slot taken by a creation that never stored its key (a crash) is freed, and the next key gets it', async () => {
+    const u = await createAccount(h);
+    // What a crash between taking the slot and inserting the key leaves behind.
+    await h.deps.db.c.slots.insertOne({ _id: slotOf(u.userId, 0), owner: 'key-never-stored', at: minutesAgo(5) });
+    const res = await u.b.mutation<{ apiKey: { id: string } }>('apiKeys.create', { name: 'after a crash' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const slot = await h.deps.db.c.slots.findOne({ _id: slotOf(u.userId, 0) });
+    expect(slot?.owner, 'the slot names the key that holds it').toBe(res.body.result?.data.apiKey.id);
+    // The Free plan's one key is still the limit.
+    expect((await u.b.mutation('apiKeys.create', { name: 'second' })).status).toBe(402);
+  });
+
+  it('the sweep frees slots whose key is gone or revoked, and keeps live keys and creations in flight', async () => {
+    const live = await createAccount(h);
+    await newKey(live.b);
+    const liveSlot = await h.deps.db.c.slots.findOne({ _id: slotOf(live.userId, 0) });
+    await h.deps.db.c.slots.updateOne({ _id: liveSlot!._id }, { $set: { at: minutesAgo(60) } });
+    const revoked = await createAccount(h);
+    await newKey(revoked.b);
+    const revokedSlot = await h.deps.db.c.slots.findOne({ _id: slotOf(revoked.userId, 0) });
+    // A revocation that stopped before giving its slot back.
+    await h.deps.db.c.apiKeys.updateOne({ _id: revokedSlot!.owner }, { $set: { revokedAt: new Date() } });
+    await h.deps.db.c.slots.updateOne({ _id: revokedSlot!._id }, { $set: { at: minutesAgo(60) } });
+    const orphan = (await createAccount(h)).userId;
+    await h.deps.db.c.slots.insertMany([
+      { _id: slotOf(orphan, 0), owner: 'gone', at: minutesAgo(60) },
+      // Taken a moment ago: its key may be on its way in.
+      { _id: slotOf(orphan, 1), owner: 'in-flight', at: new Date() },
+    ]);
+
+    await sweepKeySlots(h.deps);
+    const left = await h.deps.db.c.slots
+      .find({ _id: { $in: [liveSlot!._id, revokedSlot!._id, slotOf(orphan, 0), slotOf(orphan, 1)] } })
+      .toArray();
+    expect(left.map((s) => s._id).sort()).toEqual([liveSlot!._id, slotOf(orphan, 1)].sort());
   });
 });
 

@@ -1,6 +1,6 @@
 // The in-memory session cache must never outlive a revocation: at once on the process that
 // revoked, and within the poll interval on every other process sharing the database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createHarness, type Harness } from '../setup/harness';
 import { newId } from '../../src/lib/ids';
 
@@ -93,5 +93,28 @@ describe('session cache', () => {
     expect((await a.deps.sessions.validate(token)).user).not.toBeNull();
     // Another user's public id is not found.
     expect(await a.deps.sessions.invalidateByPublicId('someone-else', info.session?.publicId as string)).toBe(false);
+  });
+
+  it('a session served from memory is still renewed once half its idle lifetime has passed', async () => {
+    // A one-minute idle lifetime and a cache that keeps entries for the whole minute.
+    const c = await createHarness({
+      SESSION_CACHE_MS: '60000',
+      SESSION_IDLE_HOURS: String(1 / 60),
+      MONGODB_DB: a.env.MONGODB_DB,
+    });
+    try {
+      const { token } = await userWithSession(c);
+      const first = await c.deps.sessions.validate(token);
+      expect(first.user).not.toBeNull();
+      expect(first.setCookie, 'a new session needs no renewal').toBeNull();
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 35_000 });
+      const later = await c.deps.sessions.validate(token);
+      expect(later.user?.id).toBe(first.user?.id);
+      expect(later.setCookie, 'the renewal cookie, though the session was in the cache').toContain(token);
+      expect(later.session?.expiresAt.getTime()).toBeGreaterThan(first.session?.expiresAt.getTime() as number);
+    } finally {
+      vi.useRealTimers();
+      await c.deps.db.close();
+    }
   });
 });

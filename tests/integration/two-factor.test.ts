@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditView } from '../../src/admin/audit';
+import { consumePendingLogin, forgetDevices, pendingLoginUser } from '../../src/auth/two-factor/second-factor';
 import { totpCode, totpStep } from '../../src/auth/two-factor/totp';
 import { createUser } from '../../src/auth/users';
-import { createAccount, errorOf, GOOD_PASSWORD, me, newBrowser } from '../fixtures/accounts';
+import { createAccount, errorOf, GOOD_PASSWORD, login, me, newBrowser } from '../fixtures/accounts';
 import { type Browser, createHarness, type Harness } from '../setup/harness';
 
 let h: Harness;
@@ -44,9 +45,10 @@ async function ok<T>(p: Promise<{ status: number; body: { result?: { data: T }; 
 }
 
 async function enrol(b: Browser): Promise<{ secret: string; recoveryCodes: string[]; code: () => string }> {
-  const start = await ok<{ secret: string; uri: string; qrSvg: string }>(b.mutation('twoFactor.start'));
+  const password = GOOD_PASSWORD;
+  const start = await ok<{ secret: string; uri: string; qrSvg: string }>(b.mutation('twoFactor.start', { password }));
   const code = codes(start.secret);
-  const { recoveryCodes } = await ok<{ recoveryCodes: string[] }>(b.mutation('twoFactor.confirm', { code: code() }));
+  const { recoveryCodes } = await ok<{ recoveryCodes: string[] }>(b.mutation('twoFactor.confirm', { code: code(), password }));
   return { secret: start.secret, recoveryCodes, code };
 }
 
@@ -64,7 +66,9 @@ async function passwordStep(b: Browser, email: string, password = GOOD_PASSWORD)
 describe('enrolment', () => {
   it('shows a QR code and the secret once, turns on only after a code from the app, and returns ten recovery codes', async () => {
     const { b, userId, email } = await createAccount(h);
-    const start = await ok<{ secret: string; uri: string; qrSvg: string }>(b.mutation('twoFactor.start'));
+    const start = await ok<{ secret: string; uri: string; qrSvg: string }>(
+      b.mutation('twoFactor.start', { password: GOOD_PASSWORD }),
+    );
     expect(start.qrSvg).toMatch(/^<svg[\s\S]*<\/svg>$/);
     expect(start.uri).toContain(`secret=${start.secret}`);
     expect(start.uri).toContain(encodeURIComponent(email));
@@ -73,12 +77,15 @@ describe('enrolment', () => {
     expect(status.enabled, 'not on before the code is confirmed').toBe(false);
     expect((await passwordStep(newBrowser(h), email)).twoFactorRequired).toBe(false);
 
-    const wrong = await b.mutation('twoFactor.confirm', { code: totpCode(start.secret, totpStep() + 5) });
+    const wrong = await b.mutation('twoFactor.confirm', {
+      code: totpCode(start.secret, totpStep() + 5),
+      password: GOOD_PASSWORD,
+    });
     expect(wrong.status).toBe(400);
     expect(errorOf(wrong.body).data.fieldErrors?.code).toMatch(/not right/);
 
     const { recoveryCodes } = await ok<{ recoveryCodes: string[] }>(
-      b.mutation('twoFactor.confirm', { code: totpCode(start.secret) }),
+      b.mutation('twoFactor.confirm', { code: totpCode(start.secret), password: GOOD_PASSWORD }),
     );
     expect(recoveryCodes).toHaveLength(10);
     expect(new Set(recoveryCodes).size).toBe(10);
@@ -95,8 +102,34 @@ describe('enrolment', () => {
       for (const code of recoveryCodes) expect(row.hash).not.toContain(code.replace('-', ''));
     }
     // The secret is never sent again: starting over is refused while two-factor is on.
-    const again = await b.mutation('twoFactor.start');
+    const again = await b.mutation('twoFactor.start', { password: GOOD_PASSWORD });
     expect(again.status).toBe(409);
+  });
+
+  it('needs the current password to start and to confirm, and ends every other session of the account', async () => {
+    const a = await createAccount(h);
+    const other = newBrowser(h);
+    await login(other, a.email, GOOD_PASSWORD);
+    expect((await me(other))?.email).toBe(a.email);
+
+    const noPassword = await a.b.mutation('twoFactor.start', {});
+    expect(noPassword.status).toBe(400);
+    expect(errorOf(noPassword.body).data.fieldErrors?.password).toMatch(/current password/);
+    const wrongPassword = await a.b.mutation('twoFactor.start', { password: 'not the password at all' });
+    expect(wrongPassword.status).toBe(400);
+    expect(errorOf(wrongPassword.body).data.fieldErrors?.password).toMatch(/not right/);
+    expect(await h.deps.db.c.twoFactorSecrets.countDocuments({ _id: a.userId }), 'no secret made').toBe(0);
+
+    const start = await ok<{ secret: string }>(a.b.mutation('twoFactor.start', { password: GOOD_PASSWORD }));
+    const unconfirmed = await a.b.mutation('twoFactor.confirm', { code: totpCode(start.secret) });
+    expect(unconfirmed.status).toBe(400);
+    expect(errorOf(unconfirmed.body).data.fieldErrors?.password).toMatch(/current password/);
+    expect((await ok<{ enabled: boolean }>(a.b.query('twoFactor.status'))).enabled).toBe(false);
+    expect((await me(other))?.email, 'nothing changed yet').toBe(a.email);
+
+    await ok(a.b.mutation('twoFactor.confirm', { code: totpCode(start.secret), password: GOOD_PASSWORD }));
+    expect(await me(other), 'the other session ended').toBeNull();
+    expect((await me(a.b))?.email, 'this one goes on').toBe(a.email);
   });
 });
 
@@ -120,6 +153,41 @@ describe('login with two-factor on', () => {
     // The pending login started one session; it cannot be used again.
     const reused = await newBrowser(h).mutation('auth.verifyTwoFactor', { pendingToken: step.pendingToken, code: a.code() });
     expect(reused.status).toBe(401);
+  });
+
+  it('a pending login whose row went away while its code was checked starts no session', async () => {
+    const a = await enrolledAccount();
+    const { pendingToken } = await passwordStep(newBrowser(h), a.email);
+    const token = pendingToken as string;
+    expect(await pendingLoginUser(h.deps, token)).toBe(a.userId);
+    // What a password change (or two-factor turned off) does meanwhile: every pending login ends.
+    await forgetDevices(h.deps, a.userId);
+    expect(await consumePendingLogin(h.deps, token)).toBe(false);
+  });
+
+  it('counts wrong codes against the per-user limit, never correct ones', async () => {
+    const a = await enrolledAccount();
+    // More correct codes than the limit allows attempts (ten in 15 minutes): each signs in.
+    for (const recoveryCode of a.recoveryCodes) {
+      const b = newBrowser(h);
+      const { pendingToken } = await passwordStep(b, a.email);
+      await ok(b.mutation('auth.verifyTwoFactor', { pendingToken, recoveryCode }));
+    }
+    const b = newBrowser(h);
+    const { pendingToken } = await passwordStep(b, a.email);
+    await ok(b.mutation('auth.verifyTwoFactor', { pendingToken, code: a.code() }));
+
+    // Wrong codes do count: ten of them (over several pending logins) and even a right one waits.
+    for (let i = 0; i < 2; i++) {
+      const c = newBrowser(h);
+      const p = await passwordStep(c, a.email);
+      for (let j = 0; j < 5; j++) {
+        expect((await c.mutation('auth.verifyTwoFactor', { pendingToken: p.pendingToken, code: '000000' })).status).toBe(400);
+      }
+    }
+    const late = newBrowser(h);
+    const p = await passwordStep(late, a.email);
+    expect((await late.mutation('auth.verifyTwoFactor', { pendingToken: p.pendingToken, code: a.code() })).status).toBe(429);
   });
 
   it('refuses a code already used in its time step', async () => {
@@ -223,9 +291,10 @@ describe('turning it off', () => {
   });
 });
 
-async function adminBrowser(harness: Harness): Promise<{ b: Browser; id: string }> {
+async function adminBrowser(harness: Harness): Promise<{ b: Browser; id: string; email: string }> {
+  const email = `admin-${randomUUID()}@example.test`;
   const user = await createUser(harness.deps, {
-    email: `admin-${randomUUID()}@example.test`,
+    email,
     password: GOOD_PASSWORD,
     name: 'Ada Admin',
     emailVerified: true,
@@ -234,7 +303,7 @@ async function adminBrowser(harness: Harness): Promise<{ b: Browser; id: string 
   const b = harness.browser({ ip: '10.9.9.9' });
   const { token } = await harness.deps.sessions.create(user._id, { ip: '10.9.9.9', userAgent: 'test' });
   b.cookies.set('dropin_session', token);
-  return { b, id: user._id };
+  return { b, id: user._id, email };
 }
 
 describe('admin reset', () => {
@@ -283,8 +352,46 @@ describe('ADMIN_REQUIRE_2FA', () => {
     expect(upload.status).toBe(403);
     expect(await upload.text()).toMatch(/two-factor/);
 
-    // Enrolling is open to them (it is not an admin procedure), and then the admin area is too.
-    await enrol(admin.b);
-    expect((await admin.b.query('admin.audit', {})).status).toBe(200);
+    // Enrolling is open to them (it is not an admin procedure). The admin area then opens to a
+    // session that passed the second factor at sign-in, not to this one, which started without it.
+    const { code } = await enrol(admin.b);
+    const stale = await admin.b.query('admin.audit', {});
+    expect(stale.status).toBe(403);
+    expect(errorOf(stale.body).message).toMatch(/sign in again/i);
+    expect(await ok(admin.b.query('auth.me'))).toMatchObject({ adminRequiresTwoFactor: true, adminTwoFactor: 'sign-in' });
+
+    const fresh = newBrowser(strict);
+    const { pendingToken } = await passwordStep(fresh, admin.email);
+    await ok(fresh.mutation('auth.verifyTwoFactor', { pendingToken, code: code() }));
+    expect(await ok(fresh.query('auth.me'))).toMatchObject({ adminTwoFactor: null });
+    expect((await fresh.query('admin.audit', {})).status).toBe(200);
+  });
+
+  it('keeps out a session of a two-factor admin that never passed the second factor', async () => {
+    const admin = await adminBrowser(strict);
+    const { code } = await enrol(admin.b);
+    // A session started without the code step (as one from before enrolment was): the account has
+    // two-factor on, this session has not shown it.
+    const { token } = await strict.deps.sessions.create(admin.id, { ip: '10.9.9.8', userAgent: 'test' });
+    const unverified = strict.browser({ ip: '10.9.9.8' });
+    unverified.cookies.set('dropin_session', token);
+    const refused = await unverified.query('admin.audit', {});
+    expect(refused.status).toBe(403);
+    expect(errorOf(refused.body).message).toMatch(/sign in again/i);
+    const upload = await unverified.request('/api/admin/content/anything/file?name=a.txt', {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(upload.status).toBe(403);
+    expect(await upload.text()).toMatch(/sign in again/i);
+
+    // A browser remembered after a code counts: the device stands for the second factor.
+    const b = newBrowser(strict);
+    const first = await passwordStep(b, admin.email);
+    await ok(b.mutation('auth.verifyTwoFactor', { pendingToken: first.pendingToken, code: code(), rememberDevice: true }));
+    await ok(b.mutation('auth.logout'));
+    expect((await passwordStep(b, admin.email)).twoFactorRequired).toBe(false);
+    expect((await b.query('admin.audit', {})).status).toBe(200);
   });
 });

@@ -22,6 +22,7 @@ beforeAll(async () => {
   writeFileSync(path.join(webDist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   mkdirSync(path.join(webDist, 'assets'));
   writeFileSync(path.join(webDist, 'assets', 'index-abc.js'), 'console.log("DropIn");');
+  writeFileSync(path.join(webDist, 'assets', 'index-abc.js.map'), '{"version":3,"sources":["secret.ts"],"mappings":""}');
   web = createApp(h.deps, { webDist });
 });
 afterAll(async () => {
@@ -117,5 +118,11 @@ describe('not the web app', () => {
     const missing = await get('/assets/index-gone.js');
     expect(missing.status).toBe(404);
     expect(await missing.text()).not.toBe(SHELL);
+  });
+
+  it('a source map left among the built files is not served', async () => {
+    const map = await get('/assets/index-abc.js.map');
+    expect(map.status).toBe(404);
+    expect(await map.text()).not.toContain('secret.ts');
   });
 });

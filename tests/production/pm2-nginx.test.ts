@@ -18,6 +18,7 @@ import type { Browser } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/services';
+import { migrations } from '../../src/db/migrations/index';
 import { launchBrowser, signUpAndVerify } from '../setup/browser';
 import { brotliInstalled, nginxBinary, repoRoot, type RunningNginx, selfSignedCert, startNginx } from './nginx';
 import { type Pm2, pm2 } from './pm2';
@@ -187,6 +188,34 @@ describe('production: PM2 and nginx', () => {
     expect(reconciler?.pm2_env.NODE_ENV).toBe('production');
   });
 
+  it('the three processes, started together on a fresh database, applied each migration once and recorded it', async () => {
+    const ledger = await mongo
+      .db(dbName)
+      .collection<{ _id: string; appliedAt: Date; durationMs: number }>('migrations')
+      .find({})
+      .toArray();
+    expect(ledger.map((m) => m._id).sort()).toEqual(migrations.map((m) => m.id));
+    for (const m of ledger) expect(typeof m.durationMs).toBe('number');
+    // The lease is given back.
+    expect(
+      await mongo
+        .db(dbName)
+        .collection<{ _id: string }>('claims')
+        .countDocuments({ _id: { $regex: '^migrations:' } }),
+    ).toBe(0);
+  });
+
+  it('serves the REST API spec and its docs page, with its assets, from the bundled build', async () => {
+    const spec = await request('/api/v1/openapi.json');
+    expect(spec.status).toBe(200);
+    expect(JSON.parse(spec.body)).toMatchObject({ openapi: '3.1.0', servers: [{ url: `${base}/api/v1` }] });
+    const docs = await request('/api/docs');
+    expect(docs.status).toBe(200);
+    const assets = [...docs.body.matchAll(/(?:src|href)="(\/api\/docs\/assets\/[^"]+)"/g)].map((m) => m[1] as string);
+    expect(assets.length).toBeGreaterThanOrEqual(3);
+    for (const asset of assets) expect((await request(asset)).status, asset).toBe(200);
+  });
+
   it('serves TLS 1.2 and 1.3 only, offers HTTP/2, and redirects HTTP to HTTPS', async () => {
     const port = Number(new URL(base).port);
     const handshake = (o: tls.ConnectionOptions) =>
@@ -290,6 +319,22 @@ describe('production: PM2 and nginx', () => {
     const page = await request('/login', { headers: { 'accept-encoding': 'gzip' } });
     expect(page.headers['content-encoding']).toBe('gzip');
     expect((await request('/assets/index-missing.js')).status).toBe(404);
+  });
+
+  it('publishes no source maps: the build makes none, and nginx refuses one left in the folder', async () => {
+    const assets = path.join(appDir, 'dist/web/assets');
+    const files = readdirSync(assets);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const js = files.find((f) => /^index-.*\.js$/.test(f)) as string;
+    expect(readFileSync(path.join(assets, js), 'utf8')).not.toContain('sourceMappingURL');
+    writeFileSync(path.join(assets, `${js}.map`), '{"version":3,"sources":["secret.ts"],"mappings":""}');
+    try {
+      const res = await request(`/assets/${js}.map`);
+      expect(res.status).toBe(404);
+      expect(res.body).not.toContain('secret.ts');
+    } finally {
+      rmSync(path.join(assets, `${js}.map`));
+    }
   });
 
   it('passes a Stripe-signed webhook through untouched; bad signatures, GETs and huge bodies are refused', {

@@ -31,13 +31,15 @@ export interface RestartableBillingWorld extends BillingWorld {
 
 export async function startBillingWorld(
   overrides: Record<string, string> = {},
-  opts: { webDist?: string } = {},
+  opts: { webDist?: string; webhookConcurrency?: number } = {},
 ): Promise<RestartableBillingWorld> {
   const port = await freePort();
+  const { webhookConcurrency, ...serverOpts } = opts;
   const local = await startLocalStripe({
     serverPort: port,
     tickIntervalMs: 0,
     webhookRetrySchedule: [50, 100, 200, 400],
+    webhookConcurrency,
   });
   clearPriceCache();
   const server = await startTestServer(
@@ -47,7 +49,7 @@ export async function startBillingWorld(
       ...local.env,
       ...overrides,
     },
-    opts,
+    serverOpts,
   );
   return billingWorld(server, local);
 }
@@ -89,12 +91,18 @@ export async function allStripeSubscriptions(world: BillingWorld): Promise<Strip
 }
 
 /** A verified user with a session cookie, made through the app's own functions. */
-export async function verifiedUser(world: BillingWorld, name = 'Billing Tester') {
+export async function verifiedUser(world: BillingWorld, name = 'Billing Tester', opts: { role?: 'admin' } = {}) {
   const { createUser } = await import('../../src/auth/users');
-  const email = `billing-${newId()
+  const email = `${opts.role ?? 'billing'}-${newId()
     .toLowerCase()
     .replace(/[^a-z0-9]/g, '')}@example.test`;
-  const user = await createUser(world.server.deps, { email, password: 'billing test password', name, emailVerified: true });
+  const user = await createUser(world.server.deps, {
+    email,
+    password: 'billing test password',
+    name,
+    emailVerified: true,
+    ...(opts.role ? { role: opts.role } : {}),
+  });
   const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
   return { id: user._id, email, cookie: cookie.split(';')[0] as string };
 }

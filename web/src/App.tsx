@@ -1,27 +1,56 @@
 // Every route of the web app, and what follows a client-side navigation.
-import { useEffect, useRef } from 'react';
-import { createRoutesFromElements, Navigate, Route, useLocation, useRoutes } from 'react-router';
+import { type ComponentType, lazy, Suspense, useEffect, useRef } from 'react';
+import { createRoutesFromElements, matchRoutes, Navigate, Route, useLocation, useRoutes } from 'react-router';
 import { shortUrls, webPages } from '../../src/lib/web-routes';
-import { AppShell } from './components/AppShell';
 import { PageErrorBoundary } from './components/ErrorBoundary';
-import { HomePage } from './features/home/HomePage';
-import { LoginPage } from './features/auth/LoginPage';
-import { SignupPage } from './features/auth/SignupPage';
-import { VerifyEmailPage } from './features/auth/VerifyEmailPage';
-import { ForgotPasswordPage } from './features/auth/ForgotPasswordPage';
-import { ResetPasswordPage } from './features/auth/ResetPasswordPage';
-import { ConfirmEmailPage } from './features/auth/ConfirmEmailPage';
+import { LoadingBlock } from './components/Spinner';
 import { RequireAuth } from './features/auth/session';
-import { DashboardPage } from './features/app/DashboardPage';
 import { AdminArea } from './features/admin/AdminArea';
-import { AppNotFoundPage, NotFoundPage } from './features/app/NotFoundPage';
-import { SettingsPage } from './features/settings/SettingsPage';
-import { PricingPage } from './features/pricing/PricingPage';
-import { BillingPage } from './features/billing/BillingPage';
-import { CheckoutSuccessPage } from './features/billing/CheckoutSuccessPage';
-import { LibraryPage } from './features/library/LibraryPage';
-import { LibraryItemPage } from './features/library/LibraryItemPage';
-import { UsagePage } from './features/usage/UsagePage';
+
+/**
+ * A page loaded on demand: each page is its own chunk, so the first visit to /pricing or /login
+ * downloads that page and the shared frame, not the dashboard, the settings or the admin area.
+ * While its code is on the way the page shows a loading state of its own, in the place the page
+ * takes (inside the app's frame for app pages): a new boundary per page, so a navigation replaces
+ * the old page at once rather than leaving it on screen under the new address. `preload` starts the
+ * download without rendering the page.
+ */
+function lazyPage<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) {
+  let loading: Promise<{ default: ComponentType }> | undefined;
+  const preload = () => {
+    loading ??= load().then((m) => ({ default: m[name] }));
+    return loading;
+  };
+  const Lazy = lazy(preload);
+  // biome-ignore lint/correctness/noComponentHookFactories: made once per page when this module loads, never during a render
+  function Page() {
+    return (
+      <Suspense fallback={<LoadingBlock label="Loading the page…" />}>
+        <Lazy />
+      </Suspense>
+    );
+  }
+  return Object.assign(Page, { preload });
+}
+
+const HomePage = lazyPage(() => import('./features/home/HomePage'), 'HomePage');
+const PricingPage = lazyPage(() => import('./features/pricing/PricingPage'), 'PricingPage');
+const LoginPage = lazyPage(() => import('./features/auth/LoginPage'), 'LoginPage');
+const SignupPage = lazyPage(() => import('./features/auth/SignupPage'), 'SignupPage');
+const VerifyEmailPage = lazyPage(() => import('./features/auth/VerifyEmailPage'), 'VerifyEmailPage');
+const ForgotPasswordPage = lazyPage(() => import('./features/auth/ForgotPasswordPage'), 'ForgotPasswordPage');
+const ResetPasswordPage = lazyPage(() => import('./features/auth/ResetPasswordPage'), 'ResetPasswordPage');
+const ConfirmEmailPage = lazyPage(() => import('./features/auth/ConfirmEmailPage'), 'ConfirmEmailPage');
+const AppShell = lazyPage(() => import('./components/AppShell'), 'AppShell');
+const DashboardPage = lazyPage(() => import('./features/app/DashboardPage'), 'DashboardPage');
+const NotFoundPage = lazyPage(() => import('./features/app/NotFoundPage'), 'NotFoundPage');
+const AppNotFoundPage = lazyPage(() => import('./features/app/NotFoundPage'), 'AppNotFoundPage');
+const SettingsPage = lazyPage(() => import('./features/settings/SettingsPage'), 'SettingsPage');
+const BillingPage = lazyPage(() => import('./features/billing/BillingPage'), 'BillingPage');
+const CheckoutSuccessPage = lazyPage(() => import('./features/billing/CheckoutSuccessPage'), 'CheckoutSuccessPage');
+const LibraryPage = lazyPage(() => import('./features/library/LibraryPage'), 'LibraryPage');
+const LibraryItemPage = lazyPage(() => import('./features/library/LibraryItemPage'), 'LibraryItemPage');
+const UsagePage = lazyPage(() => import('./features/usage/UsagePage'), 'UsagePage');
 
 export function App() {
   const page = useRoutes(appRoutes);
@@ -74,6 +103,19 @@ export const appRoutes = createRoutesFromElements(
   </>,
 );
 
+/**
+ * Starts downloading the pages an address needs. The entry calls it for the first address before
+ * React starts, so the page's code loads while the app starts rather than once React has drawn the
+ * route and met the page.
+ */
+export function preloadPages(pathname: string): void {
+  for (const match of matchRoutes(appRoutes, pathname) ?? []) {
+    const type = (match.route.element as { type?: { preload?: () => Promise<unknown> } } | undefined)?.type;
+    // A failed download is the page's to report (its error boundary), when React renders it.
+    type?.preload?.().catch(() => {});
+  }
+}
+
 /** A short URL (/billing) goes to its page (/app/billing), query string and all. */
 function ShortUrl({ to }: { to: string }) {
   const { search } = useLocation();
@@ -83,7 +125,9 @@ function ShortUrl({ to }: { to: string }) {
 /**
  * On client-side navigation: start the new page at the top, and if the focused element went away
  * with the old page, move focus to the new page's <main> so keyboard and screen-reader users are
- * not dropped at the top of the document. Pages that autofocus a field keep that focus.
+ * not dropped at the top of the document. Pages that autofocus a field keep that focus. A page
+ * whose code is still on its way has no <main> yet (outside the app's frame): focus goes there
+ * once it is drawn, unless something else took focus meanwhile.
  */
 function RouteChangeFocus() {
   const { pathname } = useLocation();
@@ -94,8 +138,20 @@ function RouteChangeFocus() {
     if (handled.current === pathname) return;
     handled.current = pathname;
     window.scrollTo(0, 0);
-    const active = document.activeElement;
-    if (!active || active === document.body) document.getElementById('main')?.focus();
+    /** True once there is nothing left to do: focus is on something, or on the new <main>. */
+    const focusMain = () => {
+      const active = document.activeElement;
+      if (active && active !== document.body) return true;
+      const main = document.getElementById('main');
+      main?.focus();
+      return Boolean(main);
+    };
+    if (focusMain()) return;
+    const observer = new MutationObserver(() => {
+      if (focusMain()) observer.disconnect();
+    });
+    observer.observe(document.body, { childList: true, subtree: true });
+    return () => observer.disconnect();
   }, [pathname]);
   return null;
 }

@@ -4,7 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { QueryClientProvider } from '@tanstack/react-query';
 import { createQueryClient, createTrpcClient, trpc } from './lib/trpc';
-import { App } from './App';
+import { App, preloadPages } from './App';
 import './styles.css';
 
 function Root() {
@@ -21,6 +21,7 @@ function Root() {
   );
 }
 
+preloadPages(window.location.pathname);
 const container = document.getElementById('root');
 if (!container) throw new Error('#root is missing from index.html');
 createRoot(container).render(

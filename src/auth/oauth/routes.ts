@@ -9,7 +9,7 @@ import { readCookie } from '../../http/cookies';
 import { jsonError } from '../../http/errors';
 import { safeEqual } from '../../lib/ids';
 import { loginUser } from '../login';
-import { pendingSecondFactor, readRememberedDevice } from '../two-factor/second-factor';
+import { pendingSecondFactor, readRememberedDevice, sessionPassedSecondFactor } from '../two-factor/second-factor';
 import { linkToUser, resolveOAuthLogin, type OAuthOutcome } from './accounts';
 import {
   OAuthRejectedError,
@@ -129,10 +129,14 @@ export function oauthRoutes(deps: ServerDeps) {
 
     const presented = sessions.readCookie(c.req.header('cookie'));
     let outcome: OAuthOutcome;
+    // Whether the session about to start counts as having passed the second factor.
+    let secondFactor = false;
     if (flow.u) {
       // Linking: only to the user who started the flow, and only while they are still signed in.
       const auth = await sessions.validate(presented);
       if (auth.user?.id !== flow.u) return problem(c, 400, 'Your session changed while connecting. Please try again.');
+      // The new session replaces this one and keeps what it had passed.
+      secondFactor = !!auth.session && sessionPassedSecondFactor(auth.user, auth.session);
       outcome = await linkToUser({ deps, profile, userId: flow.u });
     } else {
       outcome = await resolveOAuthLogin({ deps, profile });
@@ -142,15 +146,16 @@ export function oauthRoutes(deps: ServerDeps) {
     // A user with two-factor on (and not linking from a signed-in session) goes to the code step
     // first; the pending token travels in the fragment, which is never sent to a server.
     if (!flow.u) {
-      const pendingToken = await pendingSecondFactor(
+      const step = await pendingSecondFactor(
         deps,
         { rememberedDevice: readRememberedDevice(env, c.req.header('cookie')) },
         outcome.userId,
       );
-      if (pendingToken) {
+      if (step.kind === 'pending') {
         const next = encodeURIComponent(safeNext(flow.n, env.PUBLIC_URL));
-        return c.redirect(`/login?next=${next}#two-factor=${pendingToken}`, 302);
+        return c.redirect(`/login?next=${next}#two-factor=${step.pendingToken}`, 302);
       }
+      secondFactor = step.kind === 'remembered';
     }
 
     // loginUser is the one way a session starts: it ends the token presented (fixation) and issues
@@ -159,6 +164,7 @@ export function oauthRoutes(deps: ServerDeps) {
     await loginUser(
       { deps, req: { ip: c.get('ip'), userAgent: c.req.header('user-agent') ?? '', sessionToken: presented, resHeaders: res } },
       outcome.userId,
+      { secondFactor },
     );
     for (const setCookie of res.getSetCookie()) c.header('Set-Cookie', setCookie, { append: true });
     c.get('log').info(

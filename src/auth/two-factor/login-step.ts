@@ -24,7 +24,7 @@ export async function completeTwoFactorLogin(opts: {
   if (!(await consumePendingLogin(deps, opts.pendingToken))) {
     throw new AppError('UNAUTHORIZED', 'This sign-in has expired. Please log in again.');
   }
-  await loginUser({ deps, req }, userId);
+  await loginUser({ deps, req }, userId, { secondFactor: true });
   if (opts.rememberDevice) await rememberDevice(deps, req, userId);
   // After a recovery code, say how many are left so the person can renew them in time.
   const recoveryCodesLeft = used === 'recovery' ? await deps.db.c.recoveryCodes.countDocuments({ userId }) : null;

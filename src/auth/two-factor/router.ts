@@ -10,13 +10,26 @@ import { clearRememberCookie, forgetDevices } from './second-factor';
 export const twoFactorRouter = router({
   status: protectedProcedure.input(noInput).query(({ ctx }) => twoFactorStatus(ctx.deps, ctx.user.id)),
 
-  start: protectedProcedure.input(noInput).mutation(({ ctx }) => startEnrolment({ deps: ctx.deps, userId: ctx.user.id })),
+  // The password is optional only for accounts without one (OAuth), which need a fresh session;
+  // the same holds for confirm and disable.
+  start: protectedProcedure
+    .input(z.object({ password: passwordInput.optional() }).strict().nullish())
+    .mutation(({ ctx, input }) =>
+      startEnrolment({ deps: ctx.deps, userId: ctx.user.id, sessionPublicId: ctx.session.publicId, password: input?.password }),
+    ),
 
   confirm: protectedProcedure
-    .input(z.object({ code: totpCodeInput }).strict())
-    .mutation(({ ctx, input }) => confirmEnrolment({ deps: ctx.deps, userId: ctx.user.id, code: input.code })),
+    .input(z.object({ code: totpCodeInput, password: passwordInput.optional() }).strict())
+    .mutation(({ ctx, input }) =>
+      confirmEnrolment({
+        deps: ctx.deps,
+        userId: ctx.user.id,
+        sessionPublicId: ctx.session.publicId,
+        password: input.password,
+        code: input.code,
+      }),
+    ),
 
-  // currentPassword is optional only for accounts without one (OAuth), which need a fresh session.
   disable: protectedProcedure
     .input(
       z

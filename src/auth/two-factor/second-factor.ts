@@ -5,7 +5,8 @@ import type { Env } from '../../env';
 import { claim } from '../../db/claims';
 import { AppError } from '../../lib/errors';
 import { randomToken, sha256 } from '../../lib/ids';
-import { hit } from '../../lib/rate-limit';
+import { hit, takeBack } from '../../lib/rate-limit';
+import { readCookie } from '../../http/cookies';
 import { limits } from '../limits';
 import { matchRecoveryCode } from './recovery-codes';
 import { matchTotp } from './totp';
@@ -15,27 +16,61 @@ export const PENDING_LOGIN_MS = 10 * 60_000;
 export const REMEMBER_DEVICE_DAYS = 30;
 
 export const ADMIN_TWO_FACTOR_MESSAGE = 'Turn on two-factor authentication in Settings to use the admin area.';
+export const ADMIN_SIGN_IN_AGAIN_MESSAGE =
+  'Sign in again with your two-factor code to use the admin area: this session started without it.';
 
-/** True when ADMIN_REQUIRE_2FA keeps this admin out until they turn on two-factor sign-in. */
-export function adminNeedsTwoFactor(env: Pick<Env, 'ADMIN_REQUIRE_2FA'>, user: { twoFactorEnabled: boolean }): boolean {
-  return env.ADMIN_REQUIRE_2FA && !user.twoFactorEnabled;
+/** Whether a session passed the second factor of its user's current enrolment. */
+export function sessionPassedSecondFactor(
+  user: { twoFactorEnabledAt: Date | null },
+  session: { secondFactorAt: Date | null },
+): boolean {
+  // A session verified before two-factor was (re-)enabled proved a factor that no longer counts.
+  return !!user.twoFactorEnabledAt && !!session.secondFactorAt && session.secondFactorAt >= user.twoFactorEnabledAt;
+}
+
+/**
+ * What ADMIN_REQUIRE_2FA still asks of an admin's session before the admin area opens: 'enrol' (the
+ * account has no second factor), 'sign-in' (this session did not pass it at sign-in), or null.
+ */
+export function adminTwoFactorGate(
+  env: Pick<Env, 'ADMIN_REQUIRE_2FA'>,
+  user: { twoFactorEnabledAt: Date | null },
+  session: { secondFactorAt: Date | null },
+): 'enrol' | 'sign-in' | null {
+  if (!env.ADMIN_REQUIRE_2FA) return null;
+  if (!user.twoFactorEnabledAt) return 'enrol';
+  return sessionPassedSecondFactor(user, session) ? null : 'sign-in';
+}
+
+/** The refusal for a gate adminTwoFactorGate closed. */
+export function adminTwoFactorMessage(gate: 'enrol' | 'sign-in'): string {
+  return gate === 'enrol' ? ADMIN_TWO_FACTOR_MESSAGE : ADMIN_SIGN_IN_AGAIN_MESSAGE;
 }
 
 // ---- Pending logins
 
+/** What a sign-in needs after its first factor. */
+export type SecondFactorStep =
+  /** The user has two-factor off: a session may start. */
+  | { kind: 'none' }
+  /** This browser is remembered for the user: a session may start, counted as having passed it. */
+  | { kind: 'remembered' }
+  /** A code is needed first; the token names the pending login. */
+  | { kind: 'pending'; pendingToken: string };
+
 /**
- * Called once the first factor (password, OAuth) is accepted. Returns a pending-login token when the
- * user has two-factor on and this browser is not remembered for them; null when a session may start.
+ * Called once the first factor (password, OAuth) is accepted: a pending login (and its token) when
+ * the user has two-factor on and this browser is not remembered for them.
  */
 export async function pendingSecondFactor(
   deps: Pick<AppDeps, 'db'>,
   req: { rememberedDevice?: string | null },
   userId: string,
-): Promise<string | null> {
+): Promise<SecondFactorStep> {
   const { c } = deps.db;
   const user = await c.users.findOne({ _id: userId }, { projection: { twoFactorEnabledAt: 1 } });
-  if (!user?.twoFactorEnabledAt) return null;
-  if (await isRememberedDevice(deps, userId, req.rememberedDevice ?? null)) return null;
+  if (!user?.twoFactorEnabledAt) return { kind: 'none' };
+  if (await isRememberedDevice(deps, userId, req.rememberedDevice ?? null)) return { kind: 'remembered' };
   const token = randomToken();
   const now = Date.now();
   await c.pendingLogins.insertOne({
@@ -44,7 +79,7 @@ export async function pendingSecondFactor(
     createdAt: new Date(now),
     expiresAt: new Date(now + PENDING_LOGIN_MS),
   });
-  return token;
+  return { kind: 'pending', pendingToken: token };
 }
 
 const EXPIRED = 'This sign-in has expired. Please log in again.';
@@ -58,12 +93,16 @@ export async function pendingLoginUser(deps: Pick<AppDeps, 'db' | 'env'>, token:
   return pending.userId;
 }
 
-/** Ends a pending login; true for exactly one caller, so one pending login starts one session. */
+/**
+ * Ends a pending login; true for exactly one caller, and only while its row is still there: a
+ * password change or two-factor turned off while the code was checked deletes it, and then no
+ * session may start from it.
+ */
 export async function consumePendingLogin(deps: Pick<AppDeps, 'db'>, token: string): Promise<boolean> {
   const _id = sha256(token);
   const won = await claim(deps.db.c, `pending-login:${_id}`);
-  await deps.db.c.pendingLogins.deleteOne({ _id });
-  return won;
+  const { deletedCount } = await deps.db.c.pendingLogins.deleteOne({ _id });
+  return won && deletedCount === 1;
 }
 
 // ---- Codes
@@ -76,7 +115,8 @@ export interface SecondFactorInput {
 /**
  * Checks a second factor of `userId` and uses it up: an authenticator code is accepted once per
  * 30-second step (a unique claim on user + step), a recovery code once ever (a claim on the code,
- * then its row is deleted). Attempts are counted before anything is compared.
+ * then its row is deleted). Each attempt is counted against the per-user limit before anything is
+ * compared, and taken back when it succeeds: only wrong codes use the limit up.
  */
 export async function verifySecondFactor(
   deps: Pick<AppDeps, 'db' | 'env'>,
@@ -84,9 +124,23 @@ export async function verifySecondFactor(
   input: SecondFactorInput,
   opts: { allowRecoveryCode?: boolean } = {},
 ): Promise<'totp' | 'recovery'> {
+  if (!input.recoveryCode || opts.allowRecoveryCode === false) {
+    if (!input.code) throw new AppError('BAD_REQUEST', 'Enter the 6-digit code from your authenticator app.', { field: 'code' });
+  }
+  const attempt = await hit(deps, limits.twoFactorUser, userId);
+  const used = await checkSecondFactor(deps, userId, input, opts);
+  await takeBack(deps, attempt);
+  return used;
+}
+
+async function checkSecondFactor(
+  deps: Pick<AppDeps, 'db'>,
+  userId: string,
+  input: SecondFactorInput,
+  opts: { allowRecoveryCode?: boolean },
+): Promise<'totp' | 'recovery'> {
   const { c } = deps.db;
   if (input.recoveryCode && opts.allowRecoveryCode !== false) {
-    await hit(deps, limits.twoFactorUser, userId);
     const rows = await c.recoveryCodes.find({ userId }).toArray();
     const row =
       rows[
@@ -101,11 +155,9 @@ export async function verifySecondFactor(
     await c.recoveryCodes.deleteOne({ _id: row._id });
     return 'recovery';
   }
-  if (!input.code) throw new AppError('BAD_REQUEST', 'Enter the 6-digit code from your authenticator app.', { field: 'code' });
-  await hit(deps, limits.twoFactorUser, userId);
   const secret = await c.twoFactorSecrets.findOne({ _id: userId, confirmedAt: { $ne: null } });
   if (!secret) throw new AppError('BAD_REQUEST', 'Two-factor authentication is not turned on.', { field: 'code' });
-  await acceptTotp(deps, userId, secret.secret, input.code);
+  await acceptTotp(deps, userId, secret.secret, input.code ?? '');
   return 'totp';
 }
 
@@ -128,16 +180,8 @@ export function rememberCookieName(env: Pick<Env, 'NODE_ENV'>): string {
 
 /** The remembered-device token from a Cookie header. Never throws, whatever else the header holds. */
 export function readRememberedDevice(env: Pick<Env, 'NODE_ENV'>, cookieHeader: string | null | undefined): string | null {
-  if (!cookieHeader) return null;
-  const name = rememberCookieName(env);
-  for (const part of cookieHeader.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      const value = part.slice(eq + 1).trim();
-      return /^[A-Za-z0-9_-]{32,100}$/.test(value) ? value : null;
-    }
-  }
-  return null;
+  const value = readCookie(cookieHeader, rememberCookieName(env));
+  return value && /^[A-Za-z0-9_-]{32,100}$/.test(value) ? value : null;
 }
 
 function rememberCookie(env: Pick<Env, 'NODE_ENV'>, value: string, maxAgeSeconds: number): string {

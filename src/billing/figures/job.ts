@@ -3,7 +3,7 @@
 // when there are none yet or a check found drift (rebuild.ts). The others only try for the lease
 // now and then, so a holder that dies is replaced within seconds.
 import type { AppDeps } from '../../deps';
-import { acquireLease, type Lease } from '../reconcile/lease';
+import { acquireLease, type Lease } from '../../db/lease';
 import { foldChanges } from './fold';
 import { dayKey, dayRows, figureCollections, windowsOf } from './model';
 import { rebuildFigures } from './rebuild';

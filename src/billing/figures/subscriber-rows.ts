@@ -1,7 +1,7 @@
 // The admin's subscriber list as its own small collection: one row per subscription with the account's
 // email and name and the words a search matches, kept by the billing effects as subscriptions change
 // (and by `refreshSubscriberAccount` when an account's name or email changes). Lists and searches
-// are queries on it (indexed on MongoDB: src/db/indexes.ts); exact look-ups (an email, a customer,
+// are queries on it (indexed on MongoDB: src/db/migrations/0004-admin-figures.ts); exact look-ups (an email, a customer,
 // a subscription) are reads by `_id`, which every database answers from an index.
 import type { Collection } from 'mongodb';
 import type { AppDeps } from '../../deps';

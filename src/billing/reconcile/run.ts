@@ -9,12 +9,13 @@ import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../../db
 import { isDuplicateKey } from '../../db/errors';
 import { SCHEDULE_EXPAND } from '../mirror';
 import { syncCustomer, type SubscriptionChange } from '../sync';
-import { inboxRow } from '../../webhooks/inbox';
+import { enqueue, inboxRow } from '../../webhooks/inbox';
+import { isHandledEventType } from '../../webhooks/event-types';
 import { requeueEvent } from '../../webhooks/worker';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/ids';
-import { acquireLease, type Lease } from './lease';
 import { checkFigures } from '../figures/rebuild';
+import { acquireLease, type Lease } from '../../db/lease';
 import { createBudgetedStripe } from './stripe';
 import { MirrorStream } from './mirror-stream';
 import { compareRow, expectedRow, plain, COMPARED_FIELDS, type DriftKind, type FieldDiff } from './compare';
@@ -370,7 +371,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
 
   /** One inbox lookup per page of events; events an earlier page of this run held are skipped. */
   async function insertMissing(page: Stripe.Event[]) {
-    const events = page.filter((e) => !eventsLookedUp.has(e.id));
+    // Only what the endpoint subscribes to: the others were never meant to reach the inbox.
+    const events = page.filter((e) => !eventsLookedUp.has(e.id) && isHandledEventType(e.type));
     for (const e of events) eventsLookedUp.add(e.id);
     if (!events.length) return;
     const known = await c.webhookEvents.find({ _id: { $in: events.map((e) => e.id) } }, { projection: { _id: 1 } }).toArray();
@@ -392,6 +394,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       throw err;
     });
     report.eventsReplayed += res.insertedCount;
+    // Rows a delivery stored meanwhile are queued already; queueing them again is refused.
+    await enqueue(deps, rows);
   }
 
   async function retryParked() {

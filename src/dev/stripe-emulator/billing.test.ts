@@ -227,6 +227,59 @@ describe('subscription changes', () => {
     expect(await eventsOf('customer.subscription.pending_update_expired')).toHaveLength(1);
   });
 
+  it('pending_if_incomplete refuses adding, deleting or reconfiguring items, as Stripe does', async () => {
+    const { basic, pro } = await catalog();
+    const { customer } = await clockCustomer();
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
+    const itemId = sub.items.data[0]!.id;
+    const pending = { proration_behavior: 'always_invoice', payment_behavior: 'pending_if_incomplete' } as const;
+    await expect(
+      stripe.subscriptions.update(sub.id, { ...pending, items: [{ id: itemId, price: pro.id }, { price: basic.id }] }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'items[1]' });
+    await expect(
+      stripe.subscriptions.update(sub.id, { ...pending, items: [{ id: itemId, deleted: true }] }),
+    ).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'items[0][deleted]',
+    });
+    await expect(
+      stripe.subscriptions.update(sub.id, { ...pending, items: [{ id: itemId, price: pro.id, metadata: { a: 'b' } }] }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'items[0][metadata]' });
+    // Nothing changed, and the same items without payment_behavior are accepted.
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data.map((i) => i.price.id)).toEqual([basic.id]);
+    const swapped = await stripe.subscriptions.update(sub.id, {
+      ...pending,
+      items: [{ id: itemId, price: pro.id, quantity: 2 }],
+    });
+    expect(swapped.items.data.map((i) => [i.price.id, i.quantity])).toEqual([[pro.id, 2]]);
+  });
+
+  it('invoices carry amount_paid_off_stripe, and status_details only while uncollectible (endive shapes)', async () => {
+    const { basic } = await catalog();
+    const { customer } = await clockCustomer();
+    const paid = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: basic.id }] });
+    const byCard = await stripe.invoices.retrieve(paid.latest_invoice as string);
+    expect(byCard).toMatchObject({ status: 'paid', amount_paid: 1000, amount_paid_off_stripe: 0 });
+    expect(byCard.status_details).toBeUndefined();
+
+    const open = async () => {
+      const sub = await stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: basic.id }],
+        payment_behavior: 'default_incomplete',
+      });
+      return sub.latest_invoice as string;
+    };
+    const outside = await stripe.invoices.pay(await open(), { paid_out_of_band: true });
+    expect(outside).toMatchObject({ status: 'paid', amount_paid: 1000, amount_paid_off_stripe: 1000 });
+
+    const forgiven = await stripe.invoices.markUncollectible(await open());
+    expect(forgiven).toMatchObject({ status: 'uncollectible', status_details: { uncollectible: { reason: 'user_forgiven' } } });
+    const voided = await stripe.invoices.voidInvoice(forgiven.id);
+    expect(voided.status).toBe('void');
+    expect(voided.status_details).toBeUndefined();
+  });
+
   it('cancels now, optionally crediting unused time, and lists canceled only with status', async () => {
     const { basic } = await catalog();
     const { clock, customer } = await clockCustomer();

@@ -38,6 +38,11 @@ describe('hosted checkout page', () => {
   it('shows a labelled card form and the plan', async () => {
     const cs = await session();
     expect(cs.url).toBe(`${t.emulator.url}/c/pay/${cs.id}`);
+    expect(cs.ui_mode).toBe('hosted_page');
+    await expect(session({ ui_mode: 'embedded_page', return_url: 'https://app.example/r' })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'ui_mode',
+    });
     const html = await (await fetch(cs.url!)).text();
     for (const label of ['Card number', 'Expiration', 'CVC', 'Cardholder name']) expect(html).toContain(`>${label}</label>`);
     expect(html).toContain('>Subscribe</button>');
@@ -210,8 +215,19 @@ describe('billing portal and hosted invoices', () => {
     return { customer: done.customer as string, subscription: done.subscription as string };
   }
 
+  it('refuses a session naming no configuration until the account has a default, as Stripe does', async () => {
+    const { customer } = await subscribed();
+    await expect(
+      stripe.billingPortal.sessions.create({ customer, return_url: 'https://app.example/account' }),
+    ).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining('default configuration has not been created') });
+    const saved = await t.control.saveDefaultPortalConfiguration();
+    const portal = await stripe.billingPortal.sessions.create({ customer, return_url: 'https://app.example/account' });
+    expect(portal.configuration).toBe(saved.id);
+  });
+
   it('shows the plan and cancels at period end, then renews', async () => {
     const { customer, subscription } = await subscribed();
+    await t.control.saveDefaultPortalConfiguration();
     const portal = await stripe.billingPortal.sessions.create({ customer, return_url: 'https://app.example/account' });
     expect(portal.url).toBe(`${t.emulator.url}/p/session/${portal.id}`);
     const html = await (await fetch(portal.url)).text();
@@ -275,6 +291,7 @@ describe('billing portal and hosted invoices', () => {
     await t.control.setCardBehavior(sub.default_payment_method as string, 'decline_generic');
     await t.control.advanceCustomer(customer, { seconds: 32 * 86_400 });
     expect((await stripe.subscriptions.retrieve(subscription)).status).toBe('past_due');
+    await t.control.saveDefaultPortalConfiguration();
     const portal = await stripe.billingPortal.sessions.create({ customer, return_url: 'https://app.example/account' });
     const res = await postForm(`${portal.url}/payment-method`, cardFields({ number: '5555 5555 5555 4444' }));
     expect(res.status).toBe(303);
@@ -287,6 +304,7 @@ describe('billing portal and hosted invoices', () => {
 
   it('3-D Secure on the portal and the invoice page: completing saves / pays, failing does not', async () => {
     const { customer, subscription } = await subscribed();
+    await t.control.saveDefaultPortalConfiguration();
     const portal = await stripe.billingPortal.sessions.create({ customer, return_url: 'https://app.example/account' });
     const ask = await postForm(`${portal.url}/payment-method`, cardFields({ number: '4000002760003184' }));
     expect(ask.html).toContain('>Complete authentication</button>');

@@ -1,9 +1,10 @@
 // A typed client for the emulator's control API, for tests and scripts:
 //   const ctl = emulatorControl(emulator.url); await ctl.reset(); await ctl.injectApiFault({ status: 500 });
+import type { RequestShape } from './emulator.js';
 import type { CardBehavior, Settings } from './store.js';
 import type { Delivery, WebhookFault } from './webhooks.js';
 
-export type { CardBehavior, Delivery, Settings };
+export type { CardBehavior, Delivery, RequestShape, Settings };
 
 export interface ApiFaultInput {
   status: 500 | 429;
@@ -47,6 +48,16 @@ export interface EmulatorControl {
   updateSettings(settings: Partial<Settings> & { webhookRetrySchedule?: number[] }): Promise<Settings>;
   setCardBehavior(paymentMethodId: string, behavior: CardBehavior): Promise<void>;
   tick(): Promise<{ steps: number }>;
+  /**
+   * A restricted key (`rk_test_…`) with these permissions, by resource as the API paths name them
+   * (`customers`, `checkout.sessions`, `billing.meters`, …); resources left out have none.
+   */
+  restrictedKey(permissions: Record<string, 'read' | 'write'>): Promise<string>;
+  /** Each distinct API request shape seen since start (method, route, parameter keys, expand paths). */
+  requestShapes(): Promise<RequestShape[]>;
+  clearRequestShapes(): Promise<void>;
+  /** Save the account's default portal configuration, as the Dashboard's portal settings page does. */
+  saveDefaultPortalConfiguration(): Promise<{ id: string }>;
 }
 
 export function emulatorControl(baseUrl: string): EmulatorControl {
@@ -82,5 +93,9 @@ export function emulatorControl(baseUrl: string): EmulatorControl {
     setCardBehavior: async (id, behavior) =>
       void (await call('POST', `/payment_methods/${encodeURIComponent(id)}/behavior`, { behavior })),
     tick: () => call('POST', '/tick', {}),
+    restrictedKey: async (permissions) => (await call<{ key: string }>('POST', '/restricted_keys', { permissions })).key,
+    requestShapes: async () => (await call<{ data: RequestShape[] }>('GET', '/shapes')).data,
+    clearRequestShapes: async () => void (await call('DELETE', '/shapes')),
+    saveDefaultPortalConfiguration: () => call('POST', '/billing_portal/default_configuration', {}),
   };
 }

@@ -5,6 +5,8 @@ import { clockOf, type Emulator } from './emulator.js';
 import type { ControlHandler } from './http.js';
 import { runUntil } from './engine/billing.js';
 import { runRealTime } from './realtime.js';
+import { randomToken } from './ids.js';
+import { saveDefaultPortalConfiguration } from './resources/portal.js';
 import { advanceClockNow } from './resources/testClocks.js';
 import type { CardBehavior, Settings } from './store.js';
 import { realNow } from './store.js';
@@ -178,6 +180,26 @@ export function controlHandler(deps: ControlDeps): ControlHandler {
       emu.state.cardBehavior[pm.id] = behavior;
       emu.onChange();
       return ok({ id: pm.id, behavior });
+    }
+
+    if (route === 'POST /_emulator/restricted_keys') {
+      const permissions = (body.permissions ?? {}) as Record<string, unknown>;
+      if (typeof permissions !== 'object' || Array.isArray(permissions)) return bad('permissions must be an object');
+      for (const [resource, access] of Object.entries(permissions))
+        if (access !== 'read' && access !== 'write') return bad(`permissions.${resource} must be "read" or "write"`);
+      const key = `rk_test_emulator${randomToken(24)}`;
+      emu.state.restrictedKeys[key] = permissions as Record<string, 'read' | 'write'>;
+      emu.onChange();
+      return ok({ key, permissions });
+    }
+
+    // What saving the customer portal settings in Stripe's Dashboard does: the account's default.
+    if (route === 'POST /_emulator/billing_portal/default_configuration') return ok(saveDefaultPortalConfiguration(emu));
+
+    if (route === 'GET /_emulator/shapes') return ok({ data: [...emu.shapes.values()] });
+    if (route === 'DELETE /_emulator/shapes') {
+      emu.shapes.clear();
+      return ok({ cleared: true });
     }
 
     if (route === 'POST /_emulator/tick') return ok({ steps: runRealTime(emu) });

@@ -20,6 +20,21 @@ export interface ApiFault {
   afterExecution?: boolean;
 }
 
+/**
+ * One distinct shape of API request: method, route, the parameter key paths sent (array indexes
+ * collapsed to `[]`) and the expand paths, with the first request of that shape as sent. The
+ * contract test replays them against Stripe's own stripe-mock.
+ */
+export interface RequestShape {
+  method: string;
+  route: string;
+  keys: string[];
+  expand: string[];
+  /** The first request of this shape: its path and its form body or query string. */
+  path: string;
+  params: string;
+}
+
 export interface RequestInfo {
   id: string;
   idempotencyKey: string | null;
@@ -32,6 +47,8 @@ export class Emulator {
   request: RequestInfo | null = null;
   baseUrl = '';
   onChange: () => void = () => {};
+  /** Distinct request shapes seen since start (or the last reset), by shape key. */
+  readonly shapes = new Map<string, RequestShape>();
 
   constructor(readonly webhooks: WebhookDispatcher) {}
 
@@ -137,6 +154,31 @@ export class Emulator {
     }
     if (!this.dictionary) this.dictionary = Buffer.from(stored, 'base64');
     return this.dictionary;
+  }
+
+  /**
+   * Record an API v2 event and send its thin notification (id, type, related object; no data) to
+   * every enabled event destination that subscribes to its type, signed like any webhook. The
+   * receiver fetches the full event with GET /v2/core/events/:id.
+   */
+  emitThin(type: string, data: Record<string, unknown>, related: { id: string; type: string; url: string } | null): string {
+    const created = new Date().toISOString();
+    const id = `evt_test_${newId('').slice(1)}`;
+    const base = { id, object: 'v2.core.event' as const, type, created, livemode: false, context: undefined };
+    const thin = related ? { ...base, related_object: related } : base;
+    this.state.v2Events.set({ ...thin, data } as unknown as Stripe.V2.Core.Event);
+    const json = JSON.stringify(thin);
+    for (const ed of this.state.eventDestinations.values()) {
+      if (ed.status !== 'enabled' || ed.type !== 'webhook_endpoint' || !ed.webhook_endpoint?.url) continue;
+      if (!ed.enabled_events.includes(type) && !ed.enabled_events.includes('*')) continue;
+      this.webhooks.enqueue(id, type, json, {
+        endpointId: ed.id,
+        url: ed.webhook_endpoint.url,
+        secret: ed.webhook_endpoint.signing_secret ?? '',
+      });
+    }
+    this.onChange();
+    return id;
   }
 
   settleDelivery(eventId: string, ok: boolean): void {

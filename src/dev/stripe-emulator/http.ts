@@ -58,6 +58,52 @@ function errorJson(err: StripeApiError, requestId: string): string {
   return JSON.stringify({ error: { ...err.body, request_log_url: `https://dashboard.stripe.com/test/logs/${requestId}` } });
 }
 
+/** The key a request carries (`Bearer <key>`, or Basic with the key as user name). */
+function keyOf(header: string | undefined): string {
+  const bearer = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  const basic = /^Basic\s+(.+)$/i.exec(header ?? '');
+  if (bearer) return bearer[1]!.trim();
+  if (basic) return Buffer.from(basic[1]!, 'base64').toString().split(':')[0] ?? '';
+  return '';
+}
+
+function maskKey(key: string): string {
+  return key.length > 4 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
+}
+
+/**
+ * The resource a restricted key needs access to for an API path, named like the API's own paths
+ * (`customers`, `checkout.sessions`, `billing.meters`, `v2.core.event_destinations`); items,
+ * invoice payments and meter events count as their parents.
+ */
+export function permissionResource(path: string): string {
+  const [first = '', second = ''] = path.split('/').slice(2);
+  if (path.startsWith('/v2/')) return `v2.${first}.${second}`;
+  const grouped = ['billing_portal', 'checkout', 'billing', 'test_helpers', 'radar'];
+  const resource = grouped.includes(first) ? `${first}.${second}` : first;
+  const parents: Record<string, string> = {
+    subscription_items: 'subscriptions',
+    invoice_payments: 'invoices',
+    invoiceitems: 'invoices',
+    'billing.meter_events': 'billing.meters',
+  };
+  return parents[resource] ?? resource;
+}
+
+/** Stripe's 403 for a restricted key without the access a request needs, or null when it has it. */
+function permissionError(emu: Emulator, key: string, method: string, path: string): StripeApiError | null {
+  const permissions = emu.state.restrictedKeys[key];
+  if (!permissions) return null;
+  const resource = permissionResource(path);
+  const needed = method === 'GET' ? 'read' : 'write';
+  const has = permissions[resource];
+  if (has === 'write' || has === needed) return null;
+  return new StripeApiError(403, {
+    type: 'invalid_request_error',
+    message: `The provided key '${maskKey(key)}' does not have the required permissions for this endpoint on account 'acct_emulator'. Having the 'rak_${resource.replaceAll('.', '_')}_${needed}' permission would allow this request to continue.`,
+  });
+}
+
 /** Accepts `Bearer sk_test_…` (and Basic with the key as user name, which Stripe also accepts). */
 function authenticate(header: string | undefined): StripeApiError | null {
   if (!header) {
@@ -67,13 +113,9 @@ function authenticate(header: string | undefined): StripeApiError | null {
         "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
     });
   }
-  let key = '';
-  const bearer = /^Bearer\s+(.+)$/i.exec(header);
-  const basic = /^Basic\s+(.+)$/i.exec(header);
-  if (bearer) key = bearer[1]!.trim();
-  else if (basic) key = Buffer.from(basic[1]!, 'base64').toString().split(':')[0] ?? '';
+  const key = keyOf(header);
   if (!/^(sk|rk)_test_[A-Za-z0-9_]+$/.test(key)) {
-    const shown = key.length > 4 ? `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}` : key;
+    const shown = maskKey(key);
     return new StripeApiError(401, {
       type: 'invalid_request_error',
       code: 'api_key_invalid',
@@ -81,6 +123,31 @@ function authenticate(header: string | undefined): StripeApiError | null {
     });
   }
   return null;
+}
+
+/** Bounds the shapes kept: a few hundred at most come from DropIn's own calls. */
+const MAX_SHAPES = 5_000;
+
+/** Parameter key paths as Stripe's form encoding names them, array indexes collapsed: `items[][price]`. */
+export function keyPaths(value: unknown, prefix = ''): string[] {
+  if (Array.isArray(value)) return [...new Set(value.flatMap((v) => keyPaths(v, `${prefix}[]`)))].sort();
+  if (value && typeof value === 'object') {
+    const out = Object.entries(value).flatMap(([k, v]) => keyPaths(v, prefix ? `${prefix}[${k}]` : k));
+    return out.length ? out : [prefix];
+  }
+  return [prefix];
+}
+
+function recordShape(
+  emu: Emulator,
+  req: { method: string; route: string; raw: Record<string, unknown>; path: string; params: string },
+): void {
+  const { expand, ...rest } = req.raw;
+  const expandPaths = (Array.isArray(expand) ? expand : expand === undefined ? [] : [expand]).map(String).sort();
+  const keys = keyPaths(rest).filter(Boolean);
+  const key = `${req.method} ${req.route} ${keys.join(',')} ${expandPaths.join(',')}`;
+  if (emu.shapes.has(key) || emu.shapes.size >= MAX_SHAPES) return;
+  emu.shapes.set(key, { method: req.method, route: req.route, keys, expand: expandPaths, path: req.path, params: req.params });
 }
 
 export class HttpFrontDoor {
@@ -137,7 +204,7 @@ export class HttpFrontDoor {
       return;
     }
 
-    if (!path.startsWith('/v1/')) {
+    if (!path.startsWith('/v1/') && !path.startsWith('/v2/')) {
       const page = await this.pages(this.emu, {
         method,
         path,
@@ -184,6 +251,8 @@ export class HttpFrontDoor {
 
     const authError = authenticate(req.headers.authorization);
     if (authError) return fail(authError);
+    const permissionDenied = permissionError(this.emu, keyOf(req.headers.authorization), method, path);
+    if (permissionDenied) return fail(permissionDenied);
 
     // Injected API faults (before anything executes, like an outage in front of Stripe).
     const fault = this.emu.apiFaults.find(
@@ -211,10 +280,20 @@ export class HttpFrontDoor {
       return fail(apiError('An unknown error occurred (injected by the emulator).'));
     }
 
-    const raw = (method === 'POST' ? qs.parse(bodyText, QS_OPTIONS) : qs.parse(url.search.slice(1), QS_OPTIONS)) as Record<
-      string,
-      unknown
-    >;
+    // API v2 takes JSON bodies; v1 takes form bodies.
+    let raw: Record<string, unknown>;
+    if (path.startsWith('/v2/') && method === 'POST') {
+      try {
+        raw = bodyText ? (JSON.parse(bodyText) as Record<string, unknown>) : {};
+      } catch {
+        return fail(invalidRequest('The request body is not valid JSON.'));
+      }
+    } else {
+      raw = (method === 'POST' ? qs.parse(bodyText, QS_OPTIONS) : qs.parse(url.search.slice(1), QS_OPTIONS)) as Record<
+        string,
+        unknown
+      >;
+    }
 
     let fingerprint = '';
     if (idemKey) {
@@ -248,6 +327,15 @@ export class HttpFrontDoor {
       );
     }
 
+    // v1 only: the contract test replays shapes to stripe-mock, whose spec has no v2 API.
+    if (path.startsWith('/v1/'))
+      recordShape(this.emu, {
+        method,
+        route: match.pattern,
+        raw,
+        path,
+        params: method === 'POST' ? bodyText : url.search.slice(1),
+      });
     let status = 200;
     let body: string;
     this.emu.request = { id: requestId, idempotencyKey: idemKey };

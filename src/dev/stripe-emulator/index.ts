@@ -24,6 +24,8 @@ export interface StripeEmulatorOptions {
   dataFile?: string;
   /** Delays in ms between webhook delivery retries after a non-2xx answer. */
   webhookRetrySchedule?: number[];
+  /** Webhook first attempts in flight at once per endpoint (default 1: strictly in order). */
+  webhookConcurrency?: number;
   /** How often real (non-test-clock) time is billed, in ms. 0 disables the timer. */
   tickIntervalMs?: number;
 }
@@ -41,8 +43,10 @@ export const DEFAULT_RETRY_SCHEDULE = [200, 500, 1000, 2000, 5000];
 
 export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const host = opts.host ?? '127.0.0.1';
-  const dispatcher = new WebhookDispatcher(opts.webhookRetrySchedule ?? DEFAULT_RETRY_SCHEDULE, (eventId, ok) =>
-    emu.settleDelivery(eventId, ok),
+  const dispatcher = new WebhookDispatcher(
+    opts.webhookRetrySchedule ?? DEFAULT_RETRY_SCHEDULE,
+    (eventId, ok) => emu.settleDelivery(eventId, ok),
+    opts.webhookConcurrency,
   );
   const emu = new Emulator(dispatcher);
 

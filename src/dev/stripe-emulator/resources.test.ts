@@ -304,6 +304,7 @@ describe('billing meters', () => {
 describe('portal sessions and drift', () => {
   it('creates a portal session for a customer', async () => {
     const c = await stripe.customers.create({});
+    await t.control.saveDefaultPortalConfiguration();
     const s = await stripe.billingPortal.sessions.create({ customer: c.id, return_url: 'https://app.example/account' });
     expect(s).toMatchObject({ object: 'billing_portal.session', customer: c.id, return_url: 'https://app.example/account' });
     await expect(stripe.billingPortal.sessions.create({ customer: 'cus_nope' })).rejects.toMatchObject({ statusCode: 404 });

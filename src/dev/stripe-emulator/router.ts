@@ -15,6 +15,7 @@ export type Handler = (ctx: Ctx) => unknown;
 
 interface Route {
   method: string;
+  pattern: string;
   regex: RegExp;
   keys: string[];
   handler: Handler;
@@ -29,7 +30,7 @@ export class Router {
       keys.push(key);
       return '([^/]+)';
     });
-    this.routes.push({ method, regex: new RegExp(`^${source}$`), keys, handler });
+    this.routes.push({ method, pattern, regex: new RegExp(`^${source}$`), keys, handler });
     return this;
   }
   get(pattern: string, handler: Handler): this {
@@ -42,7 +43,7 @@ export class Router {
     return this.on('DELETE', pattern, handler);
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | null {
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; pattern: string } | null {
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const m = route.regex.exec(path);
@@ -51,7 +52,7 @@ export class Router {
       route.keys.forEach((k, i) => {
         params[k] = decodeURIComponent(m[i + 1]!);
       });
-      return { handler: route.handler, params };
+      return { handler: route.handler, params, pattern: route.pattern };
     }
     return null;
   }

@@ -184,8 +184,13 @@ export class State {
   promotionCodes = new Collection<Stripe.PromotionCode>();
   webhookEndpoints = new Collection<Stripe.WebhookEndpoint>();
   testClocks = new Collection<Stripe.TestHelpers.TestClock>();
+  taxIds = new Collection<Stripe.TaxId>();
   meters = new Collection<Stripe.Billing.Meter>();
   events = new Collection<StoredEvent>();
+  /** Event destinations (API v2), with their signing secrets. */
+  eventDestinations = new Collection<Stripe.V2.Core.EventDestination>();
+  /** API v2 events (thin events' full form, read with GET /v2/core/events/:id). */
+  v2Events = new Collection<Stripe.V2.Core.Event>();
 
   meterEvents: MeterEventRecord[] = [];
   pendingItems: PendingItem[] = [];
@@ -209,6 +214,8 @@ export class State {
   invoicePaymentOf: Record<string, string> = {};
   /** Preset deflate dictionary for stored events (see Emulator.pack), base64. */
   eventDictionary: string | null = null;
+  /** Restricted keys made through the control API: each resource's access (`read` or `write`); none when absent. */
+  restrictedKeys: Record<string, Record<string, 'read' | 'write'>> = {};
   /** Ids of deleted objects that still answer retrieve with a `deleted: true` stub. */
   deleted: Record<string, string> = {};
   settings: Settings = defaultSettings();
@@ -234,6 +241,7 @@ export class State {
       clock: this.testClocks,
       mtr: this.meters,
       di: this.discounts,
+      txi: this.taxIds,
     } as unknown as Record<string, Collection<{ id: string }>>;
   }
 

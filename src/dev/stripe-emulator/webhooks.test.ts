@@ -204,3 +204,61 @@ describe('persistence', () => {
     }
   });
 });
+
+describe('event destinations (API v2 thin events)', () => {
+  it('a meter event for an unknown customer is accepted, then reported as v1.billing.meter.error_report_triggered', async () => {
+    const receiver = await webhookReceiver();
+    try {
+      const destination = await stripe.v2.core.eventDestinations.create({
+        name: 'meter errors',
+        type: 'webhook_endpoint',
+        event_payload: 'thin',
+        enabled_events: ['v1.billing.meter.error_report_triggered'],
+        webhook_endpoint: { url: receiver.url },
+        include: ['webhook_endpoint.signing_secret'],
+      });
+      const secret = destination.webhook_endpoint!.signing_secret!;
+      expect(secret).toMatch(/^whsec_/);
+      expect((await stripe.v2.core.eventDestinations.retrieve(destination.id)).webhook_endpoint?.signing_secret).toBeUndefined();
+      const meter = await stripe.billing.meters.create({
+        display_name: 'API calls',
+        event_name: 'api_call',
+        default_aggregation: { formula: 'sum' },
+      });
+      const known = await stripe.customers.create({});
+      await stripe.billing.meterEvents.create({
+        event_name: 'api_call',
+        identifier: 'ok-1',
+        payload: { stripe_customer_id: known.id },
+      });
+      const accepted = await stripe.billing.meterEvents.create({
+        event_name: 'api_call',
+        identifier: 'lost-1',
+        payload: { stripe_customer_id: 'cus_gone' },
+      });
+      expect(accepted.identifier).toBe('lost-1');
+      await t.control.waitForDeliveries();
+      expect(receiver.received).toHaveLength(1);
+      const { body, signature } = receiver.received[0]!;
+      const notification = stripe.parseEventNotification(body, signature, secret);
+      expect(notification).toMatchObject({
+        type: 'v1.billing.meter.error_report_triggered',
+        related_object: { id: meter.id, type: 'billing.meter' },
+      });
+      expect(JSON.parse(body).data).toBeUndefined();
+      if (notification.type !== 'v1.billing.meter.error_report_triggered') throw new Error(notification.type);
+      const event = await notification.fetchEvent();
+      expect(event.data.reason.error_types).toEqual([
+        {
+          code: 'meter_event_customer_not_found',
+          error_count: 1,
+          sample_errors: [{ error_message: expect.stringContaining('cus_gone'), request: { identifier: 'lost-1' } }],
+        },
+      ]);
+      expect((await notification.fetchRelatedObject()).id).toBe(meter.id);
+      expect(() => stripe.parseEventNotification(body, signature, 'whsec_other')).toThrow();
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -49,7 +49,9 @@ export class WebhookDispatcher {
   readonly deliveries: Delivery[] = [];
   faults: WebhookFault[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Per endpoint: attempts in flight and attempts waiting for a slot, oldest first. */
+  private readonly lanes = new Map<string, { active: number; waiting: (() => Promise<void>)[] }>();
+  private readonly inFlight = new Set<Promise<void>>();
   private held: { delivery: Delivery; target: Target; payload: string }[] = [];
   private heldFor = 0;
   private heldTimer: NodeJS.Timeout | null = null;
@@ -59,6 +61,11 @@ export class WebhookDispatcher {
     private retrySchedule: number[],
     /** Called when a delivery settles, so the event's `pending_webhooks` can be kept true. */
     private readonly onSettled: (eventId: string, ok: boolean) => void,
+    /**
+     * First attempts in flight at once per endpoint. 1 sends them strictly in order, one after the
+     * other; more is how Stripe delivers a burst (in parallel, in no guaranteed order).
+     */
+    private readonly concurrency = 1,
   ) {}
 
   setRetrySchedule(schedule: number[]): void {
@@ -116,14 +123,30 @@ export class WebhookDispatcher {
     for (const h of held) this.chain(h.delivery, h.target, h.payload, 0);
   }
 
-  /** First attempts to one endpoint go out in order, like a single Stripe delivery worker. */
+  /** First attempts to one endpoint start in order, `concurrency` of them in flight at a time. */
   private chain(delivery: Delivery, target: Target, payload: string, attempt: number, duplicate = false): void {
-    const prev = this.chains.get(target.endpointId) ?? Promise.resolve();
-    const next = prev.then(() => this.attempt(delivery, target, payload, attempt, duplicate));
-    this.chains.set(
-      target.endpointId,
-      next.catch(() => undefined),
-    );
+    let lane = this.lanes.get(target.endpointId);
+    if (!lane) {
+      lane = { active: 0, waiting: [] };
+      this.lanes.set(target.endpointId, lane);
+    }
+    lane.waiting.push(() => this.attempt(delivery, target, payload, attempt, duplicate));
+    this.pump(lane);
+  }
+
+  private pump(lane: { active: number; waiting: (() => Promise<void>)[] }): void {
+    while (lane.active < this.concurrency && lane.waiting.length) {
+      const job = lane.waiting.shift() as () => Promise<void>;
+      lane.active++;
+      const p: Promise<void> = job()
+        .catch(() => undefined)
+        .finally(() => {
+          lane.active--;
+          this.inFlight.delete(p);
+          this.pump(lane);
+        });
+      this.inFlight.add(p);
+    }
   }
 
   private later(ms: number, fn: () => void): void {
@@ -185,13 +208,14 @@ export class WebhookDispatcher {
       // A long queue to a slow endpoint can take longer than the wait: the deadline bounds it too.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all([...this.chains.values()]),
+        Promise.all([...this.inFlight]),
         new Promise((r) => {
           timer = setTimeout(r, until - Date.now());
         }),
       ]);
       clearTimeout(timer);
-      if (!this.deliveries.some((d) => d.status === 'pending') && this.held.length === 0) return;
+      const busy = [...this.lanes.values()].some((l) => l.active > 0 || l.waiting.length > 0);
+      if (!busy && !this.deliveries.some((d) => d.status === 'pending') && this.held.length === 0) return;
       await new Promise((r) => setTimeout(r, 20));
     }
   }

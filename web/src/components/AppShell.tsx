@@ -1,10 +1,12 @@
 // The logged-in frame: a top bar (logo, account, Log out), the section navigation (a sidebar on
 // wide screens, a menu behind a button on phones) and the page itself in <main>, where a page that
-// fails to render shows an error while the frame keeps working.
+// fails to render shows an error while the frame keeps working. Above every page: the account
+// alerts that need action (a failed payment), until they are fixed.
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { trpc } from '../lib/trpc';
 import { leaveSignedOut, useCurrentUser } from '../features/auth/session';
+import { AccountAlerts } from '../features/billing/AccountAlerts';
 import { Button } from './Button';
 import { PageErrorBoundary } from './ErrorBoundary';
 import { cx } from './cx';
@@ -107,6 +109,8 @@ export function AppShell() {
         </nav>
         <main id="main" tabIndex={-1} className="shell-main">
           <PageErrorBoundary home="/app" homeLabel="Go to the dashboard">
+            {/* A failed payment (or anything else that needs action) shows on every page until fixed. */}
+            <AccountAlerts show="action_required" />
             <Outlet />
           </PageErrorBoundary>
         </main>

@@ -9,6 +9,7 @@ import { decimalString, idOf } from '../resources/common.js';
 import type { PendingItem } from '../store.js';
 import { behaviorOf } from '../resources/paymentMethods.js';
 import { recordCharge } from './charges.js';
+import { taxIdsOf } from '../resources/taxIds.js';
 
 export interface LineSpec {
   amount: number;
@@ -183,6 +184,7 @@ export function newInvoice(
     amount_due: 0,
     amount_overpaid: 0,
     amount_paid: 0,
+    amount_paid_off_stripe: 0,
     amount_remaining: 0,
     amount_shipping: 0,
     application: null,
@@ -198,13 +200,9 @@ export function newInvoice(
     custom_fields: null,
     customer: customer.id,
     customer_account: null,
-    customer_address: customer.address ?? null,
-    customer_email: customer.email,
-    customer_name: customer.name ?? null,
-    customer_phone: customer.phone ?? null,
+    ...customerDetails(emu, customer),
     customer_shipping: null,
     customer_tax_exempt: customer.tax_exempt ?? 'none',
-    customer_tax_ids: [],
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],
@@ -267,6 +265,22 @@ export function newInvoice(
   return invoice;
 }
 
+/**
+ * The customer's details as an invoice prints them. Stripe keeps them in step with the customer
+ * while the invoice is a draft and freezes them when it is finalized.
+ */
+function customerDetails(emu: Emulator, customer: Stripe.Customer) {
+  return {
+    customer_address: customer.address ?? null,
+    customer_email: customer.email,
+    customer_name: customer.name ?? null,
+    customer_phone: customer.phone ?? null,
+    customer_tax_ids: taxIdsOf(emu, customer.id)
+      .reverse()
+      .map((t) => ({ type: t.type, value: t.value })),
+  } satisfies Partial<Stripe.Invoice>;
+}
+
 /** Store a new draft invoice and announce it. */
 export function saveDraft(emu: Emulator, invoice: Stripe.Invoice): Stripe.Invoice {
   emu.state.invoices.set(invoice);
@@ -281,6 +295,7 @@ export function finalizeInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   const customer = emu.state.customers.get(customerId);
   const now = emu.now(customerId);
   computeTotals(emu, invoice);
+  if (customer) Object.assign(invoice, customerDetails(emu, customer));
   const balance = customer?.balance ?? 0;
   const applied = invoice.total + balance;
   invoice.starting_balance = balance;
@@ -437,7 +452,10 @@ export function markPaid(emu: Emulator, invoice: Stripe.Invoice, pi: Stripe.Paym
   const customerId = idOf(invoice.customer);
   const now = emu.now(customerId);
   invoice.status = 'paid';
+  delete invoice.status_details;
   invoice.amount_paid = invoice.amount_due;
+  // Paid out of band (no payment intent): the amount was paid outside Stripe.
+  if (!pi) invoice.amount_paid_off_stripe = invoice.amount_due;
   invoice.amount_remaining = 0;
   invoice.status_transitions.paid_at = now;
   invoice.next_payment_attempt = null;
@@ -519,6 +537,7 @@ export function attemptPayment(
 
 export function voidInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   invoice.status = 'void';
+  delete invoice.status_details;
   invoice.status_transitions.voided_at = emu.now(idOf(invoice.customer));
   invoice.next_payment_attempt = null;
   invoice.amount_remaining = 0;

@@ -9,6 +9,34 @@ import { payInvoice } from '../resources/invoices.js';
 import { attachPaymentMethod, createCardPaymentMethod, TEST_CARDS } from '../resources/paymentMethods.js';
 import { authenticatePage, cardFields, esc, html, page, readCard, redirect } from './layout.js';
 
+const TAX_ID_LABELS: Record<string, string> = {
+  eu_vat: 'EU VAT',
+  gb_vat: 'GB VAT',
+  ch_vat: 'CH VAT',
+  no_vat: 'NO VAT',
+  us_ein: 'US EIN',
+  ca_bn: 'CA BN',
+  au_abn: 'AU ABN',
+  nz_gst: 'NZ GST',
+  in_gst: 'IN GST',
+  sg_gst: 'SG GST',
+};
+
+/** The "Bill to" block as Stripe prints it: name, address, email, then each tax ID with its type. */
+export function billToLines(invoice: Stripe.Invoice): string[] {
+  const a = invoice.customer_address;
+  const cityLine = a ? [a.postal_code, a.city, a.state].filter(Boolean).join(' ') : '';
+  return [
+    invoice.customer_name,
+    a?.line1,
+    a?.line2,
+    cityLine,
+    a?.country,
+    invoice.customer_email,
+    ...(invoice.customer_tax_ids ?? []).map((t) => `${TAX_ID_LABELS[t.type] ?? t.type.toUpperCase()} ${t.value}`),
+  ].filter((l): l is string => Boolean(l));
+}
+
 function render(
   _emu: Emulator,
   invoice: Stripe.Invoice,
@@ -28,6 +56,8 @@ function render(
 <p class="muted">DropIn</p>
 <h1 id="inv-title">Invoice ${esc(invoice.number ?? invoice.id)}</h1>
 ${notice ? `<div class="notice" role="status">${esc(notice)}</div>` : ''}
+<p class="muted">Bill to</p>
+<address class="bill-to">${billToLines(invoice).map(esc).join('<br>')}</address>
 <p class="price">${formatMoney(invoice.status === 'paid' ? invoice.amount_paid : invoice.amount_remaining, invoice.currency)}</p>
 <p><span class="status">${esc(invoice.status)}</span> ${invoice.status === 'paid' && invoice.status_transitions.paid_at ? `Paid on ${formatDate(invoice.status_transitions.paid_at)}` : invoice.status_transitions.finalized_at ? `Issued on ${formatDate(invoice.status_transitions.finalized_at)}` : ''}</p>
 <table><thead><tr><th>Description</th><th class="num">Amount</th></tr></thead><tbody>${lines}
@@ -93,7 +123,8 @@ export async function invoicePdf(_emu: Emulator, invoice: Stripe.Invoice): Promi
     doc.text(`Date of issue: ${formatDate(invoice.status_transitions.finalized_at ?? invoice.created)}`);
     doc.text(`Status: ${String(invoice.status)}`);
     doc.moveDown().fillColor('#000').fontSize(11).text('DropIn');
-    doc.fontSize(10).text(`Bill to: ${invoice.customer_name ?? ''} ${invoice.customer_email ?? ''}`.trim());
+    doc.fontSize(10).text('Bill to');
+    for (const line of billToLines(invoice)) doc.text(line);
     doc.moveDown();
     doc.fontSize(10);
     for (const line of invoice.lines.data) {

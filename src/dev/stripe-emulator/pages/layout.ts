@@ -43,7 +43,7 @@ a{color:#0969da}
 export function page(title: string, body: string, opts: { split?: boolean } = {}): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>${CSS}</style></head>
+<link rel="icon" href="data:,"><title>${esc(title)}</title><style>${CSS}</style></head>
 <body><div class="banner" role="note">Test mode · local Stripe emulator — no real money moves</div>
 <main${opts.split ? ' class="split"' : ''}>${body}</main></body></html>`;
 }

@@ -228,7 +228,7 @@ export function registerCheckout(router: Router): void {
         metadata: p.meta,
         expires_at: p.int,
         locale: p.str,
-        ui_mode: p.enum('hosted', 'embedded', 'custom'),
+        ui_mode: p.enum('hosted_page', 'embedded_page', 'elements', 'form'),
         return_url: p.str,
         adaptive_pricing: p.any,
         after_expiration: p.any,
@@ -272,7 +272,7 @@ export function registerCheckout(router: Router): void {
     const mode = required<string>(body, 'mode');
     if (mode !== 'subscription')
       throw invalidRequest('The emulator supports Checkout in `subscription` mode only.', { param: 'mode' });
-    if (body.ui_mode && body.ui_mode !== 'hosted')
+    if (body.ui_mode && body.ui_mode !== 'hosted_page')
       throw invalidRequest('The emulator supports hosted Checkout only.', { param: 'ui_mode' });
     const successUrl = required<string>(body, 'success_url');
     if (!/^https?:\/\//.test(successUrl)) throw invalidRequest('Not a valid URL', { param: 'success_url', code: 'url_invalid' });
@@ -399,7 +399,7 @@ export function registerCheckout(router: Router): void {
       subscription: null,
       success_url: successUrl,
       total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
-      ui_mode: 'hosted',
+      ui_mode: 'hosted_page',
       url: `${emu.baseUrl}/c/pay/${id}`,
       wallet_options: null,
     } satisfies Stripe.Checkout.Session;

@@ -51,6 +51,8 @@ export function createDiscount(
     subscription?: string | null;
     checkoutSession?: string | null;
     now: number;
+    /** For an invoice preview: checked like a redemption, but nothing is redeemed. */
+    preview?: boolean;
   },
 ): Stripe.Discount {
   let promo: Stripe.PromotionCode | undefined;
@@ -65,8 +67,10 @@ export function createDiscount(
   if (!coupon) throw noSuch(String(couponId), 'discounts[0][coupon]', 'coupon');
   const problem = couponUsable(emu, coupon, opts.now);
   if (problem) throw invalidRequest(problem, { param: 'discounts[0][coupon]' });
-  coupon.times_redeemed += 1;
-  if (promo) promo.times_redeemed += 1;
+  if (!opts.preview) {
+    coupon.times_redeemed += 1;
+    if (promo) promo.times_redeemed += 1;
+  }
   const end =
     coupon.duration === 'repeating' && coupon.duration_in_months ? addUnits(opts.now, 'month', coupon.duration_in_months) : null;
   const discount = {

@@ -4,6 +4,7 @@ import { registerCatalog } from './catalog.js';
 import { registerCheckout } from './checkout.js';
 import { registerCustomers } from './customers.js';
 import { registerDiscounts } from './discounts.js';
+import { registerEventDestinations } from './eventDestinations.js';
 import { registerEvents } from './events.js';
 import { registerInvoices } from './invoices.js';
 import { registerMeters } from './meters.js';
@@ -12,11 +13,13 @@ import { registerPortal } from './portal.js';
 import { registerRefunds } from './refunds.js';
 import { registerSubscriptionSchedules } from './subscriptionSchedules.js';
 import { registerSubscriptions } from './subscriptions.js';
+import { registerTaxIds } from './taxIds.js';
 import { registerTestClocks } from './testClocks.js';
 
 export function buildApiRouter(): Router {
   const router = new Router();
   registerCustomers(router);
+  registerTaxIds(router);
   registerPaymentMethods(router);
   registerCatalog(router);
   registerDiscounts(router);
@@ -27,6 +30,7 @@ export function buildApiRouter(): Router {
   registerRefunds(router);
   registerTestClocks(router);
   registerEvents(router);
+  registerEventDestinations(router);
   registerMeters(router);
   registerPortal(router);
   return router;

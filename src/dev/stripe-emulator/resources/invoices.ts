@@ -33,6 +33,7 @@ import {
   type LineSpec,
 } from '../engine/invoices.js';
 import { addUnits, nextBoundary } from '../engine/time.js';
+import { createDiscount } from './discounts.js';
 import { idOf, mustGet } from './common.js';
 import { planUpdate, updateFields, type UpdateParams } from './subscriptions.js';
 
@@ -86,6 +87,7 @@ export function upcomingInvoice(
   items = sub.items.data,
   extra: LineSpec[] = [],
   prorationDate?: number,
+  discounts?: string[],
 ): Stripe.Invoice {
   const customer = mustGet(emu.state.customers, idOf(sub.customer as string), 'customer');
   const period = periodOf(sub);
@@ -130,7 +132,7 @@ export function upcomingInvoice(
     periodEnd: period.end,
     now: period.end,
     currency: sub.currency,
-    discounts: activeDiscounts(emu, sub, period.end),
+    discounts: discounts ?? activeDiscounts(emu, sub, period.end),
     id: `upcoming_${newId('in')}`,
     prorationDate,
   });
@@ -150,6 +152,30 @@ interface PreviewParams {
   discounts?: UpdateParams['discounts'];
 }
 
+/**
+ * `discounts` on a preview replace the subscription's own for this invoice, as Stripe documents.
+ * They are checked as a redemption would be (an unusable code is refused) but nothing is redeemed:
+ * the Discount objects exist only while the preview is computed.
+ */
+function withPreviewDiscounts(
+  emu: Emulator,
+  body: PreviewParams,
+  customer: string,
+  now: number,
+  build: (discounts: string[] | undefined) => Stripe.Invoice,
+): Stripe.Invoice {
+  if (!body.discounts) return build(undefined);
+  const made = body.discounts.map((d) => {
+    if (d.discount) return mustGet(emu.state.discounts, d.discount, 'discounts[0][discount]').id;
+    return createDiscount(emu, { coupon: d.coupon, promotionCode: d.promotion_code, customer, now, preview: true }).id;
+  });
+  try {
+    return build(made);
+  } finally {
+    for (const id of made) if (!body.discounts.some((d) => d.discount === id)) emu.state.discounts.delete(id);
+  }
+}
+
 function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
   if (!body.customer && !body.subscription)
     throw invalidRequest('Missing required param: customer.', { param: 'customer', code: 'parameter_missing' });
@@ -163,8 +189,10 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
         status: 404,
       });
     const details = body.subscription_details;
-    if (!details) return upcomingInvoice(emu, sub);
-    const now = emu.now(idOf(sub.customer as string));
+    const customerId = idOf(sub.customer as string)!;
+    const now = emu.now(customerId);
+    if (!details)
+      return withPreviewDiscounts(emu, body, customerId, now, (d) => upcomingInvoice(emu, sub, undefined, [], undefined, d));
     const plan = planUpdate(emu, sub, details, now);
     const prorationLines = plan.prorations.map(pendingToLine);
     if (plan.invoiceNow) {
@@ -182,23 +210,27 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
             null,
           )
         : [];
-      const inv = newInvoice(emu, {
-        customer,
-        subscription: sub,
-        billingReason: 'subscription_update',
-        lines: [...pending, ...prorationLines, ...reset],
-        periodStart: now,
-        periodEnd: now,
-        now,
-        currency: sub.currency,
-        discounts: activeDiscounts(emu, sub, now),
-        id: `upcoming_${newId('in')}`,
-        prorationDate: plan.prorations.length ? plan.prorationDate : undefined,
+      return withPreviewDiscounts(emu, body, customerId, now, (discounts) => {
+        const inv = newInvoice(emu, {
+          customer,
+          subscription: sub,
+          billingReason: 'subscription_update',
+          lines: [...pending, ...prorationLines, ...reset],
+          periodStart: now,
+          periodEnd: now,
+          now,
+          currency: sub.currency,
+          discounts: discounts ?? activeDiscounts(emu, sub, now),
+          id: `upcoming_${newId('in')}`,
+          prorationDate: plan.prorations.length ? plan.prorationDate : undefined,
+        });
+        for (const l of inv.lines.data) l.invoice = null;
+        return applyBalance(inv, customer);
       });
-      for (const l of inv.lines.data) l.invoice = null;
-      return applyBalance(inv, customer);
     }
-    return upcomingInvoice(emu, sub, plan.items, prorationLines, plan.prorations.length ? plan.prorationDate : undefined);
+    return withPreviewDiscounts(emu, body, customerId, now, (discounts) =>
+      upcomingInvoice(emu, sub, plan.items, prorationLines, plan.prorations.length ? plan.prorationDate : undefined, discounts),
+    );
   }
   // A new subscription's first invoice.
   const customer = mustGet(emu.state.customers, body.customer, 'customer');
@@ -284,7 +316,7 @@ export function registerInvoices(router: Router): void {
         customer: p.str,
         customer_account: p.str,
         subscription: p.str,
-        discounts: p.any,
+        discounts: p.arr(p.obj({ coupon: p.str, promotion_code: p.str, discount: p.str })),
         automatic_tax: p.any,
         currency: p.str,
         customer_details: p.any,
@@ -421,6 +453,8 @@ export function registerInvoices(router: Router): void {
     if (invoice.status !== 'open')
       throw invalidRequest('You can only mark open invoices as uncollectible.', { code: 'invoice_not_editable' });
     invoice.status = 'uncollectible';
+    // Present only on uncollectible invoices (2026-09-30.endive); marked by the API: forgiven by the user.
+    invoice.status_details = { uncollectible: { reason: 'user_forgiven' } };
     invoice.status_transitions.marked_uncollectible_at = emu.now(idOf(invoice.customer as string));
     invoice.next_payment_attempt = null;
     emu.emit('invoice.marked_uncollectible', invoice, { customer: idOf(invoice.customer as string) });

@@ -199,6 +199,8 @@ export function registerMeters(router: Router): void {
       });
     }
     emu.state.meterEvents.push({ identifier, event_name: eventName, customer, value, timestamp, created: now, payload });
+    // Accepted, then found not to apply: Stripe reports it asynchronously as a v2 thin event.
+    if (meter && !emu.state.customers.has(customer)) reportMeterError(emu, meter, identifier, customer);
     return {
       object: 'billing.meter_event',
       created: now,
@@ -209,4 +211,32 @@ export function registerMeters(router: Router): void {
       timestamp,
     } satisfies Stripe.Billing.MeterEvent;
   });
+}
+
+/**
+ * `v1.billing.meter.error_report_triggered` for one meter event naming a customer the account does
+ * not have (Stripe batches a window of errors into one report; here each error is its own).
+ */
+function reportMeterError(emu: Emulator, meter: Stripe.Billing.Meter, identifier: string, customer: string): void {
+  const at = new Date().toISOString();
+  const message = `No customer found with the provided stripe_customer_id: ${customer}`;
+  emu.emitThin(
+    'v1.billing.meter.error_report_triggered',
+    {
+      developer_message_summary: `1 meter event for meter ${meter.id} could not be processed: meter_event_customer_not_found.`,
+      reason: {
+        error_count: 1,
+        error_types: [
+          {
+            code: 'meter_event_customer_not_found',
+            error_count: 1,
+            sample_errors: [{ error_message: message, request: { identifier } }],
+          },
+        ],
+      },
+      validation_start: at,
+      validation_end: at,
+    },
+    { id: meter.id, type: 'billing.meter', url: `/v1/billing/meters/${meter.id}` },
+  );
 }

@@ -166,12 +166,24 @@ function newConfiguration(emu: Emulator, body: ConfigParams, isDefault: boolean)
   return cfg;
 }
 
-/** The configuration a session uses: the one asked for, or the account's default (made on first use). */
+/**
+ * The configuration a session uses: the one asked for, or the account's default. An account has a
+ * default only once its portal settings are saved in the Dashboard (`saveDefaultPortalConfiguration`
+ * here); until then Stripe refuses sessions that name no configuration.
+ */
 export function portalConfiguration(
   emu: Emulator,
   id?: string | Stripe.BillingPortal.Configuration,
 ): Stripe.BillingPortal.Configuration {
   if (id) return mustGet(emu.state.portalConfigurations, typeof id === 'string' ? id : id.id, 'configuration');
+  for (const cfg of emu.state.portalConfigurations.values()) if (cfg.is_default) return cfg;
+  throw invalidRequest(
+    'No configuration provided and your test mode default configuration has not been created. Provide a configuration or create your default by saving your customer portal settings in test mode at https://dashboard.stripe.com/test/settings/billing/portal.',
+  );
+}
+
+/** What saving the portal settings in the Dashboard does: the account's default configuration. */
+export function saveDefaultPortalConfiguration(emu: Emulator): Stripe.BillingPortal.Configuration {
   for (const cfg of emu.state.portalConfigurations.values()) if (cfg.is_default) return cfg;
   return newConfiguration(emu, {}, true);
 }

@@ -294,6 +294,31 @@ const PENDING_UPDATE_PARAMS = [
   'trial_from_plan',
 ];
 
+/**
+ * A pending subscription update changes existing items only: each `items[]` entry names an item by `id` and may
+ * carry `price` and `quantity` (item `discounts` since 2026-07-29.dahlia, not emulated). Adding an
+ * item, deleting one or setting anything else on it is refused, as on Stripe.
+ */
+function checkPendingItems(items: ItemParam[] | undefined): void {
+  (items ?? []).forEach((item, i) => {
+    const extra = Object.keys(item).find((k) => item[k as keyof ItemParam] !== undefined && !PENDING_ITEM_PARAMS.includes(k));
+    if (extra) {
+      throw invalidRequest(
+        `\`items[${i}][${extra}]\` cannot be used with \`payment_behavior=pending_if_incomplete\`. A pending update can only change the \`price\` and \`quantity\` of existing items.`,
+        { param: `items[${i}][${extra}]` },
+      );
+    }
+    if (!item.id) {
+      throw invalidRequest(
+        `\`items[${i}]\` adds an item, which cannot be done with \`payment_behavior=pending_if_incomplete\`. A pending update can only change the \`price\` and \`quantity\` of existing items.`,
+        { param: `items[${i}]` },
+      );
+    }
+  });
+}
+
+const PENDING_ITEM_PARAMS = ['id', 'price', 'quantity'];
+
 export function updateSubscription(emu: Emulator, sub: Stripe.Subscription, body: UpdateParams): Stripe.Subscription {
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     throw invalidRequest(`A canceled subscription can only update its cancellation_details and metadata.`, { param: 'items' });
@@ -511,6 +536,7 @@ export function registerSubscriptions(router: Router): void {
 
   router.post('/v1/subscriptions/:id', ({ emu, params, raw }) => {
     const body = parse<UpdateParams>(updateFields, raw);
+    if (body.payment_behavior === 'pending_if_incomplete') checkPendingItems(body.items);
     return updateSubscription(emu, mustGet(emu.state.subscriptions, params.id), body);
   });
 

@@ -7,7 +7,9 @@ import { PageHeader } from '../../components/AppShell';
 import { EmptyState } from '../../components/EmptyState';
 import { PageErrorBoundary } from '../../components/ErrorBoundary';
 import { ShieldIcon } from '../../components/icons';
-import { useCurrentUser, useMe } from '../auth/session';
+import { leaveSignedOut, useCurrentUser, useMe } from '../auth/session';
+import { trpc } from '../../lib/trpc';
+import { Button } from '../../components/Button';
 import { AppNotFoundPage } from '../app/NotFoundPage';
 import { OverviewPage } from './OverviewPage';
 import { SubscribersPage } from './SubscribersPage';
@@ -62,10 +64,12 @@ export function AdminRoutes() {
       </div>
     );
   }
-  // ADMIN_REQUIRE_2FA: enrol first (the server refuses every admin procedure until then).
-  if (me.data?.adminRequiresTwoFactor && !user.twoFactorEnabled) {
+  // ADMIN_REQUIRE_2FA: enrol first (the server refuses every admin procedure until then), then use a
+  // session that passed the code at sign-in.
+  if (me.data?.adminTwoFactor === 'enrol' || (me.data?.adminRequiresTwoFactor && !user.twoFactorEnabled)) {
     return <Navigate to={`${webPages.settings}?notice=admin-two-factor#two-factor`} replace />;
   }
+  if (me.data?.adminTwoFactor === 'sign-in') return <SignInAgain />;
   return (
     <div className="admin">
       <nav className="admin-tabs" aria-label="Admin sections">
@@ -83,6 +87,33 @@ export function AdminRoutes() {
       <PageErrorBoundary home={webPages.admin} homeLabel="Go to the admin overview">
         {section}
       </PageErrorBoundary>
+    </div>
+  );
+}
+
+/** This session started without the second factor: the admin area opens after a sign-in with the code. */
+function SignInAgain() {
+  const next = encodeURIComponent(webPages.admin);
+  const logout = trpc.auth.logout.useMutation({
+    onSuccess: () => leaveSignedOut(`${webPages.login}?next=${next}`),
+  });
+  return (
+    <div className="page">
+      <PageHeader title="Admin" />
+      <div className="card">
+        <EmptyState
+          icon={<ShieldIcon size={28} />}
+          title="Sign in again with your code"
+          action={
+            <Button onClick={() => logout.mutate()} loading={logout.isPending}>
+              Sign in again
+            </Button>
+          }
+        >
+          <p>The admin area needs a session that was signed in with your two-factor code. This one started without it.</p>
+          {logout.error && <p role="alert">{logout.error.message}</p>}
+        </EmptyState>
+      </div>
     </div>
   );
 }

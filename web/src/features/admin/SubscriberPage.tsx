@@ -45,6 +45,7 @@ export function SubscriberPage() {
             <SubscriptionsCard d={d} onDone={setNotice} />
             <InvoicesCard d={d} onDone={setNotice} />
             {d.usage && <UsageCard usage={d.usage} />}
+            {d.meterErrors.length > 0 && <MeterErrorsCard d={d} />}
             <SessionsCard d={d} onDone={setNotice} />
             <EventsCard d={d} />
             <AuditCard d={d} />
@@ -415,6 +416,34 @@ function UsageCard({ usage }: { usage: NonNullable<SubscriberDetail['usage']> })
           </Fact>
         ))}
       </dl>
+    </Card>
+  );
+}
+
+/** Overage reports Stripe accepted and then could not apply, and what became of the units. */
+function MeterErrorsCard({ d }: { d: SubscriberDetail }) {
+  return (
+    <Card
+      title="Meter errors"
+      description="Overage Stripe reported it could not bill. Units for a customer this account no longer has are sent again to its current one."
+    >
+      <ul className="admin-log">
+        {d.meterErrors.map((e) => (
+          <li key={e.id}>
+            <code>{e.code}</code>{' '}
+            <span className={`badge badge-${e.rejectedUnits > e.requeuedUnits ? 'danger' : 'warning'}`}>
+              {e.requeuedUnits > 0
+                ? `${plural(e.requeuedUnits, 'unit')} sent again`
+                : e.rejectedUnits > 0
+                  ? `${plural(e.rejectedUnits, 'unit')} not billed`
+                  : 'already handled'}
+            </span>{' '}
+            <span className="muted admin-small">
+              {formatDateTime(e.receivedAt)} · {e.message}
+            </span>
+          </li>
+        ))}
+      </ul>
     </Card>
   );
 }

@@ -6,7 +6,6 @@ import { useState } from 'react';
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
-import { hasPaymentTrouble } from '../../../../src/billing/status';
 import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
@@ -24,40 +23,29 @@ import {
   type PublicPlan,
   scheduledChangeLabel,
   statusOf,
-  useActionIds,
 } from './billing-lib';
+import { AccountAlerts, alertPollInterval } from './AccountAlerts';
+import { BillingDetailsCard } from './BillingDetailsCard';
 import { CancelDialog } from './CancelDialog';
+import { NextChargeFigure } from './NextCharge';
 import { ChangePlanDialog, type ChangeTarget } from './ChangePlanDialog';
 import { InvoicesCard } from './InvoicesCard';
 import { UndoChangeDialog } from './UndoChangeDialog';
 import './billing.css';
 
 export function BillingPage() {
-  const utils = trpc.useUtils();
-  const summary = trpc.billing.summary.useQuery(undefined, {
-    // While a payment is being sorted out (often in another tab), watch for Stripe's answer.
-    refetchInterval: (q) => (hasPaymentTrouble(q.state.data?.alert ?? '') ? 5_000 : false),
-  });
+  const summary = trpc.billing.summary.useQuery(undefined, { refetchInterval: (q) => alertPollInterval(q.state.data) });
   const plans = trpc.billing.plans.useQuery(undefined, { staleTime: 5 * 60_000 });
   const [notice, setNotice] = useState<string | null>(null);
   const [changing, setChanging] = useState<ChangeTarget | null>(null);
   const [canceling, setCanceling] = useState(false);
   const [undoing, setUndoing] = useState(false);
-  const actions = useActionIds();
   const portal = trpc.billing.portal.useMutation({ onSuccess: ({ url }) => window.location.assign(url) });
-  const resume = trpc.billing.resume.useMutation({
-    onSettled: (_d, error) => actions.settle('resume', error),
-    onSuccess: (next) => {
-      utils.billing.summary.setData(undefined, next);
-      setNotice(`Your ${next.plan.name} plan will renew as usual.`);
-    },
-  });
-  const actionError = formErrors(portal.error ?? resume.error).message;
+  const actionError = formErrors(portal.error).message;
   const s = summary.data;
-  const poll = hasPaymentTrouble(s?.alert ?? '');
+  const poll = alertPollInterval(s) !== false;
 
   const openPortal = () => portal.mutate();
-  const doResume = () => resume.mutate({ actionId: actions.idFor('resume') });
 
   return (
     <div className="page billing-page">
@@ -72,13 +60,7 @@ export function BillingPage() {
       >
         {(data) => (
           <>
-            <AlertBanner
-              summary={data}
-              onPortal={openPortal}
-              portalBusy={portal.isPending}
-              onResume={doResume}
-              resumeBusy={resume.isPending}
-            />
+            <AccountAlerts show="notice" />
             <PlanCard
               summary={data}
               plans={plans.data?.plans ?? []}
@@ -107,6 +89,7 @@ export function BillingPage() {
           </>
         )}
       </QueryState>
+      {s && (s.subscription || s.paymentMethod) && <BillingDetailsCard />}
       <InvoicesCard poll={poll} />
       {changing && s && (
         <ChangePlanDialog
@@ -138,85 +121,13 @@ export function BillingPage() {
         <CancelDialog
           summary={s}
           onClose={() => setCanceling(false)}
-          onCanceled={(next) => {
+          onCanceled={() => {
+            // The plan card's badge and the alert above it say when the plan ends: one message.
             setCanceling(false);
-            const end = next.subscription?.cancelAt ?? next.subscription?.currentPeriodEnd;
-            setNotice(
-              `Cancellation scheduled: ${next.plan.name} stays active${end ? ` until ${formatDate(end)}` : ' until the end of the period'}.`,
-            );
           }}
         />
       )}
     </div>
-  );
-}
-
-function AlertBanner({
-  summary,
-  onPortal,
-  portalBusy,
-  onResume,
-  resumeBusy,
-}: {
-  summary: BillingSummary;
-  onPortal: () => void;
-  portalBusy: boolean;
-  onResume: () => void;
-  resumeBusy: boolean;
-}) {
-  const sub = summary.subscription;
-  if (!sub || !summary.alert) return null;
-  const invoice = sub.latestInvoice;
-  const owed = invoice && invoice.amountDue > 0 ? formatMoney(invoice.amountDue, sub.currency, { cents: true }) : null;
-  const planName = sub.planId ? sub.planId.charAt(0).toUpperCase() + sub.planId.slice(1) : summary.plan.name;
-  const fixActions = (
-    <div className="button-row">
-      {invoice?.hostedInvoiceUrl && invoice.status === 'open' && (
-        <a className="btn btn-primary btn-sm" href={invoice.hostedInvoiceUrl} target="_blank" rel="noreferrer">
-          Pay invoice<span className="visually-hidden"> (opens in a new tab)</span>
-        </a>
-      )}
-      <Button size="sm" variant="secondary" onClick={onPortal} loading={portalBusy}>
-        Update payment method
-      </Button>
-    </div>
-  );
-  if (summary.alert === 'past_due') {
-    return (
-      <Banner tone="error" title="Your last payment failed" action={fixActions}>
-        We couldn't charge {owed ?? 'your card'} for your {planName} plan.
-        {invoice?.nextPaymentAttempt ? ` We'll try again on ${formatDate(invoice.nextPaymentAttempt)}.` : ''} Pay the invoice or
-        update your payment method to keep {planName}.
-      </Banner>
-    );
-  }
-  if (summary.alert === 'unpaid') {
-    return (
-      <Banner tone="error" title="Your subscription is unpaid" action={fixActions}>
-        Payments for {planName} failed several times, so your account is on Free features until {owed ?? 'the invoice'} is paid.
-      </Banner>
-    );
-  }
-  if (summary.alert === 'incomplete') {
-    return (
-      <Banner tone="warning" title="Your first payment needs attention" action={fixActions}>
-        Your payment for {planName} didn't go through or needs you to confirm it with your bank. Complete it to start your plan.
-      </Banner>
-    );
-  }
-  const end = sub.cancelAt ?? sub.currentPeriodEnd;
-  return (
-    <Banner
-      tone="warning"
-      title={`Your ${planName} plan ends${end ? ` on ${formatDate(end)}` : ' at the end of the period'}`}
-      action={
-        <Button size="sm" variant="secondary" onClick={onResume} loading={resumeBusy}>
-          Resume subscription
-        </Button>
-      }
-    >
-      You won't be charged again. After that you'll move to Free. Resume to keep your plan without interruption.
-    </Banner>
   );
 }
 
@@ -260,8 +171,11 @@ function PlanCard({
   const planName = sub.planId ? sub.planId.charAt(0).toUpperCase() + sub.planId.slice(1) : summary.plan.name;
   const end = sub.cancelAt ?? sub.currentPeriodEnd;
   const change = sub.scheduledChange;
-  // The renewal bills the scheduled plan's price.
-  const renewalAmount = change?.unitAmount ?? sub.unitAmount;
+  const ending = sub.cancelAtPeriodEnd || sub.cancelAt !== null;
+  // A plan set to end says so on its badge, never a bare "Active".
+  const badge = ending ? { label: end ? `Ends ${formatDate(end)}` : 'Ending', tone: 'warning' } : status;
+  const credit = Math.max(0, -summary.balance.amount);
+  const owed = Math.max(0, summary.balance.amount);
   return (
     <Card
       title="Your plan"
@@ -282,7 +196,7 @@ function PlanCard({
         <div>
           <p className="plan-name">
             <span>{planName}</span>
-            <span className={cx('badge', `badge-${status.tone === 'danger' ? 'warning' : status.tone}`)}>{status.label}</span>
+            <span className={cx('badge', `badge-${badge.tone === 'danger' ? 'warning' : badge.tone}`)}>{badge.label}</span>
           </p>
           {price && <p className="plan-price">{price}</p>}
         </div>
@@ -295,21 +209,31 @@ function PlanCard({
               </dd>
             </div>
           )}
-          {sub.cancelAtPeriodEnd ? (
+          {ending ? (
             <div>
               <dt>Ends on</dt>
               <dd>{end ? formatDate(end) : '—'}</dd>
             </div>
           ) : (
-            sub.currentPeriodEnd && (
-              <div>
-                <dt>{sub.status === 'trialing' ? 'First payment' : 'Next renewal'}</dt>
-                <dd>
-                  {renewalAmount !== null ? `${formatMoney(renewalAmount, sub.currency)} on ` : ''}
-                  {formatDate(sub.currentPeriodEnd)}
-                </dd>
-              </div>
-            )
+            <NextChargeFigure summary={summary} />
+          )}
+          {credit > 0 && (
+            <div>
+              <dt>Credit balance</dt>
+              <dd>
+                {formatMoney(credit, summary.balance.currency, { cents: true })}
+                <span className="next-charge-detail">Used on your next invoices before your card is charged.</span>
+              </dd>
+            </div>
+          )}
+          {owed > 0 && (
+            <div>
+              <dt>Balance owed</dt>
+              <dd>
+                {formatMoney(owed, summary.balance.currency, { cents: true })}
+                <span className="next-charge-detail">Added to your next invoice.</span>
+              </dd>
+            </div>
           )}
         </dl>
       </div>

@@ -2,6 +2,7 @@
 // applies it with the preview's proration date, so the invoice equals what was shown. A downgrade
 // or interval switch is scheduled for the renewal instead: nothing is charged now, and the preview
 // shows the next invoice and its date.
+import { useEffect, useState } from 'react';
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
 import { formatDate } from '../../lib/format';
@@ -9,6 +10,7 @@ import { FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Dialog } from '../../components/Dialog';
 import { QueryState } from '../../components/QueryState';
+import { TextField } from '../../components/TextField';
 import {
   type BillingSummary,
   type ChangePreview,
@@ -42,7 +44,11 @@ export function ChangePlanDialog({
 }) {
   const utils = trpc.useUtils();
   const actions = useActionIds();
-  const input = { planId: target.planId, interval: target.interval };
+  // The promotion code as typed, the one the preview applies, and why the last one was refused.
+  const [typed, setTyped] = useState('');
+  const [code, setCode] = useState('');
+  const [codeError, setCodeError] = useState<string | null>(null);
+  const input = { planId: target.planId, interval: target.interval, ...(code ? { promotionCode: code } : {}) };
   // What is shown is what gets charged: no background refetch may change it under the reader.
   const preview = trpc.billing.previewChange.useQuery(input, {
     staleTime: Number.POSITIVE_INFINITY,
@@ -62,7 +68,15 @@ export function ChangePlanDialog({
       if (error.data?.fieldErrors?.prorationDate) void preview.refetch();
     },
   });
-  const changeError = formErrors(change.error).message;
+  // A refused code: say why next to the field and show the preview without it.
+  const refused = formErrors(preview.error, ['promotionCode']).fields.promotionCode;
+  useEffect(() => {
+    if (!refused) return;
+    setCodeError(refused);
+    setCode('');
+  }, [refused]);
+  const changeErrors = formErrors(change.error, ['promotionCode']);
+  const changeError = changeErrors.message;
   const sub = summary.subscription;
   const p = preview.data;
   const trialNext = sub?.status === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : (sub?.currentPeriodEnd ?? null);
@@ -116,6 +130,12 @@ export function ChangePlanDialog({
                   <strong>{formatMoney(-p.total, p.currency, { cents: true })}</strong>
                 </div>
               )}
+              {p.discount > 0 && (
+                <div className="preview-total preview-credit">
+                  <span>Discount{p.promotionCode ? ` (${p.promotionCode})` : ''}</span>
+                  <strong>−{formatMoney(p.discount, p.currency, { cents: true })}</strong>
+                </div>
+              )}
               {p.lines.length > 0 && (
                 <table className="preview-lines">
                   <caption className="visually-hidden">
@@ -137,6 +157,33 @@ export function ChangePlanDialog({
           )}
         </QueryState>
       </div>
+      {!p?.effectiveAt && (
+        <form
+          className="promo-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setCodeError(null);
+            setCode(typed.trim());
+          }}
+        >
+          <div className="promo-row">
+            <TextField
+              label="Promotion code"
+              name="promotionCode"
+              optional
+              autoComplete="off"
+              spellCheck={false}
+              value={typed}
+              onChange={(e) => setTyped(e.target.value)}
+              error={codeError ?? changeErrors.fields.promotionCode}
+              hint={p?.promotionCode ? `${p.promotionCode} applied.` : undefined}
+            />
+            <Button type="submit" variant="secondary" loading={preview.isFetching && Boolean(code)} disabled={!typed.trim()}>
+              Apply
+            </Button>
+          </div>
+        </form>
+      )}
       <FormAlert message={changeError} />
       <div className="dialog-actions">
         <Button variant="secondary" onClick={onClose}>

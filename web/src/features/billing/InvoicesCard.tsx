@@ -1,12 +1,13 @@
-// Every invoice Stripe has for the customer: date, amount, status (and what was refunded of it), the
-// PDF and the hosted page.
+// Every invoice Stripe has for the customer: date, what it is for (trial start, renewal, plan
+// change… and the period), its lines, the credit it used or added, amount, status (and what was
+// refunded of it), the PDF and the hosted page.
 import { trpc } from '../../lib/trpc';
 import { formatDate } from '../../lib/format';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
 import { CardIcon } from '../../components/icons';
 import { cx } from '../../components/cx';
-import { formatMoney, invoiceStatus, refundOf } from './billing-lib';
+import { formatMoney, refundOf } from './billing-lib';
 
 export function InvoicesCard({ poll }: { poll: boolean }) {
   const invoices = trpc.billing.invoices.useQuery(undefined, { refetchInterval: poll ? 5_000 : false });
@@ -44,24 +45,64 @@ export function InvoicesCard({ poll }: { poll: boolean }) {
               {data.invoices.map((inv) => {
                 const label = inv.number ?? formatDate(inv.created);
                 const refund = refundOf(inv);
+                const w = inv.words;
+                const money = (n: number) => formatMoney(n, inv.currency, { cents: true });
+                const notes = [
+                  w.zeroLabel !== w.title ? w.zeroLabel : null,
+                  w.creditUsed > 0 ? `${money(w.creditUsed)} credit applied` : null,
+                  w.creditAdded > 0 ? `${money(w.creditAdded)} added to your credit balance` : null,
+                  w.debtAdded > 0 ? `includes ${money(w.debtAdded)} owed from before` : null,
+                ].filter(Boolean);
                 return (
                   <tr key={inv.id}>
                     <td data-label="Date">{formatDate(inv.created)}</td>
-                    <td data-label="Invoice" className="invoice-number">
-                      {inv.number ?? '—'}
+                    <td data-label="Invoice" className="invoice-what">
+                      <span className="invoice-title">{w.title}</span>
+                      {w.period && (
+                        <span className="invoice-period">
+                          {formatDate(w.period.start)} – {formatDate(w.period.end)}
+                        </span>
+                      )}
+                      {inv.number && <span className="invoice-number">{inv.number}</span>}
+                      {notes.length > 0 && <span className="invoice-note">{notes.join(' · ')}</span>}
+                      {w.lines.length > 0 && (
+                        <details className="invoice-lines">
+                          <summary>
+                            {w.lines.length === 1 ? '1 line' : `${w.lines.length} lines`}
+                            <span className="visually-hidden"> of invoice {label}</span>
+                          </summary>
+                          <ul>
+                            {w.lines.map((line, i) => (
+                              // Lines have no id of their own in this list; their order is Stripe's.
+                              // biome-ignore lint/suspicious/noArrayIndexKey: stable order within one invoice
+                              <li key={i}>
+                                <span>
+                                  {line.description}
+                                  {line.period && (
+                                    <span className="invoice-period">
+                                      {formatDate(line.period.start)} – {formatDate(line.period.end)}
+                                    </span>
+                                  )}
+                                </span>
+                                <span className="num">{money(line.amount)}</span>
+                              </li>
+                            ))}
+                          </ul>
+                        </details>
+                      )}
                     </td>
                     <td data-label="Amount" className="num">
-                      {formatMoney(inv.total, inv.currency, { cents: true })}
+                      {money(inv.total)}
                     </td>
                     <td data-label="Status">
                       <span
                         className={cx(
                           'badge',
-                          inv.status === 'paid' && !refund && 'badge-success',
+                          inv.status === 'paid' && inv.total > 0 && !refund && 'badge-success',
                           (inv.status === 'open' || inv.status === 'uncollectible') && 'badge-warning',
                         )}
                       >
-                        {refund ? refund.label : invoiceStatus(inv.status)}
+                        {refund ? refund.label : w.statusLabel}
                       </span>
                       {refund && <span className="invoice-refund">Refunded {refund.amount}</span>}
                     </td>

@@ -1,7 +1,7 @@
 // What the billing pages share: the procedures' output types, money and plan wording, and the
 // client-made action ids that make a double click (or a retry) one change in Stripe.
 import { useRef } from 'react';
-import type { inferRouterOutputs } from '@trpc/server';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '../../../../src/trpc/root';
 import type { ApiError } from '../../lib/errors';
 import { formatAmount } from '../../../../src/lib/money';
@@ -13,6 +13,8 @@ export type Subscription = NonNullable<BillingSummary['subscription']>;
 export type PublicPlan = Outputs['plans']['plans'][number];
 export type Invoice = Outputs['invoices']['invoices'][number];
 export type ChangePreview = Outputs['previewChange'];
+export type BillingDetailsData = Outputs['details'];
+export type BillingDetailsInput = inferRouterInputs<AppRouter>['billing']['updateDetails'];
 export type Interval = 'month' | 'year';
 export type PaidPlanId = 'pro' | 'business';
 

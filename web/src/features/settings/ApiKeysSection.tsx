@@ -55,7 +55,8 @@ export function ApiKeysSection() {
       description={
         <>
           Use a key as <code>Authorization: Bearer &lt;key&gt;</code> on the DropIn API at <code>/api/v1</code>. Each answered
-          call counts towards your plan's API calls; errors and refusals do not.
+          call counts towards your plan's API calls; errors and refusals do not. The <a href="/api/docs">API reference</a> lists
+          every call, and you can try them there with a key.
         </>
       }
     >

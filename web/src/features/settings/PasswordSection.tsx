@@ -1,6 +1,8 @@
-// Change the password (needs the current one). Every other session is logged out by the server.
+// Change the password (needs the current one). The server logs out every other session and revokes
+// every API key.
 import { type FormEvent, useRef, useState } from 'react';
 import { trpc } from '../../lib/trpc';
+import { plural } from '../../lib/format';
 import { fieldValue, useFocusFirstInvalid, useFormErrors } from '../../lib/hooks';
 import { Banner, FormAlert } from '../../components/Banner';
 import { Button } from '../../components/Button';
@@ -17,9 +19,16 @@ export function PasswordSection() {
     onSuccess: (res) => {
       formRef.current?.reset();
       const n = res.revokedSessions;
+      const keys = res.revokedKeys;
       const done = user.hasPassword ? 'Password changed.' : 'Password set.';
-      setResult(n > 0 ? `${done} We logged you out on ${n} other ${n === 1 ? 'session' : 'sessions'}.` : done);
+      const sessions = n > 0 ? ` We logged you out on ${plural(n, 'other session')}.` : '';
+      const revoked =
+        keys > 0
+          ? ` ${keys === 1 ? 'Your API key was' : `Your ${keys} API keys were`} revoked; create a new one under API keys.`
+          : '';
+      setResult(`${done}${sessions}${revoked}`);
       void utils.account.sessions.invalidate();
+      void utils.apiKeys.list.invalidate();
       void utils.auth.me.invalidate();
     },
   });
@@ -40,7 +49,7 @@ export function PasswordSection() {
       title="Password"
       description={
         user.hasPassword
-          ? 'Changing it logs you out everywhere except this device.'
+          ? 'Changing it logs you out everywhere except this device and revokes your API keys.'
           : 'You sign in with a connected account. Add a password to also sign in with your email.'
       }
     >

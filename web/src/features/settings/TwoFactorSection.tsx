@@ -78,40 +78,64 @@ export function TwoFactorSection() {
 }
 
 function Enrol({ onEnabled }: { onEnabled: (codes: string[]) => void }) {
+  const user = useCurrentUser();
   const utils = trpc.useUtils();
   const formRef = useRef<HTMLFormElement>(null);
+  const startRef = useRef<HTMLFormElement>(null);
+  // The password shown at the start is sent again with the code: both steps need it.
+  const [password, setPassword] = useState<string | undefined>(undefined);
   const start = trpc.twoFactor.start.useMutation();
   const confirm = trpc.twoFactor.confirm.useMutation({
     onSuccess: async (res) => {
       onEnabled(res.recoveryCodes);
       start.reset();
+      setPassword(undefined);
       await Promise.all([utils.twoFactor.status.invalidate(), utils.auth.me.invalidate()]);
     },
   });
   const errors = useFormErrors(confirm, ['code']);
   useFocusFirstInvalid(formRef, confirm.error);
-  const startErrors = useFormErrors(start);
+  const startErrors = useFormErrors(start, ['password']);
+  useFocusFirstInvalid(startRef, start.error);
 
   if (!start.data) {
+    function onStart(e: FormEvent<HTMLFormElement>) {
+      e.preventDefault();
+      const typed = user.hasPassword ? fieldValue(new FormData(e.currentTarget), 'password') : undefined;
+      setPassword(typed);
+      start.mutate(typed === undefined ? {} : { password: typed });
+    }
     return (
-      <div className="two-factor-off">
+      <form ref={startRef} className="form two-factor-off" onSubmit={onStart} noValidate>
         <p>
           Two-factor authentication is <strong>off</strong>.
         </p>
         <FormAlert message={startErrors.message} />
+        {user.hasPassword && (
+          <TextField
+            label="Current password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            hint="Other devices signed in to your account are signed out once it is on."
+            error={startErrors.fields.password}
+          />
+        )}
         <div className="form-actions">
-          <Button onClick={() => start.mutate()} loading={start.isPending}>
+          <Button type="submit" loading={start.isPending}>
             Turn on two-factor authentication
           </Button>
         </div>
-      </div>
+      </form>
     );
   }
 
   const { secret, qrSvg } = start.data;
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    confirm.mutate({ code: fieldValue(new FormData(e.currentTarget), 'code') });
+    const code = fieldValue(new FormData(e.currentTarget), 'code');
+    confirm.mutate(password === undefined ? { code } : { code, password });
   }
   return (
     <div className="two-factor-enrol">
@@ -146,7 +170,14 @@ function Enrol({ onEnabled }: { onEnabled: (codes: string[]) => void }) {
               <Button type="submit" loading={confirm.isPending}>
                 Confirm and turn on
               </Button>
-              <Button type="button" variant="ghost" onClick={() => start.reset()}>
+              <Button
+                type="button"
+                variant="ghost"
+                onClick={() => {
+                  start.reset();
+                  setPassword(undefined);
+                }}
+              >
                 Cancel
               </Button>
             </div>

@@ -1,12 +1,13 @@
-// A lease that keeps the reconciler to one run at a time across processes and machines.
-// Ownership is decided by inserting a row keyed by the lease period (`reconciler:<epoch>`, epoch =
+// A named lease that keeps a job to one runner at a time across processes and machines: the
+// reconciler's runs, and database migrations at startup.
+// Ownership is decided by inserting a row keyed by the lease period (`<name>:<epoch>`, epoch =
 // floor(now / leaseMs)) into `claims`: of concurrent inserts under one unique _id exactly one
 // succeeds, which conditional updates do not promise (src/db/writes.ts). The owner
 // renews by inserting the next period's row before the current one ends; a crashed owner stops
 // renewing, so its lease is gone at most two periods later.
 import { randomUUID } from 'node:crypto';
-import type { Collections } from '../../db/collections';
-import { isDuplicateKey } from '../../db/errors';
+import type { Collections } from './collections';
+import { isDuplicateKey } from './errors';
 
 export interface Lease {
   owner: string;

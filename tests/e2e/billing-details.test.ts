@@ -1,0 +1,142 @@
+// Billing details and promotion codes in a real browser, on the build `npm start` serves: a
+// subscriber enters a company name, address and VAT number (a wrong number is refused next to its
+// field), and the next invoice prints them; another applies a promotion code to an upgrade and sees
+// the discount in the preview and then on the dashboard's next charge.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { DAY } from '../../src/dev/stripe-emulator/testing';
+import { inBrowserSession, launchBrowser } from '../setup/browser';
+import { settle, subscribeThroughCheckout, verifiedUser, type BillingWorld } from '../setup/billing';
+import { startE2E } from '../setup/e2e';
+
+let world: BillingWorld;
+let browser: Browser;
+
+beforeAll(async () => {
+  world = await startE2E();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await world?.close();
+});
+
+type User = Awaited<ReturnType<typeof verifiedUser>>;
+
+function session(name: string, user: User, run: (page: Page) => Promise<void>) {
+  return inBrowserSession(browser, { baseURL: world.server.env.PUBLIC_URL, name: `details-${name}`, cookie: user.cookie }, run);
+}
+
+async function screenshots(page: Page, name: string) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: `test-results/${name}-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+describe('billing details and promotion codes', () => {
+  it('company, address and VAT number entered on the billing page appear on the next invoice', { timeout: 120_000 }, async () => {
+    const user = await verifiedUser(world, 'Ada Lovelace');
+    await subscribeThroughCheckout(world, user, 'pro');
+    const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+
+    await session('vat', user, async (page) => {
+      await page.goto('/app/billing');
+      const form = page.getByRole('form', { name: 'Billing details' });
+      await form.getByLabel('Name on invoices').fill('Acme GmbH');
+      await form.getByLabel('Street address').fill('Hauptstr. 1');
+      await form.getByLabel('City').fill('Berlin');
+      await form.getByLabel('Postal code').fill('10115');
+      await form.getByLabel('Country').selectOption('DE');
+      await form.getByLabel('Tax ID type').selectOption('eu_vat');
+      const taxId = form.getByLabel(/^Tax ID(?! type)/);
+      await taxId.fill('DE12');
+      await form.getByRole('button', { name: 'Save billing details' }).click();
+      // Stripe refuses the number; the message sits under the field and is tied to it.
+      await form.getByText("This isn't a valid EU VAT number. It should look like DE123456789.").waitFor();
+      expect(await taxId.getAttribute('aria-invalid')).toBe('true');
+      expect(await taxId.getAttribute('aria-describedby')).toBeTruthy();
+      await screenshots(page, 'billing-details-error');
+
+      // Corrected from the keyboard: Enter in the field submits the form.
+      await taxId.focus();
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.type('DE123456789');
+      await page.keyboard.press('Enter');
+      await form.getByText('Saved. Your next invoices will show these details.').waitFor();
+      expect(await taxId.getAttribute('aria-invalid')).toBeNull();
+
+      // The details are read back from Stripe on a fresh load.
+      await page.reload();
+      expect(await form.getByLabel('Name on invoices').inputValue()).toBe('Acme GmbH');
+      expect(await form.getByLabel(/^Tax ID(?! type)/).inputValue()).toBe('DE123456789');
+      await screenshots(page, 'billing-details-saved');
+
+      // The trial ends: the first paid invoice prints them.
+      await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
+      await settle(world);
+      await page.reload();
+      const firstPayment = page
+        .getByRole('region', { name: 'Invoices' })
+        .getByRole('row')
+        .filter({ hasText: 'First payment after the trial' });
+      const href = await firstPayment.getByRole('link', { name: /View invoice/ }).getAttribute('href');
+      await page.goto(href as string);
+      await page.getByText('Acme GmbH').waitFor();
+      await page.getByText('Hauptstr. 1').waitFor();
+      await page.getByText('EU VAT DE123456789').waitFor();
+      const pdf = await fetch(`${href}/pdf`);
+      expect(pdf.headers.get('content-type')).toContain('application/pdf');
+    });
+    const [invoice] = (await world.stripe.invoices.list({ customer, limit: 1 })).data;
+    expect(invoice?.customer_tax_ids).toEqual([{ type: 'eu_vat', value: 'DE123456789' }]);
+  });
+
+  it('a promotion code on an upgrade: refused when unknown, then the discount in the preview and on the next charge', {
+    timeout: 120_000,
+  }, async () => {
+    const coupon = await world.stripe.coupons.create({ percent_off: 20, duration: 'forever', name: 'Spring sale' });
+    const code = `SPRING${randomUUID().slice(0, 4).toUpperCase()}`;
+    await world.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code });
+    const user = await verifiedUser(world, 'Grace Hopper');
+    await subscribeThroughCheckout(world, user, 'pro');
+
+    await session('promo', user, async (page) => {
+      await page.goto('/app/billing');
+      await page.getByRole('button', { name: 'Upgrade to Business monthly' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByTestId('preview-next-amount').waitFor();
+      const field = dialog.getByLabel('Promotion code');
+      await field.fill('NOPE');
+      await dialog.getByRole('button', { name: 'Apply' }).click();
+      await dialog.getByText(`"NOPE" isn't a valid promotion code, or it has expired.`).waitFor();
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      // The preview without a code is still there to confirm.
+      expect(await dialog.getByTestId('preview-next-amount').textContent()).toBe('$49.00');
+
+      await field.fill(code.toLowerCase());
+      await field.press('Enter');
+      await dialog.getByText(`Discount (${code})`).waitFor();
+      await dialog.getByTestId('preview-next-amount').filter({ hasText: '$39.20' }).waitFor();
+      await dialog.getByText(`${code} applied.`).waitFor();
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: `test-results/change-plan-promo-${width}.png` });
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await dialog.getByRole('button', { name: 'Confirm change' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+
+      await page.goto('/app');
+      const plan = page.getByRole('region', { name: 'Plan', exact: true });
+      await plan.getByText('Business', { exact: true }).waitFor();
+      await plan.getByText(`${code}: Spring sale (20% off)`).waitFor();
+      await plan.getByText(/^\$39\.20 on /).waitFor();
+      await plan.getByText('$49.00 plan − $9.80 Spring sale (20% off)').waitFor();
+      await screenshots(page, 'dashboard-discount');
+    });
+  });
+});

@@ -1,0 +1,81 @@
+// A promotion code on a plan change: previewed with the discount Stripe computes, applied with the
+// change, and shown afterwards as the discount on the next charge. A code Stripe does not know, and
+// a code on a change scheduled for the renewal, are refused on the field. Against the emulator.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChangePreview } from '../../src/billing/changes';
+import type { BillingSummary, NextCharge } from '../../src/billing/dashboard';
+import { DAY } from '../../src/dev/stripe-emulator/testing';
+import { settle, startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+
+let world: BillingWorld;
+let code: string;
+beforeAll(async () => {
+  world = await startBillingWorld();
+  const coupon = await world.stripe.coupons.create({ percent_off: 20, duration: 'forever', name: 'Spring sale' });
+  code = `SPRING${randomUUID().slice(0, 6).toUpperCase()}`;
+  await world.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code });
+});
+afterAll(() => world?.close());
+
+type User = Awaited<ReturnType<typeof verifiedUser>>;
+const action = () => randomUUID().replaceAll('-', '');
+
+function preview(user: User, input: Record<string, unknown>) {
+  return trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', input);
+}
+
+describe('promotion codes on a plan change', () => {
+  it('the preview shows the discount, the change applies it, and the next charge carries it', async () => {
+    const user = await verifiedUser(world);
+    await subscribeThroughCheckout(world, user, 'pro');
+    // Typed in lower case: Stripe matches codes without regard to case.
+    const p = await preview(user, { planId: 'business', interval: 'month', promotionCode: code.toLowerCase() });
+    expect(p.status, p.error?.message).toBe(200);
+    // In the trial nothing is billed now: the preview is the first invoice, $49 less 20%.
+    expect(p.data).toMatchObject({ billedNow: false, discount: 980, amountDue: 3920, promotionCode: code });
+    const changed = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', {
+      planId: 'business',
+      interval: 'month',
+      prorationDate: p.data.prorationDate,
+      promotionCode: code,
+      actionId: action(),
+    });
+    expect(changed.status, changed.error?.message).toBe(200);
+    expect(changed.data.plan.id).toBe('business');
+    const next = await trpc<{ charge: NextCharge | null }>(world, user.cookie, 'query', 'billing.nextCharge');
+    expect(next.data.charge).toMatchObject({
+      amountDue: 3920,
+      discount: 980,
+      discounts: [{ name: 'Spring sale (20% off)', code }],
+    });
+    // The first invoice after the trial is what the preview said.
+    const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+    await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
+    await settle(world);
+    const [first] = (await world.stripe.invoices.list({ customer, limit: 1 })).data;
+    expect(first?.amount_due).toBe(3920);
+  });
+
+  it('an unknown code is an error on the field, and the preview without it still works', async () => {
+    const user = await verifiedUser(world);
+    await subscribeThroughCheckout(world, user, 'pro');
+    const p = await preview(user, { planId: 'business', interval: 'month', promotionCode: 'NOPE' });
+    expect(p.status).toBe(400);
+    expect(p.error?.data).toMatchObject({
+      fieldErrors: { promotionCode: `"NOPE" isn't a valid promotion code, or it has expired.` },
+    });
+    expect((await preview(user, { planId: 'business', interval: 'month' })).status).toBe(200);
+  });
+
+  it('a change scheduled for the renewal cannot carry a code, and says so on the field', async () => {
+    const user = await verifiedUser(world);
+    await subscribeThroughCheckout(world, user, 'business');
+    const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+    await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
+    await settle(world);
+    const p = await preview(user, { planId: 'pro', interval: 'month', promotionCode: code });
+    expect(p.status).toBe(400);
+    expect(p.error?.data).toMatchObject({ fieldErrors: { promotionCode: expect.stringMatching(/not to a change scheduled/) } });
+  });
+});
