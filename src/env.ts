@@ -17,6 +17,16 @@ const list = z
       .filter(Boolean),
   );
 
+/**
+ * `3,5,7`: the days after failed attempts 1, 2, 3 until the next, each a whole number from 1 to 60
+ * (Stripe's own bounds); null for anything else. Each is a gap after the previous attempt, so they
+ * need not ascend.
+ */
+export function parseRetryDays(value: string): number[] | null {
+  const days = value.split(',').map((d) => (/^\s*\d+\s*$/.test(d) ? Number(d) : Number.NaN));
+  return days.every((d) => Number.isInteger(d) && d >= 1 && d <= 60) ? days : null;
+}
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -100,8 +110,13 @@ export const envSchema = z
      */
     STRIPE_RETRY_DAYS: z
       .string()
-      .regex(/^\s*\d{1,2}\s*(,\s*\d{1,2}\s*)*$/, 'must list whole days separated by commas (e.g. 3,5,7)')
-      .default('3,5,7'),
+      .default('3,5,7')
+      .transform((value, ctx) => {
+        const days = parseRetryDays(value);
+        if (days) return days;
+        ctx.addIssue({ code: 'custom', message: 'must list whole days between 1 and 60, separated by commas (e.g. 3,5,7)' });
+        return z.NEVER;
+      }),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

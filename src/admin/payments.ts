@@ -10,7 +10,7 @@ import { audited, type Actor } from './audit';
 import { invalidateAdminCaches } from './cache';
 import { findByIds } from '../db/reads';
 import type { PaymentTroubleStatus } from '../billing/status';
-import { parseRetryDays, type RetryStep, retrySchedule } from '../billing/retry-schedule';
+import { type RetryStep, retrySchedule } from '../billing/retry-schedule';
 import { type FailingSubscriptionDoc, failingSubscriptions, failingVersion, paymentFailures } from '../billing/payment-failures';
 import { DUNNING_KEY } from '../billing/notifications';
 
@@ -130,7 +130,7 @@ export async function failedPayments(
         ? retrySchedule({
             attempts: inv.attemptCount,
             next: inv.nextPaymentAttempt,
-            retryDays: parseRetryDays(deps.env.STRIPE_RETRY_DAYS),
+            retryDays: deps.env.STRIPE_RETRY_DAYS,
           })
         : [],
       failureReason: view.reasons.get(s.customerId) ?? null,

@@ -1,6 +1,6 @@
 // What the billing dashboard shows: read from the mirror (fast, no Stripe call) plus, for the
 // invoice list and the portal, live calls to Stripe.
-import { parseRetryDays, type RetryStep, retrySchedule } from './retry-schedule';
+import { type RetryStep, retrySchedule } from './retry-schedule';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { AppError } from '../lib/errors';
@@ -110,7 +110,7 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
             ? retrySchedule({
                 attempts: sub.latestInvoice.attemptCount,
                 next: sub.latestInvoice.nextPaymentAttempt,
-                retryDays: parseRetryDays(deps.env.STRIPE_RETRY_DAYS),
+                retryDays: deps.env.STRIPE_RETRY_DAYS,
               })
             : [],
       },

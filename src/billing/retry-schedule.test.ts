@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryDays, retrySchedule } from './retry-schedule';
+import { parseEnv } from '../env';
+import { retrySchedule } from './retry-schedule';
 
 const at = (iso: string) => new Date(iso);
 
@@ -19,9 +20,13 @@ describe('retrySchedule', () => {
     expect(retrySchedule({ attempts: 4, next: null, retryDays: [3, 5, 7] })).toEqual([]);
   });
 
-  it('names the variable when the setting is not a list of days', () => {
-    expect(parseRetryDays(' 3, 5 ,7')).toEqual([3, 5, 7]);
-    expect(() => parseRetryDays('3,,7')).toThrow(/STRIPE_RETRY_DAYS/);
-    expect(() => parseRetryDays('0')).toThrow(/STRIPE_RETRY_DAYS/);
+  it('the setting is parsed once at startup, and a bad one stops it naming the variable', () => {
+    expect(parseEnv({ STRIPE_RETRY_DAYS: ' 3, 5 ,7' }).STRIPE_RETRY_DAYS).toEqual([3, 5, 7]);
+    expect(parseEnv({}).STRIPE_RETRY_DAYS).toEqual([3, 5, 7]);
+    expect(parseEnv({ STRIPE_RETRY_DAYS: '7,3' }).STRIPE_RETRY_DAYS).toEqual([7, 3]);
+    for (const bad of ['3,,7', '0', '61', '3.5', '3;5', 'x', '1e1'])
+      expect(() => parseEnv({ STRIPE_RETRY_DAYS: bad }), bad).toThrow(
+        /STRIPE_RETRY_DAYS must list whole days between 1 and 60, separated by commas/,
+      );
   });
 });
