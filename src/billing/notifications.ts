@@ -20,7 +20,12 @@ import { bumpFailingVersion } from './payment-failures';
 export const DUNNING_KEY = /^(payment-failed|action-required):/;
 
 /** What notices need of the environment: links to the app, and the key of the pay links. */
-type NoticeEnv = { PUBLIC_URL: string; STRIPE_WEBHOOK_SECRET?: string | undefined };
+type NoticeEnv = {
+  PUBLIC_URL: string;
+  STRIPE_WEBHOOK_SECRET?: string | undefined;
+  /** The account the notices go to: a pay link is signed for it. */
+  userId?: string | null;
+};
 
 export function money(amount: number, currency: string): string {
   return formatAmount(amount, currency, { locale: 'en-US' });
@@ -210,7 +215,7 @@ function paymentFailed(
 
 /** The button of a dunning email: one click to update the card, which pays what is owed. */
 function dunningLink(env: NoticeEnv, inv: InvoiceSummary, fallback: { href: string; label: string }) {
-  const href = payLink(env, inv.id);
+  const href = env.userId ? payLink(env, { invoiceId: inv.id, userId: env.userId }) : null;
   return href ? { href, label: 'Update card and pay' } : fallback;
 }
 
@@ -237,7 +242,9 @@ export async function notifyBillingChanges(
     for (const row of rows)
       if (!changed.has(row._id)) changes.push({ subscriptionId: row._id, userId: row.userId, before: row, after: row });
   }
-  const notices = changes.flatMap((change) => noticesFor(change, deps.env, eventTypes));
+  // Notices go to the account of the result (below); pay links are signed for it.
+  const env: NoticeEnv = { ...deps.env, userId: result.userId };
+  const notices = changes.flatMap((change) => noticesFor(change, env, eventTypes));
 
   // Invoices: the latest invoice of each changed row, then those the cause names.
   const invoices = new Map<string, StripeInvoice>();
@@ -255,12 +262,12 @@ export async function notifyBillingChanges(
     const read = await readInvoice(deps, id);
     if (read) invoices.set(id, read);
   }
-  for (const { inv, sub } of invoices.values()) notices.push(...invoiceNotices(inv, sub, deps.env));
+  for (const { inv, sub } of invoices.values()) notices.push(...invoiceNotices(inv, sub, env));
   for (const event of failures) {
     const now = invoices.get(event.objectId as string);
     const attempt = attemptOf(event);
     if (!now || now.firstPayment || now.inv.status !== 'open' || !attempt) continue;
-    notices.push(paymentFailed(now.inv, attempt.count, attempt.next, now.sub, deps.env));
+    notices.push(paymentFailed(now.inv, attempt.count, attempt.next, now.sub, env));
   }
 
   if (!notices.length || !result.userId) return;

@@ -12,7 +12,12 @@ export function payLinkRoutes(deps: ServerDeps) {
     c.header('Referrer-Policy', 'no-referrer');
     const invoiceId = c.req.param('invoiceId');
     if (!/^in_[A-Za-z0-9_]{1,200}$/.test(invoiceId)) return jsonError(c, 404, 'This invoice no longer exists.');
-    const target = await followPayLink(deps, { invoiceId, sig: c.req.query('sig') });
+    const target = await followPayLink(deps, {
+      invoiceId,
+      userId: c.req.query('u'),
+      expires: c.req.query('e'),
+      sig: c.req.query('sig'),
+    });
     if (!target.ok) return jsonError(c, target.status, target.message);
     return c.redirect(target.url, 303);
   });

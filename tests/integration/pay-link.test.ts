@@ -17,6 +17,7 @@ import {
 } from '../setup/billing';
 import { waitForEmail } from '../setup/mailpit';
 import type { Overview } from '../../src/admin/analytics';
+import { followPayLink, payLink } from '../../src/billing/pay-link';
 
 let world: BillingWorld;
 let admin: { cookie: string };
@@ -53,7 +54,7 @@ describe('the dunning email link', () => {
     const before = await overview();
 
     const email = await waitForEmail(user.email, /payment failed/i);
-    const link = email.text.match(/https?:\/\/\S+\/billing\/pay\/in_\w+\?sig=[\w-]+/)?.[0];
+    const link = email.text.match(/https?:\/\/\S+\/billing\/pay\/in_\w+\?u=\w+&e=\d+&sig=[\w-]+/)?.[0];
     expect(link, email.text).toBeDefined();
     expect(email.text).toMatch(/Update card and pay/);
 
@@ -62,13 +63,41 @@ describe('the dunning email link', () => {
     expect(forged.status).toBe(303);
     expect(forged.headers.get('location')).toBe(`${world.server.env.PUBLIC_URL}/app/billing`);
 
-    // The link opens the portal's card form; a new card pays what is owed.
+    // Signed for another account, expired, or for an account that may no longer sign in: no portal.
+    const billing = `${world.server.env.PUBLIC_URL}/app/billing`;
+    const deps = world.server.deps;
+    const invoiceId = failing.latestInvoice!.id;
+    const other = await verifiedUser(world, 'Someone Else');
+    const theirs = payLink(deps.env, { invoiceId, userId: other.id })!;
+    expect((await get(theirs)).headers.get('location')).toBe(billing);
+    const [u, e, sig] = ['u', 'e', 'sig'].map((k) => new URL(link!).searchParams.get(k) ?? undefined);
+    expect(u).toBe(user.id);
+    const expired = await followPayLink(deps, {
+      invoiceId,
+      userId: u,
+      expires: e,
+      sig,
+      now: new Date(Number(e) * 1000 + 1),
+    });
+    expect(expired).toEqual({ ok: true, url: billing });
+    const tampered = new URL(link!);
+    tampered.searchParams.set('e', String(Number(e) + 86_400));
+    expect((await get(tampered.toString())).headers.get('location')).toBe(billing);
+    await deps.db.c.users.updateOne({ _id: user.id }, { $set: { disabled: true } });
+    expect((await get(link!)).headers.get('location')).toBe(billing);
+    await deps.db.c.users.updateOne({ _id: user.id }, { $set: { disabled: false } });
+
+    // The link opens the portal's card form (not its home); a new card pays what is owed, and the
+    // portal returns to the billing page.
     const opened = await get(link!);
     expect(opened.status).toBe(303);
     const portal = opened.headers.get('location')!;
     expect(portal).toContain('/p/session/');
+    const form = await (await fetch(portal)).text();
+    expect(form).toMatch(/name="card_number"/);
     const saved = await postForm(`${portal}/payment-method`, cardFields({ number: '4242424242424242' }));
-    expect(saved.status).toBeLessThan(400);
+    expect(saved.status).toBe(303);
+    expect(saved.location).toBe(billing);
     await settle(world);
     await waitFor('the subscription is active again', async () => {
       return (await world.server.deps.db.c.subscriptions.findOne({ _id: sub._id }))?.status === 'active';

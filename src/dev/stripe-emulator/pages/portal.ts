@@ -167,6 +167,9 @@ function savePaymentMethod(
       notice = 'Your payment method was updated, but paying the outstanding invoice failed.';
     }
   }
+  // A payment method update flow that redirects on completion leaves the portal here.
+  const done = session.flow?.after_completion.redirect?.return_url;
+  if (session.flow?.type === 'payment_method_update' && done) return redirect(done);
   return redirect(`/p/session/${session.id}?notice=${encodeURIComponent(notice)}`);
 }
 
@@ -176,6 +179,9 @@ export function portalPages(emu: Emulator, req: PageRequest): PageResponse | nul
   const session = emu.state.portalSessions.get(decodeURIComponent(m[1]!));
   if (!session) return html(page('Not found', '<section class="card"><h1>This billing session has expired</h1></section>'), 404);
   const action = m[2];
+  // A payment method update flow opens on the card form rather than the portal's home.
+  if (!action && req.method === 'GET' && session.flow?.type === 'payment_method_update' && !req.query.notice)
+    return paymentMethodForm(session, {}, null);
   if (!action && req.method === 'GET') return render(emu, session, req.query.notice ? String(req.query.notice) : null);
   if (action === 'payment-method') {
     if (req.method === 'GET') return paymentMethodForm(session, {}, null);

@@ -171,6 +171,39 @@ function newConfiguration(emu: Emulator, body: ConfigParams, isDefault: boolean)
  * default only once its portal settings are saved in the Dashboard (`saveDefaultPortalConfiguration`
  * here); until then Stripe refuses sessions that name no configuration.
  */
+/**
+ * A session's flow from `flow_data`: the payment method update flow (the one DropIn uses) opens the
+ * card form and, with `after_completion.type=redirect`, sends the customer to its return_url once a
+ * card is saved. Other flow types are refused, as an unmodelled feature should be.
+ */
+function portalFlow(data: unknown): Stripe.BillingPortal.Session.Flow | null {
+  if (data === undefined) return null;
+  const f = data as { type?: string; after_completion?: { type?: string; redirect?: { return_url?: string } } };
+  if (f.type !== 'payment_method_update')
+    throw invalidRequest(`The emulator supports flow_data[type]=payment_method_update only, not ${String(f.type)}.`, {
+      param: 'flow_data[type]',
+    });
+  const after = f.after_completion?.type ?? 'portal_homepage';
+  if (!['redirect', 'portal_homepage', 'hosted_confirmation'].includes(after))
+    throw invalidRequest(`Invalid flow_data[after_completion][type]: ${after}`, { param: 'flow_data[after_completion][type]' });
+  const returnUrl = f.after_completion?.redirect?.return_url;
+  if (after === 'redirect' && !(returnUrl && /^https?:\/\//.test(returnUrl)))
+    throw invalidRequest('Not a valid URL', { param: 'flow_data[after_completion][redirect][return_url]', code: 'url_invalid' });
+  return {
+    type: 'payment_method_update',
+    after_completion: {
+      type: after as Stripe.BillingPortal.Session.Flow.AfterCompletion.Type,
+      redirect: after === 'redirect' ? { return_url: returnUrl as string } : null,
+      hosted_confirmation: after === 'hosted_confirmation' ? { custom_message: null } : null,
+    },
+    customer_update: null,
+    subscription_cancel: null,
+    subscription_pause: null,
+    subscription_update: null,
+    subscription_update_confirm: null,
+  } as Stripe.BillingPortal.Session.Flow;
+}
+
 export function portalConfiguration(
   emu: Emulator,
   id?: string | Stripe.BillingPortal.Configuration,
@@ -238,6 +271,7 @@ export function registerPortal(router: Router): void {
     if (returnUrl && !/^https?:\/\//.test(returnUrl))
       throw invalidRequest('Not a valid URL', { param: 'return_url', code: 'url_invalid' });
     const id = newId('bps');
+    const flow = portalFlow(body.flow_data);
     const session = {
       id,
       object: 'billing_portal.session',
@@ -245,7 +279,7 @@ export function registerPortal(router: Router): void {
       created: emu.now(customer.id),
       customer: customer.id,
       customer_account: null,
-      flow: null,
+      flow,
       livemode: false,
       locale: (body.locale as Stripe.BillingPortal.Session.Locale | undefined) ?? null,
       on_behalf_of: null,
