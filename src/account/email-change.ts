@@ -57,7 +57,7 @@ export async function confirmEmailChange(opts: { deps: ServerDeps; userId: strin
   if (!before) throw new AppError('UNAUTHORIZED', 'Please log in.');
   await deps.sessions.userChanged(userId);
   // The admin's subscriber list shows and finds the new address.
-  await refreshSubscriberAccount(deps, userId);
+  await refreshSubscriberAccount(deps, userId, { previousEmail: before.email });
   // Links and codes sent to the old address must not keep working.
   await Promise.all([
     deps.db.c.passwordResets.deleteMany({ userId }),

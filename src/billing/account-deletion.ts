@@ -5,8 +5,12 @@ import type { AppDeps } from '../deps';
 import { withStripeErrors } from './errors';
 import { OPEN_STATUSES } from './status';
 import { syncCustomer } from './sync';
+import { removeSubscriberAccount } from './figures/subscriber-rows';
 
-export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: string; stripeCustomerId?: string }): Promise<void> {
+export async function cancelBillingForDeletion(
+  deps: AppDeps,
+  user: { _id: string; email: string; stripeCustomerId?: string },
+): Promise<void> {
   const customerId = user.stripeCustomerId;
   if (!customerId) return;
   if (!deps.stripe) {
@@ -33,6 +37,9 @@ export async function cancelBillingForDeletion(deps: AppDeps, user: { _id: strin
   await withStripeErrors(() =>
     stripe.customers.update(customerId, { metadata: { dropin_user_id: '', dropin_deleted_user: user._id } }),
   );
+  // The admin's subscriber list forgets the account: its rows and the address that finds them.
+  const mirrored = await deps.db.c.subscriptions.find({ customerId }, { projection: { _id: 1 } }).toArray();
+  await removeSubscriberAccount(deps, { email: user.email, subscriptionIds: mirrored.map((s) => s._id) });
   await Promise.all([
     deps.db.c.subscriptions.deleteMany({ customerId }),
     deps.db.c.billingCustomers.deleteMany({ _id: customerId }),

@@ -18,6 +18,7 @@ import {
   settle,
   waitFor,
 } from '../setup/billing';
+import { codeFrom, waitForEmail } from '../setup/mailpit';
 
 let world: BillingWorld;
 let admin: { id: string; email: string; cookie: string };
@@ -108,6 +109,37 @@ describe('finding and viewing a subscriber', () => {
     expect(renamed.rows.map((r) => r.name)).toEqual(['Ada Renamed']);
     const old = await adminQuery<{ rows: SubscriberRow[] }>('subscribers', { search: 'listed' });
     expect(old.rows.map((r) => r.email)).not.toContain(user.email);
+  });
+});
+
+describe('the subscriber list follows the account', () => {
+  it('an email change moves the address that finds it; deleting the account removes its row and address', async () => {
+    const user = await verifiedUser(world, 'Moving Mover');
+    await subscribe(user, 'pro');
+    await settle(world);
+    const sub = await mirrorSub(user.id);
+    const deps = world.server.deps;
+    const found = async (search: string) =>
+      (await adminQuery<{ rows: SubscriberRow[] }>('subscribers', { search })).rows.map((r) => r.subscriptionId);
+    expect(await found(user.email)).toEqual([sub._id]);
+
+    const next = `moved-${randomUUID().slice(0, 8)}@example.test`;
+    const asUser = (path: string, input: unknown) => trpc(world, user.cookie, 'mutation', path, input);
+    expect(
+      (await asUser('account.requestEmailChange', { newEmail: next, currentPassword: 'billing test password' })).status,
+    ).toBe(200);
+    const code = codeFrom(await waitForEmail(next, /Confirm your new DropIn email/));
+    expect((await asUser('account.confirmEmailChange', { code })).status).toBe(200);
+    expect(await found(next)).toEqual([sub._id]);
+    expect(await found(user.email)).toEqual([]);
+    expect(await deps.db.c.adminSubscriberKeys.findOne({ _id: `email:${user.email}` })).toBeNull();
+
+    expect((await asUser('account.deleteAccount', { password: 'billing test password', confirm: 'DELETE' })).status).toBe(200);
+    await settle(world);
+    expect(await found(next)).toEqual([]);
+    expect(await found(sub._id)).toEqual([]);
+    expect(await deps.db.c.adminSubscribers.findOne({ _id: sub._id })).toBeNull();
+    expect(await deps.db.c.adminSubscriberKeys.findOne({ _id: `email:${next}` })).toBeNull();
   });
 });
 

@@ -10,6 +10,7 @@ import { findByIds } from '../../db/reads';
 import { replaceOrInsert } from '../../db/writes';
 import { newId } from '../../lib/ids';
 import type { SyncResult } from '../sync-result';
+import { isEnded } from '../status';
 
 export type { SubscriberKeyDoc, SubscriberRowDoc };
 export const subscriberRows = (deps: AppDeps): Collection<SubscriberRowDoc> => deps.db.c.adminSubscribers;
@@ -62,6 +63,13 @@ export function subscriberRow(s: SubscriptionDoc, user: Pick<UserDoc, 'email' | 
   };
 }
 
+/**
+ * Whether a subscription has a row: every one but those that ended with no account behind them,
+ * which is what a deleted account leaves (its subscriptions are cancelled, then Stripe's late
+ * events about them name no account): nothing an admin can act on, and the list forgot it.
+ */
+const listed = (s: Pick<SubscriptionDoc, 'userId' | 'status'>) => s.userId !== null || !isEnded(s.status);
+
 /** Called by the billing effects: each changed subscription's row is written (or removed) by `_id`. */
 export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): Promise<void> {
   if (!result.changes.length) return;
@@ -72,7 +80,7 @@ export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): 
   );
   for (const change of result.changes) {
     const s = change.after;
-    if (!s) {
+    if (!s || !listed(s)) {
       await rows.deleteOne({ _id: change.subscriptionId });
       continue;
     }
@@ -95,9 +103,14 @@ async function addKey(deps: AppDeps, key: string, subscriptionId: string): Promi
 
 /**
  * After an account's name or email changed: its rows carry the new ones, and the new address finds
- * them. Reads the account's subscriptions by its customer's list (all by `_id`).
+ * them while the old one (`previousEmail`, on an email change) no longer does. Reads the account's
+ * subscriptions by its customer's list (all by `_id`).
  */
-export async function refreshSubscriberAccount(deps: AppDeps, userId: string): Promise<void> {
+export async function refreshSubscriberAccount(
+  deps: AppDeps,
+  userId: string,
+  opts: { previousEmail?: string } = {},
+): Promise<void> {
   const user = await deps.db.c.users.findOne({ _id: userId }, { projection: { email: 1, name: 1, stripeCustomerId: 1 } });
   if (!user?.stripeCustomerId) return;
   const customer = await deps.db.c.billingCustomers.findOne(
@@ -109,7 +122,34 @@ export async function refreshSubscriberAccount(deps: AppDeps, userId: string): P
     await replaceOrInsert(subscriberRows(deps), subscriberRow(s, user));
     await addKey(deps, `email:${user.email}`, s._id);
   }
+  if (opts.previousEmail && opts.previousEmail !== user.email)
+    await removeKey(
+      deps,
+      `email:${opts.previousEmail}`,
+      subs.map((s) => s._id),
+    );
   if (subs.length) await bumpListVersion(deps);
+}
+
+/** Takes these subscriptions off a look-up key, deleting the key once it names none. */
+async function removeKey(deps: AppDeps, key: string, subscriptionIds: string[]): Promise<void> {
+  const keys = subscriberKeys(deps);
+  const row = await keys.findOne({ _id: key });
+  if (!row) return;
+  const left = row.subscriptionIds.filter((id) => !subscriptionIds.includes(id));
+  if (left.length === row.subscriptionIds.length) return;
+  if (left.length) await keys.updateOne({ _id: key }, { $set: { subscriptionIds: left } });
+  else await keys.deleteOne({ _id: key });
+}
+
+/**
+ * When an account is deleted: its subscriptions' rows leave the list, and its address finds
+ * nothing. Rows go by `_id`, the key by its address.
+ */
+export async function removeSubscriberAccount(deps: AppDeps, opts: { email: string; subscriptionIds: string[] }): Promise<void> {
+  for (const id of opts.subscriptionIds) await subscriberRows(deps).deleteOne({ _id: id });
+  await removeKey(deps, `email:${opts.email}`, opts.subscriptionIds);
+  await bumpListVersion(deps);
 }
 
 /** Rewrites every row from the mirror (an existing database, or after a check): bulk writes in batches. */
@@ -119,6 +159,7 @@ export async function rebuildSubscriberRows(deps: AppDeps): Promise<number> {
   let n = 0;
   let batch: SubscriptionDoc[] = [];
   const flush = async () => {
+    batch = batch.filter(listed);
     if (!batch.length) return;
     const ids = [...new Set(batch.map((s) => s.userId).filter((id): id is string => !!id))];
     const users = new Map((await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u]));
