@@ -157,8 +157,43 @@ async function foldAll(deps: AppDeps) {
   for (;;) if (!(await foldChanges(deps)).more) break;
 }
 
-/** The changes of the second fixture test, one hour after NOW, through the billing effects. */
+/** The changes of the second fixture test, one hour after NOW, through the billing effects, folded. */
 async function changesOfTheHour() {
+  await recordChangesOfTheHour();
+  await foldAll(h.deps);
+}
+
+/**
+ * `deps` whose `collection`'s `method` fails as a process that died there would: the writes before
+ * it are made, none after.
+ */
+function crashingAt(deps: AppDeps, collection: string, method: string): AppDeps {
+  const bound = <T extends object>(target: T, prop: string | symbol) => {
+    const v = Reflect.get(target, prop);
+    return typeof v === 'function' ? v.bind(target) : v;
+  };
+  const db = new Proxy(deps.db.db, {
+    get(target, prop) {
+      if (prop !== 'collection') return bound(target, prop);
+      return (name: string) => {
+        const coll = target.collection(name);
+        if (name !== collection) return coll;
+        return new Proxy(coll, {
+          get: (c, p) =>
+            p === method
+              ? async () => {
+                  throw new Error(`crashed at ${collection}.${method}`);
+                }
+              : bound(c, p),
+        });
+      };
+    },
+  });
+  return { ...deps, db: { ...deps.db, db } } as AppDeps;
+}
+
+/** The changes of the second fixture test, one hour after NOW, through the billing effects. */
+async function recordChangesOfTheHour() {
   await change(h.deps, 1, later(HOUR), { planId: 'business', unitAmount: 4_900 });
   await change(h.deps, 3, later(HOUR), { quantity: 1 });
   await change(h.deps, 2, later(HOUR), { status: 'canceled', canceledAt: later(HOUR), endedAt: later(HOUR) });
@@ -171,7 +206,6 @@ async function changesOfTheHour() {
   await change(h.deps, 12, later(HOUR), { status: 'incomplete_expired' });
   // Effects that run twice (a sync that failed midway) are queued once.
   await change(h.deps, 13, later(HOUR), {});
-  await foldAll(h.deps);
 }
 
 describe('admin figures', () => {
@@ -354,6 +388,31 @@ describe('admin figures', () => {
     expect(points[1]?.activeSubscribers).toBe(2);
     expect(points[2]?.mrr).toEqual(live.mrr);
     expect(points[2]?.activeSubscribers).toBe(live.activeSubscribers);
+  });
+
+  it('a fold cut short after writing its day rows is finished from its journal, counting nothing twice', async () => {
+    await fixture();
+    await recordChangesOfTheHour();
+    // The process dies after the day rows are written, before what each subscription last counted.
+    await expect(foldChanges(crashingAt(h.deps, 'admin_figure_subjects', 'bulkWrite'))).rejects.toThrow(/crashed/);
+    const col = figureCollections(h.deps);
+    expect(await col.journal.countDocuments({})).toBe(1);
+    await foldAll(h.deps);
+    expect(await col.journal.countDocuments({})).toBe(0);
+    const o = await computeOverview(h.deps, later(2 * HOUR));
+    expect(o.newSubscriptions30d).toBe(6);
+    expect(o.churned30d).toBe(3);
+    expect(o.trialsEnded30d).toBe(4);
+    expect(o.trialsConverted30d).toBe(3);
+    expect(o.activeSubscribers).toBe(8);
+    expect(o.mrr).toEqual([
+      { currency: 'eur', amount: 1_000 },
+      { currency: 'usd', amount: 18_683 },
+    ]);
+    expect(await checkFigures(h.deps)).toEqual({ result: 'ok', fields: [] });
+    // The check compares the day rows too.
+    await col.days.updateOne({ _id: dayKey(NOW) }, { $inc: { newSubscriptions: 1 } });
+    expect(await checkFigures(h.deps)).toEqual({ result: 'drift', fields: [`days.${dayKey(NOW)}.newSubscriptions`] });
   });
 
   it('a check finds figures that drifted from the mirror, and the figures job rebuilds them', async () => {

@@ -19,6 +19,7 @@ import {
   type FigureDayDoc,
   type FiguresDoc,
   type FigureSubjectDoc,
+  type FoldJournalDoc,
   figureCollections,
   insertOnce,
   dayRows,
@@ -57,6 +58,8 @@ interface Work {
  */
 export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } = {}): Promise<FoldResult> {
   const col = figureCollections(deps);
+  // A fold that stopped part way through its writes is finished first, from its journal.
+  await finishPendingFold(deps);
   // The queue is small (folded every half second); after a burst it is taken a batch at a time, in
   // the order the database returns it. Order does not matter for correctness: a change older than
   // what its subscription last counted is skipped.
@@ -102,23 +105,48 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   // The windows from the stored day rows with this fold's rows in their place.
   const stored = await dayRows(deps, now);
   work.totals.windows = windowsOf(now, [...stored.filter((d) => !work.days.has(d._id)), ...work.days.values()]);
-  await write(col, work);
-  await writeClosing(deps, work.totals, now);
-  await col.changes.bulkWrite(
-    batch.map((ch) => ({ deleteOne: { filter: { _id: ch._id } } })),
-    { ordered: false },
-  );
+  // The whole outcome in one write first: the day rows are counts that a second fold of the same
+  // changes would add to again, so they, the subjects (what each subscription last counted), the
+  // totals and the queue are only ever written from this journal, which may be applied again.
+  const journal: FoldJournalDoc = {
+    _id: 'pending',
+    at: now,
+    totals: work.totals,
+    subjects: [...work.subjects.values()],
+    days: [...work.days.values()],
+    movements: work.movements,
+    recoveries: work.recoveries,
+    changeIds: batch.map((ch) => ch._id),
+  };
+  await col.journal.replaceOne({ _id: 'pending' }, journal, { upsert: true });
+  await applyJournal(deps, col, journal);
   return { folded, skipped, more: batch.length === BATCH };
 }
 
-async function write(col: FigureCollections, work: Work): Promise<void> {
+/** Applies the journal of a fold that did not finish, if there is one (before a fold or a rebuild). */
+export async function finishPendingFold(deps: AppDeps): Promise<boolean> {
+  const col = figureCollections(deps);
+  const journal = await col.journal.findOne({ _id: 'pending' });
+  if (!journal) return false;
+  await applyJournal(deps, col, journal);
+  return true;
+}
+
+async function applyJournal(deps: AppDeps, col: FigureCollections, j: FoldJournalDoc): Promise<void> {
   const replace = <T extends { _id: string }>(docs: Iterable<T>): AnyBulkWriteOperation<T>[] =>
     [...docs].map((d) => ({ replaceOne: { filter: { _id: d._id } as never, replacement: d, upsert: true } }));
-  if (work.movements.length) await insertOnce(col.movements, work.movements);
-  if (work.recoveries.length) await insertOnce(col.recoveries, work.recoveries);
-  if (work.days.size) await col.days.bulkWrite(replace(work.days.values()), { ordered: false });
-  if (work.subjects.size) await col.subjects.bulkWrite(replace(work.subjects.values()), { ordered: false });
-  await col.figures.replaceOne({ _id: 'totals' }, work.totals, { upsert: true });
+  if (j.movements.length) await insertOnce(col.movements, j.movements);
+  if (j.recoveries.length) await insertOnce(col.recoveries, j.recoveries);
+  if (j.days.length) await col.days.bulkWrite(replace(j.days), { ordered: false });
+  if (j.subjects.length) await col.subjects.bulkWrite(replace(j.subjects), { ordered: false });
+  await col.figures.replaceOne({ _id: 'totals' }, j.totals, { upsert: true });
+  await writeClosing(deps, j.totals, j.at);
+  if (j.changeIds.length)
+    await col.changes.bulkWrite(
+      j.changeIds.map((id) => ({ deleteOne: { filter: { _id: id } } })),
+      { ordered: false },
+    );
+  await col.journal.deleteOne({ _id: 'pending' });
 }
 
 /** Today's point of the history: the figures as they stand after this fold (the last fold of a day closes it). */

@@ -138,9 +138,27 @@ export interface FigureDayDoc {
   recovered: { count: number; amount: ByCurrency; days: number; byStep: Record<RecoveryStep, number> };
 }
 
+/**
+ * A fold's outcome, written in one document before any of it is applied (fold.ts): every write it
+ * lists replaces a document with a value (or inserts one once), so applying it again after a crash
+ * part way through gives the same figures, and nothing is counted twice.
+ */
+export interface FoldJournalDoc {
+  _id: 'pending';
+  at: Date;
+  totals: FiguresDoc;
+  subjects: FigureSubjectDoc[];
+  days: FigureDayDoc[];
+  movements: MrrMovementDoc[];
+  recoveries: RecoveryDoc[];
+  /** The folded changes, removed from the queue last. */
+  changeIds: string[];
+}
+
 export function figureCollections(deps: AppDeps) {
   const db = deps.db.db;
   return {
+    journal: db.collection<FoldJournalDoc>('admin_figure_fold'),
     changes: db.collection<FigureChangeDoc>('admin_figure_changes'),
     subjects: db.collection<FigureSubjectDoc>('admin_figure_subjects'),
     figures: db.collection<FiguresDoc>('admin_figures'),

@@ -7,7 +7,7 @@ import type { AppDeps } from '../../deps';
 import type { SubscriptionDoc } from '../../db/collections';
 import { isDuplicateKey } from '../../db/errors';
 import { isPaying } from '../status';
-import { writeClosing } from './fold';
+import { finishPendingFold, writeClosing } from './fold';
 import {
   addTo,
   contributionOf,
@@ -116,6 +116,8 @@ export async function computeFromMirror(deps: AppDeps, now = new Date()): Promis
  */
 export async function rebuildFigures(deps: AppDeps, now = new Date()): Promise<{ subscriptions: number }> {
   const col = figureCollections(deps);
+  // A fold cut short is finished first, so its journal is not applied over the rebuilt figures later.
+  await finishPendingFold(deps);
   const computed = await computeFromMirror(deps, now);
   await col.subjects.deleteMany({});
   for (let i = 0; i < computed.subjects.length; i += BATCH)
@@ -173,10 +175,25 @@ export async function checkFigures(deps: AppDeps): Promise<{ result: FigureCheck
   const [after, waiting] = await Promise.all([col.figures.findOne({ _id: 'totals' }), col.changes.findOne({})]);
   if (!after || after.folds !== before.folds || after.rebuiltAt.getTime() !== before.rebuiltAt.getTime() || waiting)
     return { result: 'busy', fields: [] };
-  const fields = GAUGES.filter((k) => JSON.stringify(sorted(after[k])) !== JSON.stringify(sorted(computed.totals[k])));
+  const fields: string[] = GAUGES.filter((k) => JSON.stringify(sorted(after[k])) !== JSON.stringify(sorted(computed.totals[k])));
+  fields.push(...dayDifferences(await col.days.find({}).toArray(), computed.days));
   if (!fields.length) return { result: 'ok', fields };
   await requestRebuild(deps);
   return { result: 'drift', fields: [...fields] };
+}
+
+const DAY_COUNTS = ['newSubscriptions', 'churned', 'trialsEnded', 'trialsConverted'] as const;
+
+/**
+ * The day rows' counts that differ from what the mirror implies, as `days.<day>.<count>`. (Failures
+ * and recoveries are history the mirror no longer shows: not compared.)
+ */
+function dayDifferences(stored: FigureDayDoc[], computed: Computed['days']): string[] {
+  const byKey = new Map(stored.map((d) => [d._id, d]));
+  const out: string[] = [];
+  for (const key of [...new Set([...byKey.keys(), ...computed.keys()])].sort())
+    for (const f of DAY_COUNTS) if ((byKey.get(key)?.[f] ?? 0) !== (computed.get(key)?.[f] ?? 0)) out.push(`days.${key}.${f}`);
+  return out;
 }
 
 export async function requestRebuild(deps: AppDeps): Promise<void> {
