@@ -35,6 +35,11 @@ export interface ChangePreview {
   /** The promotion code applied with the change, as Stripe spells it; null without one. */
   promotionCode: string | null;
   /**
+   * How many of the subscription's own discounts stay beside the promotion code (a code is added to
+   * them, never in their place); 0 without a code.
+   */
+  keptDiscounts: number;
+  /**
    * For a change scheduled for the end of the paid period (unix seconds): nothing is charged now,
    * and `total` and `lines` are the new plan's price on the next invoice (metered overage used until
    * then is billed beside it). Null when the change is made at once.
@@ -125,6 +130,7 @@ export async function previewChange(opts: {
       effectiveAt: at,
       discount: 0,
       promotionCode: null,
+      keptDiscounts: 0,
     };
   }
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
@@ -137,7 +143,8 @@ export async function previewChange(opts: {
         proration_date: prorationDate,
         proration_behavior: PRORATION,
       },
-      ...(promotion ? { discounts: [{ promotion_code: promotion.id }] } : {}),
+      // Discounts given here replace the subscription's own for the preview: they are listed too.
+      ...(promotion ? { discounts: withPromotion(live, promotion) } : {}),
     }),
   );
   return {
@@ -155,7 +162,21 @@ export async function previewChange(opts: {
     effectiveAt: null,
     discount: invoice.total_discount_amounts?.reduce((n, d) => n + d.amount, 0) ?? 0,
     promotionCode: promotion?.code ?? null,
+    keptDiscounts: promotion ? subscriptionDiscounts(live).length : 0,
   };
+}
+
+/** The subscription's own discounts (not its customer's), by id. */
+function subscriptionDiscounts(live: Stripe.Subscription): string[] {
+  return (live.discounts ?? []).map((d) => (typeof d === 'string' ? d : d.id));
+}
+
+/**
+ * The subscription's discounts with a promotion code added: Stripe's `discounts` replaces the whole
+ * list, so a coupon the customer already has (a permanent one, say) is listed again to keep it.
+ */
+function withPromotion(live: Stripe.Subscription, promotion: { id: string }) {
+  return [...subscriptionDiscounts(live).map((discount) => ({ discount })), { promotion_code: promotion.id }];
 }
 
 /**
@@ -250,7 +271,7 @@ export async function changePlan(opts: {
       await promotionErrors(() =>
         stripe.subscriptions.update(
           sub._id,
-          { discounts: [{ promotion_code: promotion.id }] },
+          { discounts: withPromotion(live, promotion) },
           { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-discount` },
         ),
       );

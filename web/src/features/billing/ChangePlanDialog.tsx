@@ -176,7 +176,13 @@ export function ChangePlanDialog({
               value={typed}
               onChange={(e) => setTyped(e.target.value)}
               error={codeError ?? changeErrors.fields.promotionCode}
-              hint={p?.promotionCode ? `${p.promotionCode} applied.` : undefined}
+              hint={
+                p?.promotionCode
+                  ? p.keptDiscounts > 0
+                    ? `${p.promotionCode} added; your current discount stays.`
+                    : `${p.promotionCode} applied.`
+                  : undefined
+              }
             />
             <Button type="submit" variant="secondary" loading={preview.isFetching && Boolean(code)} disabled={!typed.trim()}>
               Apply
