@@ -257,6 +257,7 @@ export async function changePlan(opts: {
   // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.
   const scheduleId = idOf(live.schedule);
   const applied = (row: SubscriptionDoc) => row.priceId === price.id;
+  await sameCodeAsTried(deps, { userId, actionId: opts.actionId, promotionId: promotion?.id ?? null });
   await writeSubscription(deps, { userId, actionId: opts.actionId, sub, applied }, async (expand) => {
     if (scheduleId)
       await stripe.subscriptionSchedules.release(
@@ -272,7 +273,7 @@ export async function changePlan(opts: {
         stripe.subscriptions.update(
           sub._id,
           { discounts: withPromotion(live, promotion) },
-          { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-discount` },
+          { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-discount-${promotion.id}` },
         ),
       );
     if (removals.length)
@@ -455,6 +456,27 @@ const triedKey = (userId: string, actionId: string) => `billing-action-tried:${u
 
 async function actionTried(deps: AppDeps, userId: string, actionId: string): Promise<boolean> {
   return (await deps.db.c.claims.findOne({ _id: triedKey(userId, actionId) }, { projection: { _id: 1 } })) !== null;
+}
+
+/**
+ * One action carries one promotion code: a retry that brings another (or drops it) is refused on the
+ * field, since the first try may already have put its code on the subscription. The code each try
+ * brings is claimed under the action; a claim for any other code means the action changed.
+ */
+async function sameCodeAsTried(
+  deps: AppDeps,
+  opts: { userId: string; actionId: string; promotionId: string | null },
+): Promise<void> {
+  const prefix = `billing-action-code:${opts.userId}:${opts.actionId}:`;
+  const mine = `${prefix}${opts.promotionId ?? '-'}`;
+  await claim(deps.db.c, mine);
+  const other = await deps.db.c.claims.findOne({ _id: { $gt: prefix, $lt: `${prefix}\uffff`, $ne: mine } });
+  if (other)
+    throw new AppError(
+      'BAD_REQUEST',
+      'This change was already sent with a different promotion code. Review the change again to use this one.',
+      { field: 'promotionCode' },
+    );
 }
 
 /** True when Stripe already accepted this action: a retry or a second click answers as the first did. */

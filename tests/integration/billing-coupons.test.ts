@@ -86,6 +86,39 @@ describe('promotion codes on a plan change', () => {
     expect(next.data.charge).toMatchObject({ amountDue: 3528, discount: 1372 });
   });
 
+  it('a retry of a change with another promotion code is refused on the field, and a new action takes it', async () => {
+    const user = await verifiedUser(world);
+    await subscribeThroughCheckout(world, user, 'pro');
+    // A code Stripe finds but refuses for this customer: the first try reaches Stripe and fails.
+    const stranger = await world.stripe.customers.create({ email: 'someone-else@example.test' });
+    const coupon = await world.stripe.coupons.create({ percent_off: 50, duration: 'once' });
+    const theirs = `THEIRS${randomUUID().slice(0, 6).toUpperCase()}`;
+    await world.stripe.promotionCodes.create({
+      promotion: { type: 'coupon', coupon: coupon.id },
+      code: theirs,
+      customer: stranger.id,
+    });
+    const p = await preview(user, { planId: 'business', interval: 'month' });
+    const actionId = action();
+    const change = (promotionCode: string, id = actionId) =>
+      trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', {
+        planId: 'business',
+        interval: 'month',
+        prorationDate: p.data.prorationDate,
+        promotionCode,
+        actionId: id,
+      });
+    expect((await change(theirs)).status).toBe(400);
+    const retried = await change(code);
+    expect(retried.status).toBe(400);
+    expect(retried.error?.data).toMatchObject({
+      fieldErrors: { promotionCode: expect.stringMatching(/already sent with a different promotion code/) },
+    });
+    const fresh = await change(code, action());
+    expect(fresh.status, fresh.error?.message).toBe(200);
+    expect(fresh.data.plan.id).toBe('business');
+  });
+
   it('an unknown code is an error on the field, and the preview without it still works', async () => {
     const user = await verifiedUser(world);
     await subscribeThroughCheckout(world, user, 'pro');

@@ -219,6 +219,6 @@ function previewNote(p: ChangePreview, summary: BillingSummary, target: ChangeTa
   return `Then ${then} from your next renewal${sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''}.`;
 }
 
-function keyOf(v: { planId: string; interval: string; prorationDate: number }): string {
-  return `change:${v.planId}:${v.interval}:${v.prorationDate}`;
+function keyOf(v: { planId: string; interval: string; prorationDate: number; promotionCode?: string }): string {
+  return `change:${v.planId}:${v.interval}:${v.prorationDate}:${v.promotionCode ?? ''}`;
 }
