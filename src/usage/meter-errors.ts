@@ -12,6 +12,17 @@ import { tooOldForStripe } from './meter';
 
 type ErrorReport = Stripe.V2.Core.Events.V1BillingMeterErrorReportTriggeredEvent;
 
+/**
+ * Works a stored `v1.billing.meter.error_report_triggered` notification: reads the event from
+ * Stripe and records it (the webhook worker's handler for the type; src/server.ts gives it).
+ */
+export async function handleMeterErrorNotification(deps: AppDeps, eventId: string): Promise<void> {
+  if (!deps.stripe) throw new Error('Stripe is not configured');
+  const event = await deps.stripe.v2.core.events.retrieve(eventId);
+  if (event.type !== 'v1.billing.meter.error_report_triggered') throw new Error(`${eventId} is a ${event.type} event`);
+  await recordMeterErrorReport(deps, event as ErrorReport);
+}
+
 /** Codes that concern every event for a customer, not only the sampled ones. */
 const CUSTOMER_CODES = new Set(['meter_event_customer_not_found', 'meter_event_no_customer_defined']);
 

@@ -354,6 +354,32 @@ describe('meter error reports (v1.billing.meter.error_report_triggered)', () => 
     expect(parked?.attempts).toBe(1);
   });
 
+  it('a meter error notification is stored and answered at once; the worker reads it, retrying when Stripe fails', {
+    timeout: 120_000,
+  }, async () => {
+    const user = await verifiedUser(world);
+    await subscribePro(user);
+    const real = (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+    const state = await callsPastQuota(user.id, 1);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: 'cus_missing' } });
+    await fillOverage(deps(), { userId: user.id, periodStart: state.period.start });
+    // Reading the event from Stripe fails (every retry the SDK makes): the delivery is still answered.
+    await world.control.injectApiFault({ status: 500, count: 3, pathPrefix: '/v2/core/events' });
+    await flushMeter(deps());
+    expect((await world.control.waitForDeliveries(30_000)).pending).toBe(0);
+    await waitFor('the report worked on by the worker', async () => {
+      const row = await deps().db.c.meterOutbox.findOne({ userId: user.id });
+      return row?.status === 'rejected';
+    });
+    const stored = await deps().db.c.webhookEvents.findOne({
+      type: 'v1.billing.meter.error_report_triggered',
+      attempts: { $gt: 1 },
+    });
+    expect(stored).toMatchObject({ status: 'processed' });
+    expect(await deps().db.c.meterErrors.countDocuments({ eventId: stored!._id })).toBe(1);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: real } });
+  });
+
   it('a unit whose customer is still unknown stays rejected: not counted as reported', { timeout: 120_000 }, async () => {
     const user = await verifiedUser(world);
     await subscribePro(user);
