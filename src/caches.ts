@@ -1,6 +1,7 @@
 // In-memory state that belongs to one app instance (one createDeps): caches and work in flight.
 // Each instance has its own, so two in one process (tests run several) stay apart as two server
 // processes would. Copies of deps (a request's, with its own logger) share their instance's.
+import type Stripe from 'stripe';
 import type { PlanState } from './usage/plan-state';
 
 export interface Caches {
@@ -25,6 +26,11 @@ export interface Caches {
   };
   /** Users with a heavy tool run in progress: one at a time each (content/library.ts). */
   heavyRuns: Set<string>;
+  /**
+   * Stripe's preview of each subscription's upcoming invoice, for the next charge, with the mirror
+   * version it was read at (billing/dashboard.ts).
+   */
+  nextCharge: Map<string, { version: string; at: number; invoice: Promise<Stripe.Invoice> }>;
   /** The reconciler run an admin started here, while it runs (admin/reconcile.ts). */
   reconcile: { running: Promise<unknown> | null };
 }
@@ -48,6 +54,7 @@ export function createCaches(): Caches {
     meter: { dirty: new Map(), kick: null },
     apiKeys: { validated: new Map(), touched: new Map() },
     heavyRuns: new Set(),
+    nextCharge: new Map(),
     reconcile: { running: null },
   };
 }
