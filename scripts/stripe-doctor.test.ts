@@ -123,7 +123,7 @@ describe('stripe:doctor', () => {
   it('names each permission a restricted key lacks, found by trying it', async () => {
     const account = await readyAccount();
     const all = Object.fromEntries(STRIPE_PERMISSIONS.map((p) => [p.resource, p.access]));
-    const { events: _events, ...allButEvents } = all;
+    const { events: _events, promotion_codes: _codes, 'v2.core.events': _v2events, ...allButEvents } = all;
     const narrow = await account.control.restrictedKey({ ...allButEvents, products: 'read' });
     const denied = await checkStripeAccount({
       stripe: sdkFor(account.emulator, narrow),
@@ -134,7 +134,9 @@ describe('stripe:doctor', () => {
     expect(permissions.status).toBe('fail');
     expect(permissions.problems).toEqual([
       expect.stringMatching(/^missing Products \(write; products\)/),
+      expect.stringMatching(/^missing Promotion codes \(read; promotion_codes\)/),
       expect.stringMatching(/^missing Events \(read; events\)/),
+      expect.stringMatching(/^missing Events \(v2\) \(read; v2\.core\.events\)/),
     ]);
     expect(denied.ready).toBe(false);
 

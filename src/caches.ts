@@ -1,6 +1,7 @@
 // In-memory state that belongs to one app instance (one createDeps): caches and work in flight.
 // Each instance has its own, so two in one process (tests run several) stay apart as two server
 // processes would. Copies of deps (a request's, with its own logger) share their instance's.
+import type Stripe from 'stripe';
 import type { PlanState } from './usage/plan-state';
 
 export interface Caches {
@@ -27,6 +28,11 @@ export interface Caches {
   heavyRuns: Set<string>;
   /** Wakes this instance's admin figures job when a change was recorded here (billing/figures/job.ts). */
   figures: { kick: (() => void) | null };
+  /**
+   * Stripe's preview of each subscription's upcoming invoice, for the next charge, with the mirror
+   * version it was read at (billing/dashboard.ts).
+   */
+  nextCharge: Map<string, { version: string; at: number; invoice: Promise<Stripe.Invoice> }>;
   /** The reconciler run an admin started here, while it runs (admin/reconcile.ts). */
   reconcile: { running: Promise<unknown> | null };
 }
@@ -51,6 +57,7 @@ export function createCaches(): Caches {
     apiKeys: { validated: new Map(), touched: new Map() },
     heavyRuns: new Set(),
     figures: { kick: null },
+    nextCharge: new Map(),
     reconcile: { running: null },
   };
 }

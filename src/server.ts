@@ -7,6 +7,7 @@ import type { Env } from './env';
 import { createSessions } from './auth/sessions';
 import { createApp } from './app';
 import { startWebhookWorker, type WebhookWorker } from './webhooks/worker';
+import { handleMeterErrorNotification } from './usage/meter-errors';
 import { startOutboxRetry } from './email/outbox';
 import { startMeterSender, type MeterSender } from './usage/meter';
 import { seedContent } from './content/seed';
@@ -38,7 +39,9 @@ export async function startServer(deps: ServerDeps, opts: { webDist?: string } =
   if (env.NODE_ENV === 'production' && !env.DOWNLOAD_SIGNING_SECRET)
     throw new Error('DOWNLOAD_SIGNING_SECRET is required in production');
   if (env.NODE_ENV === 'development') await seedContent(deps);
-  const worker = startWebhookWorker(deps);
+  const worker = startWebhookWorker(deps, {
+    thinHandlers: { 'v1.billing.meter.error_report_triggered': handleMeterErrorNotification },
+  });
   const meter: MeterSender = startMeterSender(deps);
   const app = createApp(deps, {
     // Relative to the working directory (the project root under npm and PM2), so the bundled

@@ -35,6 +35,11 @@ export interface ChangePreview {
   /** The promotion code applied with the change, as Stripe spells it; null without one. */
   promotionCode: string | null;
   /**
+   * How many of the subscription's own discounts stay beside the promotion code (a code is added to
+   * them, never in their place); 0 without a code.
+   */
+  keptDiscounts: number;
+  /**
    * For a change scheduled for the end of the paid period (unix seconds): nothing is charged now,
    * and `total` and `lines` are the new plan's price on the next invoice (metered overage used until
    * then is billed beside it). Null when the change is made at once.
@@ -125,6 +130,7 @@ export async function previewChange(opts: {
       effectiveAt: at,
       discount: 0,
       promotionCode: null,
+      keptDiscounts: 0,
     };
   }
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
@@ -137,7 +143,8 @@ export async function previewChange(opts: {
         proration_date: prorationDate,
         proration_behavior: PRORATION,
       },
-      ...(promotion ? { discounts: [{ promotion_code: promotion.id }] } : {}),
+      // Discounts given here replace the subscription's own for the preview: they are listed too.
+      ...(promotion ? { discounts: withPromotion(live, promotion) } : {}),
     }),
   );
   return {
@@ -155,7 +162,21 @@ export async function previewChange(opts: {
     effectiveAt: null,
     discount: invoice.total_discount_amounts?.reduce((n, d) => n + d.amount, 0) ?? 0,
     promotionCode: promotion?.code ?? null,
+    keptDiscounts: promotion ? subscriptionDiscounts(live).length : 0,
   };
+}
+
+/** The subscription's own discounts (not its customer's), by id. */
+function subscriptionDiscounts(live: Stripe.Subscription): string[] {
+  return (live.discounts ?? []).map((d) => (typeof d === 'string' ? d : d.id));
+}
+
+/**
+ * The subscription's discounts with a promotion code added: Stripe's `discounts` replaces the whole
+ * list, so a coupon the customer already has (a permanent one, say) is listed again to keep it.
+ */
+function withPromotion(live: Stripe.Subscription, promotion: { id: string }) {
+  return [...subscriptionDiscounts(live).map((discount) => ({ discount })), { promotion_code: promotion.id }];
 }
 
 /**
@@ -236,6 +257,7 @@ export async function changePlan(opts: {
   // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.
   const scheduleId = idOf(live.schedule);
   const applied = (row: SubscriptionDoc) => row.priceId === price.id;
+  await sameCodeAsTried(deps, { userId, actionId: opts.actionId, promotionId: promotion?.id ?? null });
   await writeSubscription(deps, { userId, actionId: opts.actionId, sub, applied }, async (expand) => {
     if (scheduleId)
       await stripe.subscriptionSchedules.release(
@@ -250,8 +272,8 @@ export async function changePlan(opts: {
       await promotionErrors(() =>
         stripe.subscriptions.update(
           sub._id,
-          { discounts: [{ promotion_code: promotion.id }] },
-          { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-discount` },
+          { discounts: withPromotion(live, promotion) },
+          { idempotencyKey: `dropin-change-${userId}-${opts.actionId}-discount-${promotion.id}` },
         ),
       );
     if (removals.length)
@@ -434,6 +456,27 @@ const triedKey = (userId: string, actionId: string) => `billing-action-tried:${u
 
 async function actionTried(deps: AppDeps, userId: string, actionId: string): Promise<boolean> {
   return (await deps.db.c.claims.findOne({ _id: triedKey(userId, actionId) }, { projection: { _id: 1 } })) !== null;
+}
+
+/**
+ * One action carries one promotion code: a retry that brings another (or drops it) is refused on the
+ * field, since the first try may already have put its code on the subscription. The code each try
+ * brings is claimed under the action; a claim for any other code means the action changed.
+ */
+async function sameCodeAsTried(
+  deps: AppDeps,
+  opts: { userId: string; actionId: string; promotionId: string | null },
+): Promise<void> {
+  const prefix = `billing-action-code:${opts.userId}:${opts.actionId}:`;
+  const mine = `${prefix}${opts.promotionId ?? '-'}`;
+  await claim(deps.db.c, mine);
+  const other = await deps.db.c.claims.findOne({ _id: { $gt: prefix, $lt: `${prefix}\uffff`, $ne: mine } });
+  if (other)
+    throw new AppError(
+      'BAD_REQUEST',
+      'This change was already sent with a different promotion code. Review the change again to use this one.',
+      { field: 'promotionCode' },
+    );
 }
 
 /** True when Stripe already accepted this action: a retry or a second click answers as the first did. */

@@ -3,6 +3,7 @@
 import { type RetryStep, retrySchedule } from './retry-schedule';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
+import type { SubscriptionDoc } from '../db/collections';
 import { AppError } from '../lib/errors';
 import { findByIds } from '../db/reads';
 import { customerIdOf } from './customers';
@@ -224,14 +225,7 @@ export async function nextCharge(
   if (!sub || isEnded(sub.status)) return { charge: null, none: 'no_subscription' };
   if (sub.cancelAtPeriodEnd || sub.cancelAt) return { charge: null, none: 'ends' };
   if (hasPaymentTrouble(sub.status)) return { charge: null, none: 'payment_due' };
-  const stripe = requireStripe(deps);
-  const inv = await withStripeErrors(() =>
-    stripe.invoices.createPreview({
-      customer: sub.customerId,
-      subscription: sub._id,
-      expand: ['discounts.source.coupon', 'discounts.promotion_code'],
-    }),
-  );
+  const inv = await upcomingInvoice(deps, sub);
   const words = describeInvoice(inv);
   const discount = inv.total_discount_amounts?.reduce((n, d) => n + d.amount, 0) ?? 0;
   const at = sub.scheduledChange?.at ?? (sub.status === 'trialing' ? sub.trialEnd : null) ?? sub.currentPeriodEnd;
@@ -249,6 +243,45 @@ export async function nextCharge(
       lines: words.lines,
     },
   };
+}
+
+/** How many subscriptions' previews one instance keeps; the oldest read goes first. */
+const NEXT_CHARGE_CACHED = 2_000;
+/**
+ * How long a preview stands while the mirror does not change: metered overage reported since (which
+ * changes no subscription) shows within this.
+ */
+const NEXT_CHARGE_TTL_MS = 10 * 60_000;
+
+/**
+ * Stripe's preview of the subscription's upcoming invoice, read again only when the mirror row has
+ * changed since (every sync, so every billing change, rewrites it) or the preview has aged out: a
+ * dashboard reload costs no Stripe call. Concurrent loads share one read; a failed read is not kept.
+ */
+async function upcomingInvoice(deps: AppDeps, sub: SubscriptionDoc): Promise<Stripe.Invoice> {
+  const cache = deps.caches.nextCharge;
+  const version = `${sub.fetchedAt.getTime()}:${sub.syncedAt.getTime()}`;
+  const held = cache.get(sub._id);
+  if (held && held.version === version && Date.now() - held.at < NEXT_CHARGE_TTL_MS) return held.invoice;
+  const stripe = requireStripe(deps);
+  const invoice = withStripeErrors(() =>
+    stripe.invoices.createPreview({
+      customer: sub.customerId,
+      subscription: sub._id,
+      expand: ['discounts.source.coupon', 'discounts.promotion_code'],
+    }),
+  );
+  cache.delete(sub._id);
+  cache.set(sub._id, { version, at: Date.now(), invoice });
+  while (cache.size > NEXT_CHARGE_CACHED) {
+    const oldest = cache.keys().next().value;
+    if (oldest === undefined) break;
+    cache.delete(oldest);
+  }
+  invoice.catch(() => {
+    if (cache.get(sub._id)?.invoice === invoice) cache.delete(sub._id);
+  });
+  return invoice;
 }
 
 function discountName(d: Stripe.Discount): { name: string; code: string | null } {

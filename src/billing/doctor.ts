@@ -49,7 +49,7 @@ export const STRIPE_PERMISSIONS: {
     resource: 'customers',
     label: 'Customers',
     access: 'write',
-    usedFor: 'a customer per subscriber; its email follows the account',
+    usedFor: 'a customer per subscriber; its email follows the account; its billing details and tax IDs',
     probe: (s) => s.customers.update(`cus_${PROBE}`, {}),
   },
   {
@@ -144,6 +144,13 @@ export const STRIPE_PERMISSIONS: {
     probe: (s) => s.coupons.retrieve(`coupon_${PROBE}`),
   },
   {
+    resource: 'promotion_codes',
+    label: 'Promotion codes',
+    access: 'read',
+    usedFor: 'looking up the promotion code typed with a plan change',
+    probe: (s) => s.promotionCodes.retrieve(`promo_${PROBE}`),
+  },
+  {
     resource: 'events',
     label: 'Events',
     access: 'read',
@@ -163,6 +170,13 @@ export const STRIPE_PERMISSIONS: {
     access: 'read',
     usedFor: 'test mode only: demo customers on a test clock',
     probe: (s) => s.testHelpers.testClocks.retrieve(`clock_${PROBE}`),
+  },
+  {
+    resource: 'v2.core.events',
+    label: 'Events (v2)',
+    access: 'read',
+    usedFor: 'reading the meter error reports behind the thin events sent to /webhooks/stripe/events',
+    probe: (s) => s.v2.core.events.retrieve(`evt_${PROBE}`),
   },
   {
     resource: 'v2.core.event_destinations',

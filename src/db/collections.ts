@@ -398,8 +398,11 @@ export interface MeterOutboxDoc {
   ordinal: number;
   /** Unix seconds sent as the event's timestamp: inside the period it belongs to. */
   timestamp: number;
-  /** `rejected`: Stripe accepted the event, then reported it could not apply it (meter-errors.ts). */
-  status: 'pending' | 'sent' | 'rejected';
+  /**
+   * `rejected`: Stripe accepted the event, then reported it could not apply it (meter-errors.ts).
+   * `parked`: never to be sent, its timestamp being older than Stripe accepts (`lastError` says so).
+   */
+  status: 'pending' | 'sent' | 'rejected' | 'parked';
   attempts: number;
   nextAttemptAt: Date;
   lastError: string | null;
@@ -432,6 +435,8 @@ export interface MeterErrorDoc {
   /** Overage units of ours found rejected by this report, and those queued again. */
   rejectedUnits: number;
   requeuedUnits: number;
+  /** Units it would have queued again, parked instead: too old for Stripe to accept (absent: none). */
+  parkedUnits?: number;
   receivedAt: Date;
 }
 

@@ -105,6 +105,15 @@ export async function fillAllOverage(deps: AppDeps, now = new Date()): Promise<v
   for (const g of groups) await fillOverage(deps, g._id, now);
 }
 
+/** Stripe refuses a meter event whose timestamp is more than 35 days old; a margin for the trip. */
+const STRIPE_MAX_AGE_S = 35 * 86_400 - 600;
+
+/** Why a unit can never be sent (its timestamp is older than Stripe accepts), or null while it can. */
+export function tooOldForStripe(timestamp: number, now = new Date()): string | null {
+  if (timestamp >= Math.floor(now.getTime() / 1000) - STRIPE_MAX_AGE_S) return null;
+  return `not sent: its time (${new Date(timestamp * 1000).toISOString()}) is more than 35 days ago, older than Stripe accepts`;
+}
+
 const backoffMs = (attempts: number) => Math.min(60 * 60_000, 1000 * 2 ** Math.min(attempts, 12));
 
 function isDuplicateIdentifier(err: unknown): boolean {
@@ -114,6 +123,13 @@ function isDuplicateIdentifier(err: unknown): boolean {
 
 async function sendRow(deps: AppDeps, stripe: Stripe, row: MeterOutboxDoc): Promise<void> {
   const { c } = deps.db;
+  const tooOld = tooOldForStripe(row.timestamp);
+  if (tooOld) {
+    // Stripe would refuse it on every try: parked, with the reason, for the admins.
+    await c.meterOutbox.updateOne({ _id: row._id, status: 'pending' }, { $set: { status: 'parked', lastError: tooOld } });
+    deps.log.warn({ id: row._id, timestamp: row.timestamp }, 'meter event too old for Stripe; parked');
+    return;
+  }
   const attempt = row.attempts + 1;
   // One sender per attempt across processes (an insert is exact where updates are not).
   if (!(await claim(c, `${row._id}#${attempt}`))) return;

@@ -61,3 +61,10 @@ export function missingEventTypes(enabled: readonly string[]): HandledEventType[
  * Stripe reports only that way.
  */
 export const HANDLED_THIN_EVENT_TYPES = ['v1.billing.meter.error_report_triggered'] as const;
+
+/**
+ * The v2 thin event types DropIn's event destination sends (`/webhooks/stripe/events`). Each is
+ * stored in the inbox like a v1 event and worked on by a handler the worker is given; a worker
+ * without that handler leaves the event to retry, never marks it done.
+ */
+export const THIN_EVENT_TYPES = ['v1.billing.meter.error_report_triggered'] as const;

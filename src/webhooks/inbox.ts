@@ -35,19 +35,53 @@ export function inboxRow(event: Stripe.Event, raw: string, now: Date): WebhookEv
   };
 }
 
+/**
+ * The inbox row for a v2 thin event notification: only its id, type and related object. Its data
+ * is read from Stripe by the worker's handler for the type, off the request.
+ */
+export function notificationRow(
+  n: { id: string; type: string; created: string; livemode: boolean; related_object?: object | null },
+  raw: string,
+  now: Date,
+): WebhookEventDoc {
+  const created = Date.parse(n.created);
+  const related = n.related_object as { id?: unknown } | null | undefined;
+  return {
+    _id: n.id,
+    type: n.type,
+    customerId: null,
+    objectId: typeof related?.id === 'string' ? related.id : null,
+    livemode: n.livemode,
+    payload: raw,
+    created: Number.isNaN(created) ? now : new Date(created),
+    receivedAt: now,
+    duplicates: 0,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    lockedUntil: null,
+    lastError: null,
+    processedAt: null,
+  };
+}
+
 export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: string): Promise<RecordResult> {
-  const row = inboxRow(event, raw, new Date());
+  return recordRow(deps, inboxRow(event, raw, new Date()));
+}
+
+/** Stores an inbox row and queues it; a second delivery of its event is recorded as a duplicate. */
+export async function recordRow(deps: AppDeps, row: WebhookEventDoc): Promise<RecordResult> {
   try {
     await deps.db.c.webhookEvents.insertOne(row, { timeoutMS: INSERT_TIMEOUT_MS });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     // A row of its own per duplicate: the worker owns the inbox row's updates, and a concurrent $inc
     // here could overwrite the worker's status change (src/db/writes.ts).
-    await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: event.id, receivedAt: new Date() });
+    await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: row._id, receivedAt: new Date() });
     // An earlier delivery stored the event but may have failed before queueing it (and was then
     // answered 503): queue it again unless it is done. A stray queue row is harmless, the worker
     // drops it once it sees the event processed.
-    const stored = await deps.db.c.webhookEvents.findOne({ _id: event.id }, { projection: { payload: 0 } });
+    const stored = await deps.db.c.webhookEvents.findOne({ _id: row._id }, { projection: { payload: 0 } });
     if (stored && (stored.status === 'pending' || stored.status === 'processing')) await enqueue(deps, [stored]);
     return 'duplicate';
   }

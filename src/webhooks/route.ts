@@ -7,8 +7,8 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import type { AppEnv } from '../http/app-env';
 import { jsonError } from '../http/errors';
-import { recordMeterErrorReport } from '../usage/meter-errors';
-import { recordEvent } from './inbox';
+import { THIN_EVENT_TYPES } from './event-types';
+import { notificationRow, recordEvent, recordRow } from './inbox';
 
 export const WEBHOOK_BODY_LIMIT = 512 * 1024;
 
@@ -47,8 +47,9 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
       }
     },
   );
-  // v2 thin events from the event destination (its own secret): the notification names the event,
-  // whose data is read from Stripe before answering; a failure answers 503 so Stripe retries.
+  // v2 thin events from the event destination (its own secret): the notification (id, type, related
+  // object) is stored in the inbox and queued like a v1 event, and the worker reads the event from
+  // Stripe and works on it. If the database cannot take it we answer 503 so Stripe retries.
   app.post(
     '/stripe/events',
     bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT, onError: (c) => jsonError(c, 413, 'Payload too large.') }),
@@ -65,7 +66,7 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
         c.get('log').warn({ reason: err instanceof Error ? err.message : String(err) }, 'rejected event notification signature');
         return jsonError(c, 400, 'Invalid signature or timestamp.');
       }
-      if (notification.type !== 'v1.billing.meter.error_report_triggered') {
+      if (!(THIN_EVENT_TYPES as readonly string[]).includes(notification.type)) {
         c.get('log').info(
           { event: notification.id, type: notification.type },
           'event notification of a type DropIn does not handle',
@@ -73,11 +74,12 @@ export function stripeWebhookRoutes(deps: AppDeps, opts: { onRecorded?: () => vo
         return c.json({ received: true, handled: false });
       }
       try {
-        await recordMeterErrorReport(deps, await notification.fetchEvent());
-        return c.json({ received: true, handled: true });
+        const result = await recordRow(deps, notificationRow(notification, raw, new Date()));
+        if (result === 'new') opts.onRecorded?.();
+        return c.json({ received: true, handled: true, duplicate: result === 'duplicate' });
       } catch (err) {
-        c.get('log').error({ err, event: notification.id }, 'could not record a meter error report');
-        return jsonError(c, 503, 'Temporarily unable to process the event.');
+        c.get('log').error({ err, event: notification.id }, 'could not store an event notification');
+        return jsonError(c, 503, 'Temporarily unable to accept the event.');
       }
     },
   );

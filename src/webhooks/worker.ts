@@ -16,6 +16,7 @@ import { syncCustomer } from '../billing/sync';
 import { randomUUID } from 'node:crypto';
 import { claim } from '../db/claims';
 import { refusedRows } from '../db/errors';
+import { THIN_EVENT_TYPES } from './event-types';
 import { enqueue } from './inbox';
 
 export const MAX_ATTEMPTS = 8;
@@ -39,6 +40,14 @@ export interface WebhookWorker {
   stop(): Promise<void>;
 }
 
+/**
+ * Works one stored v2 thin event of a type, given its id (it reads the event from Stripe). Given by
+ * the process that starts the worker: the handlers live above the billing layer (usage).
+ */
+export type ThinEventHandler = (deps: AppDeps, eventId: string) => Promise<void>;
+
+const THIN = new Set<string>(THIN_EVENT_TYPES);
+
 export function backoffMs(attempts: number): number {
   return Math.min(1_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 }
@@ -51,7 +60,13 @@ interface Group {
 
 export function startWebhookWorker(
   deps: AppDeps,
-  opts: { pollMs?: number; backoff?: (attempts: number) => number; customersAtOnce?: number } = {},
+  opts: {
+    pollMs?: number;
+    backoff?: (attempts: number) => number;
+    customersAtOnce?: number;
+    /** How each v2 thin event type is worked on; one without a handler here is left to retry. */
+    thinHandlers?: Partial<Record<(typeof THIN_EVENT_TYPES)[number], ThinEventHandler>>;
+  } = {},
 ): WebhookWorker {
   const pollMs = opts.pollMs ?? 1_000;
   const backoff = opts.backoff ?? backoffMs;
@@ -122,7 +137,16 @@ export function startWebhookWorker(
     const { rows, held } = await takeRows(deps, stopped ? [] : group.rows);
     const recheck = Date.now() + HELD_RECHECK_MS;
     for (const id of held) notNow.set(id, recheck);
-    if (rows.length) await processRows(deps, rows, backoff);
+    const synced = rows.filter((r) => !THIN.has(r.type));
+    if (synced.length) await processRows(deps, synced, backoff);
+    // Thin events name no customer: each is worked on by its handler, and succeeds or retries alone.
+    for (const r of rows.filter((r) => THIN.has(r.type))) {
+      const handler = opts.thinHandlers?.[r.type as (typeof THIN_EVENT_TYPES)[number]];
+      await processRows(deps, [r], backoff, async (row) => {
+        if (!handler) throw new Error(`no handler for ${row.type} in this worker`);
+        await handler(deps, row._id);
+      });
+    }
   };
 
   const kick = () => {
@@ -315,11 +339,21 @@ export async function processRow(
   await processRows(deps, [row], backoff);
 }
 
-/** Syncs the customer the rows name once, with every row as its cause; all succeed or all retry. */
-async function processRows(deps: AppDeps, rows: Work[], backoff: (attempts: number) => number): Promise<void> {
+/**
+ * Syncs the customer the rows name once, with every row as its cause (or, for a thin event, runs
+ * `handle` on it); all succeed or all retry.
+ */
+async function processRows(
+  deps: AppDeps,
+  rows: Work[],
+  backoff: (attempts: number) => number,
+  handle?: (row: Work) => Promise<void>,
+): Promise<void> {
   const customerId = rows[0]!.customerId;
   const log = deps.log.child({ events: rows.map((r) => r._id), customerId });
   try {
+    if (handle) for (const row of rows) await handle(row);
+    else if (rows.some((r) => THIN.has(r.type))) throw new Error('a thin event needs its handler');
     // The events only tell us *which* customer changed; the state comes from Stripe's API, and
     // everything that follows (emails, overage item, the failed-payments record) comes with the sync.
     if (customerId) {

@@ -2,6 +2,7 @@
 // change, and shown afterwards as the discount on the next charge. A code Stripe does not know, and
 // a code on a change scheduled for the renewal, are refused on the field. Against the emulator.
 import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangePreview } from '../../src/billing/changes';
 import type { BillingSummary, NextCharge } from '../../src/billing/dashboard';
@@ -55,6 +56,67 @@ describe('promotion codes on a plan change', () => {
     await settle(world);
     const [first] = (await world.stripe.invoices.list({ customer, limit: 1 })).data;
     expect(first?.amount_due).toBe(3920);
+  });
+
+  it('a code is added to a coupon the subscription already has, in the preview and in the change', async () => {
+    const user = await verifiedUser(world);
+    await subscribeThroughCheckout(world, user, 'pro');
+    const row = (await world.server.deps.db.c.subscriptions.findOne({ userId: user.id }))!;
+    const loyal = await world.stripe.coupons.create({ percent_off: 10, duration: 'forever', name: 'Loyalty' });
+    const before = await world.stripe.subscriptions.update(row._id, { discounts: [{ coupon: loyal.id }] });
+    const kept = before.discounts[0] as string;
+    const p = await preview(user, { planId: 'business', interval: 'month', promotionCode: code });
+    expect(p.status, p.error?.message).toBe(200);
+    // $49 less 10% (the coupon kept), then 20% (the code): both discounts are on the invoice.
+    expect(p.data).toMatchObject({ discount: 490 + 882, amountDue: 3528, promotionCode: code, keptDiscounts: 1 });
+    const changed = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', {
+      planId: 'business',
+      interval: 'month',
+      prorationDate: p.data.prorationDate,
+      promotionCode: code,
+      actionId: action(),
+    });
+    expect(changed.status, changed.error?.message).toBe(200);
+    const after = await world.stripe.subscriptions.retrieve(row._id, { expand: ['discounts'] });
+    const discounts = after.discounts.map((d) => d as Stripe.Discount);
+    expect(discounts.map((d) => d.id)).toContain(kept);
+    expect(discounts).toHaveLength(2);
+    expect(discounts.some((d) => d.promotion_code !== null)).toBe(true);
+    const next = await trpc<{ charge: NextCharge | null }>(world, user.cookie, 'query', 'billing.nextCharge');
+    expect(next.data.charge).toMatchObject({ amountDue: 3528, discount: 1372 });
+  });
+
+  it('a retry of a change with another promotion code is refused on the field, and a new action takes it', async () => {
+    const user = await verifiedUser(world);
+    await subscribeThroughCheckout(world, user, 'pro');
+    // A code Stripe finds but refuses for this customer: the first try reaches Stripe and fails.
+    const stranger = await world.stripe.customers.create({ email: 'someone-else@example.test' });
+    const coupon = await world.stripe.coupons.create({ percent_off: 50, duration: 'once' });
+    const theirs = `THEIRS${randomUUID().slice(0, 6).toUpperCase()}`;
+    await world.stripe.promotionCodes.create({
+      promotion: { type: 'coupon', coupon: coupon.id },
+      code: theirs,
+      customer: stranger.id,
+    });
+    const p = await preview(user, { planId: 'business', interval: 'month' });
+    const actionId = action();
+    const change = (promotionCode: string, id = actionId) =>
+      trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', {
+        planId: 'business',
+        interval: 'month',
+        prorationDate: p.data.prorationDate,
+        promotionCode,
+        actionId: id,
+      });
+    expect((await change(theirs)).status).toBe(400);
+    const retried = await change(code);
+    expect(retried.status).toBe(400);
+    expect(retried.error?.data).toMatchObject({
+      fieldErrors: { promotionCode: expect.stringMatching(/already sent with a different promotion code/) },
+    });
+    const fresh = await change(code, action());
+    expect(fresh.status, fresh.error?.message).toBe(200);
+    expect(fresh.data.plan.id).toBe('business');
   });
 
   it('an unknown code is an error on the field, and the preview without it still works', async () => {

@@ -314,6 +314,72 @@ describe('meter error reports (v1.billing.meter.error_report_triggered)', () => 
     expect(detail.data.usage?.overageReported).toBe(3);
   });
 
+  it('a customer-wide error moves only the units of its window; a unit too old for Stripe is parked, not retried', {
+    timeout: 120_000,
+  }, async () => {
+    const user = await verifiedUser(world);
+    const { customer } = await subscribePro(user);
+    const state = await callsPastQuota(user.id, 2);
+    // A unit of an earlier period, sent (and billed) long ago to the customer the report will name.
+    const longAgo = new Date(Date.now() - 50 * DAY * 1000);
+    const old = {
+      _id: `meter:${user.id}:${longAgo.getTime()}:1`,
+      userId: user.id,
+      customerId: 'cus_gone',
+      periodStart: longAgo,
+      ordinal: 1,
+      timestamp: Math.floor(longAgo.getTime() / 1000),
+      status: 'sent' as const,
+      attempts: 1,
+      nextAttemptAt: longAgo,
+      lastError: null,
+      createdAt: longAgo,
+      sentAt: longAgo,
+    };
+    // And one still queued for it whose time is already past what Stripe accepts.
+    const stale = { ...old, _id: `meter:${user.id}:${longAgo.getTime()}:2`, ordinal: 2, status: 'pending' as const };
+    await deps().db.c.meterOutbox.insertMany([old, stale]);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: 'cus_gone' } });
+    await fillOverage(deps(), { userId: user.id, periodStart: state.period.start });
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: customer } });
+    await waitFor('the two current units sent again to the real customer', async () => {
+      await flushMeter(deps());
+      const rows = await deps().db.c.meterOutbox.find({ userId: user.id, periodStart: state.period.start }).toArray();
+      return rows.length === 2 && rows.every((r) => r.status === 'sent' && r.customerId === customer && r.sendAs);
+    });
+    // The long-billed unit is left as it was; the stale one is parked with its reason, never sent.
+    expect(await deps().db.c.meterOutbox.findOne({ _id: old._id })).toMatchObject({ status: 'sent', customerId: 'cus_gone' });
+    const parked = await deps().db.c.meterOutbox.findOne({ _id: stale._id });
+    expect(parked).toMatchObject({ status: 'parked', lastError: expect.stringMatching(/more than 35 days ago/) });
+    expect(parked?.attempts).toBe(1);
+  });
+
+  it('a meter error notification is stored and answered at once; the worker reads it, retrying when Stripe fails', {
+    timeout: 120_000,
+  }, async () => {
+    const user = await verifiedUser(world);
+    await subscribePro(user);
+    const real = (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+    const state = await callsPastQuota(user.id, 1);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: 'cus_missing' } });
+    await fillOverage(deps(), { userId: user.id, periodStart: state.period.start });
+    // Reading the event from Stripe fails (every retry the SDK makes): the delivery is still answered.
+    await world.control.injectApiFault({ status: 500, count: 3, pathPrefix: '/v2/core/events' });
+    await flushMeter(deps());
+    expect((await world.control.waitForDeliveries(30_000)).pending).toBe(0);
+    await waitFor('the report worked on by the worker', async () => {
+      const row = await deps().db.c.meterOutbox.findOne({ userId: user.id });
+      return row?.status === 'rejected';
+    });
+    const stored = await deps().db.c.webhookEvents.findOne({
+      type: 'v1.billing.meter.error_report_triggered',
+      attempts: { $gt: 1 },
+    });
+    expect(stored).toMatchObject({ status: 'processed' });
+    expect(await deps().db.c.meterErrors.countDocuments({ eventId: stored!._id })).toBe(1);
+    await deps().db.c.users.updateOne({ _id: user.id }, { $set: { stripeCustomerId: real } });
+  });
+
   it('a unit whose customer is still unknown stays rejected: not counted as reported', { timeout: 120_000 }, async () => {
     const user = await verifiedUser(world);
     await subscribePro(user);

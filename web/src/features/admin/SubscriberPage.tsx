@@ -438,6 +438,11 @@ function MeterErrorsCard({ d }: { d: SubscriberDetail }) {
                   ? `${plural(e.rejectedUnits, 'unit')} not billed`
                   : 'already handled'}
             </span>{' '}
+            {e.parkedUnits > 0 && (
+              <>
+                <span className="badge badge-danger">{`${plural(e.parkedUnits, 'unit')} too old for Stripe; not billed`}</span>{' '}
+              </>
+            )}
             <span className="muted admin-small">
               {formatDateTime(e.receivedAt)} · {e.message}
             </span>

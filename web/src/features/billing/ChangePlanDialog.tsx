@@ -176,7 +176,13 @@ export function ChangePlanDialog({
               value={typed}
               onChange={(e) => setTyped(e.target.value)}
               error={codeError ?? changeErrors.fields.promotionCode}
-              hint={p?.promotionCode ? `${p.promotionCode} applied.` : undefined}
+              hint={
+                p?.promotionCode
+                  ? p.keptDiscounts > 0
+                    ? `${p.promotionCode} added; your current discount stays.`
+                    : `${p.promotionCode} applied.`
+                  : undefined
+              }
             />
             <Button type="submit" variant="secondary" loading={preview.isFetching && Boolean(code)} disabled={!typed.trim()}>
               Apply
@@ -213,6 +219,6 @@ function previewNote(p: ChangePreview, summary: BillingSummary, target: ChangeTa
   return `Then ${then} from your next renewal${sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''}.`;
 }
 
-function keyOf(v: { planId: string; interval: string; prorationDate: number }): string {
-  return `change:${v.planId}:${v.interval}:${v.prorationDate}`;
+function keyOf(v: { planId: string; interval: string; prorationDate: number; promotionCode?: string }): string {
+  return `change:${v.planId}:${v.interval}:${v.prorationDate}:${v.promotionCode ?? ''}`;
 }
