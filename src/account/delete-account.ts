@@ -1,6 +1,6 @@
 // Deleting an account: needs the current password (or a fresh login for password-less accounts),
 // then removes sessions, API keys, codes, reset tokens, OAuth links and the user, and says goodbye by email.
-import { cancelBillingForDeletion } from '../billing/account-deletion';
+import { cancelBillingForDeletion, detachBillingAfterDeletion } from '../billing/account-deletion';
 import type { ServerDeps } from '../deps';
 import { sendInBackground } from '../email/send';
 import { templates } from '../email/templates';
@@ -47,6 +47,7 @@ export async function deleteAccount(opts: {
     removeTwoFactor(deps, userId),
   ]);
   await c.users.deleteOne({ _id: userId });
+  await detachBillingAfterDeletion(deps, userId);
   deps.log.info({ userId }, 'account deleted');
   sendInBackground(deps, { to: user.email, ...templates.accountDeleted(deps.env) });
 }

@@ -45,3 +45,11 @@ export async function cancelBillingForDeletion(
     deps.db.c.billingCustomers.deleteMany({ _id: customerId }),
   ]);
 }
+
+/**
+ * After the user row is gone: a webhook synced while the deletion ran may have mirrored the ended
+ * subscription again under the user it could still read; such rows now belong to no one.
+ */
+export async function detachBillingAfterDeletion(deps: AppDeps, userId: string): Promise<void> {
+  await deps.db.c.subscriptions.updateMany({ userId }, { $set: { userId: null } });
+}

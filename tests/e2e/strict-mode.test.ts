@@ -103,7 +103,7 @@ describe('a development build (StrictMode)', () => {
           .getByRole('main')
           .getByRole('link', { name: /Library/ })
           .click();
-        await page.getByRole('heading', { name: 'Library' }).waitFor();
+        await page.getByRole('heading', { name: 'Library', exact: true, level: 1 }).waitFor();
         await expect.poll(() => focused(page), { message: 'after following a link' }).toBe('main#main');
       },
     );
