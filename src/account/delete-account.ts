@@ -47,7 +47,7 @@ export async function deleteAccount(opts: {
     removeTwoFactor(deps, userId),
   ]);
   await c.users.deleteOne({ _id: userId });
-  await detachBillingAfterDeletion(deps, userId);
+  await detachBillingAfterDeletion(deps, user);
   deps.log.info({ userId }, 'account deleted');
   sendInBackground(deps, { to: user.email, ...templates.accountDeleted(deps.env) });
 }

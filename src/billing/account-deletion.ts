@@ -1,5 +1,5 @@
 // Deleting an account cancels its Stripe subscriptions first (immediately, so nothing renews),
-// then removes our mirror rows. If Stripe cannot be reached the deletion stops with nothing
+// then leaves our mirror of them to no one. If Stripe cannot be reached the deletion stops with nothing
 // removed, and the person can retry: we never delete an account that would go on being charged.
 import type { AppDeps } from '../deps';
 import { withStripeErrors } from './errors';
@@ -37,19 +37,27 @@ export async function cancelBillingForDeletion(
   await withStripeErrors(() =>
     stripe.customers.update(customerId, { metadata: { dropin_user_id: '', dropin_deleted_user: user._id } }),
   );
+  // The mirror keeps the ended subscriptions as no one's, stamped as read now: a sync already in
+  // flight (it read Stripe before the cancel, with the account still named) is older news than this
+  // write and changes nothing, and the account no longer links to the customer for later ones.
+  const now = new Date();
+  await deps.db.c.users.updateOne({ _id: user._id }, { $unset: { stripeCustomerId: '' } });
+  await Promise.all([
+    deps.db.c.subscriptions.updateMany({ customerId }, { $set: { userId: null, fetchedAt: now } }),
+    deps.db.c.billingCustomers.updateOne({ _id: customerId }, { $set: { userId: null, fetchedAt: now } }),
+  ]);
   // The admin's subscriber list forgets the account: its rows and the address that finds them.
   const mirrored = await deps.db.c.subscriptions.find({ customerId }, { projection: { _id: 1 } }).toArray();
   await removeSubscriberAccount(deps, { email: user.email, subscriptionIds: mirrored.map((s) => s._id) });
-  await Promise.all([
-    deps.db.c.subscriptions.deleteMany({ customerId }),
-    deps.db.c.billingCustomers.deleteMany({ _id: customerId }),
-  ]);
 }
 
 /**
  * After the user row is gone: a webhook synced while the deletion ran may have mirrored the ended
- * subscription again under the user it could still read; such rows now belong to no one.
+ * subscription again, and listed it for the admin, under the user it could still read. Such mirror
+ * rows now belong to no one, and the list forgets them; later syncs find no user.
  */
-export async function detachBillingAfterDeletion(deps: AppDeps, userId: string): Promise<void> {
-  await deps.db.c.subscriptions.updateMany({ userId }, { $set: { userId: null } });
+export async function detachBillingAfterDeletion(deps: AppDeps, user: { _id: string; email: string }): Promise<void> {
+  await deps.db.c.subscriptions.updateMany({ userId: user._id }, { $set: { userId: null } });
+  const listed = await deps.db.c.adminSubscribers.find({ userId: user._id }, { projection: { _id: 1 } }).toArray();
+  if (listed.length > 0) await removeSubscriberAccount(deps, { email: user.email, subscriptionIds: listed.map((r) => r._id) });
 }

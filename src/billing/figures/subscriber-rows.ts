@@ -66,9 +66,10 @@ export function subscriberRow(s: SubscriptionDoc, user: Pick<UserDoc, 'email' | 
 /**
  * Whether a subscription has a row: every one but those that ended with no account behind them,
  * which is what a deleted account leaves (its subscriptions are cancelled, then Stripe's late
- * events about them name no account): nothing an admin can act on, and the list forgot it.
+ * events about them name no account, or one that is gone): nothing an admin can act on, and the
+ * list forgot it. `account` is the user the row would show, read now.
  */
-const listed = (s: Pick<SubscriptionDoc, 'userId' | 'status'>) => s.userId !== null || !isEnded(s.status);
+const listed = (s: Pick<SubscriptionDoc, 'status'>, account: unknown) => account !== null || !isEnded(s.status);
 
 /** Called by the billing effects: each changed subscription's row is written (or removed) by `_id`. */
 export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): Promise<void> {
@@ -80,14 +81,14 @@ export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): 
   );
   for (const change of result.changes) {
     const s = change.after;
-    if (!s || !listed(s)) {
+    const user = s?.userId ? (users.get(s.userId) ?? null) : null;
+    if (!s || !listed(s, user)) {
       await rows.deleteOne({ _id: change.subscriptionId });
       continue;
     }
     const current = await rows.findOne({ _id: s._id }, { projection: { fetchedAt: 1 } });
     // A newer sync already wrote this row.
     if (current && current.fetchedAt > s.fetchedAt) continue;
-    const user = s.userId ? (users.get(s.userId) ?? null) : null;
     await replaceOrInsert(rows, subscriberRow(s, user));
     if (user) await addKey(deps, `email:${user.email}`, s._id);
   }
@@ -159,11 +160,12 @@ export async function rebuildSubscriberRows(deps: AppDeps): Promise<number> {
   let n = 0;
   let batch: SubscriptionDoc[] = [];
   const flush = async () => {
-    batch = batch.filter(listed);
-    if (!batch.length) return;
     const ids = [...new Set(batch.map((s) => s.userId).filter((id): id is string => !!id))];
     const users = new Map((await findByIds(deps.db.c.users, ids, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u]));
-    const docs = batch.map((s) => subscriberRow(s, s.userId ? (users.get(s.userId) ?? null) : null));
+    const accountOf = (s: SubscriptionDoc) => (s.userId ? (users.get(s.userId) ?? null) : null);
+    const docs = batch.filter((s) => listed(s, accountOf(s))).map((s) => subscriberRow(s, accountOf(s)));
+    batch = [];
+    if (!docs.length) return;
     await rows.bulkWrite(
       docs.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
       { ordered: false },
@@ -176,8 +178,7 @@ export async function rebuildSubscriberRows(deps: AppDeps): Promise<number> {
       })),
       { ordered: false },
     );
-    n += batch.length;
-    batch = [];
+    n += docs.length;
   };
   for await (const s of deps.db.c.subscriptions.find({})) {
     batch.push(s);
