@@ -73,6 +73,13 @@ function DetailsForm({ initial, taxIdTypes }: { initial: NonNullable<Loaded['det
     setSaved(false);
     setValues((v) => ({ ...v, [field]: e.target.value }));
   };
+  /** A text field's name, value, change handler and error, bound to one of the form's values. */
+  const bind = (field: keyof Values) => ({
+    name: field,
+    value: values[field],
+    onChange: set(field),
+    error: errors.fields[field],
+  });
   const taxType = taxIdTypes.find((t) => t.type === values.taxIdType);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
@@ -89,62 +96,22 @@ function DetailsForm({ initial, taxIdTypes }: { initial: NonNullable<Loaded['det
       <FormAlert message={errors.message} />
       <TextField
         label="Name on invoices"
-        name="name"
+        {...bind('name')}
         autoComplete="organization"
         hint="Your company's name, or your own."
-        value={values.name}
-        onChange={set('name')}
-        error={errors.fields.name}
         required
       />
       <fieldset className="fieldset">
         <legend className="field-label">Billing address</legend>
         <div className="form">
-          <TextField
-            label="Street address"
-            name="line1"
-            autoComplete="address-line1"
-            value={values.line1}
-            onChange={set('line1')}
-            error={errors.fields.line1}
-          />
-          <TextField
-            label="Apartment, suite, floor"
-            name="line2"
-            autoComplete="address-line2"
-            optional
-            value={values.line2}
-            onChange={set('line2')}
-            error={errors.fields.line2}
-          />
+          <TextField label="Street address" {...bind('line1')} autoComplete="address-line1" />
+          <TextField label="Apartment, suite, floor" {...bind('line2')} autoComplete="address-line2" optional />
           <div className="form-row">
-            <TextField
-              label="City"
-              name="city"
-              autoComplete="address-level2"
-              value={values.city}
-              onChange={set('city')}
-              error={errors.fields.city}
-            />
-            <TextField
-              label="Postal code"
-              name="postalCode"
-              autoComplete="postal-code"
-              value={values.postalCode}
-              onChange={set('postalCode')}
-              error={errors.fields.postalCode}
-            />
+            <TextField label="City" {...bind('city')} autoComplete="address-level2" />
+            <TextField label="Postal code" {...bind('postalCode')} autoComplete="postal-code" />
           </div>
           <div className="form-row">
-            <TextField
-              label="State, county or region"
-              name="state"
-              autoComplete="address-level1"
-              optional
-              value={values.state}
-              onChange={set('state')}
-              error={errors.fields.state}
-            />
+            <TextField label="State, county or region" {...bind('state')} autoComplete="address-level1" optional />
             <Field label="Country" error={errors.fields.country}>
               {(control) => (
                 <select
@@ -182,13 +149,10 @@ function DetailsForm({ initial, taxIdTypes }: { initial: NonNullable<Loaded['det
         </Field>
         <TextField
           label="Tax ID"
-          name="taxIdValue"
+          {...bind('taxIdValue')}
           optional
           disabled={!values.taxIdType}
           hint={taxType ? `For example ${taxType.example}` : 'Choose its type first.'}
-          value={values.taxIdValue}
-          onChange={set('taxIdValue')}
-          error={errors.fields.taxIdValue}
           spellCheck={false}
         />
       </div>
