@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
-import { createUser } from '../../src/auth/users';
 import { launchBrowser } from '../setup/browser';
 import { trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 import { startE2E } from '../setup/e2e';
@@ -19,15 +18,7 @@ let adminCookie: string;
 beforeAll(async () => {
   world = await startE2E();
   browser = await launchBrowser();
-  const admin = await createUser(world.server.deps, {
-    email: `content-admin-${randomUUID().slice(0, 8)}@example.test`,
-    password: 'admin e2e password',
-    name: 'Cora Content',
-    emailVerified: true,
-    role: 'admin',
-  });
-  const { cookie } = await world.server.deps.sessions.create(admin._id, { ip: '127.0.0.1', userAgent: 'e2e' });
-  adminCookie = cookie.split(';')[0] as string;
+  adminCookie = (await verifiedUser(world, 'Cora Content', { role: 'admin' })).cookie;
 });
 afterAll(async () => {
   await browser?.close();

@@ -2,10 +2,8 @@
 // not bill (a v1.billing.meter.error_report_triggered report) and that the units were sent again.
 // Screenshots at 1280 and 390 px land in test-results/.
 import { mkdirSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { createUser } from '../../src/auth/users';
 import { plans } from '../../src/billing/plans';
 import { planState } from '../../src/usage/entitlements';
 import { fillOverage, flushMeter } from '../../src/usage/meter';
@@ -20,15 +18,7 @@ let adminCookie: string;
 beforeAll(async () => {
   world = await startE2E();
   browser = await launchBrowser();
-  const admin = await createUser(world.server.deps, {
-    email: `admin-${randomUUID().slice(0, 8)}@example.test`,
-    password: 'admin e2e password',
-    name: 'Ada Admin',
-    emailVerified: true,
-    role: 'admin',
-  });
-  const { cookie } = await world.server.deps.sessions.create(admin._id, { ip: '127.0.0.1', userAgent: 'e2e' });
-  adminCookie = cookie.split(';')[0] as string;
+  adminCookie = (await verifiedUser(world, 'Ada Admin', { role: 'admin' })).cookie;
 });
 afterAll(async () => {
   await browser?.close();

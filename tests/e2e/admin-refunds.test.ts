@@ -3,11 +3,9 @@
 // the email. Then the refund's event payload, which must wrap and scroll inside its dialog.
 // Screenshots at 1280 and 390 px land in test-results/.
 import { mkdirSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { createUser } from '../../src/auth/users';
 import { launchBrowser } from '../setup/browser';
 import { type BillingWorld, settle, subscribeThroughCheckout, verifiedUser } from '../setup/billing';
 import { startE2E } from '../setup/e2e';
@@ -19,15 +17,7 @@ let adminCookie: string;
 beforeAll(async () => {
   world = await startE2E();
   browser = await launchBrowser();
-  const admin = await createUser(world.server.deps, {
-    email: `admin-${randomUUID().slice(0, 8)}@example.test`,
-    password: 'admin e2e password',
-    name: 'Ada Admin',
-    emailVerified: true,
-    role: 'admin',
-  });
-  const { cookie } = await world.server.deps.sessions.create(admin._id, { ip: '127.0.0.1', userAgent: 'e2e' });
-  adminCookie = cookie.split(';')[0] as string;
+  adminCookie = (await verifiedUser(world, 'Ada Admin', { role: 'admin' })).cookie;
 });
 afterAll(async () => {
   await browser?.close();

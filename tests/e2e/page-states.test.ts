@@ -2,10 +2,8 @@
 // placeholder, the error with a Try again that works, and, when a page fails to render, a message
 // in place of that page while the navigation keeps working. The browser's requests to the real
 // server are held back, cut off or altered on the way, as a slow or broken network would.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, Route } from 'playwright-core';
-import { createUser } from '../../src/auth/users';
 import { inBrowserSession, launchBrowser } from '../setup/browser';
 import { verifiedUser, type BillingWorld } from '../setup/billing';
 import { startE2E } from '../setup/e2e';
@@ -105,15 +103,8 @@ describe('a page that fails to render', () => {
   });
 
   it('in the admin area, the admin tabs stay usable', { timeout: 60_000 }, async () => {
-    const admin = await createUser(world.server.deps, {
-      email: `admin-${randomUUID().slice(0, 8)}@example.test`,
-      password: 'admin e2e password',
-      name: 'Ada Admin',
-      emailVerified: true,
-      role: 'admin',
-    });
-    const { cookie } = await world.server.deps.sessions.create(admin._id, { ip: '127.0.0.1', userAgent: 'e2e' });
-    await session('admin-render-error', cookie.split(';')[0] as string, async (page) => {
+    const admin = await verifiedUser(world, 'Ada Admin', { role: 'admin' });
+    await session('admin-render-error', admin.cookie, async (page) => {
       await page.route(callsTo('admin.subscribers'), (route) =>
         fulfillAltered(route, 'admin.subscribers', (data) => {
           data.rows = null;
