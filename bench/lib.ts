@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import type { MongoClient } from 'mongodb';
 import { startFerretDB, startMailpit, freePort } from '../scripts/services';
 import { root } from '../scripts/tools';
 import { parseEnv } from '../src/env';
@@ -201,4 +202,84 @@ export interface BenchFigure {
  */
 export function reportFigures(bench: string, figures: BenchFigure[]): void {
   console.log(`BENCH ${JSON.stringify({ bench, quick: isQuick(), figures })}`);
+}
+
+/** Runs `fn` over `items`, at most `concurrency` at a time. */
+export async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+/** The Stripe emulator in a process of its own, so its CPU and memory stay out of what is measured. */
+export async function startEmulatorProcess(): Promise<{ url: string; port: number; stop(): void }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/dev/stripe-emulator/cli.ts'], {
+    cwd: root,
+    env: { ...process.env, STRIPE_EMULATOR_PORT: String(port), STRIPE_EMULATOR_DATA: '' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited early (${code})`)));
+  });
+  return { url, port, stop: () => child.kill('SIGINT') };
+}
+
+export interface CommandTime {
+  command: string;
+  count: number;
+  'total ms': number;
+  'avg ms': number;
+}
+
+/**
+ * With BENCH_PROFILE=1 (and the client made with `monitorCommands`), database time by command,
+ * collection and filter shape; `top(n)` gives the costliest. Without it, nothing is recorded.
+ */
+export function profileCommands(client: MongoClient): { top(n: number): CommandTime[] } {
+  const profile = new Map<string, { n: number; ms: number }>();
+  if (process.env.BENCH_PROFILE) {
+    const started = new Map<number, string>();
+    const shape = (v: unknown): string =>
+      v && typeof v === 'object'
+        ? Object.keys(v as object)
+            .sort()
+            .join(',')
+        : '';
+    client.on('commandStarted', (e) => {
+      const cmd = e.command as Record<string, unknown>;
+      const filter =
+        e.commandName === 'find'
+          ? shape(cmd.filter)
+          : e.commandName === 'update' || e.commandName === 'delete'
+            ? shape(((cmd.updates ?? cmd.deletes) as { q: unknown }[])?.[0]?.q)
+            : '';
+      started.set(e.requestId, `${e.commandName} ${String(cmd[e.commandName] ?? '')} {${filter}}`);
+    });
+    client.on('commandSucceeded', (e) => {
+      const key = started.get(e.requestId);
+      if (!key) return;
+      started.delete(e.requestId);
+      const p = profile.get(key) ?? { n: 0, ms: 0 };
+      p.n++;
+      p.ms += e.duration;
+      profile.set(key, p);
+    });
+  }
+  return {
+    top: (n) =>
+      [...profile]
+        .sort((a, b) => b[1].ms - a[1].ms)
+        .slice(0, n)
+        .map(([command, v]) => ({ command, count: v.n, 'total ms': Math.round(v.ms), 'avg ms': +(v.ms / v.n).toFixed(1) })),
+  };
 }

@@ -14,13 +14,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
-import { freePort, startFerretDB } from '../scripts/services';
+import { startFerretDB } from '../scripts/services';
 import { parseEnv } from '../src/env';
 import { createDeps } from '../src/deps';
 import { connectDatabase } from '../src/db/client';
 import { newId } from '../src/lib/ids';
 import { expectedRow } from '../src/billing/reconcile/compare';
 import { customerDoc } from '../src/billing/mirror';
+import { pool, profileCommands, startEmulatorProcess } from './lib';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,34 +44,7 @@ if (process.argv.includes('--run')) {
   const env = parseEnv();
   const deps = await createDeps(env);
   const rssAfterConnectMb = process.memoryUsage().rss / 2 ** 20;
-  const profile = new Map<string, { n: number; ms: number }>();
-  if (process.env.BENCH_PROFILE) {
-    const started = new Map<number, string>();
-    deps.db.client.on('commandStarted', (e) => {
-      const cmd = e.command as Record<string, unknown>;
-      const shape = (v: unknown) =>
-        v && typeof v === 'object'
-          ? Object.keys(v as object)
-              .sort()
-              .join(',')
-          : '';
-      const filter =
-        e.commandName === 'find'
-          ? shape(cmd.filter)
-          : e.commandName === 'update' || e.commandName === 'delete'
-            ? shape(((cmd.updates ?? cmd.deletes) as { q: unknown }[])?.[0]?.q)
-            : '';
-      started.set(e.requestId, `${e.commandName} ${String(cmd[e.commandName] ?? '')} {${filter}}`);
-    });
-    deps.db.client.on('commandSucceeded', (e) => {
-      const key = started.get(e.requestId);
-      if (!key) return;
-      const p = profile.get(key) ?? { n: 0, ms: 0 };
-      p.n++;
-      p.ms += e.duration;
-      profile.set(key, p);
-    });
-  }
+  const profile = profileCommands(deps.db.client);
   const started = Date.now();
   const report = await runReconcile(deps);
   const figures: RunFigures = {
@@ -85,14 +59,7 @@ if (process.argv.includes('--run')) {
     rssAfterConnectMb,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };
-  if (profile.size)
-    console.error(
-      [...profile]
-        .sort((a, b) => b[1].ms - a[1].ms)
-        .slice(0, 20)
-        .map(([k, v]) => `${k}: ${v.n} × ${(v.ms / v.n).toFixed(1)} ms = ${Math.round(v.ms)} ms`)
-        .join('\n'),
-    );
+  for (const c of profile.top(20)) console.error(`${c.command}: ${c.count} × ${c['avg ms']} ms = ${c['total ms']} ms`);
   console.log(JSON.stringify(figures));
   await deps.db.close();
   deps.mailer.close();
@@ -104,21 +71,9 @@ const RPS = process.env.RECONCILE_RPS ?? '20';
 const CONCURRENCY = 16;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-reconciler-'));
 const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb') });
-const emulatorPort = await freePort();
-const emulator = spawn(process.execPath, ['--import', 'tsx', 'src/dev/stripe-emulator/cli.ts'], {
-  cwd: root,
-  env: { ...process.env, STRIPE_EMULATOR_PORT: String(emulatorPort), STRIPE_EMULATOR_DATA: '' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const emulatorUrl = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  emulator.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  emulator.once('exit', (code) => reject(new Error(`emulator exited early (${code})`)));
-});
+const emulator = await startEmulatorProcess();
+const emulatorPort = emulator.port;
+const emulatorUrl = emulator.url;
 const secretKey = 'sk_test_reconcilerBench000';
 const childEnv = {
   ...process.env,
@@ -135,15 +90,6 @@ const childEnv = {
 };
 const stripe = new Stripe(secretKey, { host: '127.0.0.1', port: emulatorPort, protocol: 'http', maxNetworkRetries: 3 });
 const db = await connectDatabase(ferret.url, 'bench_reconciler');
-
-async function pool<T>(items: T[], fn: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
 
 function runChild(): Promise<RunFigures> {
   return new Promise((resolve, reject) => {
@@ -177,6 +123,7 @@ try {
   let t = Date.now();
   await pool(
     Array.from({ length: N }, (_, i) => i),
+    CONCURRENCY,
     async (i) => {
       const customer = await stripe.customers.create({
         email: `bench-${i}@example.test`,
@@ -241,7 +188,7 @@ try {
 
   // 5% drift behind the app's back: half cancel at period end, half past due.
   const drifted = subIds.filter((_, i) => i % 20 === 0);
-  await pool(drifted, async (id) => {
+  await pool(drifted, CONCURRENCY, async (id) => {
     const n = subIds.indexOf(id) / 20;
     const res = await fetch(`${emulatorUrl}/_emulator/objects/${id}`, {
       method: 'POST',
@@ -271,7 +218,7 @@ try {
   console.table([row('no drift', clean), row(`5% drift (${drifted.length} patched)`, dirty), row('after repair', again)]);
 } finally {
   await db.close();
-  emulator.kill('SIGINT');
+  emulator.stop();
   await ferret.stop();
   rmSync(dir, { recursive: true, force: true });
 }

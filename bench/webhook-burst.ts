@@ -8,21 +8,17 @@
 // and the lag from receipt to the mirror written (the event marked processed after its customer's
 // sync and effects), p50/p95/max. Goal: drain ≥ 300 events/s with 10,000 waiting, p95 lag < 60 s.
 // Figures, no assertions. BENCH_PROFILE=1 also prints the drain's database time by command.
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Stripe from 'stripe';
-import { freePort } from '../scripts/services';
 import { pushCatalog } from '../src/billing/catalog';
 import { syncCustomer } from '../src/billing/sync';
 import { signPayload } from '../src/dev/stripe-emulator/index';
 import { emulatorControl } from '../src/dev/stripe-emulator/control';
 import { newId } from '../src/lib/ids';
 import { startWebhookWorker } from '../src/webhooks/worker';
-import { startBenchServer } from './lib';
+import { pool, profileCommands, startBenchServer, startEmulatorProcess } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -32,42 +28,20 @@ const { values } = parseArgs({
 });
 const EVENTS = Number(values.events);
 const CONNECTIONS = Number(values.connections);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET = 'whsec_webhookBurstBench';
 const DAY = 86_400;
 
 const t0 = Date.now();
 const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0)} s]`;
 
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
-
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-const emulatorPort = await freePort();
-const emulator = spawn(process.execPath, ['--import', 'tsx', 'src/dev/stripe-emulator/cli.ts'], {
-  cwd: root,
-  env: { ...process.env, STRIPE_EMULATOR_PORT: String(emulatorPort), STRIPE_EMULATOR_DATA: '' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const emulatorUrl = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  emulator.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  emulator.once('exit', (code) => reject(new Error(`emulator exited early (${code})`)));
-});
+const emulator = await startEmulatorProcess();
+const emulatorPort = emulator.port;
+const emulatorUrl = emulator.url;
 const secretKey = 'sk_test_webhookBurstBench';
 const stripe = new Stripe(secretKey, { host: '127.0.0.1', port: emulatorPort, protocol: 'http', maxNetworkRetries: 3 });
 const control = emulatorControl(emulatorUrl);
@@ -180,37 +154,7 @@ try {
 
   // ---- Drain: the worker works the backlog. ----
   // BENCH_PROFILE=1: database time by command, collection and filter shape during the drain.
-  const profile = new Map<string, { n: number; ms: number }>();
-  if (process.env.BENCH_PROFILE) {
-    const started = new Map<number, string>();
-    const client = server.deps.db.client;
-    client.on('commandStarted', (e) => {
-      const cmd = e.command as Record<string, unknown>;
-      const coll = String(cmd[e.commandName] ?? '');
-      const shape = (v: unknown): string =>
-        v && typeof v === 'object'
-          ? Object.keys(v as object)
-              .sort()
-              .join(',')
-          : '';
-      const filter =
-        e.commandName === 'find'
-          ? shape(cmd.filter)
-          : e.commandName === 'update' || e.commandName === 'delete'
-            ? shape(((cmd.updates ?? cmd.deletes) as { q: unknown }[])?.[0]?.q)
-            : '';
-      started.set(e.requestId, `${e.commandName} ${coll} {${filter}}`);
-    });
-    client.on('commandSucceeded', (e) => {
-      const key = started.get(e.requestId);
-      if (!key) return;
-      started.delete(e.requestId);
-      const p = profile.get(key) ?? { n: 0, ms: 0 };
-      p.n++;
-      p.ms += e.duration;
-      profile.set(key, p);
-    });
-  }
+  const profile = profileCommands(server.deps.db.client);
   const drainStarted = Date.now();
   const worker = startWebhookWorker(server.deps);
   let lastReport = Date.now();
@@ -238,13 +182,8 @@ try {
     .sort((a, b) => a - b);
   const parked = rows.filter((r) => r.status === 'parked').length;
   const receipts = await c.emailOutbox.countDocuments({ _id: { $regex: '^receipt:' } });
-  if (profile.size)
-    console.table(
-      [...profile]
-        .sort((a, b) => b[1].ms - a[1].ms)
-        .slice(0, 25)
-        .map(([k, v]) => ({ command: k, count: v.n, 'total ms': Math.round(v.ms), 'avg ms': +(v.ms / v.n).toFixed(1) })),
-    );
+  const costliest = profile.top(25);
+  if (costliest.length) console.table(costliest);
   const load = os
     .loadavg()
     .map((n) => n.toFixed(1))
@@ -265,5 +204,5 @@ try {
 } finally {
   agent.destroy();
   await server.stopAll();
-  emulator.kill('SIGINT');
+  emulator.stop();
 }
