@@ -7,9 +7,16 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import type { BillingSummary } from '../../src/billing/dashboard';
-import type { ChangePreview } from '../../src/billing/changes';
 import { compareRow, expectedRow } from '../../src/billing/reconcile/compare';
-import { settle, startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import {
+  changePlan,
+  settle,
+  startBillingWorld,
+  subscribeThroughCheckout,
+  trpc,
+  verifiedUser,
+  type BillingWorld,
+} from '../setup/billing';
 import { waitForEmail } from '../setup/mailpit';
 
 let world: BillingWorld;
@@ -39,23 +46,8 @@ async function payingUser(planId: 'pro' | 'business') {
   return { user, customer, sub: s.subscription! };
 }
 
-async function preview(user: User, planId: 'pro' | 'business', interval: 'month' | 'year') {
-  const res = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', { planId, interval });
-  expect(res.status, res.error?.message).toBe(200);
-  return res.data;
-}
-
-async function change(user: User, planId: 'pro' | 'business', interval: 'month' | 'year') {
-  const p = await preview(user, planId, interval);
-  const res = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', {
-    planId,
-    interval,
-    prorationDate: p.prorationDate,
-    actionId: action(),
-  });
-  expect(res.status, res.error?.message).toBe(200);
-  return { preview: p, summary: res.data };
-}
+const change = (user: User, planId: 'pro' | 'business', interval: 'month' | 'year') =>
+  changePlan(world, user, { planId, interval });
 
 const invoicesOf = async (customer: string) => (await world.stripe.invoices.list({ customer, limit: 100 })).data;
 const live = (id: string) => world.stripe.subscriptions.retrieve(id, { expand: ['schedule'] });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import {
+  changePlan,
   settle,
   startBillingWorld,
   subscribeThroughCheckout,
@@ -89,18 +90,7 @@ describe('metered overage', () => {
   it("a plan change moves the metered item too (one interval per subscription; the new plan's rate)", async () => {
     const user = await verifiedUser(world);
     const { subId } = await subscribePro(user);
-    const preview = await trpc<{ prorationDate: number }>(world, user.cookie, 'query', 'billing.previewChange', {
-      planId: 'business',
-      interval: 'year',
-    });
-    expect(preview.status, preview.error?.message).toBe(200);
-    const changed = await trpc(world, user.cookie, 'mutation', 'billing.changePlan', {
-      planId: 'business',
-      interval: 'year',
-      prorationDate: preview.data.prorationDate,
-      actionId: randomUUID().replaceAll('-', ''),
-    });
-    expect(changed.status, changed.error?.message).toBe(200);
+    await changePlan(world, user, { planId: 'business', interval: 'year' });
     const sub = await world.stripe.subscriptions.retrieve(subId);
     expect(sub.items.data.map((i) => i.price.lookup_key).sort()).toEqual([
       'dropin_business_api_overage_yearly',
@@ -124,19 +114,8 @@ describe('metered overage', () => {
       await world.stripe.subscriptionItems.create({ subscription: subId, price: otherOverage.id });
     }
     await syncCustomer(deps(), (await deps().db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!, { source: 'user.action' });
-    const preview = await trpc<{ prorationDate: number }>(world, user.cookie, 'query', 'billing.previewChange', {
-      planId: 'business',
-      interval: 'year',
-    });
-    expect(preview.status, preview.error?.message).toBe(200);
     // The change itself is a pending update, which Stripe lets change existing items only.
-    const changed = await trpc(world, user.cookie, 'mutation', 'billing.changePlan', {
-      planId: 'business',
-      interval: 'year',
-      prorationDate: preview.data.prorationDate,
-      actionId: randomUUID().replaceAll('-', ''),
-    });
-    expect(changed.status, changed.error?.message).toBe(200);
+    await changePlan(world, user, { planId: 'business', interval: 'year' });
     const sub = await world.stripe.subscriptions.retrieve(subId);
     expect(sub.items.data.map((i) => i.price.lookup_key).sort()).toEqual([
       'dropin_business_api_overage_yearly',

@@ -10,6 +10,8 @@ import { startTestServer, type TestServer } from './harness';
 import type { RunningServer } from '../../src/server';
 import type { Env } from '../../src/env';
 import { newId } from '../../src/lib/ids';
+import type { ChangePreview } from '../../src/billing/changes';
+import type { BillingSummary } from '../../src/billing/dashboard';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { payCheckout } from '../../src/dev/stripe-emulator/testing';
@@ -105,6 +107,26 @@ export async function verifiedUser(world: BillingWorld, name = 'Billing Tester',
   });
   const { cookie } = await world.server.deps.sessions.create(user._id, { ip: '127.0.0.1', userAgent: 'test' });
   return { id: user._id, email, cookie: cookie.split(';')[0] as string };
+}
+
+/**
+ * A plan change as the billing page makes it: the preview, then the change at the preview's
+ * proration date under a new action id. Both must answer 200.
+ */
+export async function changePlan(
+  world: BillingWorld,
+  user: { cookie: string },
+  opts: { planId: 'pro' | 'business'; interval: 'month' | 'year' },
+) {
+  const preview = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', opts);
+  expect(preview.status, preview.error?.message).toBe(200);
+  const changed = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', {
+    ...opts,
+    prorationDate: preview.data.prorationDate,
+    actionId: randomUUID().replaceAll('-', ''),
+  });
+  expect(changed.status, changed.error?.message).toBe(200);
+  return { preview: preview.data, summary: changed.data };
 }
 
 /** A tRPC call over real HTTP with the user's cookie. */
