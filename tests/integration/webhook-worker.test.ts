@@ -83,12 +83,23 @@ describe('webhook worker', () => {
     const ids: string[] = [];
     try {
       // Events keep arriving while earlier ones are being worked on.
+      const last = new Map<string, string>();
       for (let round = 0; round < 6; round++) {
         for (const cus of customers) {
+          // The customer's previous event is being worked on (claimed) before the next arrives, so
+          // the injected failures never pile up past the SDK's two retries.
+          const previous = last.get(cus);
+          if (previous)
+            await waitFor(
+              `${previous} claimed`,
+              async () => !!(await world.server.deps.db.c.claims.findOne({ _id: `webhook:${previous}#1` })),
+            );
           // A slow sync (Stripe answers 500 once, the SDK tries again), so later events arrive
           // while the customer's earlier ones are still being worked on.
           await world.control.injectApiFault({ status: 500, pathPrefix: `/v1/customers/${cus}`, method: 'GET' });
-          ids.push(await deliver(cus));
+          const id = await deliver(cus);
+          last.set(cus, id);
+          ids.push(id);
           worker.kick();
         }
       }
