@@ -4,8 +4,11 @@
 // The `close` event comes a task after the element closes, including after the closes this
 // component makes itself: when `open` turns false, and on mount under React's StrictMode
 // (development), which runs the effect, its cleanup and the effect again, so the dialog is open
-// again by the time that event arrives. onClose hears only a close the browser made on its own
-// (Escape) while `open` still says open.
+// again by the time that event arrives. So Escape is taken at its `cancel` event, which comes at
+// once: the dialog stays open until the owner's state closes it, and a key pressed right after
+// Escape already meets the page as the new state draws it. When the browser will not let a cancel
+// be refused (a second Escape without a click in between), the dialog closes on its own and the
+// `close` handler tells the owner, if `open` still says open.
 import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { CloseIcon } from './icons';
 
@@ -46,6 +49,11 @@ export function Dialog({ open, onClose, title, description, wide, children }: Di
       className={wide ? 'dialog dialog-wide' : 'dialog'}
       aria-labelledby={titleId}
       aria-describedby={description ? descId : undefined}
+      onCancel={(e) => {
+        if (!e.cancelable) return;
+        e.preventDefault();
+        onClose();
+      }}
       onClose={(e) => {
         const dialog = e.currentTarget;
         if (open && !dialog.open && dialog.isConnected) onClose();
