@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { inBrowserSession, launchBrowser, signUpAndVerify } from '../setup/browser';
+import { inBrowserSession, launchBrowser, payOnCheckout, signUpAndVerify } from '../setup/browser';
 import { subscribeThroughCheckout, verifiedUser, type BillingWorld } from '../setup/billing';
 import { startE2E } from '../setup/e2e';
 import { waitForEmail } from '../setup/mailpit';
@@ -40,16 +40,6 @@ async function customerOf(email: string): Promise<string> {
   return user?.stripeCustomerId as string;
 }
 
-async function payOnCheckout(page: Page, card: string) {
-  await page.waitForURL(/\/c\/pay\//);
-  await page.getByLabel('Card number').fill(card);
-  await page.getByLabel('Expiration').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-  await page.getByLabel('Cardholder name').fill('Ada Example');
-  await page.getByRole('button', { name: 'Start trial' }).click();
-  await page.waitForURL(/\/app\/billing\/success\?session_id=cs_/);
-}
-
 function planRegion(page: Page) {
   return page.getByRole('region', { name: 'Your plan' });
 }
@@ -80,7 +70,7 @@ describe('billing in the browser', () => {
       await page.goto('/pricing');
       expect(await page.getByRole('button', { name: 'Monthly' }).getAttribute('aria-pressed')).toBe('true');
       await page.getByRole('button', { name: 'Choose Pro' }).click();
-      await payOnCheckout(page, '4242 4242 4242 4242');
+      await payOnCheckout(page, { number: '4242 4242 4242 4242', name: 'Ada Example' });
 
       await page.getByRole('heading', { name: "You're on Pro" }).waitFor();
       await page.getByRole('link', { name: 'Go to billing' }).click();
@@ -164,7 +154,7 @@ describe('billing in the browser', () => {
       async (page) => {
         await page.goto('/pricing');
         await page.getByRole('button', { name: 'Choose Pro' }).click();
-        await payOnCheckout(page, '4000 0000 0000 0341');
+        await payOnCheckout(page, { number: '4000 0000 0000 0341', name: 'Ada Example' });
         await page.getByRole('heading', { name: "You're on Pro" }).waitFor();
 
         const customer = await customerOf(user.email);
