@@ -88,6 +88,18 @@ describe('billing in the browser', () => {
       expect(cents((await dialog.getByTestId('preview-amount').textContent()) ?? '')).toBe(0);
       const previewedNext = cents((await dialog.getByTestId('preview-next-amount').textContent()) ?? '');
       expect(previewedNext).toBe(4900);
+      // Overage is stated once as a rate, not as a "0 × DropIn Business $0.00" line.
+      await dialog
+        .getByText(
+          'API calls past the 100,000 included in Business are billed by use: $0.01 each, on the invoice at the end of each billing period.',
+        )
+        .waitFor();
+      expect(await dialog.getByRole('row').allTextContents()).toEqual(['1 × DropIn Business$49.00']);
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: `test-results/billing-change-plan-${width}.png` });
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
       await dialog.getByRole('button', { name: 'Confirm change' }).click();
       await dialog.waitFor({ state: 'hidden' });
       await page.getByText("You're now on Business (monthly).").waitFor();
