@@ -11,12 +11,17 @@ export default defineConfig({
     // Unit tests next to the code (src/, scripts/) need no services; everything under tests/ runs against the real
     // FerretDB and Mailpit, which the global setup starts only when one of those files runs.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'] } },
+      // The tests' own helpers (tests/setup/) are unit-tested too.
+      {
+        extends: true,
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'tests/setup/**/*.test.ts'] },
+      },
       {
         extends: true,
         test: {
           name: 'services',
           include: ['tests/**/*.test.ts'],
+          exclude: ['tests/setup/**'],
           globalSetup: ['tests/setup/global-setup.ts'],
           // Argon2 hashes, FerretDB writes and child processes take several times longer on a
           // busy machine; these bound a hung test, they are not speed requirements.

@@ -23,7 +23,20 @@ export interface ChangePreview {
   amountDue: number;
   total: number;
   currency: string;
-  lines: { description: string; amount: number; proration: boolean }[];
+  lines: {
+    description: string;
+    amount: number;
+    proration: boolean;
+    /** A line of the metered overage price: API calls past the quota, billed by use. */
+    metered: boolean;
+    /** How many units the line bills (API calls, for a metered line); null when Stripe gives none. */
+    quantity: number | null;
+  }[];
+  /**
+   * The new plan's API overage terms (calls past `included` are billed by use at `unitAmount` each,
+   * at the end of each period); null for a plan that refuses calls past its quota.
+   */
+  overage: { included: number; unitAmount: number } | null;
   direction: 'upgrade' | 'downgrade' | 'interval';
   /**
    * Whether this invoice is billed at once. False when the change invoices nothing now (during a
@@ -123,8 +136,11 @@ export async function previewChange(opts: {
           description: `${plans[opts.planId].name} (${opts.interval === 'month' ? 'monthly' : 'yearly'})`,
           amount,
           proration: false,
+          metered: false,
+          quantity,
         },
       ],
+      overage: overageTerms(opts.planId),
       direction,
       billedNow: false,
       effectiveAt: at,
@@ -134,6 +150,10 @@ export async function previewChange(opts: {
     };
   }
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
+  // The metered prices the previewed invoice can bill: the subscription's and the new plan's.
+  const metered = new Set(live.items.data.filter((i) => i.price.recurring?.usage_type === 'metered').map((i) => i.price.id));
+  const newOverage = await withStripeErrors(() => overagePriceFor(deps, opts.planId, opts.interval));
+  if (newOverage) metered.add(newOverage.id);
   const invoice = await promotionErrors(() =>
     stripe.invoices.createPreview({
       customer: sub.customerId,
@@ -156,7 +176,10 @@ export async function previewChange(opts: {
       description: l.description ?? '',
       amount: l.amount,
       proration: Boolean(l.parent?.subscription_item_details?.proration ?? l.parent?.invoice_item_details?.proration),
+      metered: metered.has(idOf(l.pricing?.price_details?.price ?? null) ?? ''),
+      quantity: l.quantity ?? null,
     })),
+    overage: overageTerms(opts.planId),
     direction,
     billedNow: invoice.billing_reason !== 'upcoming',
     effectiveAt: null,
@@ -164,6 +187,13 @@ export async function previewChange(opts: {
     promotionCode: promotion?.code ?? null,
     keptDiscounts: promotion ? subscriptionDiscounts(live).length : 0,
   };
+}
+
+function overageTerms(planId: PlanId): ChangePreview['overage'] {
+  const plan = plans[planId];
+  return plan.limits.apiOverage && plan.overage
+    ? { included: plan.limits.apiCallsIncluded, unitAmount: plan.overage.unitAmount }
+    : null;
 }
 
 /** The subscription's own discounts (not its customer's), by id. */
@@ -252,6 +282,10 @@ export async function changePlan(opts: {
   // missing one is added once the change has applied, by the alignment every synced plan change runs
   // (alignOverageItems, from billing/effects.ts).
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
+  // The metered prices the previewed invoice can bill: the subscription's and the new plan's.
+  const metered = new Set(live.items.data.filter((i) => i.price.recurring?.usage_type === 'metered').map((i) => i.price.id));
+  const newOverage = await withStripeErrors(() => overagePriceFor(deps, opts.planId, opts.interval));
+  if (newOverage) metered.add(newOverage.id);
   const swaps = overage.filter((c) => c.id && !c.deleted);
   const removals = overage.filter((c) => c.deleted);
   // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.

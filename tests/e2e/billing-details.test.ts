@@ -9,6 +9,7 @@ import { DAY } from '../../src/dev/stripe-emulator/testing';
 import { inBrowserSession, launchBrowser } from '../setup/browser';
 import { settle, subscribeThroughCheckout, verifiedUser, type BillingWorld } from '../setup/billing';
 import { startE2E } from '../setup/e2e';
+import { pdfText } from '../setup/pdf-text';
 
 let world: BillingWorld;
 let browser: Browser;
@@ -88,8 +89,20 @@ describe('billing details and promotion codes', () => {
       await page.getByText('Acme GmbH').waitFor();
       await page.getByText('Hauptstr. 1').waitFor();
       await page.getByText('EU VAT DE123456789').waitFor();
+      // And so does its PDF, under "Bill to".
       const pdf = await fetch(`${href}/pdf`);
       expect(pdf.headers.get('content-type')).toContain('application/pdf');
+      const lines = pdfText(new Uint8Array(await pdf.arrayBuffer())).split('\n');
+      const billTo = lines.indexOf('Bill to');
+      expect(billTo, lines.join('\n')).toBeGreaterThanOrEqual(0);
+      expect(lines.slice(billTo + 1, billTo + 7)).toEqual([
+        'Acme GmbH',
+        'Hauptstr. 1',
+        '10115 Berlin',
+        'DE',
+        user.email,
+        'EU VAT DE123456789',
+      ]);
     });
     const [invoice] = (await world.stripe.invoices.list({ customer, limit: 1 })).data;
     expect(invoice?.customer_tax_ids).toEqual([{ type: 'eu_vat', value: 'DE123456789' }]);

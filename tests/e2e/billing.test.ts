@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
-import { inBrowserSession, launchBrowser, signUpAndVerify } from '../setup/browser';
+import { inBrowserSession, launchBrowser, payOnCheckout, signUpAndVerify } from '../setup/browser';
 import { subscribeThroughCheckout, verifiedUser, type BillingWorld } from '../setup/billing';
 import { startE2E } from '../setup/e2e';
 import { waitForEmail } from '../setup/mailpit';
@@ -40,16 +40,6 @@ async function customerOf(email: string): Promise<string> {
   return user?.stripeCustomerId as string;
 }
 
-async function payOnCheckout(page: Page, card: string) {
-  await page.waitForURL(/\/c\/pay\//);
-  await page.getByLabel('Card number').fill(card);
-  await page.getByLabel('Expiration').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-  await page.getByLabel('Cardholder name').fill('Ada Example');
-  await page.getByRole('button', { name: 'Start trial' }).click();
-  await page.waitForURL(/\/app\/billing\/success\?session_id=cs_/);
-}
-
 function planRegion(page: Page) {
   return page.getByRole('region', { name: 'Your plan' });
 }
@@ -80,7 +70,7 @@ describe('billing in the browser', () => {
       await page.goto('/pricing');
       expect(await page.getByRole('button', { name: 'Monthly' }).getAttribute('aria-pressed')).toBe('true');
       await page.getByRole('button', { name: 'Choose Pro' }).click();
-      await payOnCheckout(page, '4242 4242 4242 4242');
+      await payOnCheckout(page, { number: '4242 4242 4242 4242', name: 'Ada Example' });
 
       await page.getByRole('heading', { name: "You're on Pro" }).waitFor();
       await page.getByRole('link', { name: 'Go to billing' }).click();
@@ -98,6 +88,18 @@ describe('billing in the browser', () => {
       expect(cents((await dialog.getByTestId('preview-amount').textContent()) ?? '')).toBe(0);
       const previewedNext = cents((await dialog.getByTestId('preview-next-amount').textContent()) ?? '');
       expect(previewedNext).toBe(4900);
+      // Overage is stated once as a rate, not as a "0 × DropIn Business $0.00" line.
+      await dialog
+        .getByText(
+          'API calls past the 100,000 included in Business are billed by use: $0.01 each, on the invoice at the end of each billing period.',
+        )
+        .waitFor();
+      expect(await dialog.getByRole('row').allTextContents()).toEqual(['1 × DropIn Business$49.00']);
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: `test-results/billing-change-plan-${width}.png` });
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
       await dialog.getByRole('button', { name: 'Confirm change' }).click();
       await dialog.waitFor({ state: 'hidden' });
       await page.getByText("You're now on Business (monthly).").waitFor();
@@ -164,7 +166,7 @@ describe('billing in the browser', () => {
       async (page) => {
         await page.goto('/pricing');
         await page.getByRole('button', { name: 'Choose Pro' }).click();
-        await payOnCheckout(page, '4000 0000 0000 0341');
+        await payOnCheckout(page, { number: '4000 0000 0000 0341', name: 'Ada Example' });
         await page.getByRole('heading', { name: "You're on Pro" }).waitFor();
 
         const customer = await customerOf(user.email);
@@ -239,7 +241,9 @@ describe('billing in the browser', () => {
         await page.keyboard.press('Enter');
         await dialog.getByRole('heading', { name: 'Keep Business?' }).waitFor();
         await page.keyboard.press('Escape');
-        await dialog.waitFor({ state: 'hidden' });
+        // Gone from the page, not only closed: the browser closes the <dialog> at once and tells
+        // the app a task later; an Enter in between would land before the app knows it closed.
+        await page.locator('dialog').waitFor({ state: 'detached' });
         expect(await undo.evaluate((el) => el === document.activeElement)).toBe(true);
         await page.keyboard.press('Enter');
         await dialog.getByRole('button', { name: 'Keep Business' }).focus();

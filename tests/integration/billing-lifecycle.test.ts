@@ -131,6 +131,8 @@ describe('changing the plan', () => {
     expect(preview.data.direction).toBe('upgrade');
     expect(preview.data.amountDue).toBeGreaterThan(0);
     expect(preview.data.amountDue).toBeLessThan(4_900);
+    // Business's overage terms, for the dialog to state once.
+    expect(preview.data.overage).toEqual({ included: 100_000, unitAmount: 1 });
 
     const changed = await trpc<BillingSummary>(world, user.cookie, 'mutation', 'billing.changePlan', {
       planId: 'business',

@@ -72,3 +72,17 @@ export async function signUpAndVerify(
   // The verify page's own address can name /app (where it goes next): wait for the path itself.
   await page.waitForURL((url) => url.pathname.startsWith('/app'));
 }
+
+/**
+ * Pays on the emulator's hosted Checkout page the browser has just been sent to, with a trial
+ * (the plans start with one); resolves once Checkout has returned to the app's success page.
+ */
+export async function payOnCheckout(page: Page, card: { number: string; name: string }): Promise<void> {
+  await page.waitForURL(/\/c\/pay\//);
+  await page.getByLabel('Card number').fill(card.number);
+  await page.getByLabel('Expiration').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByLabel('Cardholder name').fill(card.name);
+  await page.getByRole('button', { name: 'Start trial' }).click();
+  await page.waitForURL(/\/app\/billing\/success\?session_id=cs_/);
+}

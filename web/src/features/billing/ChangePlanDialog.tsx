@@ -81,6 +81,9 @@ export function ChangePlanDialog({
   const p = preview.data;
   const trialNext = sub?.status === 'trialing' ? (sub.trialEnd ?? sub.currentPeriodEnd) : (sub?.currentPeriodEnd ?? null);
   const nextDate = p?.effectiveAt ? new Date(p.effectiveAt * 1000) : trialNext;
+  // Overage is billed by use at the end of the period: a metered line with nothing used yet is not
+  // a charge, and the rate is stated once below the lines instead.
+  const lines = p?.lines.filter((l) => !l.metered || l.amount !== 0) ?? [];
 
   function confirm() {
     if (!p) return;
@@ -136,16 +139,16 @@ export function ChangePlanDialog({
                   <strong>−{formatMoney(p.discount, p.currency, { cents: true })}</strong>
                 </div>
               )}
-              {p.lines.length > 0 && (
+              {lines.length > 0 && (
                 <table className="preview-lines">
                   <caption className="visually-hidden">
                     {p.billedNow ? 'What makes up this amount' : 'What makes up your next invoice'}
                   </caption>
                   <tbody>
-                    {p.lines.map((line, i) => (
+                    {lines.map((line, i) => (
                       // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id and never reorder
                       <tr key={i}>
-                        <th scope="row">{line.description || (line.proration ? 'Proration' : 'Subscription')}</th>
+                        <th scope="row">{lineLabel(line)}</th>
                         <td className="num">{formatMoney(line.amount, p.currency, { cents: true })}</td>
                       </tr>
                     ))}
@@ -153,6 +156,13 @@ export function ChangePlanDialog({
                 </table>
               )}
               <p className="preview-note">{previewNote(p, summary, target)}</p>
+              {p.overage && (
+                <p className="preview-note">
+                  API calls past the {p.overage.included.toLocaleString('en-US')} included in {target.planName} are billed by use:{' '}
+                  {formatMoney(p.overage.unitAmount, p.currency, { cents: true })} each, on the invoice at the end of each billing
+                  period.
+                </p>
+              )}
             </>
           )}
         </QueryState>
@@ -217,6 +227,12 @@ function previewNote(p: ChangePreview, summary: BillingSummary, target: ChangeTa
   if (p.total < 0) return `The credit is applied to your next invoices automatically. Then ${then}.`;
   if (target.interval !== sub?.interval) return `Your billing period starts again today, then ${then}.`;
   return `Then ${then} from your next renewal${sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''}.`;
+}
+
+function lineLabel(line: ChangePreview['lines'][number]): string {
+  if (line.metered)
+    return `API calls past the included quota${line.quantity ? ` (${line.quantity.toLocaleString('en-US')})` : ''}`;
+  return line.description || (line.proration ? 'Proration' : 'Subscription');
 }
 
 function keyOf(v: { planId: string; interval: string; prorationDate: number; promotionCode?: string }): string {
