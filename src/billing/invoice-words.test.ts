@@ -136,7 +136,10 @@ describe('describeCreditNote', () => {
       voided: false,
       date: new Date(DEC_3 * 1000).toISOString(),
     });
-    expect(describeCreditNote(creditNote({ total: 300, refunded: 300 })).destination).toBe('refunded to your card');
+    expect(describeCreditNote(creditNote({ total: 300, refunded: 300 }))).toMatchObject({
+      destination: 'refunded to your card',
+      adminDestination: 'refunded to the card',
+    });
     expect(describeCreditNote(creditNote({ total: 300, pre: 300 })).destination).toBe('taken off the amount due');
     expect(describeCreditNote(creditNote({ total: 300, outOfBand: 300 })).destination).toBe(
       'credited outside your card payments',

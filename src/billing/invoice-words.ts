@@ -156,14 +156,24 @@ export interface CreditNoteWords {
   parts: CreditNotePart[];
   /** The parts in a subscriber's words: "credited to your balance", "$2.00 refunded to your card and $3.00 credited to your balance". */
   destination: string;
+  /** The same for an admin: "credited to the customer's balance", "refunded to the card"… */
+  adminDestination: string;
   pdfUrl: string | null;
 }
 
-const partWords: Record<CreditNotePart['kind'], string> = {
-  amount_due: 'taken off the amount due',
-  balance: 'credited to your balance',
-  refund: 'refunded to your card',
-  outside: 'credited outside your card payments',
+const partWords: Record<'subscriber' | 'admin', Record<CreditNotePart['kind'], string>> = {
+  subscriber: {
+    amount_due: 'taken off the amount due',
+    balance: 'credited to your balance',
+    refund: 'refunded to your card',
+    outside: 'credited outside your card payments',
+  },
+  admin: {
+    amount_due: 'taken off the amount due',
+    balance: "credited to the customer's balance",
+    refund: 'refunded to the card',
+    outside: 'credited outside Stripe (out of band)',
+  },
 };
 
 /**
@@ -183,10 +193,10 @@ export function describeCreditNote(cn: Stripe.CreditNote): CreditNoteWords {
       { kind: 'outside', amount: outside },
     ] satisfies CreditNotePart[]
   ).filter((p) => p.amount > 0);
-  const destination =
+  const say = (words: Record<CreditNotePart['kind'], string>) =>
     parts.length === 1
-      ? partWords[parts[0]!.kind]
-      : parts.map((p) => `${money(p.amount)} ${partWords[p.kind]}`).join(parts.length === 2 ? ' and ' : ', ');
+      ? words[parts[0]!.kind]
+      : parts.map((p) => `${money(p.amount)} ${words[p.kind]}`).join(parts.length === 2 ? ' and ' : ', ');
   return {
     id: cn.id,
     number: cn.number,
@@ -195,7 +205,8 @@ export function describeCreditNote(cn: Stripe.CreditNote): CreditNoteWords {
     date: iso(cn.effective_at ?? cn.created),
     voided: cn.status === 'void',
     parts,
-    destination,
+    destination: say(partWords.subscriber),
+    adminDestination: say(partWords.admin),
     pdfUrl: cn.pdf || null,
   };
 }

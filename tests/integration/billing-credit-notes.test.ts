@@ -68,6 +68,7 @@ describe('credit notes issued in Stripe', () => {
         voided: false,
         parts: [{ kind: 'balance', amount: 500 }],
         destination: 'credited to your balance',
+        adminDestination: "credited to the customer's balance",
         pdfUrl: note.pdf,
       },
     ]);

@@ -370,7 +370,7 @@ function InvoicesCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: string) 
                   <td data-label="Date">{formatDate(i.created)}</td>
                   <td data-label="Invoice">
                     <code>{i.number ?? i.id}</code>
-                    <CreditNotes notes={i.creditNotes} className="credit-notes admin-small" />
+                    <CreditNotes notes={i.creditNotes} audience="admin" className="credit-notes admin-small" />
                   </td>
                   <td data-label="Total" className="num">
                     {formatMoney(i.total, i.currency)}

@@ -66,7 +66,7 @@ export function InvoicesCard({ poll }: { poll: boolean }) {
                       )}
                       {inv.number && <span className="invoice-number">{inv.number}</span>}
                       {notes.length > 0 && <span className="invoice-note">{notes.join(' · ')}</span>}
-                      <CreditNotes notes={inv.creditNotes} />
+                      <CreditNotes notes={inv.creditNotes} audience="subscriber" />
                       {w.lines.length > 0 && (
                         <details className="invoice-lines">
                           <summary>
