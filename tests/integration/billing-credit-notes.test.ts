@@ -1,7 +1,8 @@
 // Credit notes issued in Stripe (as an admin would in Stripe's Dashboard, here through the SDK)
 // reach DropIn by their webhooks: they show under their invoice on the subscriber's invoice list and
 // the admin's subscriber page, with the amount and where it went, and credit to the balance lowers
-// the next charge. A voided one is shown as voided and its credit leaves the next charge.
+// the next charge. A voided one is shown as voided and its credit leaves the next charge. Crediting
+// an unpaid renewal in full settles it: the subscription is active again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import type { SubscriberDetail } from '../../src/admin/subscribers';
@@ -114,5 +115,25 @@ describe('credit notes issued in Stripe', () => {
     expect((await invoices(user)).find((i) => i.id === invoice.id)!.creditNotes).toMatchObject([{ id: note.id, voided: true }]);
     expect(await balance(user)).toBe(0);
     expect(await nextCharge(user)).toMatchObject({ amountDue: 1200, creditUsed: 0 });
+  });
+
+  it('an unpaid renewal credited in full: taken off the amount due, the invoice settled, the subscription active again', async () => {
+    const { user, customer } = await payingSubscriber('Past Due');
+    const sub = (await world.server.deps.db.c.subscriptions.findOne({ userId: user.id }))!;
+    await world.control.setCardBehavior(sub.defaultPaymentMethod!.id, 'decline_insufficient_funds');
+    await world.control.advanceCustomer(customer, { seconds: 31 * DAY });
+    await settle(world);
+    const failing = (await world.server.deps.db.c.subscriptions.findOne({ _id: sub._id }))!;
+    expect(failing.status).toBe('past_due');
+    const open = failing.latestInvoice!;
+    expect(open).toMatchObject({ status: 'open', amountDue: 1200 });
+
+    await world.stripe.creditNotes.create({ invoice: open.id, amount: 1200, reason: 'order_change' });
+    await settle(world);
+    expect((await world.server.deps.db.c.subscriptions.findOne({ _id: sub._id }))!.status).toBe('active');
+    const row = (await invoices(user)).find((i) => i.id === open.id)!;
+    expect(row).toMatchObject({ status: 'paid', amountDue: 0 });
+    expect(row.creditNotes).toMatchObject([{ amount: 1200, destination: 'taken off the amount due', voided: false }]);
+    expect(row.words.statusLabel).toBe('Paid with credit');
   });
 });

@@ -319,6 +319,34 @@ describe('refusals', () => {
   });
 });
 
+describe('the customer balance ledger', () => {
+  it('records a balance set on the customer and the credit a finalized invoice uses', async () => {
+    const price = await stripe.prices.create({
+      currency: 'usd',
+      unit_amount: 1200,
+      recurring: { interval: 'month' },
+      product_data: { name: 'Pro' },
+    });
+    const customer = await stripe.customers.create({
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    await stripe.customers.update(customer.id, { balance: -300 });
+    const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    const txns = await stripe.customers.listBalanceTransactions(customer.id);
+    expect(txns.data.map((x) => [x.type, x.amount, x.ending_balance, x.invoice])).toEqual([
+      ['applied_to_invoice', 300, 0, sub.latest_invoice],
+      ['adjustment', -300, -300, null],
+    ]);
+    expect(
+      (await stripe.customers.listBalanceTransactions(customer.id, { invoice: sub.latest_invoice as string })).data,
+    ).toHaveLength(1);
+    await expect(stripe.customers.retrieveBalanceTransaction(customer.id, 'cbtxn_missing')).rejects.toMatchObject({
+      statusCode: 404,
+    });
+  });
+});
+
 describe('PDF', () => {
   it('is a PDF that names the credit note', async () => {
     const { invoice } = await firstInvoice();
