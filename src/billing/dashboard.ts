@@ -11,7 +11,7 @@ import { withStripeErrors } from './errors';
 import { plans, type PlanId } from './plans';
 import { paymentIntentOf } from './refunds';
 import { catalogPrices } from './prices';
-import { describeInvoice, type InvoiceWords } from './invoice-words';
+import { describeCreditNote, describeInvoice, type CreditNoteWords, type InvoiceWords } from './invoice-words';
 import { accountAlerts, type AccountAlert } from './alerts';
 import { effectivePlan, hasPaymentTrouble, isEnded } from './status';
 import { formatAmount } from '../lib/money';
@@ -140,6 +140,8 @@ export interface InvoiceRow {
   refundable: number;
   /** What it is for, its lines and periods, the balance it used or added (src/billing/invoice-words.ts). */
   words: InvoiceWords;
+  /** Credit notes issued against it, oldest first, voided ones included (marked). */
+  creditNotes: CreditNoteWords[];
 }
 
 /** When each of the customer's mirrored subscriptions ended its trial (unix seconds). */
@@ -155,12 +157,19 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
   if (!customer) return [];
   const stripe = requireStripe(deps);
   // Refunds live on the charge that paid an invoice: the invoices' payments name its PaymentIntent.
-  const [list, charges] = await withStripeErrors(() =>
+  // Credit notes (issued in Stripe's Dashboard) are read beside them and shown under their invoice.
+  const [list, charges, notes] = await withStripeErrors(() =>
     Promise.all([
       stripe.invoices.list({ customer, limit: 24, expand: ['data.payments'] }),
       stripe.charges.list({ customer, limit: 100 }),
+      stripe.creditNotes.list({ customer, limit: 100 }),
     ]),
   );
+  const notesOf = new Map<string, CreditNoteWords[]>();
+  for (const cn of [...notes.data].reverse()) {
+    const invoiceId = typeof cn.invoice === 'string' ? cn.invoice : cn.invoice.id;
+    notesOf.set(invoiceId, [...(notesOf.get(invoiceId) ?? []), describeCreditNote(cn)]);
+  }
   const trialEnds = await trialEndsOf(deps, customer);
   // A PaymentIntent retried after a decline keeps its failed charges: the one that paid is the
   // succeeded one.
@@ -188,6 +197,7 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
         amountRefunded: charge?.amount_refunded ?? 0,
         refundable: inv.status === 'paid' && charge ? Math.max(0, charge.amount - charge.amount_refunded) : 0,
         words: describeInvoice(inv, { trialEnds }),
+        creditNotes: notesOf.get(inv.id as string) ?? [],
       };
     });
 }

@@ -130,6 +130,13 @@ export const STRIPE_PERMISSIONS: {
     probe: (s) => s.refunds.update(`re_${PROBE}`, {}),
   },
   {
+    resource: 'credit_notes',
+    label: 'Credit notes',
+    access: 'read',
+    usedFor: 'credit notes listed under their invoices',
+    probe: (s) => s.creditNotes.retrieve(`cn_${PROBE}`),
+  },
+  {
     resource: 'payment_methods',
     label: 'PaymentMethods',
     access: 'read',

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { describeInvoice } from './invoice-words';
+import { describeCreditNote, describeInvoice } from './invoice-words';
 
 const DEC_3 = Date.UTC(2026, 11, 3) / 1000;
 const JAN_3 = Date.UTC(2027, 0, 3) / 1000;
@@ -99,5 +99,63 @@ describe('describeInvoice', () => {
     );
     const draft = { ...invoice({ reason: 'manual', lines: [line(0, 'x')] }), status: 'draft' } as Stripe.Invoice;
     expect(describeInvoice(draft)).toMatchObject({ kind: 'one_off', zeroLabel: null, statusLabel: 'Draft' });
+  });
+});
+
+/** The fields describeCreditNote reads, as Stripe sets them on an issued credit note. */
+function creditNote(fields: {
+  total: number;
+  pre?: number;
+  refunded?: number;
+  outOfBand?: number;
+  status?: 'issued' | 'void';
+}): Stripe.CreditNote {
+  const pre = fields.pre ?? 0;
+  return {
+    id: 'cn_1',
+    number: 'ABC-0001-CN-01',
+    total: fields.total,
+    currency: 'usd',
+    created: DEC_3,
+    effective_at: DEC_3,
+    status: fields.status ?? 'issued',
+    pre_payment_amount: pre,
+    post_payment_amount: fields.total - pre,
+    refunds: fields.refunded ? [{ amount_refunded: fields.refunded, refund: 're_1', type: 'refund' }] : [],
+    out_of_band_amount: fields.outOfBand ?? null,
+    pdf: 'https://stripe.example/cn_1/pdf',
+  } as unknown as Stripe.CreditNote;
+}
+
+describe('describeCreditNote', () => {
+  it('names where the credit went: the balance, the card, the amount due, outside the card', () => {
+    expect(describeCreditNote(creditNote({ total: 500 }))).toMatchObject({
+      amount: 500,
+      parts: [{ kind: 'balance', amount: 500 }],
+      destination: 'credited to your balance',
+      voided: false,
+      date: new Date(DEC_3 * 1000).toISOString(),
+    });
+    expect(describeCreditNote(creditNote({ total: 300, refunded: 300 }))).toMatchObject({
+      destination: 'refunded to your card',
+      adminDestination: 'refunded to the card',
+    });
+    expect(describeCreditNote(creditNote({ total: 300, pre: 300 })).destination).toBe('taken off the amount due');
+    expect(describeCreditNote(creditNote({ total: 300, outOfBand: 300 })).destination).toBe(
+      'credited outside your card payments',
+    );
+  });
+
+  it('a split names each part with its amount', () => {
+    expect(describeCreditNote(creditNote({ total: 800, refunded: 300 })).destination).toBe(
+      '$5.00 credited to your balance and $3.00 refunded to your card',
+    );
+    expect(describeCreditNote(creditNote({ total: 900, pre: 200, refunded: 300, outOfBand: 100 })).destination).toBe(
+      '$2.00 taken off the amount due, $3.00 credited to your balance, $3.00 refunded to your card, $1.00 credited outside your card payments',
+    );
+  });
+
+  it('a voided credit note is marked voided', () => {
+    expect(describeCreditNote(creditNote({ total: 500, status: 'void' })).voided).toBe(true);
   });
 });

@@ -1,7 +1,9 @@
 // What an invoice is for, in a subscriber's words: the reason Stripe made it (trial start, renewal,
 // plan change…), what each line bills and for which period, how much of the customer balance it
-// used or added, and a status that does not call a credit "Paid". Pure: reads the Stripe invoice only.
+// used or added, and a status that does not call a credit "Paid"; and a credit note issued against
+// an invoice: how much, and where it went. Pure: reads the Stripe objects only.
 import type Stripe from 'stripe';
+import { formatAmount } from '../lib/money';
 
 export type InvoiceKind =
   | 'trial_start'
@@ -132,5 +134,79 @@ export function describeInvoice(inv: Stripe.Invoice, opts: { trialEnds?: Readonl
     debtAdded,
     statusLabel,
     zeroLabel,
+  };
+}
+
+/** Where a credit note's money went. */
+export interface CreditNotePart {
+  /** `amount_due`: taken off an unpaid invoice; `balance`: credit for the next invoices; `refund`: back to the card; `outside`: given outside Stripe. */
+  kind: 'amount_due' | 'balance' | 'refund' | 'outside';
+  amount: number;
+}
+
+export interface CreditNoteWords {
+  id: string;
+  number: string;
+  /** The whole credit, positive (shown as −$X under its invoice). */
+  amount: number;
+  currency: string;
+  /** When it took effect, ISO. */
+  date: string;
+  voided: boolean;
+  parts: CreditNotePart[];
+  /** The parts in a subscriber's words: "credited to your balance", "$2.00 refunded to your card and $3.00 credited to your balance". */
+  destination: string;
+  /** The same for an admin: "credited to the customer's balance", "refunded to the card"… */
+  adminDestination: string;
+  pdfUrl: string | null;
+}
+
+const partWords: Record<'subscriber' | 'admin', Record<CreditNotePart['kind'], string>> = {
+  subscriber: {
+    amount_due: 'taken off the amount due',
+    balance: 'credited to your balance',
+    refund: 'refunded to your card',
+    outside: 'credited outside your card payments',
+  },
+  admin: {
+    amount_due: 'taken off the amount due',
+    balance: "credited to the customer's balance",
+    refund: 'refunded to the card',
+    outside: 'credited outside Stripe (out of band)',
+  },
+};
+
+/**
+ * A credit note in a subscriber's words. What went to the balance is the post-payment amount less
+ * the refunds and the out-of-band credit (Stripe requires the three to add up to it), so the
+ * credit note alone is enough.
+ */
+export function describeCreditNote(cn: Stripe.CreditNote): CreditNoteWords {
+  const money = (n: number) => formatAmount(n, cn.currency);
+  const refunded = cn.refunds.reduce((s, r) => s + r.amount_refunded, 0);
+  const outside = cn.out_of_band_amount ?? 0;
+  const parts = (
+    [
+      { kind: 'amount_due', amount: cn.pre_payment_amount },
+      { kind: 'balance', amount: cn.post_payment_amount - refunded - outside },
+      { kind: 'refund', amount: refunded },
+      { kind: 'outside', amount: outside },
+    ] satisfies CreditNotePart[]
+  ).filter((p) => p.amount > 0);
+  const say = (words: Record<CreditNotePart['kind'], string>) =>
+    parts.length === 1
+      ? words[parts[0]!.kind]
+      : parts.map((p) => `${money(p.amount)} ${words[p.kind]}`).join(parts.length === 2 ? ' and ' : ', ');
+  return {
+    id: cn.id,
+    number: cn.number,
+    amount: cn.total,
+    currency: cn.currency,
+    date: iso(cn.effective_at ?? cn.created),
+    voided: cn.status === 'void',
+    parts,
+    destination: say(partWords.subscriber),
+    adminDestination: say(partWords.admin),
+    pdfUrl: cn.pdf || null,
   };
 }

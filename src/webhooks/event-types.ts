@@ -2,7 +2,9 @@
 // registered with, `npm run stripe:doctor` checks the production endpoint against, and
 // docs/deployment.md names. Each one names a customer whose state the worker then syncs from the
 // API (src/webhooks/worker.ts); a few also carry what the sync cannot read back: a failed charge's
-// reason, a trial ending, an authentication request, a refund to email about.
+// reason, a trial ending, an authentication request, a refund to email about. Credit notes issued in
+// the Dashboard arrive as `credit_note.*`: the sync reads the balance they credited, and the invoice
+// list reads the credit notes themselves from Stripe.
 import type Stripe from 'stripe';
 
 export const HANDLED_EVENT_TYPES = [
@@ -39,6 +41,9 @@ export const HANDLED_EVENT_TYPES = [
   'charge.refunded',
   'refund.created',
   'refund.updated',
+  'credit_note.created',
+  'credit_note.updated',
+  'credit_note.voided',
 ] as const satisfies readonly Stripe.WebhookEndpointCreateParams.EnabledEvent[];
 
 export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];

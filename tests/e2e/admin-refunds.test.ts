@@ -1,6 +1,7 @@
 // An admin refunds half of a subscriber's invoice in a real browser: the dialog's amount check,
 // the confirmation, the invoice marked "Partially refunded" for the admin and the subscriber, and
-// the email. Then the refund's event payload, which must wrap and scroll inside its dialog.
+// the email. Then the refund's event payload, which must wrap and scroll inside its dialog. A credit
+// note issued in Stripe shows under its invoice on both lists, with its PDF, and lowers the next charge.
 // Screenshots at 1280 and 390 px land in test-results/.
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,5 +164,48 @@ describe('refunds in the admin panel', () => {
     await expect.poll(() => phone.getByLabel('Amount (USD)').inputValue()).toBe('6.00');
     expectInside(await dialogBoxes(phone, 'dialog[open] form'));
     await shot(phone, 'refund-dialog-phone');
+  });
+
+  it('a credit note issued in Stripe shows under its invoice for the subscriber and the admin, with its PDF', {
+    timeout: 120_000,
+  }, async () => {
+    const user = await verifiedUser(world, 'Cleo Credit');
+    await subscribeThroughCheckout(world, user, 'pro');
+    const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+    await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
+    await settle(world);
+    const paid = (await world.stripe.invoices.list({ customer, status: 'paid' })).data.find((i) => i.amount_paid > 0)!;
+    // As an admin would in Stripe's Dashboard: $5.00 of the month credited to the customer balance.
+    const note = await world.stripe.creditNotes.create({ invoice: paid.id, amount: 500, credit_amount: 500 });
+    await settle(world);
+    const words = `Credit note ${note.number} −$5.00 (credited to your balance)`;
+    const adminWords = `Credit note ${note.number} −$5.00 (credited to the customer's balance)`;
+
+    for (const [viewport, suffix] of [
+      [{ width: 1280, height: 900 }, ''],
+      [{ width: 390, height: 844 }, '-phone'],
+    ] as const) {
+      const own = await signedIn(user.cookie, viewport);
+      await own.goto('/app/billing');
+      const card = own.getByRole('region', { name: 'Invoices' });
+      const notes = card.getByRole('list', { name: 'Credit notes' });
+      await notes.getByText(words).waitFor();
+      const pdf = notes.getByRole('link', { name: `PDF of credit note ${note.number} (opens in a new tab)` });
+      expect(await pdf.getAttribute('href')).toBe(note.pdf);
+      // The next charge uses the credit: $12.00 less $5.00.
+      await own.getByText('$7.00').first().waitFor();
+      await card.scrollIntoViewIfNeeded();
+      mkdirSync('test-results', { recursive: true });
+      await card.screenshot({ path: `test-results/credit-note-invoices${suffix}.png` });
+      await own.context().close();
+
+      const adminPage = await signedIn(adminCookie, viewport);
+      await adminPage.goto(`/app/admin/subscribers/${user.id}`);
+      const adminCard = adminPage.getByRole('region', { name: 'Invoices' });
+      await adminCard.getByRole('list', { name: 'Credit notes' }).getByText(adminWords).waitFor();
+      await adminCard.scrollIntoViewIfNeeded();
+      await adminCard.screenshot({ path: `test-results/admin-credit-note-invoices${suffix}.png` });
+      await adminPage.context().close();
+    }
   });
 });

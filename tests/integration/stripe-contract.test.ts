@@ -133,6 +133,13 @@ async function driveAppFlows() {
   });
   const other = await verifiedUser(world, 'Other');
   await subscribeThroughCheckout(world, other, 'business');
+  // A credit note issued in Stripe's Dashboard (here through the SDK), which the invoice list then reads.
+  await world.stripe.creditNotes.create({
+    invoice: paid.id,
+    lines: [{ type: 'custom_line_item', description: 'Goodwill', unit_amount: 100 }],
+    credit_amount: 100,
+  });
+  await ok(user.cookie, 'query', 'billing.invoices');
   const otherSub = (await deps().db.c.subscriptions.findOne({ userId: other.id }))!;
   await ok(admin, 'mutation', 'admin.cancelSubscription', { subscriptionId: otherSub._id, refund: false, actionId: action() });
   await settle(world);
@@ -226,6 +233,8 @@ describe('contract with Stripe (stripe-mock, its OpenAPI spec)', () => {
       'POST /v1/billing_portal/sessions',
       'POST /v1/billing/meter_events',
       'POST /v1/refunds',
+      'POST /v1/credit_notes',
+      'GET /v1/credit_notes',
       'GET /v1/events',
       'GET /v1/subscriptions',
     ])

@@ -78,6 +78,8 @@ const NOUNS: Record<string, string> = {
   inpay: 'invoice payment',
   ch: 'charge',
   re: 'refund',
+  cn: 'credit_note',
+  cbtxn: 'customer_balance_transaction',
   ii: 'invoiceitem',
   di: 'discount',
 };

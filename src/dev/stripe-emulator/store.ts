@@ -176,6 +176,8 @@ export class State {
   paymentIntents = new Collection<Stripe.PaymentIntent>();
   charges = new Collection<Stripe.Charge>();
   refunds = new Collection<Stripe.Refund>();
+  creditNotes = new Collection<Stripe.CreditNote>();
+  customerBalanceTransactions = new Collection<Stripe.CustomerBalanceTransaction>();
   checkoutSessions = new Collection<Stripe.Checkout.Session>();
   portalSessions = new Collection<Stripe.BillingPortal.Session>();
   portalConfigurations = new Collection<Stripe.BillingPortal.Configuration>();
@@ -233,6 +235,8 @@ export class State {
       pi: this.paymentIntents,
       ch: this.charges,
       re: this.refunds,
+      cn: this.creditNotes,
+      cbtxn: this.customerBalanceTransactions,
       cs: this.checkoutSessions,
       bps: this.portalSessions,
       bpc: this.portalConfigurations,

@@ -8,6 +8,7 @@ import { fullList } from '../list.js';
 import { decimalString, idOf } from '../resources/common.js';
 import type { PendingItem } from '../store.js';
 import { behaviorOf } from '../resources/paymentMethods.js';
+import { recordBalanceTransaction } from './balance.js';
 import { recordCharge } from './charges.js';
 import { taxIdsOf } from '../resources/taxIds.js';
 
@@ -304,7 +305,12 @@ export function finalizeInvoice(emu: Emulator, invoice: Stripe.Invoice): void {
   invoice.ending_balance = Math.min(0, applied);
   if (customer && customer.balance !== invoice.ending_balance) {
     const prev = snapshot(customer);
-    customer.balance = invoice.ending_balance;
+    recordBalanceTransaction(emu, customer, {
+      amount: invoice.ending_balance - customer.balance,
+      currency: invoice.currency,
+      type: 'applied_to_invoice',
+      invoice: invoice.id,
+    });
     emu.emit('customer.updated', customer, { customer: customerId, previous: previousAttributes(prev, customer) });
   }
   invoice.status = 'open';

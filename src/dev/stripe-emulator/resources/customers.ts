@@ -11,6 +11,7 @@ import type { Router } from '../router.js';
 import { idOf, mergeMetadata, mustGet } from './common.js';
 import { attachPaymentMethod, resolvePaymentMethod } from './paymentMethods.js';
 import { cancelSubscriptionNow } from '../engine/billing.js';
+import { recordBalanceTransaction } from '../engine/balance.js';
 
 const address = p.obj({ city: p.str, country: p.str, line1: p.str, line2: p.str, postal_code: p.str, state: p.str });
 const invoiceSettings = p.obj({
@@ -78,7 +79,12 @@ function applyWritable(emu: Emulator, customer: Stripe.Customer, body: CustomerP
     customer.address = body.address
       ? { city: null, country: null, line1: null, line2: null, postal_code: null, state: null, ...body.address }
       : null;
-  if (body.balance !== undefined) customer.balance = body.balance;
+  if (body.balance !== undefined && body.balance !== customer.balance)
+    recordBalanceTransaction(emu, customer, {
+      amount: body.balance - customer.balance,
+      currency: customer.currency ?? 'usd',
+      type: 'adjustment',
+    });
   if (body.shipping !== undefined) {
     customer.shipping = body.shipping
       ? {
@@ -226,6 +232,27 @@ export function registerCustomers(router: Router): void {
     emu.state.deleted[customer.id] = 'customer';
     emu.emit('customer.deleted', customer, { customer: null });
     return deletedCustomer(customer.id);
+  });
+
+  // The balance's ledger (engine/balance.ts): read only here; changes come from invoices, credit
+  // notes and `balance` on customer updates.
+  router.get('/v1/customers/:id/balance_transactions', ({ emu, params, raw, path }) => {
+    const q = parse<{ limit?: number; starting_after?: string; ending_before?: string; created?: unknown; invoice?: string }>(
+      { ...listFields, created: p.range, invoice: p.str },
+      raw,
+    );
+    const customer = mustGet(emu.state.customers, params.id, 'customer');
+    const filter = (t: Stripe.CustomerBalanceTransaction) =>
+      t.customer === customer.id && (!q.invoice || t.invoice === q.invoice) && inRange(t.created, q.created);
+    return pageOf(emu.state.customerBalanceTransactions, filter, q, path);
+  });
+
+  router.get('/v1/customers/:id/balance_transactions/:txn', ({ emu, params, raw }) => {
+    parse({}, raw);
+    const customer = mustGet(emu.state.customers, params.id, 'customer');
+    const txn = emu.state.customerBalanceTransactions.get(String(params.txn));
+    if (!txn || txn.customer !== customer.id) throw noSuch(String(params.txn), 'id', 'customer balance transaction');
+    return txn;
   });
 
   router.get('/v1/customers', ({ emu, raw, path }) => {

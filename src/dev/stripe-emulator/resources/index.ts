@@ -2,6 +2,7 @@
 import { Router } from '../router.js';
 import { registerCatalog } from './catalog.js';
 import { registerCheckout } from './checkout.js';
+import { registerCreditNotes } from './creditNotes.js';
 import { registerCustomers } from './customers.js';
 import { registerDiscounts } from './discounts.js';
 import { registerEventDestinations } from './eventDestinations.js';
@@ -28,6 +29,7 @@ export function buildApiRouter(): Router {
   registerSubscriptionSchedules(router);
   registerInvoices(router);
   registerRefunds(router);
+  registerCreditNotes(router);
   registerTestClocks(router);
   registerEvents(router);
   registerEventDestinations(router);

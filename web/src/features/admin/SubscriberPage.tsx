@@ -9,6 +9,7 @@ import { PageHeader } from '../../components/AppShell';
 import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
+import { CreditNotes } from '../billing/CreditNotes';
 import { AdminAction } from './AdminAction';
 import { AuditLog } from './AuditLog';
 import { formatMoney, invoiceStatus, planName, refundOf, statusOf, type SubscriberDetail } from './admin-lib';
@@ -369,6 +370,7 @@ function InvoicesCard({ d, onDone }: { d: SubscriberDetail; onDone: (m: string) 
                   <td data-label="Date">{formatDate(i.created)}</td>
                   <td data-label="Invoice">
                     <code>{i.number ?? i.id}</code>
+                    <CreditNotes notes={i.creditNotes} audience="admin" className="credit-notes admin-small" />
                   </td>
                   <td data-label="Total" className="num">
                     {formatMoney(i.total, i.currency)}

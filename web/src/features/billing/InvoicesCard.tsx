@@ -1,6 +1,6 @@
 // Every invoice Stripe has for the customer: date, what it is for (trial start, renewal, plan
-// change… and the period), its lines, the credit it used or added, amount, status (and what was
-// refunded of it), the PDF and the hosted page.
+// change… and the period), its lines, the credit it used or added, the credit notes issued against
+// it, amount, status (and what was refunded of it), the PDF and the hosted page.
 import { trpc } from '../../lib/trpc';
 import { formatDate } from '../../lib/format';
 import { Card } from '../../components/Card';
@@ -8,6 +8,7 @@ import { QueryState } from '../../components/QueryState';
 import { CardIcon } from '../../components/icons';
 import { cx } from '../../components/cx';
 import { formatMoney, refundOf } from './billing-lib';
+import { CreditNotes } from './CreditNotes';
 
 export function InvoicesCard({ poll }: { poll: boolean }) {
   const invoices = trpc.billing.invoices.useQuery(undefined, { refetchInterval: poll ? 5_000 : false });
@@ -65,6 +66,7 @@ export function InvoicesCard({ poll }: { poll: boolean }) {
                       )}
                       {inv.number && <span className="invoice-number">{inv.number}</span>}
                       {notes.length > 0 && <span className="invoice-note">{notes.join(' · ')}</span>}
+                      <CreditNotes notes={inv.creditNotes} audience="subscriber" />
                       {w.lines.length > 0 && (
                         <details className="invoice-lines">
                           <summary>
