@@ -66,4 +66,8 @@ describe(`billing under chaos (seed ${seed})`, () => {
   it('no action is answered as failed when Stripe made the change', () => {
     expect(figures.untruthful, `${figures.untruthful.length} of ${figures.actionsFailed} failed answers`).toEqual([]);
   });
+
+  it('no action is answered as done when Stripe is not as it asked', () => {
+    expect(figures.okButNotApplied, `${figures.okButNotApplied.length} of ${figures.actions} actions`).toEqual([]);
+  });
 });

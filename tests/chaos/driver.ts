@@ -54,6 +54,8 @@ export interface ActionRecord {
   firstAnswer: string | null;
   /** Stripe made the change (a plan change waiting on payment counts as made). */
   applied: boolean;
+  /** Afterwards Stripe's subscription is as the action asked, whoever made it so (a silent drift may have). */
+  holds: boolean;
 }
 
 export interface ChaosFigures {
@@ -96,7 +98,7 @@ export interface ChaosFigures {
   triedAgain: number;
   /** Answered as failed (after trying again) although Stripe made the change. */
   untruthful: ActionRecord[];
-  /** Answered as done although Stripe did not make the change. */
+  /** Answered as done although afterwards Stripe's subscription is not as the action asked. */
   okButNotApplied: ActionRecord[];
   /** From a delivery's first (acknowledged) attempt to the event processed into the mirror. */
   lagMs: { p50: number; p95: number; events: number };
@@ -126,8 +128,20 @@ interface StoredSubscription {
   status: string;
   cancel_at_period_end: boolean;
   pending_update: unknown;
+  schedule: string | null;
   default_payment_method: string | null;
-  items: { data: { price: { lookup_key: string | null; recurring: { usage_type: string } | null } }[] };
+  items: { data: { price: StoredPrice }[] };
+}
+
+interface StoredPrice {
+  lookup_key: string | null;
+  recurring: { usage_type: string } | null;
+}
+
+/** Emulator subscription schedule, as stored. */
+interface StoredSchedule {
+  status: string;
+  phases: { items: { price: string | StoredPrice }[] }[];
 }
 
 /** mulberry32: a small seeded generator, so a run's choices can be replayed from its seed. */
@@ -376,12 +390,25 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
     }
   };
 
+  /** The plan a subscription's schedule moves it to at its last phase; null without a schedule. */
+  const scheduledLookupKey = async (sub: StoredSubscription): Promise<string | null> => {
+    if (!sub.schedule) return null;
+    const schedule = await control.getObject<StoredSchedule>(sub.schedule);
+    if (schedule.status !== 'active' && schedule.status !== 'not_started') return null;
+    for (const item of schedule.phases.at(-1)?.items ?? []) {
+      const price = typeof item.price === 'string' ? await control.getObject<StoredPrice>(item.price) : item.price;
+      if (price.recurring?.usage_type !== 'metered') return price.lookup_key;
+    }
+    return null;
+  };
+
   const act = async (
     sub: Subscriber,
     action: ActionRecord['action'],
     fault: ApiFaultMode,
     run: () => Promise<{ status: number; error?: { message: string } }>,
-    made: (before: StoredSubscription, after: StoredSubscription) => boolean,
+    made: (before: StoredSubscription, after: StoredSubscription) => boolean | Promise<boolean>,
+    holds: (after: StoredSubscription) => boolean | Promise<boolean>,
   ) => {
     const before = await control.getObject<StoredSubscription>(sub.subscriptionId);
     await injectFault(sub, fault);
@@ -398,7 +425,8 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
       answeredOk: res.status === 200,
       answer: describe(res),
       firstAnswer: res === first ? null : describe(first),
-      applied: made(before, after),
+      applied: await made(before, after),
+      holds: await holds(after),
     });
   };
 
@@ -448,9 +476,13 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
               prorationDate: preview.data.prorationDate,
               actionId: id,
             }),
-          (before, after) =>
+          async (before, after) =>
             (licensedLookupKey(after) === target && licensedLookupKey(before) !== target) ||
-            (!!after.pending_update && JSON.stringify(after.pending_update) !== JSON.stringify(before.pending_update)),
+            (!!after.pending_update && JSON.stringify(after.pending_update) !== JSON.stringify(before.pending_update)) ||
+            // A downgrade or an interval switch waits for the renewal in a subscription schedule.
+            ((await scheduledLookupKey(after)) === target && (await scheduledLookupKey(before)) !== target),
+          async (after) =>
+            licensedLookupKey(after) === target || !!after.pending_update || (await scheduledLookupKey(after)) === target,
         );
         return;
       }
@@ -464,6 +496,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
             step.fault,
             () => call(sub, 'mutation', 'billing.resume', { actionId: id }),
             (before, after) => before.cancel_at_period_end && !after.cancel_at_period_end,
+            (after) => !after.cancel_at_period_end,
           );
         } else {
           await act(
@@ -472,6 +505,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
             step.fault,
             () => call(sub, 'mutation', 'billing.cancel', { reason: 'too_expensive', comment: '', actionId: id }),
             (before, after) => !before.cancel_at_period_end && after.cancel_at_period_end,
+            (after) => after.cancel_at_period_end,
           );
         }
         return;
@@ -624,7 +658,7 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
     actionsFailed: failed.length,
     triedAgain: actions.filter((a) => a.firstAnswer !== null).length,
     untruthful: failed.filter((a) => a.applied),
-    okButNotApplied: actions.filter((a) => a.answeredOk && !a.applied),
+    okButNotApplied: actions.filter((a) => a.answeredOk && !a.holds),
     lagMs: { p50: percentile(lags, 50), p95: percentile(lags, 95), events: lags.length },
   };
 }
