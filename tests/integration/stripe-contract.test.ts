@@ -94,11 +94,16 @@ async function driveAppFlows() {
     prorationDate: (up as { prorationDate: number }).prorationDate,
     actionId: action(),
   });
-  const down = await ok(user.cookie, 'query', 'billing.previewChange', { planId: 'pro', interval: 'year' });
+  // The downgrade is scheduled with a promotion code: it goes on the schedule's next phase.
+  const coupon = await world.stripe.coupons.create({ percent_off: 20, duration: 'forever' });
+  const code = `CONTRACT${randomUUID().slice(0, 6).toUpperCase()}`;
+  await world.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code });
+  const down = await ok(user.cookie, 'query', 'billing.previewChange', { planId: 'pro', interval: 'year', promotionCode: code });
   await ok(user.cookie, 'mutation', 'billing.changePlan', {
     planId: 'pro',
     interval: 'year',
     prorationDate: (down as { prorationDate: number }).prorationDate,
+    promotionCode: code,
     actionId: action(),
   });
   await ok(user.cookie, 'mutation', 'billing.undoScheduledChange', { actionId: action() });
