@@ -244,6 +244,13 @@ describe('contract with Stripe (stripe-mock, its OpenAPI spec)', () => {
       'GET /v1/subscriptions',
     ])
       expect(routes, `the flows reached ${route}`).toContain(route);
+    // The scheduled downgrade carried its promotion code on the next phase.
+    expect(
+      shapes.some(
+        (s) => s.route === '/v1/subscription_schedules/:id' && s.keys.some((k) => /^phases.*discounts.*promotion_code/.test(k)),
+      ),
+      `a schedule update sent phases[].discounts[].promotion_code: ${JSON.stringify(shapes.filter((s) => s.route === '/v1/subscription_schedules/:id').map((s) => s.keys))}`,
+    ).toBe(true);
 
     const spec = JSON.parse(readFileSync(toolFile('stripe-mock', 'spec3.json'), 'utf8')) as Spec;
     expect(spec.info.version).toBe('2026-08-26.dahlia');
