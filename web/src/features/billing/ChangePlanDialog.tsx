@@ -188,7 +188,7 @@ export function ChangePlanDialog({
             hint={
               p?.promotionCode
                 ? `${p.promotionCode} ${p.keptDiscounts > 0 ? 'added; your current discount stays' : 'applied'}${
-                    p.effectiveAt ? `, from ${formatDate(new Date(p.effectiveAt * 1000))} with ${target.planName}` : ''
+                    p.effectiveAt ? `: it starts with ${target.planName} on ${formatDate(new Date(p.effectiveAt * 1000))}` : ''
                   }.`
                 : undefined
             }
