@@ -17,6 +17,7 @@ import {
   verifiedUser,
   type BillingWorld,
 } from '../setup/billing';
+import { waitForEmail } from '../setup/mailpit';
 
 let world: BillingWorld;
 let code: string;
@@ -182,6 +183,8 @@ describe('a promotion code on a change scheduled for the renewal', () => {
     });
     // Nothing redeemed, nothing on the subscription until the switch.
     expect((await world.stripe.subscriptions.retrieve(row._id)).discounts).toEqual([]);
+    const email = await waitForEmail(user.email, /plan changes to Pro on/);
+    expect(email.text).toContain(`with promotion code ${code} from then on`);
 
     await world.control.advanceCustomer(customer, pastRenewal(row));
     await settle(world);
