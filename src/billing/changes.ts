@@ -244,11 +244,18 @@ async function promotionErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    // `discounts[…]` on a subscription or a preview, `phases[1][discounts][…]` on a schedule.
-    if (err instanceof Stripe.errors.StripeInvalidRequestError && /(^|\])discounts/.test(err.param ?? ''))
-      throw new AppError('BAD_REQUEST', `This promotion code can't be used here: ${err.message}`, { field: 'promotionCode' });
-    throw toAppError(err);
+    throw promotionRefusal(err) ?? toAppError(err);
   }
+}
+
+/**
+ * The field error for a Stripe refusal of the discounts sent (`discounts[…]` on a subscription or a
+ * preview, `phases[1][discounts][…]` on a schedule); null for any other error.
+ */
+function promotionRefusal(err: unknown): AppError | null {
+  if (err instanceof Stripe.errors.StripeInvalidRequestError && /(^|\[)discounts\b/.test(err.param ?? ''))
+    return new AppError('BAD_REQUEST', `This promotion code can't be used here: ${err.message}`, { field: 'promotionCode' });
+  return null;
 }
 
 export async function changePlan(opts: {
@@ -373,8 +380,9 @@ async function scheduleChange(
       ? await stripe.subscriptionSchedules.retrieve(existing)
       : await stripe.subscriptionSchedules.create({ from_subscription: sub._id }, { idempotencyKey: `${key}-schedule` });
     const start = schedule.current_phase?.start_date ?? schedule.phases[0]?.start_date;
-    await promotionErrors(() =>
-      stripe.subscriptionSchedules.update(
+    // A refused code is an error on its field; any other error is writeSubscription's to tell.
+    await stripe.subscriptionSchedules
+      .update(
         schedule.id,
         {
           end_behavior: 'release',
@@ -395,8 +403,10 @@ async function scheduleChange(
           ],
         },
         { idempotencyKey: key },
-      ),
-    );
+      )
+      .catch((err: unknown) => {
+        throw promotionRefusal(err) ?? err;
+      });
     return readBack(stripe, sub._id, expand);
   });
 }

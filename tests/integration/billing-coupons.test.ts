@@ -253,4 +253,32 @@ describe('a promotion code on a change scheduled for the renewal', () => {
     expect(changed.status).toBe(400);
     expect((await world.stripe.subscriptions.retrieve(row._id)).schedule).toBeNull();
   });
+
+  it('a code Stripe refuses for this customer is refused on the field, in the preview and when the schedule is saved', async () => {
+    const { user, row } = await payingBusiness();
+    const other = await world.stripe.customers.create({ email: 'someone-else@example.test' });
+    const coupon = await world.stripe.coupons.create({ percent_off: 50, duration: 'once' });
+    const theirs = `THEIRS${randomUUID().slice(0, 6).toUpperCase()}`;
+    await world.stripe.promotionCodes.create({
+      promotion: { type: 'coupon', coupon: coupon.id },
+      code: theirs,
+      customer: other.id,
+    });
+    const p = await preview(user, { planId: 'pro', interval: 'month', promotionCode: theirs });
+    expect(p.status).toBe(400);
+    expect(p.error?.data).toMatchObject({ fieldErrors: { promotionCode: expect.stringMatching(/can't be used here/) } });
+    const changed = await trpc(world, user.cookie, 'mutation', 'billing.changePlan', {
+      planId: 'pro',
+      interval: 'month',
+      prorationDate: Math.floor(Date.now() / 1000),
+      promotionCode: theirs,
+      actionId: action(),
+    });
+    expect(changed.status).toBe(400);
+    expect(changed.error?.data).toMatchObject({ fieldErrors: { promotionCode: expect.stringMatching(/can't be used here/) } });
+    // No change is shown as scheduled, and Business renews as it is.
+    const summary = await trpc<BillingSummary>(world, user.cookie, 'query', 'billing.summary');
+    expect(summary.data.subscription?.scheduledChange).toBeNull();
+    expect((await world.stripe.subscriptions.retrieve(row._id)).items.data[0]!.price.lookup_key).toBe('dropin_business_monthly');
+  });
 });
