@@ -23,7 +23,11 @@ async function main() {
   const { emulatorControl } = await import('../src/dev/stripe-emulator/index');
   const { startLocalStripe } = await import('../src/dev/local-stripe');
   const port = await freePort();
-  const { emulator, env: stripeEnv } = await startLocalStripe({
+  const {
+    emulator,
+    env: stripeEnv,
+    stripe,
+  } = await startLocalStripe({
     serverPort: port,
     tickIntervalMs: 0,
     webhookRetrySchedule: [50, 100, 200, 400],
@@ -165,6 +169,37 @@ async function main() {
     await p.getByRole('button', { name: 'Downgrade to Pro monthly' }).click();
     await p.getByTestId('preview-amount').waitFor();
     await shot(p, 'change-dialog-downgrade', false);
+    await p.keyboard.press('Escape');
+
+    // A promotion code with the scheduled downgrade: it starts with Pro at the renewal.
+    const spring = await stripe.coupons.create({ percent_off: 20, duration: 'forever', name: 'Spring sale' });
+    await stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: spring.id }, code: 'SPRING20' });
+    const withCode = async (page: Page, name: string) => {
+      await page.getByRole('button', { name: 'Downgrade to Pro monthly' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Promotion code').fill('spring20');
+      await dialog.getByRole('button', { name: 'Apply' }).click();
+      await dialog.getByText(/SPRING20 applied: it starts with Pro/).waitFor();
+      await shot(page, name, false);
+    };
+    await withCode(p, 'change-dialog-downgrade-code');
+    await m.goto('/app/billing');
+    await withCode(m, 'change-dialog-downgrade-code-phone');
+    await m.keyboard.press('Escape');
+    await p.getByRole('dialog').getByRole('button', { name: 'Schedule the change' }).click();
+    await p
+      .getByText(/with code SPRING20/)
+      .first()
+      .waitFor();
+    await settle();
+    await visit(p, '/app/billing', 'billing-downgrade-code-scheduled');
+    await visit(m, '/app/billing', 'billing-downgrade-code-scheduled-phone');
+    await p.getByRole('button', { name: 'Undo' }).click();
+    await p
+      .getByRole('dialog')
+      .getByText(/the code SPRING20 with it/)
+      .waitFor();
+    await shot(p, 'undo-dialog-code', false);
     await p.keyboard.press('Escape');
     await p.getByRole('button', { name: 'Switch to Business yearly' }).click();
     await p.getByTestId('preview-amount').waitFor();

@@ -10,7 +10,7 @@ import { claim } from '../db/claims';
 import { AppError } from '../lib/errors';
 import { toAppError, withStripeErrors } from './errors';
 import { overageItemChanges, overagePriceFor } from './overage';
-import { planItem, SCHEDULE_EXPAND } from './mirror';
+import { planItem, SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND } from './mirror';
 import { plans, type Interval, type PlanId } from './plans';
 import { priceFor } from './prices';
 import { isEnded } from './status';
@@ -122,14 +122,27 @@ export async function previewChange(opts: {
   const live = await liveSubscription(deps, sub);
   const prorationDate = await billingNow(stripe, live);
   const at = await scheduledAt(deps, sub, direction, live);
-  const promotion = await promotionFor(deps, opts.promotionCode, at);
+  const promotion = await promotionFor(deps, opts.promotionCode);
+  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   if (at !== null) {
+    // Stripe prices the new plan with the discounts its phase will carry (the promotion code beside
+    // the subscription's own), and checks the code as it would for a change made now.
+    const invoice = await promotionErrors(() =>
+      stripe.invoices.createPreview({
+        customer: sub.customerId,
+        subscription: sub._id,
+        subscription_details: { items: [{ id: sub.itemId, price: price.id }, ...overage], proration_behavior: 'none' },
+        ...(promotion ? { discounts: withPromotion(live, promotion) } : {}),
+      }),
+    );
     const quantity = planItem(live).quantity ?? 1;
-    const amount = (price.unit_amount ?? 0) * quantity;
+    const planLine = invoice.lines.data.find((l) => idOf(l.pricing?.price_details?.price ?? null) === price.id);
+    const amount = planLine?.amount ?? (price.unit_amount ?? 0) * quantity;
+    const discount = planLine?.discount_amounts?.reduce((n, d) => n + d.amount, 0) ?? 0;
     return {
       prorationDate,
       amountDue: 0,
-      total: amount,
+      total: amount - discount,
       currency: price.currency,
       lines: [
         {
@@ -144,12 +157,11 @@ export async function previewChange(opts: {
       direction,
       billedNow: false,
       effectiveAt: at,
-      discount: 0,
-      promotionCode: null,
-      keptDiscounts: 0,
+      discount,
+      promotionCode: promotion?.code ?? null,
+      keptDiscounts: promotion ? subscriptionDiscounts(live).length : 0,
     };
   }
-  const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
   // The metered prices the previewed invoice can bill: the subscription's and the new plan's.
   const metered = new Set(live.items.data.filter((i) => i.price.recurring?.usage_type === 'metered').map((i) => i.price.id));
   const newOverage = await withStripeErrors(() => overagePriceFor(deps, opts.planId, opts.interval));
@@ -203,29 +215,22 @@ function subscriptionDiscounts(live: Stripe.Subscription): string[] {
 
 /**
  * The subscription's discounts with a promotion code added: Stripe's `discounts` replaces the whole
- * list, so a coupon the customer already has (a permanent one, say) is listed again to keep it.
+ * list (a subscription's, or a schedule phase's), so a coupon the customer already has (a permanent
+ * one, say) is listed again to keep it. Without a code, the list keeps what the subscription has.
  */
-function withPromotion(live: Stripe.Subscription, promotion: { id: string }) {
-  return [...subscriptionDiscounts(live).map((discount) => ({ discount })), { promotion_code: promotion.id }];
+function withPromotion(live: Stripe.Subscription, promotion: { id: string } | null) {
+  const own = subscriptionDiscounts(live).map((discount) => ({ discount }));
+  return promotion ? [...own, { promotion_code: promotion.id }] : own;
 }
 
 /**
  * The promotion code a customer typed, as Stripe knows it (codes are matched without regard to
- * case). Unknown or inactive: an error on the field. It rides on a change made now; a change
- * scheduled for the renewal cannot carry one (its phases would have to), which the field says.
+ * case). Unknown or inactive: an error on the field. A change made now puts it on the subscription;
+ * a change scheduled for the renewal puts it on the schedule's next phase, so it starts with the
+ * new plan.
  */
-async function promotionFor(
-  deps: AppDeps,
-  code: string | undefined,
-  scheduledAt: number | null,
-): Promise<{ id: string; code: string } | null> {
+async function promotionFor(deps: AppDeps, code: string | undefined): Promise<{ id: string; code: string } | null> {
   if (!code) return null;
-  if (scheduledAt !== null)
-    throw new AppError(
-      'BAD_REQUEST',
-      'Promotion codes apply to upgrades and other changes made now, not to a change scheduled for your renewal.',
-      { field: 'promotionCode' },
-    );
   const stripe = requireStripe(deps);
   const found = await withStripeErrors(() => stripe.promotionCodes.list({ code, active: true, limit: 1 }));
   const promo = found.data[0];
@@ -239,10 +244,18 @@ async function promotionErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param?.startsWith('discounts'))
-      throw new AppError('BAD_REQUEST', `This promotion code can't be used here: ${err.message}`, { field: 'promotionCode' });
-    throw toAppError(err);
+    throw promotionRefusal(err) ?? toAppError(err);
   }
+}
+
+/**
+ * The field error for a Stripe refusal of the discounts sent (`discounts[…]` on a subscription or a
+ * preview, `phases[1][discounts][…]` on a schedule); null for any other error.
+ */
+function promotionRefusal(err: unknown): AppError | null {
+  if (err instanceof Stripe.errors.StripeInvalidRequestError && /(^|\[)discounts\b/.test(err.param ?? ''))
+    return new AppError('BAD_REQUEST', `This promotion code can't be used here: ${err.message}`, { field: 'promotionCode' });
+  return null;
 }
 
 export async function changePlan(opts: {
@@ -270,8 +283,11 @@ export async function changePlan(opts: {
   const { sub, price, direction } = await target(deps, userId, opts.planId, opts.interval);
   const live = await liveSubscription(deps, sub);
   const at = await scheduledAt(deps, sub, direction, live);
-  const promotion = await promotionFor(deps, opts.promotionCode, at);
-  if (at !== null) return scheduleChange(deps, { ...opts, sub, live, price, at });
+  const promotion = await promotionFor(deps, opts.promotionCode);
+  if (at !== null) {
+    await sameCodeAsTried(deps, { userId, actionId: opts.actionId, promotionId: promotion?.id ?? null });
+    return scheduleChange(deps, { ...opts, sub, live, price, at, promotion });
+  }
   const now = await billingNow(stripe, live);
   if (opts.prorationDate > now + 60 || opts.prorationDate < now - 3600) {
     throw new AppError('BAD_REQUEST', 'This preview has expired. Please review the change again.', { field: 'prorationDate' });
@@ -335,7 +351,8 @@ export async function changePlan(opts: {
 /**
  * Schedules a change for the end of the paid period: the subscription's schedule (made from it, or
  * the one it already has) keeps today's items until `at`, then bills the new price and the new
- * plan's metered overage price, with no proration; afterwards it releases the subscription.
+ * plan's metered overage price, with no proration; afterwards it releases the subscription. Both
+ * phases keep the subscription's own discounts; a promotion code joins them on the new plan's phase.
  */
 async function scheduleChange(
   deps: AppDeps,
@@ -348,6 +365,7 @@ async function scheduleChange(
     live: Stripe.Subscription;
     price: Stripe.Price;
     at: number;
+    promotion: { id: string } | null;
   },
 ): Promise<void> {
   const { userId, sub, live } = opts;
@@ -362,26 +380,33 @@ async function scheduleChange(
       ? await stripe.subscriptionSchedules.retrieve(existing)
       : await stripe.subscriptionSchedules.create({ from_subscription: sub._id }, { idempotencyKey: `${key}-schedule` });
     const start = schedule.current_phase?.start_date ?? schedule.phases[0]?.start_date;
-    await stripe.subscriptionSchedules.update(
-      schedule.id,
-      {
-        end_behavior: 'release',
-        phases: [
-          {
-            items: live.items.data.map((i) => item(i.price, i.quantity ?? 1)),
-            start_date: start,
-            end_date: opts.at,
-            proration_behavior: 'none',
-          },
-          {
-            items: [item(opts.price, planItem(live).quantity ?? 1), ...(overage ? [item(overage, 1)] : [])],
-            proration_behavior: 'none',
-            metadata: { dropin_plan: opts.planId },
-          },
-        ],
-      },
-      { idempotencyKey: key },
-    );
+    // A refused code is an error on its field; any other error is writeSubscription's to tell.
+    await stripe.subscriptionSchedules
+      .update(
+        schedule.id,
+        {
+          end_behavior: 'release',
+          phases: [
+            {
+              items: live.items.data.map((i) => item(i.price, i.quantity ?? 1)),
+              start_date: start,
+              end_date: opts.at,
+              proration_behavior: 'none',
+              discounts: withPromotion(live, null),
+            },
+            {
+              items: [item(opts.price, planItem(live).quantity ?? 1), ...(overage ? [item(overage, 1)] : [])],
+              proration_behavior: 'none',
+              discounts: withPromotion(live, opts.promotion),
+              metadata: { dropin_plan: opts.planId },
+            },
+          ],
+        },
+        { idempotencyKey: key },
+      )
+      .catch((err: unknown) => {
+        throw promotionRefusal(err) ?? err;
+      });
     return readBack(stripe, sub._id, expand);
   });
 }
@@ -481,7 +506,7 @@ async function liveSubscription(deps: AppDeps, sub: SubscriptionDoc): Promise<St
 }
 
 /** Expanded like the sync's reads, so a written object can stand in for a read. */
-const WRITE_EXPAND = ['latest_invoice', 'default_payment_method', SCHEDULE_EXPAND];
+const WRITE_EXPAND = ['latest_invoice', 'default_payment_method', SCHEDULE_EXPAND, SCHEDULE_CODE_EXPAND];
 
 const doneKey = (userId: string, actionId: string) => `billing-action:${userId}:${actionId}`;
 

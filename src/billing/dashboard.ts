@@ -40,6 +40,8 @@ export interface BillingSummary {
       interval: 'month' | 'year' | null;
       unitAmount: number | null;
       at: string;
+      /** The promotion code that starts with the new plan; null without one. */
+      promotionCode: string | null;
     } | null;
     latestInvoice: {
       id: string;
@@ -98,6 +100,7 @@ export async function billingSummary(deps: AppDeps, userId: string): Promise<Bil
             interval: sub.scheduledChange.interval,
             unitAmount: sub.scheduledChange.unitAmount,
             at: sub.scheduledChange.at.toISOString(),
+            promotionCode: sub.scheduledChange.promotionCode ?? null,
           }
         : null,
       latestInvoice: sub.latestInvoice && {

@@ -48,6 +48,8 @@ export function planItem(sub: Stripe.Subscription): Stripe.SubscriptionItem {
 
 /** How our reads expand a subscription's schedule, so its next phase's plan can be named. */
 export const SCHEDULE_EXPAND = 'schedule.phases.items.price';
+/** …and the promotion codes its phases bring, so the code that comes with a change can be named. */
+export const SCHEDULE_CODE_EXPAND = 'schedule.phases.discounts.promotion_code';
 
 /**
  * The change the subscription's schedule will make when its current phase ends: the next phase's
@@ -65,12 +67,19 @@ export function scheduledChange(sub: Stripe.Subscription): ScheduledChange | nul
   const price = prices.find((p) => p.recurring?.usage_type !== 'metered');
   if (!price || price.id === planItem(sub).price.id) return null;
   const known = planForLookupKey(price.lookup_key);
+  // A promotion code the next phase redeems when it starts (the subscription's own discounts, listed
+  // by id, carry over and are not new).
+  const code = (next.discounts ?? [])
+    .map((d) => d.promotion_code)
+    .find((c): c is Stripe.PromotionCode => typeof c === 'object' && c !== null);
   return {
     planId: known?.plan.id ?? null,
     priceId: price.id,
     interval: price.recurring?.interval === 'year' ? 'year' : price.recurring?.interval === 'month' ? 'month' : null,
     unitAmount: price.unit_amount ?? null,
     at: new Date(next.start_date * 1000),
+    // Only when there is one: rows written before the field existed compare equal to a change without.
+    ...(code ? { promotionCode: code.code } : {}),
   };
 }
 

@@ -94,7 +94,9 @@ export function noticesFor(change: SubscriptionChange, env: NoticeEnv, eventType
       mail: compose(env, `Your DropIn plan changes to ${to} on ${day(next.at)}`, {
         reason: BILLING_REASON,
         paragraphs: [
-          `You keep ${name} until ${day(next.at)}, then move to ${to}${next.interval ? ` (${next.interval}ly)` : ''}${price}. Nothing is charged now.`,
+          `You keep ${name} until ${day(next.at)}, then move to ${to}${next.interval ? ` (${next.interval}ly)` : ''}${price}${
+            next.promotionCode ? `, with promotion code ${next.promotionCode} from then on` : ''
+          }. Nothing is charged now.`,
           'Changed your mind? Undo it on the billing page.',
         ],
         link: billing,

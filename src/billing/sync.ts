@@ -6,7 +6,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
-import { customerDoc, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
+import { customerDoc, SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
 import { projectFailing } from './payment-failures';
 import { withStripeErrors } from './errors';
 import { applyBillingEffects } from './effects';
@@ -66,7 +66,12 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
           customer: customerId,
           status: 'all',
           limit: 100,
-          expand: ['data.default_payment_method', 'data.latest_invoice', `data.${SCHEDULE_EXPAND}`],
+          expand: [
+            'data.default_payment_method',
+            'data.latest_invoice',
+            `data.${SCHEDULE_EXPAND}`,
+            `data.${SCHEDULE_CODE_EXPAND}`,
+          ],
         })
         .autoPagingToArray({ limit: 10_000 }),
     ]),

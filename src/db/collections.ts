@@ -208,6 +208,8 @@ export interface ScheduledChange {
   unitAmount: number | null;
   /** When the change takes effect (the current phase's end). */
   at: Date;
+  /** The promotion code that starts with the new plan, as Stripe spells it; absent without one. */
+  promotionCode?: string;
 }
 
 export interface BillingCustomerDoc {

@@ -1,7 +1,8 @@
 // Billing details and promotion codes in a real browser, on the build `npm start` serves: a
 // subscriber enters a company name, address and VAT number (a wrong number is refused next to its
 // field), and the next invoice prints them; another applies a promotion code to an upgrade and sees
-// the discount in the preview and then on the dashboard's next charge.
+// the discount in the preview and then on the dashboard's next charge; a third types a code with a
+// downgrade scheduled for the renewal and sees it start with the new plan.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -151,5 +152,63 @@ describe('billing details and promotion codes', () => {
       await plan.getByText('$49.00 plan − $9.80 Spring sale (20% off)').waitFor();
       await screenshots(page, 'dashboard-discount');
     });
+  });
+
+  it('a promotion code on a downgrade scheduled for the renewal: previewed, shown with the change, then on the new plan', {
+    timeout: 120_000,
+  }, async () => {
+    const coupon = await world.stripe.coupons.create({ percent_off: 20, duration: 'forever', name: 'Spring sale' });
+    const code = `SPRING${randomUUID().slice(0, 4).toUpperCase()}`;
+    await world.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code });
+    const user = await verifiedUser(world, 'Katherine Johnson');
+    await subscribeThroughCheckout(world, user, 'business');
+    const customer = (await world.server.deps.db.c.users.findOne({ _id: user.id }))!.stripeCustomerId!;
+    await world.control.advanceCustomer(customer, { seconds: 15 * DAY });
+    await settle(world);
+
+    await session('promo-scheduled', user, async (page) => {
+      await page.goto('/app/billing');
+      await page.getByRole('button', { name: 'Downgrade to Pro monthly' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByTestId('preview-next-amount').filter({ hasText: '$12.00' }).waitFor();
+      const field = dialog.getByLabel('Promotion code');
+      await field.fill(code.toLowerCase());
+      await field.press('Enter');
+      await dialog.getByText(`Discount (${code})`).waitFor();
+      await dialog.getByTestId('preview-next-amount').filter({ hasText: '$9.60' }).waitFor();
+      await dialog.getByText(new RegExp(`^${code} applied: it starts with Pro on `)).waitFor();
+      expect(await dialog.getByTestId('preview-amount').textContent()).toBe('$0.00');
+      for (const width of [1280, 390]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.screenshot({ path: `test-results/change-plan-promo-scheduled-${width}.png` });
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await dialog.getByRole('button', { name: 'Schedule the change' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+
+      // Still Business: the change and its code are shown together, the discount as the new plan's.
+      await page.getByText(new RegExp(`^Changes to Pro on .+ with code ${code}$`)).waitFor();
+      await page.getByText('Discount on the new plan').waitFor();
+      await page
+        .getByText(/^\$9\.60 on /)
+        .first()
+        .waitFor();
+      await screenshots(page, 'billing-promo-scheduled');
+    });
+
+    const row = (await world.server.deps.db.c.subscriptions.findOne({ userId: user.id }))!;
+    await world.control.advanceCustomer(customer, { to: row.currentPeriodEnd!.getTime() / 1000 + 2 * 3600 });
+    await settle(world);
+    await session('promo-switched', user, async (page) => {
+      await page.goto('/app/billing');
+      await page.getByText(/with code/).waitFor({ state: 'detached' });
+      await page.getByText(`${code}: Spring sale (20% off)`).first().waitFor();
+      await page
+        .getByText(/^\$9\.60 on /)
+        .first()
+        .waitFor();
+    });
+    const [first] = (await world.stripe.invoices.list({ customer, limit: 1 })).data;
+    expect(first).toMatchObject({ subtotal: 1200, total: 960 });
   });
 });

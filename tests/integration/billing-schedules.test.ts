@@ -69,6 +69,7 @@ describe('a downgrade', () => {
       interval: 'month',
       unitAmount: 1200,
       at: sub.currentPeriodEnd,
+      promotionCode: null,
     });
     expect((await invoicesOf(customer)).length).toBe(invoicesBefore);
     const row = await world.server.deps.db.c.subscriptions.findOne({ _id: sub.id });

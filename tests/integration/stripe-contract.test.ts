@@ -94,11 +94,16 @@ async function driveAppFlows() {
     prorationDate: (up as { prorationDate: number }).prorationDate,
     actionId: action(),
   });
-  const down = await ok(user.cookie, 'query', 'billing.previewChange', { planId: 'pro', interval: 'year' });
+  // The downgrade is scheduled with a promotion code: it goes on the schedule's next phase.
+  const coupon = await world.stripe.coupons.create({ percent_off: 20, duration: 'forever' });
+  const code = `CONTRACT${randomUUID().slice(0, 6).toUpperCase()}`;
+  await world.stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code });
+  const down = await ok(user.cookie, 'query', 'billing.previewChange', { planId: 'pro', interval: 'year', promotionCode: code });
   await ok(user.cookie, 'mutation', 'billing.changePlan', {
     planId: 'pro',
     interval: 'year',
     prorationDate: (down as { prorationDate: number }).prorationDate,
+    promotionCode: code,
     actionId: action(),
   });
   await ok(user.cookie, 'mutation', 'billing.undoScheduledChange', { actionId: action() });
@@ -239,6 +244,13 @@ describe('contract with Stripe (stripe-mock, its OpenAPI spec)', () => {
       'GET /v1/subscriptions',
     ])
       expect(routes, `the flows reached ${route}`).toContain(route);
+    // The scheduled downgrade carried its promotion code on the next phase.
+    expect(
+      shapes.some(
+        (s) => s.route === '/v1/subscription_schedules/:id' && s.keys.some((k) => /^phases.*discounts.*promotion_code/.test(k)),
+      ),
+      `a schedule update sent phases[].discounts[].promotion_code: ${JSON.stringify(shapes.filter((s) => s.route === '/v1/subscription_schedules/:id').map((s) => s.keys))}`,
+    ).toBe(true);
 
     const spec = JSON.parse(readFileSync(toolFile('stripe-mock', 'spec3.json'), 'utf8')) as Spec;
     expect(spec.info.version).toBe('2026-08-26.dahlia');

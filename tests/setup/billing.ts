@@ -3,7 +3,7 @@
 import type Stripe from 'stripe';
 import { emulatorControl, type EmulatorControl } from '../../src/dev/stripe-emulator/index';
 import { startLocalStripe, type LocalStripe } from '../../src/dev/local-stripe';
-import { SCHEDULE_EXPAND } from '../../src/billing/mirror';
+import { SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND } from '../../src/billing/mirror';
 import { clearPriceCache } from '../../src/billing/prices';
 import { freePort } from '../../scripts/services';
 import { startTestServer, type TestServer } from './harness';
@@ -78,6 +78,7 @@ const SUBSCRIPTION_EXPAND = [
   'data.customer.invoice_settings.default_payment_method',
   'data.default_payment_method',
   `data.${SCHEDULE_EXPAND}`,
+  `data.${SCHEDULE_CODE_EXPAND}`,
 ];
 
 /** Every subscription in the emulator, those on test clocks included, expanded as the reconciler lists them. */
@@ -116,7 +117,7 @@ export async function verifiedUser(world: BillingWorld, name = 'Billing Tester',
 export async function changePlan(
   world: BillingWorld,
   user: { cookie: string },
-  opts: { planId: 'pro' | 'business'; interval: 'month' | 'year' },
+  opts: { planId: 'pro' | 'business'; interval: 'month' | 'year'; promotionCode?: string },
 ) {
   const preview = await trpc<ChangePreview>(world, user.cookie, 'query', 'billing.previewChange', opts);
   expect(preview.status, preview.error?.message).toBe(200);

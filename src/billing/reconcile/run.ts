@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../../deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../../db/collections';
 import { isDuplicateKey } from '../../db/errors';
-import { SCHEDULE_EXPAND } from '../mirror';
+import { SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND } from '../mirror';
 import { syncCustomer, type SubscriptionChange } from '../sync';
 import { enqueue, inboxRow } from '../../webhooks/inbox';
 import { isHandledEventType } from '../../webhooks/event-types';
@@ -59,6 +59,7 @@ const SUB_EXPAND = [
   'data.customer.invoice_settings.default_payment_method',
   'data.default_payment_method',
   `data.${SCHEDULE_EXPAND}`,
+  `data.${SCHEDULE_CODE_EXPAND}`,
 ];
 
 class FatalRunError extends Error {}

@@ -1,6 +1,7 @@
 // Subscription schedules through the SDK: a schedule made from a subscription, phases validated as
 // Stripe validates them, the switch to the next phase at the renewal (no proration, the new price
-// billed, usage of the ended period at the old rate), release, cancel, and the events each sends.
+// billed, usage of the ended period at the old rate), release, cancel, and the events each sends;
+// discounts on a phase (checked when saved, redeemed onto the subscription when the phase starts).
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { advanceClock, DAY, startTestStripe, type TestStripe } from './testing.js';
@@ -308,5 +309,157 @@ describe('ending a schedule early', () => {
       'subscription_schedule.updated',
       'subscription_schedule.canceled',
     ]);
+  });
+});
+
+describe('discounts on a phase', () => {
+  async function spring(opts: { expiresAt?: number } = {}) {
+    const coupon = await stripe.coupons.create({ percent_off: 20, duration: 'forever', name: 'Spring' });
+    return stripe.promotionCodes.create({
+      promotion: { type: 'coupon', coupon: coupon.id },
+      code: `SPRING${Math.random().toString(36).slice(2, 8).toUpperCase()}`,
+      ...(opts.expiresAt ? { expires_at: opts.expiresAt } : {}),
+    });
+  }
+
+  /** A schedule from `sub` whose next phase bills `price` with `discounts`. */
+  async function withNextPhase(
+    sub: Stripe.Subscription,
+    price: string,
+    discounts: Stripe.SubscriptionScheduleUpdateParams.Phase.Discount[],
+  ) {
+    const sched = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
+    const current = sched.phases[0]!;
+    return stripe.subscriptionSchedules.update(sched.id, {
+      end_behavior: 'release',
+      phases: [
+        {
+          items: current.items.map((i) => ({ price: i.price as string, quantity: i.quantity })),
+          start_date: current.start_date,
+          end_date: current.end_date,
+          discounts: current.discounts.map((d) => ({ discount: d.discount as string })),
+        },
+        { items: [{ price }], proration_behavior: 'none', discounts },
+      ],
+    });
+  }
+
+  const refusal = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (err: Stripe.errors.StripeError) => ({ param: err.param, message: err.message }),
+    );
+
+  it('are checked when the schedule is saved, as Stripe checks them', async () => {
+    const { pro, basic } = await catalog();
+    const { sub } = await subscribed([{ price: pro.id }]);
+    expect(await refusal(withNextPhase(sub, basic.id, [{ promotion_code: 'promo_nope' }]))).toMatchObject({
+      param: 'phases[1][discounts][0][promotion_code]',
+    });
+    // The refused update left the schedule as it was made from the subscription: one phase, no discounts.
+    const sched = (await stripe.subscriptions.retrieve(sub.id)).schedule as string;
+    expect((await stripe.subscriptionSchedules.retrieve(sched)).phases).toHaveLength(1);
+    const expired = await spring({ expiresAt: T0 + 60 });
+    const update = (discounts: Stripe.SubscriptionScheduleUpdateParams.Phase.Discount[]) =>
+      stripe.subscriptionSchedules.update(sched, {
+        phases: [
+          { items: [{ price: pro.id, quantity: 1 }], start_date: T0, end_date: FEB15 },
+          { items: [{ price: basic.id }], discounts },
+        ],
+      });
+    await advanceClock(stripe, (await stripe.subscriptions.retrieve(sub.id)).test_clock as string, T0 + DAY);
+    expect(await refusal(update([{ promotion_code: expired.id }]))).toMatchObject({
+      param: 'phases[1][discounts][0][promotion_code]',
+      message: 'This code has expired.',
+    });
+    const code = await spring();
+    expect(await refusal(update([{ promotion_code: code.id, coupon: code.promotion.coupon as string }]))).toMatchObject({
+      param: 'phases[1][discounts][0]',
+    });
+    expect(await refusal(update([{ coupon: 'nope' }]))).toMatchObject({ param: 'phases[1][discounts][0][coupon]' });
+    expect(await refusal(update([{ discount: 'di_nope' }]))).toMatchObject({ param: 'phases[1][discounts][0][discount]' });
+    // The current phase's discounts are the subscription's: changing them now is not emulated.
+    expect(
+      await refusal(
+        stripe.subscriptionSchedules.update(sched, {
+          phases: [
+            {
+              items: [{ price: pro.id, quantity: 1 }],
+              start_date: T0,
+              end_date: FEB15,
+              discounts: [{ promotion_code: code.id }],
+            },
+          ],
+        }),
+      ),
+    ).toMatchObject({ param: 'phases[0][discounts]' });
+    const saved = await update([{ promotion_code: code.id }]);
+    expect(saved.phases[1]!.discounts).toEqual([{ coupon: null, discount: null, promotion_code: code.id }]);
+    // Saving a phase redeems nothing yet.
+    expect((await stripe.promotionCodes.retrieve(code.id)).times_redeemed).toBe(0);
+  });
+
+  it('start with the phase: the code is redeemed onto the subscription beside the discount it keeps, and discounts the renewal', async () => {
+    const { pro, basic } = await catalog();
+    const { clock, customer, sub } = await subscribed([{ price: pro.id }]);
+    const loyalty = await stripe.coupons.create({ percent_off: 10, duration: 'forever', name: 'Loyalty' });
+    const loyal = await stripe.subscriptions.update(sub.id, { discounts: [{ coupon: loyalty.id }] });
+    const kept = loyal.discounts[0] as string;
+    const code = await spring();
+    const sched = await withNextPhase(loyal, basic.id, [{ discount: kept }, { promotion_code: code.id }]);
+    expect(sched.phases[0]!.discounts).toEqual([{ coupon: null, discount: kept, promotion_code: null }]);
+    // The upcoming invoice is the new phase's: $10 less 10%, then 20%.
+    const upcoming = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
+    expect(upcoming.total).toBe(720);
+    expect((await stripe.subscriptions.retrieve(sub.id)).discounts).toEqual([kept]);
+    expect((await stripe.promotionCodes.retrieve(code.id)).times_redeemed).toBe(0);
+
+    await advanceClock(stripe, clock.id, FEB15 + 2 * 3600);
+    const after = await stripe.subscriptions.retrieve(sub.id, { expand: ['discounts'] });
+    const discounts = after.discounts as Stripe.Discount[];
+    expect(discounts.map((d) => d.id)[0]).toBe(kept);
+    expect(discounts[1]).toMatchObject({ promotion_code: code.id, subscription: sub.id, start: FEB15 });
+    expect((await stripe.promotionCodes.retrieve(code.id)).times_redeemed).toBe(1);
+    const renewal = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0]!;
+    expect(renewal).toMatchObject({ billing_reason: 'subscription_cycle', subtotal: 1000, total: 720, status: 'paid' });
+    expect(renewal.discounts).toEqual([kept, discounts[1]!.id]);
+    expect(renewal.total_discount_amounts?.map((d) => d.amount)).toEqual([100, 180]);
+
+    const events = (await stripe.events.list({ limit: 100 })).data.reverse();
+    const created = events.findIndex((e) => e.type === 'customer.discount.created');
+    expect((events[created]!.data.object as Stripe.Discount).promotion_code).toBe(code.id);
+    const updated = events.findIndex(
+      (e) =>
+        e.type === 'customer.subscription.updated' &&
+        (e.data.previous_attributes as { discounts?: unknown } | undefined)?.discounts !== undefined &&
+        (e.data.object as Stripe.Subscription).discounts.length === 2,
+    );
+    // As Stripe sends them: the discount first, then the subscription that carries it.
+    expect(created).toBeGreaterThan(-1);
+    expect(updated).toBeGreaterThan(created);
+    expect((events[updated]!.data.previous_attributes as { discounts: string[] }).discounts).toEqual([kept]);
+  });
+
+  it('a phase without discounts leaves the subscription without its own, and release keeps them', async () => {
+    const { pro, basic } = await catalog();
+    const { clock, sub } = await subscribed([{ price: pro.id }]);
+    const loyalty = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
+    const loyal = await stripe.subscriptions.update(sub.id, { discounts: [{ coupon: loyalty.id }] });
+    const code = await spring();
+    const sched = await withNextPhase(loyal, basic.id, [{ promotion_code: code.id }]);
+    await stripe.subscriptionSchedules.release(sched.id);
+    await advanceClock(stripe, clock.id, FEB15 + 2 * 3600);
+    const after = await stripe.subscriptions.retrieve(sub.id);
+    // Released before the switch: today's plan and discount go on, the code is never redeemed.
+    expect(after.items.data[0]!.price.id).toBe(pro.id);
+    expect(after.discounts).toEqual(loyal.discounts);
+    expect((await stripe.promotionCodes.retrieve(code.id)).times_redeemed).toBe(0);
+
+    const { clock: clock2, sub: sub2 } = await subscribed([{ price: pro.id }]);
+    const loyal2 = await stripe.subscriptions.update(sub2.id, { discounts: [{ coupon: loyalty.id }] });
+    await withNextPhase(loyal2, basic.id, []);
+    await advanceClock(stripe, clock2.id, FEB15 + 2 * 3600);
+    expect((await stripe.subscriptions.retrieve(sub2.id)).discounts).toEqual([]);
+    expect((await stripe.invoices.list({ subscription: sub2.id, limit: 1 })).data[0]!.total).toBe(1000);
   });
 });

@@ -8,6 +8,7 @@ import { newId } from '../ids.js';
 import { fullList } from '../list.js';
 import { idOf } from '../resources/common.js';
 import { planFromPrice } from '../resources/catalog.js';
+import { createDiscount } from '../resources/discounts.js';
 import type { PendingItem, SubscriptionFlags } from '../store.js';
 import {
   attemptPayment,
@@ -153,6 +154,7 @@ export function switchPhaseAtRenewal(emu: Emulator, sub: Stripe.Subscription, bo
   if (next) {
     sub.items.data = phaseItems(emu, sub, next, { start: boundary, end: boundary }, boundary);
     if (next.metadata && Object.keys(next.metadata).length) sub.metadata = { ...sub.metadata, ...next.metadata };
+    sub.discounts = phaseDiscounts(emu, sub, next, boundary);
     sched.current_phase = { start_date: next.start_date, end_date: next.end_date };
     return {
       finish: () =>
@@ -172,6 +174,62 @@ export function switchPhaseAtRenewal(emu: Emulator, sub: Stripe.Subscription, bo
         previous: previousAttributes(before, sched),
       }),
   };
+}
+
+/**
+ * The subscription's discounts for a phase that starts now: the phase's list replaces the
+ * subscription's (a phase without discounts has none). Existing discounts are reused; a coupon or
+ * promotion code is redeemed into a new Discount, announced with `customer.discount.created`. One
+ * that can no longer be redeemed (expired, used up since the phase was set) is left out.
+ */
+function phaseDiscounts(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  phase: Stripe.SubscriptionSchedule.Phase,
+  now: number,
+): string[] {
+  const customer = idOf(sub.customer as string)!;
+  const out: string[] = [];
+  for (const d of phase.discounts ?? []) {
+    const kept = idOf(d.discount as string | null);
+    if (kept) {
+      if (emu.state.discounts.has(kept)) out.push(kept);
+      continue;
+    }
+    try {
+      const made = createDiscount(emu, {
+        coupon: idOf(d.coupon as string | null) ?? undefined,
+        promotionCode: idOf(d.promotion_code as string | null) ?? undefined,
+        customer,
+        subscription: sub.id,
+        now,
+      });
+      out.push(made.id);
+      emu.emit('customer.discount.created', made, { customer });
+    } catch {
+      // Not redeemable any more: the phase starts without it.
+    }
+  }
+  return out;
+}
+
+/**
+ * The discounts a schedule's phase starting at `boundary` asks for, as preview parameters; null when
+ * no phase starts there (the subscription's own discounts go on).
+ */
+export function nextPhaseDiscounts(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  boundary: number,
+): { coupon?: string; promotion_code?: string; discount?: string }[] | null {
+  const next = activeSchedule(emu, sub)?.phases.find((ph) => ph.start_date === boundary);
+  if (!next) return null;
+  return (next.discounts ?? []).map((d) => {
+    const discount = idOf(d.discount as string | null);
+    const promotion = idOf(d.promotion_code as string | null);
+    const coupon = idOf(d.coupon as string | null);
+    return discount ? { discount } : promotion ? { promotion_code: promotion } : { coupon: coupon ?? '' };
+  });
 }
 
 // ---- lines -------------------------------------------------------------------------------------

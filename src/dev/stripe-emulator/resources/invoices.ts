@@ -4,13 +4,14 @@
 import type Stripe from 'stripe';
 import { previousAttributes, snapshot, type Emulator } from '../emulator.js';
 import { invalidRequest } from '../errors.js';
-import { registerIncludable } from '../expand.js';
+import { applyExpand, registerIncludable } from '../expand.js';
 import { newId } from '../ids.js';
 import { fullList, inRange, matchesQuery, pageOf, paginate, parseQuery, searchPage } from '../list.js';
 import { listFields, p, parse, required, searchFields } from '../params.js';
 import type { Router } from '../router.js';
 import {
   activeDiscounts,
+  nextPhaseDiscounts,
   afterInvoicePayment,
   buildItem,
   itemsAfter,
@@ -155,7 +156,7 @@ interface PreviewParams {
 /**
  * `discounts` on a preview replace the subscription's own for this invoice, as Stripe documents.
  * They are checked as a redemption would be (an unusable code is refused) but nothing is redeemed:
- * the Discount objects exist only while the preview is computed.
+ * the Discount objects exist only while the preview is computed and expanded (`expand`).
  */
 function withPreviewDiscounts(
   emu: Emulator,
@@ -163,6 +164,7 @@ function withPreviewDiscounts(
   customer: string,
   now: number,
   build: (discounts: string[] | undefined) => Stripe.Invoice,
+  expand?: unknown,
 ): Stripe.Invoice {
   if (!body.discounts) return build(undefined);
   const made = body.discounts.map((d) => {
@@ -170,13 +172,13 @@ function withPreviewDiscounts(
     return createDiscount(emu, { coupon: d.coupon, promotionCode: d.promotion_code, customer, now, preview: true }).id;
   });
   try {
-    return build(made);
+    return applyExpand(emu, build(made), expand) as Stripe.Invoice;
   } finally {
     for (const id of made) if (!body.discounts.some((d) => d.discount === id)) emu.state.discounts.delete(id);
   }
 }
 
-function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
+function createPreview(emu: Emulator, body: PreviewParams, expand?: unknown): Stripe.Invoice {
   if (!body.customer && !body.subscription)
     throw invalidRequest('Missing required param: customer.', { param: 'customer', code: 'parameter_missing' });
   if (body.subscription) {
@@ -191,8 +193,19 @@ function createPreview(emu: Emulator, body: PreviewParams): Stripe.Invoice {
     const details = body.subscription_details;
     const customerId = idOf(sub.customer as string)!;
     const now = emu.now(customerId);
-    if (!details)
-      return withPreviewDiscounts(emu, body, customerId, now, (d) => upcomingInvoice(emu, sub, undefined, [], undefined, d));
+    if (!details) {
+      // A schedule's phase starting at the renewal brings its own discounts to that invoice.
+      const phase = body.discounts ? null : nextPhaseDiscounts(emu, sub, periodOf(sub).end);
+      const asked = phase ? { ...body, discounts: phase } : body;
+      return withPreviewDiscounts(
+        emu,
+        asked,
+        customerId,
+        now,
+        (d) => upcomingInvoice(emu, sub, undefined, [], undefined, d),
+        expand,
+      );
+    }
     const plan = planUpdate(emu, sub, details, now);
     const prorationLines = plan.prorations.map(pendingToLine);
     if (plan.invoiceNow) {
@@ -346,7 +359,7 @@ export function registerInvoices(router: Router): void {
       },
       raw,
     );
-    return createPreview(emu, body);
+    return createPreview(emu, body, raw.expand);
   });
 
   router.get('/v1/invoices/search', ({ emu, raw, path }) => {

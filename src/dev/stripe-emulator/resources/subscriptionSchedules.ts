@@ -12,7 +12,8 @@ import type { Router } from '../router.js';
 import { cancelSubscriptionNow, changeSubscription, periodOf, subCustomer } from '../engine/billing.js';
 import { activeSchedule, release } from '../engine/schedules.js';
 import { addUnits, nextBoundary } from '../engine/time.js';
-import { idOf, mergeMetadata } from './common.js';
+import { idOf, mergeMetadata, mustGet } from './common.js';
+import { couponUsable, promotionCodeUsable } from './discounts.js';
 
 const SCHEDULE = 'subscription schedule';
 
@@ -34,6 +35,7 @@ const phaseSpec = p.obj({
   duration: p.obj({ interval: p.enum('day', 'week', 'month', 'year'), interval_count: p.int }),
   proration_behavior: p.enum('always_invoice', 'create_prorations', 'none'),
   metadata: p.meta,
+  discounts: p.arr(p.obj({ coupon: p.str, promotion_code: p.str, discount: p.str, discount_end: p.unsupported })),
   trial_end: p.ts,
   currency: p.str,
   description: p.str,
@@ -47,7 +49,6 @@ const phaseSpec = p.obj({
   application_fee_percent: p.unsupported,
   billing_thresholds: p.unsupported,
   default_tax_rates: p.unsupported,
-  discounts: p.unsupported,
   iterations: p.unsupported,
   on_behalf_of: p.unsupported,
   transfer_data: p.unsupported,
@@ -64,6 +65,7 @@ interface PhaseParam {
   duration?: { interval?: 'day' | 'week' | 'month' | 'year'; interval_count?: number };
   proration_behavior?: Stripe.SubscriptionSchedule.Phase.ProrationBehavior;
   metadata?: Record<string, string | null>;
+  discounts?: { coupon?: string; promotion_code?: string; discount?: string }[];
   trial_end?: number | 'now';
   currency?: string;
   description?: string | null;
@@ -141,6 +143,46 @@ function renewsAt(sub: Stripe.Subscription, end: number): boolean {
   let t = periodOf(sub).end;
   while (t < end) t = nextBoundary(sub.billing_cycle_anchor, interval, count, t);
   return t === end;
+}
+
+/**
+ * A phase's discounts, checked as Stripe checks them when the schedule is saved: each names exactly
+ * one of an existing discount of this subscription or its customer, a coupon, or a promotion code,
+ * and coupons and codes must be redeemable now. They are redeemed when the phase starts.
+ */
+function phaseDiscountList(
+  emu: Emulator,
+  sub: Stripe.Subscription,
+  list: PhaseParam['discounts'],
+  at: string,
+  now: number,
+): Stripe.SubscriptionSchedule.Phase.Discount[] {
+  const customer = idOf(sub.customer as string);
+  return (list ?? []).map((d, j) => {
+    const param = `${at}[discounts][${j}]`;
+    const given = [d.coupon, d.promotion_code, d.discount].filter((x) => x !== undefined);
+    if (given.length !== 1)
+      throw invalidRequest(`You must pass exactly one of \`coupon\`, \`promotion_code\` or \`discount\` in ${param}.`, { param });
+    if (d.discount !== undefined) {
+      const discount = mustGet(emu.state.discounts, d.discount, `${param}[discount]`, 'discount');
+      const owner = idOf(discount.subscription as string | null);
+      if ((owner !== null && owner !== sub.id) || idOf(discount.customer as string | null) !== customer)
+        throw invalidRequest(`The discount ${discount.id} does not belong to this subscription or its customer.`, {
+          param: `${param}[discount]`,
+        });
+      return { coupon: null, discount: discount.id, promotion_code: null };
+    }
+    if (d.promotion_code !== undefined) {
+      const promo = mustGet(emu.state.promotionCodes, d.promotion_code, `${param}[promotion_code]`, 'promotion code');
+      const problem = promotionCodeUsable(emu, promo, customer, now);
+      if (problem) throw invalidRequest(problem, { param: `${param}[promotion_code]` });
+      return { coupon: null, discount: null, promotion_code: promo.id };
+    }
+    const coupon = mustGet(emu.state.coupons, d.coupon, `${param}[coupon]`, 'coupon');
+    const problem = couponUsable(emu, coupon, now);
+    if (problem) throw invalidRequest(problem, { param: `${param}[coupon]` });
+    return { coupon: coupon.id, discount: null, promotion_code: null };
+  });
 }
 
 /** The phases an update asks for, checked the way Stripe checks them, as stored phase objects. */
@@ -223,6 +265,11 @@ function planPhases(
       const trialEnd = ph.trial_end === 'now' ? now : (ph.trial_end ?? null);
       if (sub.status === 'trialing' && trialEnd !== sub.trial_end)
         throw emulatorLimit(`${at}[trial_end]`, "changing the current phase's trial");
+      // The current phase's discounts are the subscription's: listing others would change them now.
+      const own = (sub.discounts ?? []).map((x) => idOf(x as string));
+      const listed = (ph.discounts ?? []).map((x) => x.discount ?? null);
+      if (listed.length !== own.length || listed.some((id, j) => id !== own[j]))
+        throw emulatorLimit(`${at}[discounts]`, "changing the current phase's discounts (list the subscription's own)");
     } else {
       if (ph.trial_end !== undefined) throw emulatorLimit(`${at}[trial_end]`, 'trials in a later phase');
       if (!onBoundary(start, end, first)) throw emulatorLimit(`${at}[end_date]`, 'a phase that ends between two renewals');
@@ -234,6 +281,7 @@ function planPhases(
         currency: sub.currency,
         items: prices.map((price, j) => phaseItem(price, items[j]!.quantity ?? 1, mergeMetadata({}, items[j]!.metadata))),
         metadata: mergeMetadata({}, ph.metadata),
+        discounts: phaseDiscountList(emu, sub, ph.discounts, at, now),
         proration_behavior: ph.proration_behavior ?? 'create_prorations',
         trial_end: isCurrent && sub.status === 'trialing' ? sub.trial_end : null,
         description: ph.description ?? null,
@@ -280,6 +328,7 @@ function createFromSubscription(emu: Emulator, subId: string): Stripe.Subscripti
     currency: sub.currency,
     items: sub.items.data.map((it) => phaseItem(it.price, it.quantity ?? 1, it.metadata ?? {})),
     metadata: {},
+    discounts: (sub.discounts ?? []).map((d) => ({ coupon: null, discount: idOf(d as string), promotion_code: null })),
     trial_end: sub.status === 'trialing' ? sub.trial_end : null,
     default_payment_method: idOf(sub.default_payment_method as string | null),
   });

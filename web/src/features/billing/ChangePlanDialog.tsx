@@ -167,39 +167,37 @@ export function ChangePlanDialog({
           )}
         </QueryState>
       </div>
-      {!p?.effectiveAt && (
-        <form
-          className="promo-form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setCodeError(null);
-            setCode(typed.trim());
-          }}
-        >
-          <div className="promo-row">
-            <TextField
-              label="Promotion code"
-              name="promotionCode"
-              optional
-              autoComplete="off"
-              spellCheck={false}
-              value={typed}
-              onChange={(e) => setTyped(e.target.value)}
-              error={codeError ?? changeErrors.fields.promotionCode}
-              hint={
-                p?.promotionCode
-                  ? p.keptDiscounts > 0
-                    ? `${p.promotionCode} added; your current discount stays.`
-                    : `${p.promotionCode} applied.`
-                  : undefined
-              }
-            />
-            <Button type="submit" variant="secondary" loading={preview.isFetching && Boolean(code)} disabled={!typed.trim()}>
-              Apply
-            </Button>
-          </div>
-        </form>
-      )}
+      <form
+        className="promo-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setCodeError(null);
+          setCode(typed.trim());
+        }}
+      >
+        <div className="promo-row">
+          <TextField
+            label="Promotion code"
+            name="promotionCode"
+            optional
+            autoComplete="off"
+            spellCheck={false}
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            error={codeError ?? changeErrors.fields.promotionCode}
+            hint={
+              p?.promotionCode
+                ? `${p.promotionCode} ${p.keptDiscounts > 0 ? 'added; your current discount stays' : 'applied'}${
+                    p.effectiveAt ? `: it starts with ${target.planName} on ${formatDate(new Date(p.effectiveAt * 1000))}` : ''
+                  }.`
+                : undefined
+            }
+          />
+          <Button type="submit" variant="secondary" loading={preview.isFetching && Boolean(code)} disabled={!typed.trim()}>
+            Apply
+          </Button>
+        </div>
+      </form>
       <FormAlert message={changeError} />
       <div className="dialog-actions">
         <Button variant="secondary" onClick={onClose}>

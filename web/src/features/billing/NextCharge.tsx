@@ -75,7 +75,8 @@ export function NextChargeFigure({ summary, label }: { summary: BillingSummary; 
       </div>
       {charge.discounts.length > 0 && (
         <div>
-          <dt>Discount</dt>
+          {/* Before a scheduled change these are the new plan's: a code may start only with it. */}
+          <dt>{charge.kind === 'scheduled_change' ? 'Discount on the new plan' : 'Discount'}</dt>
           <dd>{charge.discounts.map((d) => (d.code ? `${d.code}: ${d.name}` : d.name)).join(', ')}</dd>
         </div>
       )}

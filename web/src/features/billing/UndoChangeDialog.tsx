@@ -40,7 +40,11 @@ export function UndoChangeDialog({
       title={`Keep ${current}?`}
       description={
         <p>
-          {change ? `The change to ${change.planName ?? 'another plan'} on ${formatDate(change.at)} is cancelled. ` : ''}
+          {change
+            ? `The change to ${change.planName ?? 'another plan'} on ${formatDate(change.at)} is cancelled${
+                change.promotionCode ? `, and the code ${change.promotionCode} with it` : ''
+              }. `
+            : ''}
           {current} renews as usual
           {sub?.currentPeriodEnd ? ` on ${formatDate(sub.currentPeriodEnd)}` : ''}
           {price ? ` at ${price}` : ''}.

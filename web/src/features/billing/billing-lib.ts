@@ -46,13 +46,17 @@ export function planLabel(summary: BillingSummary): string {
   return id ? id.charAt(0).toUpperCase() + id.slice(1) : summary.plan.name;
 }
 
-/** "Changes to Pro on Jan 2, 2027", or "… to Business (yearly) …" when the billing interval changes too. */
+/**
+ * "Changes to Pro on Jan 2, 2027", or "… to Business (yearly) …" when the billing interval changes
+ * too, and "… with code SPRING20" when a promotion code starts with the new plan.
+ */
 export function scheduledChangeLabel(summary: BillingSummary, change: NonNullable<Subscription['scheduledChange']>): string {
   const sub = summary.subscription;
   const name = change.planName ?? 'another plan';
   const interval =
     change.interval && change.interval !== sub?.interval ? ` (${change.interval === 'month' ? 'monthly' : 'yearly'})` : '';
-  return `Changes to ${name}${interval} on ${formatDate(change.at)}`;
+  const code = change.promotionCode ? ` with code ${change.promotionCode}` : '';
+  return `Changes to ${name}${interval} on ${formatDate(change.at)}${code}`;
 }
 
 export function statusOf(status: string) {
