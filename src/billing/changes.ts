@@ -404,8 +404,12 @@ async function scheduleChange(
         },
         { idempotencyKey: key },
       )
-      .catch((err: unknown) => {
-        throw promotionRefusal(err) ?? err;
+      .catch(async (err: unknown) => {
+        const refusal = promotionRefusal(err);
+        // A schedule made for this change and left with the code refused would change nothing but
+        // still stand on the subscription: let it go, so the subscription is as it was.
+        if (refusal && !existing) await stripe.subscriptionSchedules.release(schedule.id).catch(() => undefined);
+        throw refusal ?? err;
       });
     return readBack(stripe, sub._id, expand);
   });

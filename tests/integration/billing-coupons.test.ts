@@ -279,6 +279,8 @@ describe('a promotion code on a change scheduled for the renewal', () => {
     // No change is shown as scheduled, and Business renews as it is.
     const summary = await trpc<BillingSummary>(world, user.cookie, 'query', 'billing.summary');
     expect(summary.data.subscription?.scheduledChange).toBeNull();
-    expect((await world.stripe.subscriptions.retrieve(row._id)).items.data[0]!.price.lookup_key).toBe('dropin_business_monthly');
+    const live = await world.stripe.subscriptions.retrieve(row._id);
+    expect(live.items.data[0]!.price.lookup_key).toBe('dropin_business_monthly');
+    expect(live.schedule, 'no schedule left standing on the subscription').toBeNull();
   });
 });
