@@ -2,6 +2,7 @@
 // in production the server serves dist/web (hashed assets, immutable caching).
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -29,6 +30,14 @@ export default defineConfig(({ mode }) => ({
     // Source maps would publish the whole source of the web app (and the server types it names);
     // they are not built. A local debugging build can turn them on with `--sourcemap`.
     sourcemap: false,
+    rollupOptions: {
+      // The app's shell, and the template of the pricing page the server renders for visitors
+      // (scripts/web-build.ts moves it beside that page's server bundle, out of the public files).
+      input: {
+        index: fileURLToPath(new URL('web/index.html', import.meta.url)),
+        pricing: fileURLToPath(new URL('web/pricing.html', import.meta.url)),
+      },
+    },
   },
   server: {
     port: Number(process.env.VITE_PORT ?? 5173),
