@@ -20,16 +20,19 @@ interface PricingBundle {
 const PLACEHOLDER = '<!--pricing-page-->';
 
 /**
- * A handler answering GET /pricing with the rendered document, or null (the caller then sends the
- * app shell) when the request has a session cookie, the build has no server bundle, or rendering
- * failed. Null from this function itself when the build has no pricing bundle.
+ * The GET /pricing handler for a build that has the pricing bundle (null for one without). It
+ * answers with the rendered document, or with null, for the caller to send the app shell, when the
+ * request carries a session cookie or rendering failed.
  */
 export function pricingPage(opts: { deps: ServerDeps; webDist: string }) {
   const files = pricingFiles(opts.webDist);
   if (!existsSync(files.bundle) || !existsSync(files.template)) return null;
   const template = readFileSync(files.template, 'utf8');
   if (!template.includes(PLACEHOLDER)) throw new Error(`${files.template} has no ${PLACEHOLDER} to fill.`);
-  let bundle: Promise<PricingBundle> | undefined;
+  // Loaded now, with the template: a deploy that swaps the build under a running server (see
+  // docs/deployment.md) then cannot pair this template with the next build's markup.
+  const bundle = import(pathToFileURL(files.bundle).href) as Promise<PricingBundle>;
+  bundle.catch(() => {}); // reported by the first request that needs it
   // The page for each address (period, canceled checkout) while the plans stay the same: the plans
   // come from a cache of a minute (src/billing/prices.ts), so a new catalog shows within a minute.
   let cache: { plans: string; pages: Map<string, string> } = { plans: '', pages: new Map() };
@@ -37,7 +40,6 @@ export function pricingPage(opts: { deps: ServerDeps; webDist: string }) {
   return async (c: Context<AppEnv>): Promise<Response | null> => {
     if (opts.deps.sessions.readCookie(c.req.header('cookie'))) return null;
     try {
-      bundle ??= import(pathToFileURL(files.bundle).href) as Promise<PricingBundle>;
       const plans = await publicPlans(opts.deps);
       const plansKey = JSON.stringify(plans);
       if (cache.plans !== plansKey) cache = { plans: plansKey, pages: new Map() };
@@ -56,7 +58,6 @@ export function pricingPage(opts: { deps: ServerDeps; webDist: string }) {
       c.header('Vary', 'Cookie');
       return c.html(page);
     } catch (err) {
-      bundle = undefined;
       c.get('log').error({ err }, 'could not render the pricing page; sending the app');
       return null;
     }
