@@ -30,6 +30,7 @@ interface Route {
   maxJsGzipKb?: number;
 }
 
+// /pricing without a session is the document the server renders (src/http/pricing-page.ts).
 const ROUTES: Route[] = [
   { path: '/', signedIn: false },
   { path: '/pricing', signedIn: false, maxJsGzipKb: 80 },
