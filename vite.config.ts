@@ -33,9 +33,10 @@ export default defineConfig(({ mode }) => ({
     rollupOptions: {
       // The app's shell, and the template of the pricing page the server renders for visitors
       // (scripts/web-build.ts moves it beside that page's server bundle, out of the public files).
+      // Not `pricing.html`: the development server answers /pricing with that file if it exists.
       input: {
         index: fileURLToPath(new URL('web/index.html', import.meta.url)),
-        pricing: fileURLToPath(new URL('web/pricing.html', import.meta.url)),
+        pricing: fileURLToPath(new URL('web/pricing-document.html', import.meta.url)),
       },
     },
   },

@@ -28,7 +28,7 @@ function alwaysInputs(): string[] {
         .filter((e) => e.isFile())
         .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
     : [];
-  return ['vite.config.ts', 'package-lock.json', 'tsconfig.json', 'web/index.html', 'web/pricing.html', ...publicFiles];
+  return ['vite.config.ts', 'package-lock.json', 'tsconfig.json', 'web/index.html', 'web/pricing-document.html', ...publicFiles];
 }
 
 function hashFile(rel: string): string | null {
@@ -187,7 +187,7 @@ async function viteBuild(outDir: string): Promise<void> {
     },
     plugins: [recordInputs],
   });
-  renameSync(path.join(outDir, 'pricing.html'), pricingFiles(outDir).template);
+  renameSync(path.join(outDir, 'pricing-document.html'), pricingFiles(outDir).template);
   const stamp: Stamp = { inputs: {} };
   for (const rel of [...inputs].sort()) {
     const hash = hashNow(rel);

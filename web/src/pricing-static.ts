@@ -1,4 +1,4 @@
-// The script of the server-rendered pricing page (web/pricing.html): the page's styles, and the
+// The script of the server-rendered pricing page (web/pricing-document.html): the page's styles, and the
 // monthly/yearly switch, which shows the prices of the chosen period (both are in the document).
 // Everything else on the page is a link into the app.
 import './styles.css';
