@@ -31,11 +31,12 @@ export default defineConfig(({ mode }) => ({
     // they are not built. A local debugging build can turn them on with `--sourcemap`.
     sourcemap: false,
     rollupOptions: {
-      // The app's shell, and the template of the pricing page the server renders for visitors
-      // (scripts/web-build.ts moves it beside that page's server bundle, out of the public files).
-      // Not `pricing.html`: the development server answers /pricing with that file if it exists.
+      // The app's shell, and the templates of the pages the server renders for visitors
+      // (scripts/web-build.ts moves them beside those pages' server bundle, out of the public
+      // files). Not `pricing.html`: the development server answers /pricing with that file.
       input: {
         index: fileURLToPath(new URL('web/index.html', import.meta.url)),
+        home: fileURLToPath(new URL('web/home-document.html', import.meta.url)),
         pricing: fileURLToPath(new URL('web/pricing-document.html', import.meta.url)),
       },
     },

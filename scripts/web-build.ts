@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pricingFiles, SERVER_DIR } from '../src/http/web-build-files';
+import { PUBLIC_PAGES, publicPageFiles, SERVER_DIR } from '../src/http/web-build-files';
 import { acquireLock } from './lock';
 import { root } from './tools';
 
@@ -28,7 +28,14 @@ function alwaysInputs(): string[] {
         .filter((e) => e.isFile())
         .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
     : [];
-  return ['vite.config.ts', 'package-lock.json', 'tsconfig.json', 'web/index.html', 'web/pricing-document.html', ...publicFiles];
+  const documents = PUBLIC_PAGES.map((page) => `web/${page}-document.html`);
+  return ['vite.config.ts', 'package-lock.json', 'tsconfig.json', 'web/index.html', ...documents, ...publicFiles];
+}
+
+/** What the server reads from a build besides index.html: the public pages' bundle and templates. */
+function serverFiles(outDir: string): string[] {
+  const files = publicPageFiles(outDir);
+  return [files.bundle, ...Object.values(files.templates)];
 }
 
 function hashFile(rel: string): string | null {
@@ -43,7 +50,7 @@ function hashFile(rel: string): string | null {
 }
 
 function isCurrent(outDir: string): boolean {
-  const built = [path.join(outDir, 'index.html'), ...Object.values(pricingFiles(outDir)), stampFile(outDir)];
+  const built = [path.join(outDir, 'index.html'), ...serverFiles(outDir), stampFile(outDir)];
   if (!built.every((file) => existsSync(file))) return false;
   try {
     const stamp = JSON.parse(readFileSync(stampFile(outDir), 'utf8')) as Stamp;
@@ -74,7 +81,7 @@ export async function ensureWebBuild(
     const tmp = `${outDir}.next-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     await runBuild(tmp);
-    for (const file of [path.join(tmp, 'index.html'), ...Object.values(pricingFiles(tmp))]) {
+    for (const file of [path.join(tmp, 'index.html'), ...serverFiles(tmp)]) {
       if (!existsSync(file)) throw new Error(`The web build wrote no ${path.relative(tmp, file)} into ${tmp}.`);
     }
     keepRecentAssets(outDir, tmp);
@@ -159,16 +166,16 @@ async function viteBuild(outDir: string): Promise<void> {
       }
     },
   };
-  // The browser's files: the app and the pricing page's script and styles.
+  // The browser's files: the app, and the public pages' documents with their styles and script.
   await build({
     configFile: path.join(root, 'vite.config.ts'),
     logLevel: 'error',
     build: { outDir, emptyOutDir: true },
     plugins: [recordInputs],
   });
-  // The pricing page's server bundle, React's server renderer and all in one file: the build
+  // The public pages' server bundle, React's server renderer and all in one file: the build
   // folder may live anywhere (tests and benches build into temporary folders), away from
-  // node_modules. Its template goes beside it, out of the public files.
+  // node_modules. Their templates go beside it, out of the public files.
   const serverDir = path.join(outDir, SERVER_DIR);
   await build({
     configFile: path.join(root, 'vite.config.ts'),
@@ -177,17 +184,16 @@ async function viteBuild(outDir: string): Promise<void> {
     publicDir: false,
     ssr: { noExternal: true },
     build: {
-      ssr: path.join(root, 'web', 'src', 'prerender', 'pricing.tsx'),
+      ssr: path.join(root, 'web', 'src', 'prerender', 'pages.tsx'),
       outDir: serverDir,
       emptyOutDir: false,
-      rollupOptions: {
-        input: path.join(root, 'web', 'src', 'prerender', 'pricing.tsx'),
-        output: { entryFileNames: 'pricing.mjs' },
-      },
+      rollupOptions: { output: { entryFileNames: path.basename(publicPageFiles(outDir).bundle) } },
     },
     plugins: [recordInputs],
   });
-  renameSync(path.join(outDir, 'pricing-document.html'), pricingFiles(outDir).template);
+  for (const page of PUBLIC_PAGES) {
+    renameSync(path.join(outDir, `${page}-document.html`), publicPageFiles(outDir).templates[page]);
+  }
   const stamp: Stamp = { inputs: {} };
   for (const rel of [...inputs].sort()) {
     const hash = hashNow(rel);

@@ -1,7 +1,7 @@
 // What the server answers for the web app's addresses: its pages with the app shell, any other path
 // with the shell and a 404 (the web then shows its not-found page), the short URLs people type with
 // a redirect to their page, unknown API paths with JSON, and the built files as they are. And the
-// pricing page a visitor gets from the real build: a document rendered on the server.
+// home and pricing pages a visitor gets from the real build: documents rendered on the server.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,7 +131,7 @@ describe('not the web app', () => {
   });
 });
 
-describe('the pricing page a visitor gets, from the real build', () => {
+describe('the home and pricing pages a visitor gets, from the real build', () => {
   let built: ReturnType<typeof createApp>;
   beforeAll(async () => {
     await ensureWebBuild({ log: () => {} });
@@ -176,19 +176,36 @@ describe('the pricing page a visitor gets, from the real build', () => {
     expect(canceled).toContain('Checkout canceled');
   });
 
-  it('with a session cookie is the app, whose page knows the person', async () => {
+  it('the home page is rendered on the server with its styles and no script, and shows a notice of ours', async () => {
+    const res = await fetchBuilt('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('vary')).toBe('Cookie');
+    const html = await res.text();
+    expect(html).toContain('<title>DropIn · Premium content and developer tools</title>');
+    expect(html).toContain('Everything you need to build, in one subscription.');
+    expect(html).toMatch(/<link rel="stylesheet"[^>]* href="\/assets\/[^"]+\.css">/);
+    expect(html).not.toContain('<script');
+    const notice = await (await fetchBuilt('/?notice=account-deleted')).text();
+    expect(notice).toContain('Your account and personal data have been deleted.');
+    // Only our own notices: a crafted key shows the page without one.
+    const crafted = await (await fetchBuilt('/?notice=%3Cb%3Ehello')).text();
+    expect(crafted).toBe(html);
+  });
+
+  it.each(['/', '/pricing'])('%s with a session cookie is the app, whose page knows the person', async (p) => {
     const shell = await fetchBuilt('/login');
-    const res = await fetchBuilt('/pricing', { cookie: `${h.deps.sessions.cookieName}=some-session-token` });
+    const res = await fetchBuilt(p, { cookie: `${h.deps.sessions.cookieName}=some-session-token` });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-cache');
     expect(await res.text()).toBe(await shell.text());
   });
 
   it('the server bundle and template inside the build are not served', async () => {
-    for (const p of ['/server/pricing.mjs', '/server/pricing.html']) {
+    for (const p of ['/server/pages.mjs', '/server/pricing.html', '/server/home.html']) {
       const res = await fetchBuilt(p);
       expect(res.status, p).toBe(404);
-      expect(await res.text()).not.toContain('renderPricing');
+      expect(await res.text()).not.toMatch(/renderPricing|<!--page-->/);
     }
   });
 });

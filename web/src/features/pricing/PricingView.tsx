@@ -1,5 +1,5 @@
 // The pricing page's look, shared by the app's page (PricingPage.tsx, live for whoever is signed in)
-// and the document the server renders for visitors (web/src/prerender/pricing.tsx): the header,
+// and the document the server renders for visitors (web/src/prerender/pages.tsx): the header,
 // the period switch, the plan cards and each card's next step.
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
@@ -14,7 +14,7 @@ export const SIGNUP = `/signup?next=${encodeURIComponent('/pricing')}`;
 
 /**
  * The page around the plans, for the app and for the document the server renders for visitors
- * (web/src/prerender/pricing.tsx). Without `onIntervalChange` the period buttons carry
+ * (web/src/prerender/pages.tsx). Without `onIntervalChange` the period buttons carry
  * `data-interval-option` and web/src/pricing-static.ts switches them.
  */
 export function PricingView(props: {
