@@ -2,6 +2,7 @@
 // in production the server serves dist/web (hashed assets, immutable caching).
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -29,6 +30,16 @@ export default defineConfig(({ mode }) => ({
     // Source maps would publish the whole source of the web app (and the server types it names);
     // they are not built. A local debugging build can turn them on with `--sourcemap`.
     sourcemap: false,
+    rollupOptions: {
+      // The app's shell, and the templates of the pages the server renders for visitors
+      // (scripts/web-build.ts moves them beside those pages' server bundle, out of the public
+      // files). Not `pricing.html`: the development server answers /pricing with that file.
+      input: {
+        index: fileURLToPath(new URL('web/index.html', import.meta.url)),
+        home: fileURLToPath(new URL('web/home-document.html', import.meta.url)),
+        pricing: fileURLToPath(new URL('web/pricing-document.html', import.meta.url)),
+      },
+    },
   },
   server: {
     port: Number(process.env.VITE_PORT ?? 5173),

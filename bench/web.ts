@@ -30,6 +30,7 @@ interface Route {
   maxJsGzipKb?: number;
 }
 
+// / and /pricing without a session are documents the server renders (src/http/public-pages.ts).
 const ROUTES: Route[] = [
   { path: '/', signedIn: false },
   { path: '/pricing', signedIn: false, maxJsGzipKb: 80 },

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PUBLIC_PAGES, publicPageFiles, SERVER_DIR } from '../src/http/web-build-files';
 import { acquireLock } from './lock';
 import { root } from './tools';
 
@@ -27,7 +28,14 @@ function alwaysInputs(): string[] {
         .filter((e) => e.isFile())
         .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
     : [];
-  return ['vite.config.ts', 'package-lock.json', 'tsconfig.json', 'web/index.html', ...publicFiles];
+  const documents = PUBLIC_PAGES.map((page) => `web/${page}-document.html`);
+  return ['vite.config.ts', 'package-lock.json', 'tsconfig.json', 'web/index.html', ...documents, ...publicFiles];
+}
+
+/** What the server reads from a build besides index.html: the public pages' bundle and templates. */
+function serverFiles(outDir: string): string[] {
+  const files = publicPageFiles(outDir);
+  return [files.bundle, ...Object.values(files.templates)];
 }
 
 function hashFile(rel: string): string | null {
@@ -42,7 +50,8 @@ function hashFile(rel: string): string | null {
 }
 
 function isCurrent(outDir: string): boolean {
-  if (!existsSync(path.join(outDir, 'index.html')) || !existsSync(stampFile(outDir))) return false;
+  const built = [path.join(outDir, 'index.html'), ...serverFiles(outDir), stampFile(outDir)];
+  if (!built.every((file) => existsSync(file))) return false;
   try {
     const stamp = JSON.parse(readFileSync(stampFile(outDir), 'utf8')) as Stamp;
     // A file added to web/public since the build is not in the stamp yet.
@@ -72,7 +81,9 @@ export async function ensureWebBuild(
     const tmp = `${outDir}.next-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     await runBuild(tmp);
-    if (!existsSync(path.join(tmp, 'index.html'))) throw new Error(`The web build wrote no index.html into ${tmp}.`);
+    for (const file of [path.join(tmp, 'index.html'), ...serverFiles(tmp)]) {
+      if (!existsSync(file)) throw new Error(`The web build wrote no ${path.relative(tmp, file)} into ${tmp}.`);
+    }
     keepRecentAssets(outDir, tmp);
     const old = `${outDir}.old-${process.pid}`;
     if (existsSync(outDir)) renameSync(outDir, old);
@@ -144,24 +155,45 @@ async function viteBuild(outDir: string): Promise<void> {
       if (e.isFile()) hashNow(path.relative(root, path.join(e.parentPath, e.name)));
     }
   }
+  const recordInputs = {
+    name: 'dropin-build-inputs',
+    generateBundle(this: { getModuleIds(): IterableIterator<string> }) {
+      for (const id of this.getModuleIds()) {
+        const file = id.split('?')[0] as string;
+        if (!path.isAbsolute(file) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+        const rel = path.relative(root, file);
+        if (!rel.startsWith('..')) inputs.add(rel);
+      }
+    },
+  };
+  // The browser's files: the app, and the public pages' documents with their styles and script.
   await build({
     configFile: path.join(root, 'vite.config.ts'),
     logLevel: 'error',
     build: { outDir, emptyOutDir: true },
-    plugins: [
-      {
-        name: 'dropin-build-inputs',
-        generateBundle() {
-          for (const id of this.getModuleIds()) {
-            const file = id.split('?')[0] as string;
-            if (!path.isAbsolute(file) || file.includes(`${path.sep}node_modules${path.sep}`)) continue;
-            const rel = path.relative(root, file);
-            if (!rel.startsWith('..')) inputs.add(rel);
-          }
-        },
-      },
-    ],
+    plugins: [recordInputs],
   });
+  // The public pages' server bundle, React's server renderer and all in one file: the build
+  // folder may live anywhere (tests and benches build into temporary folders), away from
+  // node_modules. Their templates go beside it, out of the public files.
+  const serverDir = path.join(outDir, SERVER_DIR);
+  await build({
+    configFile: path.join(root, 'vite.config.ts'),
+    logLevel: 'error',
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+    publicDir: false,
+    ssr: { noExternal: true },
+    build: {
+      ssr: path.join(root, 'web', 'src', 'prerender', 'pages.tsx'),
+      outDir: serverDir,
+      emptyOutDir: false,
+      rollupOptions: { output: { entryFileNames: path.basename(publicPageFiles(outDir).bundle) } },
+    },
+    plugins: [recordInputs],
+  });
+  for (const page of PUBLIC_PAGES) {
+    renameSync(path.join(outDir, `${page}-document.html`), publicPageFiles(outDir).templates[page]);
+  }
   const stamp: Stamp = { inputs: {} };
   for (const rel of [...inputs].sort()) {
     const hash = hashNow(rel);

@@ -16,6 +16,8 @@ import { csrfGuard } from './http/csrf';
 import { hostGuard } from './http/host-check';
 import { notFound, onHttpError } from './http/errors';
 import { securityHeaders } from './http/security-headers';
+import { publicPages } from './http/public-pages';
+import { SERVER_DIR } from './http/web-build-files';
 import { AppError } from './lib/errors';
 import { isWebPage, matchesPattern, shortUrlTarget, webPages } from './lib/web-routes';
 import { oauthRoutes } from './auth/oauth/routes';
@@ -143,16 +145,21 @@ export function createApp(deps: ServerDeps, opts: AppOptions = {}) {
       await next();
       if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
     });
+    // What the build keeps for the server alone (the public pages' bundle and templates).
+    app.use(`/${SERVER_DIR}/*`, async (c) => c.notFound());
     app.use('*', serveStatic({ root, index: 'no-index.html' }));
+    const visitorPage = publicPages({ deps, webDist });
     // Every other GET gets the app shell, whose router draws the page: 200 for the web app's pages,
     // 404 for any other path (the shell then shows its not-found page). The short URLs people type
     // (/billing, /settings, …) go to their page, query string and all. Unknown API paths and
     // missing built files get a plain 404: the shell would not help a script or a stale tab.
-    app.get('*', (c) => {
+    app.get('*', async (c) => {
       const pathname = c.req.path;
       if (['/trpc', '/api/', '/assets/'].some((prefix) => pathname.startsWith(prefix))) return c.notFound();
       const target = shortUrlTarget(pathname);
       if (target) return c.redirect(`${target}${new URL(c.req.url).search}`, 302);
+      const page = await visitorPage?.(c);
+      if (page) return page;
       c.header('Cache-Control', 'no-cache');
       if (matchesPattern(webPages.resetPassword, pathname)) c.header('Referrer-Policy', 'no-referrer');
       return c.html(indexHtml, isWebPage(pathname) ? 200 : 404);

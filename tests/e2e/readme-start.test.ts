@@ -125,8 +125,9 @@ describe("the README's start command", () => {
     started = await runStartCommand(command, dataDir);
     const { appUrl, inboxUrl } = started;
 
-    // The production build: minified, production React.
-    const html = await (await fetch(appUrl)).text();
+    // The production build: minified, production React (the app's shell, as /login sends it; a
+    // visitor's home page is a document rendered on the server, without the app).
+    const html = await (await fetch(new URL('/login', appUrl))).text();
     const script = html.match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
     expect(script, 'index.html loads a hashed bundle').toBeTruthy();
     const bundle = await (await fetch(new URL(script as string, appUrl))).text();

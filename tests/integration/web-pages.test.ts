@@ -1,11 +1,15 @@
 // What the server answers for the web app's addresses: its pages with the app shell, any other path
 // with the shell and a 404 (the web then shows its not-found page), the short URLs people type with
-// a redirect to their page, unknown API paths with JSON, and the built files as they are.
+// a redirect to their page, unknown API paths with JSON, and the built files as they are. And the
+// home and pricing pages a visitor gets from the real build: documents rendered on the server.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuild, defaultWebDist } from '../../scripts/web-build';
 import { createApp } from '../../src/app';
+import { publicPlans } from '../../src/billing/dashboard';
+import { formatAmount } from '../../src/lib/money';
 import { shortUrls, webPages } from '../../src/lib/web-routes';
 import { createHarness, type Harness } from '../setup/harness';
 
@@ -124,5 +128,84 @@ describe('not the web app', () => {
     const map = await get('/assets/index-abc.js.map');
     expect(map.status).toBe(404);
     expect(await map.text()).not.toContain('secret.ts');
+  });
+});
+
+describe('the home and pricing pages a visitor gets, from the real build', () => {
+  let built: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    await ensureWebBuild({ log: () => {} });
+    built = createApp(h.deps, { webDist: defaultWebDist });
+  }, 300_000);
+  const fetchBuilt = (p: string, headers: Record<string, string> = {}) => built.request(`${h.env.PUBLIC_URL}${p}`, { headers });
+
+  it('is rendered on the server: every plan with its price and a sign-up link, no inline script', async () => {
+    const res = await fetchBuilt('/pricing');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('vary')).toBe('Cookie');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self';");
+    const html = await res.text();
+    expect(html).toContain('<title>Pricing · DropIn</title>');
+    for (const plan of await publicPlans(h.deps)) {
+      expect(html).toContain(`>${plan.name}</h2>`);
+      const monthly = plan.prices.month;
+      if (monthly) expect(html).toContain(`>${formatAmount(monthly.amount, monthly.currency, { trim: true })}</span>`);
+    }
+    expect(html).toMatch(/href="\/signup\?next=%2Fpricing"[^>]*>Start free trial<\/a>/);
+    expect(html).toContain('aria-pressed="true" data-interval-option="month"');
+    // The CSP allows no inline script: each one is a built file, served.
+    const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1] as string);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const attrs of scripts) {
+      const src = /src="(\/assets\/[^"]+\.js)"/.exec(attrs)?.[1];
+      expect(src, attrs).toBeTruthy();
+      expect((await fetchBuilt(src as string)).status).toBe(200);
+    }
+    expect(html).not.toMatch(/<script\b[^>]*>[^<]/);
+  });
+
+  it('opens on the yearly prices for ?interval=year, and says a canceled checkout charged nothing', async () => {
+    const yearly = await (await fetchBuilt('/pricing?interval=year')).text();
+    expect(yearly).toContain('aria-pressed="true" data-interval-option="year"');
+    expect(yearly).toMatch(/<div class="price-amount" data-interval="year">/);
+    expect(yearly).toMatch(/<div class="price-amount" hidden="" data-interval="month">/);
+    expect(yearly).not.toContain('Checkout canceled');
+    const canceled = await (await fetchBuilt('/pricing?checkout=canceled')).text();
+    expect(canceled).toContain('Checkout canceled');
+  });
+
+  it('the home page is rendered on the server with its styles and no script, and shows a notice of ours', async () => {
+    const res = await fetchBuilt('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('vary')).toBe('Cookie');
+    const html = await res.text();
+    expect(html).toContain('<title>DropIn · Premium content and developer tools</title>');
+    expect(html).toContain('Everything you need to build, in one subscription.');
+    expect(html).toMatch(/<link rel="stylesheet"[^>]* href="\/assets\/[^"]+\.css">/);
+    expect(html).not.toContain('<script');
+    const notice = await (await fetchBuilt('/?notice=account-deleted')).text();
+    expect(notice).toContain('Your account and personal data have been deleted.');
+    // Only our own notices: a crafted key shows the page without one.
+    const crafted = await (await fetchBuilt('/?notice=%3Cb%3Ehello')).text();
+    expect(crafted).toBe(html);
+  });
+
+  it.each(['/', '/pricing'])('%s with a session cookie is the app, whose page knows the person', async (p) => {
+    const shell = await fetchBuilt('/login');
+    const res = await fetchBuilt(p, { cookie: `${h.deps.sessions.cookieName}=some-session-token` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(await res.text()).toBe(await shell.text());
+  });
+
+  it('the server bundle and template inside the build are not served', async () => {
+    for (const p of ['/server/pages.mjs', '/server/pricing.html', '/server/home.html']) {
+      const res = await fetchBuilt(p);
+      expect(res.status, p).toBe(404);
+      expect(await res.text()).not.toMatch(/renderPricing|<!--page-->/);
+    }
   });
 });

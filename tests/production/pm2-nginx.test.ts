@@ -256,6 +256,22 @@ describe('production: PM2 and nginx', () => {
     expect(res.headers.server).toBe('nginx'); // no version
   });
 
+  it('the bundled server renders the home and pricing pages for a visitor, with the same headers; its server files stay private', async () => {
+    const home = await request('/');
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('Everything you need to build, in one subscription.');
+    expect(home.headers['content-security-policy']).toContain("script-src 'self';");
+    const res = await request('/pricing');
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('data-interval-option="year"');
+    expect(res.body).toMatch(/>Start free trial<\/a>/);
+    expect(res.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+    expect(res.headers['content-security-policy']).toContain("script-src 'self';");
+    expect(res.headers['cache-control']).toBe('no-cache');
+    for (const p of ['/server/pages.mjs', '/server/pricing.html', '/server/home.html'])
+      expect((await request(p)).status, p).toBe(404);
+  });
+
   let browser: Browser;
   it('a person signs up, verifies, logs out, logs in and loads the dashboard; assets are cached, the HTML is not', {
     timeout: 90_000,

@@ -1,142 +1,17 @@
-// The public front page: what DropIn offers and the way in.
-import { Link, useSearchParams } from 'react-router';
+// The public front page in the app: the look is HomeView's; the page knows whether someone is
+// signed in and shows the notice another page sent them here with (?notice=…).
+import { useSearchParams } from 'react-router';
 import { noticeFor } from '../../lib/notices';
-import { Banner } from '../../components/Banner';
-import { ButtonLink } from '../../components/Button';
-import { Logo } from '../../components/Logo';
-import { BookIcon, CheckIcon, CodeIcon, SparkIcon } from '../../components/icons';
 import { useMe } from '../auth/session';
-
-const plans = [
-  {
-    name: 'Free',
-    blurb: 'Try the library and the API with generous starter limits.',
-    points: ['Selected articles', 'Starter API quota'],
-  },
-  {
-    name: 'Pro',
-    blurb: 'The full library and higher limits for individuals.',
-    points: ['Every article and guide', 'Higher API limits'],
-  },
-  { name: 'Business', blurb: 'For teams that build on DropIn every day.', points: ['Highest limits', 'Priority support'] },
-];
+import { HomeView } from './HomeView';
 
 export function HomePage() {
   const me = useMe();
   const [params] = useSearchParams();
-  const notice = noticeFor(params.get('notice'));
-  const loggedIn = Boolean(me.data?.user);
-
   return (
-    <div className="home">
+    <>
       <title>DropIn · Premium content and developer tools</title>
-      <header className="site-header">
-        <Logo />
-        <nav aria-label="Site" className="site-nav">
-          <Link to="/pricing" className="site-nav-link">
-            Pricing
-          </Link>
-          {loggedIn ? (
-            <ButtonLink to="/app" size="sm">
-              Go to dashboard
-            </ButtonLink>
-          ) : (
-            <>
-              <Link to="/login" className="site-nav-link">
-                Log in
-              </Link>
-              <ButtonLink to="/signup" size="sm">
-                Sign up
-              </ButtonLink>
-            </>
-          )}
-        </nav>
-      </header>
-      <main id="main" tabIndex={-1}>
-        {notice && (
-          <div className="container">
-            <Banner tone="success">{notice}</Banner>
-          </div>
-        )}
-        <section className="hero container">
-          <p className="eyebrow">Premium content · Developer tools · Simple plans</p>
-          <h1 className="hero-title">Everything you need to build, in one subscription.</h1>
-          <p className="hero-lead">
-            DropIn gives you a library of in-depth premium content and a set of developer tools with an API — on a plan that fits,
-            from Free to Business. Manage your plan, payment method, invoices and usage from one dashboard.
-          </p>
-          <div className="hero-actions">
-            {loggedIn ? (
-              <ButtonLink to="/app" size="lg">
-                Go to dashboard
-              </ButtonLink>
-            ) : (
-              <>
-                <ButtonLink to="/signup" size="lg">
-                  Sign up free
-                </ButtonLink>
-                <ButtonLink to="/login" size="lg" variant="secondary">
-                  Log in
-                </ButtonLink>
-              </>
-            )}
-          </div>
-        </section>
-
-        <section className="container features" aria-labelledby="features-title">
-          <h2 id="features-title" className="visually-hidden">
-            What you get
-          </h2>
-          <article className="feature">
-            <span className="feature-icon">
-              <BookIcon />
-            </span>
-            <h3>Premium content library</h3>
-            <p>Guides, deep dives and references written by practitioners, with new pieces every week.</p>
-          </article>
-          <article className="feature">
-            <span className="feature-icon">
-              <CodeIcon />
-            </span>
-            <h3>Developer tools &amp; API</h3>
-            <p>Hosted tools and an API you can call from your own code, with clear usage limits per plan.</p>
-          </article>
-          <article className="feature">
-            <span className="feature-icon">
-              <SparkIcon />
-            </span>
-            <h3>Simple plans</h3>
-            <p>Free, Pro and Business. Pay securely through Stripe, change or cancel any time.</p>
-          </article>
-        </section>
-
-        <section className="container plans" aria-labelledby="plans-title">
-          <div className="section-head">
-            <h2 id="plans-title">Plans for every stage</h2>
-            <Link to="/pricing">Compare plans and prices</Link>
-          </div>
-          <ul className="plan-grid">
-            {plans.map((plan) => (
-              <li key={plan.name} className="plan">
-                <h3>{plan.name}</h3>
-                <p>{plan.blurb}</p>
-                <ul className="checklist">
-                  {plan.points.map((p) => (
-                    <li key={p}>
-                      <CheckIcon size={18} />
-                      {p}
-                    </li>
-                  ))}
-                </ul>
-              </li>
-            ))}
-          </ul>
-        </section>
-      </main>
-      <footer className="site-footer container">
-        <p>© DropIn</p>
-        <Link to="/pricing">Pricing</Link>
-      </footer>
-    </div>
+      <HomeView loggedIn={Boolean(me.data?.user)} notice={noticeFor(params.get('notice'))} />
+    </>
   );
 }

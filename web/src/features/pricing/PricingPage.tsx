@@ -1,20 +1,16 @@
 // The public pricing page: Free, Pro and Business from billing.plans (amounts as Stripe has them),
 // a monthly/yearly switch, and the right next step for whoever is looking: sign up, verify the
 // email, go to Stripe Checkout, or manage the current plan from Billing.
-import { type ReactNode, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { trpc } from '../../lib/trpc';
 import { formErrors } from '../../lib/errors';
 import { Banner } from '../../components/Banner';
-import { Button, ButtonLink } from '../../components/Button';
-import { Logo } from '../../components/Logo';
+import { ButtonLink } from '../../components/Button';
 import { QueryState } from '../../components/QueryState';
-import { CheckIcon } from '../../components/icons';
 import { useMe } from '../auth/session';
-import { formatMoney, type Interval, type PaidPlanId, type PublicPlan, useActionIds } from '../billing/billing-lib';
-import './pricing.css';
-
-const SIGNUP = `/signup?next=${encodeURIComponent('/pricing')}`;
+import { type Interval, type PaidPlanId, useActionIds } from '../billing/billing-lib';
+import { maxYearlySaving, PlanAction, PlanCard, PricingView } from './PricingView';
 
 export function PricingPage() {
   const [params] = useSearchParams();
@@ -42,86 +38,47 @@ export function PricingPage() {
   }
 
   return (
-    <div className="home pricing-page">
+    <>
       <title>Pricing · DropIn</title>
-      <header className="site-header">
-        <Logo />
-        <nav aria-label="Site" className="site-nav">
-          {user ? (
-            <ButtonLink to="/app" size="sm">
-              Go to dashboard
-            </ButtonLink>
-          ) : (
-            <>
-              <Link to={`/login?next=${encodeURIComponent('/pricing')}`} className="site-nav-link">
-                Log in
-              </Link>
-              <ButtonLink to={SIGNUP} size="sm">
-                Sign up
-              </ButtonLink>
-            </>
-          )}
-        </nav>
-      </header>
-      <main id="main" tabIndex={-1} className="container pricing-main">
-        <section className="pricing-hero" aria-labelledby="pricing-title">
-          <h1 id="pricing-title" className="hero-title pricing-title">
-            Simple plans that grow with you
-          </h1>
-          <p className="hero-lead">Start free. Try Pro or Business free for 14 days. Change or cancel any time.</p>
-          <fieldset className="interval-switch">
-            <legend className="visually-hidden">Billing period</legend>
-            {(['month', 'year'] as const).map((i) => (
-              <button
-                key={i}
-                type="button"
-                className="interval-option"
-                aria-pressed={interval === i}
-                onClick={() => setBillingInterval(i)}
+      <PricingView
+        user={user}
+        interval={interval}
+        onIntervalChange={setBillingInterval}
+        yearlySaving={yearlySaving}
+        canceled={params.get('checkout') === 'canceled'}
+        notices={
+          <>
+            {user && !user.emailVerified && (
+              <Banner
+                tone="warning"
+                title="Verify your email to choose a plan"
+                action={
+                  <ButtonLink to="/verify-email" size="sm" variant="secondary">
+                    Verify email
+                  </ButtonLink>
+                }
               >
-                {i === 'month' ? 'Monthly' : 'Yearly'}
-                {i === 'year' && yearlySaving > 0 && <span className="badge badge-success">Save {yearlySaving}%</span>}
-              </button>
-            ))}
-          </fieldset>
-        </section>
-
-        <div className="pricing-notices">
-          {params.get('checkout') === 'canceled' && (
-            <Banner tone="info" title="Checkout canceled">
-              Nothing was charged and your plan hasn't changed. Pick a plan whenever you're ready.
-            </Banner>
-          )}
-          {user && !user.emailVerified && (
-            <Banner
-              tone="warning"
-              title="Verify your email to choose a plan"
-              action={
-                <ButtonLink to="/verify-email" size="sm" variant="secondary">
-                  Verify email
-                </ButtonLink>
-              }
-            >
-              We need to know <strong>{user.email}</strong> is yours before you subscribe, so receipts and billing notices reach
-              you.
-            </Banner>
-          )}
-          {subscribed && (
-            <Banner
-              tone="info"
-              action={
-                <ButtonLink to="/app/billing" size="sm" variant="secondary">
-                  Manage billing
-                </ButtonLink>
-              }
-            >
-              You're subscribed. Upgrades, downgrades and switching to yearly happen on your Billing page, with a preview of
-              exactly what you'll pay.
-            </Banner>
-          )}
-          {checkoutError && <Banner tone="error">{checkoutError}</Banner>}
-        </div>
-
+                We need to know <strong>{user.email}</strong> is yours before you subscribe, so receipts and billing notices reach
+                you.
+              </Banner>
+            )}
+            {subscribed && (
+              <Banner
+                tone="info"
+                action={
+                  <ButtonLink to="/app/billing" size="sm" variant="secondary">
+                    Manage billing
+                  </ButtonLink>
+                }
+              >
+                You're subscribed. Upgrades, downgrades and switching to yearly happen on your Billing page, with a preview of
+                exactly what you'll pay.
+              </Banner>
+            )}
+            {checkoutError && <Banner tone="error">{checkoutError}</Banner>}
+          </>
+        }
+      >
         <QueryState
           query={plans}
           loadingLabel="Loading plans…"
@@ -163,148 +120,7 @@ export function PricingPage() {
             </ul>
           )}
         </QueryState>
-        <p className="fine-print">
-          Prices in US dollars. Free trials are for first-time subscribers; you won't be charged until the trial ends, and you can
-          cancel before then. Payments are processed securely by Stripe.
-        </p>
-      </main>
-      <footer className="site-footer container">
-        <p>© DropIn</p>
-        <Link to="/">Home</Link>
-      </footer>
-    </div>
+      </PricingView>
+    </>
   );
-}
-
-function PlanCard({
-  plan,
-  interval,
-  current,
-  action,
-}: {
-  plan: PublicPlan;
-  interval: Interval;
-  current: boolean;
-  action: ReactNode;
-}) {
-  const price = plan.prices[interval];
-  const monthly = plan.prices.month;
-  const saving = price && monthly && interval === 'year' ? monthly.amount * 12 - price.amount : 0;
-  const headingId = `plan-${plan.id}`;
-  return (
-    <li className={`plan price-card${plan.id === 'pro' ? ' price-card-featured' : ''}`} aria-labelledby={headingId}>
-      <div className="price-card-head">
-        <h2 id={headingId} className="price-card-name">
-          {plan.name}
-        </h2>
-        {current ? (
-          <span className="badge badge-brand">Current plan</span>
-        ) : plan.id === 'pro' ? (
-          <span className="badge">Most popular</span>
-        ) : null}
-      </div>
-      <p className="price-card-tagline">{plan.tagline}</p>
-      <div className="price-amount">
-        {price ? (
-          <>
-            <span className="price-figure">{formatMoney(price.amount, price.currency)}</span>
-            <span className="price-unit"> / {interval}</span>
-          </>
-        ) : (
-          <>
-            <span className="price-figure">{formatMoney(0)}</span>
-            <span className="price-unit"> forever</span>
-          </>
-        )}
-      </div>
-      <p className="price-note">
-        {price && interval === 'year'
-          ? `${formatMoney(Math.round(price.amount / 12), price.currency, { cents: true })} a month, billed yearly${saving > 0 ? ` · save ${formatMoney(saving, price.currency)}` : ''}`
-          : price
-            ? 'Billed monthly'
-            : 'No card needed'}
-      </p>
-      {plan.trialDays > 0 && <div className="price-trial">{plan.trialDays}-day free trial</div>}
-      <div className="price-action">{action}</div>
-      <ul className="checklist" aria-label={`${plan.name} features`}>
-        {plan.features.map((f) => (
-          <li key={f}>
-            <CheckIcon size={18} />
-            {f}
-          </li>
-        ))}
-      </ul>
-    </li>
-  );
-}
-
-function PlanAction(props: {
-  plan: PublicPlan;
-  loggedIn: boolean;
-  verified: boolean;
-  summaryReady: boolean;
-  subscribed: boolean;
-  current: boolean;
-  busy: boolean;
-  disabled: boolean;
-  onChoose: (planId: PaidPlanId) => void;
-}) {
-  const { plan } = props;
-  const paid = plan.id !== 'free';
-  if (!props.loggedIn) {
-    return (
-      <ButtonLink to={SIGNUP} variant={plan.id === 'pro' ? 'primary' : 'secondary'} block>
-        {paid && plan.trialDays > 0 ? 'Start free trial' : 'Get started'}
-      </ButtonLink>
-    );
-  }
-  if (!props.summaryReady) return <span className="skeleton price-action-skeleton" aria-hidden="true" />;
-  if (props.current) {
-    return props.subscribed ? (
-      <ButtonLink to="/app/billing" variant="secondary" block>
-        Manage plan
-      </ButtonLink>
-    ) : (
-      <ButtonLink to="/app" variant="secondary" block>
-        Go to dashboard
-      </ButtonLink>
-    );
-  }
-  if (props.subscribed) {
-    return (
-      <ButtonLink to="/app/billing" variant="secondary" block>
-        Change plan
-      </ButtonLink>
-    );
-  }
-  if (!paid) return null;
-  if (!props.verified) {
-    return (
-      <ButtonLink to="/verify-email" variant="secondary" block>
-        Verify email to choose {plan.name}
-      </ButtonLink>
-    );
-  }
-  return (
-    <Button
-      variant={plan.id === 'pro' ? 'primary' : 'secondary'}
-      block
-      loading={props.busy}
-      disabled={props.disabled}
-      onClick={() => props.onChoose(plan.id as PaidPlanId)}
-    >
-      Choose {plan.name}
-    </Button>
-  );
-}
-
-/** The largest yearly saving across plans, as a whole percentage (for the switch's badge). */
-function maxYearlySaving(plans: PublicPlan[]): number {
-  let best = 0;
-  for (const p of plans) {
-    const m = p.prices.month;
-    const y = p.prices.year;
-    if (m && y && m.amount > 0) best = Math.max(best, Math.floor(((m.amount * 12 - y.amount) / (m.amount * 12)) * 100));
-  }
-  return best;
 }
