@@ -176,10 +176,10 @@ async function build(name: ToolName): Promise<void> {
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(path.join(cacheDir, `.build-${name}-`));
   // Sources copied for a patched build; kept out of `work`, which becomes the cache entry.
-  const sources = mkdtempSync(path.join(cacheDir, `.src-${name}-`));
+  const sources = tool.patch ? mkdtempSync(path.join(cacheDir, `.src-${name}-`)) : null;
   try {
     const env = { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
-    const cwd = tool.patch ? await patchedModule({ tool, patch: tool.patch, sources, env }) : tool.install.cwd;
+    const cwd = tool.patch && sources ? await patchedModule({ tool, patch: tool.patch, sources, env }) : tool.install.cwd;
     await run('go', ['install', ...tool.install.args], { cwd, env });
     if (tool.files) {
       const modcache = (await output('go', ['env', 'GOMODCACHE'], { cwd: tool.install.cwd, env })).trim();
@@ -191,7 +191,7 @@ async function build(name: ToolName): Promise<void> {
     if (!existsSync(path.join(target, name))) renameSync(work, target);
   } finally {
     rmSync(work, { recursive: true, force: true });
-    rmSync(sources, { recursive: true, force: true });
+    if (sources) rmSync(sources, { recursive: true, force: true });
   }
 }
 
