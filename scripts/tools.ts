@@ -1,6 +1,7 @@
 // The Go programs DropIn runs locally (FerretDB, Mailpit, and Stripe's stripe-mock for the contract
-// test), built with `go install` from the Go
-// module proxy. Each build is kept in a per-user cache keyed by tool, version and build inputs
+// test), built with `go install` from the Go module proxy, FerretDB from a copy of its module with
+// our patches applied (scripts/ferretdb/*.patch). Each build is kept in a per-user cache keyed by
+// tool, version and build inputs, patches included
 // (`$XDG_CACHE_HOME/dropin/tools`, else `~/.cache/dropin/tools`), so every clone on a machine
 // reuses it, and linked into the project's own bin (`.tools/bin`). Missing tools are built at the
 // same time, with one progress line that says what is being built and for how long.
@@ -9,10 +10,12 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   linkSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -37,6 +40,12 @@ interface Tool {
   inputs: string[];
   /** Files of the module's source kept beside the binary (by base name), e.g. a bundled spec. */
   files?: { module: string; paths: string[] };
+  /**
+   * A dependency built from a patched copy: the module (`path@version`, from the module proxy) is
+   * copied, each patch applied with `git apply`, and the copy swapped in by a `replace` directive
+   * in a copy of the `install.cwd` module. The patches are build inputs (cacheKey).
+   */
+  patch?: { module: string; patches: string[] };
 }
 
 const tools: Record<ToolName, Tool> = {
@@ -44,6 +53,12 @@ const tools: Record<ToolName, Tool> = {
     label: 'FerretDB 1.24.2',
     install: { args: ['.'], cwd: path.join(root, 'scripts', 'ferretdb') },
     inputs: ['go.mod', 'go.sum', 'main.go'].map((f) => path.join(root, 'scripts', 'ferretdb', f)),
+    // The `_id` equality it sends SQLite spelled like its `_id` index, so SQLite uses the index
+    // instead of scanning the table (docs/decisions/013).
+    patch: {
+      module: 'github.com/FerretDB/FerretDB@v1.24.2',
+      patches: [path.join(root, 'scripts', 'ferretdb', 'id-index.patch')],
+    },
   },
   mailpit: {
     label: 'Mailpit 1.33.1',
@@ -64,13 +79,13 @@ export function toolCacheDir(): string {
   return path.join(base, 'dropin', 'tools');
 }
 
-/** `<name>-<hash of label, arguments, inputs and platform>`: a changed wrapper or version builds anew. */
+/** `<name>-<hash of label, arguments, patched module, inputs and platform>`: a changed wrapper, patch or version builds anew. */
 function cacheKey(name: ToolName): string {
   const tool = tools[name];
   const hash = createHash('sha256').update(
-    `${tool.label}\n${tool.install.args.join(' ')}\n${process.platform}-${process.arch}\n`,
+    `${tool.label}\n${tool.install.args.join(' ')}\n${tool.patch ? `${tool.patch.module}\n` : ''}${process.platform}-${process.arch}\n`,
   );
-  for (const file of tool.inputs) hash.update(readFileSync(file));
+  for (const file of [...tool.inputs, ...(tool.patch?.patches ?? [])]) hash.update(readFileSync(file));
   return `${name}-${hash.digest('hex').slice(0, 16)}`;
 }
 
@@ -160,9 +175,12 @@ async function build(name: ToolName): Promise<void> {
   const cacheDir = toolCacheDir();
   mkdirSync(cacheDir, { recursive: true });
   const work = mkdtempSync(path.join(cacheDir, `.build-${name}-`));
+  // Sources copied for a patched build; kept out of `work`, which becomes the cache entry.
+  const sources = tool.patch ? mkdtempSync(path.join(cacheDir, `.src-${name}-`)) : null;
   try {
     const env = { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
-    await run('go', ['install', ...tool.install.args], { cwd: tool.install.cwd, env });
+    const cwd = tool.patch && sources ? await patchedModule({ tool, patch: tool.patch, sources, env }) : tool.install.cwd;
+    await run('go', ['install', ...tool.install.args], { cwd, env });
     if (tool.files) {
       const modcache = (await output('go', ['env', 'GOMODCACHE'], { cwd: tool.install.cwd, env })).trim();
       for (const file of tool.files.paths)
@@ -173,6 +191,50 @@ async function build(name: ToolName): Promise<void> {
     if (!existsSync(path.join(target, name))) renameSync(work, target);
   } finally {
     rmSync(work, { recursive: true, force: true });
+    if (sources) rmSync(sources, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Copies `patch.module` out of the Go module cache (downloading it through the module proxy),
+ * applies the patches, and copies the tool's own module beside it with a `replace` pointing at
+ * the patched copy. Returns the folder to build in.
+ */
+async function patchedModule(opts: {
+  tool: Tool;
+  patch: NonNullable<Tool['patch']>;
+  sources: string;
+  env: NodeJS.ProcessEnv;
+}): Promise<string> {
+  const { tool, patch, sources, env } = opts;
+  const download = JSON.parse(await output('go', ['mod', 'download', '-json', patch.module], { cwd: tool.install.cwd, env })) as {
+    Dir?: string;
+    Error?: string;
+  };
+  if (!download.Dir) throw new Error(`go mod download ${patch.module} failed: ${download.Error ?? 'no folder'}`);
+  const dep = path.join(sources, 'dependency');
+  cpSync(download.Dir, dep, { recursive: true });
+  makeWritable(dep); // the module cache's files are read-only
+  // No repository above the copy: inside one, `git apply` would read the patch's paths from that
+  // repository's root and skip the files outside the current folder without failing.
+  const gitEnv = { ...env, GIT_CEILING_DIRECTORIES: sources };
+  for (const file of patch.patches) await run('git', ['apply', '--verbose', file], { cwd: dep, env: gitEnv });
+
+  const own = path.join(sources, 'module');
+  mkdirSync(own);
+  for (const file of readdirSync(tool.install.cwd).filter((f) => /^(go\.mod|go\.sum|.*\.go)$/.test(f)))
+    copyFileSync(path.join(tool.install.cwd, file), path.join(own, file));
+  const modulePath = patch.module.split('@')[0] as string;
+  await run('go', ['mod', 'edit', `-replace=${modulePath}=${dep}`], { cwd: own, env });
+  return own;
+}
+
+function makeWritable(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) makeWritable(file);
+    else chmodSync(file, 0o644);
   }
 }
 
@@ -184,7 +246,9 @@ function output(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Pr
       out += d.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code})`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${out.slice(-4000)}`)),
+    );
   });
 }
 
@@ -195,7 +259,9 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-8000);
     });
-    child.on('error', (err) => reject(new Error(`${cmd} could not start: ${err.message} (is Go installed?)`)));
+    child.on('error', (err) =>
+      reject(new Error(`${cmd} could not start: ${err.message} (is ${cmd === 'go' ? 'Go' : cmd} installed?)`)),
+    );
     child.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-4000)}`)),
     );

@@ -5,6 +5,9 @@
 // check wants a generated version.txt). The embeddable package runs the same handler with telemetry
 // locked off and no debug listener, so two instances never collide on a fixed port.
 // See docs/decisions/001-ferretdb-locally.md.
+//
+// scripts/tools.ts builds it against a copy of FerretDB's module with the *.patch files in this
+// folder applied (docs/decisions/013); a plain `go build` here gets FerretDB unpatched.
 package main
 
 import (

@@ -87,8 +87,8 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
   if (previous && previous.fetchedAt >= fetchedAt) superseded = true;
   else if (previous && !differs(previous, { _id: customerId, ...cust })) {
     // Nothing but the read times would change: no write. Writes are what a sync costs the
-    // database (on FerretDB each one reads the whole collection), and most syncs a burst of events
-    // starts find the customer as it was.
+    // database (each one a transaction, which SQLite takes one at a time on FerretDB), and most
+    // syncs a burst of events starts find the customer as it was.
   } else {
     try {
       await c.billingCustomers.updateOne({ _id: customerId }, { $set: cust }, { upsert: true });

@@ -1,13 +1,12 @@
 // Reads that every database the app runs on answers from an index. Only an `_id` equality is sure
 // to be: FerretDB 1.24 (SQLite backend) pushes no other filter down to SQLite, so another field's
-// equality, `$in` (each id checked against every row), `$or`, ranges, sorts and counts scan the
-// whole collection there (measured at 100,000 users: ~10 ms for an `_id` read, seconds for a scan;
-// a count or sorted page over 10,000 rows ≈ 230 ms on a busy two-core machine; docs/decisions/006,
-// 008). Even `_id` reads and writes scan there: FerretDB's `_id` query does not match the
-// expression of its own `_id` index, so SQLite reads every row (~130 ms a read at 100,000
-// subscriptions; an update is two scans; docs/decisions/013). MongoDB uses the indexes in
-// indexes.ts for all of them. So hot paths read by `_id` and write little, and the admin panel's
-// lists are built in memory from snapshots (src/admin/cache.ts).
+// equality, `$in` (each id checked against every row), `$or`, `_id` with a second condition,
+// ranges, sorts and counts scan the whole collection there (a count or sorted page over 10,000
+// rows ≈ 230 ms on a busy two-core machine; docs/decisions/006, 008). A bare `_id` equality — read,
+// update or delete — uses the `_id` index there (our build of FerretDB is patched for it,
+// docs/decisions/013): a few milliseconds at 100,000 rows. MongoDB uses the indexes in indexes.ts
+// for all of them. So hot paths read and write by bare `_id`, and the admin panel's lists are built
+// in memory from snapshots (src/admin/cache.ts).
 import type { Collection, Filter, FindOptions, WithId } from 'mongodb';
 
 /**

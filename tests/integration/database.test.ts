@@ -1,6 +1,7 @@
 // Index upkeep through the first migration (docs/decisions/008): the unique indexes our correctness
-// rests on exist on every backend; secondary indexes exist on MongoDB and not on FerretDB.
-import { MongoClient } from 'mongodb';
+// rests on exist on every backend; secondary indexes exist on MongoDB and not on FerretDB. And the
+// `_id` equality every hot path uses is answered from the `_id` index (docs/decisions/013).
+import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database, isFerretDB } from '../../src/db/client';
 import { testEnv } from '../setup/harness';
@@ -71,5 +72,36 @@ describe('indexes at startup', () => {
     }
     // Still unique where it must be.
     expect(await names(db, 'users')).toContain('email_unique');
+  });
+});
+
+describe('an _id equality', () => {
+  it('is read from the _id index, and finds, updates and deletes exactly its row', async () => {
+    const coll = raw.db(`${env.MONGODB_DB}_c`).collection<{ _id: string | ObjectId; n: number }>('rows');
+    const oid = new ObjectId();
+    await coll.insertMany([
+      { _id: 'a', n: 1 },
+      { _id: 'b', n: 2 },
+      { _id: oid, n: 3 },
+      { _id: 'c', n: 4 },
+    ]);
+
+    const plan = JSON.stringify((await coll.find({ _id: 'b' }).explain()).queryPlanner);
+    // FerretDB's plan is SQLite's EXPLAIN QUERY PLAN; its update and delete use the same expression.
+    if (ferret) expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+    else expect(plan).toMatch(/IDHACK|EXPRESS_IXSCAN|IXSCAN/);
+
+    expect(await coll.findOne({ _id: 'b' })).toEqual({ _id: 'b', n: 2 });
+    expect(await coll.findOne({ _id: oid })).toEqual({ _id: oid, n: 3 });
+    expect(await coll.findOne({ _id: 'missing' })).toBeNull();
+    expect((await coll.updateOne({ _id: oid }, { $set: { n: 30 } })).modifiedCount).toBe(1);
+    expect((await coll.updateOne({ _id: 'b' }, { $set: { n: 20 } })).modifiedCount).toBe(1);
+    expect((await coll.deleteOne({ _id: 'a' })).deletedCount).toBe(1);
+    expect((await coll.deleteOne({ _id: 'a' })).deletedCount).toBe(0);
+    expect(await coll.find({}).sort({ n: 1 }).toArray()).toEqual([
+      { _id: 'c', n: 4 },
+      { _id: 'b', n: 20 },
+      { _id: oid, n: 30 },
+    ]);
   });
 });
