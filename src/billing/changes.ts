@@ -254,7 +254,12 @@ async function promotionErrors<T>(fn: () => Promise<T>): Promise<T> {
  */
 function promotionRefusal(err: unknown): AppError | null {
   if (err instanceof Stripe.errors.StripeInvalidRequestError && /(^|\[)discounts\b/.test(err.param ?? ''))
-    return new AppError('BAD_REQUEST', `This promotion code can't be used here: ${err.message}`, { field: 'promotionCode' });
+    // In our words: Stripe's text names parameters and ids a customer has no use for.
+    return new AppError(
+      'BAD_REQUEST',
+      "This promotion code can't be used here. It may be for another customer or for first-time customers only, or need a larger amount.",
+      { field: 'promotionCode' },
+    );
   return null;
 }
 
@@ -298,10 +303,6 @@ export async function changePlan(opts: {
   // missing one is added once the change has applied, by the alignment every synced plan change runs
   // (alignOverageItems, from billing/effects.ts).
   const overage = await withStripeErrors(() => overageItemChanges(deps, sub._id, opts.planId, opts.interval, live));
-  // The metered prices the previewed invoice can bill: the subscription's and the new plan's.
-  const metered = new Set(live.items.data.filter((i) => i.price.recurring?.usage_type === 'metered').map((i) => i.price.id));
-  const newOverage = await withStripeErrors(() => overagePriceFor(deps, opts.planId, opts.interval));
-  if (newOverage) metered.add(newOverage.id);
   const swaps = overage.filter((c) => c.id && !c.deleted);
   const removals = overage.filter((c) => c.deleted);
   // A change made now replaces one scheduled for later: the schedule lets go of the subscription first.
@@ -408,7 +409,13 @@ async function scheduleChange(
         const refusal = promotionRefusal(err);
         // A schedule made for this change and left with the code refused would change nothing but
         // still stand on the subscription: let it go, so the subscription is as it was.
-        if (refusal && !existing) await stripe.subscriptionSchedules.release(schedule.id).catch(() => undefined);
+        if (refusal && !existing) {
+          await stripe.subscriptionSchedules
+            .release(schedule.id, {}, { idempotencyKey: `${key}-release-refused` })
+            .catch((releaseErr: unknown) =>
+              deps.log.warn({ err: releaseErr, schedule: schedule.id }, 'could not release the schedule of a refused change'),
+            );
+        }
         throw refusal ?? err;
       });
     return readBack(stripe, sub._id, expand);

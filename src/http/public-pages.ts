@@ -74,14 +74,16 @@ export function publicPages(opts: { deps: ServerDeps; webDist: string }) {
   }
 
   return async (c: Context<AppEnv>): Promise<Response | null> => {
+    if (c.req.path !== webPages.home && c.req.path !== webPages.pricing) return null;
+    // Whether a session cookie came decides between this document and the app, so a cache keys
+    // on the cookie for either answer.
+    c.header('Vary', 'Cookie');
     if (opts.deps.sessions.readCookie(c.req.header('cookie'))) return null;
     try {
       const html = await document(c);
       if (!html) return null;
-      // Revalidated on every visit like the app shell; whether a session cookie came decides
-      // between this document and the app, so a cache keys on the cookie too.
+      // Revalidated on every visit, like the app shell.
       c.header('Cache-Control', 'no-cache');
-      c.header('Vary', 'Cookie');
       return c.html(html);
     } catch (err) {
       c.get('log').error({ err, path: c.req.path }, 'could not render a public page; sending the app');

@@ -127,7 +127,7 @@ interface StoredSubscription {
   id: string;
   status: string;
   cancel_at_period_end: boolean;
-  pending_update: unknown;
+  pending_update: { subscription_items: { price: StoredPrice }[] } | null;
   schedule: string | null;
   default_payment_method: string | null;
   items: { data: { price: StoredPrice }[] };
@@ -183,6 +183,9 @@ function percentile(sorted: number[], p: number): number {
 
 const licensedLookupKey = (sub: StoredSubscription) =>
   sub.items.data.find((i) => i.price.recurring?.usage_type !== 'metered')?.price.lookup_key ?? null;
+/** The plan a subscription's pending update (waiting on its invoice's payment) moves it to. */
+const pendingLookupKey = (sub: StoredSubscription) =>
+  sub.pending_update?.subscription_items.find((i) => i.price.recurring?.usage_type !== 'metered')?.price.lookup_key ?? null;
 
 /**
  * Webhook faults as a schedule: each delivery takes the next slot (the emulator applies the first
@@ -482,7 +485,9 @@ export async function runChaos(world: RestartableBillingWorld, opts: ChaosOption
             // A downgrade or an interval switch waits for the renewal in a subscription schedule.
             ((await scheduledLookupKey(after)) === target && (await scheduledLookupKey(before)) !== target),
           async (after) =>
-            licensedLookupKey(after) === target || !!after.pending_update || (await scheduledLookupKey(after)) === target,
+            licensedLookupKey(after) === target ||
+            pendingLookupKey(after) === target ||
+            (await scheduledLookupKey(after)) === target,
         );
         return;
       }

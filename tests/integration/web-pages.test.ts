@@ -191,6 +191,10 @@ describe('the home and pricing pages a visitor gets, from the real build', () =>
     // Only our own notices: a crafted key shows the page without one.
     const crafted = await (await fetchBuilt('/?notice=%3Cb%3Ehello')).text();
     expect(crafted).toBe(html);
+    // Names every object has are not notices either.
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(await (await fetchBuilt(`/?notice=${key}`)).text(), key).toBe(html);
+    }
   });
 
   it.each(['/', '/pricing'])('%s with a session cookie is the app, whose page knows the person', async (p) => {
@@ -198,6 +202,7 @@ describe('the home and pricing pages a visitor gets, from the real build', () =>
     const res = await fetchBuilt(p, { cookie: `${h.deps.sessions.cookieName}=some-session-token` });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('vary')).toBe('Cookie');
     expect(await res.text()).toBe(await shell.text());
   });
 

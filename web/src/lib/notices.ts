@@ -22,10 +22,12 @@ export const oauthErrors: Record<string, string> = {
 };
 
 export function noticeFor(key: string | null): string | null {
-  return key ? (notices[key] ?? null) : null;
+  // Own keys only: `constructor` or `__proto__` are on every object and are not notices.
+  return key && Object.hasOwn(notices, key) ? (notices[key] as string) : null;
 }
 
 export function oauthErrorFor(key: string | null): string | null {
   if (!key) return null;
-  return oauthErrors[key] ?? "Signing in with that provider didn't work. Please try again.";
+  const known = Object.hasOwn(oauthErrors, key) ? oauthErrors[key] : undefined;
+  return known ?? "Signing in with that provider didn't work. Please try again.";
 }
