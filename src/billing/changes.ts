@@ -452,10 +452,11 @@ export async function cancelAtPeriodEnd(opts: {
   const stripe = requireStripe(deps);
   if (await actionDone(deps, userId, opts.actionId)) return;
   const sub = await requireSubscription(deps, userId);
-  if (sub.cancelAtPeriodEnd) return;
+  const live = await liveSubscription(deps, sub);
+  if (await alreadyAsAsked(deps, { sub, live, cancelAtPeriodEnd: true })) return;
   // Stripe refuses cancellation changes on a subscription its schedule manages. Ending at the period
   // end supersedes a change scheduled for then, so the schedule lets go of it first.
-  const scheduleId = idOf((await liveSubscription(deps, sub)).schedule);
+  const scheduleId = idOf(live.schedule);
   await writeSubscription(
     deps,
     { userId, actionId: opts.actionId, sub, applied: (row) => row.cancelAtPeriodEnd },
@@ -487,7 +488,8 @@ export async function resume(opts: { deps: AppDeps; userId: string; actionId: st
   const stripe = requireStripe(deps);
   if (await actionDone(deps, userId, opts.actionId)) return;
   const sub = await requireSubscription(deps, userId);
-  if (!sub.cancelAtPeriodEnd) return;
+  const live = await liveSubscription(deps, sub);
+  if (await alreadyAsAsked(deps, { sub, live, cancelAtPeriodEnd: false })) return;
   await writeSubscription(deps, { userId, actionId: opts.actionId, sub, applied: (row) => !row.cancelAtPeriodEnd }, (expand) =>
     stripe.subscriptions.update(
       sub._id,
@@ -495,6 +497,25 @@ export async function resume(opts: { deps: AppDeps; userId: string; actionId: st
       { idempotencyKey: `dropin-resume-${userId}-${opts.actionId}` },
     ),
   );
+}
+
+/**
+ * Whether a cancel or a resume has anything left to do is Stripe's to say, not the mirror's: a mirror
+ * behind Stripe (a lost webhook, a change made elsewhere) would answer "done" for a change never
+ * made. When Stripe already is as asked and the mirror says otherwise, the mirror is brought up to
+ * date, so the page shows what is true.
+ */
+async function alreadyAsAsked(
+  deps: AppDeps,
+  opts: { sub: SubscriptionDoc; live: Stripe.Subscription; cancelAtPeriodEnd: boolean },
+): Promise<boolean> {
+  if (opts.live.cancel_at_period_end !== opts.cancelAtPeriodEnd) return false;
+  if (opts.sub.cancelAtPeriodEnd !== opts.cancelAtPeriodEnd) {
+    await syncCustomer(deps, opts.sub.customerId, { source: 'user.action' }).catch((err: unknown) =>
+      deps.log.warn({ err, customerId: opts.sub.customerId }, 'resync of a mirror behind Stripe failed'),
+    );
+  }
+  return true;
 }
 
 /**

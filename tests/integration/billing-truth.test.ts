@@ -141,4 +141,23 @@ describe('answers tell what Stripe did', () => {
     expect(res.error?.message).toBe('This subscription has already ended. Start a new one from Pricing.');
     expect((await deps().db.c.subscriptions.findOne({ _id: sub._id }))!.status).toBe('canceled');
   });
+
+  it('resume and cancel go by Stripe when the mirror is behind: done when asked, never answered done for nothing', async () => {
+    const { user, sub } = await subscribed();
+    // Set to end on Stripe's side without a webhook: the mirror still says it renews.
+    await world.control.patchObject(sub._id, { cancel_at_period_end: true });
+    expect((await deps().db.c.subscriptions.findOne({ _id: sub._id }))!.cancelAtPeriodEnd).toBe(false);
+
+    const resumed = await trpc(world, user.cookie, 'mutation', 'billing.resume', { actionId: action() });
+    expect(resumed.status).toBe(200);
+    expect((await world.stripe.subscriptions.retrieve(sub._id)).cancel_at_period_end).toBe(false);
+    expect((await deps().db.c.subscriptions.findOne({ _id: sub._id }))!.cancelAtPeriodEnd).toBe(false);
+
+    // The other way: Stripe already ends it, the mirror says it renews; cancel is done, and the mirror catches up.
+    await world.control.patchObject(sub._id, { cancel_at_period_end: true });
+    const canceled = await trpc(world, user.cookie, 'mutation', 'billing.cancel', { reason: null, comment: '', actionId: action() });
+    expect(canceled.status).toBe(200);
+    expect((await world.stripe.subscriptions.retrieve(sub._id)).cancel_at_period_end).toBe(true);
+    expect((await deps().db.c.subscriptions.findOne({ _id: sub._id }))!.cancelAtPeriodEnd).toBe(true);
+  });
 });
