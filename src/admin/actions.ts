@@ -191,8 +191,9 @@ export async function applyCoupon(opts: ActionBase & { subscriptionId: string; c
 export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
 
 /**
- * Refunds all or part of a paid invoice's card payment. The amount is checked against what Stripe
- * says is still refundable, so a refusal names the field and changes nothing; the subscriber is
+ * Refunds all or part of a paid invoice's card payment. The amount is checked against what is still
+ * refundable (billing/refunds.ts: what was paid, less credit notes and earlier refunds), so a refusal
+ * names the field and changes nothing; the subscriber is
  * emailed by the effects that follow the sync (billing/refunds.ts), once per refund.
  */
 export async function refundInvoice(
@@ -232,14 +233,14 @@ export async function refundInvoice(
         );
       return { userId: opts.userId, paid };
     },
-    snapshot: async ({ paid }) => {
-      const charge = await withStripeErrors(() => stripe.charges.retrieve(paid.charge.id));
+    snapshot: async () => {
+      const now = await paidInvoice(deps, stripe, opts.invoiceId);
       return {
-        invoice: paid.invoice.number ?? paid.invoice.id,
-        currency: charge.currency,
-        paid: charge.amount,
-        refunded: charge.amount_refunded,
-        refundable: charge.amount - charge.amount_refunded,
+        invoice: now.invoice.number ?? now.invoice.id,
+        currency: now.charge.currency,
+        paid: now.charge.amount,
+        refunded: now.charge.amount_refunded,
+        refundable: now.refundable,
       };
     },
     run: async ({ paid }) => {

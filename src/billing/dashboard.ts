@@ -9,7 +9,7 @@ import { findByIds } from '../db/reads';
 import { customerIdOf } from './customers';
 import { withStripeErrors } from './errors';
 import { plans, type PlanId } from './plans';
-import { paymentIntentOf } from './refunds';
+import { paymentIntentOf, refundableOf } from './refunds';
 import { catalogPrices } from './prices';
 import { describeCreditNote, describeInvoice, type CreditNoteWords, type InvoiceWords } from './invoice-words';
 import { accountAlerts, type AccountAlert } from './alerts';
@@ -168,10 +168,10 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
       stripe.creditNotes.list({ customer, limit: 100 }),
     ]),
   );
-  const notesOf = new Map<string, CreditNoteWords[]>();
+  const notesOf = new Map<string, Stripe.CreditNote[]>();
   for (const cn of [...notes.data].reverse()) {
     const invoiceId = typeof cn.invoice === 'string' ? cn.invoice : cn.invoice.id;
-    notesOf.set(invoiceId, [...(notesOf.get(invoiceId) ?? []), describeCreditNote(cn)]);
+    notesOf.set(invoiceId, [...(notesOf.get(invoiceId) ?? []), cn]);
   }
   const trialEnds = await trialEndsOf(deps, customer);
   // A PaymentIntent retried after a decline keeps its failed charges: the one that paid is the
@@ -186,6 +186,7 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
     .map((inv: Stripe.Invoice) => {
       const pi = paymentIntentOf(inv);
       const charge = pi ? chargeOf.get(pi) : undefined;
+      const creditNotes = notesOf.get(inv.id as string) ?? [];
       return {
         id: inv.id as string,
         number: inv.number ?? null,
@@ -198,9 +199,9 @@ export async function listInvoices(deps: AppDeps, userId: string): Promise<Invoi
         pdfUrl: inv.invoice_pdf ?? null,
         hostedUrl: inv.hosted_invoice_url ?? null,
         amountRefunded: charge?.amount_refunded ?? 0,
-        refundable: inv.status === 'paid' && charge ? Math.max(0, charge.amount - charge.amount_refunded) : 0,
+        refundable: refundableOf({ invoice: inv, charge, creditNotes }),
         words: describeInvoice(inv, { trialEnds }),
-        creditNotes: notesOf.get(inv.id as string) ?? [],
+        creditNotes: creditNotes.map(describeCreditNote),
       };
     });
 }

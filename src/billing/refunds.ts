@@ -29,6 +29,27 @@ export interface PaidInvoice {
   refundable: number;
 }
 
+/**
+ * What can still be refunded of a paid invoice, in the smallest unit of its currency: what was paid,
+ * less what its credit notes already gave back after payment (`post_payment_credit_notes_amount`:
+ * refunds, balance credit and credit outside Stripe alike), less refunds of its charge made outside
+ * any credit note; and never more than is left on the charge. Voided credit notes count for nothing.
+ */
+export function refundableOf(opts: {
+  invoice: Pick<Stripe.Invoice, 'status' | 'amount_paid' | 'post_payment_credit_notes_amount'>;
+  charge: Pick<Stripe.Charge, 'amount' | 'amount_refunded'> | null | undefined;
+  creditNotes: Pick<Stripe.CreditNote, 'status' | 'refunds'>[];
+}): number {
+  const { invoice, charge } = opts;
+  if (invoice.status !== 'paid' || !charge) return 0;
+  const refundedByNotes = opts.creditNotes
+    .filter((n) => n.status === 'issued')
+    .reduce((sum, n) => sum + n.refunds.reduce((s, r) => s + r.amount_refunded, 0), 0);
+  const refundedOutsideNotes = Math.max(0, charge.amount_refunded - refundedByNotes);
+  const left = invoice.amount_paid - invoice.post_payment_credit_notes_amount - refundedOutsideNotes;
+  return Math.max(0, Math.min(left, charge.amount - charge.amount_refunded));
+}
+
 /** A paid invoice with the card charge that paid it; refused when no card payment paid it. */
 export async function paidInvoice(deps: AppDeps, stripe: Stripe, invoiceId: string): Promise<PaidInvoice> {
   const invoice = await withStripeErrors(() => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] }));
@@ -45,7 +66,9 @@ export async function paidInvoice(deps: AppDeps, stripe: Stripe, invoiceId: stri
     throw new AppError('CONFLICT', 'Stripe has no card charge for this invoice to refund.', { field: 'invoiceId' });
   }
   const customerId = typeof invoice.customer === 'string' ? invoice.customer : (invoice.customer?.id ?? '');
-  return { invoice, customerId, paymentIntentId, charge, refundable: Math.max(0, charge.amount - charge.amount_refunded) };
+  const notes = await withStripeErrors(() => stripe.creditNotes.list({ invoice: invoiceId, limit: 100 }));
+  const refundable = refundableOf({ invoice, charge, creditNotes: notes.data });
+  return { invoice, customerId, paymentIntentId, charge, refundable };
 }
 
 /** The refund email: "Refund of $6.00 for DropIn Pro", keyed by the refund so it is sent once. */

@@ -2,6 +2,8 @@
 // effect in Stripe, are audited with amounts, email the subscriber once (duplicated webhooks
 // included) and show on the invoice lists; amounts over what is left are refused naming the field,
 // changing nothing. A refund made in Stripe itself (its dashboard) is emailed from its webhook.
+// What credit notes already gave back of an invoice (to the balance, the card or outside Stripe) is
+// no longer refundable.
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,5 +187,29 @@ describe('refunding a paid invoice', () => {
     const emails = await refundEmails(user.email);
     expect(emails.map((m) => [m._id, m.subject])).toEqual([[`refund:${made.id}`, 'Refund of $2.50 for DropIn Pro']]);
     expect((await invoices(user)).find((i) => i.amountPaid === 1200)).toMatchObject({ amountRefunded: 250, refundable: 950 });
+  });
+
+  it('credit notes count against what is left: after $5.00 credited to the balance and $3.00 refunded by credit note, $4.00', {
+    timeout: 120_000,
+  }, async () => {
+    const { user, invoice, pi } = await payingSubscriber();
+    await world.stripe.creditNotes.create({ invoice: invoice.id, amount: 500, credit_amount: 500 });
+    await world.stripe.creditNotes.create({ invoice: invoice.id, amount: 300, refund_amount: 300 });
+    await settle(world);
+    expect((await invoices(user)).find((i) => i.id === invoice.id)).toMatchObject({ amountRefunded: 300, refundable: 400 });
+
+    const tooMuch = await refund({ userId: user.id, invoiceId: invoice.id, amount: 900 });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.error?.data?.fieldErrors).toEqual({
+      amount: 'The amount $9.00 is more than the $4.00 still refundable on this invoice.',
+    });
+    expect(await charge(pi)).toMatchObject({ amount_refunded: 300 });
+
+    const rest = await refund({ userId: user.id, invoiceId: invoice.id, amount: 400 });
+    expect(rest.status, rest.error?.message).toBe(200);
+    expect(await charge(pi)).toMatchObject({ amount_refunded: 700 });
+    expect((await invoices(user)).find((i) => i.id === invoice.id)).toMatchObject({ amountRefunded: 700, refundable: 0 });
+    const again = await refund({ userId: user.id, invoiceId: invoice.id, amount: 100 });
+    expect(again.status).toBe(409);
   });
 });

@@ -1,8 +1,9 @@
 // Credit notes issued in Stripe (as an admin would in Stripe's Dashboard, here through the SDK)
 // reach DropIn by their webhooks: they show under their invoice on the subscriber's invoice list and
-// the admin's subscriber page, with the amount and where it went, and credit to the balance lowers
-// the next charge. A voided one is shown as voided and its credit leaves the next charge. Crediting
-// an unpaid renewal in full settles it: the subscription is active again.
+// the admin's subscriber page, with the amount and where it went; credit to the balance lowers the
+// next charge, and what a credit note gave back is no longer refundable. One voided (while its
+// invoice is open) is shown as voided and the amount due is back. Crediting an unpaid renewal in
+// full settles it: the subscription is active again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import type { SubscriberDetail } from '../../src/admin/subscribers';
@@ -28,6 +29,20 @@ async function payingSubscriber(name: string) {
   const invoice = (await invoices(user)).find((i) => i.status === 'paid' && i.amountPaid > 0);
   expect(invoice, 'a paid invoice after the trial').toMatchObject({ amountPaid: 1200, creditNotes: [] });
   return { user, customer, invoice: invoice! };
+}
+
+/** A paying subscriber whose renewal was declined: the subscription past due, its $12.00 invoice open. */
+async function pastDueSubscriber(name: string) {
+  const { user, customer } = await payingSubscriber(name);
+  const sub = (await world.server.deps.db.c.subscriptions.findOne({ userId: user.id }))!;
+  await world.control.setCardBehavior(sub.defaultPaymentMethod!.id, 'decline_insufficient_funds');
+  await world.control.advanceCustomer(customer, { seconds: 31 * DAY });
+  await settle(world);
+  const failing = (await world.server.deps.db.c.subscriptions.findOne({ _id: sub._id }))!;
+  expect(failing.status).toBe('past_due');
+  const open = failing.latestInvoice!;
+  expect(open).toMatchObject({ status: 'open', amountDue: 1200 });
+  return { user, sub, open };
 }
 
 async function query<T>(user: { cookie: string }, path: string, input?: unknown): Promise<T> {
@@ -73,8 +88,8 @@ describe('credit notes issued in Stripe', () => {
         pdfUrl: note.pdf,
       },
     ]);
-    // Credit, not a refund: nothing went back to the card.
-    expect(row).toMatchObject({ amountRefunded: 0, refundable: 1200 });
+    // Credit, not a refund: nothing went back to the card, but $5.00 of the $12.00 is given back.
+    expect(row).toMatchObject({ amountRefunded: 0, refundable: 700 });
     expect(await balance(user)).toBe(-500);
     expect(await nextCharge(user)).toMatchObject({ amountDue: 700, creditUsed: 500, subtotal: 1200 });
 
@@ -96,37 +111,40 @@ describe('credit notes issued in Stripe', () => {
     expect((await nextCharge(user))?.amountDue).toBe(1200);
   });
 
-  it('split and then voided: the parts are named; once voided it stays listed as voided and its credit is gone', async () => {
+  it('split: the parts are named and neither is refundable any more', async () => {
     const { user, invoice } = await payingSubscriber('Spl It');
-    const note = await world.stripe.creditNotes.create({
-      invoice: invoice.id,
-      amount: 800,
-      credit_amount: 500,
-      refund_amount: 300,
-    });
+    await world.stripe.creditNotes.create({ invoice: invoice.id, amount: 800, credit_amount: 500, refund_amount: 300 });
     await settle(world);
-    expect((await invoices(user)).find((i) => i.id === invoice.id)!.creditNotes).toMatchObject([
+    const row = (await invoices(user)).find((i) => i.id === invoice.id)!;
+    expect(row.creditNotes).toMatchObject([
       { amount: 800, destination: '$5.00 credited to your balance and $3.00 refunded to your card' },
     ]);
+    expect(row).toMatchObject({ amountRefunded: 300, refundable: 400 });
     expect((await nextCharge(user))?.amountDue).toBe(700);
+  });
+
+  it('on an unpaid renewal, then voided: listed as voided and the amount due is back', async () => {
+    const { user, open } = await pastDueSubscriber('Vo Id');
+    const note = await world.stripe.creditNotes.create({ invoice: open.id, amount: 500 });
+    await settle(world);
+    expect((await invoices(user)).find((i) => i.id === open.id)).toMatchObject({
+      status: 'open',
+      amountDue: 700,
+      creditNotes: [{ id: note.id, destination: 'taken off the amount due', voided: false }],
+    });
 
     await world.stripe.creditNotes.voidCreditNote(note.id);
     await settle(world);
-    expect((await invoices(user)).find((i) => i.id === invoice.id)!.creditNotes).toMatchObject([{ id: note.id, voided: true }]);
+    expect((await invoices(user)).find((i) => i.id === open.id)).toMatchObject({
+      status: 'open',
+      amountDue: 1200,
+      creditNotes: [{ id: note.id, voided: true }],
+    });
     expect(await balance(user)).toBe(0);
-    expect(await nextCharge(user)).toMatchObject({ amountDue: 1200, creditUsed: 0 });
   });
 
   it('an unpaid renewal credited in full: taken off the amount due, the invoice settled, the subscription active again', async () => {
-    const { user, customer } = await payingSubscriber('Past Due');
-    const sub = (await world.server.deps.db.c.subscriptions.findOne({ userId: user.id }))!;
-    await world.control.setCardBehavior(sub.defaultPaymentMethod!.id, 'decline_insufficient_funds');
-    await world.control.advanceCustomer(customer, { seconds: 31 * DAY });
-    await settle(world);
-    const failing = (await world.server.deps.db.c.subscriptions.findOne({ _id: sub._id }))!;
-    expect(failing.status).toBe('past_due');
-    const open = failing.latestInvoice!;
-    expect(open).toMatchObject({ status: 'open', amountDue: 1200 });
+    const { user, sub, open } = await pastDueSubscriber('Past Due');
 
     await world.stripe.creditNotes.create({ invoice: open.id, amount: 1200, reason: 'order_change' });
     await settle(world);

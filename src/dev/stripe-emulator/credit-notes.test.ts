@@ -214,44 +214,66 @@ describe('credit notes on an open invoice', () => {
     expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
     expect(((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance).toBe(0);
   });
+});
 
-  it('a voided pre-payment credit note puts the amount due back', async () => {
-    const { invoice } = await firstInvoice('pm_card_chargeCustomerFail');
+describe('void', () => {
+  it('on an open invoice, once: the amount due comes back, the credit is released, events sent', async () => {
+    const { customer, invoice } = await firstInvoice('pm_card_chargeCustomerFail');
     const note = await stripe.creditNotes.create({ invoice: invoice.id, amount: 500 });
-    await stripe.creditNotes.voidCreditNote(note.id);
+    const voided = await stripe.creditNotes.voidCreditNote(note.id);
+    expect(voided).toMatchObject({ status: 'void', voided_at: expect.any(Number) });
     expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({
+      status: 'open',
       amount_due: 1200,
       amount_remaining: 1200,
       pre_payment_credit_notes_amount: 0,
     });
-  });
-});
-
-describe('void', () => {
-  it('issued → void once: the balance credit is taken back, the refund stays', async () => {
-    const { customer, invoice } = await firstInvoice();
-    const note = await stripe.creditNotes.create({ invoice: invoice.id, amount: 800, credit_amount: 500, refund_amount: 300 });
-    const voided = await stripe.creditNotes.voidCreditNote(note.id);
-    expect(voided.status).toBe('void');
-    expect(voided.voided_at).toEqual(expect.any(Number));
-    expect(((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance).toBe(0);
-    const txns = await stripe.customers.listBalanceTransactions(customer.id);
-    expect(txns.data.map((x) => [x.type, x.amount, x.ending_balance])).toEqual([
-      ['credit_note', 500, 0],
-      ['credit_note', -500, -500],
-    ]);
-    expect((await stripe.refunds.retrieve(note.refunds[0]!.refund as string)).status).toBe('succeeded');
-    expect((await stripe.invoices.retrieve(invoice.id)).post_payment_credit_notes_amount).toBe(0);
-    const voidedEvents = await stripe.events.list({ type: 'credit_note.voided' });
-    expect(voidedEvents.data.map((e) => (e.data.object as Stripe.CreditNote).id)).toEqual([note.id]);
+    expect((await typesOf(customer.id)).slice(-2)).toEqual(['credit_note.voided', 'invoice.updated']);
     await expect(stripe.creditNotes.voidCreditNote(note.id)).rejects.toMatchObject({
       statusCode: 400,
       message: `The credit note ${note.id} has already been voided.`,
     });
-    // Voided credit was released: the whole invoice can be credited again.
-    await expect(stripe.creditNotes.create({ invoice: invoice.id, amount: 1200, credit_amount: 1200 })).resolves.toMatchObject({
+    // What the voided note took off is creditable again.
+    await expect(stripe.creditNotes.create({ invoice: invoice.id, amount: 1200 })).resolves.toMatchObject({
       number: `${invoice.number}-CN-02`,
+      pre_payment_amount: 1200,
     });
+  });
+
+  it('refused once the invoice is paid: the refund and the balance credit stand, the invoice cannot be credited again', async () => {
+    const { customer, invoice } = await firstInvoice();
+    const note = await stripe.creditNotes.create({ invoice: invoice.id, amount: 800, credit_amount: 500, refund_amount: 300 });
+    await expect(stripe.creditNotes.voidCreditNote(note.id)).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'id',
+      message: `The credit note ${note.id} cannot be voided because its invoice ${invoice.id} is paid; a credit note can only be voided while its invoice is open.`,
+    });
+    expect(await stripe.creditNotes.retrieve(note.id)).toMatchObject({ status: 'issued', voided_at: null });
+    expect(((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance).toBe(-500);
+    expect((await stripe.invoices.retrieve(invoice.id)).post_payment_credit_notes_amount).toBe(800);
+    expect((await stripe.events.list({ type: 'credit_note.voided' })).data).toEqual([]);
+    // $8.00 of the $12.00 invoice is credited: $4.00 is all that is left.
+    await expect(stripe.creditNotes.create({ invoice: invoice.id, amount: 1200, credit_amount: 1200 })).rejects.toMatchObject({
+      statusCode: 400,
+      message: `The credit note amount ($12.00) is greater than the amount that remains creditable on invoice ${invoice.number} ($4.00).`,
+    });
+  });
+
+  it('refused once credit notes settled the invoice: it stays paid and the subscription active', async () => {
+    const { sub, invoice } = await firstInvoice('pm_card_chargeCustomerFail');
+    const note = await stripe.creditNotes.create({ invoice: invoice.id, amount: 1200 });
+    expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({ status: 'paid', amount_remaining: 0 });
+    await expect(stripe.creditNotes.voidCreditNote(note.id)).rejects.toMatchObject({
+      statusCode: 400,
+      message: `The credit note ${note.id} cannot be voided because its invoice ${invoice.id} is paid; a credit note can only be voided while its invoice is open.`,
+    });
+    expect(await stripe.creditNotes.retrieve(note.id)).toMatchObject({ status: 'issued' });
+    expect(await stripe.invoices.retrieve(invoice.id)).toMatchObject({
+      status: 'paid',
+      amount_due: 0,
+      pre_payment_credit_notes_amount: 1200,
+    });
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
   });
 });
 

@@ -1,6 +1,6 @@
 // The customer balance's ledger: every change of `customer.balance` that Stripe records as a
 // customer balance transaction (an invoice using or adding credit, a credit note credited to the
-// balance or voided) goes through here, so the balance and its transactions never disagree.
+// balance) goes through here, so the balance and its transactions never disagree.
 import type Stripe from 'stripe';
 import type { Emulator } from '../emulator.js';
 import { newId } from '../ids.js';

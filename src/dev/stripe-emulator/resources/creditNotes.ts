@@ -360,38 +360,30 @@ function issue(emu: Emulator, planned: Plan): Stripe.CreditNote {
   return note;
 }
 
+/**
+ * Voids a credit note. Stripe only voids a credit note while its invoice is still open: once the
+ * invoice is paid (by a payment, or by credit notes crediting it in full) its credit notes stand,
+ * since what they refunded or credited cannot be taken back. A credit note on an invoice still open
+ * only lowered what is due (a post-payment part would have settled the invoice), so voiding it puts
+ * that amount back on the invoice and moves no money.
+ */
 function voidNote(emu: Emulator, note: Stripe.CreditNote): Stripe.CreditNote {
   if (note.status === 'void') throw invalidRequest(`The credit note ${note.id} has already been voided.`, { param: 'id' });
   const customerId = idOf(note.customer as string)!;
-  const invoice = emu.state.invoices.get(idOf(note.invoice as string)!);
+  const invoice = mustGet(emu.state.invoices, idOf(note.invoice as string)!, 'invoice');
+  if (invoice.status !== 'open')
+    throw invalidRequest(
+      `The credit note ${note.id} cannot be voided because its invoice ${invoice.id} is ${String(invoice.status)}; a credit note can only be voided while its invoice is open.`,
+      { param: 'id' },
+    );
   const before = snapshot(note);
   note.status = 'void';
   note.voided_at = emu.now(customerId);
-  const customer = emu.state.customers.get(customerId);
-  const customerBefore = customer && snapshot(customer);
-  const credited = note.customer_balance_transaction
-    ? emu.state.customerBalanceTransactions.get(idOf(note.customer_balance_transaction as string)!)
-    : undefined;
-  // The balance credit is taken back (even if the next invoices used it: the customer then owes it);
-  // refunds stay refunded and credit given outside Stripe stays given.
-  if (customer && credited)
-    recordBalanceTransaction(emu, customer, {
-      amount: -credited.amount,
-      currency: note.currency,
-      type: 'credit_note',
-      invoice: invoice?.id ?? null,
-      creditNote: note.id,
-    });
   emu.emit('credit_note.voided', note, { customer: customerId, previous: previousAttributes(before, note) });
-  if (invoice) {
-    const invoiceBefore = snapshot(invoice);
-    invoice.pre_payment_credit_notes_amount -= note.pre_payment_amount;
-    invoice.post_payment_credit_notes_amount -= note.post_payment_amount;
-    if (invoice.status === 'open' && note.pre_payment_amount > 0) moveAmountDue(emu, invoice, note.pre_payment_amount);
-    emu.emit('invoice.updated', invoice, { customer: customerId, previous: previousAttributes(invoiceBefore, invoice) });
-  }
-  if (customer && customerBefore && customer.balance !== customerBefore.balance)
-    emu.emit('customer.updated', customer, { customer: customerId, previous: previousAttributes(customerBefore, customer) });
+  const invoiceBefore = snapshot(invoice);
+  invoice.pre_payment_credit_notes_amount -= note.pre_payment_amount;
+  moveAmountDue(emu, invoice, note.pre_payment_amount);
+  emu.emit('invoice.updated', invoice, { customer: customerId, previous: previousAttributes(invoiceBefore, invoice) });
   return note;
 }
 

@@ -157,7 +157,7 @@ export function RefundAction({
                     {refundable.map((i) => (
                       <option key={i.id} value={i.id}>
                         {invoiceName(i)} · {formatDate(i.created)} · paid {money(i.amountPaid, i.currency)}
-                        {i.amountRefunded > 0 ? `, ${money(i.refundable, i.currency)} left` : ''}
+                        {i.refundable < i.amountPaid ? `, ${money(i.refundable, i.currency)} left` : ''}
                       </option>
                     ))}
                   </select>

@@ -78,12 +78,14 @@ export function invoiceStatus(status: string | null): string {
 /** What was refunded of an invoice: "Refunded" or "Partially refunded", with the amount; null when nothing. */
 export function refundOf(inv: {
   amountRefunded: number;
-  refundable: number;
+  amountPaid: number;
   currency: string;
 }): { label: 'Refunded' | 'Partially refunded'; amount: string } | null {
   if (inv.amountRefunded <= 0) return null;
+  // Compared with what was paid, not with what is left to refund: credit notes can leave nothing
+  // refundable on an invoice only partly refunded to the card.
   return {
-    label: inv.refundable > 0 ? 'Partially refunded' : 'Refunded',
+    label: inv.amountRefunded < inv.amountPaid ? 'Partially refunded' : 'Refunded',
     amount: formatMoney(inv.amountRefunded, inv.currency, { cents: true }),
   };
 }
