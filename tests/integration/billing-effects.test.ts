@@ -6,7 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import { runReconcile } from '../../src/billing/reconcile/run';
-import { settle, startBillingWorld, subscribeThroughCheckout, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
+import {
+  settle,
+  startBillingWorld,
+  subscribeThroughCheckout,
+  trpc,
+  verifiedUser,
+  waitFor,
+  type BillingWorld,
+} from '../setup/billing';
 
 let world: BillingWorld;
 let admin: { cookie: string };
@@ -63,10 +71,32 @@ async function everythingDelivered() {
   await settle(world);
 }
 
-/** Asserts what followed: `emails` (normalized keys, each exactly once) and the failed-payments list. */
+/**
+ * Asserts what followed: `emails` (normalized keys, each exactly once) and the failed-payments list;
+ * and that the admin's subscriber list and figures follow the mirror: the row the list shows for
+ * each of the user's subscriptions has its status, and the figures count it with that status (the
+ * figures job folds within a second).
+ */
 async function expectEffects(user: User, expected: { emails: string[]; failing: boolean }) {
   const got = await effects(user);
   expect(got).toEqual({ emails: [...expected.emails].sort(), failing: expected.failing });
+  const mirror = await deps().db.c.subscriptions.find({ userId: user.id }).toArray();
+  const listed = await trpc<{ rows: { subscriptionId: string; status: string }[] }>(
+    world,
+    admin.cookie,
+    'query',
+    'admin.subscribers',
+    { search: user.email },
+  );
+  const statuses = (rows: { subscriptionId?: string; _id?: string; status: string }[]) =>
+    rows.map((r) => `${r.subscriptionId ?? r._id}:${r.status}`).sort();
+  expect(statuses(listed.data.rows)).toEqual(statuses(mirror));
+  const subjects = deps().db.db.collection<{ _id: string; contribution: { status: string } | null }>('admin_figure_subjects');
+  const counted = async () =>
+    (await Promise.all(mirror.map((s) => subjects.findOne({ _id: `sub:${s._id}` }))))
+      .map((d, i) => `${mirror[i]!._id}:${d?.contribution?.status ?? 'none'}`)
+      .sort();
+  await waitFor('the figures to count the change', async () => (await counted()).join() === statuses(mirror).join(), 10_000);
 }
 
 describe('a change has the same effects, once, whatever its source', () => {

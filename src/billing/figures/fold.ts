@@ -7,6 +7,7 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import type { AppDeps } from '../../deps';
 import type { AdminSnapshotDoc } from '../../db/collections';
 import { findByIds } from '../../db/reads';
+import { insertOrReplaceMany } from '../../db/writes';
 import {
   addTo,
   bump,
@@ -135,12 +136,18 @@ export async function finishPendingFold(deps: AppDeps): Promise<boolean> {
 async function applyJournal(deps: AppDeps, col: FigureCollections, j: FoldJournalDoc): Promise<void> {
   const replace = <T extends { _id: string }>(docs: Iterable<T>): AnyBulkWriteOperation<T>[] =>
     [...docs].map((d) => ({ replaceOne: { filter: { _id: d._id } as never, replacement: d, upsert: true } }));
+  // Every write replaces a document with the journal's value or inserts one once, so their order
+  // is free: what the overview reads (the totals, the day rows, today's snapshot: small
+  // collections) goes first, so every process shows the fold as soon as it can; what each
+  // subscription last counted (a row per subscription and customer, a large collection) last.
   if (j.movements.length) await insertOnce(col.movements, j.movements);
   if (j.recoveries.length) await insertOnce(col.recoveries, j.recoveries);
   if (j.days.length) await col.days.bulkWrite(replace(j.days), { ordered: false });
-  if (j.subjects.length) await col.subjects.bulkWrite(replace(j.subjects), { ordered: false });
   await col.figures.replaceOne({ _id: 'totals' }, j.totals, { upsert: true });
   await writeClosing(deps, j.totals, j.at);
+  // Mostly new rows (a subscription or customer seen for the first time): inserted, not upserted,
+  // which on FerretDB would read the whole collection for each (docs/decisions/013).
+  await insertOrReplaceMany(col.subjects, j.subjects);
   if (j.changeIds.length)
     await col.changes.bulkWrite(
       j.changeIds.map((id) => ({ deleteOne: { filter: { _id: id } } })),
