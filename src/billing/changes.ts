@@ -509,8 +509,14 @@ async function alreadyAsAsked(
   deps: AppDeps,
   opts: { sub: SubscriptionDoc; live: Stripe.Subscription; cancelAtPeriodEnd: boolean },
 ): Promise<boolean> {
-  if (opts.live.cancel_at_period_end !== opts.cancelAtPeriodEnd) return false;
-  if (opts.sub.cancelAtPeriodEnd !== opts.cancelAtPeriodEnd) {
+  // Resuming also undoes an end date set in Stripe's dashboard (`cancel_at`), which the page shows
+  // as ending too.
+  const asAsked = opts.cancelAtPeriodEnd
+    ? opts.live.cancel_at_period_end
+    : !opts.live.cancel_at_period_end && !opts.live.cancel_at;
+  if (!asAsked) return false;
+  const mirrorAsAsked = opts.cancelAtPeriodEnd ? opts.sub.cancelAtPeriodEnd : !opts.sub.cancelAtPeriodEnd && !opts.sub.cancelAt;
+  if (!mirrorAsAsked) {
     await syncCustomer(deps, opts.sub.customerId, { source: 'user.action' }).catch((err: unknown) =>
       deps.log.warn({ err, customerId: opts.sub.customerId }, 'resync of a mirror behind Stripe failed'),
     );

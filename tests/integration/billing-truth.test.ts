@@ -155,9 +155,26 @@ describe('answers tell what Stripe did', () => {
 
     // The other way: Stripe already ends it, the mirror says it renews; cancel is done, and the mirror catches up.
     await world.control.patchObject(sub._id, { cancel_at_period_end: true });
-    const canceled = await trpc(world, user.cookie, 'mutation', 'billing.cancel', { reason: null, comment: '', actionId: action() });
+    const canceled = await trpc(world, user.cookie, 'mutation', 'billing.cancel', {
+      reason: null,
+      comment: '',
+      actionId: action(),
+    });
     expect(canceled.status).toBe(200);
     expect((await world.stripe.subscriptions.retrieve(sub._id)).cancel_at_period_end).toBe(true);
     expect((await deps().db.c.subscriptions.findOne({ _id: sub._id }))!.cancelAtPeriodEnd).toBe(true);
+  });
+
+  it('resume also undoes an end date set in Stripe without the period-end flag', async () => {
+    const { user, sub } = await subscribed();
+    const live = await world.stripe.subscriptions.retrieve(sub._id);
+    // Set in Stripe's dashboard as "cancel on a date", and the webhook lost.
+    await world.control.patchObject(sub._id, { cancel_at: live.items.data[0]!.current_period_end + 5 * DAY });
+    const resumed = await trpc(world, user.cookie, 'mutation', 'billing.resume', { actionId: action() });
+    expect(resumed.status).toBe(200);
+    const after = await world.stripe.subscriptions.retrieve(sub._id);
+    expect(after.cancel_at).toBeNull();
+    expect(after.cancel_at_period_end).toBe(false);
+    expect((await deps().db.c.subscriptions.findOne({ _id: sub._id }))!.cancelAt).toBeNull();
   });
 });

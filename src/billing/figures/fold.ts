@@ -7,7 +7,6 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import type { AppDeps } from '../../deps';
 import type { AdminSnapshotDoc } from '../../db/collections';
 import { findByIds } from '../../db/reads';
-import { insertOrReplaceMany } from '../../db/writes';
 import {
   addTo,
   bump,
@@ -145,9 +144,7 @@ async function applyJournal(deps: AppDeps, col: FigureCollections, j: FoldJourna
   if (j.days.length) await col.days.bulkWrite(replace(j.days), { ordered: false });
   await col.figures.replaceOne({ _id: 'totals' }, j.totals, { upsert: true });
   await writeClosing(deps, j.totals, j.at);
-  // Mostly new rows (a subscription or customer seen for the first time): inserted, not upserted,
-  // which on FerretDB would read the whole collection for each (docs/decisions/013).
-  await insertOrReplaceMany(col.subjects, j.subjects);
+  if (j.subjects.length) await col.subjects.bulkWrite(replace(j.subjects), { ordered: false });
   if (j.changeIds.length)
     await col.changes.bulkWrite(
       j.changeIds.map((id) => ({ deleteOne: { filter: { _id: id } } })),

@@ -7,7 +7,7 @@ import type { Collection } from 'mongodb';
 import type { AppDeps } from '../../deps';
 import type { SubscriberKeyDoc, SubscriberRowDoc, SubscriptionDoc, UserDoc } from '../../db/collections';
 import { findByIds } from '../../db/reads';
-import { insertOrReplace, replaceOrInsert } from '../../db/writes';
+import { replaceOrInsert } from '../../db/writes';
 import { newId } from '../../lib/ids';
 import type { SyncResult } from '../sync-result';
 import { isEnded } from '../status';
@@ -89,8 +89,7 @@ export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): 
     const current = await rows.findOne({ _id: s._id }, { projection: { fetchedAt: 1 } });
     // A newer sync already wrote this row.
     if (current && current.fetchedAt > s.fetchedAt) continue;
-    // A new subscriber's row is an insert: on FerretDB, milliseconds where a replace reads every row.
-    await (current ? replaceOrInsert : insertOrReplace)(rows, subscriberRow(s, user));
+    await replaceOrInsert(rows, subscriberRow(s, user));
     if (user) await addKey(deps, `email:${user.email}`, s._id);
   }
   await bumpListVersion(deps);
@@ -100,10 +99,7 @@ async function addKey(deps: AppDeps, key: string, subscriptionId: string): Promi
   const keys = subscriberKeys(deps);
   const row = await keys.findOne({ _id: key });
   if (row?.subscriptionIds.includes(subscriptionId)) return;
-  await (row ? replaceOrInsert : insertOrReplace)(keys, {
-    _id: key,
-    subscriptionIds: [...(row?.subscriptionIds ?? []), subscriptionId],
-  });
+  await replaceOrInsert(keys, { _id: key, subscriptionIds: [...(row?.subscriptionIds ?? []), subscriptionId] });
 }
 
 /**
