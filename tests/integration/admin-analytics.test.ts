@@ -395,7 +395,7 @@ describe('admin figures', () => {
     await recordChangesOfTheHour();
     // The process dies after the day rows and the totals are written, before what each subscription
     // last counted: the totals already show the fold, and applying it again changes nothing.
-    await expect(foldChanges(crashingAt(h.deps, 'admin_figure_subjects', 'insertMany'))).rejects.toThrow(/crashed/);
+    await expect(foldChanges(crashingAt(h.deps, 'admin_figure_subjects', 'bulkWrite'))).rejects.toThrow(/crashed/);
     const col = figureCollections(h.deps);
     expect(await col.journal.countDocuments({})).toBe(1);
     expect((await computeOverview(h.deps, later(2 * HOUR))).activeSubscribers).toBe(8);
