@@ -178,7 +178,7 @@ async function build(name: ToolName): Promise<void> {
   // Sources copied for a patched build; kept out of `work`, which becomes the cache entry.
   const sources = tool.patch ? mkdtempSync(path.join(cacheDir, `.src-${name}-`)) : null;
   try {
-    const env = { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' };
+    const env = { ...process.env, GOBIN: work, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOWORK: 'off' };
     const cwd = tool.patch && sources ? await patchedModule({ tool, patch: tool.patch, sources, env }) : tool.install.cwd;
     await run('go', ['install', ...tool.install.args], { cwd, env });
     if (tool.files) {
@@ -218,7 +218,10 @@ async function patchedModule(opts: {
   // No repository above the copy: inside one, `git apply` would read the patch's paths from that
   // repository's root and skip the files outside the current folder without failing.
   const gitEnv = { ...env, GIT_CEILING_DIRECTORIES: sources };
-  for (const file of patch.patches) await run('git', ['apply', '--verbose', file], { cwd: dep, env: gitEnv });
+  for (const file of patch.patches) {
+    await run('git', ['apply', '--verbose', file], { cwd: dep, env: gitEnv });
+    assertApplied(file, dep);
+  }
 
   const own = path.join(sources, 'module');
   mkdirSync(own);
@@ -227,6 +230,21 @@ async function patchedModule(opts: {
   const modulePath = patch.module.split('@')[0] as string;
   await run('go', ['mod', 'edit', `-replace=${modulePath}=${dep}`], { cwd: own, env });
   return own;
+}
+
+/**
+ * Fails unless every line the patch adds is in the file it names: `git apply` can skip a file and
+ * still succeed, and a build from an unpatched copy would be cached as the patched one.
+ */
+function assertApplied(patchFile: string, dir: string): void {
+  let target: string | null = null;
+  for (const line of readFileSync(patchFile, 'utf8').split('\n')) {
+    if (line.startsWith('+++ ')) target = line.slice(4).replace(/^b\//, '');
+    else if (target && line.startsWith('+') && line.slice(1).trim()) {
+      if (!readFileSync(path.join(dir, target), 'utf8').includes(line.slice(1)))
+        throw new Error(`${path.basename(patchFile)} did not apply to ${target}: "${line.slice(1).trim()}" is missing.`);
+    }
+  }
 }
 
 function makeWritable(dir: string): void {
