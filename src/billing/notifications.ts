@@ -273,7 +273,7 @@ export async function notifyBillingChanges(
   }
 
   if (!notices.length || !result.userId) return;
-  const user = await c.users.findOne({ _id: result.userId }, { projection: { email: 1 } });
+  const user = result.account ?? (await c.users.findOne({ _id: result.userId }, { projection: { email: 1 } }));
   if (!user) return;
   for (const n of notices) await sendOnce(deps, n.key, { to: user.email, ...n.mail });
   // The failed-payments page lists the dunning emails: a new one changes it.

@@ -1,6 +1,6 @@
 // What a sync reports, and what started it: the contract between syncCustomer (billing/sync.ts),
 // which mirrors Stripe, and applyBillingEffects (billing/effects.ts), which acts on the result.
-import type { SubscriptionDoc, WebhookEventDoc } from '../db/collections';
+import type { SubscriptionDoc, UserDoc, WebhookEventDoc } from '../db/collections';
 
 export interface SubscriptionChange {
   subscriptionId: string;
@@ -15,6 +15,11 @@ export interface SyncResult {
   changes: SubscriptionChange[];
   /** True when a newer sync had already written this customer (our read was stale and dropped). */
   superseded: boolean;
+  /**
+   * The account `userId` names, as the sync read it, so the effects need not read it again; absent
+   * when the result was made without reading it.
+   */
+  account?: Pick<UserDoc, 'email' | 'name'>;
 }
 
 /** A stored webhook event, as much of it as the effects read. */

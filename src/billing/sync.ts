@@ -4,6 +4,7 @@
 // times, in any order, concurrently. What follows a change is applied by billing/effects.ts.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
+import type { UserDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
@@ -77,7 +78,7 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
     ]),
   );
 
-  const userId = await resolveUserId(deps, customer);
+  const { userId, account } = await resolveUserId(deps, customer);
   const seen = subscriptions.map((sub) => sub.id);
   // Every read and write below is by _id, the one filter every database we run on answers without
   // a query over other fields (src/db/reads.ts).
@@ -139,7 +140,7 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
     await projectFailing(deps, id, null, null);
     if (res.deletedCount) changes.push({ subscriptionId: id, userId: row.userId, before: row, after: null });
   }
-  return { customerId, userId, changes, superseded };
+  return { customerId, userId, changes, superseded, ...(account ? { account } : {}) };
 }
 
 /**
@@ -220,24 +221,33 @@ export async function mirrorWrittenSubscription(
 }
 
 /**
- * The user a customer belongs to. The customer's metadata names the user (we put it there when we
- * created the customer), which is checked against the user's own link; an exact _id read.
+ * The user a customer belongs to, with the email and name the effects address (read here once). The
+ * customer's metadata names the user (we put it there when we created the customer), which is
+ * checked against the user's own link; an exact _id read.
  */
-async function resolveUserId(deps: AppDeps, customer: Stripe.Customer | Stripe.DeletedCustomer): Promise<string | null> {
+async function resolveUserId(
+  deps: AppDeps,
+  customer: Stripe.Customer | Stripe.DeletedCustomer,
+): Promise<{ userId: string | null; account?: Pick<UserDoc, 'email' | 'name'> }> {
   const { users } = deps.db.c;
+  const projection = { stripeCustomerId: 1, email: 1, name: 1 };
+  const found = (user: Pick<UserDoc, '_id' | 'email' | 'name'>) => ({
+    userId: user._id,
+    account: { email: user.email, name: user.name },
+  });
   const fromMetadata = customer.deleted ? null : customer.metadata?.dropin_user_id;
   if (fromMetadata) {
-    const user = await users.findOne({ _id: fromMetadata }, { projection: { stripeCustomerId: 1 } });
-    if (user?.stripeCustomerId === customer.id) return user._id;
+    const user = await users.findOne({ _id: fromMetadata }, { projection });
+    if (user?.stripeCustomerId === customer.id) return found(user);
     if (user && !user.stripeCustomerId) {
       // Re-link a user whose link was lost (e.g. a crash between creating the customer and saving it).
       await users.updateOne({ _id: user._id }, { $set: { stripeCustomerId: customer.id } });
-      return user._id;
+      return found(user);
     }
   }
   // Customers made outside the app (or with edited metadata): fall back to our link.
-  const linked = await users.findOne({ stripeCustomerId: customer.id }, { projection: { _id: 1 } });
-  return linked?._id ?? null;
+  const linked = await users.findOne({ stripeCustomerId: customer.id }, { projection });
+  return linked ? found(linked) : { userId: null };
 }
 
 const IGNORED = new Set(['fetchedAt', 'syncedAt']);

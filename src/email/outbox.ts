@@ -1,7 +1,7 @@
 // Exactly-once notices: an email keyed by the change it reports is stored before it is sent, so a
 // duplicate webhook, a retry or a second process cannot send it twice (the unique _id refuses the
 // second insert), and an SMTP failure does not lose it (startOutboxRetry retries pending rows).
-import type { Collections } from '../db/collections';
+import type { Collections, EmailOutboxDoc } from '../db/collections';
 import type { Logger } from '../log';
 import type { Mailer, Message } from './mailer';
 import { claim } from '../db/claims';
@@ -17,32 +17,35 @@ const MAX_ATTEMPTS = 10;
 
 /** Returns false when a notice with this key was already enqueued. */
 export async function sendOnce(deps: Deps, key: string, message: Message): Promise<boolean> {
+  const row: EmailOutboxDoc = {
+    _id: key,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html ?? null,
+    status: 'pending',
+    attempts: 0,
+    lockedUntil: null,
+    lastError: null,
+    createdAt: new Date(),
+    sentAt: null,
+  };
   try {
-    await deps.db.c.emailOutbox.insertOne({
-      _id: key,
-      to: message.to,
-      subject: message.subject,
-      text: message.text,
-      html: message.html ?? null,
-      status: 'pending',
-      attempts: 0,
-      lockedUntil: null,
-      lastError: null,
-      createdAt: new Date(),
-      sentAt: null,
-    });
+    await deps.db.c.emailOutbox.insertOne(row);
   } catch (err) {
     if (isDuplicateKey(err)) return false;
     throw err;
   }
-  await deliver(deps, key);
+  // The row just inserted is what it holds now (a second sender would need the claim below).
+  await deliver(deps, key, row);
   return true;
 }
 
-async function deliver(deps: Deps, key: string): Promise<void> {
+/** Sends one outbox row; `inserted` is the row as this process just wrote it, which saves reading it back. */
+async function deliver(deps: Deps, key: string, inserted?: EmailOutboxDoc): Promise<void> {
   const now = new Date();
   // By _id alone: the one filter FerretDB answers without reading the whole outbox.
-  const current = await deps.db.c.emailOutbox.findOne({ _id: key });
+  const current = inserted ?? (await deps.db.c.emailOutbox.findOne({ _id: key }));
   if (current?.status !== 'pending' || (current.lockedUntil && current.lockedUntil > now)) return;
   // One sender per attempt, even across processes (an insert is exact where updates are not).
   if (!(await claim(deps.db.c, `outbox:${key}#${current.attempts + 1}`))) return;

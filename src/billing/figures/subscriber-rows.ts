@@ -75,10 +75,15 @@ const listed = (s: Pick<SubscriptionDoc, 'status'>, account: unknown) => account
 export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): Promise<void> {
   if (!result.changes.length) return;
   const rows = subscriberRows(deps);
-  const userIds = [...new Set(result.changes.map((c) => c.after?.userId).filter((id): id is string => !!id))];
-  const users = new Map(
-    (await findByIds(deps.db.c.users, userIds, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u]),
-  );
+  // The sync's own account is already read; any other a row names is read by _id.
+  const known = result.userId && result.account ? [[result.userId, result.account] as const] : [];
+  const userIds = [
+    ...new Set(result.changes.map((c) => c.after?.userId).filter((id): id is string => !!id && id !== known[0]?.[0])),
+  ];
+  const users = new Map<string, Pick<UserDoc, 'email' | 'name'>>([
+    ...known,
+    ...(await findByIds(deps.db.c.users, userIds, { projection: { email: 1, name: 1 } })).map((u) => [u._id, u] as const),
+  ]);
   for (const change of result.changes) {
     const s = change.after;
     const user = s?.userId ? (users.get(s.userId) ?? null) : null;
