@@ -24,9 +24,16 @@ export function inboxRow(event: Stripe.Event, raw: string, now: Date): WebhookEv
     livemode: event.livemode,
     payload: raw,
     created: new Date(event.created * 1000),
+    ...waiting(now),
+  };
+}
+
+/** A row just received: waiting for its first try. */
+function waiting(now: Date) {
+  return {
     receivedAt: now,
     duplicates: 0,
-    status: 'pending',
+    status: 'pending' as const,
     attempts: 0,
     nextAttemptAt: now,
     lockedUntil: null,
@@ -54,14 +61,7 @@ export function notificationRow(
     livemode: n.livemode,
     payload: raw,
     created: Number.isNaN(created) ? now : new Date(created),
-    receivedAt: now,
-    duplicates: 0,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    lockedUntil: null,
-    lastError: null,
-    processedAt: null,
+    ...waiting(now),
   };
 }
 
