@@ -14,15 +14,18 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 beforeEach(() => t.control.reset());
 
+/** A 12.00 USD monthly price. */
+const proPrice = () =>
+  stripe.prices.create({ currency: 'usd', unit_amount: 1200, recurring: { interval: 'month' }, product_data: { name: 'Pro' } });
+
+/** A customer whose invoices `card` pays. */
+const customerPaying = (card: string) =>
+  stripe.customers.create({ payment_method: card, invoice_settings: { default_payment_method: card } });
+
 /** A 12.00 USD monthly subscription's first invoice, paid by `card` (or left open when it fails). */
 async function firstInvoice(card = 'pm_card_visa') {
-  const price = await stripe.prices.create({
-    currency: 'usd',
-    unit_amount: 1200,
-    recurring: { interval: 'month' },
-    product_data: { name: 'Pro' },
-  });
-  const customer = await stripe.customers.create({ payment_method: card, invoice_settings: { default_payment_method: card } });
+  const price = await proPrice();
+  const customer = await customerPaying(card);
   const sub = await stripe.subscriptions.create({
     customer: customer.id,
     items: [{ price: price.id }],
@@ -343,16 +346,8 @@ describe('refusals', () => {
 
 describe('the customer balance ledger', () => {
   it('records a balance set on the customer and the credit a finalized invoice uses', async () => {
-    const price = await stripe.prices.create({
-      currency: 'usd',
-      unit_amount: 1200,
-      recurring: { interval: 'month' },
-      product_data: { name: 'Pro' },
-    });
-    const customer = await stripe.customers.create({
-      payment_method: 'pm_card_visa',
-      invoice_settings: { default_payment_method: 'pm_card_visa' },
-    });
+    const price = await proPrice();
+    const customer = await customerPaying('pm_card_visa');
     await stripe.customers.update(customer.id, { balance: -300 });
     const sub = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
     const txns = await stripe.customers.listBalanceTransactions(customer.id);
