@@ -54,10 +54,12 @@ const tools: Record<ToolName, Tool> = {
     install: { args: ['.'], cwd: path.join(root, 'scripts', 'ferretdb') },
     inputs: ['go.mod', 'go.sum', 'main.go'].map((f) => path.join(root, 'scripts', 'ferretdb', f)),
     // The `_id` equality it sends SQLite spelled like its `_id` index, so SQLite uses the index
-    // instead of scanning the table (docs/decisions/013).
+    // instead of scanning the table (docs/decisions/013); an update closes its query's rows before
+    // it writes, so concurrent updates cannot take every pooled connection and wait forever
+    // (docs/decisions/016).
     patch: {
       module: 'github.com/FerretDB/FerretDB@v1.24.2',
-      patches: [path.join(root, 'scripts', 'ferretdb', 'id-index.patch')],
+      patches: ['id-index.patch', 'update-rows.patch'].map((f) => path.join(root, 'scripts', 'ferretdb', f)),
     },
   },
   mailpit: {

@@ -1,6 +1,7 @@
 // Index upkeep through the first migration (docs/decisions/008): the unique indexes our correctness
 // rests on exist on every backend; secondary indexes exist on MongoDB and not on FerretDB. And the
-// `_id` equality every hot path uses is answered from the `_id` index (docs/decisions/013).
+// `_id` equality every hot path uses is answered from the `_id` index (docs/decisions/013), and
+// a burst of concurrent updates all finish (docs/decisions/016).
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database, isFerretDB } from '../../src/db/client';
@@ -103,5 +104,28 @@ describe('an _id equality', () => {
       { _id: 'b', n: 20 },
       { _id: oid, n: 30 },
     ]);
+  });
+});
+
+describe('a burst of updates', () => {
+  it('finishes every one of 300 concurrent updates and find-and-modifies', async () => {
+    // More commands in flight than the SQLite backend's pool has connections (100): an update that
+    // held its query's connection while taking a second one for its write left all of them waiting.
+    const client = new MongoClient(uri, { maxPoolSize: 300 });
+    await client.connect();
+    try {
+      const coll = client.db(`${env.MONGODB_DB}_u`).collection<{ _id: string; n: number }>('rows');
+      const ids = Array.from({ length: 300 }, (_, i) => `row-${i}`);
+      await coll.insertMany(ids.map((_id) => ({ _id, n: 0 })));
+      const updated = await Promise.all(ids.map((_id) => coll.updateOne({ _id }, { $set: { n: 1 } })));
+      expect(updated.filter((r) => r.modifiedCount === 1)).toHaveLength(300);
+      const modified = await Promise.all(
+        ids.map((_id) => coll.findOneAndUpdate({ _id }, { $set: { n: 2 } }, { returnDocument: 'after' })),
+      );
+      expect(modified.filter((doc) => doc?.n === 2)).toHaveLength(300);
+      expect(await coll.countDocuments({ n: 2 })).toBe(300);
+    } finally {
+      await client.close();
+    }
   });
 });
