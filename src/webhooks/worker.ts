@@ -23,13 +23,20 @@ export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
 /** Customers synced at once: each sync is a few Stripe reads and a few writes. */
 const CUSTOMERS_AT_ONCE = 8;
-/** Queue rows read at a time, besides those this worker knows it cannot take now. */
-const WINDOW = 500;
+/**
+ * Queue rows read at a time, besides those this worker knows it cannot take now. A burst's events
+ * interleave customers, so a window that holds the whole backlog is what lets each customer's
+ * events merge into one sync; queue rows are small (no payload), so 10,000 of them are one reply.
+ */
+const WINDOW = 10_000;
 /** The group of events that name no customer: nothing to sync, so they are simply marked done. */
 const NO_CUSTOMER = '';
 /** An event another worker holds is looked at again after this long. */
 const HELD_RECHECK_MS = 5_000;
-/** Inbox rows left unqueued (a crash between storing and queueing) are looked for this often. */
+/**
+ * Inbox rows left unqueued (a crash between storing and queueing) are looked for this often, when
+ * the queue holds nothing to do: the look reads the whole inbox, which would slow a backlog's drain.
+ */
 const SWEEP_MS = 5 * 60_000;
 
 export interface WebhookWorker {
@@ -83,16 +90,19 @@ export function startWebhookWorker(
   let lanes = 0;
   let reading: Promise<boolean> | null = null;
   const running = new Set<Promise<void>>();
+  let sweeping: Promise<void> | null = null;
+  /** When the inbox was last looked through for unqueued rows (never yet: at the first idle moment). */
+  let swept = 0;
 
   /** Reads the next window of the queue into `ready`; false when it holds nothing to do now. */
   const read = (): Promise<boolean> => {
     reading ??= (async () => {
       const now = Date.now();
       for (const [id, until] of notNow) if (until <= now) notNow.delete(id);
-      const rows = await queue
-        .find({})
-        .limit(WINDOW + inHand.size + notNow.size)
-        .toArray();
+      // One reply (batch size = limit): the database closes the cursor at once instead of holding
+      // it open across a hundred follow-up reads.
+      const limit = WINDOW + inHand.size + notNow.size;
+      const rows = await queue.find({}).limit(limit).batchSize(limit).toArray();
       ready = groupByCustomer(
         rows.filter((r) => !inHand.has(r._id) && !notNow.has(r._id)),
         now,
@@ -111,7 +121,10 @@ export function startWebhookWorker(
       if (stopped) return;
       let group = takeGroup();
       if (!group) {
-        if (!(await read())) return;
+        if (!(await read())) {
+          if (Date.now() - swept >= SWEEP_MS) void sweep();
+          return;
+        }
         group = takeGroup();
         if (!group) continue;
       }
@@ -163,24 +176,27 @@ export function startWebhookWorker(
     }
   };
 
-  const sweep = () =>
-    requeueStranded(deps)
+  const sweep = (): Promise<void> => {
+    if (!sweeping) swept = Date.now();
+    sweeping ??= requeueStranded(deps)
       .then((n) => {
         if (n) kick();
       })
-      .catch((err) => deps.log.warn({ err }, 'webhook queue sweep failed (will retry)'));
+      .catch((err) => deps.log.warn({ err }, 'webhook queue sweep failed (will retry)'))
+      .finally(() => {
+        sweeping = null;
+      });
+    return sweeping;
+  };
   const timer = setInterval(kick, pollMs);
   timer.unref();
-  const sweepTimer = setInterval(sweep, SWEEP_MS);
-  sweepTimer.unref();
-  const firstSweep = sweep();
   kick();
 
   return {
     kick,
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      await firstSweep;
+      await sweep();
       while (Date.now() < deadline) {
         const due = await queue
           .find({ at: { $lte: new Date() } })
@@ -207,9 +223,8 @@ export function startWebhookWorker(
     async stop() {
       stopped = true;
       clearInterval(timer);
-      clearInterval(sweepTimer);
       // Finish the rows in hand: their claims would otherwise hold them for a minute.
-      await Promise.all([...running, firstSweep]);
+      await Promise.all([...running, sweeping]);
     },
   };
 }
@@ -298,7 +313,8 @@ const claimKey = (eventId: string, attempt: number) => `webhook:${eventId}#${att
 /**
  * Queues inbox rows still to be worked on that have no queue row: a process stopped between storing
  * an event and queueing it, or a database written before the queue existed. It reads the whole
- * inbox, so it runs at start and every few minutes; the event's next delivery queues it sooner.
+ * inbox, so the worker runs it when it has nothing else to do, at most every few minutes (and
+ * `drain` first); the event's next delivery queues it sooner.
  */
 export async function requeueStranded(deps: AppDeps): Promise<number> {
   const { c } = deps.db;
