@@ -14,9 +14,15 @@ interface Deps {
 }
 
 const MAX_ATTEMPTS = 10;
+/** How long a sender holds a row it is sending; a row held longer is retried by the next pass. */
+const LEASE_MS = 60_000;
 
 /** Returns false when a notice with this key was already enqueued. */
 export async function sendOnce(deps: Deps, key: string, message: Message): Promise<boolean> {
+  const now = new Date();
+  // Stored as this process's first attempt, held for a lease: the unique _id lets one insert win,
+  // so the inserter is the one sender of attempt 1 with no claim of its own. A process that stops
+  // before sending leaves it held until the lease ends; then a retry pass claims attempt 2.
   const row: EmailOutboxDoc = {
     _id: key,
     to: message.to,
@@ -24,10 +30,10 @@ export async function sendOnce(deps: Deps, key: string, message: Message): Promi
     text: message.text,
     html: message.html ?? null,
     status: 'pending',
-    attempts: 0,
-    lockedUntil: null,
+    attempts: 1,
+    lockedUntil: new Date(now.getTime() + LEASE_MS),
     lastError: null,
-    createdAt: new Date(),
+    createdAt: now,
     sentAt: null,
   };
   try {
@@ -36,34 +42,38 @@ export async function sendOnce(deps: Deps, key: string, message: Message): Promi
     if (isDuplicateKey(err)) return false;
     throw err;
   }
-  // The row just inserted is what it holds now (a second sender would need the claim below).
-  await deliver(deps, key, row);
+  await send(deps, row);
   return true;
 }
 
-/** Sends one outbox row; `inserted` is the row as this process just wrote it, which saves reading it back. */
-async function deliver(deps: Deps, key: string, inserted?: EmailOutboxDoc): Promise<void> {
+/** Sends one stored row whose lease has ended (a retry): its next attempt is claimed first. */
+async function deliver(deps: Deps, key: string): Promise<void> {
   const now = new Date();
   // By _id alone: the one filter FerretDB answers without reading the whole outbox.
-  const current = inserted ?? (await deps.db.c.emailOutbox.findOne({ _id: key }));
+  const current = await deps.db.c.emailOutbox.findOne({ _id: key });
   if (current?.status !== 'pending' || (current.lockedUntil && current.lockedUntil > now)) return;
   // One sender per attempt, even across processes (an insert is exact where updates are not).
   if (!(await claim(deps.db.c, `outbox:${key}#${current.attempts + 1}`))) return;
   const row = { ...current, attempts: current.attempts + 1 };
   await deps.db.c.emailOutbox.updateOne(
     { _id: key },
-    { $set: { attempts: row.attempts, lockedUntil: new Date(now.getTime() + 60_000) } },
+    { $set: { attempts: row.attempts, lockedUntil: new Date(now.getTime() + LEASE_MS) } },
   );
+  await send(deps, row);
+}
+
+/** Sends a row this process holds the attempt of, and records how it went. */
+async function send(deps: Deps, row: EmailOutboxDoc): Promise<void> {
   try {
     await deps.mailer.send({ to: row.to, subject: row.subject, text: row.text, ...(row.html ? { html: row.html } : {}) });
     await deps.db.c.emailOutbox.updateOne(
-      { _id: key },
+      { _id: row._id },
       { $set: { status: 'sent', sentAt: new Date(), lastError: null, lockedUntil: null } },
     );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    await deps.db.c.emailOutbox.updateOne({ _id: key }, { $set: { lastError: message.slice(0, 500), lockedUntil: null } });
-    deps.log.warn({ err, key, to: row.to }, 'notice email failed; will retry');
+    await deps.db.c.emailOutbox.updateOne({ _id: row._id }, { $set: { lastError: message.slice(0, 500), lockedUntil: null } });
+    deps.log.warn({ err, key: row._id, to: row.to }, 'notice email failed; will retry');
   }
 }
 
