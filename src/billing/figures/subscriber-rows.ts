@@ -91,11 +91,13 @@ export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): 
       await rows.deleteOne({ _id: change.subscriptionId });
       continue;
     }
-    const current = await rows.findOne({ _id: s._id }, { projection: { fetchedAt: 1 } });
+    const current = await rows.findOne({ _id: s._id }, { projection: { fetchedAt: 1, email: 1 } });
     // A newer sync already wrote this row.
     if (current && current.fetchedAt > s.fetchedAt) continue;
+    // The address key before the row: a row showing an address means its key was written, so a
+    // row that keeps its address needs no look at the key.
+    if (user && current?.email !== user.email) await addKey(deps, `email:${user.email}`, s._id);
     await replaceOrInsert(rows, subscriberRow(s, user));
-    if (user) await addKey(deps, `email:${user.email}`, s._id);
   }
   await bumpListVersion(deps);
 }
@@ -125,8 +127,8 @@ export async function refreshSubscriberAccount(
   );
   const subs = await findByIds(deps.db.c.subscriptions, customer?.subscriptionIds ?? []);
   for (const s of subs) {
-    await replaceOrInsert(subscriberRows(deps), subscriberRow(s, user));
     await addKey(deps, `email:${user.email}`, s._id);
+    await replaceOrInsert(subscriberRows(deps), subscriberRow(s, user));
   }
   if (opts.previousEmail && opts.previousEmail !== user.email)
     await removeKey(
