@@ -160,13 +160,13 @@ try {
   let lastReport = Date.now();
   for (;;) {
     await new Promise((r) => setTimeout(r, 1_000));
-    // The queue, not the inbox: counting the inbox would read all of it each time.
-    const left = await c.webhookQueue.countDocuments({});
+    // Whether the queue is empty is one row's read; a count reads the whole queue (about 0.6 s of
+    // the database's time with 10,000 waiting), so it is taken only for the progress line.
+    if (!(await c.webhookQueue.findOne({}, { projection: { _id: 1 } }))) break;
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
-      console.log(`${stamp()} ${left} still waiting`);
+      console.log(`${stamp()} ${await c.webhookQueue.countDocuments({})} still waiting`);
     }
-    if (!left) break;
   }
   await worker.drain(60_000);
   await worker.stop();
