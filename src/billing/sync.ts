@@ -127,11 +127,16 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
     if (!before || differs(before, after)) changes.push({ subscriptionId: sub.id, userId, before, after });
   }
 
-  // Subscriptions Stripe no longer returns at all (deleted test data) leave the mirror.
+  // Subscriptions Stripe no longer returns at all (deleted test data) leave the mirror. The
+  // customer row lists the ones it had; a customer seen for the first time has none to remove
+  // (a row the fallback of syncAfterWrite mirrored is one Stripe lists, and a row Stripe has
+  // dropped since is removed by the reconciler's orphan pass), so its first sync reads no other
+  // customer's rows. Only a row written before the list existed is looked up by customer.
   const seenSet = new Set(seen);
-  const formerIds = previous?.subscriptionIds
-    ? previous.subscriptionIds
-    : (await c.subscriptions.find({ customerId }, { projection: { _id: 1 } }).toArray()).map((r) => r._id);
+  const formerIds = !previous
+    ? []
+    : (previous.subscriptionIds ??
+      (await c.subscriptions.find({ customerId }, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
   for (const id of formerIds) {
     if (seenSet.has(id)) continue;
     const row = await c.subscriptions.findOne({ _id: id });
