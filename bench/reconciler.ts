@@ -229,7 +229,7 @@ try {
       value: +(clean.stripeCalls / Math.max(1, clean.checked)).toFixed(4),
       unit: 'calls',
       max: 0.02,
-      note: `${clean.stripeCalls} calls for ${clean.checked} checked`,
+      note: `${clean.stripeCalls} calls for ${clean.checked.toLocaleString('en')} checked`,
     },
     {
       name: 'reconcile with 5% drift',
