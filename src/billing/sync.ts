@@ -23,10 +23,17 @@ export function requireStripe(deps: AppDeps): Stripe {
 
 /**
  * Mirrors the customer from Stripe, then applies what follows from the changes (billing/effects.ts)
- * for `cause`. Callers never choose effects themselves.
+ * for `cause`. Callers never choose effects themselves. `opts.mirrored` names subscription rows
+ * the caller found in the mirror for this customer (the reconciler's orphans), which leave the
+ * mirror if Stripe no longer lists them, whether or not the customer's row knows them.
  */
-export async function syncCustomer(deps: AppDeps, customerId: string, cause: SyncCause): Promise<SyncResult> {
-  const result = await mirrorCustomer(deps, customerId);
+export async function syncCustomer(
+  deps: AppDeps,
+  customerId: string,
+  cause: SyncCause,
+  opts: { mirrored?: string[] } = {},
+): Promise<SyncResult> {
+  const result = await mirrorCustomer(deps, customerId, opts.mirrored ?? []);
   await applyEffects(deps, result, cause);
   return result;
 }
@@ -54,7 +61,7 @@ async function applyEffects(deps: AppDeps, result: SyncResult, cause: SyncCause)
   await pending.deleteOne({ _id: id });
 }
 
-async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncResult> {
+async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: string[]): Promise<SyncResult> {
   const stripe = requireStripe(deps);
   const { c } = deps.db;
   // Taken before reading Stripe: a row written by a sync that started later is never overwritten.
@@ -128,15 +135,17 @@ async function mirrorCustomer(deps: AppDeps, customerId: string): Promise<SyncRe
   }
 
   // Subscriptions Stripe no longer returns at all (deleted test data) leave the mirror. The
-  // customer row lists the ones it had; a customer seen for the first time has none to remove
-  // (a row the fallback of syncAfterWrite mirrored is one Stripe lists, and a row Stripe has
-  // dropped since is removed by the reconciler's orphan pass), so its first sync reads no other
-  // customer's rows. Only a row written before the list existed is looked up by customer.
+  // customer row lists the ones it had. A customer seen for the first time has none to remove, so
+  // its first sync reads no other customer's rows: the one row it may have is one the fallback of
+  // syncAfterWrite mirrored, which Stripe lists, and should Stripe drop it before the customer is
+  // synced, the reconciler finds it as an orphan and names it in `mirrored`. Only a row written
+  // before the list existed is looked up by customer.
   const seenSet = new Set(seen);
-  const formerIds = !previous
+  const listed = !previous
     ? []
     : (previous.subscriptionIds ??
       (await c.subscriptions.find({ customerId }, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
+  const formerIds = [...new Set([...listed, ...mirrored])];
   for (const id of formerIds) {
     if (seenSet.has(id)) continue;
     const row = await c.subscriptions.findOne({ _id: id });

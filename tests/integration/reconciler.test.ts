@@ -16,6 +16,8 @@ import { createUser } from '../../src/auth/users';
 import { COMPARED_FIELDS, compareRow, expectedRow } from '../../src/billing/reconcile/compare';
 import { collections } from '../../src/db/collections';
 import { latestRuns, runReconcile, type ReconcileReport } from '../../src/billing/reconcile/run';
+import { SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND } from '../../src/billing/mirror';
+import { mirrorWrittenSubscription } from '../../src/billing/sync';
 import { acquireLease } from '../../src/db/lease';
 import { isHandledEventType } from '../../src/webhooks/event-types';
 import { allStripeSubscriptions, startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
@@ -216,6 +218,45 @@ describe('the reconciler', () => {
     expect(second.counts.checked).toBe(report.counts.checked - 1); // s5 is gone for good
     expect(second.eventsReplayed).toBe(0);
     expect((await latestRuns(deps()))[0]?._id).toBe(second._id);
+  });
+
+  it('removes a row mirrored from a write of a customer never synced, once Stripe no longer has it', async () => {
+    const { stripe, control } = world;
+    // Stripe's events never arrive, and the app mirrored the subscription from a write's answer
+    // alone: the customer has no row of its own listing the subscription.
+    await control.injectWebhookFault({ action: 'drop', count: 1_000 });
+    const user = await createUser(deps(), {
+      email: `orphan-${action()}@example.test`,
+      password: 'a long test password',
+      name: 'Orphan',
+      emailVerified: true,
+    });
+    const customer = await stripe.customers.create({
+      email: user.email,
+      metadata: { dropin_user_id: user._id },
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const price = (await stripe.prices.list({ lookup_keys: ['dropin_pro_monthly'] })).data[0]!;
+    const fetchedAt = new Date();
+    const created = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    const sub = await stripe.subscriptions.retrieve(created.id, {
+      expand: ['default_payment_method', 'latest_invoice', SCHEDULE_EXPAND, SCHEDULE_CODE_EXPAND],
+    });
+    await mirrorWrittenSubscription(deps(), sub, { fetchedAt, cause: { source: 'reconciler' } });
+    expect(await deps().db.c.subscriptions.findOne({ _id: sub.id })).not.toBeNull();
+    expect(await deps().db.c.billingCustomers.findOne({ _id: customer.id })).toBeNull();
+    await deliveriesDone();
+    await control.deleteObject(sub.id);
+
+    const report = await runReconcile(deps(), fast);
+    expect(report.status, report.errors.join('; ')).toBe('succeeded');
+    const drift = report.drifts.find((d) => d.subscriptionId === sub.id);
+    expect(drift?.kind).toBe('unknown_to_stripe');
+    expect(drift?.error).toBeNull();
+    expect(drift?.repaired).toBe(true);
+    expect(await deps().db.c.subscriptions.findOne({ _id: sub.id })).toBeNull();
+    await expectConverged();
   });
 
   it('counts every drift it saw: missed events reach the worker only after the compare', { timeout: 120_000 }, async () => {

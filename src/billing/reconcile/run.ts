@@ -170,8 +170,10 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     let error: string | null = null;
     const changes = new Map<string, SubscriptionChange>();
     try {
+      // Orphans are named: the customer's row may not list them (a row mirrored from a write's answer).
+      const mirrored = drifts.filter(({ drift }) => drift.kind === 'unknown_to_stripe').map(({ drift }) => drift.subscriptionId);
       const result = await withBackoff(`repair of ${customerId}`, () =>
-        syncCustomer(repairDeps, customerId, { source: 'reconciler' }),
+        syncCustomer(repairDeps, customerId, { source: 'reconciler' }, { mirrored }),
       );
       for (const ch of result.changes) changes.set(ch.subscriptionId, ch);
     } catch (err) {
