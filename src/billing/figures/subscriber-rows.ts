@@ -91,12 +91,12 @@ export async function projectSubscriberRows(deps: AppDeps, result: SyncResult): 
       await rows.deleteOne({ _id: change.subscriptionId });
       continue;
     }
-    const current = await rows.findOne({ _id: s._id }, { projection: { fetchedAt: 1, email: 1 } });
+    const current = await rows.findOne({ _id: s._id }, { projection: { fetchedAt: 1 } });
     // A newer sync already wrote this row.
     if (current && current.fetchedAt > s.fetchedAt) continue;
-    // The address key before the row: a row showing an address means its key was written, so a
-    // row that keeps its address needs no look at the key.
-    if (user && current?.email !== user.email) await addKey(deps, `email:${user.email}`, s._id);
+    // The key is checked on every sync, even when the row keeps its address: two writers adding
+    // to one key at once can lose one's addition (src/db/writes.ts), which the next sync restores.
+    if (user) await addKey(deps, `email:${user.email}`, s._id);
     await replaceOrInsert(rows, subscriberRow(s, user));
   }
   await bumpListVersion(deps);
