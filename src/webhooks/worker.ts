@@ -29,8 +29,18 @@ const CUSTOMERS_AT_ONCE = 8;
  * events merge into one sync; queue rows are small (no payload), so 10,000 of them are one reply.
  */
 const WINDOW = 10_000;
-/** The group of events that name no customer: nothing to sync, so they are simply marked done. */
+/**
+ * The group of events that name no customer: nothing to sync, so they are simply marked done (or
+ * given to their handler), in no order, so they go in chunks that lanes take side by side.
+ */
 const NO_CUSTOMER = '';
+const NO_CUSTOMER_CHUNK = 100;
+/**
+ * A window's groups not yet taken are dropped after this long and the queue read again: another
+ * process may have done them meanwhile, and past a claim's lease (LEASE_MS) this worker would take
+ * such an event's next attempt and work it again.
+ */
+const READY_MS = 20_000;
 /** An event another worker holds is looked at again after this long. */
 const HELD_RECHECK_MS = 5_000;
 /**
@@ -80,8 +90,9 @@ export function startWebhookWorker(
   const lanesMax = opts.customersAtOnce ?? CUSTOMERS_AT_ONCE;
   const queue = deps.db.c.webhookQueue;
   let stopped = false;
-  /** Groups from the last read, not yet taken by a lane. */
+  /** Groups from the last read, not yet taken by a lane, and when that read was made. */
   let ready: Group[] = [];
+  let readAt = 0;
   /** Customers (group keys) a lane is working on, and the events in their hands. */
   const busy = new Set<string>();
   const inHand = new Set<string>();
@@ -103,6 +114,7 @@ export function startWebhookWorker(
       // it open across a hundred follow-up reads.
       const limit = WINDOW + inHand.size + notNow.size;
       const rows = await queue.find({}).limit(limit).batchSize(limit).toArray();
+      readAt = Date.now();
       ready = groupByCustomer(
         rows.filter((r) => !inHand.has(r._id) && !notNow.has(r._id)),
         now,
@@ -122,7 +134,7 @@ export function startWebhookWorker(
       let group = takeGroup();
       if (!group) {
         if (!(await read())) {
-          if (Date.now() - swept >= SWEEP_MS) void sweep();
+          if (!stopped && Date.now() - swept >= SWEEP_MS) void sweep();
           return;
         }
         group = takeGroup();
@@ -139,6 +151,7 @@ export function startWebhookWorker(
   };
 
   const takeGroup = (): Group | null => {
+    if (Date.now() - readAt > READY_MS) ready = [];
     const i = ready.findIndex((g) => !busy.has(g.key));
     if (i < 0) return null;
     const [group] = ready.splice(i, 1);
@@ -177,6 +190,7 @@ export function startWebhookWorker(
   };
 
   const sweep = (): Promise<void> => {
+    if (stopped) return sweeping ?? Promise.resolve();
     if (!sweeping) swept = Date.now();
     sweeping ??= requeueStranded(deps)
       .then((n) => {
@@ -223,8 +237,10 @@ export function startWebhookWorker(
     async stop() {
       stopped = true;
       clearInterval(timer);
-      // Finish the rows in hand: their claims would otherwise hold them for a minute.
-      await Promise.all([...running, sweeping]);
+      // Finish the rows in hand: their claims would otherwise hold them for a minute. A lane that
+      // found nothing as it stopped may have started a sweep: it is waited for too.
+      await Promise.all(running);
+      await sweeping;
     },
   };
 }
@@ -252,7 +268,10 @@ function groupByCustomer(rows: WebhookQueueDoc[], now: number, busy: Set<string>
     }
     // Stable: events created in the same second keep their arrival order.
     group.sort((a, b) => a.created.getTime() - b.created.getTime());
-    out.push({ key, rows: group });
+    if (key !== NO_CUSTOMER) out.push({ key, rows: group });
+    else
+      for (let i = 0; i < group.length; i += NO_CUSTOMER_CHUNK)
+        out.push({ key: `${NO_CUSTOMER}#${i}`, rows: group.slice(i, i + NO_CUSTOMER_CHUNK) });
   }
   return out;
 }
