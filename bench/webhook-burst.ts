@@ -206,7 +206,7 @@ try {
   });
   const sizes = `${events.length} events, ${customers.length} subscribers`;
   // The goals are for 10,000 waiting; a smaller burst's figures are shown without them.
-  const full = events.length >= 10_000;
+  const full = EVENTS >= 10_000;
   reportFigures('webhook-burst', [
     {
       name: `webhook drain rate, ${events.length.toLocaleString('en-US')} waiting`,
