@@ -2,7 +2,8 @@
 // database (what each test file's harness pays: every step under the lease) and an up-to-date one
 // (every later process start: one read of the ledger). For comparison, what each start did before
 // the ledger: all index definitions and the usage fix-up, every time.
-// `npx tsx bench/db-connect.ts [rounds]` against a private FerretDB (or TEST_MONGODB_URI).
+// `npx tsx bench/db-connect.ts [rounds] [--quick]` against a private FerretDB (or TEST_MONGODB_URI);
+// --quick makes 3 rounds of each (10 otherwise). Figures, no goals.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +13,15 @@ import { connectDatabase, isFerretDB } from '../src/db/client';
 import { collections } from '../src/db/collections';
 import { migrations } from '../src/db/migrations/index';
 import { createLogger } from '../src/log';
+import { type BenchFigure, isQuick, reportFigures } from './lib';
 
-const rounds = Number(process.argv[2] ?? 10);
+const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? (isQuick() ? 3 : 10));
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'dropin-bench-db-'));
 const ferret = process.env.TEST_MONGODB_URI ? null : await startFerretDB({ dataDir });
 const uri = process.env.TEST_MONGODB_URI ?? (ferret as { url: string }).url;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const figures: BenchFigure[] = [];
 async function time(label: string, run: (i: number) => Promise<void>) {
   const ms: number[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -27,6 +30,12 @@ async function time(label: string, run: (i: number) => Promise<void>) {
     ms.push(performance.now() - t);
   }
   console.log(`${label.padEnd(58)} median ${median(ms).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms`);
+  figures.push({
+    name: label,
+    value: +median(ms).toFixed(1),
+    unit: 'ms',
+    note: `median of ${rounds}, max ${Math.max(...ms).toFixed(1)} ms`,
+  });
 }
 
 const raw = new MongoClient(uri);
@@ -50,6 +59,7 @@ try {
     const db = raw.db(`bench_steps_${i}`);
     for (const step of migrations) await step.up({ db, c: collections(db), ferretdb, log });
   });
+  reportFigures('db-connect', figures);
 } finally {
   for (const name of (await raw.db('admin').admin().listDatabases()).databases.map((d) => d.name))
     if (name.startsWith('bench_')) await raw.db(name).dropDatabase();
