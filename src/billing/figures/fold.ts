@@ -35,6 +35,38 @@ const DAY = 86_400_000;
 /** Changes folded in one go: bounded so one fold stays short beside requests. */
 const BATCH = 500;
 
+/**
+ * The subjects this process's folds last read or wrote (null: none stored), so a fold reads only
+ * those it has not met. The lease holder is the one writer of subjects, so they stay true while
+ * the totals a fold reads are the ones this process left (`token`: the same rebuild and fold
+ * count). Any other totals (a rebuild, another holder's folds, a finished journal) empty it.
+ */
+interface SubjectCache {
+  token: string | null;
+  subjects: Map<string, FigureSubjectDoc | null>;
+}
+const subjectCaches = new WeakMap<object, SubjectCache>();
+/** Past this many subjects the cache starts over (about 200 bytes each). */
+const SUBJECTS_CACHED_MAX = 250_000;
+const tokenOf = (t: Pick<FiguresDoc, 'rebuiltAt' | 'folds'>) => `${new Date(t.rebuiltAt).getTime()}:${t.folds}`;
+
+/** Empties this process's cache of subjects (a rebuild is about to replace them). */
+export function forgetSubjects(deps: AppDeps): void {
+  const cache = subjectCaches.get(deps.db.c);
+  if (!cache) return;
+  cache.token = null;
+  cache.subjects.clear();
+}
+
+function subjectCacheOf(deps: AppDeps): SubjectCache {
+  let cache = subjectCaches.get(deps.db.c);
+  if (!cache) {
+    cache = { token: null, subjects: new Map() };
+    subjectCaches.set(deps.db.c, cache);
+  }
+  return cache;
+}
+
 export interface FoldResult {
   folded: number;
   /** Changes older than what the figures already counted for their subscription. */
@@ -68,10 +100,19 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   batch.sort((a, b) => a.at.getTime() - b.at.getTime() || (a._id < b._id ? -1 : 1));
 
   const subjectIds = [...new Set(batch.flatMap((ch) => [`sub:${ch.subscriptionId}`, `cus:${ch.customerId}`]))];
-  const [totals, subjects] = await Promise.all([col.figures.findOne({ _id: 'totals' }), findByIds(col.subjects, subjectIds)]);
+  const cache = subjectCacheOf(deps);
+  const totals = await col.figures.findOne({ _id: 'totals' });
+  if (!totals || tokenOf(totals) !== cache.token) cache.subjects.clear();
+  const unmet = subjectIds.filter((id) => !cache.subjects.has(id));
+  const read = await findByIds(col.subjects, unmet);
+  const known = subjectIds.flatMap((id) => {
+    const s = cache.subjects.get(id);
+    // A copy: a fold changes its subjects in place, and may end without writing them.
+    return s ? [structuredClone(s)] : [];
+  });
   const work: Work = {
     totals: totals ?? emptyFigures(new Date()),
-    subjects: new Map(subjects.map((s) => [s._id, s])),
+    subjects: new Map([...known, ...read].map((s) => [s._id, s])),
     days: new Map(),
     movements: [],
     recoveries: [],
@@ -120,6 +161,10 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   };
   await col.journal.replaceOne({ _id: 'pending' }, journal, { upsert: true });
   await applyJournal(deps, col, journal);
+  if (cache.subjects.size > SUBJECTS_CACHED_MAX) cache.subjects.clear();
+  for (const id of unmet) cache.subjects.set(id, null);
+  for (const subject of journal.subjects) cache.subjects.set(subject._id, structuredClone(subject));
+  cache.token = tokenOf(journal.totals);
   return { folded, skipped, more: batch.length === BATCH };
 }
 

@@ -7,7 +7,7 @@ import type { AppDeps } from '../../deps';
 import type { SubscriptionDoc } from '../../db/collections';
 import { isDuplicateKey } from '../../db/errors';
 import { isPaying } from '../status';
-import { finishPendingFold, writeClosing } from './fold';
+import { finishPendingFold, forgetSubjects, writeClosing } from './fold';
 import {
   addTo,
   contributionOf,
@@ -119,6 +119,8 @@ export async function rebuildFigures(deps: AppDeps, now = new Date()): Promise<{
   // A fold cut short is finished first, so its journal is not applied over the rebuilt figures later.
   await finishPendingFold(deps);
   const computed = await computeFromMirror(deps, now);
+  // This process's folds forget what they knew of the subjects, even should the rebuild stop part way.
+  forgetSubjects(deps);
   await col.subjects.deleteMany({});
   for (let i = 0; i < computed.subjects.length; i += BATCH)
     await col.subjects.insertMany(computed.subjects.slice(i, i + BATCH), { ordered: false });
