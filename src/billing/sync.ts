@@ -9,7 +9,6 @@ import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
 import { projectFailing } from './payment-failures';
-import { hasPaymentTrouble } from './status';
 import { withStripeErrors } from './errors';
 import { applyBillingEffects } from './effects';
 import { newId } from '../lib/ids';
@@ -117,14 +116,7 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
       superseded = true;
       continue;
     }
-    const after = { _id: sub.id, ...doc };
-    // The admin's failed-payments list: a small collection kept beside the mirror. For a row being
-    // replaced it is kept before the row is written, so a stored row without payment trouble means
-    // the list already has nothing for it; a sync that finds both it and Stripe without trouble
-    // (most syncs) leaves the list alone.
     if (before) {
-      if (hasPaymentTrouble(before.status) || hasPaymentTrouble(after.status))
-        await projectFailing(deps, sub.id, after, cust.email);
       await c.subscriptions.updateOne({ _id: sub.id }, { $set: doc });
     } else {
       try {
@@ -135,8 +127,10 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
         superseded = true;
         continue;
       }
-      await projectFailing(deps, sub.id, after, cust.email);
     }
+    const after = { _id: sub.id, ...doc };
+    // The admin's failed-payments list: a small collection kept beside the mirror.
+    await projectFailing(deps, sub.id, after, cust.email);
     if (!before || differs(before, after)) changes.push({ subscriptionId: sub.id, userId, before, after });
   }
 
