@@ -30,11 +30,12 @@ const CUSTOMERS_AT_ONCE = 8;
  */
 const WINDOW = 10_000;
 /**
- * The group of events that name no customer: nothing to sync, so they are simply marked done (or
- * given to their handler), in no order, so they go in chunks that lanes take side by side.
+ * Events that name no customer: nothing to sync, so they are simply marked done (or given to their
+ * handler, one Stripe read each), in no order, so they go in small chunks that lanes take side by
+ * side, each chunk named by its first event (a name no other chunk in the worker's hands has).
  */
 const NO_CUSTOMER = '';
-const NO_CUSTOMER_CHUNK = 100;
+const NO_CUSTOMER_CHUNK = 25;
 /**
  * A window's groups not yet taken are dropped after this long and the queue read again: another
  * process may have done them meanwhile, and past a claim's lease (LEASE_MS) this worker would take
@@ -246,23 +247,29 @@ export function startWebhookWorker(
 }
 
 /**
- * The window's work by customer, each group oldest event first; events naming no customer make
- * one group. A customer whose events are being worked on stays out (its next events wait their turn);
- * one with an event backing off is left out until one of its events is due, and then the waiting
- * ones come along, since one sync answers them all.
+ * The window's work by customer, each group oldest event first; events naming no customer go in
+ * chunks, each event once it is due. A customer whose events are being worked on stays out (its
+ * next events wait their turn); one with an event backing off is left out until one of its events
+ * is due, and then the waiting ones come along, since one sync answers them all.
  */
 function groupByCustomer(rows: WebhookQueueDoc[], now: number, busy: Set<string>, notNow: Map<string, number>): Group[] {
   const groups = new Map<string, WebhookQueueDoc[]>();
   for (const row of rows) {
     const key = row.customerId ?? NO_CUSTOMER;
-    if (busy.has(key)) continue;
+    if (key !== NO_CUSTOMER && busy.has(key)) continue;
     const group = groups.get(key);
     if (group) group.push(row);
     else groups.set(key, [row]);
   }
   const out: Group[] = [];
-  for (const [key, group] of groups) {
-    if (!group.some((r) => r.at.getTime() <= now)) {
+  for (const [key, rows] of groups) {
+    // A customer's events go together once one is due; events naming no customer each when due.
+    let group = rows;
+    if (key === NO_CUSTOMER) {
+      for (const r of rows) if (r.at.getTime() > now) notNow.set(r._id, r.at.getTime());
+      group = rows.filter((r) => r.at.getTime() <= now);
+      if (!group.length) continue;
+    } else if (!group.some((r) => r.at.getTime() <= now)) {
       for (const r of group) notNow.set(r._id, r.at.getTime());
       continue;
     }
@@ -271,7 +278,7 @@ function groupByCustomer(rows: WebhookQueueDoc[], now: number, busy: Set<string>
     if (key !== NO_CUSTOMER) out.push({ key, rows: group });
     else
       for (let i = 0; i < group.length; i += NO_CUSTOMER_CHUNK)
-        out.push({ key: `${NO_CUSTOMER}#${i}`, rows: group.slice(i, i + NO_CUSTOMER_CHUNK) });
+        out.push({ key: `${NO_CUSTOMER}#${group[i]!._id}`, rows: group.slice(i, i + NO_CUSTOMER_CHUNK) });
   }
   return out;
 }
