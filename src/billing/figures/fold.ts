@@ -7,6 +7,7 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import type { AppDeps } from '../../deps';
 import type { AdminSnapshotDoc } from '../../db/collections';
 import { findByIds } from '../../db/reads';
+import { newId } from '../../lib/ids';
 import {
   addTo,
   bump,
@@ -38,17 +39,17 @@ const BATCH = 500;
 /**
  * The subjects this process's folds last read or wrote (null: none stored), so a fold reads only
  * those it has not met. The lease holder is the one writer of subjects, so they stay true while
- * the totals a fold reads are the ones this process left (`token`: the same rebuild and fold
- * count). Any other totals (a rebuild, another holder's folds, a finished journal) empty it.
+ * the totals a fold reads are the ones this process's last fold left (`token`: that fold's
+ * `foldId`). Any other totals (a rebuild, another holder's folds, a finished journal) empty it, and
+ * so does losing the lease (job.ts).
  */
 interface SubjectCache {
   token: string | null;
   subjects: Map<string, FigureSubjectDoc | null>;
 }
 const subjectCaches = new WeakMap<object, SubjectCache>();
-/** Past this many subjects the cache starts over (about 200 bytes each). */
-const SUBJECTS_CACHED_MAX = 250_000;
-const tokenOf = (t: Pick<FiguresDoc, 'rebuiltAt' | 'folds'>) => `${new Date(t.rebuiltAt).getTime()}:${t.folds}`;
+/** Past this many subjects (about 1 KB of memory each) the cache starts over. */
+const SUBJECTS_CACHED_MAX = 50_000;
 
 /** Empties this process's cache of subjects (a rebuild is about to replace them). */
 export function forgetSubjects(deps: AppDeps): void {
@@ -102,7 +103,7 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   const subjectIds = [...new Set(batch.flatMap((ch) => [`sub:${ch.subscriptionId}`, `cus:${ch.customerId}`]))];
   const cache = subjectCacheOf(deps);
   const totals = await col.figures.findOne({ _id: 'totals' });
-  if (!totals || tokenOf(totals) !== cache.token) cache.subjects.clear();
+  if (!totals?.foldId || totals.foldId !== cache.token) cache.subjects.clear();
   const unmet = subjectIds.filter((id) => !cache.subjects.has(id));
   const read = await findByIds(col.subjects, unmet);
   const known = subjectIds.flatMap((id) => {
@@ -142,6 +143,7 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
 
   const now = new Date();
   work.totals.folds += 1;
+  work.totals.foldId = newId();
   work.totals.updatedAt = now;
   // The windows from the stored day rows with this fold's rows in their place.
   const stored = await dayRows(deps, now);
@@ -164,7 +166,7 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   if (cache.subjects.size > SUBJECTS_CACHED_MAX) cache.subjects.clear();
   for (const id of unmet) cache.subjects.set(id, null);
   for (const subject of journal.subjects) cache.subjects.set(subject._id, structuredClone(subject));
-  cache.token = tokenOf(journal.totals);
+  cache.token = journal.totals.foldId ?? null;
   return { folded, skipped, more: batch.length === BATCH };
 }
 

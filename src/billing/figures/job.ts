@@ -4,7 +4,7 @@
 // now and then, so a holder that dies is replaced within seconds.
 import type { AppDeps } from '../../deps';
 import { acquireLease, type Lease } from '../../db/lease';
-import { foldChanges } from './fold';
+import { foldChanges, forgetSubjects } from './fold';
 import { dayKey, dayRows, figureCollections, windowsOf } from './model';
 import { rebuildFigures } from './rebuild';
 import { rebuildSubscriberRows } from './subscriber-rows';
@@ -32,6 +32,8 @@ export function startFiguresJob(
     if (lease?.lost) {
       await lease.release().catch(() => {});
       lease = null;
+      // Another process may fold now: what this one knew of the subjects is no longer its to keep.
+      forgetSubjects(deps);
     }
     if (!lease) {
       if (Date.now() - lastTry < retryLeaseMs) return;
@@ -93,6 +95,7 @@ export function startFiguresJob(
       deps.caches.figures.kick = null;
       await running;
       await lease?.release().catch(() => {});
+      forgetSubjects(deps);
     },
   };
 }
