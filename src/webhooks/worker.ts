@@ -310,6 +310,7 @@ async function takeRows(deps: AppDeps, queued: WebhookQueueDoc[]): Promise<{ row
   }
   const claimed: { q: WebhookQueueDoc; attempts: number }[] = [];
   for (const [i, q] of queued.entries()) {
+    if (refused.has(i) && (await strayQueueRow(deps, q._id))) continue;
     const attempt = refused.has(i) ? await claimAttempt(deps, q, at) : q.attempts + 1;
     if (attempt === null) held.push(q._id);
     else claimed.push({ q, attempts: attempt });
@@ -333,6 +334,18 @@ async function takeRows(deps: AppDeps, queued: WebhookQueueDoc[]): Promise<{ row
   return { rows: rows.filter((r): r is Work => r !== null), held };
 }
 
+/**
+ * Drops a queue row whose event is already done (processed or parked): a sweep that read the inbox
+ * just before a worker finished the event queues it again. Asked only when an attempt's claim was
+ * refused, which is how such a row shows itself.
+ */
+async function strayQueueRow(deps: AppDeps, eventId: string): Promise<boolean> {
+  const row = await deps.db.c.webhookEvents.findOne({ _id: eventId }, { projection: { status: 1 } });
+  if (row && row.status !== 'processed' && row.status !== 'parked') return false;
+  await deps.db.c.webhookQueue.deleteOne({ _id: eventId });
+  return true;
+}
+
 const claimOwner = randomUUID();
 const claimKey = (eventId: string, attempt: number) => `webhook:${eventId}#${attempt}`;
 
@@ -350,7 +363,8 @@ export async function requeueStranded(deps: AppDeps): Promise<number> {
     .toArray();
   const missing = open.filter((r) => !queued.has(r._id));
   // A row stored after the queue was read is listed as missing though its delivery queued it:
-  // queueing it again is refused as a duplicate.
+  // queueing it again is refused as a duplicate, or, when the worker finished the event meanwhile,
+  // makes a stray row the worker drops (strayQueueRow).
   for (let i = 0; i < missing.length; i += 500) await enqueue(deps, missing.slice(i, i + 500));
   return missing.length;
 }

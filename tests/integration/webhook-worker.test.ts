@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/dev/stripe-emulator/index';
 import { startWebhookWorker } from '../../src/webhooks/worker';
+import { enqueue } from '../../src/webhooks/inbox';
 import type { WebhookEventDoc } from '../../src/db/collections';
 import { startBillingWorld, waitFor, type BillingWorld } from '../setup/billing';
 
@@ -50,6 +51,27 @@ async function rows(ids: string[]): Promise<WebhookEventDoc[]> {
 }
 
 describe('webhook worker', () => {
+  it('drops a queue row of an event already processed at once, without working it again', async () => {
+    const id = await deliver(`cus_nobody_${randomUUID().slice(0, 8)}`);
+    const worker = startWebhookWorker(world.server.deps);
+    try {
+      await worker.drain(30_000);
+      const [done] = await rows([id]);
+      expect(done?.status).toBe('processed');
+      // What a sweep that read the inbox just before the event was done leaves: the event queued
+      // again as it was when received.
+      await enqueue(world.server.deps, [{ ...done!, attempts: 0 }]);
+      // Within a claim's lease (a minute): the row is seen as stray, not as held by another worker.
+      await worker.drain(10_000);
+      expect(await world.server.deps.db.c.webhookQueue.findOne({ _id: id })).toBeNull();
+      const [after] = await rows([id]);
+      expect(after?.attempts).toBe(done?.attempts);
+      expect(after?.processedAt).toEqual(done?.processedAt);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('two workers on one inbox work every event exactly once', async () => {
     const customers = Array.from({ length: 5 }, (_, i) => `cus_nobody_${i}_${randomUUID().slice(0, 8)}`);
     const ids: string[] = [];
