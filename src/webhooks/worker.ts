@@ -340,9 +340,14 @@ async function takeRows(deps: AppDeps, queued: WebhookQueueDoc[]): Promise<{ row
  * refused, which is how such a row shows itself.
  */
 async function strayQueueRow(deps: AppDeps, eventId: string): Promise<boolean> {
-  const row = await deps.db.c.webhookEvents.findOne({ _id: eventId }, { projection: { status: 1 } });
-  if (row && row.status !== 'processed' && row.status !== 'parked') return false;
-  await deps.db.c.webhookQueue.deleteOne({ _id: eventId });
+  const { webhookEvents, webhookQueue } = deps.db.c;
+  const done = (row: Pick<WebhookEventDoc, 'status'> | null) => !row || row.status === 'processed' || row.status === 'parked';
+  if (!done(await webhookEvents.findOne({ _id: eventId }, { projection: { status: 1 } }))) return false;
+  await webhookQueue.deleteOne({ _id: eventId });
+  // A replay between the read and the delete set the event pending and found this row queued
+  // (requeueEvent writes the status first): it is queued again as the replay left it.
+  const now = await webhookEvents.findOne({ _id: eventId }, { projection: { payload: 0 } });
+  if (now && !done(now)) await enqueue(deps, [now]);
   return true;
 }
 

@@ -64,6 +64,8 @@ describe('webhook worker', () => {
       // Within a claim's lease (a minute): the row is seen as stray, not as held by another worker.
       await worker.drain(10_000);
       expect(await world.server.deps.db.c.webhookQueue.findOne({ _id: id })).toBeNull();
+      // Not worked again: no second attempt was claimed.
+      expect(await world.server.deps.db.c.claims.findOne({ _id: `webhook:${id}#2` })).toBeNull();
       const [after] = await rows([id]);
       expect(after?.attempts).toBe(done?.attempts);
       expect(after?.processedAt).toEqual(done?.processedAt);

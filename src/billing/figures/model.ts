@@ -119,7 +119,7 @@ export interface FiguresDoc {
   windows?: { day: string; d30: FigureDayDoc; d90: FigureDayDoc } | null;
   /** Folds applied since the last rebuild: lets a check see that nothing moved while it counted. */
   folds: number;
-  /** Written afresh by every fold and rebuild: a fold knows the totals it reads are the ones it left. */
+  /** Written afresh by every fold (a rebuild leaves none): a fold knows the totals it reads are the ones it left. */
   foldId?: string;
   updatedAt: Date;
   rebuiltAt: Date;
