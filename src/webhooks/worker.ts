@@ -211,7 +211,9 @@ export function startWebhookWorker(
     kick,
     async drain(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      await sweep();
+      // The worker's first look for unqueued rows, if no idle moment made it yet (one per worker:
+      // it reads the whole inbox); one in flight is waited for.
+      await (swept === 0 ? sweep() : sweeping);
       while (Date.now() < deadline) {
         const due = await queue
           .find({ at: { $lte: new Date() } })
@@ -358,7 +360,7 @@ const claimKey = (eventId: string, attempt: number) => `webhook:${eventId}#${att
  * Queues inbox rows still to be worked on that have no queue row: a process stopped between storing
  * an event and queueing it, or a database written before the queue existed. It reads the whole
  * inbox, so the worker runs it when it has nothing else to do, at most every few minutes (and
- * `drain` first); the event's next delivery queues it sooner.
+ * `drain` before its first); the event's next delivery queues it sooner.
  */
 export async function requeueStranded(deps: AppDeps): Promise<number> {
   const { c } = deps.db;
