@@ -4,7 +4,8 @@ import { Link } from 'react-router';
 import { Banner } from '../../components/Banner';
 import { ButtonLink } from '../../components/Button';
 import { Logo } from '../../components/Logo';
-import { BookIcon, CheckIcon, CodeIcon, SparkIcon } from '../../components/icons';
+import { Checklist } from '../../components/Checklist';
+import { BookIcon, CodeIcon, SparkIcon } from '../../components/icons';
 
 const plans = [
   {
@@ -113,14 +114,7 @@ export function HomeView({ loggedIn, notice }: { loggedIn: boolean; notice: stri
               <li key={plan.name} className="plan">
                 <h3>{plan.name}</h3>
                 <p>{plan.blurb}</p>
-                <ul className="checklist">
-                  {plan.points.map((p) => (
-                    <li key={p}>
-                      <CheckIcon size={18} />
-                      {p}
-                    </li>
-                  ))}
-                </ul>
+                <Checklist items={plan.points} />
               </li>
             ))}
           </ul>

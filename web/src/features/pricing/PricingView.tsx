@@ -6,7 +6,7 @@ import { Link } from 'react-router';
 import { Banner } from '../../components/Banner';
 import { Button, ButtonLink } from '../../components/Button';
 import { Logo } from '../../components/Logo';
-import { CheckIcon } from '../../components/icons';
+import { Checklist } from '../../components/Checklist';
 import { formatMoney, type Interval, type PaidPlanId, type PublicPlan } from '../billing/billing-lib';
 import './pricing.css';
 
@@ -133,14 +133,7 @@ export function PlanCard({
       ))}
       {plan.trialDays > 0 && <div className="price-trial">{plan.trialDays}-day free trial</div>}
       <div className="price-action">{action}</div>
-      <ul className="checklist" aria-label={`${plan.name} features`}>
-        {plan.features.map((f) => (
-          <li key={f}>
-            <CheckIcon size={18} />
-            {f}
-          </li>
-        ))}
-      </ul>
+      <Checklist items={plan.features} label={`${plan.name} features`} />
     </li>
   );
 }
