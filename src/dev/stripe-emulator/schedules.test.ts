@@ -63,8 +63,15 @@ async function eventTypes(prefix: string): Promise<string[]> {
   return out.reverse();
 }
 
-/** The change DropIn makes: the current items until the period ends, then `next` (no proration). */
-async function scheduleAtPeriodEnd(sub: Stripe.Subscription, next: { price: string; quantity?: number }[]) {
+/**
+ * The change DropIn makes: the current items (and discounts) until the period ends, then `next`
+ * (no proration), with `discounts` on the next phase when given.
+ */
+async function scheduleAtPeriodEnd(
+  sub: Stripe.Subscription,
+  next: { price: string; quantity?: number }[],
+  discounts?: Stripe.SubscriptionScheduleUpdateParams.Phase.Discount[],
+) {
   const sched = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
   const current = sched.phases[0]!;
   return stripe.subscriptionSchedules.update(sched.id, {
@@ -74,8 +81,9 @@ async function scheduleAtPeriodEnd(sub: Stripe.Subscription, next: { price: stri
         items: current.items.map((i) => ({ price: i.price as string, quantity: i.quantity })),
         start_date: current.start_date,
         end_date: current.end_date,
+        discounts: current.discounts.map((d) => ({ discount: d.discount as string })),
       },
-      { items: next, proration_behavior: 'none', metadata: { plan: 'next' } },
+      { items: next, proration_behavior: 'none', metadata: { plan: 'next' }, ...(discounts ? { discounts } : {}) },
     ],
   });
 }
@@ -322,28 +330,6 @@ describe('discounts on a phase', () => {
     });
   }
 
-  /** A schedule from `sub` whose next phase bills `price` with `discounts`. */
-  async function withNextPhase(
-    sub: Stripe.Subscription,
-    price: string,
-    discounts: Stripe.SubscriptionScheduleUpdateParams.Phase.Discount[],
-  ) {
-    const sched = await stripe.subscriptionSchedules.create({ from_subscription: sub.id });
-    const current = sched.phases[0]!;
-    return stripe.subscriptionSchedules.update(sched.id, {
-      end_behavior: 'release',
-      phases: [
-        {
-          items: current.items.map((i) => ({ price: i.price as string, quantity: i.quantity })),
-          start_date: current.start_date,
-          end_date: current.end_date,
-          discounts: current.discounts.map((d) => ({ discount: d.discount as string })),
-        },
-        { items: [{ price }], proration_behavior: 'none', discounts },
-      ],
-    });
-  }
-
   const refusal = (p: Promise<unknown>) =>
     p.then(
       () => null,
@@ -353,7 +339,7 @@ describe('discounts on a phase', () => {
   it('are checked when the schedule is saved, as Stripe checks them', async () => {
     const { pro, basic } = await catalog();
     const { sub } = await subscribed([{ price: pro.id }]);
-    expect(await refusal(withNextPhase(sub, basic.id, [{ promotion_code: 'promo_nope' }]))).toMatchObject({
+    expect(await refusal(scheduleAtPeriodEnd(sub, [{ price: basic.id }], [{ promotion_code: 'promo_nope' }]))).toMatchObject({
       param: 'phases[1][discounts][0][promotion_code]',
     });
     // The refused update left the schedule as it was made from the subscription: one phase, no discounts.
@@ -406,7 +392,7 @@ describe('discounts on a phase', () => {
     const loyal = await stripe.subscriptions.update(sub.id, { discounts: [{ coupon: loyalty.id }] });
     const kept = loyal.discounts[0] as string;
     const code = await spring();
-    const sched = await withNextPhase(loyal, basic.id, [{ discount: kept }, { promotion_code: code.id }]);
+    const sched = await scheduleAtPeriodEnd(loyal, [{ price: basic.id }], [{ discount: kept }, { promotion_code: code.id }]);
     expect(sched.phases[0]!.discounts).toEqual([{ coupon: null, discount: kept, promotion_code: null }]);
     // The upcoming invoice is the new phase's: $10 less 10%, then 20%.
     const upcoming = await stripe.invoices.createPreview({ customer: customer.id, subscription: sub.id });
@@ -446,7 +432,7 @@ describe('discounts on a phase', () => {
     const loyalty = await stripe.coupons.create({ percent_off: 10, duration: 'forever' });
     const loyal = await stripe.subscriptions.update(sub.id, { discounts: [{ coupon: loyalty.id }] });
     const code = await spring();
-    const sched = await withNextPhase(loyal, basic.id, [{ promotion_code: code.id }]);
+    const sched = await scheduleAtPeriodEnd(loyal, [{ price: basic.id }], [{ promotion_code: code.id }]);
     await stripe.subscriptionSchedules.release(sched.id);
     await advanceClock(stripe, clock.id, FEB15 + 2 * 3600);
     const after = await stripe.subscriptions.retrieve(sub.id);
@@ -457,7 +443,7 @@ describe('discounts on a phase', () => {
 
     const { clock: clock2, sub: sub2 } = await subscribed([{ price: pro.id }]);
     const loyal2 = await stripe.subscriptions.update(sub2.id, { discounts: [{ coupon: loyalty.id }] });
-    await withNextPhase(loyal2, basic.id, []);
+    await scheduleAtPeriodEnd(loyal2, [{ price: basic.id }], []);
     await advanceClock(stripe, clock2.id, FEB15 + 2 * 3600);
     expect((await stripe.subscriptions.retrieve(sub2.id)).discounts).toEqual([]);
     expect((await stripe.invoices.list({ subscription: sub2.id, limit: 1 })).data[0]!.total).toBe(1000);
