@@ -11,7 +11,7 @@ import { Card } from '../../components/Card';
 import { Dialog } from '../../components/Dialog';
 import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
-import type { EventRow } from './admin-lib';
+import { type EventRow, live } from './admin-lib';
 import { Pager } from './Pager';
 import { RefreshButton } from './RefreshButton';
 import { Select } from './SubscribersPage';
@@ -29,7 +29,7 @@ export function EventsPage() {
   const [viewing, setViewing] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const input = { search: search || undefined, status: status || undefined, page, pageSize: PAGE_SIZE };
-  const list = trpc.admin.events.useQuery(input, { placeholderData: (p) => p, refetchInterval: 10_000 });
+  const list = trpc.admin.events.useQuery(input, { placeholderData: (p) => p, ...live(10_000) });
   const utils = trpc.useUtils();
   const asOf = list.data?.asOf;
 

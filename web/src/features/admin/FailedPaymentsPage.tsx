@@ -9,7 +9,7 @@ import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
-import { formatMoney, type PaymentTroubleStatus, planName, statusOf } from './admin-lib';
+import { formatMoney, live, type PaymentTroubleStatus, planName, statusOf } from './admin-lib';
 import { Pager } from './Pager';
 import { RefreshButton } from './RefreshButton';
 import { Select } from './SubscribersPage';
@@ -24,10 +24,10 @@ export function FailedPaymentsPage() {
   const [page, setPage] = useState(1);
   const [notice, setNotice] = useState<string | null>(null);
   const input = { status: status || undefined, page, pageSize: PAGE_SIZE };
-  const list = trpc.admin.failedPayments.useQuery(input, { placeholderData: (p) => p });
+  const list = trpc.admin.failedPayments.useQuery(input, { placeholderData: (p) => p, ...live() });
   const utils = trpc.useUtils();
   const asOf = list.data?.asOf;
-  const overview = trpc.admin.overview.useQuery(undefined, { refetchInterval: 5_000 });
+  const overview = trpc.admin.overview.useQuery(undefined, live(5_000));
 
   return (
     <div className="page page-wide">

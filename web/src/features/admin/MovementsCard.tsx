@@ -8,7 +8,7 @@ import { Card } from '../../components/Card';
 import { Dialog } from '../../components/Dialog';
 import { Banner } from '../../components/Banner';
 import { QueryState } from '../../components/QueryState';
-import { formatMoney, type Money, planName } from './admin-lib';
+import { formatMoney, live, type Money, planName } from './admin-lib';
 import { Pager } from './Pager';
 import { Definition } from './Figures';
 
@@ -34,7 +34,7 @@ const money = (list: Money[]) => (list.length ? list.map((m) => formatMoney(m.am
 export function MovementsCard() {
   const [by, setBy] = useState<'day' | 'month'>('day');
   const [open, setOpen] = useState<{ kind: Kind; period: string } | null>(null);
-  const q = trpc.admin.movements.useQuery({ by, count: by === 'day' ? 14 : 12 }, { refetchInterval: 10_000 });
+  const q = trpc.admin.movements.useQuery({ by, count: by === 'day' ? 14 : 12 }, live(10_000));
   return (
     <Card
       title="MRR movements"

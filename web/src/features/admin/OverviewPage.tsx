@@ -9,7 +9,7 @@ import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
 import { LineChart, type Series } from './Chart';
-import { formatMoney, percent, planName } from './admin-lib';
+import { formatMoney, live, percent, planName } from './admin-lib';
 import { Kpi, moneyList } from './Figures';
 import { MovementsCard } from './MovementsCard';
 import { RecoveryFigures } from './RecoveryFigures';
@@ -17,8 +17,8 @@ import { RecoveryFigures } from './RecoveryFigures';
 export function OverviewPage() {
   // The server folds every billing change into the figures within about a second; a few seconds'
   // polling keeps the page within five of any change.
-  const overview = trpc.admin.overview.useQuery(undefined, { refetchInterval: 3_000 });
-  const historyQ = trpc.admin.history.useQuery({ days: 90 }, { refetchInterval: 60_000 });
+  const overview = trpc.admin.overview.useQuery(undefined, live(3_000));
+  const historyQ = trpc.admin.history.useQuery({ days: 90 }, live(60_000));
   const o = overview.data;
 
   const charts = useMemo(() => {

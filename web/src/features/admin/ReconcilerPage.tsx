@@ -8,13 +8,14 @@ import { Banner } from '../../components/Banner';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
 import { AdminAction } from './AdminAction';
-import type { RunView } from './admin-lib';
+import { live, type RunView } from './admin-lib';
 
 export function ReconcilerPage() {
   // Poll quickly while a run is going, and for a minute after starting one: the run's row may not
   // exist yet when the first refresh after "Start run" comes back.
   const [watchUntil, setWatchUntil] = useState(0);
   const runs = trpc.admin.reconcilerRuns.useQuery(undefined, {
+    ...live(30_000),
     refetchInterval: (q) => (q.state.data?.runs.some((r) => r.status === 'running') || Date.now() < watchUntil ? 2_000 : 30_000),
   });
   const [open, setOpen] = useState<string | null>(null);

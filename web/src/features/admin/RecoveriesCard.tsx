@@ -6,13 +6,13 @@ import { formatDateTime } from '../../lib/format';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
-import { formatMoney } from './admin-lib';
+import { formatMoney, live } from './admin-lib';
 
 const STEP_NAMES: Record<string, string> = { retry: 'Stripe retry', card_update: 'Card updated', manual: 'Admin retry' };
 
 export function RecoveriesCard() {
   const [days, setDays] = useState<30 | 90>(30);
-  const q = trpc.admin.recoveries.useQuery({ days }, { refetchInterval: 10_000 });
+  const q = trpc.admin.recoveries.useQuery({ days }, live(10_000));
   return (
     <Card
       title="Recovered payments"

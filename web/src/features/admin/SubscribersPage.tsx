@@ -9,7 +9,7 @@ import { Banner } from '../../components/Banner';
 import { Button } from '../../components/Button';
 import { Card } from '../../components/Card';
 import { QueryState } from '../../components/QueryState';
-import { SUBSCRIPTION_STATUSES, formatMoney, planName, statusOf, type SubscriberRow } from './admin-lib';
+import { SUBSCRIPTION_STATUSES, formatMoney, live, planName, statusOf, type SubscriberRow } from './admin-lib';
 import { Pager } from './Pager';
 import { RefreshButton } from './RefreshButton';
 import { SearchField } from './SearchField';
@@ -60,7 +60,7 @@ export function SubscribersPage() {
     { ...query, page: filters.page, pageSize: PAGE_SIZE },
     // A change to any subscription shows within seconds without Refresh (an unchanged list is
     // answered from the server's cache).
-    { placeholderData: (prev) => prev, refetchInterval: 5_000 },
+    { placeholderData: (prev) => prev, ...live(5_000) },
   );
   const utils = trpc.useUtils();
   const [exporting, setExporting] = useState(false);

@@ -14,6 +14,15 @@ export type FailedPaymentRow = AdminOutputs['failedPayments']['rows'][number];
 export type EventRow = AdminOutputs['events']['rows'][number];
 export type RunView = AdminOutputs['reconcilerRun'];
 
+/**
+ * Query options of an admin view of live data: read again each time the view opens, however
+ * recently it was read (what the admin left a minute ago may have moved since), and every `everyMs`
+ * while it is open, when given.
+ */
+export function live(everyMs?: number): { refetchInterval: number | false; refetchOnMount: 'always' } {
+  return { refetchInterval: everyMs ?? false, refetchOnMount: 'always' };
+}
+
 export function percent(value: number | null): string {
   if (value === null) return '—';
   return new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(value);
