@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { claim } from '../db/claims';
 import { refusedRows } from '../db/errors';
 import { THIN_EVENT_TYPES } from './event-types';
-import { enqueue } from './inbox';
+import { enqueue, queueRow } from './inbox';
 
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
@@ -285,8 +285,12 @@ function groupByCustomer(rows: WebhookQueueDoc[], now: number, busy: Set<string>
   return out;
 }
 
-/** An event in a worker's hands: what the effects read of it, and the attempt it is on. */
-type Work = EventRef & Pick<WebhookEventDoc, 'attempts' | 'replayedFromAttempt'>;
+/**
+ * An event in a worker's hands: what the effects read of it, the attempt it is on, and when the
+ * queue row it was taken from was queued (the worker removes that row, not one a replay put in its
+ * place meanwhile).
+ */
+type Work = EventRef & Pick<WebhookEventDoc, 'attempts' | 'replayedFromAttempt'> & Pick<WebhookQueueDoc, 'queuedAt'>;
 
 /**
  * Queued events claimed for this worker's next attempt of each. `held` lists the events another
@@ -329,8 +333,8 @@ async function takeRows(deps: AppDeps, queued: WebhookQueueDoc[]): Promise<{ row
         }
         payload = row.payload;
       }
-      const { _id, type, customerId, objectId, created, replayedFromAttempt } = q;
-      return { _id, type, customerId, objectId, created, payload, attempts, replayedFromAttempt };
+      const { _id, type, customerId, objectId, created, replayedFromAttempt, queuedAt } = q;
+      return { _id, type, customerId, objectId, created, payload, attempts, replayedFromAttempt, queuedAt };
     }),
   );
   return { rows: rows.filter((r): r is Work => r !== null), held };
@@ -393,15 +397,6 @@ async function claimAttempt(deps: AppDeps, row: Pick<WebhookEventDoc, '_id' | 'a
   return null;
 }
 
-/** Works one event (admin tools and tests); the worker passes all of a customer's due events at once. */
-export async function processRow(
-  deps: AppDeps,
-  row: WebhookEventDoc,
-  backoff: (attempts: number) => number = backoffMs,
-): Promise<void> {
-  await processRows(deps, [row], backoff);
-}
-
 /**
  * Syncs the customer the rows name once, with every row as its cause (or, for a thin event, runs
  * `handle` on it); all succeed or all retry.
@@ -441,7 +436,7 @@ async function processRows(
       { ordered: false },
     );
     await deps.db.c.webhookQueue.bulkWrite(
-      rows.map((r) => ({ deleteOne: { filter: { _id: r._id } } })),
+      rows.map((r) => ({ deleteOne: { filter: taken(r) } })),
       { ordered: false },
     );
   } catch (err) {
@@ -461,14 +456,18 @@ async function processRows(
           },
         },
       );
-      // Out of the queue when parked; otherwise back at its end, due after the backoff.
-      await deps.db.c.webhookQueue.deleteOne({ _id: row._id });
+      // Out of the queue when parked; otherwise back at its end, due after the backoff (a replay's
+      // row, queued meanwhile, stays as the replay left it).
+      await deps.db.c.webhookQueue.deleteOne(taken(row));
       if (!park) await enqueue(deps, [{ ...row, nextAttemptAt }]);
       if (park) log.error({ err, event: row._id, attempts: row.attempts }, 'webhook event parked after repeated failures');
       else log.warn({ err, event: row._id, attempts: row.attempts }, 'webhook event failed; will retry');
     }
   }
 }
+
+/** The queue row an event in hand was taken from, by `_id` (a replay since has another `queuedAt`). */
+const taken = (row: Work) => ({ _id: row._id, queuedAt: row.queuedAt });
 
 /** A customer Stripe does not know (never existed or was purged): nothing to mirror, nothing to retry. */
 async function customerGone(deps: AppDeps, customerId: string): Promise<boolean> {
@@ -485,17 +484,27 @@ async function customerGone(deps: AppDeps, customerId: string): Promise<boolean>
   }
 }
 
-/** Puts a parked (or failed) event back in the queue: admin "replay" and the reconciler use it. */
+/**
+ * Puts an event back in the queue, due now: admin "replay" and the reconciler (for parked events)
+ * use it. False when there is no such event, or a worker is on it right now.
+ */
 export async function requeueEvent(deps: AppDeps, eventId: string): Promise<boolean> {
+  const { c } = deps.db;
   // Attempts keep counting up (claims are keyed by attempt number); the park threshold is
   // relative to where the replay starts.
-  const row = await deps.db.c.webhookEvents.findOne({ _id: eventId });
-  if (!row || row.status === 'processing') return false;
+  const row = await c.webhookEvents.findOne({ _id: eventId }, { projection: { payload: 0 } });
+  if (!row) return false;
+  // A worker that has claimed the next attempt is working the event now: its outcome would
+  // overwrite the replay's.
+  const held = await c.claims.findOne({ _id: claimKey(eventId, row.attempts + 1) });
+  if (held && held.at.getTime() > Date.now() - LEASE_MS) return false;
   const nextAttemptAt = new Date();
-  await deps.db.c.webhookEvents.updateOne(
+  await c.webhookEvents.updateOne(
     { _id: eventId },
     { $set: { status: 'pending', nextAttemptAt, lockedUntil: null, replayedFromAttempt: row.attempts } },
   );
-  await enqueue(deps, [{ ...row, nextAttemptAt }]);
+  // Due now: a queue row left by a failed attempt (due after its backoff) is replaced.
+  const queued = queueRow({ ...row, nextAttemptAt, replayedFromAttempt: row.attempts });
+  await c.webhookQueue.replaceOne({ _id: eventId }, queued, { upsert: true });
   return true;
 }

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/dev/stripe-emulator/index';
-import { startWebhookWorker } from '../../src/webhooks/worker';
+import { requeueEvent, startWebhookWorker } from '../../src/webhooks/worker';
 import { enqueue } from '../../src/webhooks/inbox';
 import type { WebhookEventDoc } from '../../src/db/collections';
 import { startBillingWorld, waitFor, type BillingWorld } from '../setup/billing';
@@ -157,6 +157,45 @@ describe('webhook worker', () => {
           ordered[i - 1]!.end,
         );
     }
+  });
+
+  it("a replay of an event waiting out a failed attempt's backoff is worked now, its park threshold counted from the replay", async () => {
+    const id = await deliver(`cus_nobody_${randomUUID().slice(0, 8)}`);
+    const { webhookEvents, webhookQueue } = world.server.deps.db.c;
+    // Where seven failed attempts leave an event: pending, due in an hour, queued for then.
+    const later = new Date(Date.now() + 3_600_000);
+    await webhookEvents.updateOne({ _id: id }, { $set: { attempts: 7, nextAttemptAt: later, lastError: 'boom' } });
+    await webhookQueue.updateOne({ _id: id }, { $set: { attempts: 7, at: later } });
+
+    expect(await requeueEvent(world.server.deps, id)).toBe(true);
+    const queued = await webhookQueue.findOne({ _id: id });
+    expect(queued?.at.getTime()).toBeLessThanOrEqual(Date.now());
+    // The park threshold counts from the replay: one more failure retries, it does not park.
+    expect(queued?.replayedFromAttempt).toBe(7);
+
+    const worker = startWebhookWorker(world.server.deps);
+    try {
+      await worker.drain(30_000);
+    } finally {
+      await worker.stop();
+    }
+    const [done] = await rows([id]);
+    expect(done?.status).toBe('processed');
+    expect(done?.attempts).toBe(8);
+    expect(await webhookQueue.findOne({ _id: id })).toBeNull();
+  });
+
+  it('refuses a replay while a worker has the event in hand', async () => {
+    const id = await deliver(`cus_nobody_${randomUUID().slice(0, 8)}`);
+    const { claims, webhookEvents } = world.server.deps.db.c;
+    // A worker's claim of the next attempt, taken a moment ago.
+    await claims.insertOne({ _id: `webhook:${id}#1`, owner: 'another-worker', at: new Date() });
+    expect(await requeueEvent(world.server.deps, id)).toBe(false);
+    expect((await webhookEvents.findOne({ _id: id }))?.replayedFromAttempt).toBeUndefined();
+    // A claim older than a lease is a crashed worker's: the replay goes ahead.
+    await claims.updateOne({ _id: `webhook:${id}#1` }, { $set: { at: new Date(Date.now() - 120_000) } });
+    expect(await requeueEvent(world.server.deps, id)).toBe(true);
+    await world.server.deps.db.c.webhookQueue.deleteOne({ _id: id });
   });
 
   it('queues again an event stored but never queued, and works it', async () => {
