@@ -4,7 +4,7 @@
 // times, in any order, concurrently. What follows a change is applied by billing/effects.ts.
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
-import type { UserDoc } from '../db/collections';
+import type { BillingCustomerDoc, UserDoc } from '../db/collections';
 import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
@@ -68,7 +68,7 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
   const fetchedAt = new Date();
   const [customer, subscriptions] = await withStripeErrors(() =>
     Promise.all([
-      stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] }),
+      stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] }).catch(missing(null)),
       stripe.subscriptions
         .list({
           customer: customerId,
@@ -81,15 +81,23 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
             `data.${SCHEDULE_CODE_EXPAND}`,
           ],
         })
-        .autoPagingToArray({ limit: 10_000 }),
+        .autoPagingToArray({ limit: 10_000 })
+        .catch(missing([])),
     ]),
   );
-
-  const { userId, account } = await resolveUserId(deps, customer);
-  const seen = subscriptions.map((sub) => sub.id);
   // Every read and write below is by _id, the one filter every database we run on answers without
   // a query over other fields (src/db/reads.ts).
   const previous = await c.billingCustomers.findOne({ _id: customerId });
+  if (!customer) {
+    // Stripe has no such customer (test data deleted, or an event naming one that never existed):
+    // the subscriptions we mirrored for it leave the mirror, and no row is made for it.
+    const changes = await removeUnlisted(deps, customerId, await formerIds(deps, previous, mirrored), new Set(), fetchedAt);
+    if (previous) await c.billingCustomers.updateOne({ _id: customerId }, { $set: { subscriptionIds: [], fetchedAt } });
+    return { customerId, userId: previous?.userId ?? null, changes, superseded: false };
+  }
+
+  const { userId, account } = await resolveUserId(deps, customer);
+  const seen = subscriptions.map((sub) => sub.id);
   const cust = { ...customerDoc(customer, { userId, fetchedAt }), subscriptionIds: seen };
   let superseded = false;
   if (previous && previous.fetchedAt >= fetchedAt) superseded = true;
@@ -134,27 +142,57 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
     if (!before || differs(before, after)) changes.push({ subscriptionId: sub.id, userId, before, after });
   }
 
-  // Subscriptions Stripe no longer returns at all (deleted test data) leave the mirror. The
-  // customer row lists the ones it had. A customer seen for the first time has none to remove, so
-  // its first sync reads no other customer's rows: the one row it may have is one the fallback of
-  // syncAfterWrite mirrored, which Stripe lists, and should Stripe drop it before the customer is
-  // synced, the reconciler finds it as an orphan and names it in `mirrored`. Only a row written
-  // before the list existed is looked up by customer.
-  const seenSet = new Set(seen);
+  const former = await formerIds(deps, previous, mirrored);
+  changes.push(...(await removeUnlisted(deps, customerId, former, new Set(seen), fetchedAt)));
+  return { customerId, userId, changes, superseded, ...(account ? { account } : {}) };
+}
+
+/** A Stripe read's answer when Stripe has no such object (a 404); any other error stands. */
+const missing =
+  <T>(answer: T) =>
+  (err: unknown): T => {
+    if ((err as { statusCode?: number }).statusCode === 404) return answer;
+    throw err;
+  };
+
+/**
+ * The subscriptions the mirror may hold for a customer: those its row lists, and those the caller
+ * names. A customer seen for the first time has none listed, so its first sync reads no other
+ * customer's rows: the one row it may have is one the fallback of syncAfterWrite mirrored, which
+ * Stripe lists, and should Stripe drop it before the customer is synced, the reconciler finds it as
+ * an orphan and names it in `mirrored`. Only a row written before the list existed is looked up by
+ * customer.
+ */
+async function formerIds(deps: AppDeps, previous: BillingCustomerDoc | null, mirrored: string[]): Promise<string[]> {
   const listed = !previous
     ? []
     : (previous.subscriptionIds ??
-      (await c.subscriptions.find({ customerId }, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
-  const formerIds = [...new Set([...listed, ...mirrored])];
-  for (const id of formerIds) {
-    if (seenSet.has(id)) continue;
+      (await deps.db.c.subscriptions.find({ customerId: previous._id }, { projection: { _id: 1 } }).toArray()).map((r) => r._id));
+  return [...new Set([...listed, ...mirrored])];
+}
+
+/**
+ * Subscriptions Stripe no longer returns at all (deleted test data) leave the mirror, unless a sync
+ * that started later wrote them.
+ */
+async function removeUnlisted(
+  deps: AppDeps,
+  customerId: string,
+  former: string[],
+  seen: Set<string>,
+  fetchedAt: Date,
+): Promise<SubscriptionChange[]> {
+  const { c } = deps.db;
+  const changes: SubscriptionChange[] = [];
+  for (const id of former) {
+    if (seen.has(id)) continue;
     const row = await c.subscriptions.findOne({ _id: id });
     if (!row || row.customerId !== customerId || row.fetchedAt >= fetchedAt) continue;
     const res = await c.subscriptions.deleteOne({ _id: id });
     await projectFailing(deps, id, null, null);
     if (res.deletedCount) changes.push({ subscriptionId: id, userId: row.userId, before: row, after: null });
   }
-  return { customerId, userId, changes, superseded, ...(account ? { account } : {}) };
+  return changes;
 }
 
 /**

@@ -414,13 +414,7 @@ async function processRows(
     else if (rows.some((r) => THIN.has(r.type))) throw new Error('a thin event needs its handler');
     // The events only tell us *which* customer changed; the state comes from Stripe's API, and
     // everything that follows (emails, overage item, the failed-payments record) comes with the sync.
-    if (customerId) {
-      try {
-        await syncCustomer(deps, customerId, { source: 'webhook', events: rows });
-      } catch (err) {
-        if (!(await customerGone(deps, customerId))) throw err;
-      }
-    }
+    if (customerId) await syncCustomer(deps, customerId, { source: 'webhook', events: rows });
     // One command per collection, one statement per row, each by _id (an `$in` filter would read
     // the whole inbox on FerretDB).
     const processedAt = new Date();
@@ -468,21 +462,6 @@ async function processRows(
 
 /** The queue row an event in hand was taken from, by `_id` (a replay since has another `queuedAt`). */
 const taken = (row: Work) => ({ _id: row._id, queuedAt: row.queuedAt });
-
-/** A customer Stripe does not know (never existed or was purged): nothing to mirror, nothing to retry. */
-async function customerGone(deps: AppDeps, customerId: string): Promise<boolean> {
-  if (!deps.stripe) return false;
-  try {
-    await deps.stripe.customers.retrieve(customerId);
-    return false;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) {
-      deps.log.info({ customerId }, 'webhook names a customer Stripe does not know; nothing to sync');
-      return true;
-    }
-    return false;
-  }
-}
 
 /**
  * Puts an event back in the queue, due now: admin "replay" and the reconciler (for parked events)

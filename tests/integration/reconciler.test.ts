@@ -259,6 +259,28 @@ describe('the reconciler', () => {
     await expectConverged();
   });
 
+  it("removes the subscription of a customer Stripe no longer has at all, once, and leaves the user's account be", async () => {
+    const [gone] = await subscribed(['pro'] as const);
+    // Test data deleted in Stripe: the customer and its subscription are gone, with no event.
+    await world.control.deleteObject(gone.subId);
+    await world.control.deleteObject(gone.customerId);
+
+    const report = await runReconcile(deps(), fast);
+    expect(report.status, report.errors.join('; ')).toBe('succeeded');
+    const drift = report.drifts.find((d) => d.subscriptionId === gone.subId);
+    expect(drift?.kind).toBe('unknown_to_stripe');
+    expect(drift?.error).toBeNull();
+    expect(drift?.repaired).toBe(true);
+    expect(await deps().db.c.subscriptions.findOne({ _id: gone.subId })).toBeNull();
+    expect((await deps().db.c.billingCustomers.findOne({ _id: gone.customerId }))?.subscriptionIds).toEqual([]);
+    expect(await deps().db.c.users.findOne({ _id: gone.user.id })).not.toBeNull();
+    await expectConverged();
+
+    const second = await runReconcile(deps(), fast);
+    expect(second.status, second.errors.join('; ')).toBe('succeeded');
+    expect(second.drifts).toEqual([]);
+  });
+
   it('counts every drift it saw: missed events reach the worker only after the compare', { timeout: 120_000 }, async () => {
     const { stripe, control } = world;
     // Subscriptions on a test clock, which the run lists after everything else: holding that

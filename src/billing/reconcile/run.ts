@@ -6,7 +6,7 @@
 import type Stripe from 'stripe';
 import type { AppDeps } from '../../deps';
 import type { ReconcileRunDoc, SubscriptionDoc, WebhookEventDoc } from '../../db/collections';
-import { isDuplicateKey } from '../../db/errors';
+import { refusedRows } from '../../db/errors';
 import { SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND } from '../mirror';
 import { syncCustomer, type SubscriptionChange } from '../sync';
 import { enqueue, inboxRow } from '../../webhooks/inbox';
@@ -391,13 +391,19 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       return;
     }
     // Unordered: a delivery that lands meanwhile wins the unique _id and ours is simply skipped.
-    const res = await c.webhookEvents.insertMany(rows, { ordered: false }).catch((err: unknown) => {
-      const inserted = (err as { insertedCount?: number; result?: { insertedCount?: number } }).result?.insertedCount;
-      if (isDuplicateKey(err) || inserted !== undefined) return { insertedCount: inserted ?? 0 };
-      throw err;
-    });
-    report.eventsReplayed += res.insertedCount;
-    // Rows a delivery stored meanwhile are queued already; queueing them again is refused.
+    // Any other refusal fails the run (the next run finds the event missing again), before a row
+    // that was not stored is queued.
+    let inserted = rows.length;
+    try {
+      await c.webhookEvents.insertMany(rows, { ordered: false });
+    } catch (err) {
+      const refused = refusedRows(err);
+      if (!refused?.every((r) => r.duplicate)) throw err;
+      inserted -= refused.length;
+    }
+    report.eventsReplayed += inserted;
+    // Every row is in the inbox now; those a delivery stored meanwhile are queued already, and
+    // queueing them again is refused.
     await enqueue(deps, rows);
   }
 
