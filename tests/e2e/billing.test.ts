@@ -80,6 +80,13 @@ describe('billing in the browser', () => {
       await planRegion(page).getByText('14 days left').waitFor();
       await page.getByRole('region', { name: 'Payment method' }).getByText('4242').waitFor();
 
+      // A Business guide is locked on Pro.
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      const guide = 'Usage-based pricing: a field guide';
+      await nav.getByRole('link', { name: 'Library' }).click();
+      await page.getByRole('link', { name: `Upgrade to open ${guide}`, exact: true }).waitFor();
+      await nav.getByRole('link', { name: 'Billing' }).click();
+
       // Upgrade during the trial: nothing is due today, and the dialog shows the next invoice,
       // which is exactly what Stripe bills when the trial ends.
       await page.getByRole('button', { name: 'Upgrade to Business monthly' }).click();
@@ -104,6 +111,10 @@ describe('billing in the browser', () => {
       await dialog.waitFor({ state: 'hidden' });
       await page.getByText("You're now on Business (monthly).").waitFor();
       await planRegion(page).getByText('Business', { exact: true }).waitFor();
+      // The library the page read on Pro a moment ago opens the guide now, without a reload.
+      await nav.getByRole('link', { name: 'Library' }).click();
+      await page.getByRole('link', { name: `Open ${guide}`, exact: true }).waitFor();
+      await nav.getByRole('link', { name: 'Billing' }).click();
       const customer = await customerOf(email);
 
       // Cancel at period end with a reason, then change our mind.

@@ -7,6 +7,7 @@ import { Button, ButtonLink } from '../../components/Button';
 import { formErrors } from '../../lib/errors';
 import { trpc } from '../../lib/trpc';
 import { type BillingSummary, useActionIds } from './billing-lib';
+import { useBillingFollowers } from './follow';
 
 type Alert = BillingSummary['alerts'][number];
 
@@ -22,6 +23,8 @@ export function AccountAlerts({ show }: { show: 'action_required' | 'notice' }) 
   const summary = trpc.billing.summary.useQuery(undefined, {
     refetchInterval: (q) => alertPollInterval(q.state.data),
   });
+  // The frame's instance (on every page) moves the rest of the page along with the summary.
+  useBillingFollowers(summary.data, show === 'action_required');
   // What an action on an alert just did ("… will renew as usual"): the alert itself is gone.
   const [done, setDone] = useState<string | null>(null);
   const alerts = (summary.data?.alerts ?? []).filter((a) => a.severity === show);

@@ -58,10 +58,10 @@ export function ChangePlanDialog({
   });
   const change = trpc.billing.changePlan.useMutation({
     onSettled: (_data, error, vars) => actions.settle(keyOf(vars), error),
-    onSuccess: async (next) => {
+    onSuccess: (next) => {
+      // The invoice it made, the next charge and what the plan unlocks follow the summary (follow.ts).
       utils.billing.summary.setData(undefined, next);
       onChanged(next);
-      await utils.billing.invoices.invalidate();
     },
     onError: (error) => {
       // An expired preview: show a fresh one, so the next confirm uses new figures.

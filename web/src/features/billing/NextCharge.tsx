@@ -1,22 +1,13 @@
 // The next charge as Stripe will make it (billing.nextCharge: the upcoming invoice's preview), with
 // where the figure comes from: the plan's price, minus discounts and the credit on the balance.
-import { useEffect } from 'react';
 import { formatDate } from '../../lib/format';
 import { trpc } from '../../lib/trpc';
 import { Skeleton } from '../../components/Spinner';
 import { type BillingSummary, formatMoney } from './billing-lib';
 
-/** The preview follows the mirror: a plan change, a cancel or a payment reloads it. */
+/** The preview follows the mirror: a plan change, a cancel or a payment reloads it (follow.ts). */
 export function useNextCharge(summary: BillingSummary | undefined) {
-  const utils = trpc.useUtils();
-  const sub = summary?.subscription;
-  const query = trpc.billing.nextCharge.useQuery(undefined, { enabled: Boolean(sub), staleTime: 30_000 });
-  const version = `${sub?.syncedAt}|${summary?.balance.amount}`;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the version is what changed
-  useEffect(() => {
-    void utils.billing.nextCharge.invalidate();
-  }, [version, utils]);
-  return query;
+  return trpc.billing.nextCharge.useQuery(undefined, { enabled: Boolean(summary?.subscription), staleTime: 30_000 });
 }
 
 /** "$12.00 on Jan 16, 2027" and, below it, how that figure is made. */

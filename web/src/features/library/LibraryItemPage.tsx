@@ -31,7 +31,7 @@ export function LibraryItemPage() {
           ? 'Your download has started.'
           : `Your download has started. ${res.remaining} download${res.remaining === 1 ? '' : 's'} left this period.`,
       );
-      await utils.usage.summary.invalidate();
+      await utils.usage.invalidate();
       window.location.assign(res.url);
     },
   });
