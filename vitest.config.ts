@@ -27,6 +27,9 @@ export default defineConfig({
           // busy machine; these bound a hung test, they are not speed requirements.
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // expect.poll waits for a page or a worker to catch up: 10 s bounds it on a busy machine
+          // (the default second is a page load there).
+          expect: { poll: { timeout: 10_000 } },
         },
       },
     ],

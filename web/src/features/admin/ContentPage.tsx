@@ -14,6 +14,7 @@ import { Pager } from './Pager';
 import { SearchField } from './SearchField';
 import { Select } from './SubscribersPage';
 import { KIND_LABELS, type ContentRow, formatBytes } from './ContentShared';
+import { live } from './admin-lib';
 
 const PAGE_SIZE = 25;
 
@@ -26,7 +27,7 @@ export function ContentPage() {
   const [searchText, setSearchText] = useState(search);
   const list = trpc.admin.content.list.useQuery(
     { search: search || undefined, status, page, pageSize: PAGE_SIZE },
-    { placeholderData: (prev) => prev },
+    { placeholderData: (prev) => prev, ...live() },
   );
 
   const update = (changes: Record<string, string | null>) => {

@@ -119,7 +119,7 @@ const PAGE_SIZE = 25;
 
 function MovementDialog({ kind, period, onClose }: { kind: Kind; period: string; onClose: () => void }) {
   const [page, setPage] = useState(1);
-  const list = trpc.admin.movementList.useQuery({ kind, period, page, pageSize: PAGE_SIZE });
+  const list = trpc.admin.movementList.useQuery({ kind, period, page, pageSize: PAGE_SIZE }, live());
   const utils = trpc.useUtils();
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);

@@ -117,7 +117,7 @@ export function ReconcilerPage() {
 }
 
 function RunDrifts({ id }: { id: string }) {
-  const run = trpc.admin.reconcilerRun.useQuery({ id });
+  const run = trpc.admin.reconcilerRun.useQuery({ id }, live());
   return (
     <QueryState query={run} loadingLabel="Loading drift…">
       {(data) => <RunDetail run={data} />}

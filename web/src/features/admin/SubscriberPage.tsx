@@ -12,12 +12,13 @@ import { QueryState } from '../../components/QueryState';
 import { CreditNotes } from '../billing/CreditNotes';
 import { AdminAction } from './AdminAction';
 import { AuditLog } from './AuditLog';
-import { formatMoney, invoiceStatus, planName, refundOf, statusOf, type SubscriberDetail } from './admin-lib';
+import { formatMoney, invoiceStatus, live, planName, refundOf, statusOf, type SubscriberDetail } from './admin-lib';
 import { RefundAction } from './RefundAction';
 
 export function SubscriberPage() {
   const { userId = '' } = useParams();
-  const detail = trpc.admin.subscriber.useQuery({ userId });
+  // Read again each time it opens, not polled: every read of a subscriber's page is audited.
+  const detail = trpc.admin.subscriber.useQuery({ userId }, live());
   const [notice, setNotice] = useState<string | null>(null);
   const d = detail.data;
 
