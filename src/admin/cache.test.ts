@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { StaleCache } from './cache';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -14,12 +14,23 @@ describe('StaleCache', () => {
 
   it('serves a stale value while rebuilding in the background', async () => {
     let builds = 0;
-    const cache = new StaleCache(async () => ++builds, 0);
-    await cache.get();
-    await tick();
-    expect((await cache.get()).value).toBe(1); // stale, rebuild started
-    await tick();
-    expect((await cache.get()).value).toBe(2);
+    let release = () => {};
+    const cache = new StaleCache(async () => {
+      const n = ++builds;
+      if (n > 1) await new Promise<void>((r) => (release = r));
+      return n;
+    }, 0);
+    expect((await cache.get()).value).toBe(1);
+    // Old at once (maxAge 0): a read starts a rebuild and is answered the value held meanwhile.
+    await vi.waitFor(
+      async () => {
+        expect((await cache.get()).value).toBe(1);
+        expect(builds).toBe(2);
+      },
+      { timeout: 5_000 },
+    );
+    release();
+    await vi.waitFor(async () => expect((await cache.get()).value).toBe(2), { timeout: 5_000 });
   });
 
   it('after invalidate() a quick build is waited for, so an admin sees their own change', async () => {
