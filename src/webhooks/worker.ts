@@ -285,12 +285,8 @@ function groupByCustomer(rows: WebhookQueueDoc[], now: number, busy: Set<string>
   return out;
 }
 
-/**
- * An event in a worker's hands: what the effects read of it, the attempt it is on, and when the
- * queue row it was taken from was queued (the worker removes that row, not one a replay put in its
- * place meanwhile).
- */
-type Work = EventRef & Pick<WebhookEventDoc, 'attempts' | 'replayedFromAttempt'> & Pick<WebhookQueueDoc, 'queuedAt'>;
+/** An event in a worker's hands: what the effects read of it, and the attempt it is on. */
+type Work = EventRef & Pick<WebhookEventDoc, 'attempts' | 'replayedFromAttempt'>;
 
 /**
  * Queued events claimed for this worker's next attempt of each. `held` lists the events another
@@ -333,8 +329,8 @@ async function takeRows(deps: AppDeps, queued: WebhookQueueDoc[]): Promise<{ row
         }
         payload = row.payload;
       }
-      const { _id, type, customerId, objectId, created, replayedFromAttempt, queuedAt } = q;
-      return { _id, type, customerId, objectId, created, payload, attempts, replayedFromAttempt, queuedAt };
+      const { _id, type, customerId, objectId, created, replayedFromAttempt } = q;
+      return { _id, type, customerId, objectId, created, payload, attempts, replayedFromAttempt };
     }),
   );
   return { rows: rows.filter((r): r is Work => r !== null), held };
@@ -415,8 +411,14 @@ async function processRows(
     // The events only tell us *which* customer changed; the state comes from Stripe's API, and
     // everything that follows (emails, overage item, the failed-payments record) comes with the sync.
     if (customerId) await syncCustomer(deps, customerId, { source: 'webhook', events: rows });
-    // One command per collection, one statement per row, each by _id (an `$in` filter would read
-    // the whole inbox on FerretDB).
+    // One command per collection, one statement per row, each by bare _id (an `$in`, or a second
+    // condition, would read the whole collection on FerretDB: src/db/reads.ts). The queue row goes
+    // first: until the inbox row says processed, the claim this worker holds on the event refuses a
+    // replay (requeueEvent), and a replay after that queues a row of its own.
+    await deps.db.c.webhookQueue.bulkWrite(
+      rows.map((r) => ({ deleteOne: { filter: { _id: r._id } } })),
+      { ordered: false },
+    );
     const processedAt = new Date();
     await deps.db.c.webhookEvents.bulkWrite(
       rows.map((r) => ({
@@ -429,15 +431,15 @@ async function processRows(
       })),
       { ordered: false },
     );
-    await deps.db.c.webhookQueue.bulkWrite(
-      rows.map((r) => ({ deleteOne: { filter: taken(r) } })),
-      { ordered: false },
-    );
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     for (const row of rows) {
       const park = row.attempts - (row.replayedFromAttempt ?? 0) >= MAX_ATTEMPTS;
       const nextAttemptAt = new Date(Date.now() + backoff(row.attempts));
+      // Out of the queue when parked; otherwise back at its end, due after the backoff. Queued
+      // before the inbox row records the attempt, for the same reason as above.
+      await deps.db.c.webhookQueue.deleteOne({ _id: row._id });
+      if (!park) await enqueue(deps, [{ ...row, nextAttemptAt }]);
       await deps.db.c.webhookEvents.updateOne(
         { _id: row._id },
         {
@@ -450,18 +452,11 @@ async function processRows(
           },
         },
       );
-      // Out of the queue when parked; otherwise back at its end, due after the backoff (a replay's
-      // row, queued meanwhile, stays as the replay left it).
-      await deps.db.c.webhookQueue.deleteOne(taken(row));
-      if (!park) await enqueue(deps, [{ ...row, nextAttemptAt }]);
       if (park) log.error({ err, event: row._id, attempts: row.attempts }, 'webhook event parked after repeated failures');
       else log.warn({ err, event: row._id, attempts: row.attempts }, 'webhook event failed; will retry');
     }
   }
 }
-
-/** The queue row an event in hand was taken from, by `_id` (a replay since has another `queuedAt`). */
-const taken = (row: Work) => ({ _id: row._id, queuedAt: row.queuedAt });
 
 /**
  * Puts an event back in the queue, due now: admin "replay" and the reconciler (for parked events)
