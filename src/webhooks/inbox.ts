@@ -6,7 +6,7 @@ import type Stripe from 'stripe';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../deps';
 import type { WebhookEventDoc, WebhookQueueDoc } from '../db/collections';
-import { isDuplicateKey, refusedRows } from '../db/errors';
+import { refusedRows } from '../db/errors';
 
 export type RecordResult = 'new' | 'duplicate';
 
@@ -69,24 +69,102 @@ export async function recordEvent(deps: AppDeps, event: Stripe.Event, raw: strin
   return recordRow(deps, inboxRow(event, raw, new Date()));
 }
 
-/** Stores an inbox row and queues it; a second delivery of its event is recorded as a duplicate. */
-export async function recordRow(deps: AppDeps, row: WebhookEventDoc): Promise<RecordResult> {
-  try {
-    await deps.db.c.webhookEvents.insertOne(row, { timeoutMS: INSERT_TIMEOUT_MS });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    // A row of its own per duplicate: the worker owns the inbox row's updates, and a concurrent $inc
-    // here could overwrite the worker's status change (src/db/writes.ts).
-    await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: row._id, receivedAt: new Date() });
-    // An earlier delivery stored the event but may have failed before queueing it (and was then
-    // answered 503): queue it again unless it is done. A stray queue row is harmless, the worker
-    // drops it once it sees the event processed.
-    const stored = await deps.db.c.webhookEvents.findOne({ _id: row._id }, { projection: { payload: 0 } });
-    if (stored && (stored.status === 'pending' || stored.status === 'processing')) await enqueue(deps, [stored]);
-    return 'duplicate';
+/**
+ * Stores an inbox row and queues it; a second delivery of its event is recorded as a duplicate.
+ * Resolves once both are written (the delivery may then be acknowledged).
+ */
+export function recordRow(deps: AppDeps, row: WebhookEventDoc): Promise<RecordResult> {
+  let writer = writers.get(deps.db.c.webhookEvents);
+  if (!writer) {
+    writer = new InboxWriter(deps);
+    writers.set(deps.db.c.webhookEvents, writer);
   }
-  await enqueue(deps, [row], { timeoutMS: INSERT_TIMEOUT_MS });
-  return 'new';
+  return writer.add(row);
+}
+
+/** The most rows one write takes: a burst's deliveries go in writes of at most this many. */
+const BATCH_MAX = 500;
+
+const writers = new WeakMap<object, InboxWriter>();
+
+/**
+ * Deliveries that arrive together are stored together. A delivery arriving while no write is in
+ * flight is written at once; those arriving during a write go in the next one: one `insertMany` to
+ * the inbox and one to the queue for all of them. A burst then costs the database two writes per
+ * batch instead of two per event (each write a transaction, which SQLite takes one at a time on
+ * FerretDB). Each delivery learns its own row's outcome: stored, a duplicate, or an error.
+ */
+class InboxWriter {
+  private waiting: { row: WebhookEventDoc; resolve: (r: RecordResult) => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(private readonly deps: AppDeps) {}
+
+  add(row: WebhookEventDoc): Promise<RecordResult> {
+    const result = new Promise<RecordResult>((resolve, reject) => this.waiting.push({ row, resolve, reject }));
+    if (!this.writing) void this.drain();
+    return result;
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.waiting.length) {
+        const batch = this.waiting.splice(0, BATCH_MAX);
+        const outcomes = await this.write(batch.map((b) => b.row)).catch((error: unknown) => batch.map(() => ({ error })));
+        for (const [i, b] of batch.entries()) {
+          const outcome = outcomes[i]!;
+          if (outcome === 'stored') b.resolve('new');
+          else if (outcome === 'duplicate') recordDuplicate(this.deps, b.row).then(b.resolve, b.reject);
+          else b.reject(outcome.error);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Writes the rows and says, for each in order, whether it was stored, a duplicate, or why not. */
+  private async write(rows: WebhookEventDoc[]): Promise<('stored' | 'duplicate' | { error: unknown })[]> {
+    const { c } = this.deps.db;
+    let refused = new Map<number, boolean>();
+    try {
+      await c.webhookEvents.insertMany(rows, { ordered: false, timeoutMS: INSERT_TIMEOUT_MS });
+    } catch (err) {
+      const named = refusedRows(err);
+      // A failure of the whole write: none of them is known to be stored, so each is answered 503
+      // and Stripe delivers it again (a row stored after all is then a duplicate).
+      if (!named) return rows.map(() => ({ error: err }));
+      refused = new Map(named.map((r) => [r.index, r.duplicate]));
+    }
+    try {
+      await enqueue(
+        this.deps,
+        rows.filter((_, i) => !refused.has(i)),
+        { timeoutMS: INSERT_TIMEOUT_MS },
+      );
+    } catch (err) {
+      // Stored but not queued: answered 503, and the next delivery (a duplicate) queues it.
+      return rows.map((_, i) => (refused.get(i) === true ? 'duplicate' : { error: err }));
+    }
+    return rows.map((row, i) => {
+      if (!refused.has(i)) return 'stored';
+      return refused.get(i) ? 'duplicate' : { error: new Error(`the inbox refused event ${row._id}`) };
+    });
+  }
+}
+
+/** A second delivery of a stored event: counted, and queued again unless it is done. */
+async function recordDuplicate(deps: AppDeps, row: WebhookEventDoc): Promise<RecordResult> {
+  // A row of its own per duplicate: the worker owns the inbox row's updates, and a concurrent $inc
+  // here could overwrite the worker's status change (src/db/writes.ts).
+  await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: row._id, receivedAt: new Date() });
+  // An earlier delivery stored the event but may have failed before queueing it (and was then
+  // answered 503): queue it again unless it is done. A stray queue row is harmless, the worker
+  // drops it once it sees the event processed.
+  const stored = await deps.db.c.webhookEvents.findOne({ _id: row._id }, { projection: { payload: 0 } });
+  if (stored && (stored.status === 'pending' || stored.status === 'processing')) await enqueue(deps, [stored]);
+  return 'duplicate';
 }
 
 /** What of an inbox row its queue row copies. */

@@ -67,6 +67,25 @@ describe('signature checks', () => {
     expect(await world.server.deps.db.c.webhookDuplicates.countDocuments({ eventId: id })).toBe(1);
   });
 
+  it('deliveries arriving together are each stored and worked once; repeats of one event among them are duplicates', async () => {
+    const { webhookEvents, webhookDuplicates } = world.server.deps.db.c;
+    const bodies = Array.from({ length: 60 }, () => fakeEvent());
+    const repeated = bodies[0]!;
+    const now = Math.floor(Date.now() / 1000);
+    const sent = [...bodies, repeated, repeated, repeated];
+    const answers = await Promise.all(sent.map((b) => post(b, signPayload(b, secret(), now))));
+    const json = await Promise.all(answers.map((r) => r.json() as Promise<{ received: boolean; duplicate: boolean }>));
+    expect(answers.map((r) => r.status)).toEqual(sent.map(() => 200));
+    // One of the four deliveries of the repeated event stored it; the other three are duplicates.
+    expect(json.filter((j) => j.duplicate)).toHaveLength(3);
+    const ids = bodies.map((b) => JSON.parse(b).id as string);
+    expect(await webhookDuplicates.countDocuments({ eventId: ids[0] })).toBe(3);
+    // Every one was queued: the worker works each, once.
+    await world.server.worker.drain(30_000);
+    const rows = await Promise.all(ids.map((id) => webhookEvents.findOne({ _id: id })));
+    expect(rows.map((r) => [r?.status, r?.attempts])).toEqual(ids.map(() => ['processed', 1]));
+  });
+
   it('a signed event without a data object is a 400 and stores nothing', async () => {
     const event = JSON.parse(fakeEvent());
     delete event.data;
