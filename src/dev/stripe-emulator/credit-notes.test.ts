@@ -1,6 +1,7 @@
 // Credit notes through the SDK: on a paid invoice (credited to the balance, refunded to the card,
 // outside Stripe), on an open invoice (lowering what is due), by invoice line or custom line,
-// preview, list, void, the customer balance ledger, the PDF, Stripe's refusals and the events.
+// preview, list, void, the customer balance ledger, the PDF, the hosted invoice page's list,
+// Stripe's refusals and the events.
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestStripe, type TestStripe } from './testing.js';
@@ -361,6 +362,26 @@ describe('the customer balance ledger', () => {
     await expect(stripe.customers.retrieveBalanceTransaction(customer.id, 'cbtxn_missing')).rejects.toMatchObject({
       statusCode: 404,
     });
+  });
+});
+
+describe('hosted invoice page', () => {
+  it("lists the invoice's credit notes, each with its PDF, a voided one struck through", async () => {
+    const { invoice } = await firstInvoice('pm_card_chargeCustomerFail');
+    const voided = await stripe.creditNotes.create({ invoice: invoice.id, amount: 200 });
+    await stripe.creditNotes.voidCreditNote(voided.id);
+    const kept = await stripe.creditNotes.create({ invoice: invoice.id, amount: 300 });
+    const page = await (await fetch((await stripe.invoices.retrieve(invoice.id)).hosted_invoice_url!)).text();
+    const section = page.slice(page.indexOf('<h2 id="cn-title">Credit notes</h2>'));
+    expect(section).toContain(`<a href="/cn/${voided.id}/pdf">${voided.number}</a>`);
+    expect(section).toMatch(/voided<\/span><\/td><td class="num"><s>\$2\.00<\/s>/);
+    expect(section).toContain(`<a href="/cn/${kept.id}/pdf">${kept.number}</a>`);
+    expect(section).toContain('−$3.00');
+    // Oldest first.
+    expect(section.indexOf(voided.number)).toBeLessThan(section.indexOf(kept.number));
+    // An invoice without credit notes shows none.
+    const other = await firstInvoice();
+    expect(await (await fetch(other.invoice.hosted_invoice_url!)).text()).not.toContain('Credit notes');
   });
 });
 

@@ -1,4 +1,5 @@
-// The hosted invoice page (`/i/:id`, with a pay form for open invoices) and its PDF (`/i/:id/pdf`).
+// The hosted invoice page (`/i/:id`, with a pay form for open invoices and the invoice's credit
+// notes) and its PDF (`/i/:id/pdf`).
 import type Stripe from 'stripe';
 import type { Emulator } from '../emulator.js';
 import { StripeApiError } from '../errors.js';
@@ -39,7 +40,7 @@ export function billToLines(invoice: Stripe.Invoice): string[] {
 }
 
 function render(
-  _emu: Emulator,
+  emu: Emulator,
   invoice: Stripe.Invoice,
   values: Record<string, unknown>,
   error: string | null,
@@ -65,6 +66,7 @@ ${notice ? `<div class="notice" role="status">${esc(notice)}</div>` : ''}
 ${discount ? `<tr><td>Discount</td><td class="num">−${formatMoney(discount, invoice.currency)}</td></tr>` : ''}
 <tr><th>Total</th><th class="num">${formatMoney(invoice.total, invoice.currency)}</th></tr></tbody></table>
 <p><a href="/i/${esc(invoice.id)}/pdf">Download invoice PDF</a></p></section>
+${creditNotesSection(emu, invoice)}
 ${
   payable
     ? `<section class="card" aria-labelledby="pay-title"><h2 id="pay-title">Pay this invoice</h2>
@@ -73,6 +75,22 @@ ${
     : ''
 }`;
   return html(page(`Invoice ${invoice.number ?? invoice.id}`, body, { split: payable }));
+}
+
+/** The invoice's credit notes, oldest first, each with its PDF, as Stripe's hosted page lists them. */
+function creditNotesSection(emu: Emulator, invoice: Stripe.Invoice): string {
+  const notes = [...emu.state.creditNotes.values()]
+    .filter((n) => idOf(n.invoice as string) === invoice.id)
+    .sort((a, b) => a.created - b.created);
+  if (!notes.length) return '';
+  const rows = notes
+    .map(
+      (n) =>
+        `<tr><td><a href="/cn/${esc(n.id)}/pdf">${esc(n.number)}</a><br><span class="muted">${formatDate(n.effective_at ?? n.created)}${n.status === 'void' ? ' · voided' : ''}</span></td><td class="num">${n.status === 'void' ? `<s>${formatMoney(n.total, n.currency)}</s>` : `−${formatMoney(n.total, n.currency)}`}</td></tr>`,
+    )
+    .join('');
+  return `<section class="card" aria-labelledby="cn-title"><h2 id="cn-title">Credit notes</h2>
+<table><thead><tr><th>Credit note</th><th class="num">Amount</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function pay(emu: Emulator, invoice: Stripe.Invoice, form: Record<string, unknown>, authenticated: boolean): PageResponse {
