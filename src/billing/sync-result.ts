@@ -20,6 +20,8 @@ export interface SyncResult {
    * when the result was made without reading it.
    */
   account?: Pick<UserDoc, 'email' | 'name'>;
+  /** True when Stripe has no such customer: nothing was mirrored (syncCustomer). */
+  customerGone?: boolean;
 }
 
 /** A stored webhook event, as much of it as the effects read. */

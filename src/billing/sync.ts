@@ -26,14 +26,20 @@ export function requireStripe(deps: AppDeps): Stripe {
  * for `cause`. Callers never choose effects themselves. `opts.mirrored` names subscription rows
  * the caller found in the mirror for this customer (the reconciler's orphans), which leave the
  * mirror if Stripe no longer lists them, whether or not the customer's row knows them.
+ *
+ * A customer Stripe has no record of (an event naming one that never existed, or test data
+ * deleted) is done with: nothing is mirrored and nothing follows. Its rows stay, unless the caller
+ * names them and says the account is the mirror's (`opts.purge`: the reconciler, which found other
+ * subscriptions of the mirror in it); a wrong API key would otherwise empty the mirror.
  */
 export async function syncCustomer(
   deps: AppDeps,
   customerId: string,
   cause: SyncCause,
-  opts: { mirrored?: string[] } = {},
+  opts: { mirrored?: string[]; purge?: boolean } = {},
 ): Promise<SyncResult> {
-  const result = await mirrorCustomer(deps, customerId, opts.mirrored ?? []);
+  const result = await mirrorCustomer(deps, customerId, opts.mirrored ?? [], opts.purge ?? false);
+  if (result.customerGone && !result.changes.length) return result;
   await applyEffects(deps, result, cause);
   return result;
 }
@@ -61,7 +67,7 @@ async function applyEffects(deps: AppDeps, result: SyncResult, cause: SyncCause)
   await pending.deleteOne({ _id: id });
 }
 
-async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: string[]): Promise<SyncResult> {
+async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: string[], purge: boolean): Promise<SyncResult> {
   const stripe = requireStripe(deps);
   const { c } = deps.db;
   // Taken before reading Stripe: a row written by a sync that started later is never overwritten.
@@ -82,19 +88,17 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
           ],
         })
         .autoPagingToArray({ limit: 10_000 })
-        .catch(missing([])),
+        .catch(missing(null)),
     ]),
   );
   // Every read and write below is by _id, the one filter every database we run on answers without
   // a query over other fields (src/db/reads.ts).
   const previous = await c.billingCustomers.findOne({ _id: customerId });
   if (!customer) {
-    // Stripe has no such customer (test data deleted, or an event naming one that never existed):
-    // the subscriptions we mirrored for it leave the mirror, and no row is made for it.
-    const changes = await removeUnlisted(deps, customerId, await formerIds(deps, previous, mirrored), new Set(), fetchedAt);
-    if (previous) await c.billingCustomers.updateOne({ _id: customerId }, { $set: { subscriptionIds: [], fetchedAt } });
-    return { customerId, userId: previous?.userId ?? null, changes, superseded: false };
+    const changes = purge ? await removeUnlisted(deps, customerId, mirrored, new Set(), fetchedAt) : [];
+    return { customerId, userId: previous?.userId ?? null, changes, superseded: false, customerGone: true };
   }
+  if (!subscriptions) throw new AppError('UNAVAILABLE', `Stripe listed no subscriptions for ${customerId}, a customer it has.`);
 
   const { userId, account } = await resolveUserId(deps, customer);
   const seen = subscriptions.map((sub) => sub.id);
@@ -147,11 +151,12 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
   return { customerId, userId, changes, superseded, ...(account ? { account } : {}) };
 }
 
-/** A Stripe read's answer when Stripe has no such object (a 404); any other error stands. */
+/** A Stripe read's answer when Stripe has no such object (`resource_missing`); any other error stands. */
 const missing =
   <T>(answer: T) =>
   (err: unknown): T => {
-    if ((err as { statusCode?: number }).statusCode === 404) return answer;
+    const e = err as { statusCode?: number; code?: string };
+    if (e.statusCode === 404 && e.code === 'resource_missing') return answer;
     throw err;
   };
 

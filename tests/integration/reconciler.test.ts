@@ -260,8 +260,8 @@ describe('the reconciler', () => {
   });
 
   it("removes the subscription of a customer Stripe no longer has at all, once, and leaves the user's account be", async () => {
-    const [gone] = await subscribed(['pro'] as const);
-    // Test data deleted in Stripe: the customer and its subscription are gone, with no event.
+    const [gone] = await subscribed(['pro', 'business'] as const);
+    // Test data deleted in Stripe: one customer and its subscription are gone, with no event.
     await world.control.deleteObject(gone.subId);
     await world.control.deleteObject(gone.customerId);
 
@@ -272,13 +272,25 @@ describe('the reconciler', () => {
     expect(drift?.error).toBeNull();
     expect(drift?.repaired).toBe(true);
     expect(await deps().db.c.subscriptions.findOne({ _id: gone.subId })).toBeNull();
-    expect((await deps().db.c.billingCustomers.findOne({ _id: gone.customerId }))?.subscriptionIds).toEqual([]);
     expect(await deps().db.c.users.findOne({ _id: gone.user.id })).not.toBeNull();
     await expectConverged();
 
     const second = await runReconcile(deps(), fast);
     expect(second.status, second.errors.join('; ')).toBe('succeeded');
     expect(second.drifts).toEqual([]);
+  });
+
+  it("removes nothing when Stripe has none of the mirror: another account's key would make every row look gone", async () => {
+    const [only] = await subscribed(['pro'] as const);
+    await world.control.deleteObject(only.subId);
+    await world.control.deleteObject(only.customerId);
+
+    const report = await runReconcile(deps(), fast);
+    const drift = report.drifts.find((d) => d.subscriptionId === only.subId);
+    expect(drift).toMatchObject({ kind: 'unknown_to_stripe', repaired: false });
+    expect(drift?.error).toContain(`Stripe has no customer ${only.customerId}`);
+    expect(drift?.error).toContain('STRIPE_SECRET_KEY');
+    expect(await deps().db.c.subscriptions.findOne({ _id: only.subId })).not.toBeNull();
   });
 
   it('counts every drift it saw: missed events reach the worker only after the compare', { timeout: 120_000 }, async () => {

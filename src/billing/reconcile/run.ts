@@ -172,9 +172,16 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     try {
       // Orphans are named: the customer's row may not list them (a row mirrored from a write's answer).
       const mirrored = drifts.filter(({ drift }) => drift.kind === 'unknown_to_stripe').map(({ drift }) => drift.subscriptionId);
+      // A customer Stripe has no record of takes its orphans with it, once this run has met
+      // subscriptions of the mirror in Stripe: with another account's key every row would seem gone.
+      const purge = matched > 0;
       const result = await withBackoff(`repair of ${customerId}`, () =>
-        syncCustomer(repairDeps, customerId, { source: 'reconciler' }, { mirrored }),
+        syncCustomer(repairDeps, customerId, { source: 'reconciler' }, { mirrored, purge }),
       );
+      if (result.customerGone && !purge)
+        throw new Error(
+          `Stripe has no customer ${customerId}, and none of the mirror's subscriptions was found in this account: is STRIPE_SECRET_KEY this account's?`,
+        );
       for (const ch of result.changes) changes.set(ch.subscriptionId, ch);
     } catch (err) {
       if (err instanceof FatalRunError) throw err;
@@ -235,6 +242,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
 
   /** Compares one page of Stripe subscriptions with their mirror rows, then repairs. */
   const seen = new Set<string>();
+  /** Subscriptions Stripe listed that the mirror has too. */
+  let matched = 0;
   let pagesSinceSave = 0;
   const checkPage = async (subs: Stripe.Subscription[], fromStream?: Map<string, SubscriptionDoc>) => {
     const byId = new Map(fromStream);
@@ -247,6 +256,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       if (seen.has(sub.id)) continue; // a subscription moved between pages while we listed
       seen.add(sub.id);
       report.counts.checked++;
+      if (byId.has(sub.id)) matched++;
       const { expected, userId } = expectedRow(sub);
       const diff = compareRow(expected, byId.get(sub.id) ?? null);
       if (!diff) {
@@ -393,18 +403,22 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
     // Unordered: a delivery that lands meanwhile wins the unique _id and ours is simply skipped.
     // Any other refusal fails the run (the next run finds the event missing again), before a row
     // that was not stored is queued.
-    let inserted = rows.length;
+    let refused: { index: number; duplicate: boolean }[] = [];
     try {
       await c.webhookEvents.insertMany(rows, { ordered: false });
     } catch (err) {
-      const refused = refusedRows(err);
-      if (!refused?.every((r) => r.duplicate)) throw err;
-      inserted -= refused.length;
+      const named = refusedRows(err);
+      if (!named) throw err;
+      refused = named;
     }
-    report.eventsReplayed += inserted;
-    // Every row is in the inbox now; those a delivery stored meanwhile are queued already, and
-    // queueing them again is refused.
-    await enqueue(deps, rows);
+    report.eventsReplayed += rows.length - refused.length;
+    // The rows in the inbox now are queued (those a delivery stored meanwhile are queued already,
+    // and queueing them again is refused). A row refused for any other reason fails the run; the
+    // next run finds its event missing again.
+    const stored = rows.filter((_, i) => !refused.some((r) => r.index === i && !r.duplicate));
+    await enqueue(deps, stored);
+    const failed = refused.find((r) => !r.duplicate);
+    if (failed) throw new Error(`the inbox refused event ${rows[failed.index]!._id}`);
   }
 
   async function retryParked() {
