@@ -10,8 +10,12 @@ import { refusedRows } from '../db/errors';
 
 export type RecordResult = 'new' | 'duplicate';
 
-/** Fail fast when the database is away, so Stripe gets its 503 well inside its own timeout. */
-const INSERT_TIMEOUT_MS = 5_000;
+/**
+ * Fail fast when the database is away: a delivery whose rows are not written within this of its
+ * arrival (waiting for the write before its own included) is answered 503, well inside Stripe's
+ * own timeout, and Stripe delivers it again.
+ */
+const ANSWER_WITHIN_MS = 10_000;
 
 /** The inbox row for an event: what a delivery stores, and what the reconciler stores for a missed one. */
 export function inboxRow(event: Stripe.Event, raw: string, now: Date): WebhookEventDoc {
@@ -95,13 +99,19 @@ const writers = new WeakMap<object, InboxWriter>();
  * FerretDB). Each delivery learns its own row's outcome: stored, a duplicate, or an error.
  */
 class InboxWriter {
-  private waiting: { row: WebhookEventDoc; resolve: (r: RecordResult) => void; reject: (err: unknown) => void }[] = [];
+  private waiting: {
+    row: WebhookEventDoc;
+    deadline: number;
+    resolve: (r: RecordResult) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
   private writing = false;
 
   constructor(private readonly deps: AppDeps) {}
 
   add(row: WebhookEventDoc): Promise<RecordResult> {
-    const result = new Promise<RecordResult>((resolve, reject) => this.waiting.push({ row, resolve, reject }));
+    const deadline = Date.now() + ANSWER_WITHIN_MS;
+    const result = new Promise<RecordResult>((resolve, reject) => this.waiting.push({ row, deadline, resolve, reject }));
     if (!this.writing) void this.drain();
     return result;
   }
@@ -110,8 +120,18 @@ class InboxWriter {
     this.writing = true;
     try {
       while (this.waiting.length) {
-        const batch = this.waiting.splice(0, BATCH_MAX);
-        const outcomes = await this.write(batch.map((b) => b.row)).catch((error: unknown) => batch.map(() => ({ error })));
+        const now = Date.now();
+        const batch: typeof this.waiting = [];
+        for (const b of this.waiting.splice(0, BATCH_MAX)) {
+          if (b.deadline > now) batch.push(b);
+          else b.reject(new Error(`event ${b.row._id} waited ${ANSWER_WITHIN_MS} ms for the database`));
+        }
+        if (!batch.length) continue;
+        const deadline = Math.min(...batch.map((b) => b.deadline));
+        const outcomes = await this.write(
+          batch.map((b) => b.row),
+          deadline,
+        ).catch((error: unknown) => batch.map(() => ({ error })));
         for (const [i, b] of batch.entries()) {
           const outcome = outcomes[i]!;
           if (outcome === 'stored') b.resolve('new');
@@ -125,12 +145,15 @@ class InboxWriter {
   }
 
   /** Writes the rows and says, for each in order, whether it was stored, a duplicate, or why not. */
-  private async write(rows: WebhookEventDoc[]): Promise<('stored' | 'duplicate' | { error: unknown })[]> {
+  private async write(rows: WebhookEventDoc[], deadline: number): Promise<('stored' | 'duplicate' | { error: unknown })[]> {
     const { c } = this.deps.db;
+    const timeoutMS = () => Math.max(1, deadline - Date.now());
     let refused = new Map<number, boolean>();
+    let refusal: unknown = null;
     try {
-      await c.webhookEvents.insertMany(rows, { ordered: false, timeoutMS: INSERT_TIMEOUT_MS });
+      await c.webhookEvents.insertMany(rows, { ordered: false, timeoutMS: timeoutMS() });
     } catch (err) {
+      refusal = err;
       const named = refusedRows(err);
       // A failure of the whole write: none of them is known to be stored, so each is answered 503
       // and Stripe delivers it again (a row stored after all is then a duplicate).
@@ -141,7 +164,7 @@ class InboxWriter {
       await enqueue(
         this.deps,
         rows.filter((_, i) => !refused.has(i)),
-        { timeoutMS: INSERT_TIMEOUT_MS },
+        { timeoutMS: timeoutMS() },
       );
     } catch (err) {
       // Stored but not queued: answered 503, and the next delivery (a duplicate) queues it.
@@ -149,7 +172,7 @@ class InboxWriter {
     }
     return rows.map((row, i) => {
       if (!refused.has(i)) return 'stored';
-      return refused.get(i) ? 'duplicate' : { error: new Error(`the inbox refused event ${row._id}`) };
+      return refused.get(i) ? 'duplicate' : { error: new Error(`the inbox refused event ${row._id}`, { cause: refusal }) };
     });
   }
 }

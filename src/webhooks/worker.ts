@@ -468,10 +468,12 @@ export async function requeueEvent(deps: AppDeps, eventId: string): Promise<bool
   // relative to where the replay starts.
   const row = await c.webhookEvents.findOne({ _id: eventId }, { projection: { payload: 0 } });
   if (!row) return false;
-  // A worker that has claimed the next attempt is working the event now: its outcome would
-  // overwrite the replay's.
-  const held = await c.claims.findOne({ _id: claimKey(eventId, row.attempts + 1) });
-  if (held && held.at.getTime() > Date.now() - LEASE_MS) return false;
+  // A worker that has claimed one of the next attempts (claimAttempt tries up to five) is working
+  // the event now: its outcome would overwrite the replay's.
+  for (let attempt = row.attempts + 1; attempt <= row.attempts + 5; attempt++) {
+    const held = await c.claims.findOne({ _id: claimKey(eventId, attempt) });
+    if (held && held.at.getTime() > Date.now() - LEASE_MS) return false;
+  }
   const nextAttemptAt = new Date();
   await c.webhookEvents.updateOne(
     { _id: eventId },

@@ -9,6 +9,7 @@ import { payCheckout } from '../../src/dev/stripe-emulator/testing';
 import { signPayload } from '../../src/dev/stripe-emulator/index';
 import type { BillingSummary } from '../../src/billing/dashboard';
 import { freePort, startFerretDB, type Service } from '../../scripts/services';
+import { inboxRow, recordRow } from '../../src/webhooks/inbox';
 import { startBillingWorld, trpc, verifiedUser, type BillingWorld } from '../setup/billing';
 
 // This file runs its own FerretDB so it can stop and restart it.
@@ -84,6 +85,19 @@ describe('signature checks', () => {
     await world.server.worker.drain(30_000);
     const rows = await Promise.all(ids.map((id) => webhookEvents.findOne({ _id: id })));
     expect(rows.map((r) => [r?.status, r?.attempts])).toEqual(ids.map(() => ['processed', 1]));
+  });
+
+  it('rows recorded while a write is in flight go in one batch, a repeat in the same batch answered as a duplicate', async () => {
+    const deps = world.server.deps;
+    const row = (id: string) => inboxRow(JSON.parse(fakeEvent(id)), fakeEvent(id), new Date());
+    const [x, a, b] = ['x', 'a', 'b'].map((k) => `evt_batch_${k}_${action()}`);
+    // The first starts a write; the next three, recorded in the same tick, wait for it and go together.
+    const results = await Promise.all([x!, a!, b!, a!].map((id) => recordRow(deps, row(id))));
+    expect(results).toEqual(['new', 'new', 'new', 'duplicate']);
+    for (const id of [x!, a!, b!]) expect(await deps.db.c.webhookEvents.countDocuments({ _id: id }), id).toBe(1);
+    expect(await deps.db.c.webhookDuplicates.countDocuments({ eventId: a })).toBe(1);
+    await world.server.worker.drain(30_000);
+    for (const id of [x!, a!, b!]) expect((await deps.db.c.webhookEvents.findOne({ _id: id }))?.status, id).toBe('processed');
   });
 
   it('a signed event without a data object is a 400 and stores nothing', async () => {

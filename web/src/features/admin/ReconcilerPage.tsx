@@ -15,7 +15,7 @@ export function ReconcilerPage() {
   // exist yet when the first refresh after "Start run" comes back.
   const [watchUntil, setWatchUntil] = useState(0);
   const runs = trpc.admin.reconcilerRuns.useQuery(undefined, {
-    ...live(30_000),
+    ...live(),
     refetchInterval: (q) => (q.state.data?.runs.some((r) => r.status === 'running') || Date.now() < watchUntil ? 2_000 : 30_000),
   });
   const [open, setOpen] = useState<string | null>(null);
