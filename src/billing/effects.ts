@@ -9,6 +9,7 @@ import { recordPaymentFailure } from './payment-failures';
 import { alignOverageItems } from './overage';
 import { notifyBillingChanges } from './notifications';
 import { notifyRefunds } from './refunds';
+import { notifyCreditNotes } from './credit-notes';
 import { recordFigureChanges } from './figures/record';
 import { projectSubscriberRows } from './figures/subscriber-rows';
 import type { SyncCause, SyncResult } from './sync-result';
@@ -35,8 +36,10 @@ export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cau
   await alignOverageItems(deps, result.changes);
   // Why a charge failed, for the admin's failed-payments list (the one thing kept from a payload).
   for (const event of events) await recordPaymentFailure(deps, event);
-  // A refund email per refund the cause names (refund events, or the refund an admin just made).
+  // A refund email per refund the cause names (refund events, or the refund an admin just made),
+  // and one per credit note issued, unless a refund's email says it all.
   await notifyRefunds(deps, result, cause);
+  await notifyCreditNotes(deps, result, cause);
 }
 
 /** The invoices a cause is about: those its invoice events name, or the one the action acted on. */

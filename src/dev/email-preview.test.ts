@@ -57,6 +57,7 @@ describe('email preview', () => {
       'change-scheduled',
       'cancel-scheduled',
       'refund',
+      'credit-note',
     ])
       expect(buttonHref(byKind.get(kind)?.html ?? ''), kind).toBe(billing);
     expect(buttonHref(byKind.get('ended')?.html ?? '')).toBe(`${env.PUBLIC_URL}/pricing`);

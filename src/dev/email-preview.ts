@@ -4,6 +4,8 @@
 import type { InvoiceSummary, SubscriptionDoc } from '../db/collections';
 import { invoiceNotices, noticesFor } from '../billing/notifications';
 import { refundNotice } from '../billing/refunds';
+import { creditNoteNotice } from '../billing/credit-notes';
+import type Stripe from 'stripe';
 import { type Mail, type TemplateEnv, templates } from '../email/templates';
 import { quotaMail } from '../usage/notices';
 
@@ -216,6 +218,31 @@ export function previewEmails(env: TemplateEnv): PreviewEmail[] {
         { planId: 'pro', paid: 1900, card: { brand: 'visa', last4: '4242' } },
         env,
       ).mail,
+    },
+    {
+      kind: 'credit-note',
+      title: 'Credit note (balance and card)',
+      mail: creditNoteNotice(
+        {
+          id: 'cn_sample',
+          object: 'credit_note',
+          number: 'A1B2C3D4-0002-CN-01',
+          currency: 'usd',
+          total: 800,
+          reason: 'product_unsatisfactory',
+          memo: null,
+          status: 'issued',
+          effective_at: null,
+          created: Math.floor(Date.parse('2026-11-20T10:00:00Z') / 1000),
+          pre_payment_amount: 0,
+          post_payment_amount: 800,
+          out_of_band_amount: null,
+          refunds: [{ amount_refunded: 300, refund: 're_sample' }],
+          pdf: 'https://files.stripe.com/sample.pdf',
+        } as unknown as Stripe.CreditNote,
+        { number: 'A1B2C3D4-0002', amountRemaining: 0, status: 'paid' },
+        env,
+      )!.mail,
     },
     {
       kind: 'quota-80',

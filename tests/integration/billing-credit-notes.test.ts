@@ -1,7 +1,8 @@
 // Credit notes issued in Stripe (as an admin would in Stripe's Dashboard, here through the SDK)
 // reach DropIn by their webhooks: they show under their invoice on the subscriber's invoice list and
 // the admin's subscriber page, with the amount and where it went; credit to the balance lowers the
-// next charge, and what a credit note gave back is no longer refundable. One voided (while its
+// next charge, and what a credit note gave back is no longer refundable; the subscriber gets an
+// email for each, unless a card refund's own email says it all. One voided (while its
 // invoice is open) is shown as voided and the amount due is back. Crediting an unpaid renewal in
 // full settles it: the subscription is active again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +56,7 @@ const invoices = async (user: { cookie: string }) => (await query<{ invoices: In
 const nextCharge = async (user: { cookie: string }) =>
   (await query<{ charge: NextCharge | null }>(user, 'billing.nextCharge')).charge;
 const balance = async (user: { cookie: string }) => (await query<BillingSummary>(user, 'billing.summary')).balance.amount;
+const creditNoteEmails = (to: string) => world.server.deps.db.c.emailOutbox.find({ _id: /^credit-note:/, to }).toArray();
 
 describe('credit notes issued in Stripe', () => {
   it('credited to the balance: listed under the invoice for the subscriber and the admin, and taken off the next charge', async () => {
@@ -98,6 +100,15 @@ describe('credit notes issued in Stripe', () => {
 
     const pdf = await fetch(row.creditNotes[0]!.pdfUrl!);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
+
+    // The subscriber is told once, in the words of their invoice list.
+    const [email, ...more] = await creditNoteEmails(user.email);
+    expect(more).toEqual([]);
+    expect(email).toMatchObject({ _id: `credit-note:${note.id}`, subject: `Credit of $5.00 on invoice ${invoice.number}` });
+    expect(email!.text).toContain(
+      `We issued credit note ${invoice.number}-CN-01 for $5.00 on invoice ${invoice.number}, for the service not being what you expected: credited to your balance.`,
+    );
+    expect(email!.text).toContain('Your next invoices use the credit on your balance before your card is charged.');
   });
 
   it('refunded to the card: shown as a refund on the invoice and as the credit note under it', async () => {
@@ -109,6 +120,8 @@ describe('credit notes issued in Stripe', () => {
     expect(row.creditNotes).toMatchObject([{ amount: 300, destination: 'refunded to your card', voided: false }]);
     expect(await balance(user)).toBe(0);
     expect((await nextCharge(user))?.amountDue).toBe(1200);
+    // The refund's own email says it; the credit note sends none.
+    expect(await creditNoteEmails(user.email)).toEqual([]);
   });
 
   it('split: the parts are named and neither is refundable any more', async () => {
@@ -121,6 +134,9 @@ describe('credit notes issued in Stripe', () => {
     ]);
     expect(row).toMatchObject({ amountRefunded: 300, refundable: 400 });
     expect((await nextCharge(user))?.amountDue).toBe(700);
+    const [email] = await creditNoteEmails(user.email);
+    expect(email!.text).toContain(': $5.00 credited to your balance and $3.00 refunded to your card.');
+    expect(email!.text).toContain('a separate email confirms it');
   });
 
   it('on an unpaid renewal, then voided: listed as voided and the amount due is back', async () => {
@@ -132,6 +148,9 @@ describe('credit notes issued in Stripe', () => {
       amountDue: 700,
       creditNotes: [{ id: note.id, destination: 'taken off the amount due', voided: false }],
     });
+    expect((await creditNoteEmails(user.email)).map((m) => m.text)).toEqual([
+      expect.stringContaining('That invoice now asks for $7.00.'),
+    ]);
 
     await world.stripe.creditNotes.voidCreditNote(note.id);
     await settle(world);
@@ -153,5 +172,10 @@ describe('credit notes issued in Stripe', () => {
     expect(row).toMatchObject({ status: 'paid', amountDue: 0 });
     expect(row.creditNotes).toMatchObject([{ amount: 1200, destination: 'taken off the amount due', voided: false }]);
     expect(row.words.statusLabel).toBe('Paid with credit');
+    expect((await creditNoteEmails(user.email)).map((m) => m.text)).toEqual([
+      expect.stringMatching(
+        /for \$12\.00 on invoice .+, for a change to your order: taken off the amount due\.\s+Nothing is left to pay on that invoice\./,
+      ),
+    ]);
   });
 });
