@@ -7,7 +7,7 @@ import type { AppDeps } from '../deps';
 import { compose, type Mail } from '../email/templates';
 import { sendOnce } from '../email/outbox';
 import { formatAmount } from '../lib/money';
-import { withStripeErrors } from './errors';
+import { toAppError } from './errors';
 import { describeCreditNote } from './invoice-words';
 import { BILLING_REASON } from './notifications';
 import type { SyncCause, SyncResult } from './sync-result';
@@ -22,7 +22,7 @@ const REASONS: Record<Stripe.CreditNote.Reason, string> = {
 /** The notice for a credit note, or null when there is nothing to tell beyond a refund's own email. */
 export function creditNoteNotice(
   cn: Stripe.CreditNote,
-  invoice: { number: string | null; amountRemaining: number; status: string | null },
+  invoice: { number: string | null; amountRemaining: number | null; status: string | null },
   env: { PUBLIC_URL: string },
 ): { key: string; mail: Mail } | null {
   const words = describeCreditNote(cn);
@@ -31,9 +31,9 @@ export function creditNoteNotice(
   const on = invoice.number ? `invoice ${invoice.number}` : 'your invoice';
   const has = (kind: string) => words.parts.some((p) => p.kind === kind);
   const paragraphs = [
-    `We issued credit note ${cn.number} for ${money(cn.total)} on ${on}${cn.reason ? `, for ${REASONS[cn.reason]}` : ''}: ${words.destination}.`,
+    `We issued credit note ${cn.number} for ${money(cn.total)} on ${on}${cn.reason && REASONS[cn.reason] ? `, for ${REASONS[cn.reason]}` : ''}: ${words.destination}.`,
   ];
-  if (has('amount_due'))
+  if (has('amount_due') && invoice.amountRemaining !== null)
     paragraphs.push(
       invoice.status === 'paid' || invoice.amountRemaining === 0
         ? 'Nothing is left to pay on that invoice.'
@@ -65,11 +65,17 @@ export async function notifyCreditNotes(deps: AppDeps, result: SyncResult, cause
   if (!user) return;
   for (const id of ids) {
     if (await c.emailOutbox.findOne({ _id: `credit-note:${id}` }, { projection: { _id: 1 } })) continue;
-    const cn = await withStripeErrors(() => stripe.creditNotes.retrieve(id, { expand: ['invoice'] }));
+    const cn = await stripe.creditNotes.retrieve(id, { expand: ['invoice'] }).catch((err: unknown) => {
+      // A credit note Stripe no longer has (test data deleted): nothing to tell.
+      const e = err as { statusCode?: number; code?: string };
+      if (e.statusCode === 404 && e.code === 'resource_missing') return null;
+      throw toAppError(err);
+    });
+    if (!cn) continue;
     const inv = typeof cn.invoice === 'string' ? null : cn.invoice;
     const notice = creditNoteNotice(
       cn,
-      { number: inv?.number ?? null, amountRemaining: inv?.amount_remaining ?? 0, status: inv?.status ?? null },
+      { number: inv?.number ?? null, amountRemaining: inv?.amount_remaining ?? null, status: inv?.status ?? null },
       deps.env,
     );
     if (notice) await sendOnce(deps, notice.key, { to: user.email, ...notice.mail });

@@ -16,6 +16,8 @@ export type RecordResult = 'new' | 'duplicate';
  * own timeout, and Stripe delivers it again.
  */
 const ANSWER_WITHIN_MS = 10_000;
+/** A delivery with less than this left is answered 503 before its write, not given a hopeless one. */
+const WRITE_AT_LEAST_MS = 2_000;
 
 /** The inbox row for an event: what a delivery stores, and what the reconciler stores for a missed one. */
 export function inboxRow(event: Stripe.Event, raw: string, now: Date): WebhookEventDoc {
@@ -123,7 +125,7 @@ class InboxWriter {
         const now = Date.now();
         const batch: typeof this.waiting = [];
         for (const b of this.waiting.splice(0, BATCH_MAX)) {
-          if (b.deadline > now) batch.push(b);
+          if (b.deadline - now >= WRITE_AT_LEAST_MS) batch.push(b);
           else b.reject(new Error(`event ${b.row._id} waited ${ANSWER_WITHIN_MS} ms for the database`));
         }
         if (!batch.length) continue;

@@ -121,6 +121,8 @@ describe('credit notes issued in Stripe', () => {
     expect(await balance(user)).toBe(0);
     expect((await nextCharge(user))?.amountDue).toBe(1200);
     // The refund's own email says it; the credit note sends none.
+    const refunds = await world.server.deps.db.c.emailOutbox.find({ _id: /^refund:/, to: user.email }).toArray();
+    expect(refunds.map((m) => m.subject)).toEqual(['Refund of $3.00 for DropIn Pro']);
     expect(await creditNoteEmails(user.email)).toEqual([]);
   });
 
@@ -134,7 +136,8 @@ describe('credit notes issued in Stripe', () => {
     ]);
     expect(row).toMatchObject({ amountRefunded: 300, refundable: 400 });
     expect((await nextCharge(user))?.amountDue).toBe(700);
-    const [email] = await creditNoteEmails(user.email);
+    const [email, ...more] = await creditNoteEmails(user.email);
+    expect(more).toEqual([]);
     expect(email!.text).toContain(': $5.00 credited to your balance and $3.00 refunded to your card.');
     expect(email!.text).toContain('a separate email confirms it');
   });

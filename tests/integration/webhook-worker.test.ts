@@ -192,8 +192,14 @@ describe('webhook worker', () => {
     await claims.insertOne({ _id: `webhook:${id}#1`, owner: 'another-worker', at: new Date() });
     expect(await requeueEvent(world.server.deps, id)).toBe(false);
     expect((await webhookEvents.findOne({ _id: id }))?.replayedFromAttempt).toBeUndefined();
-    // A claim older than a lease is a crashed worker's: the replay goes ahead.
-    await claims.updateOne({ _id: `webhook:${id}#1` }, { $set: { at: new Date(Date.now() - 120_000) } });
+    // A claim older than a lease is a crashed worker's; a worker that found it so claimed the next
+    // number, and has the event now.
+    const longAgo = new Date(Date.now() - 120_000);
+    await claims.updateOne({ _id: `webhook:${id}#1` }, { $set: { at: longAgo } });
+    await claims.insertOne({ _id: `webhook:${id}#2`, owner: 'another-worker', at: new Date() });
+    expect(await requeueEvent(world.server.deps, id)).toBe(false);
+    // Once that one is old too, the replay goes ahead.
+    await claims.updateOne({ _id: `webhook:${id}#2` }, { $set: { at: longAgo } });
     expect(await requeueEvent(world.server.deps, id)).toBe(true);
     await world.server.deps.db.c.webhookQueue.deleteOne({ _id: id });
   });

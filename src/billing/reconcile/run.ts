@@ -180,7 +180,7 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       );
       if (result.customerGone && !purge)
         throw new Error(
-          `Stripe has no customer ${customerId}, and none of the mirror's subscriptions was found in this account: is STRIPE_SECRET_KEY this account's?`,
+          `Stripe has no customer ${customerId}. Its rows are removed by a run that finds other subscriptions of the mirror in Stripe (a run for one customer does not); if none is found, check that STRIPE_SECRET_KEY is this account's.`,
         );
       for (const ch of result.changes) changes.set(ch.subscriptionId, ch);
     } catch (err) {
@@ -242,7 +242,11 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
 
   /** Compares one page of Stripe subscriptions with their mirror rows, then repairs. */
   const seen = new Set<string>();
-  /** Subscriptions Stripe listed that the mirror has too. */
+  /**
+   * Subscriptions Stripe listed that the mirror held for a user before this run began: proof the
+   * key is the mirror's account (a row this run, or a run with another account's key, wrote from
+   * that account's listing has no user, or is new).
+   */
   let matched = 0;
   let pagesSinceSave = 0;
   const checkPage = async (subs: Stripe.Subscription[], fromStream?: Map<string, SubscriptionDoc>) => {
@@ -256,7 +260,8 @@ export async function runReconcile(deps: AppDeps, opts: ReconcileOptions = {}): 
       if (seen.has(sub.id)) continue; // a subscription moved between pages while we listed
       seen.add(sub.id);
       report.counts.checked++;
-      if (byId.has(sub.id)) matched++;
+      const held = byId.get(sub.id);
+      if (held?.userId && held.fetchedAt < report.startedAt) matched++;
       const { expected, userId } = expectedRow(sub);
       const diff = compareRow(expected, byId.get(sub.id) ?? null);
       if (!diff) {
