@@ -58,6 +58,7 @@ describe('email preview', () => {
       'cancel-scheduled',
       'refund',
       'credit-note',
+      'credit-note-voided',
     ])
       expect(buttonHref(byKind.get(kind)?.html ?? ''), kind).toBe(billing);
     expect(buttonHref(byKind.get('ended')?.html ?? '')).toBe(`${env.PUBLIC_URL}/pricing`);

@@ -4,7 +4,7 @@
 import type { InvoiceSummary, SubscriptionDoc } from '../db/collections';
 import { invoiceNotices, noticesFor } from '../billing/notifications';
 import { refundNotice } from '../billing/refunds';
-import { creditNoteNotice } from '../billing/credit-notes';
+import { creditNoteNotice, creditNoteVoidedNotice } from '../billing/credit-notes';
 import type Stripe from 'stripe';
 import { type Mail, type TemplateEnv, templates } from '../email/templates';
 import { quotaMail } from '../usage/notices';
@@ -243,6 +243,15 @@ export function previewEmails(env: TemplateEnv): PreviewEmail[] {
         { number: 'A1B2C3D4-0002', amountRemaining: 0, status: 'paid' },
         env,
       )!.mail,
+    },
+    {
+      kind: 'credit-note-voided',
+      title: 'Credit note voided',
+      mail: creditNoteVoidedNotice(
+        { id: 'cn_sample', number: 'A1B2C3D4-0003-CN-01', currency: 'usd', total: 500 } as unknown as Stripe.CreditNote,
+        { number: 'A1B2C3D4-0003', amountRemaining: 1200, status: 'open' },
+        env,
+      ).mail,
     },
     {
       kind: 'quota-80',

@@ -2,9 +2,9 @@
 // reach DropIn by their webhooks: they show under their invoice on the subscriber's invoice list and
 // the admin's subscriber page, with the amount and where it went; credit to the balance lowers the
 // next charge, and what a credit note gave back is no longer refundable; the subscriber gets an
-// email for each, unless a card refund's own email says it all. One voided (while its
-// invoice is open) is shown as voided and the amount due is back. Crediting an unpaid renewal in
-// full settles it: the subscription is active again.
+// email for each, unless a card refund's own email says it all. One voided (while its invoice is
+// open) is shown as voided, the amount due is back, and the subscriber is told. Crediting an unpaid
+// renewal in full settles it: the subscription is active again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY } from '../../src/dev/stripe-emulator/testing';
 import type { SubscriberDetail } from '../../src/admin/subscribers';
@@ -163,6 +163,10 @@ describe('credit notes issued in Stripe', () => {
       creditNotes: [{ id: note.id, voided: true }],
     });
     expect(await balance(user)).toBe(0);
+    // The subscriber was told of the credit, so they are told it was voided.
+    const voidedEmails = await world.server.deps.db.c.emailOutbox.find({ _id: `credit-note-voided:${note.id}` }).toArray();
+    expect(voidedEmails.map((m) => [m.to, m.subject])).toEqual([[user.email, `Credit note ${note.number} voided`]]);
+    expect(voidedEmails[0]!.text).toContain('its credit no longer applies.\n\nThat invoice now asks for $12.00.');
   });
 
   it('an unpaid renewal credited in full: taken off the amount due, the invoice settled, the subscription active again', async () => {
