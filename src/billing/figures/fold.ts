@@ -165,7 +165,8 @@ export async function foldChanges(deps: AppDeps, opts: { owns?: () => boolean } 
   await applyJournal(deps, col, journal);
   if (cache.subjects.size > SUBJECTS_CACHED_MAX) cache.subjects.clear();
   for (const id of unmet) cache.subjects.set(id, null);
-  for (const subject of journal.subjects) cache.subjects.set(subject._id, structuredClone(subject));
+  // Kept as they are: nothing changes them after this, and each fold takes copies out (above).
+  for (const subject of journal.subjects) cache.subjects.set(subject._id, subject);
   cache.token = journal.totals.foldId ?? null;
   return { folded, skipped, more: batch.length === BATCH };
 }
