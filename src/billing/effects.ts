@@ -12,7 +12,7 @@ import { notifyRefunds } from './refunds';
 import { notifyCreditNotes } from './credit-notes';
 import { recordFigureChanges } from './figures/record';
 import { projectSubscriberRows } from './figures/subscriber-rows';
-import type { SyncCause, SyncResult } from './sync-result';
+import { objectIdsOf, type SyncCause, type SyncResult } from './sync-result';
 
 /**
  * The event types whose stored payload an effect reads (the failed attempt's number and next try,
@@ -45,6 +45,5 @@ export async function applyBillingEffects(deps: AppDeps, result: SyncResult, cau
 /** The invoices a cause is about: those its invoice events name, or the one the action acted on. */
 function invoicesNamed(cause: SyncCause): string[] {
   if (cause.source !== 'webhook') return cause.invoiceId ? [cause.invoiceId] : [];
-  const ids = cause.events.filter((e) => e.type.startsWith('invoice.') && e.objectId).map((e) => e.objectId as string);
-  return [...new Set(ids)];
+  return objectIdsOf(cause.events, (type) => type.startsWith('invoice.'));
 }

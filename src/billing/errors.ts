@@ -11,6 +11,18 @@ export async function withStripeErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * For a Stripe read's `.catch`: `answer` when Stripe has no such object (`resource_missing`), any
+ * other error as toAppError makes it.
+ */
+export const ifMissing =
+  <T>(answer: T) =>
+  (err: unknown): T => {
+    const e = err as { statusCode?: number; code?: string };
+    if (e.statusCode === 404 && e.code === 'resource_missing') return answer;
+    throw toAppError(err);
+  };
+
 export function toAppError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof Stripe.errors.StripeCardError) {

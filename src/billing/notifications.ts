@@ -6,7 +6,7 @@
 import type { AppDeps } from '../deps';
 import type { InvoiceSummary, SubscriptionDoc } from '../db/collections';
 import { compose, type Mail } from '../email/templates';
-import { sendOnce } from '../email/outbox';
+import { enqueued, sendOnce } from '../email/outbox';
 import { plans, type PlanId } from './plans';
 import type { EventRef, SubscriptionChange, SyncResult } from './sync-result';
 import { formatAmount } from '../lib/money';
@@ -260,7 +260,7 @@ export async function notifyBillingChanges(
   for (const id of ctx.invoiceIds) {
     if (invoices.has(id)) continue;
     // A receipt already queued settles a paid invoice: no need to ask Stripe again.
-    if (!failed.has(id) && (await c.emailOutbox.findOne({ _id: `receipt:${id}` }, { projection: { _id: 1 } }))) continue;
+    if (!failed.has(id) && (await enqueued(deps, `receipt:${id}`))) continue;
     const read = await readInvoice(deps, id);
     if (read) invoices.set(id, read);
   }

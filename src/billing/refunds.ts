@@ -4,14 +4,14 @@
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps';
 import { compose, type Mail } from '../email/templates';
-import { sendOnce } from '../email/outbox';
+import { enqueued, sendOnce } from '../email/outbox';
 import { formatAmount } from '../lib/money';
 import { AppError } from '../lib/errors';
 import { withStripeErrors } from './errors';
 import { BILLING_REASON } from './notifications';
 import { subscriptionOfInvoice } from './mirror';
 import { plans, type PlanId } from './plans';
-import type { SyncCause, SyncResult } from './sync-result';
+import { objectIdsOf, type SyncCause, type SyncResult } from './sync-result';
 
 /** The PaymentIntent that paid an invoice, from its (expanded) payments; null when none did. */
 export function paymentIntentOf(invoice: Stripe.Invoice): string | null {
@@ -105,9 +105,7 @@ function cardBrand(brand: string | null): string {
 /** The refunds a sync's cause is about: the one an admin made, or those refund events name. */
 function refundsNamed(cause: SyncCause): { refunds: string[]; charges: string[] } {
   if (cause.source !== 'webhook') return { refunds: cause.refundId ? [cause.refundId] : [], charges: [] };
-  const ids = (types: string[]) => [
-    ...new Set(cause.events.filter((e) => types.includes(e.type) && e.objectId).map((e) => e.objectId as string)),
-  ];
+  const ids = (types: string[]) => objectIdsOf(cause.events, (type) => types.includes(type));
   return { refunds: ids(['refund.created', 'refund.updated']), charges: ids(['charge.refunded']) };
 }
 
@@ -120,7 +118,7 @@ export async function notifyRefunds(deps: AppDeps, result: SyncResult, cause: Sy
   if (!deps.stripe || !result.userId || (!named.refunds.length && !named.charges.length)) return;
   const stripe = deps.stripe;
   const { c } = deps.db;
-  const sent = async (id: string) => Boolean(await c.emailOutbox.findOne({ _id: `refund:${id}` }, { projection: { _id: 1 } }));
+  const sent = (id: string) => enqueued(deps, `refund:${id}`);
 
   const refunds = new Map<string, Stripe.Refund>();
   for (const id of named.refunds) {

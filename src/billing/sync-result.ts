@@ -42,3 +42,8 @@ export type SyncCause =
       /** A refund the action made, so the subscriber hears of it without waiting for its webhook. */
       refundId?: string;
     };
+
+/** The distinct object ids of the events whose type `match` accepts, in their order. */
+export function objectIdsOf(events: readonly EventRef[], match: (type: string) => boolean): string[] {
+  return [...new Set(events.filter((e) => match(e.type) && e.objectId).map((e) => e.objectId as string))];
+}

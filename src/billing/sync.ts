@@ -9,7 +9,7 @@ import { isDuplicateKey } from '../db/errors';
 import { AppError } from '../lib/errors';
 import { customerDoc, SCHEDULE_CODE_EXPAND, SCHEDULE_EXPAND, subscriptionDoc } from './mirror';
 import { projectFailing } from './payment-failures';
-import { withStripeErrors } from './errors';
+import { ifMissing, withStripeErrors } from './errors';
 import { applyBillingEffects } from './effects';
 import { newId } from '../lib/ids';
 import type { SubscriptionChange, SyncCause, SyncResult } from './sync-result';
@@ -74,7 +74,7 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
   const fetchedAt = new Date();
   const [customer, subscriptions] = await withStripeErrors(() =>
     Promise.all([
-      stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] }).catch(missing(null)),
+      stripe.customers.retrieve(customerId, { expand: ['invoice_settings.default_payment_method'] }).catch(ifMissing(null)),
       stripe.subscriptions
         .list({
           customer: customerId,
@@ -88,7 +88,7 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
           ],
         })
         .autoPagingToArray({ limit: 10_000 })
-        .catch(missing(null)),
+        .catch(ifMissing(null)),
     ]),
   );
   // Every read and write below is by _id, the one filter every database we run on answers without
@@ -150,15 +150,6 @@ async function mirrorCustomer(deps: AppDeps, customerId: string, mirrored: strin
   changes.push(...(await removeUnlisted(deps, customerId, former, new Set(seen), fetchedAt)));
   return { customerId, userId, changes, superseded, ...(account ? { account } : {}) };
 }
-
-/** A Stripe read's answer when Stripe has no such object (`resource_missing`); any other error stands. */
-const missing =
-  <T>(answer: T) =>
-  (err: unknown): T => {
-    const e = err as { statusCode?: number; code?: string };
-    if (e.statusCode === 404 && e.code === 'resource_missing') return answer;
-    throw err;
-  };
 
 /**
  * The subscriptions the mirror may hold for a customer: those its row lists, and those the caller

@@ -17,6 +17,11 @@ const MAX_ATTEMPTS = 10;
 /** How long a sender holds a row it is sending; a row held longer is retried by the next pass. */
 const LEASE_MS = 60_000;
 
+/** Whether a notice with this key was enqueued (sent, or being sent): one `_id` read. */
+export async function enqueued(deps: Pick<Deps, 'db'>, key: string): Promise<boolean> {
+  return Boolean(await deps.db.c.emailOutbox.findOne({ _id: key }, { projection: { _id: 1 } }));
+}
+
 /** Returns false when a notice with this key was already enqueued. */
 export async function sendOnce(deps: Deps, key: string, message: Message): Promise<boolean> {
   const now = new Date();

@@ -129,7 +129,8 @@ class InboxWriter {
           else b.reject(new Error(`event ${b.row._id} waited ${ANSWER_WITHIN_MS} ms for the database`));
         }
         if (!batch.length) continue;
-        const deadline = Math.min(...batch.map((b) => b.deadline));
+        // Taken in arrival order: the first has the least time left.
+        const deadline = batch[0]!.deadline;
         const outcomes = await this.write(
           batch.map((b) => b.row),
           deadline,
@@ -185,11 +186,18 @@ async function recordDuplicate(deps: AppDeps, row: WebhookEventDoc): Promise<Rec
   // here could overwrite the worker's status change (src/db/writes.ts).
   await deps.db.c.webhookDuplicates.insertOne({ _id: randomUUID(), eventId: row._id, receivedAt: new Date() });
   // An earlier delivery stored the event but may have failed before queueing it (and was then
-  // answered 503): queue it again unless it is done. A stray queue row is harmless, the worker
-  // drops it once it sees the event processed.
-  const stored = await deps.db.c.webhookEvents.findOne({ _id: row._id }, { projection: { payload: 0 } });
-  if (stored && (stored.status === 'pending' || stored.status === 'processing')) await enqueue(deps, [stored]);
+  // answered 503).
+  await requeueIfOpen(deps, row._id);
   return 'duplicate';
+}
+
+/**
+ * Queues a stored event again unless it is done (processed or parked), as its inbox row stands.
+ * A stray queue row is harmless: the worker drops it once it sees the event done.
+ */
+export async function requeueIfOpen(deps: AppDeps, eventId: string): Promise<void> {
+  const stored = await deps.db.c.webhookEvents.findOne({ _id: eventId }, { projection: { payload: 0 } });
+  if (stored && (stored.status === 'pending' || stored.status === 'processing')) await enqueue(deps, [stored]);
 }
 
 /** What of an inbox row its queue row copies. */

@@ -9,7 +9,8 @@
 // crashed worker's claim expires and another picks the event up. Failures retry with exponential
 // backoff; after MAX_ATTEMPTS the row is parked with its error for admins (and the reconciler).
 import type { AppDeps } from '../deps';
-import type { WebhookEventDoc, WebhookQueueDoc } from '../db/collections';
+import type { ClaimDoc, WebhookEventDoc, WebhookQueueDoc } from '../db/collections';
+import { findByIds } from '../db/reads';
 import type { EventRef } from '../billing/sync-result';
 import { EVENTS_READ_FROM_PAYLOAD } from '../billing/effects';
 import { syncCustomer } from '../billing/sync';
@@ -17,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { claim } from '../db/claims';
 import { refusedRows } from '../db/errors';
 import { THIN_EVENT_TYPES } from './event-types';
-import { enqueue, queueRow } from './inbox';
+import { enqueue, queueRow, requeueIfOpen } from './inbox';
 
 export const MAX_ATTEMPTS = 8;
 const LEASE_MS = 60_000;
@@ -346,10 +347,9 @@ async function strayQueueRow(deps: AppDeps, eventId: string): Promise<boolean> {
   const done = (row: Pick<WebhookEventDoc, 'status'> | null) => !row || row.status === 'processed' || row.status === 'parked';
   if (!done(await webhookEvents.findOne({ _id: eventId }, { projection: { status: 1 } }))) return false;
   await webhookQueue.deleteOne({ _id: eventId });
-  // A replay between the read and the delete set the event pending and found this row queued
-  // (requeueEvent writes the status first): it is queued again as the replay left it.
-  const now = await webhookEvents.findOne({ _id: eventId }, { projection: { payload: 0 } });
-  if (now && !done(now)) await enqueue(deps, [now]);
+  // A replay between the read and the delete set the event pending and queued it (requeueEvent
+  // writes the status first): it is queued again as the replay left it.
+  await requeueIfOpen(deps, eventId);
   return true;
 }
 
@@ -384,14 +384,19 @@ export async function requeueStranded(deps: AppDeps): Promise<number> {
  */
 async function claimAttempt(deps: AppDeps, row: Pick<WebhookEventDoc, '_id' | 'attempts'>, now: Date): Promise<number | null> {
   const { c } = deps.db;
-  for (let attempt = row.attempts + 1; attempt <= row.attempts + 5; attempt++) {
+  for (let attempt = row.attempts + 1; attempt <= row.attempts + CLAIM_TRIES; attempt++) {
     const key = claimKey(row._id, attempt);
     if (await claim(c, key)) return attempt;
-    const held = await c.claims.findOne({ _id: key });
-    if (held && held.at.getTime() > now.getTime() - LEASE_MS) return null;
+    if (heldNow(await c.claims.findOne({ _id: key }), now)) return null;
   }
   return null;
 }
+
+/** Attempt numbers claimAttempt tries past the row's. */
+const CLAIM_TRIES = 5;
+
+/** A claim taken within a lease: its worker has the event now. */
+const heldNow = (claim: ClaimDoc | null, now: Date) => !!claim && claim.at.getTime() > now.getTime() - LEASE_MS;
 
 /**
  * Syncs the customer the rows name once, with every row as its cause (or, for a thin event, runs
@@ -468,12 +473,11 @@ export async function requeueEvent(deps: AppDeps, eventId: string): Promise<bool
   // relative to where the replay starts.
   const row = await c.webhookEvents.findOne({ _id: eventId }, { projection: { payload: 0 } });
   if (!row) return false;
-  // A worker that has claimed one of the next attempts (claimAttempt tries up to five) is working
-  // the event now: its outcome would overwrite the replay's.
-  for (let attempt = row.attempts + 1; attempt <= row.attempts + 5; attempt++) {
-    const held = await c.claims.findOne({ _id: claimKey(eventId, attempt) });
-    if (held && held.at.getTime() > Date.now() - LEASE_MS) return false;
-  }
+  // A worker that has claimed one of the next attempts is working the event now: its outcome
+  // would overwrite the replay's.
+  const keys = Array.from({ length: CLAIM_TRIES }, (_, i) => claimKey(eventId, row.attempts + 1 + i));
+  const now = new Date();
+  if ((await findByIds(c.claims, keys)).some((held) => heldNow(held, now))) return false;
   const nextAttemptAt = new Date();
   await c.webhookEvents.updateOne(
     { _id: eventId },
