@@ -69,6 +69,22 @@ async function expectConverged() {
   expect(rows.map((r) => r._id).sort()).toEqual(subs.map((s) => s.id).sort());
 }
 
+/** Test data deleted in Stripe: a customer and its subscription gone, with no event. */
+async function deleteTestData(s: { subId: string; customerId: string }) {
+  await world.control.deleteObject(s.subId);
+  await world.control.deleteObject(s.customerId);
+}
+
+/** A run finds the row Stripe no longer has, repairs it by removing it, and leaves the mirror equal to Stripe. */
+async function expectOrphanRemoved(subId: string) {
+  const report = await runReconcile(deps(), fast);
+  expect(report.status, report.errors.join('; ')).toBe('succeeded');
+  const drift = report.drifts.find((d) => d.subscriptionId === subId);
+  expect(drift).toMatchObject({ kind: 'unknown_to_stripe', error: null, repaired: true });
+  expect(await deps().db.c.subscriptions.findOne({ _id: subId })).toBeNull();
+  await expectConverged();
+}
+
 /** Waits until the emulator has delivered every webhook it owes (a busy machine is slow, not broken). */
 async function deliveriesDone() {
   const { pending } = await world.control.waitForDeliveries(30_000);
@@ -249,31 +265,15 @@ describe('the reconciler', () => {
     await deliveriesDone();
     await control.deleteObject(sub.id);
 
-    const report = await runReconcile(deps(), fast);
-    expect(report.status, report.errors.join('; ')).toBe('succeeded');
-    const drift = report.drifts.find((d) => d.subscriptionId === sub.id);
-    expect(drift?.kind).toBe('unknown_to_stripe');
-    expect(drift?.error).toBeNull();
-    expect(drift?.repaired).toBe(true);
-    expect(await deps().db.c.subscriptions.findOne({ _id: sub.id })).toBeNull();
-    await expectConverged();
+    await expectOrphanRemoved(sub.id);
   });
 
   it("removes the subscription of a customer Stripe no longer has at all, once, and leaves the user's account be", async () => {
     const [gone] = await subscribed(['pro', 'business'] as const);
-    // Test data deleted in Stripe: one customer and its subscription are gone, with no event.
-    await world.control.deleteObject(gone.subId);
-    await world.control.deleteObject(gone.customerId);
+    await deleteTestData(gone);
 
-    const report = await runReconcile(deps(), fast);
-    expect(report.status, report.errors.join('; ')).toBe('succeeded');
-    const drift = report.drifts.find((d) => d.subscriptionId === gone.subId);
-    expect(drift?.kind).toBe('unknown_to_stripe');
-    expect(drift?.error).toBeNull();
-    expect(drift?.repaired).toBe(true);
-    expect(await deps().db.c.subscriptions.findOne({ _id: gone.subId })).toBeNull();
+    await expectOrphanRemoved(gone.subId);
     expect(await deps().db.c.users.findOne({ _id: gone.user.id })).not.toBeNull();
-    await expectConverged();
 
     const second = await runReconcile(deps(), fast);
     expect(second.status, second.errors.join('; ')).toBe('succeeded');
@@ -282,8 +282,7 @@ describe('the reconciler', () => {
 
   it("removes nothing when Stripe has none of the mirror: another account's key would make every row look gone", async () => {
     const [only] = await subscribed(['pro'] as const);
-    await world.control.deleteObject(only.subId);
-    await world.control.deleteObject(only.customerId);
+    await deleteTestData(only);
 
     const report = await runReconcile(deps(), fast);
     const drift = report.drifts.find((d) => d.subscriptionId === only.subId);
